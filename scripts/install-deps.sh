@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of Citadel from Debian 12's
+# archive. Idempotent: re-running it only installs what is missing. Needs root.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev clang-format
+  # libraries
+  libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
+  libflatbuffers-dev flatbuffers-compiler
+  libsqlite3-dev libsodium-dev libssl-dev liburing-dev
+  libgoogle-perftools-dev google-perftools
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  golang-go prometheus gnuplot-nox curl procps util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run this script as root" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi

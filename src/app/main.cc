@@ -1,0 +1,180 @@
+// citadel: the game server binary. Reads the config (YAML file, then flags),
+// starts the server, and on SIGINT/SIGTERM drains and exits 0.
+//
+// Exit codes: 0 clean shutdown, 1 could not start (e.g. port in use),
+// 2 bad command line or config.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "ops/config.h"
+#include "ops/logging.h"
+#include "server/builtin_handlers.h"
+#include "server/server.h"
+
+namespace {
+
+using citadel::ops::Config;
+using citadel::ops::ConfigError;
+
+struct Flags {
+  std::string config_file;
+  std::optional<std::string> host;
+  std::optional<uint32_t> port;
+  std::optional<uint32_t> threads;
+  std::optional<std::string> log_level;
+  std::string port_file;
+  bool print_config = false;
+};
+
+Config effective_config(const Flags& flags) {
+  Config config =
+      flags.config_file.empty() ? Config{} : citadel::ops::load_config_file(flags.config_file);
+  if (flags.host) config.server.host = *flags.host;
+  if (flags.port) {
+    if (*flags.port > 65535) throw ConfigError("--port: must be between 0 and 65535");
+    config.server.port = static_cast<uint16_t>(*flags.port);
+  }
+  if (flags.threads) config.server.threads = *flags.threads;
+  if (flags.log_level) config.log.level = *flags.log_level;
+  citadel::ops::validate(config);
+  return config;
+}
+
+// Written via a temporary file and a rename, so a reader never sees it half-written.
+void write_port_file(const std::string& path, uint16_t port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+std::string stats_line(const citadel::net::StatsSnapshot& s) {
+  return fmt::format(
+      "connections_opened={} connections_closed={} frames_in={} frames_out={} bytes_in={} "
+      "bytes_out={} read_calls={} write_calls={} protocol_errors={} unknown_commands={} "
+      "slow_consumer_disconnects={} idle_timeouts={} rejected_server_full={} rejected_per_ip={} "
+      "accept_errors={}",
+      s.connections_opened, s.connections_closed, s.frames_in, s.frames_out, s.bytes_in,
+      s.bytes_out, s.read_calls, s.write_calls, s.protocol_errors(), s.unknown_commands,
+      s.slow_consumer_disconnects, s.idle_timeouts, s.rejected_server_full, s.rejected_per_ip,
+      s.accept_errors);
+}
+
+// Waits for SIGINT/SIGTERM, then drains until every connection has closed or
+// the drain deadline passes. A second signal cuts the drain short.
+void run_until_signalled(citadel::server::Server& server, boost::asio::io_context& control,
+                         boost::asio::signal_set& signals) {
+  boost::asio::steady_timer poll(control);
+  std::chrono::steady_clock::time_point deadline;
+
+  std::function<void()> poll_drained = [&] {
+    if (server.active_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
+      if (server.active_connections() != 0) {
+        spdlog::warn("drain deadline passed with {} connections open; closing them",
+                     server.active_connections());
+      }
+      control.stop();
+      return;
+    }
+    poll.expires_after(std::chrono::milliseconds(10));
+    poll.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) poll_drained();
+    });
+  };
+
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("received signal {}", signo);
+    deadline = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(server.config().shutdown.drain_timeout_ms);
+    server.begin_shutdown();
+    signals.async_wait([&](const boost::system::error_code& e, int) {
+      if (!e) {
+        spdlog::warn("second signal: stopping now");
+        control.stop();
+      }
+    });
+    poll_drained();
+  });
+  control.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Citadel game server"};
+  Flags flags;
+  app.add_option("-c,--config", flags.config_file, "YAML config file")->check(CLI::ExistingFile);
+  app.add_option("--host", flags.host, "address to listen on (server.host)");
+  app.add_option("-p,--port", flags.port, "port to listen on; 0 picks a free one (server.port)");
+  app.add_option("-t,--threads", flags.threads, "I/O threads; 0 = one per core (server.threads)");
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off (log.level)");
+  app.add_option("--port-file", flags.port_file,
+                 "write the bound port to this file once listening");
+  app.add_flag("--print-config", flags.print_config, "print the effective config as YAML and exit");
+  app.set_version_flag("--version", std::string("citadel ") + CITADEL_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  Config config;
+  try {
+    config = effective_config(flags);
+    if (flags.print_config) {
+      std::cout << citadel::ops::to_yaml(config);
+      return 0;
+    }
+    citadel::ops::setup_logging(config.log);
+  } catch (const ConfigError& e) {
+    std::cerr << "citadel: config error: " << e.what() << "\n";
+    return 2;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  // The signal handlers are installed before any thread starts, so a signal
+  // arriving during start-up is not lost (it waits, blocked, until below).
+  boost::asio::io_context control;
+  boost::asio::signal_set signals(control, SIGINT, SIGTERM);
+  // Block the shutdown signals in every thread: the loop threads inherit this
+  // mask, so only the control loop's signal_set sees them.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
+  citadel::server::Server server(config);
+  citadel::server::register_builtin_handlers(server.router());
+  try {
+    server.start();
+    if (!flags.port_file.empty()) write_port_file(flags.port_file, server.port());
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+  pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
+
+  run_until_signalled(server, control, signals);
+  server.stop();
+  spdlog::info("stopped: {}", stats_line(server.stats()));
+  spdlog::default_logger()->flush();
+  return 0;
+}

@@ -1,0 +1,354 @@
+#include "net/connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+
+#include "net/connection_limits.h"
+#include "net/event_loop.h"
+#include "net/frame_dispatcher.h"
+
+namespace citadel::net {
+
+namespace {
+// Bytes read for one connection before yielding to the others on the loop.
+constexpr std::size_t kMaxReadBytesPerTurn = 256 * 1024;
+// iovecs per sendmsg; the kernel's limit is 1024, and a few dozen segments
+// already fill a socket buffer.
+constexpr int kMaxIovecs = 64;
+}  // namespace
+
+std::string_view to_string(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kPeerClosed:
+      return "peer_closed";
+    case CloseReason::kReadError:
+      return "read_error";
+    case CloseReason::kWriteError:
+      return "write_error";
+    case CloseReason::kBadMagic:
+      return "bad_magic";
+    case CloseReason::kFrameTooLarge:
+      return "frame_too_large";
+    case CloseReason::kIdleTimeout:
+      return "idle_timeout";
+    case CloseReason::kSlowConsumer:
+      return "slow_consumer";
+    case CloseReason::kShutdown:
+      return "shutdown";
+    case CloseReason::kLingerTimeout:
+      return "linger_timeout";
+    case CloseReason::kServerStopped:
+      return "server_stopped";
+  }
+  return "unknown";
+}
+
+Connection::Connection(EventLoop& loop, boost::asio::ip::tcp::socket socket, uint64_t id,
+                       boost::asio::ip::address peer)
+    : loop_(loop),
+      socket_(std::move(socket)),
+      id_(id),
+      peer_(std::move(peer)),
+      reader_(loop.options().max_payload_bytes),
+      last_frame_at_(loop.now()) {}
+
+Connection::~Connection() {
+  if (loop_.options().limits != nullptr) loop_.options().limits->release(peer_);
+}
+
+void Connection::start_in_loop() {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  spdlog::debug("conn {:#x} open from {}", id_, peer_.to_string());
+  read_in_loop();  // data may already be waiting (a client that sends on connect)
+}
+
+void Connection::wait_readable() {
+  socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       if (ec || self->state_ == State::kClosed) return;
+                       self->read_in_loop();
+                     });
+}
+
+void Connection::read_in_loop() {
+  auto buffer = loop_.read_buffer_in_loop();
+  LoopStats& stats = loop_.mutable_stats();
+  std::size_t this_turn = 0;
+  for (;;) {
+    const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), 0);
+    if (n > 0) {
+      stats.read_calls.add();
+      stats.bytes_in.add(static_cast<uint64_t>(n));
+      if (state_ == State::kOpen) on_bytes(buffer.first(static_cast<std::size_t>(n)));
+      if (state_ == State::kClosed) return;
+      // Edge-triggered: a short read means the socket is drained, and epoll
+      // will report the next arrival; a full one means there may be more.
+      if (static_cast<std::size_t>(n) < buffer.size()) break;
+      this_turn += static_cast<std::size_t>(n);
+      if (this_turn >= kMaxReadBytesPerTurn) {
+        // Let the loop's other connections run, then continue reading.
+        flush_in_loop();
+        if (state_ != State::kClosed) {
+          loop_.post([self = shared_from_this()] {
+            if (self->state_ != State::kClosed) self->read_in_loop();
+          });
+        }
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {
+      stats.read_calls.add();
+      flush_in_loop();
+      if (state_ != State::kClosed) on_peer_closed();
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    stats.read_calls.add();
+    abort_in_loop(CloseReason::kReadError);
+    return;
+  }
+  flush_in_loop();
+  if (state_ != State::kClosed) wait_readable();
+}
+
+void Connection::on_bytes(std::span<const uint8_t> bytes) {
+  LoopStats& stats = loop_.mutable_stats();
+  const FrameDispatcher& dispatcher = *loop_.options().dispatcher;
+  uint64_t frames = 0;
+  dispatching_ = true;
+  const auto result = reader_.feed(bytes, [&](const protocol::FrameView& frame) {
+    ++frames;
+    if (!dispatcher.dispatch(*this, frame)) stats.unknown_commands.add();
+    return state_ == State::kOpen;
+  });
+  dispatching_ = false;
+  stats.frames_in.add(frames);
+  if (frames > 0) last_frame_at_ = loop_.now();
+  if (result.error != protocol::DecodeError::kNone && state_ == State::kOpen) {
+    on_protocol_error(result.error);
+  }
+}
+
+void Connection::on_protocol_error(protocol::DecodeError error) {
+  LoopStats& stats = loop_.mutable_stats();
+  const bool bad_magic = error == protocol::DecodeError::kBadMagic;
+  (bad_magic ? stats.protocol_errors_bad_magic : stats.protocol_errors_frame_too_large).add();
+  uint64_t suppressed = 0;
+  if (loop_.protocol_error_log_in_loop().allow(loop_.now(), suppressed)) {
+    spdlog::warn("conn {:#x} from {}: protocol error {} (closing){}", id_, peer_.to_string(),
+                 bad_magic ? "bad_magic" : "frame_too_large",
+                 suppressed ? fmt::format("; {} similar lines suppressed", suppressed) : "");
+  }
+  if (bad_magic) {
+    close_after_flush_in_loop(protocol::ErrorCode::kBadMagic, "bad magic: frames must start 0x4354",
+                              CloseReason::kBadMagic);
+  } else {
+    const auto text = fmt::format("frame too large: maximum payload is {} bytes",
+                                  loop_.options().max_payload_bytes);
+    close_after_flush_in_loop(protocol::ErrorCode::kFrameTooLarge, text,
+                              CloseReason::kFrameTooLarge);
+  }
+}
+
+void Connection::on_peer_closed() {
+  // The peer will send nothing more; deliver what is queued, then close.
+  peer_closed_ = true;
+  if (state_ == State::kOpen) {
+    state_ = State::kClosing;
+    close_reason_ = CloseReason::kPeerClosed;
+    close_deadline_ = loop_.now() + loop_.options().close_linger;
+  }
+  if (output_.empty()) abort_in_loop(close_reason_);
+}
+
+void Connection::send(uint16_t cmd, std::span<const uint8_t> payload) {
+  if (state_ != State::kOpen) return;
+  if (enqueue(cmd, payload)) request_flush();
+}
+
+void Connection::send_error(protocol::ErrorCode code, std::string_view text) {
+  if (state_ != State::kOpen) return;
+  enqueue_error(code, text);
+  request_flush();
+}
+
+void Connection::send_shared_in_loop(SharedBytes frame_bytes) {
+  if (state_ != State::kOpen || !frame_bytes) return;
+  const std::size_t n = frame_bytes->size();
+  if (output_.bytes() + n > loop_.options().output_queue_bytes) {
+    abort_in_loop(CloseReason::kSlowConsumer);
+    return;
+  }
+  output_.append_shared(std::move(frame_bytes));
+  loop_.mutable_stats().frames_out.add();
+  loop_.mutable_stats().output_queue_bytes.add(n);
+  request_flush();
+}
+
+// Returns false (and drops the connection) if the frame would pass the output
+// cap: a peer that stops reading must not grow the server's memory.
+bool Connection::enqueue(uint16_t cmd, std::span<const uint8_t> payload) {
+  const std::size_t n = protocol::kHeaderBytes + payload.size();
+  if (output_.bytes() + n > loop_.options().output_queue_bytes) {
+    abort_in_loop(CloseReason::kSlowConsumer);
+    return false;
+  }
+  uint8_t* dst = output_.append_inline(n);
+  protocol::write_header(dst, cmd, static_cast<uint32_t>(payload.size()));
+  if (!payload.empty()) std::memcpy(dst + protocol::kHeaderBytes, payload.data(), payload.size());
+  loop_.mutable_stats().frames_out.add();
+  loop_.mutable_stats().output_queue_bytes.add(n);
+  return true;
+}
+
+// ERROR frames are small and always queued, even past the cap: they are the
+// last thing a closing connection says.
+void Connection::enqueue_error(protocol::ErrorCode code, std::string_view text) {
+  const std::size_t n = protocol::kHeaderBytes + 2 + text.size();
+  uint8_t* dst = output_.append_inline(n);
+  protocol::write_header(dst, protocol::cmd::kError, static_cast<uint32_t>(2 + text.size()));
+  protocol::store_be16(dst + protocol::kHeaderBytes, static_cast<uint16_t>(code));
+  std::memcpy(dst + protocol::kHeaderBytes + 2, text.data(), text.size());
+  loop_.mutable_stats().frames_out.add();
+  loop_.mutable_stats().output_queue_bytes.add(n);
+}
+
+// Output queued while a read batch is dispatched goes out when the batch ends;
+// output queued from anywhere else goes out at the end of this loop turn, so
+// many frames queued in one turn still cost one write.
+void Connection::request_flush() {
+  if (dispatching_ || flush_posted_ || waiting_writable_) return;
+  flush_posted_ = true;
+  loop_.post([self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush_in_loop();
+  });
+}
+
+void Connection::flush_in_loop() {
+  if (state_ == State::kClosed || waiting_writable_) return;
+  LoopStats& stats = loop_.mutable_stats();
+  while (!output_.empty()) {
+    iovec iov[kMaxIovecs];
+    const int count = output_.gather(iov, kMaxIovecs);
+    std::size_t offered = 0;
+    for (int i = 0; i < count; ++i) offered += iov[i].iov_len;
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    stats.write_calls.add();
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        wait_writable();
+        return;
+      }
+      abort_in_loop(CloseReason::kWriteError);
+      return;
+    }
+    output_.consume(static_cast<std::size_t>(n));
+    stats.bytes_out.add(static_cast<uint64_t>(n));
+    stats.output_queue_bytes.sub(static_cast<uint64_t>(n));
+    // A partial write means the socket buffer is full: trying again now would
+    // only return EAGAIN, so wait for writability instead.
+    if (static_cast<std::size_t>(n) < offered) {
+      wait_writable();
+      return;
+    }
+  }
+  if (state_ == State::kClosing) finish_close_in_loop();
+}
+
+void Connection::wait_writable() {
+  waiting_writable_ = true;
+  socket_.async_wait(boost::asio::ip::tcp::socket::wait_write,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->waiting_writable_ = false;
+                       if (ec || self->state_ == State::kClosed) return;
+                       self->flush_in_loop();
+                     });
+}
+
+void Connection::close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,
+                                           CloseReason reason) {
+  if (state_ != State::kOpen) return;
+  enqueue_error(code, text);
+  state_ = State::kClosing;
+  close_reason_ = reason;
+  close_deadline_ = loop_.now() + loop_.options().close_linger;
+  if (!dispatching_) flush_in_loop();
+}
+
+// Output is flushed: send FIN, then wait for the peer's (reading and dropping
+// whatever it still sends) so our last frame is not lost to a reset.
+void Connection::finish_close_in_loop() {
+  if (peer_closed_) {
+    abort_in_loop(close_reason_);
+    return;
+  }
+  boost::system::error_code ec;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  state_ = State::kLingering;
+}
+
+void Connection::abort_in_loop(CloseReason reason) {
+  if (state_ == State::kClosed) return;
+  auto self = shared_from_this();  // keep alive until this method returns
+  const State was = state_;
+  state_ = State::kClosed;
+  close_reason_ = (was == State::kOpen) ? reason : close_reason_;
+  LoopStats& stats = loop_.mutable_stats();
+  if (reason == CloseReason::kSlowConsumer) {
+    stats.slow_consumer_disconnects.add();
+    // Reset rather than FIN: the peer is not reading, so nothing queued in
+    // the kernel would reach it either; free that memory now.
+    boost::system::error_code ec;
+    socket_.set_option(boost::asio::socket_base::linger(true, 0), ec);
+    uint64_t suppressed = 0;
+    if (loop_.protocol_error_log_in_loop().allow(loop_.now(), suppressed)) {
+      spdlog::warn("conn {:#x} from {}: slow consumer, output above {} bytes (closing)", id_,
+                   peer_.to_string(), loop_.options().output_queue_bytes);
+    }
+  }
+  if (reason == CloseReason::kLingerTimeout && was == State::kClosing) {
+    boost::system::error_code ec;
+    socket_.set_option(boost::asio::socket_base::linger(true, 0), ec);
+  }
+  stats.output_queue_bytes.sub(output_.bytes());
+  output_.consume(output_.bytes());
+  boost::system::error_code ec;
+  socket_.close(ec);  // cancels the pending waits; their handlers drop their refs
+  spdlog::debug("conn {:#x} closed: {}", id_, to_string(close_reason_));
+  loop_.forget_in_loop(id_);
+}
+
+bool Connection::deadline_passed_in_loop(Clock::time_point now) const {
+  if (state_ == State::kOpen) {
+    const auto idle = loop_.options().idle_timeout;
+    return idle.count() > 0 && now - last_frame_at_ >= idle;
+  }
+  return state_ != State::kClosed && now >= close_deadline_;
+}
+
+void Connection::on_deadline_in_loop(Clock::time_point now) {
+  if (state_ == State::kOpen) {
+    loop_.mutable_stats().idle_timeouts.add();
+    const auto text = fmt::format("idle timeout: nothing received for {} ms",
+                                  loop_.options().idle_timeout.count());
+    close_after_flush_in_loop(protocol::ErrorCode::kIdleTimeout, text, CloseReason::kIdleTimeout);
+    return;
+  }
+  if (now >= close_deadline_) abort_in_loop(CloseReason::kLingerTimeout);
+}
+
+}  // namespace citadel::net

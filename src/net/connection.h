@@ -1,0 +1,112 @@
+// One client connection, owned by one EventLoop for its whole life.
+//
+// I/O is reactor-style on Asio: the socket is registered once (edge-triggered
+// epoll); on readiness the connection reads into its loop's shared buffer until
+// a short read says the socket is drained, cuts frames, dispatches each, then
+// sends everything the handlers queued with ONE sendmsg (a gather write). So a
+// read batch costs one read and one write whatever number of frames it held,
+// and an idle connection owns no buffers.
+//
+// Closing is a small state machine (open -> closing -> lingering -> closed) so
+// that a final ERROR frame reaches the peer: output is flushed, then our side
+// is shut down (FIN) while input is read and discarded until the peer closes
+// or close_linger passes. Closing at once would turn unread input into a TCP
+// reset that can destroy the ERROR frame in flight.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "net/output_queue.h"
+#include "net/responder.h"
+#include "protocol/frame_reader.h"
+
+namespace citadel::net {
+
+class EventLoop;
+
+enum class CloseReason : uint8_t {
+  kPeerClosed,
+  kReadError,
+  kWriteError,
+  kBadMagic,
+  kFrameTooLarge,
+  kIdleTimeout,
+  kSlowConsumer,
+  kShutdown,
+  kLingerTimeout,
+  kServerStopped,
+};
+std::string_view to_string(CloseReason reason);
+
+class Connection final : public Responder, public std::enable_shared_from_this<Connection> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Connection(EventLoop& loop, boost::asio::ip::tcp::socket socket, uint64_t id,
+             boost::asio::ip::address peer);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Responder (loop thread only).
+  void send(uint16_t cmd, std::span<const uint8_t> payload) override;
+  void send_error(protocol::ErrorCode code, std::string_view text) override;
+  uint64_t connection_id() const override { return id_; }
+
+  // Queues bytes shared with other connections (an encoded broadcast).
+  void send_shared_in_loop(SharedBytes frame_bytes);
+
+  void start_in_loop();
+  // Queues ERROR(code, text) behind the pending output, then closes gracefully.
+  void close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,
+                                 CloseReason reason);
+  // Closes now, dropping queued output.
+  void abort_in_loop(CloseReason reason);
+
+  // For the loop's sweep.
+  bool deadline_passed_in_loop(Clock::time_point now) const;
+  void on_deadline_in_loop(Clock::time_point now);
+
+  bool is_open() const { return state_ == State::kOpen; }
+  const boost::asio::ip::address& peer_address() const { return peer_; }
+
+ private:
+  enum class State : uint8_t { kOpen, kClosing, kLingering, kClosed };
+
+  void wait_readable();
+  void read_in_loop();
+  void on_bytes(std::span<const uint8_t> bytes);
+  void on_protocol_error(protocol::DecodeError error);
+  void on_peer_closed();
+  // Writes queued output with one gather write; arms writability if the
+  // kernel took less than everything.
+  void flush_in_loop();
+  void wait_writable();
+  void request_flush();
+  bool enqueue(uint16_t cmd, std::span<const uint8_t> payload);
+  void enqueue_error(protocol::ErrorCode code, std::string_view text);
+  void finish_close_in_loop();
+
+  EventLoop& loop_;
+  boost::asio::ip::tcp::socket socket_;
+  const uint64_t id_;
+  const boost::asio::ip::address peer_;
+  protocol::FrameReader reader_;
+  OutputQueue output_;
+  Clock::time_point last_frame_at_;
+  Clock::time_point close_deadline_{};
+  State state_ = State::kOpen;
+  CloseReason close_reason_ = CloseReason::kPeerClosed;
+  bool dispatching_ = false;  // replies flush once, when the read batch ends
+  bool flush_posted_ = false;
+  bool waiting_writable_ = false;
+  bool peer_closed_ = false;
+};
+
+}  // namespace citadel::net

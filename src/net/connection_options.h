@@ -1,0 +1,25 @@
+// Per-connection limits and collaborators, fixed at start-up and shared by
+// every connection of a server.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace citadel::net {
+
+class FrameDispatcher;
+class ConnectionLimits;
+
+struct ConnectionOptions {
+  uint32_t max_payload_bytes = 64 * 1024;
+  uint64_t output_queue_bytes = 1024 * 1024;       // past it, the peer is a slow consumer
+  std::chrono::milliseconds idle_timeout{30'000};  // zero disables
+  // How long a closing connection may take to flush its last output and see
+  // the peer's FIN before it is cut.
+  std::chrono::milliseconds close_linger{2'000};
+  uint32_t protocol_errors_logged_per_second = 20;
+  const FrameDispatcher* dispatcher = nullptr;
+  ConnectionLimits* limits = nullptr;  // slot released when a connection dies
+};
+
+}  // namespace citadel::net

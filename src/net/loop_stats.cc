@@ -1,0 +1,26 @@
+#include "net/loop_stats.h"
+
+namespace citadel::net {
+
+void StatsSnapshot::add(const LoopStats& s) {
+  frames_in += s.frames_in.get();
+  frames_out += s.frames_out.get();
+  bytes_in += s.bytes_in.get();
+  bytes_out += s.bytes_out.get();
+  read_calls += s.read_calls.get();
+  write_calls += s.write_calls.get();
+  connections_opened += s.connections_opened.get();
+  connections_closed += s.connections_closed.get();
+  active_connections += s.active_connections.get();
+  unknown_commands += s.unknown_commands.get();
+  protocol_errors_bad_magic += s.protocol_errors_bad_magic.get();
+  protocol_errors_frame_too_large += s.protocol_errors_frame_too_large.get();
+  slow_consumer_disconnects += s.slow_consumer_disconnects.get();
+  idle_timeouts += s.idle_timeouts.get();
+  rejected_server_full += s.rejected_server_full.get();
+  rejected_per_ip += s.rejected_per_ip.get();
+  accept_errors += s.accept_errors.get();
+  output_queue_bytes += s.output_queue_bytes.get();
+}
+
+}  // namespace citadel::net

@@ -1,0 +1,62 @@
+// Counters kept by one event loop. Only the loop's own thread writes them
+// (a relaxed load and store: no locked instruction on the message path);
+// any thread may read them, and readers sum the loops on demand.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace citadel::net {
+
+class RelaxedCounter {
+ public:
+  void add(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void sub(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+struct LoopStats {
+  RelaxedCounter frames_in;
+  RelaxedCounter frames_out;
+  RelaxedCounter bytes_in;
+  RelaxedCounter bytes_out;
+  RelaxedCounter read_calls;   // read syscalls that returned data, EOF or an error
+  RelaxedCounter write_calls;  // sendmsg syscalls
+  RelaxedCounter connections_opened;
+  RelaxedCounter connections_closed;
+  RelaxedCounter active_connections;  // a gauge: opened - closed on this loop
+  RelaxedCounter unknown_commands;
+  RelaxedCounter protocol_errors_bad_magic;
+  RelaxedCounter protocol_errors_frame_too_large;
+  RelaxedCounter slow_consumer_disconnects;
+  RelaxedCounter idle_timeouts;
+  RelaxedCounter rejected_server_full;
+  RelaxedCounter rejected_per_ip;
+  RelaxedCounter accept_errors;
+  RelaxedCounter output_queue_bytes;  // a gauge: bytes queued, not yet written
+};
+
+// A plain-value sum of several loops' counters, for logs and endpoints.
+struct StatsSnapshot {
+  uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
+  uint64_t read_calls = 0, write_calls = 0;
+  uint64_t connections_opened = 0, connections_closed = 0, active_connections = 0;
+  uint64_t unknown_commands = 0, protocol_errors_bad_magic = 0, protocol_errors_frame_too_large = 0;
+  uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0;
+  uint64_t rejected_server_full = 0, rejected_per_ip = 0, accept_errors = 0;
+  uint64_t output_queue_bytes = 0;
+
+  void add(const LoopStats& s);
+  uint64_t protocol_errors() const {
+    return protocol_errors_bad_magic + protocol_errors_frame_too_large;
+  }
+};
+
+}  // namespace citadel::net

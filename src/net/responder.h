@@ -1,0 +1,28 @@
+// What a handler may do with the peer that sent a frame. The network layer's
+// Connection implements it; tests and fuzz targets implement it with a recorder.
+// All calls happen on the connection's own loop thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "protocol/wire.h"
+
+namespace citadel::net {
+
+class Responder {
+ public:
+  // Queues one frame; it goes out with the rest of this loop turn's output in
+  // one gather write. The payload is copied, so it may live on the stack.
+  virtual void send(uint16_t cmd, std::span<const uint8_t> payload) = 0;
+  // Queues an ERROR frame (code, text). The connection stays open.
+  virtual void send_error(protocol::ErrorCode code, std::string_view text) = 0;
+  // Stable id of the connection, for logs and handles held elsewhere.
+  virtual uint64_t connection_id() const = 0;
+
+ protected:
+  ~Responder() = default;
+};
+
+}  // namespace citadel::net

@@ -1,0 +1,203 @@
+#include "ops/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string_view>
+#include <thread>
+
+namespace citadel::ops {
+namespace {
+
+constexpr uint32_t kMaxThreads = 256;
+constexpr uint32_t kMaxPayloadCeilingBytes = 16 * 1024 * 1024;
+constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
+                                                        "warn",  "error", "off"};
+
+[[noreturn]] void fail(const std::string& key, const std::string& problem) {
+  throw ConfigError(key + ": " + problem);
+}
+
+// Reads an unsigned integer in [lo, hi]. yaml-cpp would happily wrap "-1" into
+// a huge unsigned value, so the sign is checked on the text first.
+template <class T>
+void read_uint(const YAML::Node& node, const std::string& key, T& out, uint64_t lo, uint64_t hi) {
+  if (!node.IsScalar()) fail(key, "expected a number");
+  const std::string& text = node.Scalar();
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    fail(key, "expected a non-negative integer, got '" + text + "'");
+  }
+  uint64_t value = 0;
+  try {
+    value = std::stoull(text);
+  } catch (const std::exception&) {
+    fail(key, "number out of range: '" + text + "'");
+  }
+  if (value < lo || value > hi) {
+    fail(key,
+         "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + text);
+  }
+  out = static_cast<T>(value);
+}
+
+void read_string(const YAML::Node& node, const std::string& key, std::string& out) {
+  if (node.IsNull()) {
+    out.clear();
+    return;
+  }
+  if (!node.IsScalar()) fail(key, "expected a string");
+  out = node.Scalar();
+}
+
+// Walks one mapping section, calling `field(name, node, key)` for each entry and
+// rejecting anything that is not a known field.
+template <class Field>
+void read_section(const YAML::Node& root, const std::string& section,
+                  std::initializer_list<std::string_view> known, Field&& field) {
+  const YAML::Node node = root[section];
+  if (!node || node.IsNull()) return;
+  if (!node.IsMap()) fail(section, "expected a mapping");
+  for (const auto& entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string key = section + "." + name;
+    if (std::find(known.begin(), known.end(), name) == known.end()) fail(key, "unknown key");
+    field(name, entry.second, key);
+  }
+}
+
+}  // namespace
+
+uint32_t LimitsConfig::effective_max_connections(uint64_t open_file_limit) const {
+  const uint64_t derived = open_file_limit > kFdHeadroom ? open_file_limit - kFdHeadroom : 1;
+  const uint64_t cap =
+      max_connections == 0 ? derived : std::min<uint64_t>(max_connections, derived);
+  return static_cast<uint32_t>(std::min<uint64_t>(cap, std::numeric_limits<uint32_t>::max()));
+}
+
+uint32_t Config::effective_threads() const {
+  if (server.threads != 0) return server.threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+Config parse_config(const std::string& yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(std::string("invalid YAML: ") + e.what());
+  }
+  Config c;
+  if (!root || root.IsNull()) return c;
+  if (!root.IsMap()) throw ConfigError("config: expected a mapping at the top level");
+
+  for (const auto& entry : root) {
+    const std::string name = entry.first.as<std::string>();
+    if (name != "server" && name != "limits" && name != "shutdown" && name != "log") {
+      fail(name, "unknown key");
+    }
+  }
+
+  read_section(root, "server", {"host", "port", "threads"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 if (name == "host") read_string(n, key, c.server.host);
+                 if (name == "port") read_uint(n, key, c.server.port, 0, 65535);
+                 if (name == "threads") read_uint(n, key, c.server.threads, 0, kMaxThreads);
+               });
+  read_section(root, "limits",
+               {"max_connections", "max_connections_per_ip", "max_payload_bytes",
+                "output_queue_bytes", "idle_timeout_ms"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 auto& l = c.limits;
+                 if (name == "max_connections") read_uint(n, key, l.max_connections, 0, 10'000'000);
+                 if (name == "max_connections_per_ip")
+                   read_uint(n, key, l.max_connections_per_ip, 0, 10'000'000);
+                 if (name == "max_payload_bytes")
+                   read_uint(n, key, l.max_payload_bytes, 1, kMaxPayloadCeilingBytes);
+                 if (name == "output_queue_bytes")
+                   read_uint(n, key, l.output_queue_bytes, 1024, uint64_t{1} << 32);
+                 if (name == "idle_timeout_ms")
+                   read_uint(n, key, l.idle_timeout_ms, 0, 24u * 3600 * 1000);
+               });
+  read_section(root, "shutdown", {"drain_timeout_ms"},
+               [&](const std::string&, const YAML::Node& n, const std::string& key) {
+                 read_uint(n, key, c.shutdown.drain_timeout_ms, 0, 600'000);
+               });
+  read_section(root, "log",
+               {"level", "file", "file_max_bytes", "file_max_files", "protocol_errors_per_second"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 auto& l = c.log;
+                 if (name == "level") read_string(n, key, l.level);
+                 if (name == "file") read_string(n, key, l.file);
+                 if (name == "file_max_bytes")
+                   read_uint(n, key, l.file_max_bytes, 4096, uint64_t{1} << 40);
+                 if (name == "file_max_files") read_uint(n, key, l.file_max_files, 1, 1000);
+                 if (name == "protocol_errors_per_second")
+                   read_uint(n, key, l.protocol_errors_per_second, 0, 1'000'000);
+               });
+  validate(c);
+  return c;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return parse_config(text.str());
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+}
+
+void validate(const Config& c) {
+  if (std::find(kLogLevels.begin(), kLogLevels.end(), c.log.level) == kLogLevels.end()) {
+    fail("log.level",
+         "must be one of trace, debug, info, warn, error, off; got '" + c.log.level + "'");
+  }
+  if (c.server.host.empty()) fail("server.host", "must not be empty");
+  if (c.server.threads > kMaxThreads) {
+    fail("server.threads", "must be between 0 and " + std::to_string(kMaxThreads));
+  }
+  if (c.limits.output_queue_bytes < c.limits.max_payload_bytes + 16) {
+    fail("limits.output_queue_bytes",
+         "must be larger than limits.max_payload_bytes, or one maximum-size reply could not be "
+         "queued");
+  }
+}
+
+std::string to_yaml(const Config& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "host" << YAML::Value << c.server.host;
+  out << YAML::Key << "port" << YAML::Value << c.server.port;
+  out << YAML::Key << "threads" << YAML::Value << c.server.threads;
+  out << YAML::EndMap;
+  out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_connections" << YAML::Value << c.limits.max_connections;
+  out << YAML::Key << "max_connections_per_ip" << YAML::Value << c.limits.max_connections_per_ip;
+  out << YAML::Key << "max_payload_bytes" << YAML::Value << c.limits.max_payload_bytes;
+  out << YAML::Key << "output_queue_bytes" << YAML::Value << c.limits.output_queue_bytes;
+  out << YAML::Key << "idle_timeout_ms" << YAML::Value << c.limits.idle_timeout_ms;
+  out << YAML::EndMap;
+  out << YAML::Key << "shutdown" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "drain_timeout_ms" << YAML::Value << c.shutdown.drain_timeout_ms;
+  out << YAML::EndMap;
+  out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "level" << YAML::Value << c.log.level;
+  out << YAML::Key << "file" << YAML::Value << YAML::DoubleQuoted << c.log.file;
+  out << YAML::Key << "file_max_bytes" << YAML::Value << c.log.file_max_bytes;
+  out << YAML::Key << "file_max_files" << YAML::Value << c.log.file_max_files;
+  out << YAML::Key << "protocol_errors_per_second" << YAML::Value
+      << c.log.protocol_errors_per_second;
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace citadel::ops

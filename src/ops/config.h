@@ -1,0 +1,69 @@
+// The effective configuration: one struct per subsystem, every field with its
+// unit in its name and its default here. Loaded from YAML, then overridden by
+// command-line flags; unknown keys and out-of-range values stop start-up with
+// a ConfigError naming the key.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace citadel::ops {
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 7777;  // 0 picks a free port (logged, and written to --port-file)
+  uint32_t threads = 0;  // I/O loops; 0 = one per core
+};
+
+struct LimitsConfig {
+  uint32_t max_connections = 0;            // 0 = open-file limit minus kFdHeadroom
+  uint32_t max_connections_per_ip = 1000;  // 0 = no cap
+  uint32_t max_payload_bytes = 64 * 1024;
+  uint64_t output_queue_bytes = 1024 * 1024;  // per connection; past it = slow consumer
+  uint32_t idle_timeout_ms = 30'000;          // 0 disables
+
+  // File descriptors kept back from the derived connection cap for listeners,
+  // the epoll/eventfd/timer descriptors, log files and storage.
+  static constexpr uint32_t kFdHeadroom = 100;
+  // max_connections as it applies, given the process's open-file limit.
+  uint32_t effective_max_connections(uint64_t open_file_limit) const;
+};
+
+struct ShutdownConfig {
+  uint32_t drain_timeout_ms = 5'000;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+  std::string file;            // empty = console only
+  uint64_t file_max_bytes = 10 * 1024 * 1024;
+  uint32_t file_max_files = 3;
+  uint32_t protocol_errors_per_second = 20;  // rate limit for protocol-error log lines
+};
+
+struct Config {
+  ServerConfig server;
+  LimitsConfig limits;
+  ShutdownConfig shutdown;
+  LogConfig log;
+
+  // Threads to run: `server.threads`, or the core count when it is 0.
+  uint32_t effective_threads() const;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses YAML text. Throws ConfigError("<key.path>: <problem>").
+Config parse_config(const std::string& yaml_text);
+// Reads and parses a file. Throws ConfigError naming the file or the key.
+Config load_config_file(const std::string& path);
+// Checks cross-field rules after flags are applied. Throws ConfigError.
+void validate(const Config& config);
+// The effective configuration as YAML (what --print-config shows).
+std::string to_yaml(const Config& config);
+
+}  // namespace citadel::ops

@@ -1,0 +1,27 @@
+#include "protocol/wire.h"
+
+namespace citadel::protocol {
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kBadMagic:
+      return "bad_magic";
+    case ErrorCode::kFrameTooLarge:
+      return "frame_too_large";
+    case ErrorCode::kUnknownCommand:
+      return "unknown_command";
+    case ErrorCode::kServerFull:
+      return "server_full";
+    case ErrorCode::kTooManyFromAddress:
+      return "too_many_from_address";
+    case ErrorCode::kIdleTimeout:
+      return "idle_timeout";
+    case ErrorCode::kShuttingDown:
+      return "shutting_down";
+    case ErrorCode::kBadPayload:
+      return "bad_payload";
+  }
+  return "unknown";
+}
+
+}  // namespace citadel::protocol

@@ -1,0 +1,82 @@
+#include "server/server.h"
+
+#include <sys/resource.h>
+
+#include <spdlog/spdlog.h>
+
+#include "net/acceptor.h"
+
+namespace citadel::server {
+
+uint64_t open_file_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1u << 20;
+  return rl.rlim_cur;
+}
+
+Server::Server(ops::Config config)
+    : config_(std::move(config)),
+      limits_(config_.limits.effective_max_connections(open_file_limit()),
+              config_.limits.max_connections_per_ip) {}
+
+Server::~Server() {
+  stop();
+}
+
+void Server::start() {
+  net::ConnectionOptions options;
+  options.max_payload_bytes = config_.limits.max_payload_bytes;
+  options.output_queue_bytes = config_.limits.output_queue_bytes;
+  options.idle_timeout = std::chrono::milliseconds(config_.limits.idle_timeout_ms);
+  options.protocol_errors_logged_per_second = config_.log.protocol_errors_per_second;
+  options.dispatcher = &router_;
+  options.limits = &limits_;
+
+  const uint32_t threads = config_.effective_threads();
+  std::vector<net::EventLoop*> io_loops;
+  for (uint32_t i = 0; i < threads; ++i) {
+    loops_.push_back(std::make_unique<net::EventLoop>(i, options));
+    io_loops.push_back(loops_.back().get());
+  }
+  const auto address = boost::asio::ip::make_address(config_.server.host);
+  acceptor_ = std::make_unique<net::Acceptor>(
+      *loops_[0], io_loops, boost::asio::ip::tcp::endpoint(address, config_.server.port), limits_);
+  port_ = acceptor_->port();
+  for (auto& loop : loops_) loop->start();
+  loops_[0]->post([this] { acceptor_->start_in_loop(); });
+  started_ = true;
+  spdlog::info("listening on {}:{} ({} I/O threads, max {} connections, {} per address)",
+               config_.server.host, port_, threads, limits_.max_total(),
+               limits_.per_address_max() == 0 ? std::string("no cap")
+                                              : std::to_string(limits_.per_address_max()));
+}
+
+void Server::begin_shutdown() {
+  if (!started_ || draining_.exchange(true)) return;
+  spdlog::info("shutting down: stopped accepting, draining {} connections", active_connections());
+  loops_[0]->post([this] { acceptor_->stop_in_loop(); });
+  for (auto& loop : loops_) {
+    loop->post([l = loop.get()] { l->drain_in_loop(); });
+  }
+}
+
+uint64_t Server::active_connections() const {
+  uint64_t n = 0;
+  for (const auto& loop : loops_) n += loop->active_connections();
+  return n;
+}
+
+void Server::stop() {
+  if (!started_) return;
+  started_ = false;
+  for (auto& loop : loops_) loop->stop_and_join();
+  acceptor_.reset();
+}
+
+net::StatsSnapshot Server::stats() const {
+  net::StatsSnapshot s;
+  for (const auto& loop : loops_) s.add(loop->stats());
+  return s;
+}
+
+}  // namespace citadel::server

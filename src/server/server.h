@@ -1,0 +1,65 @@
+// The server object: builds the loops, the acceptor and the router from a
+// Config and runs them. One per process in the binary; tests may make several.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "net/connection_limits.h"
+#include "net/event_loop.h"
+#include "net/loop_stats.h"
+#include "ops/config.h"
+#include "server/router.h"
+
+namespace citadel::net {
+class Acceptor;
+}
+
+namespace citadel::server {
+
+class Server {
+ public:
+  explicit Server(ops::Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Register handlers here before start(); read-only afterwards.
+  Router& router() { return router_; }
+  const ops::Config& config() const { return config_; }
+
+  // Binds the listener (throws boost::system::system_error if it cannot) and
+  // starts the loop threads. Returns once the server accepts connections.
+  void start();
+  // The bound port (useful when the config asked for port 0).
+  uint16_t port() const { return port_; }
+
+  // Graceful shutdown, step 1: stop accepting and ask every connection to
+  // finish (ERROR shutting_down after its queued output). Thread-safe.
+  void begin_shutdown();
+  bool draining() const { return draining_; }
+  // Open connections across all loops. Thread-safe.
+  uint64_t active_connections() const;
+  // Step 2: stop the loops and join their threads. Not from a loop thread.
+  void stop();
+
+  // Counters summed across loops. Thread-safe.
+  net::StatsSnapshot stats() const;
+  uint32_t max_connections() const { return limits_.max_total(); }
+
+ private:
+  ops::Config config_;
+  Router router_;
+  net::ConnectionLimits limits_;
+  std::vector<std::unique_ptr<net::EventLoop>> loops_;
+  std::unique_ptr<net::Acceptor> acceptor_;
+  uint16_t port_ = 0;
+  bool started_ = false;
+  std::atomic<bool> draining_{false};
+};
+
+// The process's open-file limit (RLIMIT_NOFILE, soft).
+uint64_t open_file_limit();
+
+}  // namespace citadel::server

@@ -1,0 +1,26 @@
+// What the bench needs from the operating system besides sockets: the file
+// descriptor budget, the server's address, and the server's memory use.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace citadel::bench {
+
+// File descriptors kept aside for stdio, epoll sets, the CSV file and libraries.
+inline constexpr uint64_t kReservedFds = 50;
+
+// Raises the soft RLIMIT_NOFILE to the hard limit and returns the soft limit
+// now in force: how many descriptors this process may hold.
+uint64_t raise_fd_limit();
+
+// `host` as an IPv4 address (a literal or a name), or nothing.
+std::optional<sockaddr_in> resolve_ipv4(const std::string& host, uint16_t port);
+
+// VmRSS of process `pid` in KiB, from /proc/PID/status, or nothing.
+std::optional<uint64_t> read_vm_rss_kb(int pid);
+
+}  // namespace citadel::bench
