@@ -1,0 +1,3 @@
+module citadel/go-echo-server
+
+go 1.19
