@@ -15,11 +15,15 @@
 namespace citadel::net {
 
 namespace {
-// Bytes read for one connection before yielding to the others on the loop.
-constexpr std::size_t kMaxReadBytesPerTurn = 256 * 1024;
 // iovecs per sendmsg; the kernel's limit is 1024, and a few dozen segments
 // already fill a socket buffer.
 constexpr int kMaxIovecs = 64;
+// SO_LINGER with a zero timeout makes close() send a reset and drop whatever
+// the kernel still holds for this socket.
+void set_reset_on_close_fd(int fd) {
+  const linger lg{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
 }  // namespace
 
 std::string_view to_string(CloseReason reason) {
@@ -48,10 +52,9 @@ std::string_view to_string(CloseReason reason) {
   return "unknown";
 }
 
-Connection::Connection(EventLoop& loop, boost::asio::ip::tcp::socket socket, uint64_t id,
-                       boost::asio::ip::address peer)
+Connection::Connection(EventLoop& loop, UniqueFd fd, uint64_t id, boost::asio::ip::address peer)
     : loop_(loop),
-      socket_(std::move(socket)),
+      fd_(std::move(fd)),
       id_(id),
       peer_(std::move(peer)),
       reader_(loop.options().max_payload_bytes),
@@ -62,62 +65,45 @@ Connection::~Connection() {
 }
 
 void Connection::start_in_loop() {
-  boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  const int one = 1;
+  ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  loop_.add_fd_in_loop(fd_.get(), EPOLLIN, this);
   spdlog::debug("conn {:#x} open from {}", id_, peer_.to_string());
-  read_in_loop();  // data may already be waiting (a client that sends on connect)
 }
 
-void Connection::wait_readable() {
-  socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](const boost::system::error_code& ec) {
-                       if (ec || self->state_ == State::kClosed) return;
-                       self->read_in_loop();
-                     });
+void Connection::handle_events_in_loop(uint32_t events) {
+  if (state_ == State::kClosed) return;  // closed earlier in this batch
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_in_loop();
+  if (state_ != State::kClosed && (events & EPOLLOUT)) {
+    set_want_writable(false);
+    flush_in_loop();
+  }
 }
 
+// One recv per readiness report. Level-triggered epoll reports the socket
+// again next turn if more is waiting, which also keeps one busy peer from
+// starving the rest of the loop.
 void Connection::read_in_loop() {
   auto buffer = loop_.read_buffer_in_loop();
   LoopStats& stats = loop_.mutable_stats();
-  std::size_t this_turn = 0;
-  for (;;) {
-    const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), 0);
-    if (n > 0) {
-      stats.read_calls.add();
-      stats.bytes_in.add(static_cast<uint64_t>(n));
-      if (state_ == State::kOpen) on_bytes(buffer.first(static_cast<std::size_t>(n)));
-      if (state_ == State::kClosed) return;
-      // Edge-triggered: a short read means the socket is drained, and epoll
-      // will report the next arrival; a full one means there may be more.
-      if (static_cast<std::size_t>(n) < buffer.size()) break;
-      this_turn += static_cast<std::size_t>(n);
-      if (this_turn >= kMaxReadBytesPerTurn) {
-        // Let the loop's other connections run, then continue reading.
-        flush_in_loop();
-        if (state_ != State::kClosed) {
-          loop_.post([self = shared_from_this()] {
-            if (self->state_ != State::kClosed) self->read_in_loop();
-          });
-        }
-        return;
-      }
-      continue;
-    }
-    if (n == 0) {
-      stats.read_calls.add();
-      flush_in_loop();
-      if (state_ != State::kClosed) on_peer_closed();
-      return;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    stats.read_calls.add();
+  ssize_t n;
+  do {
+    n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+  stats.read_calls.add();
+  if (n < 0) {
     abort_in_loop(CloseReason::kReadError);
     return;
   }
+  if (n == 0) {
+    flush_in_loop();
+    if (state_ != State::kClosed) on_peer_closed();
+    return;
+  }
+  stats.bytes_in.add(static_cast<uint64_t>(n));
+  if (state_ == State::kOpen) on_bytes(buffer.first(static_cast<std::size_t>(n)));
   flush_in_loop();
-  if (state_ != State::kClosed) wait_readable();
 }
 
 void Connection::on_bytes(std::span<const uint8_t> bytes) {
@@ -245,12 +231,12 @@ void Connection::flush_in_loop() {
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
     stats.write_calls.add();
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        wait_writable();
+        set_want_writable(true);
         return;
       }
       abort_in_loop(CloseReason::kWriteError);
@@ -262,21 +248,19 @@ void Connection::flush_in_loop() {
     // A partial write means the socket buffer is full: trying again now would
     // only return EAGAIN, so wait for writability instead.
     if (static_cast<std::size_t>(n) < offered) {
-      wait_writable();
+      set_want_writable(true);
       return;
     }
   }
   if (state_ == State::kClosing) finish_close_in_loop();
 }
 
-void Connection::wait_writable() {
-  waiting_writable_ = true;
-  socket_.async_wait(boost::asio::ip::tcp::socket::wait_write,
-                     [self = shared_from_this()](const boost::system::error_code& ec) {
-                       self->waiting_writable_ = false;
-                       if (ec || self->state_ == State::kClosed) return;
-                       self->flush_in_loop();
-                     });
+// EPOLLOUT is armed only while output waits for socket space: left on, a
+// level-triggered loop would wake for every writable socket every turn.
+void Connection::set_want_writable(bool want) {
+  if (want == waiting_writable_) return;
+  waiting_writable_ = want;
+  loop_.modify_fd_in_loop(fd_.get(), want ? (EPOLLIN | EPOLLOUT) : EPOLLIN, this);
 }
 
 void Connection::close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,
@@ -296,8 +280,7 @@ void Connection::finish_close_in_loop() {
     abort_in_loop(close_reason_);
     return;
   }
-  boost::system::error_code ec;
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  ::shutdown(fd_.get(), SHUT_WR);
   state_ = State::kLingering;
 }
 
@@ -312,22 +295,18 @@ void Connection::abort_in_loop(CloseReason reason) {
     stats.slow_consumer_disconnects.add();
     // Reset rather than FIN: the peer is not reading, so nothing queued in
     // the kernel would reach it either; free that memory now.
-    boost::system::error_code ec;
-    socket_.set_option(boost::asio::socket_base::linger(true, 0), ec);
+    set_reset_on_close_fd(fd_.get());
     uint64_t suppressed = 0;
     if (loop_.protocol_error_log_in_loop().allow(loop_.now(), suppressed)) {
       spdlog::warn("conn {:#x} from {}: slow consumer, output above {} bytes (closing)", id_,
                    peer_.to_string(), loop_.options().output_queue_bytes);
     }
   }
-  if (reason == CloseReason::kLingerTimeout && was == State::kClosing) {
-    boost::system::error_code ec;
-    socket_.set_option(boost::asio::socket_base::linger(true, 0), ec);
-  }
+  if (reason == CloseReason::kLingerTimeout && was == State::kClosing)
+    set_reset_on_close_fd(fd_.get());
   stats.output_queue_bytes.sub(output_.bytes());
   output_.consume(output_.bytes());
-  boost::system::error_code ec;
-  socket_.close(ec);  // cancels the pending waits; their handlers drop their refs
+  fd_.reset();  // closing the descriptor also removes it from the loop's epoll set
   spdlog::debug("conn {:#x} closed: {}", id_, to_string(close_reason_));
   loop_.forget_in_loop(id_);
 }

@@ -1,11 +1,11 @@
 // One client connection, owned by one EventLoop for its whole life.
 //
-// I/O is reactor-style on Asio: the socket is registered once (edge-triggered
-// epoll); on readiness the connection reads into its loop's shared buffer until
-// a short read says the socket is drained, cuts frames, dispatches each, then
-// sends everything the handlers queued with ONE sendmsg (a gather write). So a
-// read batch costs one read and one write whatever number of frames it held,
-// and an idle connection owns no buffers.
+// I/O: the socket is registered once with its loop's epoll (level-triggered,
+// EPOLLIN; EPOLLOUT is added only while a partial write waits). On readiness
+// the connection does ONE recv into its loop's shared buffer, cuts frames,
+// dispatches each, then sends everything the handlers queued with ONE sendmsg
+// (a gather write). So a read batch costs one read and one write whatever
+// number of frames it held, and an idle connection owns no buffers.
 //
 // Closing is a small state machine (open -> closing -> lingering -> closed) so
 // that a final ERROR frame reaches the peer: output is flushed, then our side
@@ -14,7 +14,7 @@
 // reset that can destroy the ERROR frame in flight.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -22,13 +22,13 @@
 #include <span>
 #include <string_view>
 
+#include "net/event_loop.h"
 #include "net/output_queue.h"
 #include "net/responder.h"
+#include "net/unique_fd.h"
 #include "protocol/frame_reader.h"
 
 namespace citadel::net {
-
-class EventLoop;
 
 enum class CloseReason : uint8_t {
   kPeerClosed,
@@ -44,12 +44,13 @@ enum class CloseReason : uint8_t {
 };
 std::string_view to_string(CloseReason reason);
 
-class Connection final : public Responder, public std::enable_shared_from_this<Connection> {
+class Connection final : public Responder,
+                         public IoHandler,
+                         public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(EventLoop& loop, boost::asio::ip::tcp::socket socket, uint64_t id,
-             boost::asio::ip::address peer);
+  Connection(EventLoop& loop, UniqueFd fd, uint64_t id, boost::asio::ip::address peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -63,6 +64,8 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
   void send_shared_in_loop(SharedBytes frame_bytes);
 
   void start_in_loop();
+  // IoHandler: readiness from the loop's epoll.
+  void handle_events_in_loop(uint32_t events) override;
   // Queues ERROR(code, text) behind the pending output, then closes gracefully.
   void close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,
                                  CloseReason reason);
@@ -79,22 +82,21 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
  private:
   enum class State : uint8_t { kOpen, kClosing, kLingering, kClosed };
 
-  void wait_readable();
   void read_in_loop();
   void on_bytes(std::span<const uint8_t> bytes);
   void on_protocol_error(protocol::DecodeError error);
   void on_peer_closed();
-  // Writes queued output with one gather write; arms writability if the
-  // kernel took less than everything.
+  // Writes queued output with one gather write; arms EPOLLOUT if the kernel
+  // took less than everything.
   void flush_in_loop();
-  void wait_writable();
+  void set_want_writable(bool want);
   void request_flush();
   bool enqueue(uint16_t cmd, std::span<const uint8_t> payload);
   void enqueue_error(protocol::ErrorCode code, std::string_view text);
   void finish_close_in_loop();
 
   EventLoop& loop_;
-  boost::asio::ip::tcp::socket socket_;
+  UniqueFd fd_;
   const uint64_t id_;
   const boost::asio::ip::address peer_;
   protocol::FrameReader reader_;
@@ -105,7 +107,7 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
   CloseReason close_reason_ = CloseReason::kPeerClosed;
   bool dispatching_ = false;  // replies flush once, when the read batch ends
   bool flush_posted_ = false;
-  bool waiting_writable_ = false;
+  bool waiting_writable_ = false;  // EPOLLOUT armed
   bool peer_closed_ = false;
 };
 

@@ -1,21 +1,55 @@
 #include "net/event_loop.h"
 
+#include <sys/eventfd.h>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
 
 #include "net/connection.h"
 
 namespace citadel::net {
 
+// Drains the eventfd that other threads write to wake the loop.
+class EventLoop::Wakeup final : public IoHandler {
+ public:
+  explicit Wakeup(int fd) : fd_(fd) {}
+  void handle_events_in_loop(uint32_t) override {
+    uint64_t value = 0;
+    [[maybe_unused]] const ssize_t n = ::read(fd_, &value, sizeof value);
+  }
+
+ private:
+  int fd_;
+};
+
+namespace {
+[[noreturn]] void throw_errno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+}  // namespace
+
 EventLoop::EventLoop(uint32_t index, const ConnectionOptions& options)
     : index_(index),
       options_(options),
-      work_(boost::asio::make_work_guard(context_)),
-      sweep_timer_(context_),
+      epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
+      wakeup_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       protocol_error_log_(options.protocol_errors_logged_per_second),
-      read_buffer_(kReadBufferBytes) {}
+      read_buffer_(kReadBufferBytes) {
+  if (!epoll_fd_.valid()) throw_errno("epoll_create1");
+  if (!wakeup_fd_.valid()) throw_errno("eventfd");
+  wakeup_handler_ = std::make_unique<Wakeup>(wakeup_fd_.get());
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = static_cast<IoHandler*>(wakeup_handler_.get());
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wakeup_fd_.get(), &ev) != 0) {
+    throw_errno("epoll_ctl(eventfd)");
+  }
+}
 
 EventLoop::~EventLoop() {
   if (thread_.joinable()) stop_and_join();
@@ -24,23 +58,15 @@ EventLoop::~EventLoop() {
 void EventLoop::start() {
   thread_ = std::thread([this] {
     thread_id_ = std::this_thread::get_id();
-    schedule_sweep_in_loop();
-    context_.run();
-    // Close what is left while still on the loop's thread.
-    sweep_timer_.cancel();
-    auto remaining = std::move(connections_);
-    for (auto& [id, conn] : remaining) conn->abort_in_loop(CloseReason::kServerStopped);
-    context_.restart();
-    context_.poll();
+    run();
   });
-  // Publish the id before anyone can call assert_in_loop_thread from outside.
   while (thread_id_.load() == std::thread::id{}) std::this_thread::yield();
 }
 
 void EventLoop::stop_and_join() {
   assert(!is_in_loop_thread());
-  work_.reset();
-  context_.stop();
+  stop_.store(true);
+  wake();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -51,10 +77,108 @@ void EventLoop::assert_in_loop_thread() const {
   }
 }
 
-void EventLoop::adopt_in_loop(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer) {
+void EventLoop::post(Functor f) {
+  bool must_wake = false;
+  {
+    std::lock_guard lock(pending_mutex_);
+    pending_.push_back(std::move(f));
+    // One eventfd write per batch of posts from other threads; posts from the
+    // loop itself run at the end of this turn without a wake-up.
+    if (!wake_pending_ && !is_in_loop_thread()) must_wake = wake_pending_ = true;
+  }
+  if (must_wake) wake();
+}
+
+void EventLoop::wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(wakeup_fd_.get(), &one, sizeof one);
+}
+
+void EventLoop::add_fd_in_loop(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl(ADD)");
+}
+
+void EventLoop::modify_fd_in_loop(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) throw_errno("epoll_ctl(MOD)");
+}
+
+void EventLoop::remove_fd_in_loop(int fd) {
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+TimerQueue::TimerId EventLoop::run_at_in_loop(Clock::time_point deadline, Functor f) {
+  return timers_.add(deadline, std::move(f));
+}
+
+const timespec* EventLoop::next_timeout(timespec& storage) const {
+  {
+    std::lock_guard lock(pending_mutex_);
+    if (!pending_.empty()) {
+      storage = {0, 0};
+      return &storage;
+    }
+  }
+  const auto next = timers_.next_deadline();
+  if (!next) return nullptr;
+  const auto wait = std::max(Clock::duration::zero(), *next - Clock::now());
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+  storage.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+  storage.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  return &storage;
+}
+
+// One turn: wait for I/O or the next timer, handle every ready descriptor,
+// run due timers, then the functors posted meanwhile (which is where output
+// queued outside a read batch is flushed: once per connection per turn).
+void EventLoop::run() {
+  schedule_sweep_in_loop();
+  epoll_event events[kMaxEventsPerWait];
+  while (!stop_.load(std::memory_order_relaxed)) {
+    timespec storage{};
+    const int n =
+        ::epoll_pwait2(epoll_fd_.get(), events, kMaxEventsPerWait, next_timeout(storage), nullptr);
+    if (n < 0 && errno != EINTR) {
+      spdlog::critical("loop {}: epoll_pwait2 failed: {}", index_, std::strerror(errno));
+      std::abort();
+    }
+    now_ = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      static_cast<IoHandler*>(events[i].data.ptr)->handle_events_in_loop(events[i].events);
+    }
+    timers_.run_due(now_);
+    run_pending_functors();
+    closed_this_turn_.clear();
+  }
+  // Close what is left, still on the loop's thread.
+  auto remaining = std::move(connections_);
+  for (auto& [id, conn] : remaining) conn->abort_in_loop(CloseReason::kServerStopped);
+  closed_this_turn_.clear();
+}
+
+void EventLoop::run_pending_functors() {
+  std::vector<Functor> batch;
+  {
+    std::lock_guard lock(pending_mutex_);
+    batch.swap(pending_);
+    wake_pending_ = false;
+  }
+  for (auto& f : batch) f();
+  // Keep the vector's capacity for the next turn instead of reallocating.
+  batch.clear();
+  std::lock_guard lock(pending_mutex_);
+  if (pending_.empty()) pending_.swap(batch);
+}
+
+void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {
   assert_in_loop_thread();
   const uint64_t id = (uint64_t{index_} << 48) | next_sequence_++;
-  auto conn = std::make_shared<Connection>(*this, std::move(socket), id, std::move(peer));
+  auto conn = std::make_shared<Connection>(*this, std::move(fd), id, std::move(peer));
   connections_.emplace(id, conn);
   stats_.connections_opened.add();
   stats_.active_connections.add();
@@ -63,7 +187,9 @@ void EventLoop::adopt_in_loop(boost::asio::ip::tcp::socket socket, boost::asio::
 
 void EventLoop::forget_in_loop(uint64_t connection_id) {
   assert_in_loop_thread();
-  if (connections_.erase(connection_id) != 0) {
+  if (auto it = connections_.find(connection_id); it != connections_.end()) {
+    closed_this_turn_.push_back(std::move(it->second));
+    connections_.erase(it);
     stats_.connections_closed.add();
     stats_.active_connections.sub();
   }
@@ -81,7 +207,7 @@ void EventLoop::drain_in_loop() {
 }
 
 // Idle and linger deadlines are checked by one sweep per loop rather than a
-// timer per connection: re-arming a timer on every frame would cost a heap
+// timer per connection: re-arming a timer on every frame would cost a tree
 // operation per message, while a sweep over 20,000 connections is ~0.1 ms.
 void EventLoop::schedule_sweep_in_loop() {
   using namespace std::chrono_literals;
@@ -89,16 +215,14 @@ void EventLoop::schedule_sweep_in_loop() {
                     ? std::clamp<std::chrono::milliseconds>(options_.idle_timeout / 4, 10ms, 1000ms)
                     : 250ms;
   period = std::min<std::chrono::milliseconds>(period, options_.close_linger / 2);
-  sweep_timer_.expires_after(period);
-  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  run_at_in_loop(Clock::now() + period, [this] {
     sweep_in_loop();
     schedule_sweep_in_loop();
   });
 }
 
 void EventLoop::sweep_in_loop() {
-  const auto now = this->now();
+  const auto now = Clock::now();
   std::vector<std::shared_ptr<Connection>> due;
   for (auto& [id, conn] : connections_) {
     if (conn->deadline_passed_in_loop(now)) due.push_back(conn);

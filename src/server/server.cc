@@ -38,9 +38,8 @@ void Server::start() {
     loops_.push_back(std::make_unique<net::EventLoop>(i, options));
     io_loops.push_back(loops_.back().get());
   }
-  const auto address = boost::asio::ip::make_address(config_.server.host);
-  acceptor_ = std::make_unique<net::Acceptor>(
-      *loops_[0], io_loops, boost::asio::ip::tcp::endpoint(address, config_.server.port), limits_);
+  acceptor_ = std::make_unique<net::Acceptor>(*loops_[0], io_loops, config_.server.host,
+                                              config_.server.port, limits_);
   port_ = acceptor_->port();
   for (auto& loop : loops_) loop->start();
   loops_[0]->post([this] { acceptor_->start_in_loop(); });
