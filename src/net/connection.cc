@@ -110,6 +110,7 @@ void Connection::on_bytes(std::span<const uint8_t> bytes) {
   LoopStats& stats = loop_.mutable_stats();
   const FrameDispatcher& dispatcher = *loop_.options().dispatcher;
   uint64_t frames = 0;
+  const auto started = Clock::now();
   dispatching_ = true;
   const auto result = reader_.feed(bytes, [&](const protocol::FrameView& frame) {
     ++frames;
@@ -117,6 +118,8 @@ void Connection::on_bytes(std::span<const uint8_t> bytes) {
     return state_ == State::kOpen;
   });
   dispatching_ = false;
+  stats.handler_time.observe_ns(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count()));
   stats.frames_in.add(frames);
   if (frames > 0) last_frame_at_ = loop_.now();
   if (result.error != protocol::DecodeError::kNone && state_ == State::kOpen) {

@@ -138,6 +138,7 @@ const timespec* EventLoop::next_timeout(timespec& storage) const {
 // queued outside a read batch is flushed: once per connection per turn).
 void EventLoop::run() {
   schedule_sweep_in_loop();
+  schedule_lag_probe_in_loop();
   epoll_event events[kMaxEventsPerWait];
   while (!stop_.load(std::memory_order_relaxed)) {
     timespec storage{};
@@ -218,6 +219,18 @@ void EventLoop::schedule_sweep_in_loop() {
   run_at_in_loop(Clock::now() + period, [this] {
     sweep_in_loop();
     schedule_sweep_in_loop();
+  });
+}
+
+// A timer every 100 ms that records how late it fired: if handlers or a
+// flood of events hold the loop, every connection on it waits that long too.
+void EventLoop::schedule_lag_probe_in_loop() {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(100);
+  run_at_in_loop(deadline, [this, deadline] {
+    const auto late = std::max(Clock::duration::zero(), Clock::now() - deadline);
+    stats_.loop_lag.observe_ns(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(late).count()));
+    schedule_lag_probe_in_loop();
   });
 }
 

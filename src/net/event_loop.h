@@ -105,6 +105,7 @@ class EventLoop {
   void wake();
   void schedule_sweep_in_loop();
   void sweep_in_loop();
+  void schedule_lag_probe_in_loop();
   // How long epoll may sleep: until the next timer, zero if work is
   // pending, null (forever) if neither.
   const timespec* next_timeout(timespec& storage) const;

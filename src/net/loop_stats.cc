@@ -21,6 +21,8 @@ void StatsSnapshot::add(const LoopStats& s) {
   rejected_per_ip += s.rejected_per_ip.get();
   accept_errors += s.accept_errors.get();
   output_queue_bytes += s.output_queue_bytes.get();
+  s.handler_time.add_to(handler_time);
+  s.loop_lag.add_to(loop_lag);
 }
 
 }  // namespace citadel::net

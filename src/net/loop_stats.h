@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ops/histogram.h"
+
 namespace citadel::net {
 
 class RelaxedCounter {
@@ -41,6 +43,11 @@ struct LoopStats {
   RelaxedCounter rejected_per_ip;
   RelaxedCounter accept_errors;
   RelaxedCounter output_queue_bytes;  // a gauge: bytes queued, not yet written
+  // Time spent dispatching one read batch (all frames of one recv) to handlers.
+  // Timed per batch, not per frame: two clock reads per batch stay in the noise.
+  ops::DurationHistogram handler_time;
+  // How late the loop's 100 ms probe timer fires: the loop's responsiveness.
+  ops::DurationHistogram loop_lag;
 };
 
 // A plain-value sum of several loops' counters, for logs and endpoints.
@@ -52,6 +59,8 @@ struct StatsSnapshot {
   uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0;
   uint64_t rejected_server_full = 0, rejected_per_ip = 0, accept_errors = 0;
   uint64_t output_queue_bytes = 0;
+  ops::DurationHistogram::Snapshot handler_time;
+  ops::DurationHistogram::Snapshot loop_lag;
 
   void add(const LoopStats& s);
   uint64_t protocol_errors() const {
