@@ -1,0 +1,47 @@
+#include "protocol/commands.h"
+
+#include <array>
+
+namespace citadel::protocol {
+
+namespace {
+using D = Direction;
+constexpr std::array kMessageTypes = {
+    MessageType{cmd::kGuestLogin, "GuestLogin", D::kClientToServer},
+    MessageType{cmd::kRegister, "Register", D::kClientToServer},
+    MessageType{cmd::kLogin, "Login", D::kClientToServer},
+    MessageType{cmd::kResume, "Resume", D::kClientToServer},
+    MessageType{cmd::kAuthReply, "AuthReply", D::kServerToClient},
+    MessageType{cmd::kKicked, "Kicked", D::kServerToClient},
+    MessageType{cmd::kChatCreate, "ChatCreate", D::kClientToServer},
+    MessageType{cmd::kChatJoin, "ChatJoin", D::kClientToServer},
+    MessageType{cmd::kChatLeave, "ChatLeave", D::kClientToServer},
+    MessageType{cmd::kChatSend, "ChatSend", D::kClientToServer},
+    MessageType{cmd::kChatPrivate, "ChatPrivate", D::kClientToServer},
+    MessageType{cmd::kChatMembers, "ChatMembers", D::kClientToServer},
+    MessageType{cmd::kChatOnlineCount, "ChatOnlineCount", D::kClientToServer},
+    MessageType{cmd::kChatReply, "ChatReply", D::kServerToClient},
+    MessageType{cmd::kChatMessage, "ChatMessage", D::kServerToClient},
+    MessageType{cmd::kPresence, "Presence", D::kServerToClient},
+};
+}  // namespace
+
+std::span<const MessageType> message_types() {
+  return kMessageTypes;
+}
+
+const MessageType* find_message_type(uint16_t c) {
+  for (const auto& m : kMessageTypes) {
+    if (m.cmd == c) return &m;
+  }
+  return nullptr;
+}
+
+const MessageType* find_message_type(std::string_view table) {
+  for (const auto& m : kMessageTypes) {
+    if (m.table == table) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace citadel::protocol

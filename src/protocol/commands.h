@@ -1,0 +1,47 @@
+// Application command ids (0x0100 and up) and the FlatBuffers table each one
+// carries. docs/protocol.md documents each; numbers are never reused.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace citadel::protocol {
+
+namespace cmd {
+// Accounts and sessions (schemas/auth.fbs)
+inline constexpr uint16_t kGuestLogin = 0x0100;
+inline constexpr uint16_t kRegister = 0x0101;
+inline constexpr uint16_t kLogin = 0x0102;
+inline constexpr uint16_t kResume = 0x0103;
+inline constexpr uint16_t kAuthReply = 0x0104;
+inline constexpr uint16_t kKicked = 0x0105;
+// Chat (schemas/chat.fbs)
+inline constexpr uint16_t kChatCreate = 0x0200;
+inline constexpr uint16_t kChatJoin = 0x0201;
+inline constexpr uint16_t kChatLeave = 0x0202;
+inline constexpr uint16_t kChatSend = 0x0203;
+inline constexpr uint16_t kChatPrivate = 0x0204;
+inline constexpr uint16_t kChatMembers = 0x0205;
+inline constexpr uint16_t kChatOnlineCount = 0x0206;
+inline constexpr uint16_t kChatReply = 0x0207;
+inline constexpr uint16_t kChatMessage = 0x0210;
+inline constexpr uint16_t kPresence = 0x0211;
+}  // namespace cmd
+
+enum class Direction : uint8_t { kClientToServer, kServerToClient };
+
+struct MessageType {
+  uint16_t cmd;
+  std::string_view table;  // FlatBuffers root table (namespace citadel.msg)
+  Direction direction;
+};
+
+// Every application message, in cmd order.
+std::span<const MessageType> message_types();
+// The entry for cmd, or nullptr.
+const MessageType* find_message_type(uint16_t cmd);
+// The entry whose table is `table` (e.g. "GuestLogin"), or nullptr.
+const MessageType* find_message_type(std::string_view table);
+
+}  // namespace citadel::protocol
