@@ -233,9 +233,11 @@ machine_info_md() {
 write_citadel_config() {
   cat >"$1" <<EOF
 # Written by bench/$(basename "$0"): one client address opens every
-# connection, so the per-IP cap is off.
+# connection, so the per-IP cap is off; the load never logs in, so the
+# login deadline is off.
 limits:
   max_connections_per_ip: 0
   idle_timeout_ms: $2
+  login_timeout_ms: 0
 EOF
 }

@@ -46,6 +46,10 @@ std::string_view to_string(CloseReason reason) {
       return "shutdown";
     case CloseReason::kLingerTimeout:
       return "linger_timeout";
+    case CloseReason::kLoginTimeout:
+      return "login_timeout";
+    case CloseReason::kClosedByServer:
+      return "closed_by_server";
     case CloseReason::kServerStopped:
       return "server_stopped";
   }
@@ -58,7 +62,8 @@ Connection::Connection(EventLoop& loop, UniqueFd fd, uint64_t id, boost::asio::i
       id_(id),
       peer_(std::move(peer)),
       reader_(loop.options().max_payload_bytes),
-      last_frame_at_(loop.now()) {}
+      last_frame_at_(loop.now()),
+      opened_at_(loop.now()) {}
 
 Connection::~Connection() {
   if (loop_.options().limits != nullptr) loop_.options().limits->release(peer_);
@@ -316,18 +321,31 @@ void Connection::abort_in_loop(CloseReason reason) {
 
 bool Connection::deadline_passed_in_loop(Clock::time_point now) const {
   if (state_ == State::kOpen) {
-    const auto idle = loop_.options().idle_timeout;
-    return idle.count() > 0 && now - last_frame_at_ >= idle;
+    const auto& options = loop_.options();
+    if (options.idle_timeout.count() > 0 && now - last_frame_at_ >= options.idle_timeout) {
+      return true;
+    }
+    return user_id_ == 0 && options.login_timeout.count() > 0 &&
+           now - opened_at_ >= options.login_timeout;
   }
   return state_ != State::kClosed && now >= close_deadline_;
 }
 
 void Connection::on_deadline_in_loop(Clock::time_point now) {
   if (state_ == State::kOpen) {
-    loop_.mutable_stats().idle_timeouts.add();
-    const auto text = fmt::format("idle timeout: nothing received for {} ms",
-                                  loop_.options().idle_timeout.count());
-    close_after_flush_in_loop(protocol::ErrorCode::kIdleTimeout, text, CloseReason::kIdleTimeout);
+    const auto& options = loop_.options();
+    if (options.idle_timeout.count() > 0 && now - last_frame_at_ >= options.idle_timeout) {
+      loop_.mutable_stats().idle_timeouts.add();
+      const auto text =
+          fmt::format("idle timeout: nothing received for {} ms", options.idle_timeout.count());
+      close_after_flush_in_loop(protocol::ErrorCode::kIdleTimeout, text, CloseReason::kIdleTimeout);
+    } else {
+      loop_.mutable_stats().login_timeouts.add();
+      const auto text =
+          fmt::format("login timeout: no login within {} ms", options.login_timeout.count());
+      close_after_flush_in_loop(protocol::ErrorCode::kLoginTimeout, text,
+                                CloseReason::kLoginTimeout);
+    }
     return;
   }
   if (now >= close_deadline_) abort_in_loop(CloseReason::kLingerTimeout);

@@ -41,6 +41,8 @@ enum class CloseReason : uint8_t {
   kShutdown,
   kLingerTimeout,
   kServerStopped,
+  kLoginTimeout,
+  kClosedByServer,  // the application asked (e.g. logged in elsewhere)
 };
 std::string_view to_string(CloseReason reason);
 
@@ -59,6 +61,12 @@ class Connection final : public Responder,
   void send(uint16_t cmd, std::span<const uint8_t> payload) override;
   void send_error(protocol::ErrorCode code, std::string_view text) override;
   uint64_t connection_id() const override { return id_; }
+  uint64_t user_id() const override { return user_id_; }
+  void set_user_id(uint64_t user_id) override { user_id_ = user_id; }
+  const boost::asio::ip::address& peer_address() const override { return peer_; }
+  void close_with_error(protocol::ErrorCode code, std::string_view text) override {
+    close_after_flush_in_loop(code, text, CloseReason::kClosedByServer);
+  }
 
   // Queues bytes shared with other connections (an encoded broadcast).
   void send_shared_in_loop(SharedBytes frame_bytes);
@@ -77,7 +85,6 @@ class Connection final : public Responder,
   void on_deadline_in_loop(Clock::time_point now);
 
   bool is_open() const { return state_ == State::kOpen; }
-  const boost::asio::ip::address& peer_address() const { return peer_; }
 
  private:
   enum class State : uint8_t { kOpen, kClosing, kLingering, kClosed };
@@ -102,6 +109,8 @@ class Connection final : public Responder,
   protocol::FrameReader reader_;
   OutputQueue output_;
   Clock::time_point last_frame_at_;
+  const Clock::time_point opened_at_;
+  uint64_t user_id_ = 0;
   Clock::time_point close_deadline_{};
   State state_ = State::kOpen;
   CloseReason close_reason_ = CloseReason::kPeerClosed;

@@ -14,6 +14,9 @@ struct ConnectionOptions {
   uint32_t max_payload_bytes = 64 * 1024;
   uint64_t output_queue_bytes = 1024 * 1024;       // past it, the peer is a slow consumer
   std::chrono::milliseconds idle_timeout{30'000};  // zero disables
+  // A connection with no logged-in user is closed this long after it opened;
+  // zero disables (benchmarks that never log in).
+  std::chrono::milliseconds login_timeout{0};
   // How long a closing connection may take to flush its last output and see
   // the peer's FIN before it is cut.
   std::chrono::milliseconds close_linger{2'000};

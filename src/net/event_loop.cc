@@ -186,6 +186,12 @@ void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {
   conn->start_in_loop();
 }
 
+Connection* EventLoop::find_in_loop(uint64_t connection_id) {
+  assert_in_loop_thread();
+  auto it = connections_.find(connection_id);
+  return it == connections_.end() || !it->second->is_open() ? nullptr : it->second.get();
+}
+
 void EventLoop::forget_in_loop(uint64_t connection_id) {
   assert_in_loop_thread();
   if (auto it = connections_.find(connection_id); it != connections_.end()) {

@@ -91,6 +91,12 @@ class EventLoop {
 
   // Takes ownership of a freshly accepted, non-blocking socket.
   void adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer);
+  // The open connection with this id, or nullptr.
+  Connection* find_in_loop(uint64_t connection_id);
+  // Loop index encoded in a connection id (its top 16 bits).
+  static uint32_t loop_of(uint64_t connection_id) {
+    return static_cast<uint32_t>(connection_id >> 48);
+  }
   // Called by a connection as it closes. The object is kept until the end of
   // the turn, so events already returned for it in this batch stay safe.
   void forget_in_loop(uint64_t connection_id);

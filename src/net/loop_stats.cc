@@ -17,9 +17,11 @@ void StatsSnapshot::add(const LoopStats& s) {
   protocol_errors_frame_too_large += s.protocol_errors_frame_too_large.get();
   slow_consumer_disconnects += s.slow_consumer_disconnects.get();
   idle_timeouts += s.idle_timeouts.get();
+  login_timeouts += s.login_timeouts.get();
   rejected_server_full += s.rejected_server_full.get();
   rejected_per_ip += s.rejected_per_ip.get();
   accept_errors += s.accept_errors.get();
+  deliveries_dropped += s.deliveries_dropped.get();
   output_queue_bytes += s.output_queue_bytes.get();
   s.handler_time.add_to(handler_time);
   s.loop_lag.add_to(loop_lag);

@@ -39,9 +39,11 @@ struct LoopStats {
   RelaxedCounter protocol_errors_frame_too_large;
   RelaxedCounter slow_consumer_disconnects;
   RelaxedCounter idle_timeouts;
+  RelaxedCounter login_timeouts;
   RelaxedCounter rejected_server_full;
   RelaxedCounter rejected_per_ip;
   RelaxedCounter accept_errors;
+  RelaxedCounter deliveries_dropped;  // messages for connections that had closed
   RelaxedCounter output_queue_bytes;  // a gauge: bytes queued, not yet written
   // Time spent dispatching one read batch (all frames of one recv) to handlers.
   // Timed per batch, not per frame: two clock reads per batch stay in the noise.
@@ -56,8 +58,9 @@ struct StatsSnapshot {
   uint64_t read_calls = 0, write_calls = 0;
   uint64_t connections_opened = 0, connections_closed = 0, active_connections = 0;
   uint64_t unknown_commands = 0, protocol_errors_bad_magic = 0, protocol_errors_frame_too_large = 0;
-  uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0;
+  uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0, login_timeouts = 0;
   uint64_t rejected_server_full = 0, rejected_per_ip = 0, accept_errors = 0;
+  uint64_t deliveries_dropped = 0;
   uint64_t output_queue_bytes = 0;
   ops::DurationHistogram::Snapshot handler_time;
   ops::DurationHistogram::Snapshot loop_lag;

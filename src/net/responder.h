@@ -3,6 +3,8 @@
 // All calls happen on the connection's own loop thread.
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
+
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -20,6 +22,14 @@ class Responder {
   virtual void send_error(protocol::ErrorCode code, std::string_view text) = 0;
   // Stable id of the connection, for logs and handles held elsewhere.
   virtual uint64_t connection_id() const = 0;
+  // The logged-in user on this connection; 0 until a login succeeds. Set by
+  // the session layer; the router refuses login-only commands while it is 0.
+  virtual uint64_t user_id() const = 0;
+  virtual void set_user_id(uint64_t user_id) = 0;
+  // The peer's address, for per-address limits.
+  virtual const boost::asio::ip::address& peer_address() const = 0;
+  // Queues ERROR(code, text) behind pending output, then closes the connection.
+  virtual void close_with_error(protocol::ErrorCode code, std::string_view text) = 0;
 
  protected:
   ~Responder() = default;

@@ -109,7 +109,7 @@ Config parse_config(const std::string& yaml_text) {
                });
   read_section(root, "limits",
                {"max_connections", "max_connections_per_ip", "max_payload_bytes",
-                "output_queue_bytes", "idle_timeout_ms"},
+                "output_queue_bytes", "idle_timeout_ms", "login_timeout_ms"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
                  auto& l = c.limits;
                  if (name == "max_connections") read_uint(n, key, l.max_connections, 0, 10'000'000);
@@ -121,6 +121,8 @@ Config parse_config(const std::string& yaml_text) {
                    read_uint(n, key, l.output_queue_bytes, 1024, uint64_t{1} << 32);
                  if (name == "idle_timeout_ms")
                    read_uint(n, key, l.idle_timeout_ms, 0, 24u * 3600 * 1000);
+                 if (name == "login_timeout_ms")
+                   read_uint(n, key, l.login_timeout_ms, 0, 24u * 3600 * 1000);
                });
   read_section(root, "shutdown", {"drain_timeout_ms"},
                [&](const std::string&, const YAML::Node& n, const std::string& key) {
@@ -184,6 +186,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "max_payload_bytes" << YAML::Value << c.limits.max_payload_bytes;
   out << YAML::Key << "output_queue_bytes" << YAML::Value << c.limits.output_queue_bytes;
   out << YAML::Key << "idle_timeout_ms" << YAML::Value << c.limits.idle_timeout_ms;
+  out << YAML::Key << "login_timeout_ms" << YAML::Value << c.limits.login_timeout_ms;
   out << YAML::EndMap;
   out << YAML::Key << "shutdown" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "drain_timeout_ms" << YAML::Value << c.shutdown.drain_timeout_ms;

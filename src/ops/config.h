@@ -22,6 +22,7 @@ struct LimitsConfig {
   uint32_t max_payload_bytes = 64 * 1024;
   uint64_t output_queue_bytes = 1024 * 1024;  // per connection; past it = slow consumer
   uint32_t idle_timeout_ms = 30'000;          // 0 disables
+  uint32_t login_timeout_ms = 15'000;  // close connections not logged in by then; 0 disables
 
   // File descriptors kept back from the derived connection cap for listeners,
   // the epoll/eventfd/timer descriptors, log files and storage.

@@ -20,6 +20,10 @@ std::string_view to_string(ErrorCode code) {
       return "shutting_down";
     case ErrorCode::kBadPayload:
       return "bad_payload";
+    case ErrorCode::kNotAuthenticated:
+      return "not_authenticated";
+    case ErrorCode::kLoginTimeout:
+      return "login_timeout";
   }
   return "unknown";
 }

@@ -36,6 +36,8 @@ enum class ErrorCode : uint16_t {
   kIdleTimeout = 6,         // nothing received for the idle timeout; closed
   kShuttingDown = 7,        // server is draining; closed
   kBadPayload = 8,          // payload malformed for its cmd; connection stays open
+  kNotAuthenticated = 9,    // cmd needs a logged-in session; connection stays open
+  kLoginTimeout = 10,       // no login within the login deadline; closed
 };
 
 std::string_view to_string(ErrorCode code);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/acceptor.h"
+#include "net/connection.h"
 
 namespace citadel::server {
 
@@ -28,6 +29,7 @@ void Server::start() {
   options.max_payload_bytes = config_.limits.max_payload_bytes;
   options.output_queue_bytes = config_.limits.output_queue_bytes;
   options.idle_timeout = std::chrono::milliseconds(config_.limits.idle_timeout_ms);
+  options.login_timeout = std::chrono::milliseconds(config_.limits.login_timeout_ms);
   options.protocol_errors_logged_per_second = config_.log.protocol_errors_per_second;
   options.dispatcher = &router_;
   options.limits = &limits_;
@@ -70,6 +72,53 @@ void Server::stop() {
   started_ = false;
   for (auto& loop : loops_) loop->stop_and_join();
   acceptor_.reset();
+}
+
+void Server::send(uint64_t connection_id, net::SharedBytes frame) {
+  const uint32_t index = net::EventLoop::loop_of(connection_id);
+  if (index >= loops_.size()) return;
+  net::EventLoop* loop = loops_[index].get();
+  loop->post([loop, connection_id, frame = std::move(frame)]() mutable {
+    if (net::Connection* conn = loop->find_in_loop(connection_id)) {
+      conn->send_shared_in_loop(std::move(frame));
+    } else {
+      loop->mutable_stats().deliveries_dropped.add();
+    }
+  });
+}
+
+void Server::send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) {
+  std::vector<std::vector<uint64_t>> per_loop(loops_.size());
+  for (uint64_t id : connection_ids) {
+    const uint32_t index = net::EventLoop::loop_of(id);
+    if (index < per_loop.size()) per_loop[index].push_back(id);
+  }
+  for (std::size_t i = 0; i < per_loop.size(); ++i) {
+    if (per_loop[i].empty()) continue;
+    net::EventLoop* loop = loops_[i].get();
+    loop->post([loop, ids = std::move(per_loop[i]), frame] {
+      for (uint64_t id : ids) {
+        if (net::Connection* conn = loop->find_in_loop(id)) {
+          conn->send_shared_in_loop(frame);
+        } else {
+          loop->mutable_stats().deliveries_dropped.add();
+        }
+      }
+    });
+  }
+}
+
+void Server::with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f) {
+  const uint32_t index = net::EventLoop::loop_of(connection_id);
+  if (index >= loops_.size()) return;
+  net::EventLoop* loop = loops_[index].get();
+  loop->post([loop, connection_id, f = std::move(f)] {
+    if (net::Connection* conn = loop->find_in_loop(connection_id)) {
+      f(*conn);
+    } else {
+      loop->mutable_stats().deliveries_dropped.add();
+    }
+  });
 }
 
 net::StatsSnapshot Server::stats() const {

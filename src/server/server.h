@@ -10,6 +10,7 @@
 #include "net/event_loop.h"
 #include "net/loop_stats.h"
 #include "ops/config.h"
+#include "server/outbox.h"
 #include "server/router.h"
 
 namespace citadel::net {
@@ -18,7 +19,7 @@ class Acceptor;
 
 namespace citadel::server {
 
-class Server {
+class Server final : public Outbox {
  public:
   explicit Server(ops::Config config);
   ~Server();
@@ -43,6 +44,16 @@ class Server {
   uint64_t active_connections() const;
   // Step 2: stop the loops and join their threads. Not from a loop thread.
   void stop();
+
+  // Outbox (thread-safe).
+  void send(uint64_t connection_id, net::SharedBytes frame) override;
+  void send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) override;
+  void with_connection(uint64_t connection_id,
+                       std::function<void(net::Connection&)> f) override;
+
+  // The loop services run on (loop 0): with one I/O thread, service calls
+  // from connections are plain in-loop posts, with no thread hop.
+  net::EventLoop& service_loop() { return *loops_.front(); }
 
   // Counters summed across loops. Thread-safe.
   net::StatsSnapshot stats() const;

@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "fake_peer.h"
 #include "protocol/frame_reader.h"
 #include "protocol/wire.h"
 #include "server/builtin_handlers.h"
@@ -58,7 +59,7 @@ struct FirstArg<std::function<R(A, Rest...)>> {
 using PeerInterface = FirstArg<Handler>::type;
 
 // Serialises every reply exactly as a connection would queue it.
-class RecordingResponder final : public PeerInterface {
+class RecordingResponder final : public citadel::testing::FakePeer {
  public:
   void send(uint16_t cmd, std::span<const uint8_t> payload) override {
     wire::append_frame(out, cmd, payload);
@@ -68,7 +69,6 @@ class RecordingResponder final : public PeerInterface {
     wire::append_error_frame(out, code, text);
     ++replies;
   }
-  uint64_t connection_id() const override { return 1; }
 
   Bytes out;
   std::size_t replies = 0;

@@ -1,4 +1,5 @@
 // Router and the built-in handlers, driven through a recording Responder.
+#include "fake_peer.h"
 #include "server/router.h"
 
 #include <gtest/gtest.h>
@@ -31,7 +32,7 @@ struct FirstArg<std::function<R(A, Rest...)>> {
 using PeerInterface = FirstArg<Handler>::type;
 
 // Records what handlers send, in order, as the peer would see it.
-class RecordingResponder final : public PeerInterface {
+class RecordingResponder final : public citadel::testing::FakePeer {
  public:
   struct Sent {
     uint16_t cmd = 0;
@@ -46,7 +47,6 @@ class RecordingResponder final : public PeerInterface {
   void send_error(ErrorCode code, std::string_view text) override {
     sent.push_back({cmd::kError, {}, code, std::string(text)});
   }
-  uint64_t connection_id() const override { return 42; }
 
   std::vector<Sent> sent;
 };

@@ -1,0 +1,33 @@
+// Reaches connections on any loop by connection id, from any thread. Services
+// and rooms hold ids, never Connection pointers: a message for a connection
+// that has meanwhile closed is dropped and counted (deliveries_dropped).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "net/output_queue.h"
+
+namespace citadel::net {
+class Connection;
+}
+
+namespace citadel::server {
+
+class Outbox {
+ public:
+  // Queues an encoded frame (or frames) for one connection. Thread-safe.
+  virtual void send(uint64_t connection_id, net::SharedBytes frame) = 0;
+  // Queues the same bytes for many connections: grouped by loop, one task
+  // per loop, the bytes shared by every output queue. Thread-safe.
+  virtual void send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) = 0;
+  // Runs f with the connection on its own loop, if it is still open.
+  // Thread-safe; f runs later, on that loop's thread.
+  virtual void with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f) = 0;
+
+ protected:
+  ~Outbox() = default;
+};
+
+}  // namespace citadel::server
