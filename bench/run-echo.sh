@@ -17,7 +17,7 @@
 # Environment (defaults): ROUNDS=3 DURATION=10 WARMUP=2 CASES="A B C"
 #   SERVERS="citadel c-ref go" PORT_BASE=17001 (0 = servers pick free ports)
 #   SERVER_CPU=0 BENCH_CPU=1 BIN_DIR=build/bin RESULTS_DIR=bench/results
-#   ALLOW_NON_RELEASE=0
+#   ALLOW_NON_RELEASE=0 CITADEL_ARGS="" (extra citadel flags, e.g. "--admin-port 0")
 # Output: a markdown table on stdout and in $RESULTS_DIR/echo-<stamp>.md; one
 # raw JSON line per run in $RESULTS_DIR/echo-<stamp>.jsonl.
 set -euo pipefail
@@ -73,7 +73,7 @@ write_citadel_config "$CONFIG" 0
 # server_cmd NAME PORT: the command line that starts server NAME.
 server_cmd() {
   case $1 in
-    citadel) echo "$BIN_DIR/citadel --host 127.0.0.1 --port $2 --threads 1 --log-level warn --config $CONFIG --port-file $PORT_FILE" ;;
+    citadel) echo "$BIN_DIR/citadel --host 127.0.0.1 --port $2 --threads 1 --log-level warn --config $CONFIG --port-file $PORT_FILE ${CITADEL_ARGS:-}" ;;
     c-ref) echo "$BIN_DIR/c-echo-server --port $2" ;;
     go) echo "env GOMAXPROCS=1 $BIN_DIR/go-echo-server --port $2" ;;
   esac

@@ -1,9 +1,11 @@
 // citadel: the game server binary. Reads the config (YAML file, then flags),
-// starts the server, and on SIGINT/SIGTERM drains and exits 0.
+// starts the server and the admin HTTP server, and on SIGINT/SIGTERM drains
+// and exits 0.
 //
 // Exit codes: 0 clean shutdown, 1 could not start (e.g. port in use),
 // 2 bad command line or config.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -16,12 +18,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 
+#include "ops/admin/admin_server.h"
 #include "ops/config.h"
 #include "ops/logging.h"
 #include "server/builtin_handlers.h"
 #include "server/server.h"
+#include "services/services.h"
 
 namespace {
 
@@ -34,6 +39,8 @@ struct Flags {
   std::optional<uint32_t> port;
   std::optional<uint32_t> threads;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
+  std::optional<uint32_t> admin_port;
   std::string port_file;
   bool print_config = false;
 };
@@ -48,6 +55,11 @@ Config effective_config(const Flags& flags) {
   }
   if (flags.threads) config.server.threads = *flags.threads;
   if (flags.log_level) config.log.level = *flags.log_level;
+  if (flags.log_format) config.log.format = *flags.log_format;
+  if (flags.admin_port) {
+    if (*flags.admin_port > 65535) throw ConfigError("--admin-port: must be between 0 and 65535");
+    config.admin.port = static_cast<uint16_t>(*flags.admin_port);
+  }
   citadel::ops::validate(config);
   return config;
 }
@@ -114,9 +126,58 @@ void run_until_signalled(citadel::server::Server& server, boost::asio::io_contex
   control.run();
 }
 
+citadel::services::ServicesConfig services_config(const Config& config) {
+  citadel::services::ServicesConfig s;
+  s.store.path = config.store.path;
+  s.token_secret_file = config.auth.token_secret_file;
+  s.session.grace = std::chrono::milliseconds(config.auth.session_grace_ms);
+  s.hasher.threads = config.auth.hash_threads;
+  return s;
+}
+
+// Starts the admin HTTP server, or returns null if it is disabled or cannot
+// bind. A failed bind is logged, not fatal: the admin port is a side channel,
+// and refusing game traffic over it would turn a port clash (two servers on
+// one host, a node exporter on 9100) into an outage. A probe or scrape of the
+// missing endpoint then shows the problem.
+std::unique_ptr<citadel::ops::admin::AdminServer> start_admin(
+    const Config& config, citadel::server::Server& server,
+    citadel::ops::admin::AdminSources sources) {
+  if (config.admin.port == 0) {
+    spdlog::info("admin server disabled (admin.port 0)");
+    return nullptr;
+  }
+  sources.event_loops = config.effective_threads();
+  sources.max_connections = server.max_connections();
+  sources.stats = [&server] { return server.stats(); };
+  sources.draining = [&server] { return server.draining(); };
+  auto admin = std::make_unique<citadel::ops::admin::AdminServer>(config.admin, std::move(sources));
+  try {
+    admin->start();
+  } catch (const boost::system::system_error& e) {
+    spdlog::error(
+        "admin: cannot listen on {}:{}: {}; /health, /metrics and /debug/profile are "
+        "unavailable",
+        config.admin.host, config.admin.port, e.code().message());
+    return nullptr;
+  }
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(config.admin.host, ec);
+  if (!ec && !address.is_loopback() && config.admin.token.empty()) {
+    spdlog::warn(
+        "admin: listening on {} without admin.token: anyone who can reach it can read "
+        "metrics and take CPU profiles",
+        config.admin.host);
+  }
+  return admin;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Uptime and process_start_time_seconds count from here.
+  citadel::ops::admin::AdminSources admin_sources;
+  admin_sources.version = CITADEL_VERSION;
   CLI::App app{"Citadel game server"};
   Flags flags;
   app.add_option("-c,--config", flags.config_file, "YAML config file")->check(CLI::ExistingFile);
@@ -124,6 +185,9 @@ int main(int argc, char** argv) {
   app.add_option("-p,--port", flags.port, "port to listen on; 0 picks a free one (server.port)");
   app.add_option("-t,--threads", flags.threads, "I/O threads; 0 = one per core (server.threads)");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off (log.level)");
+  app.add_option("--log-format", flags.log_format, "text|json (log.format)");
+  app.add_option("--admin-port", flags.admin_port,
+                 "admin HTTP port for /health, /metrics, /debug/profile; 0 disables (admin.port)");
   app.add_option("--port-file", flags.port_file,
                  "write the bound port to this file once listening");
   app.add_flag("--print-config", flags.print_config, "print the effective config as YAML and exit");
@@ -163,8 +227,15 @@ int main(int argc, char** argv) {
 
   citadel::server::Server server(config);
   citadel::server::register_builtin_handlers(server.router());
+  std::unique_ptr<citadel::ops::admin::AdminServer> admin;
+  // Destroyed after server.stop() below: its timers run on the server's loops.
+  std::unique_ptr<citadel::services::Services> services;
   try {
+    services = std::make_unique<citadel::services::Services>(server, services_config(config));
     server.start();
+    // Started before the port file is written, so whoever waits for that
+    // file finds the admin server's outcome already logged.
+    admin = start_admin(config, server, std::move(admin_sources));
     if (!flags.port_file.empty()) write_port_file(flags.port_file, server.port());
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
@@ -173,6 +244,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
 
   run_until_signalled(server, control, signals);
+  // Only after the drain: /health answers 503 throughout it.
+  if (admin) admin->stop();
   server.stop();
   spdlog::info("stopped: {}", stats_line(server.stats()));
   spdlog::default_logger()->flush();

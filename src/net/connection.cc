@@ -73,7 +73,7 @@ void Connection::start_in_loop() {
   const int one = 1;
   ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   loop_.add_fd_in_loop(fd_.get(), EPOLLIN, this);
-  spdlog::debug("conn {:#x} open from {}", id_, peer_.to_string());
+  ops::log_conn(spdlog::level::debug, id_, "open from {}", peer_.to_string());
 }
 
 void Connection::handle_events_in_loop(uint32_t events) {
@@ -138,9 +138,9 @@ void Connection::on_protocol_error(protocol::DecodeError error) {
   (bad_magic ? stats.protocol_errors_bad_magic : stats.protocol_errors_frame_too_large).add();
   uint64_t suppressed = 0;
   if (loop_.protocol_error_log_in_loop().allow(loop_.now(), suppressed)) {
-    spdlog::warn("conn {:#x} from {}: protocol error {} (closing){}", id_, peer_.to_string(),
-                 bad_magic ? "bad_magic" : "frame_too_large",
-                 suppressed ? fmt::format("; {} similar lines suppressed", suppressed) : "");
+    ops::log_conn(spdlog::level::warn, id_, "from {}: protocol error {} (closing){}",
+                  peer_.to_string(), bad_magic ? "bad_magic" : "frame_too_large",
+                  suppressed ? fmt::format("; {} similar lines suppressed", suppressed) : "");
   }
   if (bad_magic) {
     close_after_flush_in_loop(protocol::ErrorCode::kBadMagic, "bad magic: frames must start 0x4354",
@@ -306,8 +306,9 @@ void Connection::abort_in_loop(CloseReason reason) {
     set_reset_on_close_fd(fd_.get());
     uint64_t suppressed = 0;
     if (loop_.protocol_error_log_in_loop().allow(loop_.now(), suppressed)) {
-      spdlog::warn("conn {:#x} from {}: slow consumer, output above {} bytes (closing)", id_,
-                   peer_.to_string(), loop_.options().output_queue_bytes);
+      ops::log_conn(spdlog::level::warn, id_,
+                    "from {}: slow consumer, output above {} bytes (closing)", peer_.to_string(),
+                    loop_.options().output_queue_bytes);
     }
   }
   if (reason == CloseReason::kLingerTimeout && was == State::kClosing)
@@ -315,7 +316,10 @@ void Connection::abort_in_loop(CloseReason reason) {
   stats.output_queue_bytes.sub(output_.bytes());
   output_.consume(output_.bytes());
   fd_.reset();  // closing the descriptor also removes it from the loop's epoll set
-  spdlog::debug("conn {:#x} closed: {}", id_, to_string(close_reason_));
+  if (user_id_ != 0 && loop_.options().on_user_disconnected) {
+    loop_.options().on_user_disconnected(id_, user_id_);
+  }
+  ops::log_conn(spdlog::level::debug, id_, "closed: {}", to_string(close_reason_));
   loop_.forget_in_loop(id_);
 }
 

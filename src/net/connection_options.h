@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 namespace citadel::net {
 
@@ -23,6 +24,9 @@ struct ConnectionOptions {
   uint32_t protocol_errors_logged_per_second = 20;
   const FrameDispatcher* dispatcher = nullptr;
   ConnectionLimits* limits = nullptr;  // slot released when a connection dies
+  // Called on the connection's loop when a connection that had a user closes
+  // (the session layer detaches the session). May be empty.
+  std::function<void(uint64_t connection_id, uint64_t user_id)> on_user_disconnected;
 };
 
 }  // namespace citadel::net

@@ -1,9 +1,11 @@
 #include "ops/config.h"
 
 #include <yaml-cpp/yaml.h>
+#include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -17,6 +19,19 @@ constexpr uint32_t kMaxThreads = 256;
 constexpr uint32_t kMaxPayloadCeilingBytes = 16 * 1024 * 1024;
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
                                                         "warn",  "error", "off"};
+constexpr std::array<std::string_view, 2> kLogFormats = {"text", "json"};
+
+// RFC 6750 b64token: what may follow "Bearer " in an Authorization header.
+bool is_bearer_token(const std::string& t) {
+  std::size_t i = 0;
+  while (i < t.size() && (std::isalnum(static_cast<unsigned char>(t[i])) ||
+                          std::string_view("-._~+/").find(t[i]) != std::string_view::npos)) {
+    ++i;
+  }
+  if (i == 0) return false;
+  while (i < t.size() && t[i] == '=') ++i;
+  return i == t.size();
+}
 
 [[noreturn]] void fail(const std::string& key, const std::string& problem) {
   throw ConfigError(key + ": " + problem);
@@ -96,7 +111,8 @@ Config parse_config(const std::string& yaml_text) {
 
   for (const auto& entry : root) {
     const std::string name = entry.first.as<std::string>();
-    if (name != "server" && name != "limits" && name != "shutdown" && name != "log") {
+    if (name != "server" && name != "limits" && name != "shutdown" && name != "log" &&
+        name != "admin" && name != "store" && name != "auth") {
       fail(name, "unknown key");
     }
   }
@@ -128,17 +144,48 @@ Config parse_config(const std::string& yaml_text) {
                [&](const std::string&, const YAML::Node& n, const std::string& key) {
                  read_uint(n, key, c.shutdown.drain_timeout_ms, 0, 600'000);
                });
-  read_section(root, "log",
-               {"level", "file", "file_max_bytes", "file_max_files", "protocol_errors_per_second"},
+  read_section(
+      root, "log",
+      {"level", "format", "file", "file_max_bytes", "file_max_files", "protocol_errors_per_second"},
+      [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+        auto& l = c.log;
+        if (name == "level") read_string(n, key, l.level);
+        if (name == "format") read_string(n, key, l.format);
+        if (name == "file") read_string(n, key, l.file);
+        if (name == "file_max_bytes") read_uint(n, key, l.file_max_bytes, 4096, uint64_t{1} << 40);
+        if (name == "file_max_files") read_uint(n, key, l.file_max_files, 1, 1000);
+        if (name == "protocol_errors_per_second")
+          read_uint(n, key, l.protocol_errors_per_second, 0, 1'000'000);
+      });
+  read_section(
+      root, "admin",
+      {"port", "host", "token", "max_header_bytes", "max_body_bytes", "read_timeout_ms",
+       "write_timeout_ms", "max_connections", "max_requests_per_connection", "profile_max_seconds"},
+      [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+        auto& a = c.admin;
+        if (name == "port") read_uint(n, key, a.port, 0, 65535);
+        if (name == "host") read_string(n, key, a.host);
+        if (name == "token") read_string(n, key, a.token);
+        if (name == "max_header_bytes") read_uint(n, key, a.max_header_bytes, 512, 1024 * 1024);
+        if (name == "max_body_bytes") read_uint(n, key, a.max_body_bytes, 0, 1024 * 1024);
+        if (name == "read_timeout_ms") read_uint(n, key, a.read_timeout_ms, 100, 600'000);
+        if (name == "write_timeout_ms") read_uint(n, key, a.write_timeout_ms, 100, 600'000);
+        if (name == "max_connections") read_uint(n, key, a.max_connections, 1, 10'000);
+        if (name == "max_requests_per_connection")
+          read_uint(n, key, a.max_requests_per_connection, 1, 1'000'000);
+        if (name == "profile_max_seconds") read_uint(n, key, a.profile_max_seconds, 1, 3600);
+      });
+  read_section(root, "store", {"path"},
+               [&](const std::string&, const YAML::Node& n, const std::string& key) {
+                 read_string(n, key, c.store.path);
+               });
+  read_section(root, "auth", {"token_secret_file", "session_grace_ms", "hash_threads"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
-                 auto& l = c.log;
-                 if (name == "level") read_string(n, key, l.level);
-                 if (name == "file") read_string(n, key, l.file);
-                 if (name == "file_max_bytes")
-                   read_uint(n, key, l.file_max_bytes, 4096, uint64_t{1} << 40);
-                 if (name == "file_max_files") read_uint(n, key, l.file_max_files, 1, 1000);
-                 if (name == "protocol_errors_per_second")
-                   read_uint(n, key, l.protocol_errors_per_second, 0, 1'000'000);
+                 auto& a = c.auth;
+                 if (name == "token_secret_file") read_string(n, key, a.token_secret_file);
+                 if (name == "session_grace_ms")
+                   read_uint(n, key, a.session_grace_ms, 0, 24u * 3600 * 1000);
+                 if (name == "hash_threads") read_uint(n, key, a.hash_threads, 1, 64);
                });
   validate(c);
   return c;
@@ -157,9 +204,14 @@ Config load_config_file(const std::string& path) {
 }
 
 void validate(const Config& c) {
+  if (c.store.path.empty()) fail("store.path", "must not be empty");
+  if (c.auth.token_secret_file.empty()) fail("auth.token_secret_file", "must not be empty");
   if (std::find(kLogLevels.begin(), kLogLevels.end(), c.log.level) == kLogLevels.end()) {
     fail("log.level",
          "must be one of trace, debug, info, warn, error, off; got '" + c.log.level + "'");
+  }
+  if (std::find(kLogFormats.begin(), kLogFormats.end(), c.log.format) == kLogFormats.end()) {
+    fail("log.format", "must be text or json; got '" + c.log.format + "'");
   }
   if (c.server.host.empty()) fail("server.host", "must not be empty");
   if (c.server.threads > kMaxThreads) {
@@ -169,6 +221,17 @@ void validate(const Config& c) {
     fail("limits.output_queue_bytes",
          "must be larger than limits.max_payload_bytes, or one maximum-size reply could not be "
          "queued");
+  }
+  // The admin listener is bound by address, so the address must be a literal:
+  // a typo here would otherwise surface only as a failed bind after start-up.
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(c.admin.host, ec);
+  if (ec) fail("admin.host", "must be an IP address, got '" + c.admin.host + "'");
+  if (!c.admin.token.empty() && !is_bearer_token(c.admin.token)) {
+    fail("admin.token", "must be a bearer token: letters, digits and -._~+/ (then '=' padding)");
+  }
+  if (c.admin.port != 0 && c.admin.port == c.server.port) {
+    fail("admin.port", "must differ from server.port (" + std::to_string(c.server.port) + ")");
   }
 }
 
@@ -193,11 +256,33 @@ std::string to_yaml(const Config& c) {
   out << YAML::EndMap;
   out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "level" << YAML::Value << c.log.level;
+  out << YAML::Key << "format" << YAML::Value << c.log.format;
   out << YAML::Key << "file" << YAML::Value << YAML::DoubleQuoted << c.log.file;
   out << YAML::Key << "file_max_bytes" << YAML::Value << c.log.file_max_bytes;
   out << YAML::Key << "file_max_files" << YAML::Value << c.log.file_max_files;
   out << YAML::Key << "protocol_errors_per_second" << YAML::Value
       << c.log.protocol_errors_per_second;
+  out << YAML::EndMap;
+  const AdminConfig& a = c.admin;
+  out << YAML::Key << "admin" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "port" << YAML::Value << a.port;
+  out << YAML::Key << "host" << YAML::Value << a.host;
+  out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << a.token;
+  out << YAML::Key << "max_header_bytes" << YAML::Value << a.max_header_bytes;
+  out << YAML::Key << "max_body_bytes" << YAML::Value << a.max_body_bytes;
+  out << YAML::Key << "read_timeout_ms" << YAML::Value << a.read_timeout_ms;
+  out << YAML::Key << "write_timeout_ms" << YAML::Value << a.write_timeout_ms;
+  out << YAML::Key << "max_connections" << YAML::Value << a.max_connections;
+  out << YAML::Key << "max_requests_per_connection" << YAML::Value << a.max_requests_per_connection;
+  out << YAML::Key << "profile_max_seconds" << YAML::Value << a.profile_max_seconds;
+  out << YAML::EndMap;
+  out << YAML::Key << "store" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "path" << YAML::Value << c.store.path;
+  out << YAML::EndMap;
+  out << YAML::Key << "auth" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "token_secret_file" << YAML::Value << c.auth.token_secret_file;
+  out << YAML::Key << "session_grace_ms" << YAML::Value << c.auth.session_grace_ms;
+  out << YAML::Key << "hash_threads" << YAML::Value << c.auth.hash_threads;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -22,7 +22,7 @@ struct LimitsConfig {
   uint32_t max_payload_bytes = 64 * 1024;
   uint64_t output_queue_bytes = 1024 * 1024;  // per connection; past it = slow consumer
   uint32_t idle_timeout_ms = 30'000;          // 0 disables
-  uint32_t login_timeout_ms = 15'000;  // close connections not logged in by then; 0 disables
+  uint32_t login_timeout_ms = 15'000;         // close connections not logged in by then; 0 disables
 
   // File descriptors kept back from the derived connection cap for listeners,
   // the epoll/eventfd/timer descriptors, log files and storage.
@@ -36,11 +36,39 @@ struct ShutdownConfig {
 };
 
 struct LogConfig {
-  std::string level = "info";  // trace, debug, info, warn, error, off
-  std::string file;            // empty = console only
+  std::string level = "info";   // trace, debug, info, warn, error, off
+  std::string format = "text";  // text (human) or json (one JSON object per line)
+  std::string file;             // empty = console only
   uint64_t file_max_bytes = 10 * 1024 * 1024;
   uint32_t file_max_files = 3;
   uint32_t protocol_errors_per_second = 20;  // rate limit for protocol-error log lines
+};
+
+// The admin HTTP server (health, metrics, CPU profiles): its own port and
+// thread, so a slow HTTP client never takes time from the game loops.
+struct AdminConfig {
+  uint16_t port = 9100;                  // 0 disables the admin server
+  std::string host = "127.0.0.1";        // keep it off public interfaces unless a token is set
+  std::string token;                     // bearer token required on every request; empty = none
+  uint32_t max_header_bytes = 8 * 1024;  // request line + headers; past it: 431, close
+  uint32_t max_body_bytes = 4 * 1024;    // no endpoint takes a body; past it: 413, close
+  uint32_t read_timeout_ms = 5'000;      // to receive one whole request (slowloris guard)
+  uint32_t write_timeout_ms = 10'000;    // to send one whole response
+  uint32_t max_connections = 32;         // open admin connections; more are closed at once
+  uint32_t max_requests_per_connection = 100;  // keep-alive cap
+  uint32_t profile_max_seconds = 60;           // bound on /debug/profile?seconds=N
+};
+
+// Accounts and chat history: the embedded SQLite file (WAL beside it).
+struct StoreConfig {
+  std::string path = "citadel.db";  // relative paths are from the working directory
+};
+
+// Logins and sessions.
+struct AuthConfig {
+  std::string token_secret_file = "citadel.secret";  // created (mode 0600) if absent
+  uint32_t session_grace_ms = 60'000;  // how long a dropped session waits for a resume
+  uint32_t hash_threads = 1;           // argon2id workers (64 MiB each while hashing)
 };
 
 struct Config {
@@ -48,6 +76,9 @@ struct Config {
   LimitsConfig limits;
   ShutdownConfig shutdown;
   LogConfig log;
+  AdminConfig admin;
+  StoreConfig store;
+  AuthConfig auth;
 
   // Threads to run: `server.threads`, or the core count when it is 0.
   uint32_t effective_threads() const;

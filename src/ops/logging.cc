@@ -1,16 +1,153 @@
 #include "ops/logging.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
+#include <ctime>
 #include <vector>
 
 namespace citadel::ops {
+namespace {
+
+// "%&" in the text pattern: "conn 0x... " when the line is about a connection.
+class ConnFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const detail::LogContext& context = detail::tls_log_context;
+    if (context.has_conn) fmt::format_to(std::back_inserter(dest), "conn {:#x} ", context.conn_id);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<ConnFlag>();
+  }
+};
+
+// One JSON object per line. Timestamps are UTC with milliseconds, so lines
+// from machines in different zones sort and join without a lookup.
+class JsonLineFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto since_epoch = msg.time.time_since_epoch();
+    const std::time_t seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    auto out = std::back_inserter(dest);
+    fmt::format_to(out, "{{\"ts\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",",
+                   utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                   utc.tm_sec, millis, spdlog::level::to_string_view(msg.level));
+    fmt::format_to(out, "\"thread\":{},", msg.thread_id);
+    const detail::LogContext& context = detail::tls_log_context;
+    if (context.has_conn) fmt::format_to(out, "\"conn\":\"{:#x}\",", context.conn_id);
+    fmt::format_to(out, "\"msg\":");
+    append_json_string(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+    fmt::format_to(out, "}}\n");
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonLineFormatter>();
+  }
+};
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 if the bytes
+// there are not one (bad lead byte, missing continuation, overlong form,
+// surrogate, or above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t n = 0;
+  uint32_t cp = 0;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+    cp = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    cp = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    cp = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)) return 0;  // overlong
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                        // surrogate
+  if (cp > 0x10FFFF) return 0;
+  return n;
+}
+
+}  // namespace
+
+void append_json_string(spdlog::memory_buf_t& out, std::string_view text) {
+  auto it = std::back_inserter(out);
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    switch (c) {
+      case '"':
+        fmt::format_to(it, "\\\"");
+        ++i;
+        continue;
+      case '\\':
+        fmt::format_to(it, "\\\\");
+        ++i;
+        continue;
+      case '\n':
+        fmt::format_to(it, "\\n");
+        ++i;
+        continue;
+      case '\r':
+        fmt::format_to(it, "\\r");
+        ++i;
+        continue;
+      case '\t':
+        fmt::format_to(it, "\\t");
+        ++i;
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      fmt::format_to(it, "\\u{:04x}", c);
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      fmt::format_to(it, "\\ufffd");
+      ++i;
+      continue;
+    }
+    out.append(text.data() + i, text.data() + i + n);
+    i += n;
+  }
+  out.push_back('"');
+}
+
+std::unique_ptr<spdlog::formatter> make_log_formatter(std::string_view format) {
+  if (format == "json") return std::make_unique<JsonLineFormatter>();
+  auto text = std::make_unique<spdlog::pattern_formatter>();
+  text->add_flag<ConnFlag>('&').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %&%v");
+  return text;
+}
 
 void setup_logging(const LogConfig& config) {
   std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  // Colour codes would corrupt JSON lines, so JSON goes to a plain stderr sink.
+  if (config.format == "json") {
+    sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  } else {
+    sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  }
   if (!config.file.empty()) {
     try {
       sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
@@ -21,7 +158,7 @@ void setup_logging(const LogConfig& config) {
   }
   auto logger = std::make_shared<spdlog::logger>("citadel", sinks.begin(), sinks.end());
   logger->set_level(spdlog::level::from_str(config.level));
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v");
+  logger->set_formatter(make_log_formatter(config.format));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
 }

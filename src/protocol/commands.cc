@@ -12,7 +12,6 @@ constexpr std::array kMessageTypes = {
     MessageType{cmd::kLogin, "Login", D::kClientToServer},
     MessageType{cmd::kResume, "Resume", D::kClientToServer},
     MessageType{cmd::kAuthReply, "AuthReply", D::kServerToClient},
-    MessageType{cmd::kKicked, "Kicked", D::kServerToClient},
     MessageType{cmd::kChatCreate, "ChatCreate", D::kClientToServer},
     MessageType{cmd::kChatJoin, "ChatJoin", D::kClientToServer},
     MessageType{cmd::kChatLeave, "ChatLeave", D::kClientToServer},

@@ -27,8 +27,6 @@ bool verify(uint16_t c, std::span<const uint8_t> payload) {
       return verified_root<msg::Resume>(payload) != nullptr;
     case cmd::kAuthReply:
       return verified_root<msg::AuthReply>(payload) != nullptr;
-    case cmd::kKicked:
-      return verified_root<msg::Kicked>(payload) != nullptr;
     case cmd::kChatCreate:
       return verified_root<msg::ChatCreate>(payload) != nullptr;
     case cmd::kChatJoin:

@@ -24,6 +24,8 @@ std::string_view to_string(ErrorCode code) {
       return "not_authenticated";
     case ErrorCode::kLoginTimeout:
       return "login_timeout";
+    case ErrorCode::kLoggedInElsewhere:
+      return "logged_in_elsewhere";
   }
   return "unknown";
 }

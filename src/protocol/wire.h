@@ -38,6 +38,7 @@ enum class ErrorCode : uint16_t {
   kBadPayload = 8,          // payload malformed for its cmd; connection stays open
   kNotAuthenticated = 9,    // cmd needs a logged-in session; connection stays open
   kLoginTimeout = 10,       // no login within the login deadline; closed
+  kLoggedInElsewhere = 11,  // a newer login took this session over; closed
 };
 
 std::string_view to_string(ErrorCode code);

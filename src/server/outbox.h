@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "net/output_queue.h"
@@ -22,12 +23,16 @@ class Outbox {
   // Queues the same bytes for many connections: grouped by loop, one task
   // per loop, the bytes shared by every output queue. Thread-safe.
   virtual void send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) = 0;
-  // Runs f with the connection on its own loop, if it is still open.
-  // Thread-safe; f runs later, on that loop's thread.
-  virtual void with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f) = 0;
+  // Runs f with the connection on its own loop, if it is still open, else
+  // on_gone (if given) on that loop. Thread-safe; both run later.
+  virtual void with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f,
+                               std::function<void()> on_gone = nullptr) = 0;
 
  protected:
   ~Outbox() = default;
 };
+
+// Encodes one frame (header + payload) into bytes that many queues can share.
+net::SharedBytes make_shared_frame(uint16_t cmd, std::span<const uint8_t> payload);
 
 }  // namespace citadel::server

@@ -25,7 +25,9 @@ void Router::add(uint16_t cmd, Handler handler, Access access) {
   }
 }
 
-bool Router::has(uint16_t cmd) const { return find(cmd) != nullptr; }
+bool Router::has(uint16_t cmd) const {
+  return find(cmd) != nullptr;
+}
 
 const Router::Route* Router::find(uint16_t cmd) const {
   if (cmd < reserved_.size()) return reserved_[cmd].handler ? &reserved_[cmd] : nullptr;

@@ -15,16 +15,12 @@ uint64_t open_file_limit() {
   return rl.rlim_cur;
 }
 
+// The loops exist from construction (services bind to the service loop
+// before start); their threads and the listener start in start().
 Server::Server(ops::Config config)
     : config_(std::move(config)),
       limits_(config_.limits.effective_max_connections(open_file_limit()),
-              config_.limits.max_connections_per_ip) {}
-
-Server::~Server() {
-  stop();
-}
-
-void Server::start() {
+              config_.limits.max_connections_per_ip) {
   net::ConnectionOptions options;
   options.max_payload_bytes = config_.limits.max_payload_bytes;
   options.output_queue_bytes = config_.limits.output_queue_bytes;
@@ -33,13 +29,22 @@ void Server::start() {
   options.protocol_errors_logged_per_second = config_.log.protocol_errors_per_second;
   options.dispatcher = &router_;
   options.limits = &limits_;
-
+  options.on_user_disconnected = [this](uint64_t connection_id, uint64_t user_id) {
+    if (user_disconnected_) user_disconnected_(connection_id, user_id);
+  };
   const uint32_t threads = config_.effective_threads();
-  std::vector<net::EventLoop*> io_loops;
   for (uint32_t i = 0; i < threads; ++i) {
     loops_.push_back(std::make_unique<net::EventLoop>(i, options));
-    io_loops.push_back(loops_.back().get());
   }
+}
+
+Server::~Server() {
+  stop();
+}
+
+void Server::start() {
+  std::vector<net::EventLoop*> io_loops;
+  for (auto& loop : loops_) io_loops.push_back(loop.get());
   acceptor_ = std::make_unique<net::Acceptor>(*loops_[0], io_loops, config_.server.host,
                                               config_.server.port, limits_);
   port_ = acceptor_->port();
@@ -47,7 +52,7 @@ void Server::start() {
   loops_[0]->post([this] { acceptor_->start_in_loop(); });
   started_ = true;
   spdlog::info("listening on {}:{} ({} I/O threads, max {} connections, {} per address)",
-               config_.server.host, port_, threads, limits_.max_total(),
+               config_.server.host, port_, loops_.size(), limits_.max_total(),
                limits_.per_address_max() == 0 ? std::string("no cap")
                                               : std::to_string(limits_.per_address_max()));
 }
@@ -108,17 +113,29 @@ void Server::send_many(const std::vector<uint64_t>& connection_ids, net::SharedB
   }
 }
 
-void Server::with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f) {
+void Server::with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f,
+                             std::function<void()> on_gone) {
   const uint32_t index = net::EventLoop::loop_of(connection_id);
-  if (index >= loops_.size()) return;
+  if (index >= loops_.size()) {
+    if (on_gone) on_gone();
+    return;
+  }
   net::EventLoop* loop = loops_[index].get();
-  loop->post([loop, connection_id, f = std::move(f)] {
+  loop->post([loop, connection_id, f = std::move(f), on_gone = std::move(on_gone)] {
     if (net::Connection* conn = loop->find_in_loop(connection_id)) {
       f(*conn);
     } else {
       loop->mutable_stats().deliveries_dropped.add();
+      if (on_gone) on_gone();
     }
   });
+}
+
+net::SharedBytes make_shared_frame(uint16_t cmd, std::span<const uint8_t> payload) {
+  auto bytes = std::make_shared<std::vector<uint8_t>>();
+  bytes->reserve(protocol::kHeaderBytes + payload.size());
+  protocol::append_frame(*bytes, cmd, payload);
+  return bytes;
 }
 
 net::StatsSnapshot Server::stats() const {

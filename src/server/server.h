@@ -28,6 +28,11 @@ class Server final : public Outbox {
 
   // Register handlers here before start(); read-only afterwards.
   Router& router() { return router_; }
+  // Before start(): called on a loop thread whenever a connection with a
+  // logged-in user closes.
+  void set_user_disconnected_hook(std::function<void(uint64_t connection_id, uint64_t user_id)> f) {
+    user_disconnected_ = std::move(f);
+  }
   const ops::Config& config() const { return config_; }
 
   // Binds the listener (throws boost::system::system_error if it cannot) and
@@ -48,8 +53,8 @@ class Server final : public Outbox {
   // Outbox (thread-safe).
   void send(uint64_t connection_id, net::SharedBytes frame) override;
   void send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) override;
-  void with_connection(uint64_t connection_id,
-                       std::function<void(net::Connection&)> f) override;
+  void with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f,
+                       std::function<void()> on_gone = nullptr) override;
 
   // The loop services run on (loop 0): with one I/O thread, service calls
   // from connections are plain in-loop posts, with no thread hop.
@@ -65,6 +70,7 @@ class Server final : public Outbox {
   net::ConnectionLimits limits_;
   std::vector<std::unique_ptr<net::EventLoop>> loops_;
   std::unique_ptr<net::Acceptor> acceptor_;
+  std::function<void(uint64_t, uint64_t)> user_disconnected_;
   uint16_t port_ = 0;
   bool started_ = false;
   std::atomic<bool> draining_{false};

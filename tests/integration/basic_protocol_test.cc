@@ -8,6 +8,10 @@
 namespace citadel::test {
 namespace {
 
+// An application cmd no handler is registered for (0x0100.. are taken by
+// login and chat; see src/protocol/commands.h).
+constexpr uint16_t kUnassignedCmd = 0x7F00;
+
 using BasicProtocol = ServerTest;
 
 TEST_F(BasicProtocol, ListeningLogLineNamesHostAndBoundPort) {
@@ -74,7 +78,7 @@ TEST_F(BasicProtocol, PipelinedMixOfPingEchoAndUnknownIsAnsweredInRequestOrder) 
     const std::string p = std::to_string(i);
     const uint16_t cmd = i % 3 == 0   ? wire::cmd::kPing
                          : i % 3 == 1 ? wire::cmd::kEcho
-                                      : uint16_t{0x0100};
+                                      : kUnassignedCmd;
     const Bytes f = encode_frame(cmd, p);
     batch.insert(batch.end(), f.begin(), f.end());
   }
@@ -149,7 +153,7 @@ TEST_F(BasicProtocol, ManyFramesInOneWriteAreAllAnswered) {
 TEST_F(BasicProtocol, UnknownCommandGetsError3ThenPingStillWorks) {
   START_SERVER();
   TestClient c = connect_client();
-  ASSERT_TRUE(c.send_frame(0x0100, "app"));
+  ASSERT_TRUE(c.send_frame(kUnassignedCmd, "app"));
   const ReadResult r = c.read_frame(5s);
   ASSERT_EQ(r.status, ReadStatus::kFrame) << r.describe();
   EXPECT_EQ(r.frame.cmd, wire::cmd::kError);

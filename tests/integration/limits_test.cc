@@ -14,6 +14,10 @@
 namespace citadel::test {
 namespace {
 
+// An application cmd no handler is registered for (0x0100.. are taken by
+// login and chat; see src/protocol/commands.h).
+constexpr uint16_t kUnassignedCmd = 0x7F00;
+
 using Limits = ServerTest;
 
 long long ms_since(Clock::time_point t) {
@@ -68,7 +72,7 @@ TEST_F(Limits, AnyFrameCountsAsActivityForTheIdleTimeout) {
       ASSERT_TRUE(GetsFrame(c, wire::cmd::kEcho, to_bytes("e"), 1s))
           << "at " << ms_since(t0) << " ms";
     } else {
-      ASSERT_TRUE(c.send_frame(0x0100, "u"));
+      ASSERT_TRUE(c.send_frame(kUnassignedCmd, "u"));
       ASSERT_TRUE(GetsError(c, wire::ErrorCode::kUnknownCommand, 1s))
           << "at " << ms_since(t0) << " ms";
     }

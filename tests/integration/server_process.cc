@@ -57,7 +57,7 @@ ExitStatus decode_status(int st) {
 // touches is prepared before fork(), so the child only makes async-signal-safe
 // calls (the test process may have threads).
 pid_t spawn(const std::vector<std::string>& args, const std::string& stdout_path,
-            const std::string& stderr_path) {
+            const std::string& stderr_path, const std::string& work_dir) {
   std::vector<char*> argv;
   std::string bin = server_binary();
   argv.push_back(bin.data());
@@ -86,6 +86,9 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& stdout_path
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    // The server keeps its database and token secret in its working
+    // directory: one private directory per server, so parallel tests never share them.
+    if (::chdir(work_dir.c_str()) != 0) _exit(125);
     ::execv(argv[0], argv.data());
     _exit(127);
   }
@@ -160,7 +163,7 @@ bool ServerProcess::start(std::string* why) {
   for (int attempt = 1;; ++attempt) {
     ::unlink(port_path_.c_str());
     exit_.reset();
-    pid_ = spawn(args, stdout_path_, stderr_path_);
+    pid_ = spawn(args, stdout_path_, stderr_path_, dir_);
     switch (wait_for_port(deadline, why)) {
       case StartResult::kBound:
         return true;
@@ -266,7 +269,7 @@ RunResult run_server_to_completion(const std::vector<std::string>& args,
   const std::string out_path = dir + "/stdout.log";
   const std::string err_path = dir + "/stderr.log";
   RunResult result;
-  const pid_t pid = spawn(args, out_path, err_path);
+  const pid_t pid = spawn(args, out_path, err_path, dir);
   result.status = wait_for(pid, timeout);
   if (!result.status) {
     ::kill(pid, SIGKILL);

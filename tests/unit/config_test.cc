@@ -1,7 +1,10 @@
-// Config parsing and the log rate limiter (src/ops).
+// Config parsing, log formats and the log rate limiter (src/ops).
 #include "ops/config.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
 
 #include "ops/logging.h"
 
@@ -25,6 +28,69 @@ TEST(Config, EmptyTextGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.limits.idle_timeout_ms, 30000u);
   EXPECT_EQ(c.limits.max_connections_per_ip, 1000u);
   EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.log.format, "text");
+  EXPECT_EQ(c.admin.port, 9100);
+  EXPECT_EQ(c.admin.host, "127.0.0.1");
+  EXPECT_EQ(c.admin.token, "");
+  EXPECT_EQ(c.admin.max_header_bytes, 8192u);
+  EXPECT_EQ(c.admin.max_body_bytes, 4096u);
+  EXPECT_EQ(c.admin.read_timeout_ms, 5000u);
+  EXPECT_EQ(c.admin.write_timeout_ms, 10000u);
+  EXPECT_EQ(c.admin.max_connections, 32u);
+  EXPECT_EQ(c.admin.max_requests_per_connection, 100u);
+  EXPECT_EQ(c.admin.profile_max_seconds, 60u);
+}
+
+TEST(Config, AdminAndLogFormatKeysAreReadIntoTheirFields) {
+  const Config c = parse_config(
+      "log: {format: json}\n"
+      "admin:\n"
+      "  port: 0\n"
+      "  host: ::1\n"
+      "  token: s3cr3t-Token_~+/==\n"
+      "  max_header_bytes: 1024\n"
+      "  max_body_bytes: 0\n"
+      "  read_timeout_ms: 250\n"
+      "  write_timeout_ms: 300\n"
+      "  max_connections: 4\n"
+      "  max_requests_per_connection: 1\n"
+      "  profile_max_seconds: 5\n");
+  EXPECT_EQ(c.log.format, "json");
+  EXPECT_EQ(c.admin.port, 0);
+  EXPECT_EQ(c.admin.host, "::1");
+  EXPECT_EQ(c.admin.token, "s3cr3t-Token_~+/==");
+  EXPECT_EQ(c.admin.max_header_bytes, 1024u);
+  EXPECT_EQ(c.admin.max_body_bytes, 0u);
+  EXPECT_EQ(c.admin.read_timeout_ms, 250u);
+  EXPECT_EQ(c.admin.write_timeout_ms, 300u);
+  EXPECT_EQ(c.admin.max_connections, 4u);
+  EXPECT_EQ(c.admin.max_requests_per_connection, 1u);
+  EXPECT_EQ(c.admin.profile_max_seconds, 5u);
+}
+
+TEST(Config, AdminAndLogFormatErrorsNameTheKey) {
+  EXPECT_EQ(error_of("admin: {port: 70000}"), "admin.port: must be between 0 and 65535, got 70000");
+  EXPECT_EQ(error_of("admin: {prot: 1}"), "admin.prot: unknown key");
+  EXPECT_EQ(error_of("admin: {host: localhost}"),
+            "admin.host: must be an IP address, got 'localhost'");
+  EXPECT_NE(error_of("admin: {token: 'has space'}").find("admin.token: must be a bearer token"),
+            std::string::npos);
+  EXPECT_NE(error_of("admin: {token: 'a=b'}").find("admin.token"), std::string::npos)
+      << "'=' is padding, only at the end";
+  EXPECT_EQ(error_of("admin: {max_header_bytes: 100}"),
+            "admin.max_header_bytes: must be between 512 and 1048576, got 100");
+  EXPECT_EQ(error_of("admin: {read_timeout_ms: 0}"),
+            "admin.read_timeout_ms: must be between 100 and 600000, got 0");
+  EXPECT_EQ(error_of("admin: {max_connections: 0}"),
+            "admin.max_connections: must be between 1 and 10000, got 0");
+  EXPECT_EQ(error_of("admin: {max_requests_per_connection: 0}"),
+            "admin.max_requests_per_connection: must be between 1 and 1000000, got 0");
+  EXPECT_EQ(error_of("admin: {profile_max_seconds: 3601}"),
+            "admin.profile_max_seconds: must be between 1 and 3600, got 3601");
+  EXPECT_EQ(error_of("admin: {port: 7777}"), "admin.port: must differ from server.port (7777)");
+  EXPECT_EQ(error_of("admin: []"), "admin: expected a mapping");
+  EXPECT_EQ(error_of("log: {format: xml}"), "log.format: must be text or json; got 'xml'");
+  EXPECT_EQ(error_of("server: {port: 0}\nadmin: {port: 0}"), "") << "0 and 0: both allowed";
 }
 
 TEST(Config, ValuesAreReadIntoTheirFields) {
@@ -61,10 +127,18 @@ TEST(Config, PrintedConfigParsesBackToTheSameValues) {
   c.server.port = 9000;
   c.limits.idle_timeout_ms = 1234;
   c.log.file = "/var/log/citadel.log";
+  c.log.format = "json";
+  c.admin.port = 0;
+  c.admin.token = "abc.DEF-123==";
+  c.admin.read_timeout_ms = 777;
   const Config back = parse_config(to_yaml(c));
   EXPECT_EQ(to_yaml(back), to_yaml(c));
   EXPECT_EQ(back.limits.idle_timeout_ms, 1234u);
   EXPECT_EQ(back.log.file, "/var/log/citadel.log");
+  EXPECT_EQ(back.log.format, "json");
+  EXPECT_EQ(back.admin.port, 0);
+  EXPECT_EQ(back.admin.token, "abc.DEF-123==");
+  EXPECT_EQ(back.admin.read_timeout_ms, 777u);
 }
 
 TEST(Config, DerivedConnectionCapKeepsHeadroomBelowTheFileLimit) {
@@ -74,6 +148,77 @@ TEST(Config, DerivedConnectionCapKeepsHeadroomBelowTheFileLimit) {
   EXPECT_EQ(l.effective_max_connections(20000), 500u);
   l.max_connections = 50000;
   EXPECT_EQ(l.effective_max_connections(20000), 19900u) << "never above what the fds allow";
+}
+
+// Captures what the default logger writes, in one format, for one test.
+class CapturedLog {
+ public:
+  explicit CapturedLog(std::string_view format) : saved_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(out_);
+    auto logger = std::make_shared<spdlog::logger>("test", sink);
+    logger->set_formatter(make_log_formatter(format));
+    logger->set_level(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+  }
+  ~CapturedLog() { spdlog::set_default_logger(saved_); }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> saved_;
+};
+
+TEST(LogFormat, TextConnectionLinesStartWithTheConnectionId) {
+  CapturedLog log("text");
+  log_conn(spdlog::level::warn, 0x1000000000001, "from {}: protocol error {}", "127.0.0.1",
+           "bad_magic");
+  spdlog::info("not about a connection");
+  const std::string text = log.text();
+  EXPECT_NE(text.find("warning ["), std::string::npos) << text;
+  EXPECT_NE(text.find("] conn 0x1000000000001 from 127.0.0.1: protocol error bad_magic\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("] not about a connection\n"), std::string::npos)
+      << "the id belongs to its own line only:\n"
+      << text;
+}
+
+TEST(LogFormat, JsonLinesCarryTheConnectionIdAsAField) {
+  CapturedLog log("json");
+  log_conn(spdlog::level::info, 0x2a, "open from {}", "127.0.0.1");
+  spdlog::info("plain");
+  log_conn(spdlog::level::debug, 0x2b, "below the level: {}", "not written");
+  const std::string text = log.text();
+  const std::size_t newline = text.find('\n');
+  ASSERT_NE(newline, std::string::npos) << text;
+  const std::string first = text.substr(0, newline);
+  const std::string second = text.substr(newline + 1);
+  EXPECT_TRUE(first.starts_with("{\"ts\":\"")) << first;
+  EXPECT_NE(first.find("Z\",\"level\":\"info\",\"thread\":"), std::string::npos) << first;
+  EXPECT_NE(first.find(",\"conn\":\"0x2a\",\"msg\":\"open from 127.0.0.1\"}"), std::string::npos)
+      << first;
+  EXPECT_EQ(second.find("\"conn\""), std::string::npos) << second;
+  EXPECT_NE(second.find("\"msg\":\"plain\"}\n"), std::string::npos) << second;
+  EXPECT_EQ(text.find("not written"), std::string::npos) << "a disabled level writes nothing";
+}
+
+TEST(LogFormat, JsonStringsEscapeQuotesControlsAndBadUtf8) {
+  const auto json = [](std::string_view in) {
+    spdlog::memory_buf_t out;
+    append_json_string(out, in);
+    return fmt::to_string(out);
+  };
+  EXPECT_EQ(json("plain"), "\"plain\"");
+  EXPECT_EQ(json("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(json("l1\nl2\r\t"), "\"l1\\nl2\\r\\t\"");
+  EXPECT_EQ(json(std::string_view("\x00\x1f\x7f", 3)), "\"\\u0000\\u001f\\u007f\"");
+  EXPECT_EQ(json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xae"),
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xae\"")
+      << "valid UTF-8 passes through";
+  EXPECT_EQ(json("\xff"), "\"\\ufffd\"");
+  EXPECT_EQ(json("\xc3"), "\"\\ufffd\"") << "truncated sequence";
+  EXPECT_EQ(json("\xc0\xaf"), "\"\\ufffd\\ufffd\"") << "overlong form";
+  EXPECT_EQ(json("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"") << "UTF-16 surrogate";
 }
 
 TEST(LogRateLimiter, AllowsABurstThenRefusesAndReportsWhatWasDropped) {

@@ -1,18 +1,22 @@
 // citadel-bench: load generator for the Citadel server.
 //
 //   citadel-bench echo --host H --port P --connections 64 --depth 16 --payload 64
-//                      --duration 10 --warmup 2 --threads 1 [--cmd echo|ping] [--csv F] [--quiet]
+//                      --duration 10 --warmup 2 --threads 1 [--cmd echo|ping] [--csv F]
+//                      [--plot F.png] [--quiet]
 //   citadel-bench hold --host H --port P --connections 19000 --ping-interval 5
 //                      --duration 30 --connect-rate 5000 --threads 1 [--server-pid PID]
-//                      [--csv F] [--quiet]
+//                      [--csv F] [--plot F.png] [--quiet]
 //
 // Exit codes: 0 the run completed (errors it counted are in the report; a run
-// cut short by Ctrl-C also reports, with "interrupted":true), 1 bad arguments,
-// 2 no connection could be opened, 3 the bench itself could not set up. Scripts depend on this
-// interface and on the JSON line; extend it, do not change it.
+// cut short by Ctrl-C also reports, with "interrupted":true), 1 bad arguments
+// (also: --plot without gnuplot installed), 2 no connection could be opened,
+// 3 the bench itself could not set up, 4 the run completed but --plot could
+// not draw it. Scripts depend on this interface and on the JSON line; extend
+// it, do not change it.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -22,6 +26,7 @@
 #include "hold_scenario.h"
 #include "interrupt.h"
 #include "options.h"
+#include "plot.h"
 #include "protocol/wire.h"
 #include "system_info.h"
 
@@ -31,6 +36,7 @@ namespace {
 namespace proto = citadel::protocol;
 
 constexpr int kExitBadArguments = 1;
+constexpr int kExitPlotFailed = 4;
 // More than this many requests in flight per connection only fills buffers.
 constexpr uint32_t kMaxDepth = 4096;
 constexpr uint32_t kMaxThreads = 64;
@@ -58,6 +64,9 @@ void add_common_options(CLI::App& cmd, CommonOptions& o) {
   cmd.add_option("--csv", o.csv_path,
                  "write one row per second: second,requests,rps,p50_us,p99_us,connected,errors "
                  "(requests per second; connected now; errors since start)");
+  cmd.add_option("--plot", o.plot_path,
+                 "draw requests/s and p50/p99 latency per second to this PNG with gnuplot "
+                 "(Debian package gnuplot-nox); uses the --csv rows, or a temp CSV");
   cmd.add_flag("--quiet", o.quiet, "no progress line on stderr");
 }
 
@@ -139,6 +148,22 @@ int run(int argc, char** argv) {
     return fail(fmt::format("--server-pid {}: cannot read VmRSS from /proc/{}/status",
                             hold.server_pid, hold.server_pid));
   }
+  // Checked before the run, so a missing gnuplot does not waste one.
+  std::optional<std::string> gnuplot;
+  std::unique_ptr<TempCsv> temp_csv;
+  if (!common.plot_path.empty()) {
+    gnuplot = find_gnuplot();
+    if (!gnuplot) {
+      return fail(fmt::format(
+          "--plot {}: gnuplot not found on PATH; install it (apt-get install gnuplot-nox, "
+          "or scripts/install-deps.sh)",
+          common.plot_path));
+    }
+    if (common.csv_path.empty()) {
+      temp_csv = std::make_unique<TempCsv>();
+      common.csv_path = temp_csv->path();
+    }
+  }
   FilePtr csv;
   if (!common.csv_path.empty()) {
     csv.reset(std::fopen(common.csv_path.c_str(), "w"));
@@ -146,8 +171,22 @@ int run(int argc, char** argv) {
   }
 
   install_interrupt_handlers();
-  if (echo_app->parsed()) return run_echo(echo, *server, csv.get());
-  return run_hold(hold, *server, csv.get());
+  const int code =
+      echo_app->parsed() ? run_echo(echo, *server, csv.get()) : run_hold(hold, *server, csv.get());
+  csv.reset();  // flushed and closed before gnuplot reads it
+  if (!gnuplot || code != 0) return code;
+  const std::string title =
+      echo_app->parsed()
+          ? fmt::format("citadel-bench echo: {} connections, depth {}", echo.common.connections,
+                        echo.depth)
+          : fmt::format("citadel-bench hold: {} connections", hold.common.connections);
+  if (std::string error = plot_csv(*gnuplot, common.csv_path, common.plot_path, title);
+      !error.empty()) {
+    fmt::print(stderr, "citadel-bench: --plot {}: {}\n", common.plot_path, error);
+    return kExitPlotFailed;
+  }
+  if (!common.quiet) fmt::print(stderr, "citadel-bench: plot written to {}\n", common.plot_path);
+  return code;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ struct CommonOptions {
   double duration_s = 10;
   double connect_rate_per_s = 5000;  // new connections per second, all threads together
   std::string csv_path;              // empty: no CSV
+  std::string plot_path;             // empty: no PNG; else gnuplot draws the CSV here
   bool quiet = false;                // no progress line
 };
 

@@ -1,0 +1,92 @@
+#include "client/pending_requests.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace citadel::client {
+
+namespace proto = citadel::protocol;
+
+void PendingRequests::set_key_reader(uint16_t reply_cmd, KeyReader reader) {
+  if (reader) {
+    key_readers_[reply_cmd] = std::move(reader);
+  } else {
+    key_readers_.erase(reply_cmd);
+  }
+}
+
+void PendingRequests::add(PendingRequest request) {
+  queue_.push_back(std::move(request));
+}
+
+std::optional<PendingRequest> PendingRequests::pop_front() {
+  if (queue_.empty()) return std::nullopt;
+  PendingRequest front = std::move(queue_.front());
+  queue_.pop_front();
+  return front;
+}
+
+std::optional<PendingRequest> PendingRequests::take_reply(const proto::FrameView& frame) {
+  if (frame.cmd == proto::cmd::kError) {
+    uint16_t code = 0;
+    std::string_view text;
+    // A malformed ERROR (no code) still answers: the server meant to refuse something.
+    if (proto::parse_error_payload(frame.payload, code, text) &&
+        closes_connection(static_cast<proto::ErrorCode>(code))) {
+      return std::nullopt;
+    }
+    return pop_front();
+  }
+
+  if (auto reader = key_readers_.find(frame.cmd); reader != key_readers_.end()) {
+    if (const std::optional<uint64_t> key = reader->second(frame.payload)) {
+      const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const PendingRequest& r) {
+        return r.reply_cmd == frame.cmd && r.reply_key == key;
+      });
+      if (it == queue_.end()) return std::nullopt;
+      PendingRequest found = std::move(*it);
+      queue_.erase(it);
+      return found;
+    }
+  }
+
+  if (queue_.empty()) return std::nullopt;
+  const PendingRequest& oldest = queue_.front();
+  if (oldest.reply_cmd && *oldest.reply_cmd != frame.cmd) return std::nullopt;
+  return pop_front();
+}
+
+std::vector<PendingRequest> PendingRequests::take_expired(SteadyClock::time_point now) {
+  std::vector<PendingRequest> expired;
+  for (PendingRequest& r : queue_) {
+    if (r.timed_out || r.deadline > now) continue;
+    r.timed_out = true;
+    PendingRequest copy;
+    copy.id = r.id;
+    copy.cmd = r.cmd;
+    copy.reply_cmd = r.reply_cmd;
+    copy.sent_at = r.sent_at;
+    copy.deadline = r.deadline;
+    copy.callback = std::exchange(r.callback, nullptr);
+    copy.timed_out = true;
+    expired.push_back(std::move(copy));
+  }
+  return expired;
+}
+
+std::vector<PendingRequest> PendingRequests::take_all() {
+  std::vector<PendingRequest> all(std::make_move_iterator(queue_.begin()),
+                                  std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return all;
+}
+
+std::optional<SteadyClock::time_point> PendingRequests::next_deadline() const {
+  std::optional<SteadyClock::time_point> next;
+  for (const PendingRequest& r : queue_) {
+    if (!r.timed_out && (!next || r.deadline < *next)) next = r.deadline;
+  }
+  return next;
+}
+
+}  // namespace citadel::client

@@ -1,0 +1,33 @@
+// What the admin endpoints read from the rest of the process. Plain callables
+// rather than a Server reference, so the admin server stays below the game
+// layers and tests can run it against fixed numbers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "net/loop_stats.h"
+
+namespace citadel::ops::admin {
+
+class MetricsWriter;
+
+struct AdminSources {
+  std::string version;
+  // When the process started: uptime and process_start_time_seconds.
+  std::chrono::steady_clock::time_point started_steady = std::chrono::steady_clock::now();
+  std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
+  uint32_t event_loops = 0;
+  uint32_t max_connections = 0;
+  // Each is called on the admin thread and must be thread-safe.
+  std::function<net::StatsSnapshot()> stats;  // counters summed over the loops
+  std::function<bool()> draining;             // graceful shutdown under way
+};
+
+// Writes extra metric families on every scrape (rooms, ticks, chat, storage
+// add theirs this way). Called on the admin thread; must be thread-safe.
+using MetricsCollector = std::function<void(MetricsWriter&)>;
+
+}  // namespace citadel::ops::admin

@@ -1,0 +1,170 @@
+#include "ops/admin/endpoints.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <optional>
+
+#include "ops/admin/bearer_auth.h"
+#include "ops/admin/core_metrics.h"
+#include "ops/admin/cpu_profiler.h"
+#include "ops/admin/health.h"
+#include "ops/admin/metrics_writer.h"
+#include "ops/admin/process_stats.h"
+
+namespace citadel::ops::admin {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+// Used when /debug/profile has no ?seconds= (as Go's net/http/pprof does).
+constexpr uint32_t kDefaultProfileSeconds = 30;
+
+// The value of `key` in a query string "a=1&b=2" (no percent-decoding: the
+// only parameter is a number).
+std::optional<std::string_view> query_param(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key) {
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Response make_response(http::status status, unsigned http_version, std::string body,
+                       std::string_view content_type) {
+  Response res{status, http_version};
+  res.set(http::field::server, "citadel-admin");
+  res.set(http::field::content_type, content_type);
+  // Every answer is live state: a cache in between must not keep it.
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Endpoints::Endpoints(const AdminConfig& config, AdminSources sources,
+                     std::vector<MetricsCollector> collectors)
+    : config_(config), sources_(std::move(sources)), collectors_(std::move(collectors)) {}
+
+Endpoints::Health Endpoints::health() const {
+  HealthInputs in;
+  in.draining = sources_.draining && sources_.draining();
+  in.version = sources_.version;
+  in.uptime = std::chrono::steady_clock::now() - sources_.started_steady;
+  if (sources_.stats) in.stats = sources_.stats();
+  in.process = read_process_stats(CountOpenFds::kNo);
+  return {in.draining, health_json(in)};
+}
+
+std::string Endpoints::metrics_text() const {
+  MetricsWriter out;
+  const bool draining = sources_.draining && sources_.draining();
+  write_core_metrics(out, sources_, sources_.stats ? sources_.stats() : net::StatsSnapshot{},
+                     draining);
+  write_process_metrics(out, sources_, read_process_stats(CountOpenFds::kYes));
+  for (const MetricsCollector& collect : collectors_) collect(out);
+  return out.take();
+}
+
+asio::awaitable<Response> Endpoints::handle(const Request& request) {
+  const unsigned version = request.version();
+  if (!config_.token.empty()) {
+    const auto it = request.find(http::field::authorization);
+    if (it == request.end() ||
+        !bearer_token_matches(std::string_view(it->value()), config_.token)) {
+      Response res =
+          make_response(http::status::unauthorized, version,
+                        it == request.end() ? "missing bearer token\n" : "wrong bearer token\n");
+      res.set(http::field::www_authenticate, "Bearer realm=\"citadel-admin\"");
+      co_return res;
+    }
+  }
+
+  const std::string_view target(request.target().data(), request.target().size());
+  const std::size_t question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+
+  const bool known = path == "/health" || path == "/metrics" || path == "/debug/profile";
+  if (!known) {
+    co_return make_response(http::status::not_found, version,
+                            "no such endpoint; try /health, /metrics or /debug/profile\n");
+  }
+  if (request.method() != http::verb::get) {
+    Response res =
+        make_response(http::status::method_not_allowed, version, "only GET is served here\n");
+    res.set(http::field::allow, "GET");
+    co_return res;
+  }
+
+  if (path == "/health") {
+    Health h = health();
+    // 503 while draining, so a load balancer stops sending new players here
+    // while the ones already connected finish.
+    co_return make_response(h.draining ? http::status::service_unavailable : http::status::ok,
+                            version, std::move(h.json), "application/json");
+  }
+  if (path == "/metrics") {
+    co_return make_response(http::status::ok, version, metrics_text(), kPrometheusTextContentType);
+  }
+  co_return co_await profile(query, version);
+}
+
+asio::awaitable<Response> Endpoints::profile(std::string_view query, unsigned version) {
+  uint32_t seconds = std::min(kDefaultProfileSeconds, config_.profile_max_seconds);
+  if (const auto text = query_param(query, "seconds")) {
+    uint32_t value = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc{} || end != text->data() + text->size() || value < 1 ||
+        value > config_.profile_max_seconds) {
+      co_return make_response(http::status::bad_request, version,
+                              "seconds must be an integer from 1 to " +
+                                  std::to_string(config_.profile_max_seconds) +
+                                  " (admin.profile_max_seconds)\n");
+    }
+    seconds = value;
+  }
+
+  CpuProfileRun::StartResult started = CpuProfileRun::start(std::chrono::seconds(seconds));
+  if (started.error == CpuProfileRun::StartError::kBusy) {
+    co_return make_response(http::status::conflict, version, started.message + "\n");
+  }
+  if (!started.run) {
+    co_return make_response(http::status::internal_server_error, version, started.message + "\n");
+  }
+  spdlog::info("admin: CPU profile started for {} s", seconds);
+  // Wait on a timer, not a sleep: the admin thread keeps serving /health and
+  // /metrics while the profile runs. If the admin server stops meanwhile, the
+  // coroutine is destroyed and the run's destructor stops the profiler.
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::seconds(seconds));
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  std::string bytes = started.run->stop_and_read();
+  started.run.reset();
+  spdlog::info("admin: CPU profile done ({} bytes)", bytes.size());
+  if (bytes.empty()) {
+    co_return make_response(http::status::internal_server_error, version,
+                            "the profile file could not be read\n");
+  }
+  Response res =
+      make_response(http::status::ok, version, std::move(bytes), "application/octet-stream");
+  res.set(http::field::content_disposition, "attachment; filename=\"citadel.prof\"");
+  co_return res;
+}
+
+}  // namespace citadel::ops::admin

@@ -1,0 +1,54 @@
+// The admin server's routes: GET /health, GET /metrics, GET /debug/profile.
+// Checks the bearer token first (so an unauthenticated client learns nothing,
+// not even which paths exist), then the path (404), then the method (405).
+// Runs on the admin thread only.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ops/admin/admin_sources.h"
+#include "ops/config.h"
+
+namespace citadel::ops::admin {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// A complete response with this body (Content-Length set). Errors use
+// text/plain bodies that say what was wrong in one line.
+Response make_response(boost::beast::http::status status, unsigned http_version, std::string body,
+                       std::string_view content_type = "text/plain; charset=utf-8");
+
+class Endpoints {
+ public:
+  Endpoints(const AdminConfig& config, AdminSources sources,
+            std::vector<MetricsCollector> collectors);
+
+  // Answers one request. The profile endpoint suspends on a timer for the
+  // profile's length; other requests keep being served meanwhile.
+  boost::asio::awaitable<Response> handle(const Request& request);
+
+  // What the two read-only endpoints answer (public for tests).
+  struct Health {
+    bool draining = false;
+    std::string json;
+  };
+  Health health() const;
+  std::string metrics_text() const;
+
+ private:
+  boost::asio::awaitable<Response> profile(std::string_view query, unsigned http_version);
+
+  const AdminConfig& config_;
+  AdminSources sources_;
+  std::vector<MetricsCollector> collectors_;
+};
+
+}  // namespace citadel::ops::admin

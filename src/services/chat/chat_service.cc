@@ -1,0 +1,314 @@
+#include "services/chat/chat_service.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <algorithm>
+
+#include "protocol/commands.h"
+#include "server/verified_handler.h"
+#include "services/chat/utf8.h"
+
+namespace citadel::services {
+
+namespace {
+
+constexpr std::size_t kMaxChannelNameChars = 32;
+
+std::string_view view(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
+}
+
+flatbuffers::Offset<flatbuffers::String> str(flatbuffers::FlatBufferBuilder& fbb,
+                                             std::string_view s) {
+  return fbb.CreateString(s.data(), s.size());
+}
+
+net::SharedBytes encode_message(uint64_t push_id, std::string_view channel, uint64_t from_id,
+                                std::string_view from_name, std::string_view text, int64_t sent_ms,
+                                bool is_private) {
+  flatbuffers::FlatBufferBuilder fbb(128 + text.size());
+  const auto c = str(fbb, channel), n = str(fbb, from_name), t = str(fbb, text);
+  fbb.Finish(msg::CreateChatMessage(fbb, push_id, c, from_id, n, t, static_cast<uint64_t>(sent_ms),
+                                    is_private));
+  return server::make_shared_frame(protocol::cmd::kChatMessage,
+                                   {fbb.GetBufferPointer(), fbb.GetSize()});
+}
+
+}  // namespace
+
+bool valid_channel_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxChannelNameChars) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+ChatService::ChatService(net::EventLoop& service_loop, server::Outbox& outbox,
+                         SessionRegistry& sessions, store::ChatHistoryStore& history,
+                         const ChatConfig& config)
+    : loop_(service_loop),
+      outbox_(outbox),
+      sessions_(sessions),
+      history_(history),
+      config_(config) {
+  channels_[config_.world_channel];
+}
+
+void ChatService::register_handlers(server::Router& router) {
+  using server::Access;
+  using server::verified;
+  auto request = [](net::Responder& peer, uint32_t request_id) {
+    return Request{peer.connection_id(), peer.user_id(), request_id};
+  };
+  // Text is checked where it arrives, so a bad message costs the service
+  // loop nothing.
+  auto text_problem = [this](std::string_view text) -> std::optional<Result> {
+    if (text.empty() || text.size() > config_.max_message_bytes) return Result::MessageTooLong;
+    if (!is_valid_utf8(text)) return Result::InvalidUtf8;
+    return std::nullopt;
+  };
+  auto refuse = [this](const Request& req, Result r, std::string_view channel = {}) {
+    reply(req, r,
+          r == Result::MessageTooLong
+              ? "message must be 1 to " + std::to_string(config_.max_message_bytes) + " bytes"
+              : "message is not valid UTF-8",
+          channel);
+  };
+
+  for (const bool create : {true, false}) {
+    router.add(
+        create ? protocol::cmd::kChatCreate : protocol::cmd::kChatJoin,
+        create ? verified<msg::ChatCreate>([this, request, create](auto& p, const auto& m) {
+          loop_.post([this, req = request(p, m.request_id()), name = std::string(view(m.channel())),
+                      create] { create_or_join_in_loop(req, name, create); });
+        })
+               : verified<msg::ChatJoin>([this, request, create](auto& p, const auto& m) {
+                   loop_.post([this, req = request(p, m.request_id()),
+                               name = std::string(view(m.channel())),
+                               create] { create_or_join_in_loop(req, name, create); });
+                 }),
+        Access::kLoggedIn);
+  }
+  router.add(protocol::cmd::kChatLeave,
+             verified<msg::ChatLeave>([this, request](auto& p, const auto& m) {
+               loop_.post([this, req = request(p, m.request_id()),
+                           name = std::string(view(m.channel()))] { leave_in_loop(req, name); });
+             }),
+             Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kChatSend,
+      verified<msg::ChatSend>([this, request, text_problem, refuse](auto& p, const auto& m) {
+        const auto req = request(p, m.request_id());
+        if (auto problem = text_problem(view(m.text()))) {
+          return refuse(req, *problem, view(m.channel()));
+        }
+        loop_.post([this, req, channel = std::string(view(m.channel())),
+                    text = std::string(view(m.text()))] { send_in_loop(req, channel, text); });
+      }),
+      Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kChatPrivate,
+      verified<msg::ChatPrivate>([this, request, text_problem, refuse](auto& p, const auto& m) {
+        const auto req = request(p, m.request_id());
+        if (auto problem = text_problem(view(m.text()))) return refuse(req, *problem);
+        loop_.post([this, req, to = m.to_user_id(), name = std::string(view(m.to_username())),
+                    text = std::string(view(m.text()))] { private_in_loop(req, to, name, text); });
+      }),
+      Access::kLoggedIn);
+  router.add(protocol::cmd::kChatMembers,
+             verified<msg::ChatMembers>([this, request](auto& p, const auto& m) {
+               loop_.post([this, req = request(p, m.request_id()),
+                           name = std::string(view(m.channel()))] { members_in_loop(req, name); });
+             }),
+             Access::kLoggedIn);
+  router.add(protocol::cmd::kChatOnlineCount,
+             verified<msg::ChatOnlineCount>([this, request](auto& p, const auto& m) {
+               loop_.post([this, req = request(p, m.request_id())] {
+                 flatbuffers::FlatBufferBuilder fbb(64);
+                 send_reply(req, fbb, Result::Ok, "ok", config_.world_channel, 0,
+                            sessions_.online_in_loop());
+               });
+             }),
+             Access::kLoggedIn);
+}
+
+// ---- service loop ----
+
+void ChatService::on_session_start_in_loop(const Session& s) {
+  channels_[config_.world_channel].members.insert(s.user_id);
+  UserState& user = users_[s.user_id];
+  user.tokens = config_.message_burst;
+  user.refilled = std::chrono::steady_clock::now();
+}
+
+void ChatService::on_session_end_in_loop(const Session& s) {
+  auto it = users_.find(s.user_id);
+  if (it != users_.end()) {
+    for (const std::string& name : it->second.channels) {
+      remove_member_in_loop(s.user_id, name);
+      presence_in_loop(name, s, false);
+    }
+    users_.erase(it);
+  }
+  channels_[config_.world_channel].members.erase(s.user_id);
+}
+
+void ChatService::create_or_join_in_loop(Request req, std::string name, bool create) {
+  if (!valid_channel_name(name)) {
+    return reply(req, Result::InvalidChannelName, "channel: 1 to 32 of A-Z a-z 0-9 _ - .", name);
+  }
+  const bool exists = channels_.contains(name);
+  if (create && exists) return reply(req, Result::ChannelExists, "channel exists", name);
+  if (!create && !exists) return reply(req, Result::NoSuchChannel, "no such channel", name);
+  if (name == config_.world_channel) return reply(req, Result::Ok, "already a member", name);
+  UserState& user = users_[req.user_id];
+  Channel& channel = channels_[name];
+  if (!channel.members.contains(req.user_id)) {
+    if (user.channels.size() >= config_.max_channels_per_user) {
+      if (channel.members.empty()) channels_.erase(name);
+      return reply(req, Result::TooManyChannels,
+                   "at most " + std::to_string(config_.max_channels_per_user) + " channels", name);
+    }
+    channel.members.insert(req.user_id);
+    user.channels.push_back(name);
+    if (const Session* s = sessions_.find_in_loop(req.user_id)) presence_in_loop(name, *s, true);
+  }
+  // The reply carries the channel's recent history, read from the store.
+  history_.load_recent(name, config_.history_on_join, [this, req, name](store::HistoryResult r) {
+    loop_.post([this, req, name, r = std::move(r)] {
+      flatbuffers::FlatBufferBuilder fbb(256);
+      std::vector<flatbuffers::Offset<msg::ChatMessage>> history;
+      for (const auto& m : r.value) {
+        const auto c = str(fbb, name), n = str(fbb, m.sender_name), t = str(fbb, m.text);
+        history.push_back(msg::CreateChatMessage(fbb, 0, c, static_cast<uint64_t>(m.sender_id), n,
+                                                 t, static_cast<uint64_t>(m.sent_at_unix_ms)));
+      }
+      const auto history_off = fbb.CreateVector(history);
+      send_reply(req, fbb, Result::Ok, r.ok() ? "joined" : "joined; history unavailable", name, 0,
+                 0, history_off);
+    });
+  });
+}
+
+void ChatService::leave_in_loop(Request req, const std::string& name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end() || name == config_.world_channel ||
+      !it->second.members.contains(req.user_id)) {
+    return reply(req, Result::NotMember, "not a member", name);
+  }
+  remove_member_in_loop(req.user_id, name);
+  auto& joined = users_[req.user_id].channels;
+  joined.erase(std::remove(joined.begin(), joined.end(), name), joined.end());
+  if (const Session* s = sessions_.find_in_loop(req.user_id)) presence_in_loop(name, *s, false);
+  reply(req, Result::Ok, "left", name);
+}
+
+void ChatService::send_in_loop(Request req, const std::string& name, const std::string& text) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return reply(req, Result::NoSuchChannel, "no such channel", name);
+  if (!it->second.members.contains(req.user_id)) {
+    return reply(req, Result::NotMember, "not a member", name);
+  }
+  UserState& user = users_[req.user_id];
+  if (!take_token_in_loop(user)) return reply(req, Result::RateLimited, "slow down", name);
+  const Session* from = sessions_.find_in_loop(req.user_id);
+  if (from == nullptr) return;  // logged out meanwhile
+  const int64_t now_ms = unix_ms_now();
+  const uint64_t push_id = sessions_.next_push_id_in_loop();
+  const std::vector<uint64_t> members(it->second.members.begin(), it->second.members.end());
+  sessions_.push_in_loop(
+      members, push_id,
+      encode_message(push_id, name, req.user_id, from->username, text, now_ms, false));
+  history_.append(name, static_cast<int64_t>(req.user_id), from->username, text, now_ms);
+  reply(req, Result::Ok, "sent", name);
+}
+
+void ChatService::private_in_loop(Request req, uint64_t to_id, const std::string& to_name,
+                                  const std::string& text) {
+  const Session* to =
+      to_id != 0 ? sessions_.find_in_loop(to_id) : sessions_.find_by_name_in_loop(to_name);
+  const Session* from = sessions_.find_in_loop(req.user_id);
+  if (to == nullptr || from == nullptr)
+    return reply(req, Result::NoSuchUser, "no such user online");
+  if (!take_token_in_loop(users_[req.user_id])) return reply(req, Result::RateLimited, "slow down");
+  const uint64_t push_id = sessions_.next_push_id_in_loop();
+  sessions_.push_in_loop(
+      {to->user_id}, push_id,
+      encode_message(push_id, {}, req.user_id, from->username, text, unix_ms_now(), true));
+  reply(req, Result::Ok, "sent");
+}
+
+void ChatService::members_in_loop(Request req, const std::string& name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return reply(req, Result::NoSuchChannel, "no such channel", name);
+  if (name == config_.world_channel) {
+    return reply(req, Result::Ok, "the world channel lists no members; ask for the online count",
+                 name);
+  }
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<msg::Member>> members;
+  for (uint64_t user_id : it->second.members) {
+    const Session* s = sessions_.find_in_loop(user_id);
+    if (s == nullptr) continue;
+    members.push_back(msg::CreateMember(fbb, user_id, str(fbb, s->username), s->attached()));
+  }
+  send_reply(req, fbb, Result::Ok, "ok", name, fbb.CreateVector(members));
+}
+
+bool ChatService::take_token_in_loop(UserState& user) {
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - user.refilled).count();
+  user.tokens =
+      std::min(config_.message_burst, user.tokens + elapsed * config_.messages_per_second);
+  user.refilled = now;
+  if (user.tokens < 1.0) return false;
+  user.tokens -= 1.0;
+  return true;
+}
+
+void ChatService::presence_in_loop(const std::string& name, const Session& who, bool online) {
+  auto it = channels_.find(name);
+  if (it == channels_.end() || name == config_.world_channel) return;
+  std::vector<uint64_t> others;
+  for (uint64_t member : it->second.members) {
+    if (member != who.user_id) others.push_back(member);
+  }
+  if (others.empty()) return;
+  const uint64_t push_id = sessions_.next_push_id_in_loop();
+  flatbuffers::FlatBufferBuilder fbb(128);
+  const auto c = str(fbb, name), n = str(fbb, who.username);
+  fbb.Finish(msg::CreatePresence(fbb, push_id, c, who.user_id, n, online));
+  sessions_.push_in_loop(
+      others, push_id,
+      server::make_shared_frame(protocol::cmd::kPresence, {fbb.GetBufferPointer(), fbb.GetSize()}));
+}
+
+void ChatService::remove_member_in_loop(uint64_t user_id, const std::string& name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return;
+  it->second.members.erase(user_id);
+  // Named channels live while they have members.
+  if (it->second.members.empty() && name != config_.world_channel) channels_.erase(it);
+}
+
+void ChatService::reply(const Request& req, Result result, std::string_view message,
+                        std::string_view channel) {
+  flatbuffers::FlatBufferBuilder fbb(128);
+  send_reply(req, fbb, result, message, channel);
+}
+
+// Vectors must be built before the reply table: callers that send members or
+// history build them in `fbb` first and pass their offsets.
+void ChatService::send_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb, Result result,
+                             std::string_view message, std::string_view channel,
+                             MembersOffset members, uint64_t online_count, HistoryOffset history) {
+  const auto m = str(fbb, message), c = str(fbb, channel);
+  fbb.Finish(
+      msg::CreateChatReply(fbb, req.request_id, result, m, c, members, online_count, history));
+  outbox_.send(req.connection_id,
+               server::make_shared_frame(protocol::cmd::kChatReply,
+                                         {fbb.GetBufferPointer(), fbb.GetSize()}));
+}
+
+}  // namespace citadel::services

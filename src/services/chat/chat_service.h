@@ -1,0 +1,99 @@
+// Chat: the world channel (every logged-in user, joined at login), named
+// channels (create, join, leave, members), private messages, presence.
+//
+// Threads: handlers check shape, length and UTF-8 on the connection's loop,
+// then post to the service loop, which owns every channel and member list.
+// A message is encoded once into a shared frame and handed to the session
+// registry, which records it for resume and queues the same bytes to every
+// member's connection (one task per loop).
+//
+// Presence: joining a named channel tells its members "online"; leaving it,
+// or the session ending (logout past the grace period), tells them
+// "offline". The world channel never broadcasts presence (with thousands
+// online, every login would become thousands of messages); it answers an
+// online count on request.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "protocol/chat_generated.h"
+#include "server/outbox.h"
+#include "server/router.h"
+#include "services/session/session_registry.h"
+#include "store/chat_history_store.h"
+
+namespace citadel::services {
+
+struct ChatConfig {
+  std::string world_channel = "world";
+  uint32_t max_message_bytes = 512;
+  uint32_t max_channels_per_user = 16;  // named channels, the world not counted
+  double messages_per_second = 5;       // per user, token bucket ...
+  double message_burst = 10;            // ... of this size
+  uint32_t history_on_join = 50;        // messages sent with a join
+};
+
+class ChatService {
+ public:
+  ChatService(net::EventLoop& service_loop, server::Outbox& outbox, SessionRegistry& sessions,
+              store::ChatHistoryStore& history, const ChatConfig& config);
+
+  // Start-up: every chat command, logged-in users only.
+  void register_handlers(server::Router& router);
+  // Session hooks (service loop).
+  void on_session_start_in_loop(const Session& s);
+  void on_session_end_in_loop(const Session& s);
+
+ private:
+  using Result = msg::ChatResult;
+  struct Request {
+    uint64_t connection_id = 0;
+    uint64_t user_id = 0;
+    uint32_t request_id = 0;
+  };
+  struct Channel {
+    std::unordered_set<uint64_t> members;
+  };
+  struct UserState {
+    std::vector<std::string> channels;  // named channels joined
+    double tokens = 0;
+    std::chrono::steady_clock::time_point refilled{};
+  };
+
+  // Service loop.
+  void create_or_join_in_loop(Request req, std::string name, bool create);
+  void leave_in_loop(Request req, const std::string& name);
+  void send_in_loop(Request req, const std::string& channel, const std::string& text);
+  void private_in_loop(Request req, uint64_t to_id, const std::string& to_name,
+                       const std::string& text);
+  void members_in_loop(Request req, const std::string& name);
+  bool take_token_in_loop(UserState& user);
+  void presence_in_loop(const std::string& channel, const Session& who, bool online);
+  void remove_member_in_loop(uint64_t user_id, const std::string& channel);
+  using MembersOffset = flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<msg::Member>>>;
+  using HistoryOffset =
+      flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<msg::ChatMessage>>>;
+  void reply(const Request& req, Result result, std::string_view message,
+             std::string_view channel = {});
+  void send_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb, Result result,
+                  std::string_view message, std::string_view channel, MembersOffset members = 0,
+                  uint64_t online_count = 0, HistoryOffset history = 0);
+
+  net::EventLoop& loop_;
+  server::Outbox& outbox_;
+  SessionRegistry& sessions_;
+  store::ChatHistoryStore& history_;
+  const ChatConfig config_;
+  std::unordered_map<std::string, Channel> channels_;
+  std::unordered_map<uint64_t, UserState> users_;
+};
+
+bool valid_channel_name(std::string_view name);
+
+}  // namespace citadel::services

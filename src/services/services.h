@@ -1,0 +1,47 @@
+// Everything above the network core, wired into one Server: the account
+// store, password hashing, session tokens, the session registry, and the
+// auth and chat services. Construct after the Server and before server.start(); destroy after
+// server.stop() (the services' timers run on the server's service loop).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/server.h"
+#include "services/auth/auth_service.h"
+#include "services/auth/password_hasher.h"
+#include "services/auth/token_signer.h"
+#include "services/chat/chat_service.h"
+#include "services/session/session_registry.h"
+#include "store/sqlite_store.h"
+
+namespace citadel::services {
+
+struct ServicesConfig {
+  store::SqliteConfig store;                         // path: the SQLite file
+  std::string token_secret_file = "citadel.secret";  // created (0600) if absent
+  SessionConfig session;
+  AuthConfig auth;
+  PasswordHasherConfig hasher;
+  ChatConfig chat;
+};
+
+class Services {
+ public:
+  // Opens the store and the token secret (throws std::runtime_error naming
+  // the file if either cannot be opened), registers handlers and hooks.
+  Services(server::Server& server, const ServicesConfig& config);
+  ~Services();
+
+  SessionRegistry& sessions() { return sessions_; }
+
+ private:
+  std::unique_ptr<store::SqliteStore> store_;
+  PasswordHasher hasher_;
+  TokenSigner signer_;
+  SessionRegistry sessions_;
+  AuthService auth_;
+  ChatService chat_;
+};
+
+}  // namespace citadel::services

@@ -1,0 +1,151 @@
+#include "services/session/session_registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include "net/connection.h"
+
+namespace citadel::services {
+
+std::string fold_username(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The registry must be destroyed only after the service loop has stopped:
+// its sweep timer refers to it.
+SessionRegistry::SessionRegistry(net::EventLoop& service_loop, server::Outbox& outbox,
+                                 const TokenSigner& signer, const SessionConfig& config)
+    : loop_(service_loop), outbox_(outbox), signer_(signer), config_(config) {
+  loop_.post([this] { schedule_expiry_sweep_in_loop(); });
+}
+
+SessionRegistry::~SessionRegistry() = default;
+
+std::string SessionRegistry::issue_token(const Session& s, int64_t& expires_unix_ms) const {
+  expires_unix_ms = unix_ms_now() + config_.token_ttl.count();
+  return signer_.issue(TokenClaims{s.user_id, s.session_id, expires_unix_ms});
+}
+
+// Tells the connection a newer login took its session, then closes it. Its
+// user id is cleared first so its close does not detach the new session.
+static void kick(server::Outbox& outbox, uint64_t connection_id) {
+  outbox.with_connection(connection_id, [](net::Connection& conn) {
+    conn.set_user_id(0);
+    conn.close_with_error(protocol::ErrorCode::kLoggedInElsewhere,
+                          "logged in elsewhere: a newer login took over this session");
+  });
+}
+
+SessionRegistry::Login SessionRegistry::login_in_loop(uint64_t user_id, std::string username,
+                                                      uint64_t connection_id) {
+  loop_.assert_in_loop_thread();
+  auto& slot = sessions_[user_id];
+  const bool fresh = !slot;
+  if (fresh) {
+    slot = std::make_unique<Session>(config_.push_buffer_frames, config_.push_buffer_bytes);
+    slot->user_id = user_id;
+    slot->username = std::move(username);
+    if (!slot->username.empty()) by_name_[fold_username(slot->username)] = user_id;
+  } else if (slot->attached() && slot->connection_id != connection_id) {
+    kick(outbox_, slot->connection_id);
+    --attached_;
+  } else if (slot->attached()) {
+    --attached_;  // the same connection logging in again
+  }
+  Session& s = *slot;
+  s.session_id = ++next_session_id_;
+  s.connection_id = connection_id;
+  s.pushes.clear();  // a fresh login has seen nothing; it starts from now
+  ++attached_;
+  Login out{&s, {}, 0};
+  out.token = issue_token(s, out.token_expires_unix_ms);
+  if (fresh && on_start_) on_start_(s);
+  return out;
+}
+
+SessionRegistry::ResumeResult SessionRegistry::resume_in_loop(const TokenClaims& claims,
+                                                              uint64_t connection_id,
+                                                              uint64_t last_push_id,
+                                                              std::vector<net::SharedBytes>& missed,
+                                                              bool& complete, Login& renewed) {
+  loop_.assert_in_loop_thread();
+  Session* s = find_in_loop(claims.user_id);
+  if (s == nullptr) return ResumeResult::kNoSession;
+  if (s->session_id != claims.session_id) return ResumeResult::kSessionReplaced;
+  if (s->attached()) {
+    // The old connection may be half-open (its peer vanished without a FIN):
+    // the token holder wins.
+    if (s->connection_id != connection_id) kick(outbox_, s->connection_id);
+    --attached_;
+  }
+  s->connection_id = connection_id;
+  ++attached_;
+  missed = s->pushes.since(last_push_id, complete);
+  renewed.session = s;
+  renewed.token = issue_token(*s, renewed.token_expires_unix_ms);
+  return ResumeResult::kResumed;
+}
+
+void SessionRegistry::detach_in_loop(uint64_t user_id, uint64_t connection_id) {
+  loop_.assert_in_loop_thread();
+  Session* s = find_in_loop(user_id);
+  if (s == nullptr || s->connection_id != connection_id) return;  // already taken over
+  s->connection_id = 0;
+  s->detached_at = Clock::now();
+  --attached_;
+}
+
+void SessionRegistry::push_in_loop(const std::vector<uint64_t>& user_ids, uint64_t push_id,
+                                   const net::SharedBytes& frame) {
+  std::vector<uint64_t> connections;
+  connections.reserve(user_ids.size());
+  for (uint64_t user_id : user_ids) {
+    Session* s = find_in_loop(user_id);
+    if (s == nullptr) continue;
+    s->pushes.record(push_id, frame);
+    if (s->attached()) connections.push_back(s->connection_id);
+  }
+  if (!connections.empty()) outbox_.send_many(connections, frame);
+}
+
+Session* SessionRegistry::find_in_loop(uint64_t user_id) {
+  auto it = sessions_.find(user_id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Session* SessionRegistry::find_by_name_in_loop(std::string_view username) {
+  auto it = by_name_.find(fold_username(username));
+  return it == by_name_.end() ? nullptr : find_in_loop(it->second);
+}
+
+void SessionRegistry::end_in_loop(uint64_t user_id) {
+  auto it = sessions_.find(user_id);
+  if (it == sessions_.end()) return;
+  if (on_end_) on_end_(*it->second);
+  if (!it->second->username.empty()) by_name_.erase(fold_username(it->second->username));
+  sessions_.erase(it);
+}
+
+// Ends sessions whose grace period has passed, once a second.
+void SessionRegistry::schedule_expiry_sweep_in_loop() {
+  loop_.run_at_in_loop(Clock::now() + std::chrono::seconds(1), [this] {
+    const auto now = Clock::now();
+    std::vector<uint64_t> expired;
+    for (const auto& [user_id, s] : sessions_) {
+      if (!s->attached() && now - s->detached_at >= config_.grace) expired.push_back(user_id);
+    }
+    for (uint64_t user_id : expired) end_in_loop(user_id);
+    schedule_expiry_sweep_in_loop();
+  });
+}
+
+}  // namespace citadel::services

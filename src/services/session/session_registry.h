@@ -1,0 +1,113 @@
+// Who is logged in, and on which connection. Lives on the service loop: every
+// method below runs there (connection loops post to it), so there is no lock.
+//
+// A session outlives its connection by the grace period: a client that
+// reconnects in time with its token (Resume) gets the same session back, and
+// the pushes it missed. A second login to the same user takes the session
+// over: the old connection gets ERROR 11 (logged in elsewhere) and is closed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "server/outbox.h"
+#include "services/auth/token_signer.h"
+#include "services/session/push_buffer.h"
+
+namespace citadel::services {
+
+struct SessionConfig {
+  std::chrono::milliseconds grace{60'000};
+  std::chrono::milliseconds token_ttl{24 * 3600 * 1000};
+  uint32_t push_buffer_frames = 256;
+  uint64_t push_buffer_bytes = 256 * 1024;
+};
+
+struct Session {
+  uint64_t user_id = 0;
+  std::string username;
+  uint64_t session_id = 0;     // changes on every fresh login (not on resume)
+  uint64_t connection_id = 0;  // 0 while detached, waiting for a resume
+  std::chrono::steady_clock::time_point detached_at{};
+  PushBuffer pushes;
+
+  Session(uint32_t frames, uint64_t bytes) : pushes(frames, bytes) {}
+  bool attached() const { return connection_id != 0; }
+};
+
+class SessionRegistry {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using SessionHook = std::function<void(const Session&)>;
+
+  SessionRegistry(net::EventLoop& service_loop, server::Outbox& outbox, const TokenSigner& signer,
+                  const SessionConfig& config);
+  ~SessionRegistry();
+
+  struct Login {
+    Session* session = nullptr;
+    std::string token;
+    int64_t token_expires_unix_ms = 0;
+  };
+  // A fresh login of user_id on connection_id. An existing session for the
+  // user is taken over (its connection, if any, is told and closed).
+  Login login_in_loop(uint64_t user_id, std::string username, uint64_t connection_id);
+
+  enum class ResumeResult : uint8_t { kResumed, kNoSession, kSessionReplaced };
+  // Re-attaches the session named by the token's claims to connection_id.
+  // `missed` receives the pushes after last_push_id; `complete` is false if
+  // some were evicted (the client must resync).
+  ResumeResult resume_in_loop(const TokenClaims& claims, uint64_t connection_id,
+                              uint64_t last_push_id, std::vector<net::SharedBytes>& missed,
+                              bool& complete, Login& renewed);
+
+  // The connection closed: the session waits `grace` for a resume.
+  void detach_in_loop(uint64_t user_id, uint64_t connection_id);
+
+  // Sends one encoded push to users: recorded in each session's buffer and
+  // queued to the connections of those attached (one task per loop).
+  void push_in_loop(const std::vector<uint64_t>& user_ids, uint64_t push_id,
+                    const net::SharedBytes& frame);
+  uint64_t next_push_id_in_loop() { return ++last_push_id_; }
+
+  Session* find_in_loop(uint64_t user_id);
+  Session* find_by_name_in_loop(std::string_view username);
+  // Users with a connection now (sessions waiting in their grace period excluded).
+  std::size_t online_in_loop() const { return attached_; }
+
+  // Called when a session starts (fresh login) and ends (grace passed or
+  // taken over by nothing): the chat service uses them for presence.
+  void set_hooks(SessionHook on_start, SessionHook on_end) {
+    on_start_ = std::move(on_start);
+    on_end_ = std::move(on_end);
+  }
+
+ private:
+  void schedule_expiry_sweep_in_loop();
+  std::string issue_token(const Session& s, int64_t& expires_unix_ms) const;
+  void end_in_loop(uint64_t user_id);
+
+  net::EventLoop& loop_;
+  server::Outbox& outbox_;
+  const TokenSigner& signer_;
+  const SessionConfig config_;
+  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<std::string, uint64_t> by_name_;  // lower-cased username -> user id
+  std::size_t attached_ = 0;
+  uint64_t last_push_id_ = 0;
+  uint64_t next_session_id_ = 0;
+  SessionHook on_start_, on_end_;
+};
+
+// Lower-cases ASCII letters: usernames compare case-insensitively.
+std::string fold_username(std::string_view name);
+int64_t unix_ms_now();
+
+}  // namespace citadel::services

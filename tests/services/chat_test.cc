@@ -1,0 +1,211 @@
+// Chat end to end: channels, fan-out, private messages, presence, history and
+// the limits, over real sockets against a real Server with its Services.
+#include "service_fixture.h"
+
+namespace citadel {
+namespace {
+
+class ChatTest : public ServiceTest {
+ protected:
+  struct User {
+    TestClient client;
+    uint64_t id = 0;
+    std::string name;
+  };
+  User login(const std::string& device) {
+    User u;
+    u.client = connect();
+    const auto reply = call(u.client, cmd::kGuestLogin, guest(device));
+    EXPECT_TRUE(reply && reply->result == msg::AuthResult::Ok);
+    u.id = reply ? reply->user_id : 0;
+    u.name = reply ? reply->username : "";
+    return u;
+  }
+
+  // The table points into f: keep the frame alive while using it.
+  template <class Table>
+  static const Table* as(const test::Frame& f) {
+    return protocol::verified_root<Table>(f.payload);
+  }
+  // Reads frames until one with `want` arrives (pushes of other kinds are skipped).
+  static test::Frame read_until(TestClient& c, uint16_t want, std::chrono::milliseconds t = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + t;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto r = c.read_frame(t);
+      if (r.status != ReadStatus::kFrame) break;
+      if (r.frame.cmd == want) return r.frame;
+    }
+    ADD_FAILURE() << "no frame with cmd " << want;
+    return {};
+  }
+  static msg::ChatResult result_of(const test::Frame& f) {
+    const auto* m = as<msg::ChatReply>(f);
+    return m ? m->result() : msg::ChatResult::InternalError;
+  }
+
+  static test::Bytes channel_op(uint16_t c, std::string_view channel) {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto name = fbb.CreateString(channel.data(), channel.size());
+    if (c == cmd::kChatCreate) fbb.Finish(msg::CreateChatCreate(fbb, 1, name));
+    if (c == cmd::kChatJoin) fbb.Finish(msg::CreateChatJoin(fbb, 1, name));
+    if (c == cmd::kChatLeave) fbb.Finish(msg::CreateChatLeave(fbb, 1, name));
+    if (c == cmd::kChatMembers) fbb.Finish(msg::CreateChatMembers(fbb, 1, name));
+    return finish(fbb);
+  }
+  static test::Bytes say(std::string_view channel, std::string_view text) {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto c = fbb.CreateString(channel.data(), channel.size());
+    const auto t = fbb.CreateString(text.data(), text.size());
+    fbb.Finish(msg::CreateChatSend(fbb, 9, c, t));
+    return finish(fbb);
+  }
+  msg::ChatResult request(User& u, uint16_t c, const test::Bytes& payload) {
+    EXPECT_TRUE(u.client.send_frame(c, payload));
+    return result_of(read_until(u.client, cmd::kChatReply));
+  }
+};
+
+TEST_F(ChatTest, ChatBeforeLoginIsRefusedWithError9) {
+  start();
+  TestClient c = connect();
+  ASSERT_TRUE(c.send_frame(cmd::kChatSend, say("world", "hi")));
+  const auto r = c.read_frame(5s);
+  ASSERT_EQ(r.status, ReadStatus::kFrame);
+  EXPECT_EQ(r.frame.error_code(), static_cast<uint16_t>(protocol::ErrorCode::kNotAuthenticated));
+  EXPECT_TRUE(c.ping()) << "the connection stays open";
+}
+
+TEST_F(ChatTest, WorldMessageReachesEveryoneOnlineOnce) {
+  start();
+  std::vector<User> users;
+  for (int i = 0; i < 5; ++i) users.push_back(login("world-device-" + std::to_string(i)));
+  // The sender is a member too: its copy arrives before its reply.
+  ASSERT_TRUE(users[0].client.send_frame(cmd::kChatSend, say("world", "hello, world")));
+  for (auto& u : users) {
+    const auto f = read_until(u.client, cmd::kChatMessage);
+    const auto* m = as<msg::ChatMessage>(f);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->text()->str(), "hello, world");
+    EXPECT_EQ(m->from_user_id(), users[0].id);
+    EXPECT_EQ(m->channel()->str(), "world");
+    EXPECT_GT(m->push_id(), 0u);
+  }
+  EXPECT_EQ(result_of(read_until(users[0].client, cmd::kChatReply)), msg::ChatResult::Ok);
+}
+
+TEST_F(ChatTest, NamedChannelsCreateJoinSendLeaveWithPresence) {
+  start();
+  User a = login("named-device-a"), b = login("named-device-b"), c = login("named-device-c");
+  EXPECT_EQ(request(a, cmd::kChatJoin, channel_op(cmd::kChatJoin, "guild")),
+            msg::ChatResult::NoSuchChannel);
+  EXPECT_EQ(request(a, cmd::kChatCreate, channel_op(cmd::kChatCreate, "guild")),
+            msg::ChatResult::Ok);
+  EXPECT_EQ(request(b, cmd::kChatCreate, channel_op(cmd::kChatCreate, "guild")),
+            msg::ChatResult::ChannelExists);
+  EXPECT_EQ(request(b, cmd::kChatJoin, channel_op(cmd::kChatJoin, "guild")), msg::ChatResult::Ok);
+  // a hears that b came online in the channel.
+  const auto online_frame = read_until(a.client, cmd::kPresence);
+  const auto* online = as<msg::Presence>(online_frame);
+  ASSERT_NE(online, nullptr);
+  EXPECT_EQ(online->user_id(), b.id);
+  EXPECT_TRUE(online->online());
+
+  EXPECT_EQ(request(c, cmd::kChatSend, say("guild", "let me in")), msg::ChatResult::NotMember);
+  EXPECT_EQ(request(b, cmd::kChatSend, say("guild", "for the guild")), msg::ChatResult::Ok);
+  EXPECT_EQ(as<msg::ChatMessage>(read_until(a.client, cmd::kChatMessage))->text()->str(),
+            "for the guild");
+
+  ASSERT_TRUE(a.client.send_frame(cmd::kChatMembers, channel_op(cmd::kChatMembers, "guild")));
+  const auto members_frame = read_until(a.client, cmd::kChatReply);
+  const auto* members = as<msg::ChatReply>(members_frame);
+  ASSERT_NE(members, nullptr);
+  ASSERT_NE(members->members(), nullptr);
+  EXPECT_EQ(members->members()->size(), 2u);
+
+  EXPECT_EQ(request(b, cmd::kChatLeave, channel_op(cmd::kChatLeave, "guild")), msg::ChatResult::Ok);
+  const auto offline_frame = read_until(a.client, cmd::kPresence);
+  const auto* offline = as<msg::Presence>(offline_frame);
+  ASSERT_NE(offline, nullptr);
+  EXPECT_EQ(offline->user_id(), b.id);
+  EXPECT_FALSE(offline->online());
+}
+
+TEST_F(ChatTest, JoinSendsTheChannelsRecentHistoryOldestFirst) {
+  start();
+  User a = login("history-device-a");
+  ASSERT_EQ(request(a, cmd::kChatCreate, channel_op(cmd::kChatCreate, "lore")),
+            msg::ChatResult::Ok);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(request(a, cmd::kChatSend, say("lore", "line " + std::to_string(i))),
+              msg::ChatResult::Ok);
+  }
+  User b = login("history-device-b");
+  ASSERT_TRUE(b.client.send_frame(cmd::kChatJoin, channel_op(cmd::kChatJoin, "lore")));
+  const auto joined_frame = read_until(b.client, cmd::kChatReply);
+  const auto* joined = as<msg::ChatReply>(joined_frame);
+  ASSERT_NE(joined, nullptr);
+  ASSERT_NE(joined->history(), nullptr);
+  ASSERT_EQ(joined->history()->size(), 3u);
+  EXPECT_EQ(joined->history()->Get(0)->text()->str(), "line 1");
+  EXPECT_EQ(joined->history()->Get(2)->text()->str(), "line 3");
+  EXPECT_EQ(joined->history()->Get(2)->from_user_id(), a.id);
+}
+
+TEST_F(ChatTest, PrivateMessageByNameAndById) {
+  start();
+  User a = login("pm-device-a"), b = login("pm-device-b");
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto to = fbb.CreateString(b.name);
+  const auto text = fbb.CreateString("psst");
+  fbb.Finish(msg::CreateChatPrivate(fbb, 1, 0, to, text));
+  EXPECT_EQ(request(a, cmd::kChatPrivate, finish(fbb)), msg::ChatResult::Ok);
+  const auto pm_frame = read_until(b.client, cmd::kChatMessage);
+  const auto* m = as<msg::ChatMessage>(pm_frame);
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(m->private_());
+  EXPECT_EQ(m->from_user_id(), a.id);
+  flatbuffers::FlatBufferBuilder fbb2;
+  fbb2.Finish(msg::CreateChatPrivate(fbb2, 1, 999999, 0, fbb2.CreateString("anyone?")));
+  EXPECT_EQ(request(a, cmd::kChatPrivate, finish(fbb2)), msg::ChatResult::NoSuchUser);
+}
+
+TEST_F(ChatTest, LimitsGiveSpecificErrors) {
+  start();
+  User a = login("limits-device-a");
+  EXPECT_EQ(request(a, cmd::kChatSend, say("world", std::string(513, 'x'))),
+            msg::ChatResult::MessageTooLong);
+  EXPECT_EQ(request(a, cmd::kChatSend, say("world", "bad \xC0\xAF overlong")),
+            msg::ChatResult::InvalidUtf8);
+  EXPECT_EQ(request(a, cmd::kChatSend, say("world", "\xED\xA0\x80 surrogate")),
+            msg::ChatResult::InvalidUtf8);
+  EXPECT_EQ(request(a, cmd::kChatCreate, channel_op(cmd::kChatCreate, "no spaces")),
+            msg::ChatResult::InvalidChannelName);
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_EQ(request(a, cmd::kChatCreate, channel_op(cmd::kChatCreate, "ch" + std::to_string(i))),
+              msg::ChatResult::Ok);
+  }
+  EXPECT_EQ(request(a, cmd::kChatCreate, channel_op(cmd::kChatCreate, "one-too-many")),
+            msg::ChatResult::TooManyChannels);
+  // Rate: a burst of 10 goes through, then the bucket is empty.
+  int limited = 0;
+  for (int i = 0; i < 15; ++i) {
+    if (request(a, cmd::kChatSend, say("ch0", "spam")) == msg::ChatResult::RateLimited) ++limited;
+  }
+  EXPECT_GE(limited, 4);
+  EXPECT_TRUE(a.client.ping()) << "limits never close the connection";
+}
+
+TEST_F(ChatTest, OnlineCountCountsConnectedUsers) {
+  start();
+  User a = login("count-device-a"), b = login("count-device-b");
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(msg::CreateChatOnlineCount(fbb, 5));
+  ASSERT_TRUE(a.client.send_frame(cmd::kChatOnlineCount, finish(fbb)));
+  const auto count_frame = read_until(a.client, cmd::kChatReply);
+  const auto* count = as<msg::ChatReply>(count_frame);
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(count->online_count(), 2u);
+}
+
+}  // namespace
+}  // namespace citadel

@@ -1,0 +1,123 @@
+// citadel-cli: an interactive terminal client for the Citadel server, and a
+// scriptable one.
+//
+//   citadel-cli [--connect HOST:PORT] [--json] [--timeout-ms N] [--heartbeat-ms N]
+//               [--no-reconnect] [--max-tries N] [--backoff-base-ms N] [--backoff-cap-ms N]
+//
+// Reads one command per line from stdin (`help` lists them). On a terminal it
+// shows a prompt; otherwise it reads a script:
+//
+//   printf 'ping\nquit\n' | citadel-cli --connect 127.0.0.1:7777 --json
+//
+// With --json every event is one JSON object on its own line of stdout:
+// connecting, connected, disconnected, reconnecting, gave_up, pong, echo,
+// frame, error, push, failed, unsupported, watch.
+//
+// Exit codes: 0 at end of input or `quit` (whatever the commands did),
+// 1 bad arguments, 2 a fatal setup error.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "command_line.h"
+#include "output.h"
+#include "session.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace cli = citadel::cli;
+
+constexpr int kExitBadArguments = 1;
+
+struct Flags {
+  std::string connect;
+  bool json = false;
+  uint32_t timeout_ms = 5000;
+  uint32_t heartbeat_ms = 10000;
+  bool no_reconnect = false;
+  uint32_t max_tries = 0;
+  uint32_t backoff_base_ms = 200;
+  uint32_t backoff_cap_ms = 10000;
+};
+
+citadel::client::ClientOptions client_options(const Flags& f) {
+  citadel::client::ClientOptions o;
+  o.connect_timeout = std::chrono::milliseconds(f.timeout_ms);
+  o.request_timeout = std::chrono::milliseconds(f.timeout_ms);
+  o.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
+  o.dead_after = 3 * o.heartbeat_interval;
+  o.auto_reconnect = !f.no_reconnect;
+  o.backoff.max_tries = f.max_tries;
+  o.backoff.base = std::chrono::milliseconds(f.backoff_base_ms);
+  o.backoff.cap = std::chrono::milliseconds(f.backoff_cap_ms);
+  return o;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"citadel-cli: interactive and scriptable client for the Citadel server"};
+  Flags f;
+  app.add_option("--connect", f.connect, "connect to HOST:PORT at start");
+  app.add_flag("--json", f.json, "one JSON object per event on stdout");
+  app.add_option("--timeout-ms", f.timeout_ms, "connect and request timeout")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 600'000u));
+  app.add_option("--heartbeat-ms", f.heartbeat_ms,
+                 "PING interval; no frame for 3 intervals means the peer is dead")
+      ->capture_default_str()
+      ->check(CLI::Range(10u, 600'000u));
+  app.add_flag("--no-reconnect", f.no_reconnect, "do not reconnect after a loss");
+  app.add_option("--max-tries", f.max_tries, "reconnect attempts in a row; 0 = forever")
+      ->capture_default_str();
+  app.add_option("--backoff-base-ms", f.backoff_base_ms, "first reconnect delay ceiling")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
+  app.add_option("--backoff-cap-ms", f.backoff_cap_ms, "largest reconnect delay")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitBadArguments;
+  }
+
+  std::optional<cli::HostPort> target;
+  if (!f.connect.empty()) {
+    target = cli::parse_host_port(f.connect);
+    if (!target) {
+      std::fprintf(stderr, "citadel-cli: --connect %s: expected HOST:PORT\n", f.connect.c_str());
+      return kExitBadArguments;
+    }
+  }
+
+  const bool interactive = ::isatty(STDIN_FILENO) == 1;
+  cli::Output out(stdout, f.json);
+  cli::Session session(out, client_options(f));
+  if (interactive) out.human_only("citadel-cli: type help for the commands, quit to leave");
+  if (target) session.connect_and_wait(*target);
+
+  std::string line;
+  for (;;) {
+    if (interactive) out.prompt("citadel> ");
+    if (!std::getline(std::cin, line)) break;
+    if (!session.execute(cli::split_command(line))) break;
+  }
+  session.shutdown();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "citadel-cli: fatal: %s\n", e.what());
+    return 2;
+  }
+}
