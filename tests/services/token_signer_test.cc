@@ -48,6 +48,8 @@ TEST(TokenSecret, CreatedOnceWithMode0600AndReadBackTheSame) {
   EXPECT_EQ(load_or_create_secret(path.string()), first);
   std::filesystem::resize_file(path, 5);
   EXPECT_THROW(load_or_create_secret(path.string()), std::runtime_error);
+  std::filesystem::resize_file(path, 33);
+  EXPECT_THROW(load_or_create_secret(path.string()), std::runtime_error) << "longer than a secret";
   std::filesystem::remove(path);
 }
 

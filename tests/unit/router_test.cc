@@ -1,6 +1,6 @@
 // Router and the built-in handlers, driven through a recording Responder.
-#include "fake_peer.h"
 #include "server/router.h"
+#include "fake_peer.h"
 
 #include <gtest/gtest.h>
 

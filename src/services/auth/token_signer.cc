@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 #include <vector>
@@ -86,10 +87,14 @@ bool read_secret(const std::string& path, TokenSigner::Secret& secret) {
     if (errno == ENOENT) return false;
     throw std::runtime_error(path + ": cannot read token secret");
   }
-  const ssize_t n = ::read(fd.get(), secret.data(), secret.size() + 1);
+  // One byte more than a secret, to tell a longer file from an exact one.
+  std::array<uint8_t, TokenSigner::kSecretBytes + 1> buffer{};
+  const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
   if (n != static_cast<ssize_t>(secret.size())) {
     throw std::runtime_error(path + ": token secret must be exactly 32 bytes");
   }
+  std::copy_n(buffer.begin(), secret.size(), secret.begin());
+  sodium_memzero(buffer.data(), buffer.size());
   return true;
 }
 }  // namespace
