@@ -16,4 +16,5 @@ case "$flavour" in
   *) echo "build.sh: unknown flavour '$flavour' (release, asan, fuzz)" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
-cmake --build "$dir" -j "$jobs"
+# CITADEL_BUILD_TARGET builds one target instead of everything.
+cmake --build "$dir" -j "$jobs" ${CITADEL_BUILD_TARGET:+--target "$CITADEL_BUILD_TARGET"}

@@ -23,7 +23,7 @@ fi
 
 if [[ -z "${CITADEL_SKIP_FUZZ:-}" ]]; then
   stage "libFuzzer (bounded)"
-  scripts/build.sh fuzz
+  CITADEL_BUILD_TARGET=frame_router_fuzz scripts/build.sh fuzz  # only the fuzz target
   ctest --test-dir build-fuzz --output-on-failure -L fuzz --timeout 300
 fi
 stage "all tests passed"
