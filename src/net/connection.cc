@@ -222,10 +222,12 @@ void Connection::enqueue_error(protocol::ErrorCode code, std::string_view text) 
 void Connection::request_flush() {
   if (dispatching_ || flush_posted_ || waiting_writable_) return;
   flush_posted_ = true;
-  loop_.post([self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->flush_in_loop();
-  });
+  loop_.schedule_flush_in_loop(shared_from_this());
+}
+
+void Connection::run_scheduled_flush_in_loop() {
+  flush_posted_ = false;
+  flush_in_loop();
 }
 
 void Connection::flush_in_loop() {

@@ -70,6 +70,8 @@ class Connection final : public Responder,
 
   // Queues bytes shared with other connections (an encoded broadcast).
   void send_shared_in_loop(SharedBytes frame_bytes);
+  // The loop's end-of-turn flush (see EventLoop::schedule_flush_in_loop).
+  void run_scheduled_flush_in_loop();
 
   void start_in_loop();
   // IoHandler: readiness from the loop's epoll.

@@ -117,6 +117,10 @@ TimerQueue::TimerId EventLoop::run_at_in_loop(Clock::time_point deadline, Functo
 }
 
 const timespec* EventLoop::next_timeout(timespec& storage) const {
+  if (!flush_list_.empty()) {
+    storage = {0, 0};
+    return &storage;
+  }
   {
     std::lock_guard lock(pending_mutex_);
     if (!pending_.empty()) {
@@ -154,6 +158,7 @@ void EventLoop::run() {
     }
     timers_.run_due(now_);
     run_pending_functors();
+    run_scheduled_flushes();
     closed_this_turn_.clear();
   }
   // Close what is left, still on the loop's thread.
@@ -174,6 +179,14 @@ void EventLoop::run_pending_functors() {
   batch.clear();
   std::lock_guard lock(pending_mutex_);
   if (pending_.empty()) pending_.swap(batch);
+}
+
+void EventLoop::run_scheduled_flushes() {
+  // Swap out first: a flush may close a connection, which must not touch the
+  // list being walked. Capacity is kept for the next turn.
+  flush_scratch_.swap(flush_list_);
+  for (auto& conn : flush_scratch_) conn->run_scheduled_flush_in_loop();
+  flush_scratch_.clear();
 }
 
 void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {

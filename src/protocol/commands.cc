@@ -22,6 +22,17 @@ constexpr std::array kMessageTypes = {
     MessageType{cmd::kChatReply, "ChatReply", D::kServerToClient},
     MessageType{cmd::kChatMessage, "ChatMessage", D::kServerToClient},
     MessageType{cmd::kPresence, "Presence", D::kServerToClient},
+    MessageType{cmd::kRoomJoin, "RoomJoin", D::kClientToServer},
+    MessageType{cmd::kRoomLeave, "RoomLeave", D::kClientToServer},
+    MessageType{cmd::kRoomReply, "RoomReply", D::kServerToClient},
+    MessageType{cmd::kRoomEvent, "RoomEvent", D::kServerToClient},
+    MessageType{cmd::kMatchFind, "MatchFind", D::kClientToServer},
+    MessageType{cmd::kMatchCancel, "MatchCancel", D::kClientToServer},
+    MessageType{cmd::kMatchResult, "MatchResult", D::kServerToClient},
+    MessageType{cmd::kArenaInput, "ArenaInput", D::kClientToServer},
+    MessageType{cmd::kArenaState, "ArenaState", D::kServerToClient},
+    MessageType{cmd::kLockstepInput, "LockstepInput", D::kClientToServer},
+    MessageType{cmd::kLockstepFrame, "LockstepFrame", D::kServerToClient},
 };
 }  // namespace
 

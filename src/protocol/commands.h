@@ -26,6 +26,20 @@ inline constexpr uint16_t kChatOnlineCount = 0x0206;
 inline constexpr uint16_t kChatReply = 0x0207;
 inline constexpr uint16_t kChatMessage = 0x0210;
 inline constexpr uint16_t kPresence = 0x0211;
+// Rooms and matchmaking (schemas/rooms.fbs)
+inline constexpr uint16_t kRoomJoin = 0x0300;
+inline constexpr uint16_t kRoomLeave = 0x0301;
+inline constexpr uint16_t kRoomReply = 0x0302;
+inline constexpr uint16_t kRoomEvent = 0x0303;
+inline constexpr uint16_t kMatchFind = 0x0304;
+inline constexpr uint16_t kMatchCancel = 0x0305;
+inline constexpr uint16_t kMatchResult = 0x0306;
+// The arena demo room (schemas/arena.fbs)
+inline constexpr uint16_t kArenaInput = 0x0310;
+inline constexpr uint16_t kArenaState = 0x0311;
+// Lockstep rooms (schemas/lockstep.fbs)
+inline constexpr uint16_t kLockstepInput = 0x0320;
+inline constexpr uint16_t kLockstepFrame = 0x0321;
 }  // namespace cmd
 
 enum class Direction : uint8_t { kClientToServer, kServerToClient };
