@@ -12,6 +12,7 @@ constexpr std::array kMessageTypes = {
     MessageType{cmd::kLogin, "Login", D::kClientToServer},
     MessageType{cmd::kResume, "Resume", D::kClientToServer},
     MessageType{cmd::kAuthReply, "AuthReply", D::kServerToClient},
+    MessageType{cmd::kLogout, "Logout", D::kClientToServer},
     MessageType{cmd::kChatCreate, "ChatCreate", D::kClientToServer},
     MessageType{cmd::kChatJoin, "ChatJoin", D::kClientToServer},
     MessageType{cmd::kChatLeave, "ChatLeave", D::kClientToServer},

@@ -127,6 +127,39 @@ TEST_F(AuthTest, ResumeWithinGraceGetsTheSameUserAndBadTokensAreRefused) {
   EXPECT_EQ(resumed->user_id, login->user_id);
 }
 
+TEST_F(AuthTest, LogoutEndsTheSessionAndAPipelinedLoginOnTheSameConnectionSucceeds) {
+  start();
+  TestClient a = connect();
+  const auto first = call(a, cmd::kGuestLogin, guest("device-logout-1"));
+  ASSERT_EQ(first->result, msg::AuthResult::Ok);
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(msg::CreateLogout(fbb, 5));
+  const test::Bytes logout(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  // Logout and the next login written together, as a load generator does.
+  ASSERT_TRUE(a.send_frame(cmd::kLogout, logout));
+  const auto bye = call(a, cmd::kGuestLogin, guest("device-logout-2", 6));
+  ASSERT_TRUE(bye);
+  EXPECT_EQ(bye->request_id, 5u);
+  EXPECT_EQ(bye->result, msg::AuthResult::Ok);
+  const auto r = a.read_frame(5s);
+  ASSERT_EQ(r.status, ReadStatus::kFrame);
+  const auto* second = protocol::verified_root<msg::AuthReply>(r.frame.payload);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->request_id(), 6u);
+  EXPECT_EQ(second->result(), msg::AuthResult::Ok);
+  EXPECT_NE(second->user_id(), first->user_id);
+  // The first session ended at once: its token no longer resumes.
+  TestClient b = connect();
+  EXPECT_EQ(call(b, cmd::kResume, resume(first->token, 0))->result, msg::AuthResult::SessionGone);
+  // Logout needs a login.
+  TestClient c = connect();
+  ASSERT_TRUE(c.send_frame(cmd::kLogout, logout));
+  const auto refused = c.read_frame(5s);
+  ASSERT_EQ(refused.status, ReadStatus::kFrame);
+  EXPECT_EQ(refused.frame.error_code(),
+            static_cast<uint16_t>(protocol::ErrorCode::kNotAuthenticated));
+}
+
 TEST_F(AuthTest, SessionEndsWhenTheGracePeriodPasses) {
   start();
   TestClient a = connect();

@@ -72,6 +72,22 @@ void AuthService::register_handlers(server::Router& router) {
              verified<msg::Login>([this](auto& p, const auto& m) { on_login(p, m); }));
   router.add(protocol::cmd::kResume,
              verified<msg::Resume>([this](auto& p, const auto& m) { on_resume(p, m); }));
+  router.add(
+      protocol::cmd::kLogout,
+      verified<msg::Logout>([this](auto& p, const auto& m) { on_logout(p, m); }),
+      server::Access::kLoggedIn);
+}
+
+// The connection forgets its user at once, so a login right behind the
+// Logout (pipelined) is accepted; the session ends on the service loop.
+void AuthService::on_logout(net::Responder& peer, const msg::Logout& m) {
+  const uint64_t user_id = peer.user_id();
+  peer.set_user_id(0);
+  loop_.post([this, user_id, connection_id = peer.connection_id()] {
+    sessions_.logout_in_loop(user_id, connection_id);
+  });
+  peer.send(protocol::cmd::kAuthReply,
+            encode_auth_reply(m.request_id(), Result::Ok, "logged out", user_id));
 }
 
 void AuthService::on_user_disconnected(uint64_t connection_id, uint64_t user_id) {

@@ -52,6 +52,7 @@ class AuthService {
   void on_register(net::Responder& peer, const msg::Register& m);
   void on_login(net::Responder& peer, const msg::Login& m);
   void on_resume(net::Responder& peer, const msg::Resume& m);
+  void on_logout(net::Responder& peer, const msg::Logout& m);
 
   // Service loop.
   void check_and_login_in_loop(Request req, std::string username, std::string password,

@@ -68,6 +68,9 @@ class SessionRegistry {
                               uint64_t last_push_id, std::vector<net::SharedBytes>& missed,
                               bool& complete, Login& renewed);
 
+  // An explicit logout from connection_id: the session ends now.
+  void logout_in_loop(uint64_t user_id, uint64_t connection_id);
+
   // The connection closed: the session waits `grace` for a resume.
   void detach_in_loop(uint64_t user_id, uint64_t connection_id);
 
