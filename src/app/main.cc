@@ -132,6 +132,12 @@ citadel::services::ServicesConfig services_config(const Config& config) {
   s.token_secret_file = config.auth.token_secret_file;
   s.session.grace = std::chrono::milliseconds(config.auth.session_grace_ms);
   s.hasher.threads = config.auth.hash_threads;
+  s.chat.max_message_bytes = config.chat.max_message_bytes;
+  s.chat.messages_per_second = config.chat.messages_per_second;
+  s.chat.message_burst = config.chat.message_burst;
+  s.chat.max_channels_per_user = config.chat.max_channels_per_user;
+  s.chat.history_on_join = config.chat.history_on_join;
+  s.chat.presence_max_members = config.chat.presence_max_members;
   return s;
 }
 

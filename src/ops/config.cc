@@ -112,7 +112,7 @@ Config parse_config(const std::string& yaml_text) {
   for (const auto& entry : root) {
     const std::string name = entry.first.as<std::string>();
     if (name != "server" && name != "limits" && name != "shutdown" && name != "log" &&
-        name != "admin" && name != "store" && name != "auth") {
+        name != "admin" && name != "store" && name != "auth" && name != "chat") {
       fail(name, "unknown key");
     }
   }
@@ -186,6 +186,21 @@ Config parse_config(const std::string& yaml_text) {
                  if (name == "session_grace_ms")
                    read_uint(n, key, a.session_grace_ms, 0, 24u * 3600 * 1000);
                  if (name == "hash_threads") read_uint(n, key, a.hash_threads, 1, 64);
+               });
+  read_section(root, "chat",
+               {"max_message_bytes", "messages_per_second", "message_burst",
+                "max_channels_per_user", "history_on_join", "presence_max_members"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 auto& ch = c.chat;
+                 if (name == "max_message_bytes") read_uint(n, key, ch.max_message_bytes, 1, 60'000);
+                 if (name == "messages_per_second")
+                   read_uint(n, key, ch.messages_per_second, 1, 1'000'000);
+                 if (name == "message_burst") read_uint(n, key, ch.message_burst, 1, 1'000'000);
+                 if (name == "max_channels_per_user")
+                   read_uint(n, key, ch.max_channels_per_user, 0, 10'000);
+                 if (name == "history_on_join") read_uint(n, key, ch.history_on_join, 0, 1000);
+                 if (name == "presence_max_members")
+                   read_uint(n, key, ch.presence_max_members, 0, 10'000'000);
                });
   validate(c);
   return c;
@@ -283,6 +298,14 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "token_secret_file" << YAML::Value << c.auth.token_secret_file;
   out << YAML::Key << "session_grace_ms" << YAML::Value << c.auth.session_grace_ms;
   out << YAML::Key << "hash_threads" << YAML::Value << c.auth.hash_threads;
+  out << YAML::EndMap;
+  out << YAML::Key << "chat" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_message_bytes" << YAML::Value << c.chat.max_message_bytes;
+  out << YAML::Key << "messages_per_second" << YAML::Value << c.chat.messages_per_second;
+  out << YAML::Key << "message_burst" << YAML::Value << c.chat.message_burst;
+  out << YAML::Key << "max_channels_per_user" << YAML::Value << c.chat.max_channels_per_user;
+  out << YAML::Key << "history_on_join" << YAML::Value << c.chat.history_on_join;
+  out << YAML::Key << "presence_max_members" << YAML::Value << c.chat.presence_max_members;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

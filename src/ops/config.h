@@ -71,6 +71,16 @@ struct AuthConfig {
   uint32_t hash_threads = 1;           // argon2id workers (64 MiB each while hashing)
 };
 
+// Chat limits (per user unless said otherwise).
+struct ChatLimitsConfig {
+  uint32_t max_message_bytes = 512;
+  uint32_t messages_per_second = 5;  // token bucket refill ...
+  uint32_t message_burst = 10;       // ... and size
+  uint32_t max_channels_per_user = 16;
+  uint32_t history_on_join = 50;        // last messages sent with a join
+  uint32_t presence_max_members = 500;  // larger channels send no online/offline events
+};
+
 struct Config {
   ServerConfig server;
   LimitsConfig limits;
@@ -79,6 +89,7 @@ struct Config {
   AdminConfig admin;
   StoreConfig store;
   AuthConfig auth;
+  ChatLimitsConfig chat;
 
   // Threads to run: `server.threads`, or the core count when it is 0.
   uint32_t effective_threads() const;

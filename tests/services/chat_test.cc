@@ -130,6 +130,23 @@ TEST_F(ChatTest, NamedChannelsCreateJoinSendLeaveWithPresence) {
   EXPECT_FALSE(offline->online());
 }
 
+TEST_F(ChatTest, ChannelsLargerThanThePresenceCapSendNoPresence) {
+  chat_.presence_max_members = 2;
+  start();
+  User a = login("crowd-device-a"), b = login("crowd-device-b"), c = login("crowd-device-c");
+  EXPECT_EQ(request(a, cmd::kChatCreate, channel_op(cmd::kChatCreate, "crowd")),
+            msg::ChatResult::Ok);
+  EXPECT_EQ(request(b, cmd::kChatJoin, channel_op(cmd::kChatJoin, "crowd")), msg::ChatResult::Ok);
+  EXPECT_EQ(as<msg::Presence>(read_until(a.client, cmd::kPresence))->user_id(), b.id);
+  // A third member passes the cap of 2: a hears c's message, not c's arrival.
+  EXPECT_EQ(request(c, cmd::kChatJoin, channel_op(cmd::kChatJoin, "crowd")), msg::ChatResult::Ok);
+  EXPECT_EQ(request(c, cmd::kChatSend, say("crowd", "hello crowd")), msg::ChatResult::Ok);
+  const auto r = a.client.read_frame(5s);
+  ASSERT_EQ(r.status, ReadStatus::kFrame);
+  ASSERT_EQ(r.frame.cmd, cmd::kChatMessage);
+  EXPECT_EQ(as<msg::ChatMessage>(r.frame)->text()->str(), "hello crowd");
+}
+
 TEST_F(ChatTest, JoinSendsTheChannelsRecentHistoryOldestFirst) {
   start();
   User a = login("history-device-a");

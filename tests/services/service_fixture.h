@@ -59,6 +59,7 @@ class ServiceTest : public ::testing::Test {
     sc.hasher.mem_limit_bytes = crypto_pwhash_MEMLIMIT_MIN;
     sc.session.grace = 2s;
     sc.session.push_buffer_frames = push_frames;
+    sc.chat = chat_;
     services_ = std::make_unique<services::Services>(*server_, sc);
     server_->start();
   }
@@ -69,6 +70,8 @@ class ServiceTest : public ::testing::Test {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
+
+  services::ChatConfig chat_;  // tests may change it before start()
 
   TestClient connect() {
     TestClient c;

@@ -97,7 +97,12 @@ TEST(Config, ValuesAreReadIntoTheirFields) {
   const Config c = parse_config(
       "server: {host: 127.0.0.1, port: 0, threads: 3}\n"
       "limits: {idle_timeout_ms: 0, max_connections: 10}\n"
-      "log: {level: debug}\n");
+      "log: {level: debug}\n"
+      "chat: {messages_per_second: 1000, message_burst: 2000, presence_max_members: 3}\n");
+  EXPECT_EQ(c.chat.messages_per_second, 1000u);
+  EXPECT_EQ(c.chat.message_burst, 2000u);
+  EXPECT_EQ(c.chat.presence_max_members, 3u);
+  EXPECT_EQ(c.chat.max_message_bytes, 512u);
   EXPECT_EQ(c.server.host, "127.0.0.1");
   EXPECT_EQ(c.server.port, 0);
   EXPECT_EQ(c.effective_threads(), 3u);
@@ -113,7 +118,9 @@ TEST(Config, ErrorsNameTheKeyAndTheProblem) {
   EXPECT_EQ(error_of("server: {threads: -1}"),
             "server.threads: expected a non-negative integer, got '-1'");
   EXPECT_EQ(error_of("limits: {max_payload_byts: 10}"), "limits.max_payload_byts: unknown key");
-  EXPECT_EQ(error_of("rooms: {}"), "rooms: unknown key");
+  EXPECT_EQ(error_of("romos: {}"), "romos: unknown key");
+  EXPECT_EQ(error_of("chat: {message_burst: 0}"),
+            "chat.message_burst: must be between 1 and 1000000, got 0");
   EXPECT_EQ(error_of("limits: 5"), "limits: expected a mapping");
   EXPECT_NE(error_of("log: {level: loud}").find("log.level: must be one of"), std::string::npos);
   EXPECT_NE(error_of("limits: {max_payload_bytes: 2000000, output_queue_bytes: 1048576}")

@@ -270,6 +270,9 @@ bool ChatService::take_token_in_loop(UserState& user) {
 void ChatService::presence_in_loop(const std::string& name, const Session& who, bool online) {
   auto it = channels_.find(name);
   if (it == channels_.end() || name == config_.world_channel) return;
+  // In a crowd, presence costs members^2 messages as people come and go;
+  // past the cap a channel behaves like the world channel (ask for members).
+  if (it->second.members.size() > config_.presence_max_members) return;
   std::vector<uint64_t> others;
   for (uint64_t member : it->second.members) {
     if (member != who.user_id) others.push_back(member);

@@ -37,6 +37,7 @@ struct ChatConfig {
   double messages_per_second = 5;       // per user, token bucket ...
   double message_burst = 10;            // ... of this size
   uint32_t history_on_join = 50;        // messages sent with a join
+  uint32_t presence_max_members = 500;  // larger channels send no online/offline events
 };
 
 class ChatService {
