@@ -8,6 +8,8 @@
 #include <ctime>
 #include <vector>
 
+#include "ops/json_escape.h"
+
 namespace citadel::ops {
 namespace {
 
@@ -52,85 +54,10 @@ class JsonLineFormatter final : public spdlog::formatter {
   }
 };
 
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if the bytes
-// there are not one (bad lead byte, missing continuation, overlong form,
-// surrogate, or above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t n = 0;
-  uint32_t cp = 0;
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    n = 2;
-    cp = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    n = 3;
-    cp = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    n = 4;
-    cp = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)) return 0;  // overlong
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                        // surrogate
-  if (cp > 0x10FFFF) return 0;
-  return n;
-}
-
 }  // namespace
 
 void append_json_string(spdlog::memory_buf_t& out, std::string_view text) {
-  auto it = std::back_inserter(out);
-  out.push_back('"');
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    switch (c) {
-      case '"':
-        fmt::format_to(it, "\\\"");
-        ++i;
-        continue;
-      case '\\':
-        fmt::format_to(it, "\\\\");
-        ++i;
-        continue;
-      case '\n':
-        fmt::format_to(it, "\\n");
-        ++i;
-        continue;
-      case '\r':
-        fmt::format_to(it, "\\r");
-        ++i;
-        continue;
-      case '\t':
-        fmt::format_to(it, "\\t");
-        ++i;
-        continue;
-      default:
-        break;
-    }
-    if (c < 0x20 || c == 0x7F) {
-      fmt::format_to(it, "\\u{:04x}", c);
-      ++i;
-      continue;
-    }
-    const std::size_t n = utf8_sequence_length(text, i);
-    if (n == 0) {
-      fmt::format_to(it, "\\ufffd");
-      ++i;
-      continue;
-    }
-    out.append(text.data() + i, text.data() + i + n);
-    i += n;
-  }
-  out.push_back('"');
+  append_json_quoted(out, text);
 }
 
 std::unique_ptr<spdlog::formatter> make_log_formatter(std::string_view format) {

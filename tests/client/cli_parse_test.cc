@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "command_line.h"
+#include "ops/json_escape.h"
 #include "output.h"
 
 namespace citadel::cli {
@@ -67,10 +68,10 @@ TEST(CliOutput, JsonLinesAreEscapedAndValidUtf8) {
   line.num("code", 3).str("text", "say \"hi\"\\\n\x01").boolean("ok", false);
   EXPECT_EQ(line.text(), R"({"event":"error","code":3,"text":"say \"hi\"\\\n\u0001","ok":false})");
   std::string out;
-  append_json_string(out, "caf\xc3\xa9 \xff");
+  ops::append_json_quoted(out, "caf\xc3\xa9 \xff");
   EXPECT_EQ(out, "\"caf\xc3\xa9 \\ufffd\"");
   out.clear();
-  append_json_string(out, "\xed\xa0\x80");  // an encoded surrogate is not valid UTF-8
+  ops::append_json_quoted(out, "\xed\xa0\x80");  // an encoded surrogate is not valid UTF-8
   EXPECT_EQ(out, "\"\\ufffd\\ufffd\\ufffd\"");
 }
 

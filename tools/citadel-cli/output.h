@@ -13,7 +13,7 @@
 namespace citadel::cli {
 
 // Builds one JSON object: {"event":"pong","rtt_us":85,...}. Strings are
-// escaped; bytes that are not valid UTF-8 become U+FFFD.
+// escaped by ops/json_escape.h; bytes that are not valid UTF-8 become U+FFFD.
 class JsonLine {
  public:
   explicit JsonLine(std::string_view event);
@@ -28,7 +28,6 @@ class JsonLine {
   std::string text_;
 };
 
-void append_json_string(std::string& out, std::string_view s);
 // Printable ASCII only (so it can be shown as text beside the hex).
 bool is_printable_ascii(std::string_view s);
 
