@@ -72,13 +72,15 @@ void read_string(const YAML::Node& node, const std::string& key, std::string& ou
 // rejecting anything that is not a known field.
 template <class Field>
 void read_section(const YAML::Node& root, const std::string& section,
-                  std::initializer_list<std::string_view> known, Field&& field) {
+                  std::initializer_list<std::string_view> known, Field&& field,
+                  const std::string& parent = {}) {
   const YAML::Node node = root[section];
   if (!node || node.IsNull()) return;
-  if (!node.IsMap()) fail(section, "expected a mapping");
+  const std::string path = parent.empty() ? section : parent + "." + section;
+  if (!node.IsMap()) fail(path, "expected a mapping");
   for (const auto& entry : node) {
     const std::string name = entry.first.as<std::string>();
-    const std::string key = section + "." + name;
+    const std::string key = path + "." + name;
     if (std::find(known.begin(), known.end(), name) == known.end()) fail(key, "unknown key");
     field(name, entry.second, key);
   }
@@ -112,7 +114,7 @@ Config parse_config(const std::string& yaml_text) {
   for (const auto& entry : root) {
     const std::string name = entry.first.as<std::string>();
     if (name != "server" && name != "limits" && name != "shutdown" && name != "log" &&
-        name != "admin" && name != "store" && name != "auth" && name != "chat") {
+        name != "admin" && name != "store" && name != "auth" && name != "chat" && name != "rooms") {
       fail(name, "unknown key");
     }
   }
@@ -192,7 +194,8 @@ Config parse_config(const std::string& yaml_text) {
                 "max_channels_per_user", "history_on_join", "presence_max_members"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
                  auto& ch = c.chat;
-                 if (name == "max_message_bytes") read_uint(n, key, ch.max_message_bytes, 1, 60'000);
+                 if (name == "max_message_bytes")
+                   read_uint(n, key, ch.max_message_bytes, 1, 60'000);
                  if (name == "messages_per_second")
                    read_uint(n, key, ch.messages_per_second, 1, 1'000'000);
                  if (name == "message_burst") read_uint(n, key, ch.message_burst, 1, 1'000'000);
@@ -202,6 +205,34 @@ Config parse_config(const std::string& yaml_text) {
                  if (name == "presence_max_members")
                    read_uint(n, key, ch.presence_max_members, 0, 10'000'000);
                });
+  read_section(root, "rooms", {"executor_threads", "arena", "lockstep"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 if (name == "executor_threads")
+                   read_uint(n, key, c.rooms.executor_threads, 0, kMaxThreads);
+               });
+  if (const YAML::Node rooms = root["rooms"]; rooms && rooms.IsMap()) {
+    for (auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {
+      const std::string section = type == &c.rooms.arena ? "arena" : "lockstep";
+      read_section(
+          rooms, section,
+          {"tick_hz", "max_players", "empty_ttl_ms", "input_queue", "match_size",
+           "match_initial_window", "match_widen_per_second", "match_timeout_ms"},
+          [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+            if (name == "tick_hz") read_uint(n, key, type->tick_hz, 1, 120);
+            if (name == "max_players") read_uint(n, key, type->max_players, 1, 100'000);
+            if (name == "empty_ttl_ms") read_uint(n, key, type->empty_ttl_ms, 0, 24u * 3600 * 1000);
+            if (name == "input_queue") read_uint(n, key, type->input_queue, 1, 1'000'000);
+            if (name == "match_size") read_uint(n, key, type->match_size, 1, 100'000);
+            if (name == "match_initial_window")
+              read_uint(n, key, type->match_initial_window, 0, 1'000'000'000);
+            if (name == "match_widen_per_second")
+              read_uint(n, key, type->match_widen_per_second, 0, 1'000'000'000);
+            if (name == "match_timeout_ms")
+              read_uint(n, key, type->match_timeout_ms, 1, 24u * 3600 * 1000);
+          },
+          "rooms");
+    }
+  }
   validate(c);
   return c;
 }
@@ -220,6 +251,14 @@ Config load_config_file(const std::string& path) {
 
 void validate(const Config& c) {
   if (c.store.path.empty()) fail("store.path", "must not be empty");
+  for (const auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {
+    const std::string key = std::string("rooms.") + (type == &c.rooms.arena ? "arena" : "lockstep");
+    if (type->match_size > type->max_players) {
+      fail(key + ".match_size", "must be at most max_players (" +
+                                    std::to_string(type->max_players) + "), got " +
+                                    std::to_string(type->match_size));
+    }
+  }
   if (c.auth.token_secret_file.empty()) fail("auth.token_secret_file", "must not be empty");
   if (std::find(kLogLevels.begin(), kLogLevels.end(), c.log.level) == kLogLevels.end()) {
     fail("log.level",
@@ -306,6 +345,22 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "max_channels_per_user" << YAML::Value << c.chat.max_channels_per_user;
   out << YAML::Key << "history_on_join" << YAML::Value << c.chat.history_on_join;
   out << YAML::Key << "presence_max_members" << YAML::Value << c.chat.presence_max_members;
+  out << YAML::EndMap;
+  out << YAML::Key << "rooms" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "executor_threads" << YAML::Value << c.rooms.executor_threads;
+  for (const auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {
+    out << YAML::Key << (type == &c.rooms.arena ? "arena" : "lockstep") << YAML::Value
+        << YAML::BeginMap;
+    out << YAML::Key << "tick_hz" << YAML::Value << type->tick_hz;
+    out << YAML::Key << "max_players" << YAML::Value << type->max_players;
+    out << YAML::Key << "empty_ttl_ms" << YAML::Value << type->empty_ttl_ms;
+    out << YAML::Key << "input_queue" << YAML::Value << type->input_queue;
+    out << YAML::Key << "match_size" << YAML::Value << type->match_size;
+    out << YAML::Key << "match_initial_window" << YAML::Value << type->match_initial_window;
+    out << YAML::Key << "match_widen_per_second" << YAML::Value << type->match_widen_per_second;
+    out << YAML::Key << "match_timeout_ms" << YAML::Value << type->match_timeout_ms;
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

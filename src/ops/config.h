@@ -81,6 +81,24 @@ struct ChatLimitsConfig {
   uint32_t presence_max_members = 500;  // larger channels send no online/offline events
 };
 
+// One room type's settings (see src/rooms/room_type.h).
+struct RoomTypeConfig {
+  uint32_t tick_hz = 20;  // 1 to 120
+  uint32_t max_players = 16;
+  uint32_t empty_ttl_ms = 30'000;        // how long an empty room lives
+  uint32_t input_queue = 1024;           // inputs waiting for the next tick; more are dropped
+  uint32_t match_size = 2;               // matchmaking group size
+  uint32_t match_initial_window = 100;   // skill spread accepted at first ...
+  uint32_t match_widen_per_second = 50;  // ... widening while waiting ...
+  uint32_t match_timeout_ms = 30'000;    // ... until "no match"
+};
+
+struct RoomsConfig {
+  uint32_t executor_threads = 0;  // 0: rooms run on the I/O loops; N: on N logic threads
+  RoomTypeConfig arena{20, 16};
+  RoomTypeConfig lockstep{30, 8};
+};
+
 struct Config {
   ServerConfig server;
   LimitsConfig limits;
@@ -90,6 +108,7 @@ struct Config {
   StoreConfig store;
   AuthConfig auth;
   ChatLimitsConfig chat;
+  RoomsConfig rooms;
 
   // Threads to run: `server.threads`, or the core count when it is 0.
   uint32_t effective_threads() const;

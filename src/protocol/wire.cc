@@ -26,6 +26,8 @@ std::string_view to_string(ErrorCode code) {
       return "login_timeout";
     case ErrorCode::kLoggedInElsewhere:
       return "logged_in_elsewhere";
+    case ErrorCode::kNotInRoom:
+      return "not_in_room";
   }
   return "unknown";
 }

@@ -39,6 +39,7 @@ enum class ErrorCode : uint16_t {
   kNotAuthenticated = 9,    // cmd needs a logged-in session; connection stays open
   kLoginTimeout = 10,       // no login within the login deadline; closed
   kLoggedInElsewhere = 11,  // a newer login took this session over; closed
+  kNotInRoom = 12,          // a room input from a player in no room of that type; stays open
 };
 
 std::string_view to_string(ErrorCode code);

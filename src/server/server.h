@@ -59,6 +59,12 @@ class Server final : public Outbox {
   // The loop services run on (loop 0): with one I/O thread, service calls
   // from connections are plain in-loop posts, with no thread hop.
   net::EventLoop& service_loop() { return *loops_.front(); }
+  // The I/O loops, by index (the top bits of a connection id).
+  std::vector<net::EventLoop*> io_loops() const {
+    std::vector<net::EventLoop*> out;
+    for (const auto& loop : loops_) out.push_back(loop.get());
+    return out;
+  }
 
   // Counters summed across loops. Thread-safe.
   net::StatsSnapshot stats() const;

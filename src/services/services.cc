@@ -1,5 +1,8 @@
 #include "services/services.h"
 
+#include "rooms/games/arena_room.h"
+#include "rooms/games/lockstep_room.h"
+
 namespace citadel::services {
 
 Services::Services(server::Server& server, const ServicesConfig& config)
@@ -8,13 +11,27 @@ Services::Services(server::Server& server, const ServicesConfig& config)
       signer_(load_or_create_secret(config.token_secret_file)),
       sessions_(server.service_loop(), server, signer_, config.session),
       auth_(server.service_loop(), server, *store_, hasher_, sessions_, signer_, config.auth),
-      chat_(server.service_loop(), server, sessions_, *store_, config.chat) {
+      chat_(server.service_loop(), server, sessions_, *store_, config.chat),
+      rooms_(server, config.rooms, [this](uint64_t user_id) {
+        const Session* s = sessions_.find_in_loop(user_id);
+        return s ? s->username : std::string();
+      }) {
+  rooms_.add_type(rooms::arena_room_type(config.arena));
+  rooms_.add_type(rooms::lockstep_room_type(config.lockstep));
+  for (const auto& type : config.extra_room_types) rooms_.add_type(type);
   auth_.register_handlers(server.router());
   chat_.register_handlers(server.router());
-  sessions_.set_hooks([this](const Session& s) { chat_.on_session_start_in_loop(s); },
-                      [this](const Session& s) { chat_.on_session_end_in_loop(s); });
+  rooms_.register_handlers(server.router());
+  sessions_.set_hooks(
+      [this](const Session& s) { chat_.on_session_start_in_loop(s); },
+      [this](const Session& s) {
+        chat_.on_session_end_in_loop(s);
+        rooms_.on_session_ended_in_loop(s.user_id);
+      },
+      [this](const Session& s) { rooms_.on_session_attached_in_loop(s.user_id, s.connection_id); });
   server.set_user_disconnected_hook([this](uint64_t connection_id, uint64_t user_id) {
     auth_.on_user_disconnected(connection_id, user_id);
+    rooms_.on_user_disconnected(connection_id, user_id);
   });
 }
 

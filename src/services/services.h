@@ -1,12 +1,14 @@
 // Everything above the network core, wired into one Server: the account
 // store, password hashing, session tokens, the session registry, and the
-// auth and chat services. Construct after the Server and before server.start(); destroy after
-// server.stop() (the services' timers run on the server's service loop).
+// auth and chat services, and the rooms. Construct after the Server and before server.start();
+// destroy after server.stop() (the services' timers run on the server's service loop).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "rooms/room_service.h"
+#include "rooms/room_type.h"
 #include "server/server.h"
 #include "services/auth/auth_service.h"
 #include "services/auth/password_hasher.h"
@@ -24,6 +26,10 @@ struct ServicesConfig {
   AuthConfig auth;
   PasswordHasherConfig hasher;
   ChatConfig chat;
+  rooms::RoomsConfig rooms;
+  rooms::RoomTypeOptions arena{};                 // the arena demo's room type
+  rooms::RoomTypeOptions lockstep{30, 8};         // the lockstep room type
+  std::vector<rooms::RoomType> extra_room_types;  // a game's own room types
 };
 
 class Services {
@@ -34,6 +40,7 @@ class Services {
   ~Services();
 
   SessionRegistry& sessions() { return sessions_; }
+  rooms::RoomService& rooms() { return rooms_; }
 
  private:
   std::unique_ptr<store::SqliteStore> store_;
@@ -42,6 +49,7 @@ class Services {
   SessionRegistry sessions_;
   AuthService auth_;
   ChatService chat_;
+  rooms::RoomService rooms_;
 };
 
 }  // namespace citadel::services

@@ -60,6 +60,10 @@ class ServiceTest : public ::testing::Test {
     sc.session.grace = 2s;
     sc.session.push_buffer_frames = push_frames;
     sc.chat = chat_;
+    sc.arena = arena_;
+    sc.lockstep = lockstep_;
+    sc.rooms = rooms_;
+    sc.extra_room_types = extra_room_types_;
     services_ = std::make_unique<services::Services>(*server_, sc);
     server_->start();
   }
@@ -71,7 +75,12 @@ class ServiceTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  services::ChatConfig chat_;  // tests may change it before start()
+  // Tests may change these before start().
+  services::ChatConfig chat_;
+  rooms::RoomTypeOptions arena_{};
+  rooms::RoomTypeOptions lockstep_{30, 8};
+  rooms::RoomsConfig rooms_;
+  std::vector<rooms::RoomType> extra_room_types_;
 
   TestClient connect() {
     TestClient c;

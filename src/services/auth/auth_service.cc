@@ -72,10 +72,9 @@ void AuthService::register_handlers(server::Router& router) {
              verified<msg::Login>([this](auto& p, const auto& m) { on_login(p, m); }));
   router.add(protocol::cmd::kResume,
              verified<msg::Resume>([this](auto& p, const auto& m) { on_resume(p, m); }));
-  router.add(
-      protocol::cmd::kLogout,
-      verified<msg::Logout>([this](auto& p, const auto& m) { on_logout(p, m); }),
-      server::Access::kLoggedIn);
+  router.add(protocol::cmd::kLogout,
+             verified<msg::Logout>([this](auto& p, const auto& m) { on_logout(p, m); }),
+             server::Access::kLoggedIn);
 }
 
 // The connection forgets its user at once, so a login right behind the
@@ -215,10 +214,13 @@ void AuthService::on_resume(net::Responder& peer, const msg::Resume& m) {
     const uint64_t user_id = s.user_id;
     outbox_.with_connection(
         req.connection_id,
-        [user_id, reply, missed = std::move(missed)](net::Connection& conn) {
+        [this, user_id, reply, missed = std::move(missed)](net::Connection& conn) {
           conn.set_user_id(user_id);
           conn.send_shared_in_loop(reply);  // the reply first, then what was missed, in order
           for (const auto& frame : missed) conn.send_shared_in_loop(frame);
+          loop_.post([this, user_id, c = conn.connection_id()] {
+            sessions_.announce_attached_in_loop(user_id, c);
+          });
         },
         [this, user_id, conn = req.connection_id] { on_user_disconnected(conn, user_id); });
   });
@@ -278,9 +280,12 @@ void AuthService::finish_login_in_loop(Request req, uint64_t user_id, std::strin
                         login.token, login.token_expires_unix_ms));
   outbox_.with_connection(
       req.connection_id,
-      [user_id, reply](net::Connection& conn) {
+      [this, user_id, reply](net::Connection& conn) {
         conn.set_user_id(user_id);
         conn.send_shared_in_loop(reply);
+        loop_.post([this, user_id, c = conn.connection_id()] {
+          sessions_.announce_attached_in_loop(user_id, c);
+        });
       },
       // Gone before the reply: the session waits out its grace like any other.
       [this, user_id, conn = req.connection_id] { on_user_disconnected(conn, user_id); });

@@ -95,6 +95,12 @@ SessionRegistry::ResumeResult SessionRegistry::resume_in_loop(const TokenClaims&
   return ResumeResult::kResumed;
 }
 
+void SessionRegistry::announce_attached_in_loop(uint64_t user_id, uint64_t connection_id) {
+  loop_.assert_in_loop_thread();
+  Session* s = find_in_loop(user_id);
+  if (s != nullptr && s->connection_id == connection_id && on_attach_) on_attach_(*s);
+}
+
 void SessionRegistry::logout_in_loop(uint64_t user_id, uint64_t connection_id) {
   loop_.assert_in_loop_thread();
   Session* s = find_in_loop(user_id);

@@ -68,6 +68,11 @@ class SessionRegistry {
                               uint64_t last_push_id, std::vector<net::SharedBytes>& missed,
                               bool& complete, Login& renewed);
 
+  // The login or resume reply has been queued on connection_id: an existing
+  // session that moved there is announced (on_attach) now, so whatever the
+  // hook sends arrives after the reply.
+  void announce_attached_in_loop(uint64_t user_id, uint64_t connection_id);
+
   // An explicit logout from connection_id: the session ends now.
   void logout_in_loop(uint64_t user_id, uint64_t connection_id);
 
@@ -87,9 +92,12 @@ class SessionRegistry {
 
   // Called when a session starts (fresh login) and ends (grace passed or
   // taken over by nothing): the chat service uses them for presence.
-  void set_hooks(SessionHook on_start, SessionHook on_end) {
+  // on_attach: an existing session moved to a new connection (resume, or a
+  // new login taking it over); rooms put the player back in their room.
+  void set_hooks(SessionHook on_start, SessionHook on_end, SessionHook on_attach = nullptr) {
     on_start_ = std::move(on_start);
     on_end_ = std::move(on_end);
+    on_attach_ = std::move(on_attach);
   }
 
  private:
@@ -106,7 +114,7 @@ class SessionRegistry {
   std::size_t attached_ = 0;
   uint64_t last_push_id_ = 0;
   uint64_t next_session_id_ = 0;
-  SessionHook on_start_, on_end_;
+  SessionHook on_start_, on_end_, on_attach_;
 };
 
 // Lower-cases ASCII letters: usernames compare case-insensitively.

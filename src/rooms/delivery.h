@@ -1,0 +1,59 @@
+// The rooms' path to connections. A room and its players' connections may
+// live on different threads: what a room sends to a connection on its own
+// thread is queued directly (no post, no lock); anything else is posted to
+// the connection's loop, one task per loop per send.
+//
+// It also keeps, per I/O loop, the route from a connection to its room, so
+// an input finds its room without leaving the connection's thread. Each
+// loop's table is touched only by that loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "net/output_queue.h"
+
+namespace citadel::net {
+class Connection;
+}
+
+namespace citadel::rooms {
+
+class Room;
+
+class Delivery {
+ public:
+  explicit Delivery(std::vector<net::EventLoop*> io_loops);
+
+  // Called on `from`'s thread. Frames to one connection keep their order.
+  void send(net::EventLoop& from, uint64_t connection_id, const net::SharedBytes& frame);
+  void send_many(net::EventLoop& from, std::span<const uint64_t> connection_ids,
+                 const net::SharedBytes& frame);
+  // Runs f on the connection's loop if it is open (directly when that is
+  // `from`'s thread), ordered with the sends above.
+  void with_connection(net::EventLoop& from, uint64_t connection_id,
+                       std::function<void(net::Connection&)> f);
+
+  // Routes (connection -> room), set and cleared from the room's thread;
+  // ordered with the sends above. A route is only set for an open
+  // connection, so a connection that closed meanwhile leaves nothing behind.
+  void set_route(net::EventLoop& from, uint64_t connection_id, std::shared_ptr<Room> room);
+  void clear_route(net::EventLoop& from, uint64_t connection_id);
+  // On the connection's own loop.
+  Room* route_in_loop(uint64_t connection_id) const;
+  void clear_route_in_loop(uint64_t connection_id);
+
+  net::EventLoop* loop_of(uint64_t connection_id) const;
+
+ private:
+  using RouteTable = std::unordered_map<uint64_t, std::shared_ptr<Room>>;
+  std::vector<net::EventLoop*> loops_;
+  std::vector<std::unique_ptr<RouteTable>> routes_;  // one per I/O loop
+};
+
+}  // namespace citadel::rooms

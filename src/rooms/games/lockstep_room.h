@@ -1,0 +1,46 @@
+// Lockstep frame sync (room type "lockstep"): the server runs no game
+// simulation. Each tick closes a frame: the inputs players sent during it,
+// in arrival order, go to everyone as one LockstepFrame, encoded once. The
+// room keeps the last `history_frames` frames, so a player who reconnects
+// can ask (RoomJoin with last_frame) for every frame after the one it saw.
+#pragma once
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "net/output_queue.h"
+#include "protocol/lockstep_generated.h"
+#include "rooms/room_logic.h"
+#include "rooms/room_type.h"
+
+namespace citadel::rooms {
+
+class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
+ public:
+  static constexpr std::size_t kMaxInputBytes = 256;
+  static constexpr std::size_t kHistoryFrames = 30 * 120;  // two minutes at 30 Hz
+
+  void on_input(RoomContext& ctx, const Player& player, const msg::LockstepInput& input) override;
+  void on_tick(RoomContext& ctx) override;
+  void on_sync(RoomContext& ctx, const Player& player, uint32_t last_frame) override;
+  // After a resume the client says which frame it saw last (RoomJoin).
+  void on_reconnect(RoomContext&, const Player&) override {}
+
+ private:
+  struct PendingInput {
+    uint64_t user_id;
+    std::vector<uint8_t> data;
+  };
+  std::vector<PendingInput> pending_;
+  std::size_t pending_count_ = 0;         // entries of pending_ in use (their buffers are reused)
+  std::deque<net::SharedBytes> history_;  // history_.back() is frame frame_
+  uint32_t frame_ = 0;
+  flatbuffers::FlatBufferBuilder fbb_{1024};
+};
+
+RoomType lockstep_room_type(RoomTypeOptions options = {});
+
+}  // namespace citadel::rooms

@@ -1,0 +1,279 @@
+#include "rooms/room.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "protocol/commands.h"
+#include "server/outbox.h"
+
+namespace citadel::rooms {
+
+Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
+           RoomStats& stats, RoomHost& host, Clock::duration phase)
+    : id_(id),
+      type_(type),
+      executor_(executor),
+      delivery_(delivery),
+      stats_(stats),
+      host_(host),
+      interval_(std::chrono::nanoseconds(1'000'000'000LL / type.options.tick_hz)),
+      logic_(type.make()),
+      inputs_(type.options.input_queue),
+      next_tick_at_(Clock::now() + phase) {}
+
+Room::~Room() = default;
+
+template <class F>
+bool Room::guarded(const char* callback, F&& f) {
+  if (closed_) return false;
+  try {
+    f();
+  } catch (const std::exception& e) {
+    spdlog::error("room {} ({}): {} threw: {}; closing the room", id_, type_.name, callback,
+                  e.what());
+    close_in_loop(fmt::format("room error in {}: {}", callback, e.what()), true, true);
+    return false;
+  } catch (...) {
+    spdlog::error("room {} ({}): {} threw; closing the room", id_, type_.name, callback);
+    close_in_loop(fmt::format("room error in {}", callback), true, true);
+    return false;
+  }
+  if (close_requested_) {
+    const std::string reason = std::move(*close_requested_);
+    close_requested_.reset();
+    close_in_loop(reason, false, true);
+    return false;
+  }
+  return true;
+}
+
+void Room::start_in_loop() {
+  stats_.rooms_open.add();
+  stats_.rooms_created.add();
+  if (guarded("on_create", [&] { logic_->on_create(*this); })) schedule_tick_in_loop();
+}
+
+Player* Room::find(uint64_t user_id) {
+  for (auto& p : players_) {
+    if (p->user_id == user_id) return p.get();
+  }
+  return nullptr;
+}
+
+void Room::reply(uint64_t connection_id, uint32_t request_id, msg::RoomResult result,
+                 std::string_view message, bool via_match, uint32_t waited_ms) {
+  if (connection_id == 0) return;
+  const RoomInfo info{id_, type_.name, type_.options.tick_hz, type_.options.max_players};
+  const bool ok = result == msg::RoomResult::Ok;
+  const auto members = ok ? players() : std::span<const Player* const>{};
+  delivery_.send(executor_, connection_id,
+                 via_match ? encode_match_result(result, message, waited_ms, info, members)
+                           : encode_room_reply(request_id, result, message, info, members));
+}
+
+void Room::join_in_loop(JoinTicket t) {
+  if (closed_) {
+    reply(t.connection_id, t.request_id, msg::RoomResult::RoomClosed, "the room has ended",
+          t.via_match, t.waited_ms);
+    host_.join_refused(id_, t.user_id);
+    return;
+  }
+  if (Player* p = find(t.user_id)) {  // already here: a rejoin
+    return resync_in_loop(p->user_id, t.connection_id, t.request_id, t.last_frame);
+  }
+  auto player = std::make_unique<Player>();
+  player->user_id = t.user_id;
+  player->username = std::move(t.username);
+  player->connection_id = t.connection_id;
+  std::string refusal;
+  if (!guarded("on_join", [&] { refusal = logic_->on_join(*this, *player); })) {
+    reply(t.connection_id, t.request_id, msg::RoomResult::RoomClosed, "the room has ended",
+          t.via_match, t.waited_ms);
+    return;  // closing told the host, which frees every seat
+  }
+  if (!refusal.empty()) {
+    reply(t.connection_id, t.request_id, msg::RoomResult::Rejected, refusal, t.via_match,
+          t.waited_ms);
+    host_.join_refused(id_, t.user_id);
+    return;
+  }
+  const Player& p = *players_.emplace_back(std::move(player));
+  player_view_.push_back(&p);
+  stats_.players.add();
+  // Route first, then the reply, then the state: all go to the player's
+  // loop in this order, so its first input finds the room.
+  if (p.connected()) delivery_.set_route(executor_, p.connection_id, shared_from_this());
+  reply(p.connection_id, t.request_id, msg::RoomResult::Ok, "joined", t.via_match, t.waited_ms);
+  send_to_others(p, encode_room_event(msg::RoomEventKind::PlayerJoined, id_, &p));
+  guarded("on_sync", [&] { logic_->on_sync(*this, p, t.last_frame); });
+}
+
+void Room::remove_player(uint64_t user_id) {
+  auto it = std::find_if(players_.begin(), players_.end(),
+                         [&](const auto& p) { return p->user_id == user_id; });
+  if (it == players_.end()) return;
+  player_view_.erase(std::find(player_view_.begin(), player_view_.end(), it->get()));
+  players_.erase(it);
+  stats_.players.sub();
+}
+
+void Room::leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_id) {
+  Player* p = find(user_id);
+  if (p != nullptr && !closed_) {
+    if (p->connected()) delivery_.clear_route(executor_, p->connection_id);
+    const Player& leaving = *p;
+    if (guarded("on_leave", [&] { logic_->on_leave(*this, leaving); })) {
+      send_to_others(leaving, encode_room_event(msg::RoomEventKind::PlayerLeft, id_, &leaving));
+      remove_player(user_id);
+    }
+  }
+  reply(reply_to, request_id, msg::RoomResult::Ok, "left");
+}
+
+void Room::detach_in_loop(uint64_t user_id, uint64_t connection_id) {
+  Player* p = find(user_id);
+  if (p == nullptr || p->connection_id != connection_id) return;
+  p->connection_id = 0;
+  send_to_others(*p, encode_room_event(msg::RoomEventKind::PlayerDisconnected, id_, p));
+}
+
+void Room::attach_in_loop(uint64_t user_id, uint64_t connection_id) {
+  Player* p = find(user_id);
+  if (p == nullptr || closed_) return;
+  p->connection_id = connection_id;
+  delivery_.set_route(executor_, connection_id, shared_from_this());
+  delivery_.send(executor_, connection_id,
+                 encode_room_event(msg::RoomEventKind::Rejoined, id_, p, type_.name));
+  send_to_others(*p, encode_room_event(msg::RoomEventKind::PlayerReconnected, id_, p));
+  const Player& back = *p;
+  guarded("on_reconnect", [&] { logic_->on_reconnect(*this, back); });
+}
+
+void Room::resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t request_id,
+                          uint32_t last_frame) {
+  Player* p = find(user_id);
+  if (p == nullptr || closed_) {
+    return reply(connection_id, request_id, msg::RoomResult::NotInRoom, "not in this room");
+  }
+  if (p->connection_id != connection_id) {
+    p->connection_id = connection_id;
+    delivery_.set_route(executor_, connection_id, shared_from_this());
+  }
+  reply(connection_id, request_id, msg::RoomResult::Ok, "rejoined");
+  const Player& player = *p;
+  guarded("on_sync", [&] { logic_->on_sync(*this, player, last_frame); });
+}
+
+void Room::input_in_loop(uint64_t user_id, std::span<const uint8_t> payload) {
+  if (closed_) return;
+  if (inputs_.push(user_id, payload)) {
+    stats_.inputs.add();
+  } else {
+    stats_.inputs_dropped.add();
+  }
+}
+
+void Room::schedule_tick_in_loop() {
+  tick_timer_ = executor_.run_at_in_loop(next_tick_at_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->tick_in_loop();
+  });
+}
+
+void Room::tick_in_loop() {
+  tick_timer_.reset();
+  if (closed_) return;
+  const auto started = Clock::now();
+  // Slots missed entirely (the executor was busy past a whole interval) are
+  // skipped, keeping the grid: catching up with a burst of ticks would only
+  // make the next ones late too.
+  if (started - next_tick_at_ >= interval_) {
+    const auto missed = (started - next_tick_at_) / interval_;
+    stats_.ticks_skipped.add(static_cast<uint64_t>(missed));
+    next_tick_at_ += missed * interval_;
+  }
+  ++ticks_;
+  stats_.ticks.add();
+  const bool alive =
+      guarded("on_input",
+              [&] {
+                inputs_.drain([&](uint64_t user_id, std::span<const uint8_t> payload) {
+                  if (const Player* p = find(user_id)) logic_->on_input(*this, *p, payload);
+                });
+              }) &&
+      guarded("on_tick", [&] { logic_->on_tick(*this); });
+  const auto took = Clock::now() - started;
+  stats_.tick_time.observe_ns(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+  if (took > interval_) stats_.tick_overruns.add();
+  if (!alive) return;
+  next_tick_at_ += interval_;
+  schedule_tick_in_loop();
+}
+
+void Room::broadcast(uint16_t cmd, std::span<const uint8_t> payload) {
+  broadcast_frame(server::make_shared_frame(cmd, payload));
+}
+
+void Room::broadcast_frame(const net::SharedBytes& frame) {
+  connection_scratch_.clear();
+  for (const auto& p : players_) {
+    if (p->connected()) connection_scratch_.push_back(p->connection_id);
+  }
+  delivery_.send_many(executor_, connection_scratch_, frame);
+}
+
+void Room::send(const Player& to, uint16_t cmd, std::span<const uint8_t> payload) {
+  send_frame(to, server::make_shared_frame(cmd, payload));
+}
+
+void Room::send_frame(const Player& to, const net::SharedBytes& frame) {
+  if (to.connected()) delivery_.send(executor_, to.connection_id, frame);
+}
+
+void Room::send_to_others(const Player& who, const net::SharedBytes& frame) {
+  connection_scratch_.clear();
+  for (const auto& p : players_) {
+    if (p.get() != &who && p->connected()) connection_scratch_.push_back(p->connection_id);
+  }
+  delivery_.send_many(executor_, connection_scratch_, frame);
+}
+
+void Room::close(std::string_view reason) {
+  if (!close_requested_) close_requested_ = std::string(reason);
+}
+
+void Room::dispose_in_loop(std::string_view reason) {
+  if (!closed_) close_in_loop(reason, false, false);
+}
+
+void Room::close_in_loop(std::string_view reason, bool fault, bool tell_host) {
+  if (closed_) return;
+  closed_ = true;
+  if (tick_timer_) executor_.cancel_timer_in_loop(*tick_timer_);
+  tick_timer_.reset();
+  if (!fault) {
+    try {
+      logic_->on_dispose(*this);
+    } catch (const std::exception& e) {
+      spdlog::error("room {} ({}): on_dispose threw: {}", id_, type_.name, e.what());
+    } catch (...) {
+      spdlog::error("room {} ({}): on_dispose threw", id_, type_.name);
+    }
+  }
+  for (const auto& p : players_) {
+    if (!p->connected()) continue;
+    delivery_.clear_route(executor_, p->connection_id);
+    delivery_.send(executor_, p->connection_id,
+                   encode_room_event(msg::RoomEventKind::Closed, id_, p.get(), reason));
+  }
+  stats_.players.sub(players_.size());
+  players_.clear();
+  player_view_.clear();
+  stats_.rooms_open.sub();
+  if (fault) stats_.rooms_faulted.add();
+  if (tell_host) host_.room_closed(id_);
+}
+
+}  // namespace citadel::rooms

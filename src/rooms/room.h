@@ -1,0 +1,120 @@
+// One running room: an actor on one executor thread. Every method named
+// *_in_loop runs on that thread (the room service posts to it), and so does
+// all of the room's game code, which therefore needs no locks.
+//
+// The tick keeps a fixed schedule: tick k is due at origin + k * interval,
+// whatever the previous tick cost. A tick that runs longer than its interval
+// is counted; slots the executor missed entirely are skipped (and counted)
+// instead of run back to back. Each room's origin is offset by a phase, so
+// many rooms spread their ticks (and their bursts of writes) over the period.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "protocol/rooms_generated.h"
+#include "rooms/delivery.h"
+#include "rooms/input_queue.h"
+#include "rooms/room_logic.h"
+#include "rooms/room_messages.h"
+#include "rooms/room_stats.h"
+#include "rooms/room_type.h"
+
+namespace citadel::rooms {
+
+// What a room reports back to its directory (the room service). Called on
+// the room's thread; the implementation posts to its own.
+class RoomHost {
+ public:
+  virtual void join_refused(uint64_t room_id, uint64_t user_id) = 0;
+  virtual void room_closed(uint64_t room_id) = 0;
+
+ protected:
+  ~RoomHost() = default;
+};
+
+struct JoinTicket {
+  uint64_t user_id = 0;
+  std::string username;
+  uint64_t connection_id = 0;
+  uint32_t request_id = 0;
+  uint32_t last_frame = 0;
+  bool via_match = false;  // answer with MatchResult instead of RoomReply
+  uint32_t waited_ms = 0;  // matchmaking: time in the queue
+};
+
+class Room final : public std::enable_shared_from_this<Room>, private RoomContext {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
+       RoomStats& stats, RoomHost& host, Clock::duration phase);
+  ~Room();
+
+  uint64_t id() const { return id_; }
+  const RoomType& type() const { return type_; }
+  net::EventLoop& executor() { return executor_; }
+
+  void start_in_loop();
+  void join_in_loop(JoinTicket ticket);
+  // reply_to: the connection to answer (0: none), with request_id.
+  void leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_id);
+  void detach_in_loop(uint64_t user_id, uint64_t connection_id);
+  void attach_in_loop(uint64_t user_id, uint64_t connection_id);
+  void resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t request_id,
+                      uint32_t last_frame);
+  void input_in_loop(uint64_t user_id, std::span<const uint8_t> payload);
+  // Ends the room without telling the directory (it asked).
+  void dispose_in_loop(std::string_view reason);
+
+ private:
+  // RoomContext
+  uint64_t room_id() const override { return id_; }
+  uint64_t tick() const override { return ticks_; }
+  std::chrono::nanoseconds tick_interval() const override { return interval_; }
+  std::span<const Player* const> players() const override { return player_view_; }
+  void broadcast(uint16_t cmd, std::span<const uint8_t> payload) override;
+  void broadcast_frame(const net::SharedBytes& frame) override;
+  void send(const Player& to, uint16_t cmd, std::span<const uint8_t> payload) override;
+  void send_frame(const Player& to, const net::SharedBytes& frame) override;
+  void close(std::string_view reason) override;
+
+  // Runs room code; an exception closes the room. False if the room is
+  // closed afterwards (by a fault or by the code asking to close).
+  template <class F>
+  bool guarded(const char* callback, F&& f);
+  void close_in_loop(std::string_view reason, bool fault, bool tell_host);
+  void schedule_tick_in_loop();
+  void tick_in_loop();
+  void send_to_others(const Player& who, const net::SharedBytes& frame);
+  void reply(uint64_t connection_id, uint32_t request_id, msg::RoomResult result,
+             std::string_view message, bool via_match = false, uint32_t waited_ms = 0);
+  Player* find(uint64_t user_id);
+  void remove_player(uint64_t user_id);
+
+  const uint64_t id_;
+  const RoomType& type_;
+  net::EventLoop& executor_;
+  Delivery& delivery_;
+  RoomStats& stats_;
+  RoomHost& host_;
+  const std::chrono::nanoseconds interval_;
+  std::unique_ptr<RoomLogic> logic_;
+  InputQueue inputs_;
+  std::vector<std::unique_ptr<Player>> players_;
+  std::vector<const Player*> player_view_;
+  std::vector<uint64_t> connection_scratch_;
+  Clock::time_point next_tick_at_{};
+  std::optional<net::TimerQueue::TimerId> tick_timer_;
+  uint64_t ticks_ = 0;
+  bool closed_ = false;
+  std::optional<std::string> close_requested_;
+};
+
+}  // namespace citadel::rooms

@@ -1,0 +1,397 @@
+#include "rooms/room_service.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "net/connection.h"
+#include "protocol/commands.h"
+#include "protocol/verified_payload.h"
+#include "server/server.h"
+#include "server/verified_handler.h"
+
+namespace citadel::rooms {
+
+namespace {
+
+std::string_view view(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
+}
+
+// Logic threads are event loops without sockets; their indices stay clear
+// of the I/O loops' (which name connections).
+constexpr uint32_t kLogicLoopIndexBase = 0x4000;
+
+}  // namespace
+
+RoomService::RoomService(server::Server& server, const RoomsConfig& config,
+                         std::function<std::string(uint64_t)> username_of)
+    : server_(server),
+      service_loop_(server.service_loop()),
+      config_(config),
+      username_of_(std::move(username_of)),
+      delivery_(server.io_loops()) {
+  if (config_.executor_threads == 0) {
+    executors_ = server.io_loops();
+  } else {
+    for (uint32_t i = 0; i < config_.executor_threads; ++i) {
+      logic_loops_.push_back(
+          std::make_unique<net::EventLoop>(kLogicLoopIndexBase + i, net::ConnectionOptions{}));
+      executors_.push_back(logic_loops_.back().get());
+      logic_loops_.back()->start();
+    }
+  }
+  for (std::size_t i = 0; i < executors_.size(); ++i)
+    stats_.push_back(std::make_unique<RoomStats>());
+}
+
+RoomService::~RoomService() {
+  stop();
+}
+
+void RoomService::stop() {
+  for (auto& loop : logic_loops_) loop->stop_and_join();
+  logic_loops_.clear();
+}
+
+void RoomService::add_type(RoomType type) {
+  const auto& o = type.options;
+  if (type.name.empty() || find_type(type.name) != nullptr) {
+    throw std::invalid_argument("room type '" + type.name + "': empty or duplicate name");
+  }
+  for (const auto& t : types_) {
+    if (t->input_cmd == type.input_cmd) {
+      throw std::invalid_argument("room type '" + type.name + "': input cmd already used by '" +
+                                  t->name + "'");
+    }
+  }
+  if (o.tick_hz < 1 || o.tick_hz > 120) {
+    throw std::invalid_argument("room type '" + type.name + "': tick_hz must be 1 to 120");
+  }
+  if (o.max_players < 1 || o.input_queue < 1 || o.match_size < 1 || o.match_size > o.max_players) {
+    throw std::invalid_argument("room type '" + type.name +
+                                "': max_players, input_queue and match_size must be at least 1, "
+                                "match_size at most max_players");
+  }
+  types_.push_back(std::make_unique<RoomType>(std::move(type)));
+}
+
+const RoomType* RoomService::find_type(std::string_view name) const {
+  for (const auto& t : types_) {
+    if (t->name == name) return t.get();
+  }
+  return nullptr;
+}
+
+void RoomService::register_handlers(server::Router& router) {
+  using server::Access;
+  using server::verified;
+  auto request = [](net::Responder& p, uint32_t request_id) {
+    return Request{p.connection_id(), p.user_id(), request_id};
+  };
+  router.add(protocol::cmd::kRoomJoin,
+             verified<msg::RoomJoin>([this, request](auto& p, const auto& m) {
+               service_loop_.post(
+                   [this, req = request(p, m.request_id()), type = std::string(view(m.room_type())),
+                    id = m.room_id(), create = m.create(),
+                    last = m.last_frame()] { join_in_loop(req, type, id, create, last); });
+             }),
+             Access::kLoggedIn);
+  router.add(protocol::cmd::kRoomLeave,
+             verified<msg::RoomLeave>([this, request](auto& p, const auto& m) {
+               service_loop_.post([this, req = request(p, m.request_id())] { leave_in_loop(req); });
+             }),
+             Access::kLoggedIn);
+  router.add(protocol::cmd::kMatchFind,
+             verified<msg::MatchFind>([this, request](auto& p, const auto& m) {
+               service_loop_.post(
+                   [this, req = request(p, m.request_id()), type = std::string(view(m.room_type())),
+                    mode = std::string(view(m.mode())),
+                    skill = m.skill()] { match_find_in_loop(req, type, mode, skill); });
+             }),
+             Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kMatchCancel,
+      verified<msg::MatchCancel>([this, request](auto& p, const auto& m) {
+        service_loop_.post([this, req = request(p, m.request_id())] { match_cancel_in_loop(req); });
+      }),
+      Access::kLoggedIn);
+  for (const auto& type : types_) {
+    const RoomType* t = type.get();
+    router.add(
+        t->input_cmd,
+        [this, t](net::Responder& peer, const protocol::FrameView& frame) {
+          on_input(peer, *t, frame.payload);
+        },
+        Access::kLoggedIn);
+  }
+}
+
+// ---- connection loop: the per-input path ----
+
+void RoomService::on_input(net::Responder& peer, const RoomType& type,
+                           std::span<const uint8_t> payload) {
+  if (!type.verify_input(payload)) {
+    peer.send_error(
+        protocol::ErrorCode::kBadPayload,
+        fmt::format("cmd {:#06x}: payload is not a valid {} input", type.input_cmd, type.name));
+    return;
+  }
+  Room* room = delivery_.route_in_loop(peer.connection_id());
+  if (room == nullptr || &room->type() != &type) {
+    peer.send_error(protocol::ErrorCode::kNotInRoom,
+                    fmt::format("cmd {:#06x}: you are in no {} room", type.input_cmd, type.name));
+    return;
+  }
+  const uint64_t user_id = peer.user_id();
+  if (room->executor().is_in_loop_thread()) return room->input_in_loop(user_id, payload);
+  // Another thread: the bytes travel with the task.
+  room->executor().post([room = room->shared_from_this(), user_id,
+                         bytes = std::vector<uint8_t>(payload.begin(), payload.end())] {
+    room->input_in_loop(user_id, bytes);
+  });
+}
+
+void RoomService::on_user_disconnected(uint64_t connection_id, uint64_t user_id) {
+  delivery_.clear_route_in_loop(connection_id);
+  service_loop_.post([this, connection_id, user_id] {
+    matchmaker_.remove(user_id);  // a ticket needs someone to play it
+    auto it = user_room_.find(user_id);
+    if (it == user_room_.end()) return;
+    auto room = rooms_.find(it->second);
+    if (room == rooms_.end()) return;
+    auto r = room->second.room;
+    r->executor().post([r, user_id, connection_id] { r->detach_in_loop(user_id, connection_id); });
+  });
+}
+
+// ---- service loop ----
+
+void RoomService::reply_in_loop(const Request& req, msg::RoomResult result,
+                                std::string_view message) {
+  server_.send(req.connection_id, encode_room_reply(req.request_id, result, message));
+}
+
+RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type) {
+  // Fill the fullest open room first, so players meet players.
+  Entry* best = nullptr;
+  for (auto& [id, entry] : rooms_) {
+    if (entry.type != &type || entry.seats >= type.options.max_players) continue;
+    if (best == nullptr || entry.seats > best->seats) best = &entry;
+  }
+  return best;
+}
+
+RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
+  const uint64_t id = ++next_room_id_;
+  const std::size_t slot = next_executor_++ % executors_.size();
+  // Spread the rooms' tick phases over the period (golden-ratio steps:
+  // evenly spaced however many rooms there are).
+  const double fraction = std::fmod(static_cast<double>(id) * 0.6180339887498949, 1.0);
+  const auto phase = std::chrono::nanoseconds(
+      static_cast<int64_t>(fraction * 1e9 / static_cast<double>(type.options.tick_hz)));
+  RoomHost& host = *this;
+  auto room =
+      std::make_shared<Room>(id, type, *executors_[slot], delivery_, *stats_[slot], host, phase);
+  room->executor().post([room] { room->start_in_loop(); });
+  Entry& entry = rooms_[id];
+  entry.room = std::move(room);
+  entry.type = &type;
+  return entry;
+}
+
+void RoomService::seat_in_loop(Entry& entry, uint64_t user_id) {
+  ++entry.seats;
+  user_room_[user_id] = entry.room->id();
+  if (entry.empty_timer) {
+    service_loop_.cancel_timer_in_loop(*entry.empty_timer);
+    entry.empty_timer.reset();
+  }
+}
+
+void RoomService::release_seat_in_loop(uint64_t room_id, uint64_t user_id) {
+  auto u = user_room_.find(user_id);
+  if (u == user_room_.end() || u->second != room_id) return;
+  user_room_.erase(u);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  Entry& entry = it->second;
+  if (entry.seats > 0) --entry.seats;
+  if (entry.seats > 0) return;
+  // Empty: it lives empty_ttl more, for someone to join, then ends.
+  entry.empty_timer = service_loop_.run_at_in_loop(
+      net::EventLoop::Clock::now() + entry.type->options.empty_ttl, [this, room_id] {
+        auto e = rooms_.find(room_id);
+        if (e == rooms_.end() || e->second.seats > 0) return;
+        auto room = std::move(e->second.room);
+        rooms_.erase(e);
+        room->executor().post([room] { room->dispose_in_loop("empty"); });
+      });
+}
+
+void RoomService::join_in_loop(Request req, std::string type_name, uint64_t room_id, bool create,
+                               uint32_t last_frame) {
+  const RoomType* type = find_type(type_name);
+  if (type == nullptr) {
+    return reply_in_loop(req, msg::RoomResult::NoSuchRoomType, "no room type '" + type_name + "'");
+  }
+  if (auto it = user_room_.find(req.user_id); it != user_room_.end()) {
+    auto current = rooms_.find(it->second);
+    if (room_id != 0 && room_id == it->second && current != rooms_.end()) {
+      auto r = current->second.room;
+      r->executor().post([r, req, last_frame] {
+        r->resync_in_loop(req.user_id, req.connection_id, req.request_id, last_frame);
+      });
+      return;
+    }
+    return reply_in_loop(req, msg::RoomResult::AlreadyInRoom,
+                         fmt::format("already in room {}; leave it first", it->second));
+  }
+  if (matchmaker_.contains(req.user_id)) {
+    return reply_in_loop(req, msg::RoomResult::AlreadyQueued,
+                         "waiting for a match; cancel it first");
+  }
+  Entry* entry = nullptr;
+  if (room_id != 0) {
+    auto it = rooms_.find(room_id);
+    if (it == rooms_.end() || it->second.type != type) {
+      return reply_in_loop(req, msg::RoomResult::NoSuchRoom,
+                           fmt::format("no {} room {}", type_name, room_id));
+    }
+    entry = &it->second;
+    if (entry->seats >= type->options.max_players) {
+      return reply_in_loop(req, msg::RoomResult::RoomFull, "the room is full");
+    }
+  } else if (!create) {
+    entry = pick_room_in_loop(*type);
+  }
+  if (entry == nullptr) entry = &open_room_in_loop(*type);
+  seat_in_loop(*entry, req.user_id);
+  JoinTicket t{req.user_id, username_of_(req.user_id), req.connection_id, req.request_id,
+               last_frame};
+  auto r = entry->room;
+  r->executor().post([r, t = std::move(t)]() mutable { r->join_in_loop(std::move(t)); });
+}
+
+void RoomService::leave_in_loop(Request req) {
+  auto it = user_room_.find(req.user_id);
+  if (it == user_room_.end()) {
+    return reply_in_loop(req, msg::RoomResult::NotInRoom, "you are in no room");
+  }
+  const uint64_t room_id = it->second;
+  auto room = rooms_.find(room_id);
+  release_seat_in_loop(room_id, req.user_id);
+  if (room == rooms_.end()) return reply_in_loop(req, msg::RoomResult::Ok, "left");
+  auto r = room->second.room;
+  r->executor().post(
+      [r, req] { r->leave_in_loop(req.user_id, req.connection_id, req.request_id); });
+}
+
+void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connection_id) {
+  auto it = user_room_.find(user_id);
+  if (it == user_room_.end()) return;
+  auto room = rooms_.find(it->second);
+  if (room == rooms_.end()) return;
+  auto r = room->second.room;
+  r->executor().post([r, user_id, connection_id] { r->attach_in_loop(user_id, connection_id); });
+}
+
+void RoomService::on_session_ended_in_loop(uint64_t user_id) {
+  matchmaker_.remove(user_id);
+  auto it = user_room_.find(user_id);
+  if (it == user_room_.end()) return;
+  const uint64_t room_id = it->second;
+  auto room = rooms_.find(room_id);
+  release_seat_in_loop(room_id, user_id);
+  if (room == rooms_.end()) return;
+  auto r = room->second.room;
+  r->executor().post([r, user_id] { r->leave_in_loop(user_id, 0, 0); });
+}
+
+void RoomService::join_refused(uint64_t room_id, uint64_t user_id) {
+  service_loop_.post([this, room_id, user_id] { release_seat_in_loop(room_id, user_id); });
+}
+
+void RoomService::room_closed(uint64_t room_id) {
+  service_loop_.post([this, room_id] {
+    auto it = rooms_.find(room_id);
+    if (it == rooms_.end()) return;
+    if (it->second.empty_timer) service_loop_.cancel_timer_in_loop(*it->second.empty_timer);
+    rooms_.erase(it);
+    std::erase_if(user_room_, [room_id](const auto& entry) { return entry.second == room_id; });
+  });
+}
+
+// ---- matchmaking ----
+
+void RoomService::match_find_in_loop(Request req, std::string type_name, std::string mode,
+                                     int32_t skill) {
+  const RoomType* type = find_type(type_name);
+  if (type == nullptr) {
+    return reply_in_loop(req, msg::RoomResult::NoSuchRoomType, "no room type '" + type_name + "'");
+  }
+  if (user_room_.contains(req.user_id)) {
+    return reply_in_loop(req, msg::RoomResult::AlreadyInRoom, "already in a room; leave it first");
+  }
+  const auto& o = type->options;
+  const MatchRules rules{o.match_size, o.match_initial_window, o.match_widen_per_second,
+                         o.match_timeout};
+  if (!matchmaker_.add(Ticket{req.user_id, req.connection_id, type_name, std::move(mode), skill,
+                              net::EventLoop::Clock::now()},
+                       rules)) {
+    return reply_in_loop(req, msg::RoomResult::AlreadyQueued, "already waiting for a match");
+  }
+  reply_in_loop(req, msg::RoomResult::Ok, "queued");
+  if (!match_timer_armed_) {
+    match_timer_armed_ = true;
+    service_loop_.run_at_in_loop(net::EventLoop::Clock::now() + config_.match_poll,
+                                 [this] { poll_matches_in_loop(); });
+  }
+}
+
+void RoomService::match_cancel_in_loop(Request req) {
+  if (!matchmaker_.remove(req.user_id)) {
+    return reply_in_loop(req, msg::RoomResult::NotQueued, "not waiting for a match");
+  }
+  reply_in_loop(req, msg::RoomResult::Ok, "left the queue");
+}
+
+void RoomService::poll_matches_in_loop() {
+  match_timer_armed_ = false;
+  const auto now = net::EventLoop::Clock::now();
+  auto waited = [now](const Ticket& t) {
+    return static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - t.enqueued).count());
+  };
+  auto outcome = matchmaker_.poll(now);
+  for (const Ticket& t : outcome.timed_out) {
+    server_.send(t.connection_id,
+                 encode_match_result(msg::RoomResult::NoMatch, "no match found in time", waited(t),
+                                     RoomInfo{0, t.room_type}));
+  }
+  for (auto& group : outcome.groups) {
+    const RoomType* type = find_type(group.front().room_type);
+    if (type == nullptr) continue;
+    Entry& entry = open_room_in_loop(*type);
+    auto r = entry.room;
+    for (Ticket& t : group) {
+      seat_in_loop(entry, t.user_id);
+      JoinTicket j{t.user_id, username_of_(t.user_id), t.connection_id, 0, 0, true, waited(t)};
+      r->executor().post([r, j = std::move(j)]() mutable { r->join_in_loop(std::move(j)); });
+    }
+  }
+  if (!matchmaker_.empty()) {
+    match_timer_armed_ = true;
+    service_loop_.run_at_in_loop(now + config_.match_poll, [this] { poll_matches_in_loop(); });
+  }
+}
+
+RoomStatsSnapshot RoomService::stats() const {
+  RoomStatsSnapshot s;
+  for (const auto& st : stats_) s.add(*st);
+  return s;
+}
+
+}  // namespace citadel::rooms

@@ -1,0 +1,120 @@
+// The rooms' directory and front door: room types, which rooms exist and
+// their seats, which room each user is in (at most one), join-or-create,
+// the matchmaker, and the commands of schemas/rooms.fbs.
+//
+// Threads: handlers run on the connection's loop and post to the service
+// loop, which owns the directory (no lock). Rooms run on executors (the I/O
+// loops by default, or a pool of logic threads: rooms.executor_threads); the
+// directory posts joins and leaves to a room's executor, and rooms report
+// back by posting to the service loop. Inputs go straight from the
+// connection's loop to the room's executor (directly when it is the same
+// thread), never through the service loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "rooms/delivery.h"
+#include "rooms/matchmaker.h"
+#include "rooms/room.h"
+#include "rooms/room_stats.h"
+#include "rooms/room_type.h"
+#include "server/router.h"
+
+namespace citadel::server {
+class Server;
+}
+
+namespace citadel::rooms {
+
+struct RoomsConfig {
+  uint32_t executor_threads = 0;  // 0: rooms run on the I/O loops
+  std::chrono::milliseconds match_poll{100};
+};
+
+class RoomService final : private RoomHost {
+ public:
+  // Usernames come from `username_of`, called on the service loop.
+  RoomService(server::Server& server, const RoomsConfig& config,
+              std::function<std::string(uint64_t user_id)> username_of);
+  ~RoomService();
+  RoomService(const RoomService&) = delete;
+  RoomService& operator=(const RoomService&) = delete;
+
+  // Start-up, before register_handlers. Throws std::invalid_argument for a
+  // duplicate name or input cmd, or options out of range.
+  void add_type(RoomType type);
+  void register_handlers(server::Router& router);
+  // Stops the logic threads (if any; they start with the service). After
+  // the server has stopped; the destructor does it too.
+  void stop();
+
+  // Hooks. Connection loop:
+  void on_user_disconnected(uint64_t connection_id, uint64_t user_id);
+  // Service loop: the user is on a new connection (resume or takeover), or
+  // their session ended.
+  void on_session_attached_in_loop(uint64_t user_id, uint64_t connection_id);
+  void on_session_ended_in_loop(uint64_t user_id);
+
+  // Thread-safe.
+  RoomStatsSnapshot stats() const;
+  uint32_t executors() const { return static_cast<uint32_t>(executors_.size()); }
+
+ private:
+  struct Request {
+    uint64_t connection_id = 0;
+    uint64_t user_id = 0;
+    uint32_t request_id = 0;
+  };
+  struct Entry {
+    std::shared_ptr<Room> room;
+    const RoomType* type = nullptr;
+    uint32_t seats = 0;  // taken or promised
+    std::optional<net::TimerQueue::TimerId> empty_timer;
+  };
+
+  // RoomHost (room threads).
+  void join_refused(uint64_t room_id, uint64_t user_id) override;
+  void room_closed(uint64_t room_id) override;
+
+  // Service loop.
+  void join_in_loop(Request req, std::string type_name, uint64_t room_id, bool create,
+                    uint32_t last_frame);
+  void leave_in_loop(Request req);
+  void match_find_in_loop(Request req, std::string type_name, std::string mode, int32_t skill);
+  void match_cancel_in_loop(Request req);
+  void poll_matches_in_loop();
+  Entry& open_room_in_loop(const RoomType& type);
+  Entry* pick_room_in_loop(const RoomType& type);
+  void seat_in_loop(Entry& entry, uint64_t user_id);
+  void release_seat_in_loop(uint64_t room_id, uint64_t user_id);
+  void reply_in_loop(const Request& req, msg::RoomResult result, std::string_view message);
+  const RoomType* find_type(std::string_view name) const;
+  void on_input(net::Responder& peer, const RoomType& type, std::span<const uint8_t> payload);
+
+  server::Server& server_;
+  net::EventLoop& service_loop_;
+  const RoomsConfig config_;
+  std::function<std::string(uint64_t)> username_of_;
+  std::vector<std::unique_ptr<RoomType>> types_;
+  std::vector<std::unique_ptr<net::EventLoop>> logic_loops_;  // when executor_threads > 0
+  std::vector<net::EventLoop*> executors_;
+  std::vector<std::unique_ptr<RoomStats>> stats_;  // one per executor
+  Delivery delivery_;
+
+  // Service loop only.
+  std::unordered_map<uint64_t, Entry> rooms_;
+  std::unordered_map<uint64_t, uint64_t> user_room_;
+  Matchmaker matchmaker_;
+  bool match_timer_armed_ = false;
+  uint64_t next_room_id_ = 0;
+  std::size_t next_executor_ = 0;
+};
+
+}  // namespace citadel::rooms
