@@ -4,10 +4,10 @@
 #include <vector>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
-#include "client/backoff.h"
-#include "client/connection.h"
+#include "client/auth_messages.h"
+#include "client/client_impl.h"
+#include "protocol/commands.h"
 
 namespace citadel::client {
 
@@ -35,92 +35,21 @@ std::string_view to_string(ClientState s) {
   return "unknown";
 }
 
-// All state lives here, owned by shared_ptr so that handlers still queued in
-// the io_context after the Client is gone find it through a weak_ptr (and do
-// nothing) instead of touching freed memory.
-//
-// Every connection attempt gets a new link id. Handlers carry the id they were
-// armed for and return early if it is not current: a timer or socket handler
-// already queued when its connection was replaced cannot act on the new one.
-class Client::Impl : public std::enable_shared_from_this<Impl> {
- public:
-  Impl(asio::io_context& io, ClientOptions options)
-      : io_(io),
-        options_(std::move(options)),
-        schedule_(options_.backoff, nullptr, options_.random),
-        reconnect_timer_(io),
-        heartbeat_timer_(io),
-        dead_timer_(io),
-        request_timer_(io) {}
-
-  void connect(std::string host, uint16_t port);
-  void close();
-  void detach();
-  RequestId request(uint16_t cmd, std::span<const uint8_t> payload,
-                    std::optional<uint16_t> reply_cmd, ReplyCallback callback,
-                    std::optional<uint64_t> reply_key);
-
-  PushCallback push_callback;
-  StateCallback state_callback;
-  PendingRequests pending;
-  ClientState state = ClientState::kIdle;
-  ClientStats stats;
-  std::shared_ptr<Connection> connection;
-
- private:
-  static SteadyClock::time_point now() { return SteadyClock::now(); }
-
-  void start_attempt(uint32_t attempt);
-  void handle_link_up(uint64_t link);
-  void handle_frame(uint64_t link, const proto::FrameView& frame);
-  void handle_link_down(uint64_t link, const std::string& reason);
-  void arm_heartbeat(uint64_t link, SteadyClock::time_point at);
-  void heartbeat_due(uint64_t link);
-  void arm_dead_check(uint64_t link, SteadyClock::time_point at);
-  void dead_check_due(uint64_t link);
-  void arm_request_timer(SteadyClock::time_point at);
-  void requests_due();
-  void stop_link();
-  void fail_all(RequestError error);
-  void fail_later(RequestId id, RequestError error, ReplyCallback callback);
-  void emit(const StateEvent& event) {
-    if (state_callback) state_callback(event);
+Client::Impl::Impl(asio::io_context& io, ClientOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      schedule_(options_.backoff, nullptr, options_.random),
+      reconnect_timer_(io),
+      heartbeat_timer_(io),
+      dead_timer_(io),
+      request_timer_(io) {
+  // Application replies echo the request_id: match them by it (pending_requests.h).
+  for (const uint16_t cmd : keyed_reply_cmds()) {
+    pending.set_key_reader(cmd, [cmd](std::span<const uint8_t> payload) {
+      return read_reply_request_id(cmd, payload);
+    });
   }
-  static StateEvent event_of(ClientState state, std::string_view reason = {}) {
-    StateEvent e;
-    e.state = state;
-    e.reason = reason;
-    return e;
-  }
-  static Reply failure(RequestId id, RequestError error) {
-    Reply r;
-    r.id = id;
-    r.error = error;
-    return r;
-  }
-
-  asio::io_context& io_;
-  ClientOptions options_;
-  ReconnectSchedule schedule_;
-  asio::steady_timer reconnect_timer_;
-  asio::steady_timer heartbeat_timer_;
-  asio::steady_timer dead_timer_;
-  asio::steady_timer request_timer_;
-  std::optional<SteadyClock::time_point> request_timer_at_;
-
-  std::string host_;
-  uint16_t port_ = 0;
-  uint64_t link_ = 0;  // id of the current connection attempt
-  RequestId next_id_ = 1;
-  bool closed_by_user_ = false;
-  bool detached_ = false;
-  bool had_connection_ = false;
-  SteadyClock::time_point last_received_;
-  SteadyClock::time_point next_heartbeat_;
-  // An ERROR that ends the connection (e.g. 7 shutting_down) arrives just
-  // before the close; it is the real reason, so it leads the disconnect reason.
-  std::string server_goodbye_;
-};
+}
 
 void Client::Impl::connect(std::string host, uint16_t port) {
   stop_link();
@@ -149,15 +78,25 @@ void Client::Impl::detach() {
   detached_ = true;
   push_callback = nullptr;
   state_callback = nullptr;
+  session_callback = nullptr;
   closed_by_user_ = true;
   stop_link();
   request_timer_.cancel();
   pending.take_all();  // dropped unanswered: see ~Client
+  held_.clear();
+}
+
+void Client::Impl::drop_connection(std::string_view reason) {
+  if (state != ClientState::kConnected || !connection) return;
+  connection->close();
+  handle_link_down(link_, std::string(reason));
 }
 
 // Closes the connection (if any) and every timer tied to it, silently.
 void Client::Impl::stop_link() {
   ++link_;
+  resuming_ = false;
+  session.on_link_down();
   reconnect_timer_.cancel();
   heartbeat_timer_.cancel();
   dead_timer_.cancel();
@@ -205,6 +144,8 @@ void Client::Impl::handle_link_up(uint64_t link) {
     arm_heartbeat(link, next_heartbeat_);
   }
   if (options_.dead_after.count() > 0) arm_dead_check(link, last_received_ + options_.dead_after);
+  // Resume goes out first, before the state callback can send anything.
+  if (session.can_resume()) start_resume(link);
   StateEvent event = event_of(ClientState::kConnected);
   event.reconnected = reconnected;
   emit(event);
@@ -231,6 +172,7 @@ void Client::Impl::handle_frame(uint64_t link, const proto::FrameView& frame) {
       ++stats.late_replies;
       return;
     }
+    if (frame.cmd == proto::cmd::kAuthReply) observe_auth_reply(request->cmd, frame);
     Reply reply;
     reply.id = request->id;
     reply.cmd = frame.cmd;
@@ -245,17 +187,31 @@ void Client::Impl::handle_frame(uint64_t link, const proto::FrameView& frame) {
   }
 
   if (frame.cmd == proto::cmd::kError) {
-    uint16_t code = 0;
-    std::string_view text;
-    if (proto::parse_error_payload(frame.payload, code, text) &&
-        closes_connection(static_cast<proto::ErrorCode>(code))) {
-      server_goodbye_ = "server sent ERROR " + std::to_string(code) + " (" +
-                        std::string(proto::to_string(static_cast<proto::ErrorCode>(code))) +
-                        "): " + std::string(text);
-    }
+    handle_goodbye(frame);
+  } else {
+    session.on_push(frame.cmd, frame.payload);
   }
   ++stats.pushes;
   if (push_callback) push_callback(frame);
+}
+
+// An ERROR that answers no request: if it ends the connection, it becomes
+// the disconnect reason. ERROR 11 also ends the session: a newer login took
+// it over, so a resume could only be refused.
+void Client::Impl::handle_goodbye(const proto::FrameView& frame) {
+  uint16_t code = 0;
+  std::string_view text;
+  if (!proto::parse_error_payload(frame.payload, code, text) ||
+      !closes_connection(static_cast<proto::ErrorCode>(code))) {
+    return;
+  }
+  server_goodbye_ = "server sent ERROR " + std::to_string(code) + " (" +
+                    std::string(proto::to_string(static_cast<proto::ErrorCode>(code))) +
+                    "): " + std::string(text);
+  if (static_cast<proto::ErrorCode>(code) == proto::ErrorCode::kLoggedInElsewhere &&
+      session.can_resume()) {
+    session_lost(0, server_goodbye_);
+  }
 }
 
 void Client::Impl::handle_link_down(uint64_t link, const std::string& reason) {
@@ -263,6 +219,8 @@ void Client::Impl::handle_link_down(uint64_t link, const std::string& reason) {
   connection.reset();
   heartbeat_timer_.cancel();
   dead_timer_.cancel();
+  resuming_ = false;
+  session.on_link_down();
   const std::string why = server_goodbye_.empty() ? reason : server_goodbye_ + "; " + reason;
   server_goodbye_.clear();
 
@@ -310,13 +268,14 @@ void Client::Impl::heartbeat_due(uint64_t link) {
   if (next_heartbeat_ <= now()) next_heartbeat_ = now() + options_.heartbeat_interval;
   arm_heartbeat(link, next_heartbeat_);
   if (pending.size() >= options_.max_pending_requests) return;  // the link is busy anyway
-  request(
-      proto::cmd::kPing, {}, proto::cmd::kPong,
+  // Never held behind a resume: a PING needs no login, and keeps the link alive.
+  submit(
+      next_id_++, proto::cmd::kPing, {}, proto::cmd::kPong,
       [weak = weak_from_this()](const Reply& reply) {
         auto self = weak.lock();
         if (self && reply.ok()) self->stats.last_heartbeat_rtt = reply.rtt;
       },
-      std::nullopt);
+      std::nullopt, true);
 }
 
 void Client::Impl::arm_dead_check(uint64_t link, SteadyClock::time_point at) {
@@ -341,28 +300,63 @@ void Client::Impl::dead_check_due(uint64_t link) {
                              std::to_string(options_.dead_after.count()) + " ms");
 }
 
-RequestId Client::Impl::request(uint16_t cmd, std::span<const uint8_t> payload,
-                                std::optional<uint16_t> reply_cmd, ReplyCallback callback,
-                                std::optional<uint64_t> reply_key) {
-  const RequestId id = next_id_++;
-  if (state != ClientState::kConnected || !connection) {
-    fail_later(id, RequestError::kNotConnected, std::move(callback));
-  } else if (pending.size() >= options_.max_pending_requests) {
+RequestId Client::Impl::submit(RequestId id, uint16_t cmd, std::span<const uint8_t> payload,
+                               std::optional<uint16_t> reply_cmd, ReplyCallback callback,
+                               std::optional<uint64_t> reply_key, bool bypass_hold) {
+  // However it is sent (helper or raw), a Logout ends the session here and
+  // now: a reconnect before its reply must not resume it.
+  if (cmd == proto::cmd::kLogout) session.forget();
+  if (!resuming_ || bypass_hold) {
+    send_now(id, cmd, payload, reply_cmd, std::move(callback), reply_key);
+  } else if (pending.size() + held_.size() >= options_.max_pending_requests) {
     fail_later(id, RequestError::kTooManyPending, std::move(callback));
   } else {
-    // Stamped before sending: Asio may write at once, inside send_frame, and
-    // the round trip includes that write.
-    const SteadyClock::time_point t = now();
-    if (!connection->send_frame(cmd, payload)) {
-      fail_later(id, RequestError::kOutputFull, std::move(callback));
-      return id;
-    }
-    ++stats.frames_sent;
-    const SteadyClock::time_point deadline = t + options_.request_timeout;
-    pending.add({id, cmd, reply_cmd, reply_key, t, deadline, std::move(callback)});
-    arm_request_timer(deadline);
+    held_.push_back({id, cmd, std::vector<uint8_t>(payload.begin(), payload.end()), reply_cmd,
+                     std::move(callback), reply_key});
   }
   return id;
+}
+
+RequestError Client::Impl::send(uint16_t cmd, std::span<const uint8_t> payload) {
+  if (resuming_) {
+    if (pending.size() + held_.size() >= options_.max_pending_requests) {
+      return RequestError::kTooManyPending;
+    }
+    HeldRequest held;
+    held.cmd = cmd;
+    held.payload.assign(payload.begin(), payload.end());
+    held.one_way = true;
+    held_.push_back(std::move(held));
+    return RequestError::kNone;
+  }
+  if (state != ClientState::kConnected || !connection) return RequestError::kNotConnected;
+  if (!connection->send_frame(cmd, payload)) return RequestError::kOutputFull;
+  ++stats.frames_sent;
+  return RequestError::kNone;
+}
+
+void Client::Impl::send_now(RequestId id, uint16_t cmd, std::span<const uint8_t> payload,
+                            std::optional<uint16_t> reply_cmd, ReplyCallback callback,
+                            std::optional<uint64_t> reply_key) {
+  if (state != ClientState::kConnected || !connection) {
+    fail_later(id, RequestError::kNotConnected, std::move(callback));
+    return;
+  }
+  if (pending.size() >= options_.max_pending_requests) {
+    fail_later(id, RequestError::kTooManyPending, std::move(callback));
+    return;
+  }
+  // Stamped before sending: Asio may write at once, inside send_frame, and
+  // the round trip includes that write.
+  const SteadyClock::time_point t = now();
+  if (!connection->send_frame(cmd, payload)) {
+    fail_later(id, RequestError::kOutputFull, std::move(callback));
+    return;
+  }
+  ++stats.frames_sent;
+  const SteadyClock::time_point deadline = t + options_.request_timeout;
+  pending.add({id, cmd, reply_cmd, reply_key, t, deadline, std::move(callback)});
+  arm_request_timer(deadline);
 }
 
 void Client::Impl::arm_request_timer(SteadyClock::time_point at) {
@@ -387,9 +381,13 @@ void Client::Impl::requests_due() {
 
 void Client::Impl::fail_all(RequestError error) {
   // Taken out first: a callback may send new requests, which must not land in
-  // the list being failed.
+  // the lists being failed. Sent requests first: they were made earlier.
   std::vector<PendingRequest> all = pending.take_all();
+  std::deque<HeldRequest> held = std::exchange(held_, {});
   for (PendingRequest& r : all) {
+    if (r.callback) r.callback(failure(r.id, error));
+  }
+  for (HeldRequest& r : held) {
     if (r.callback) r.callback(failure(r.id, error));
   }
 }
@@ -415,6 +413,9 @@ void Client::set_push_handler(PushCallback callback) {
 void Client::set_state_handler(StateCallback callback) {
   impl_->state_callback = std::move(callback);
 }
+void Client::set_session_handler(SessionCallback callback) {
+  impl_->session_callback = std::move(callback);
+}
 void Client::set_reply_key_reader(uint16_t reply_cmd, PendingRequests::KeyReader reader) {
   impl_->pending.set_key_reader(reply_cmd, std::move(reader));
 }
@@ -424,11 +425,17 @@ void Client::connect(std::string host, uint16_t port) {
 void Client::close() {
   impl_->close();
 }
+void Client::drop_connection(std::string_view reason) {
+  impl_->drop_connection(reason);
+}
 
 RequestId Client::request(uint16_t cmd, std::span<const uint8_t> payload,
                           std::optional<uint16_t> reply_cmd, ReplyCallback callback,
                           std::optional<uint64_t> reply_key) {
   return impl_->request(cmd, payload, reply_cmd, std::move(callback), reply_key);
+}
+RequestError Client::send(uint16_t cmd, std::span<const uint8_t> payload) {
+  return impl_->send(cmd, payload);
 }
 RequestId Client::ping(std::span<const uint8_t> payload, ReplyCallback callback) {
   return request(proto::cmd::kPing, payload, proto::cmd::kPong, std::move(callback));

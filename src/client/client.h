@@ -11,9 +11,14 @@
 //   - state changes reported to a callback: connecting, connected,
 //     disconnected(reason), reconnecting(attempt, delay), gave_up.
 //
-// Session resume: when the server has Resume (0x0103), send it from the state
-// callback on kConnected when `StateEvent::reconnected` is true, before any
-// other request; replies and pushes then flow as usual.
+//   - the session: after a successful login (through login_guest/login/
+//     register_account, or any GuestLogin/Register/Login request) the token
+//     and the highest push_id seen are remembered. On every new connection
+//     with a remembered token, the first frame sent is Resume; requests made
+//     until it is answered are held and sent after it. The outcome goes to
+//     the session callback: resumed (the missed pushes follow as pushes),
+//     resync_required, or lost (the connection stays open, logged out).
+//     Logout forgets the token.
 //
 // Thread contract: a Client runs on one io_context (given, or owned through
 // IoThread). Every method must be called on the thread running it (from a
@@ -35,6 +40,7 @@
 #include "client/client_options.h"
 #include "client/pending_requests.h"
 #include "client/reply.h"
+#include "client/session.h"
 #include "protocol/wire.h"
 
 namespace citadel::client {
@@ -71,6 +77,15 @@ struct ClientStats {
 
 using PushCallback = std::function<void(const protocol::FrameView&)>;
 using StateCallback = std::function<void(const StateEvent&)>;
+using SessionCallback = std::function<void(const SessionEvent&)>;
+
+// What an auth helper's callback receives. Valid during the callback only.
+struct AuthOutcome {
+  Reply reply;                          // how the request ended (error, rtt, ...)
+  std::optional<AuthReplyFields> auth;  // the decoded AuthReply, if one came
+  bool ok() const { return reply.ok() && auth && auth->ok(); }
+};
+using AuthCallback = std::function<void(const AuthOutcome&)>;
 
 class Client {
  public:
@@ -83,14 +98,22 @@ class Client {
 
   void set_push_handler(PushCallback callback);
   void set_state_handler(StateCallback callback);
+  // Session events (session.h): logged_in, resumed, resync_required, lost,
+  // logged_out. Called before the callback of the request that caused it.
+  void set_session_handler(SessionCallback callback);
   // Hook for payload-level request ids; see PendingRequests::set_key_reader.
   void set_reply_key_reader(uint16_t reply_cmd, PendingRequests::KeyReader reader);
 
   // Starts connecting (and, with auto_reconnect, keeps connected) to host:port.
   // A connection already open is closed first.
   void connect(std::string host, uint16_t port);
-  // Closes for good: no reconnect; waiting requests fail with kClosed.
+  // Closes for good: no reconnect; waiting requests fail with kClosed. The
+  // session is kept: a later connect() resumes it.
   void close();
+  // Drops the connection as if the network had failed: waiting requests fail
+  // with kDisconnected, then the usual reconnect (and resume) follows. For
+  // tests and for applications that know better than the heartbeat.
+  void drop_connection(std::string_view reason = "dropped by the application");
 
   // Sends cmd+payload and calls `callback` once with the reply or the reason
   // there is none. reply_cmd: the cmd that answers it (nullopt: whatever frame
@@ -99,9 +122,34 @@ class Client {
   RequestId request(uint16_t cmd, std::span<const uint8_t> payload,
                     std::optional<uint16_t> reply_cmd, ReplyCallback callback,
                     std::optional<uint64_t> reply_key = std::nullopt);
+  // Sends a message that gets no reply (e.g. ArenaInput 0x0310). Returns
+  // kNone once queued, else why not (kNotConnected, kOutputFull,
+  // kTooManyPending while a resume holds it back). Should the server refuse
+  // it with an ERROR, that ERROR is taken as the answer to the oldest
+  // waiting request, or is a push if none waits: nothing marks it as this
+  // message's.
+  RequestError send(uint16_t cmd, std::span<const uint8_t> payload);
   // PING (payload up to 64 bytes) answered by PONG; ECHO answered by ECHO.
   RequestId ping(std::span<const uint8_t> payload, ReplyCallback callback);
   RequestId echo(std::span<const uint8_t> payload, ReplyCallback callback);
+
+  // Logins. Each sends its request with a request_id the library chooses,
+  // matches the AuthReply by it, and on success remembers the token (the
+  // session callback hears logged_in first).
+  RequestId login_guest(std::string_view device_id, AuthCallback callback);
+  RequestId login(std::string_view username, std::string_view password, AuthCallback callback);
+  RequestId register_account(std::string_view username, std::string_view password,
+                             AuthCallback callback);
+  // Resume with the remembered token now (the library does this by itself on
+  // every new connection). Fails with kNoSession if there is no token.
+  RequestId resume(AuthCallback callback);
+  // Logout: the token is forgotten at once, so no resume can follow.
+  RequestId logout(AuthCallback callback);
+  // Hands the library a token from elsewhere (e.g. saved across restarts) to
+  // resume on the next connection; forget_session() drops it.
+  void set_session(std::string token, uint64_t last_push_id = 0);
+  void forget_session();
+  const SessionInfo& session() const;
 
   ClientState state() const;
   const ClientStats& stats() const;

@@ -21,9 +21,17 @@ void PendingRequests::add(PendingRequest request) {
 
 std::optional<PendingRequest> PendingRequests::pop_front() {
   if (queue_.empty()) return std::nullopt;
-  PendingRequest front = std::move(queue_.front());
-  queue_.pop_front();
-  return front;
+  return take(queue_.begin());
+}
+
+PendingRequest PendingRequests::take(std::deque<PendingRequest>::iterator it) {
+  PendingRequest found = std::move(*it);
+  queue_.erase(it);
+  return found;
+}
+
+bool PendingRequests::keyed(const PendingRequest& r) const {
+  return r.reply_key && r.reply_cmd && key_readers_.contains(*r.reply_cmd);
 }
 
 std::optional<PendingRequest> PendingRequests::take_reply(const proto::FrameView& frame) {
@@ -43,17 +51,19 @@ std::optional<PendingRequest> PendingRequests::take_reply(const proto::FrameView
       const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const PendingRequest& r) {
         return r.reply_cmd == frame.cmd && r.reply_key == key;
       });
-      if (it == queue_.end()) return std::nullopt;
-      PendingRequest found = std::move(*it);
-      queue_.erase(it);
-      return found;
+      if (it != queue_.end()) return take(it);
+      // No request sent with that key: it may answer one sent without a key.
     }
   }
 
-  if (queue_.empty()) return std::nullopt;
-  const PendingRequest& oldest = queue_.front();
-  if (oldest.reply_cmd && *oldest.reply_cmd != frame.cmd) return std::nullopt;
-  return pop_front();
+  // Positional matching among the requests without a key: a keyed request is
+  // answered whenever its reply comes, so it must not hold up the others
+  // (a PONG may well overtake a slow login's reply).
+  const auto oldest = std::find_if(queue_.begin(), queue_.end(),
+                                   [&](const PendingRequest& r) { return !keyed(r); });
+  if (oldest == queue_.end()) return std::nullopt;
+  if (oldest->reply_cmd && *oldest->reply_cmd != frame.cmd) return std::nullopt;
+  return take(oldest);
 }
 
 std::vector<PendingRequest> PendingRequests::take_expired(SteadyClock::time_point now) {

@@ -3,14 +3,18 @@
 //
 // The server answers the requests of one connection in the order they came
 // (docs/protocol.md), so by default a frame answers the OLDEST pending request
-// if its cmd is the reply that request expects (PING -> PONG, ECHO -> ECHO),
-// and an ERROR that does not end the connection answers the oldest request
-// whatever it expected. Anything else is a push.
+// without a key (see below) if its cmd is the reply that request expects
+// (PING -> PONG, ECHO -> ECHO), and an ERROR that does not end the connection
+// answers the oldest request whatever it expected. Anything else is a push.
 //
-// Hook for payload-level request ids (FlatBuffers replies carry the
-// request_id the client chose): register a KeyReader for a reply cmd, and
-// give requests a reply_key. A frame of that cmd is then matched by key
-// anywhere in the queue, not by position.
+// Payload-level request ids (FlatBuffers replies carry the request_id the
+// client chose): register a KeyReader for a reply cmd, and give requests a
+// reply_key. A frame of that cmd is then matched by key anywhere in the
+// queue, not by position; one whose key no request was sent with falls back
+// to positional matching. Keyed requests take no part in positional
+// matching: the server answers asynchronous requests (logins, chat) when
+// their work is done, so a PONG may overtake an AuthReply, and the PING
+// behind the login must still get its PONG.
 //
 // Bounded by the Client (max_pending_requests). Not thread-safe.
 #pragma once
@@ -67,6 +71,9 @@ class PendingRequests {
 
  private:
   std::optional<PendingRequest> pop_front();
+  PendingRequest take(std::deque<PendingRequest>::iterator it);
+  // Matched by key: it has one, and its reply cmd has a KeyReader.
+  bool keyed(const PendingRequest& r) const;
 
   std::deque<PendingRequest> queue_;
   std::unordered_map<uint16_t, KeyReader> key_readers_;

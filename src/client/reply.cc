@@ -20,6 +20,8 @@ std::string_view to_string(RequestError e) {
       return "output queue full";
     case RequestError::kClosed:
       return "client closed";
+    case RequestError::kNoSession:
+      return "no session to resume";
   }
   return "unknown";
 }
@@ -39,6 +41,7 @@ bool closes_connection(protocol::ErrorCode code) {
     case ErrorCode::kUnknownCommand:
     case ErrorCode::kBadPayload:
     case ErrorCode::kNotAuthenticated:
+    case ErrorCode::kNotInRoom:
       return false;
   }
   return false;

@@ -24,6 +24,7 @@ enum class RequestError : uint8_t {
   kTooManyPending,  // max_pending_requests already await replies
   kOutputFull,      // max_output_bytes already queued for the socket
   kClosed,          // close() was called, or the Client was destroyed
+  kNoSession,       // resume() with no remembered token
 };
 std::string_view to_string(RequestError e);
 

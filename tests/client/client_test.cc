@@ -251,6 +251,26 @@ TEST(Client, BoundsOnPendingRequestsAndQueuedBytes) {
   EXPECT_EQ(client.pending_requests(), 2u);
 }
 
+TEST(Client, OneWayMessagesTakeNoSlotAndSayWhyTheyCannotGo) {
+  asio::io_context io;
+  FakeServer server(io);  // never answers
+  ClientOptions o = quiet_options();
+  o.max_output_bytes = 64;
+  Client client(io, o);
+  EXPECT_EQ(client.send(0x0310, bytes("early")), RequestError::kNotConnected);
+  client.connect("127.0.0.1", server.port());
+  ASSERT_TRUE(run_until(
+      io, [&] { return client.state() == ClientState::kConnected; }, 5s));
+  EXPECT_EQ(client.send(0x0310, bytes("input 1")), RequestError::kNone);
+  EXPECT_EQ(client.pending_requests(), 0u);
+  ASSERT_TRUE(run_until(
+      io, [&] { return !server.peers().empty() && server.peers()[0]->received().size() == 1; },
+      5s));
+  EXPECT_EQ(server.peers()[0]->received()[0].cmd, 0x0310);
+  EXPECT_EQ(server.peers()[0]->received()[0].payload, "input 1");
+  EXPECT_EQ(client.send(0x0310, bytes(std::string(100, 'x'))), RequestError::kOutputFull);
+}
+
 TEST(Client, CloseFailsWaitingRequestsAndDoesNotReconnect) {
   asio::io_context io;
   FakeServer server(io);  // never answers

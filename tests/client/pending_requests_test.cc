@@ -1,6 +1,6 @@
 // Matching replies to requests: FIFO by expected reply cmd, ERROR answering
-// the oldest, pushes, the payload-key hook, and timed-out slots that keep the
-// FIFO in step.
+// the oldest, pushes, payload keys (which take keyed requests out of the
+// FIFO), and timed-out slots that keep the FIFO in step.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -136,6 +136,34 @@ TEST(PendingRequests, KeyReaderMatchesByPayloadIdInAnyOrder) {
   EXPECT_FALSE(p.take_reply(keyed_reply(99).view()).has_value());  // no such key: a push
   EXPECT_EQ(p.take_reply(keyed_reply(10).view())->id, 1u);
   EXPECT_TRUE(p.empty());
+}
+
+TEST(PendingRequests, KeyedRequestsDoNotHoldUpPositionalOnes) {
+  PendingRequests p;
+  p.set_key_reader(kKeyedReply, [](std::span<const uint8_t> payload) -> std::optional<uint64_t> {
+    if (payload.size() < 4) return std::nullopt;
+    return proto::load_be32(payload.data());
+  });
+  // A login (answered when the password hash is checked) then a PING: the
+  // server answers the PING first.
+  PendingRequest login = request(1, 0x0102, kKeyedReply);
+  login.reply_key = 10;
+  p.add(std::move(login));
+  p.add(request(2, proto::cmd::kPing, proto::cmd::kPong));
+  EXPECT_EQ(p.take_reply(frame(proto::cmd::kPong).view())->id, 2u);
+  EXPECT_EQ(p.take_reply(keyed_reply(10).view())->id, 1u);
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(PendingRequests, AReplyWithAKeyNobodySentAnswersThePositionalRequest) {
+  PendingRequests p;
+  p.set_key_reader(kKeyedReply, [](std::span<const uint8_t> payload) -> std::optional<uint64_t> {
+    if (payload.size() < 4) return std::nullopt;
+    return proto::load_be32(payload.data());
+  });
+  // e.g. citadel-cli's raw `send`, whose payload id the user typed.
+  p.add(request(1, 0x0100, kKeyedReply));
+  EXPECT_EQ(p.take_reply(keyed_reply(77).view())->id, 1u);
 }
 
 TEST(PendingRequests, KeyReaderWithoutAKeyFallsBackToFifo) {

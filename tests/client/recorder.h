@@ -1,5 +1,6 @@
-// Collects what a Client reports (state events, pushes, replies), copying the
-// views it is handed, so tests can assert on them after the callbacks return.
+// Collects what a Client reports (state events, pushes, replies, session
+// events), copying the views it is handed, so tests can assert on them after
+// the callbacks return.
 #pragma once
 
 #include <string>
@@ -32,6 +33,9 @@ struct Recorder {
   std::vector<std::string> reasons;  // kDisconnected reasons, in order
   std::vector<Frame> pushes;
   std::vector<RecordedReply> replies;
+  std::vector<SessionEventKind> sessions;    // session events, in order
+  std::vector<SessionEvent> session_events;  // views cleared: see session_messages
+  std::vector<std::string> session_messages;
 
   void attach(Client& c) {
     c.set_state_handler([this](const StateEvent& e) {
@@ -41,6 +45,13 @@ struct Recorder {
     });
     c.set_push_handler([this](const protocol::FrameView& f) {
       pushes.push_back({f.cmd, text(f.payload)});
+    });
+    c.set_session_handler([this](const SessionEvent& e) {
+      sessions.push_back(e.kind);
+      session_events.push_back(e);
+      session_events.back().username = {};
+      session_events.back().message = {};
+      session_messages.emplace_back(e.message);
     });
   }
   ReplyCallback record() {
