@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/room_metrics.h"
 #include "ops/admin/admin_server.h"
 #include "ops/config.h"
 #include "ops/logging.h"
@@ -164,7 +165,7 @@ citadel::services::ServicesConfig services_config(const Config& config) {
 // missing endpoint then shows the problem.
 std::unique_ptr<citadel::ops::admin::AdminServer> start_admin(
     const Config& config, citadel::server::Server& server,
-    citadel::ops::admin::AdminSources sources) {
+    citadel::ops::admin::AdminSources sources, citadel::ops::admin::MetricsCollector collector) {
   if (config.admin.port == 0) {
     spdlog::info("admin server disabled (admin.port 0)");
     return nullptr;
@@ -174,6 +175,7 @@ std::unique_ptr<citadel::ops::admin::AdminServer> start_admin(
   sources.stats = [&server] { return server.stats(); };
   sources.draining = [&server] { return server.draining(); };
   auto admin = std::make_unique<citadel::ops::admin::AdminServer>(config.admin, std::move(sources));
+  admin->add_metrics_collector(std::move(collector));
   try {
     admin->start();
   } catch (const boost::system::system_error& e) {
@@ -257,7 +259,10 @@ int main(int argc, char** argv) {
     server.start();
     // Started before the port file is written, so whoever waits for that
     // file finds the admin server's outcome already logged.
-    admin = start_admin(config, server, std::move(admin_sources));
+    admin = start_admin(config, server, std::move(admin_sources),
+                        [rooms = &services->rooms()](citadel::ops::admin::MetricsWriter& out) {
+                          citadel::app::write_room_metrics(out, rooms->stats());
+                        });
     if (!flags.port_file.empty()) write_port_file(flags.port_file, server.port());
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());

@@ -94,6 +94,10 @@ TEST_F(AdminBinary, HealthAndMetricsFollowRealTraffic) {
   EXPECT_EQ(sample_value(metrics->body, "citadel_frames_received_total"), 2.0);
   EXPECT_EQ(sample_value(metrics->body, "citadel_protocol_errors_total{kind=\"bad_magic\"}"), 1.0);
   EXPECT_EQ(sample_value(metrics->body, "citadel_connections_accepted_total"), 2.0);
+  // The rooms' families are there from the start (no room yet).
+  EXPECT_EQ(sample_value(metrics->body, "citadel_rooms_open"), 0.0);
+  EXPECT_EQ(sample_value(metrics->body, "citadel_room_faults_total"), 0.0);
+  EXPECT_EQ(sample_value(metrics->body, "citadel_room_tick_seconds_count"), 0.0);
   // The loops' lag probe fires every 100 ms; the first may not have yet.
   const auto deadline = Clock::now() + 3s;
   std::optional<HttpResponse> later;

@@ -8,11 +8,13 @@
 
 namespace citadel::bench {
 
-Controller::Controller(std::span<StatsBoard> boards, uint64_t target, bool quiet, std::FILE* csv)
+Controller::Controller(std::span<StatsBoard> boards, uint64_t target, bool quiet, std::FILE* csv,
+                       std::string_view rate_label)
     : boards_(boards),
       target_(target),
       quiet_(quiet),
       csv_(csv),
+      rate_label_(rate_label),
       started_(Clock::now()),
       next_tick_(started_ + kTickPeriod),
       last_tick_(started_) {
@@ -66,8 +68,8 @@ void Controller::tick(Clock::time_point now) {
   if (!quiet_) {
     const double elapsed_s = std::chrono::duration<double>(now - started_).count();
     // Trailing spaces wipe what a longer previous line left behind.
-    fmt::print(stderr, "\r[{:6.1f}s] connected {}/{}  req/s {:.0f}  p99 {:.1f} us  errors {}   ",
-               elapsed_s, c.open, target_, rps, p99_us, c.errors());
+    fmt::print(stderr, "\r[{:6.1f}s] connected {}/{}  {} {:.0f}  p99 {:.1f} us  errors {}   ",
+               elapsed_s, c.open, target_, rate_label_, rps, p99_us, c.errors());
     std::fflush(stderr);
     line_open_ = true;
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <span>
+#include <string_view>
 
 #include "histogram.h"
 #include "interrupt.h"
@@ -19,8 +20,10 @@ enum class WaitResult { kDone, kDeadline, kInterrupted };
 class Controller {
  public:
   // `csv` may be null; it stays owned by the caller. `target` is the number of
-  // connections asked for.
-  Controller(std::span<StatsBoard> boards, uint64_t target, bool quiet, std::FILE* csv);
+  // connections asked for. `rate_label` names the per-second count of good
+  // replies on the progress line (logins/s, receipts/s, ...).
+  Controller(std::span<StatsBoard> boards, uint64_t target, bool quiet, std::FILE* csv,
+             std::string_view rate_label = "req/s");
 
   // Returns when `done()` holds (checked every 20 ms), at `deadline`, or on
   // Ctrl-C, whichever comes first.
@@ -57,6 +60,7 @@ class Controller {
   uint64_t target_;
   bool quiet_;
   std::FILE* csv_;
+  std::string_view rate_label_;
   Clock::time_point started_;
   Clock::time_point next_tick_;
   Clock::time_point last_tick_;

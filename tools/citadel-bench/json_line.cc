@@ -39,6 +39,12 @@ std::string json_quote(std::string_view text) {
   return out;
 }
 
+JsonLine& JsonLine::add_raw(std::string_view k, std::string_view json_value) {
+  key(k);
+  body_ += json_value;
+  return *this;
+}
+
 void JsonLine::key(std::string_view k) {
   if (body_.size() > 1) body_ += ',';
   body_ += json_quote(k);

@@ -25,6 +25,9 @@ class JsonLine {
   // null when empty.
   JsonLine& add(std::string_view key, std::optional<uint64_t> value);
   JsonLine& add_null(std::string_view key);
+  // A value that is already JSON (a nested object such as {"ServerBusy":3});
+  // the caller guarantees it is well formed.
+  JsonLine& add_raw(std::string_view key, std::string_view json_value);
 
   // The finished object, without a newline.
   std::string str() const { return body_ + "}"; }

@@ -6,6 +6,11 @@
 //   citadel-bench hold --host H --port P --connections 19000 --ping-interval 5
 //                      --duration 30 --connect-rate 5000 --threads 1 [--server-pid PID]
 //                      [--csv F] [--plot F.png] [--quiet]
+//   citadel-bench login --host H --port P --connections 64 --duration 10 --warmup 1
+//                       [--storm] [--server-pid PID] [--threads 1] [--csv F] [--plot F.png]
+//   citadel-bench chat  --host H --port P --connections 1000 --senders 1 --rate 10
+//                       [--messages N] [--warmup-messages W] [--text-bytes 64] [--gap-ms 10]
+//                       [--drain-timeout 10] [--channel world] [--server-pid PID] ...
 //
 // Exit codes: 0 the run completed (errors it counted are in the report; a run
 // cut short by Ctrl-C also reports, with "interrupted":true), 1 bad arguments
@@ -22,9 +27,12 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "chat_scenario.h"
+#include "chat_text.h"
 #include "echo_scenario.h"
 #include "hold_scenario.h"
 #include "interrupt.h"
+#include "login_scenario.h"
 #include "options.h"
 #include "plot.h"
 #include "protocol/wire.h"
@@ -127,6 +135,68 @@ int run(int argc, char** argv) {
                    "server process: report its VmRSS before and after connecting")
       ->check(CLI::Range(1, 1 << 30));
 
+  LoginOptions login;
+  CLI::App* login_app = app.add_subcommand(
+      "login",
+      "guest logins, each a new account: persistent connections looping Logout+GuestLogin, "
+      "or (--storm) new connections that log in once and hold");
+  add_common_options(*login_app, login.common);
+  login_app->add_option("--warmup", login.warmup_s, "seconds run but not measured")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  login_app->add_flag("--storm", login.storm,
+                      "each connection logs in once on connect and holds; --duration is the hold "
+                      "after every login has an outcome");
+  login_app
+      ->add_option("--server-pid", login.server_pid,
+                   "server process: report its CPU time (and, with --storm, VmRSS before and "
+                   "after the logins)")
+      ->check(CLI::Range(1, 1 << 30));
+
+  ChatOptions chat;
+  chat.common.connections = 1000;
+  CLI::App* chat_app = app.add_subcommand(
+      "chat", "users log in and join a channel; senders chat; time every member's receipt");
+  add_common_options(*chat_app, chat.common);
+  chat_app->add_option("--senders", chat.senders, "users that send (in turn)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 10'000'000u));
+  chat_app
+      ->add_option("--rate", chat.rate,
+                   "messages per second, all senders together; 0 = one at a time, each after "
+                   "the previous reached everyone (needs --messages)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  chat_app
+      ->add_option("--messages", chat.messages,
+                   "stop after this many messages, once all are delivered (0: send for --duration)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 10'000'000u));
+  chat_app
+      ->add_option("--warmup-messages", chat.warmup_messages,
+                   "the first messages are sent but left out of the figures")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 10'000'000u));
+  chat_app->add_option("--text-bytes", chat.text_bytes, "message text length")
+      ->capture_default_str()
+      ->check(CLI::Range(static_cast<uint32_t>(kMaxChatTagBytes), 65536u));
+  chat_app
+      ->add_option("--gap-ms", chat.gap_ms,
+                   "--rate 0: pause between one message reaching everyone and the next")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 60000.0));
+  chat_app
+      ->add_option("--drain-timeout", chat.drain_timeout_s,
+                   "seconds to wait for a message to reach everyone before counting it lost")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0));
+  chat_app->add_option("--channel", chat.channel, "channel to send to (every user is in world)")
+      ->capture_default_str();
+  chat_app
+      ->add_option("--server-pid", chat.server_pid,
+                   "server process: report its CPU time while messages flow")
+      ->check(CLI::Range(1, 1 << 30));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -134,7 +204,18 @@ int run(int argc, char** argv) {
     return code == 0 ? 0 : kExitBadArguments;
   }
 
-  CommonOptions& common = echo_app->parsed() ? echo.common : hold.common;
+  CommonOptions& common = echo_app->parsed()    ? echo.common
+                          : hold_app->parsed()  ? hold.common
+                          : login_app->parsed() ? login.common
+                                                : chat.common;
+  if (chat_app->parsed()) {
+    if (chat.rate == 0 && chat.messages == 0) {
+      return fail("chat --rate 0 (one message at a time) needs --messages N");
+    }
+    if (chat.warmup_messages > 0 && chat.messages > 0 && chat.warmup_messages >= chat.messages) {
+      return fail("chat --warmup-messages must be below --messages");
+    }
+  }
   echo.use_ping = echo_cmd == "ping";
   if (echo_app->parsed() && echo.use_ping && echo.payload_bytes > proto::kMaxPingPayloadBytes) {
     return fail(fmt::format("--cmd ping carries at most {} payload bytes (got --payload {})",
@@ -144,9 +225,13 @@ int run(int argc, char** argv) {
   const auto server = resolve_ipv4(common.host, common.port);
   if (!server)
     return fail(fmt::format("--host {}: not an IPv4 address or known name", common.host));
-  if (hold_app->parsed() && hold.server_pid > 0 && !read_vm_rss_kb(hold.server_pid)) {
-    return fail(fmt::format("--server-pid {}: cannot read VmRSS from /proc/{}/status",
-                            hold.server_pid, hold.server_pid));
+  const int server_pid = hold_app->parsed()    ? hold.server_pid
+                         : login_app->parsed() ? login.server_pid
+                         : chat_app->parsed()  ? chat.server_pid
+                                               : 0;
+  if (server_pid > 0 && (!read_vm_rss_kb(server_pid) || !read_cpu_seconds(server_pid))) {
+    return fail(fmt::format("--server-pid {}: cannot read /proc/{}/status and /proc/{}/stat",
+                            server_pid, server_pid, server_pid));
   }
   // Checked before the run, so a missing gnuplot does not waste one.
   std::optional<std::string> gnuplot;
@@ -171,15 +256,28 @@ int run(int argc, char** argv) {
   }
 
   install_interrupt_handlers();
-  const int code =
-      echo_app->parsed() ? run_echo(echo, *server, csv.get()) : run_hold(hold, *server, csv.get());
+  int code = 0;
+  std::string title;
+  if (echo_app->parsed()) {
+    code = run_echo(echo, *server, csv.get());
+    title = fmt::format("citadel-bench echo: {} connections, depth {}", echo.common.connections,
+                        echo.depth);
+  } else if (hold_app->parsed()) {
+    code = run_hold(hold, *server, csv.get());
+    title = fmt::format("citadel-bench hold: {} connections", hold.common.connections);
+  } else if (login_app->parsed()) {
+    code = run_login(login, *server, csv.get());
+    title = login.storm ? fmt::format("citadel-bench login --storm: {} connections (logins/s)",
+                                      login.common.connections)
+                        : fmt::format("citadel-bench login: {} connections (logins/s)",
+                                      login.common.connections);
+  } else {
+    code = run_chat(chat, *server, csv.get());
+    title = fmt::format("citadel-bench chat: {} users (receipts/s, receipt latency)",
+                        chat.common.connections);
+  }
   csv.reset();  // flushed and closed before gnuplot reads it
   if (!gnuplot || code != 0) return code;
-  const std::string title =
-      echo_app->parsed()
-          ? fmt::format("citadel-bench echo: {} connections, depth {}", echo.common.connections,
-                        echo.depth)
-          : fmt::format("citadel-bench hold: {} connections", hold.common.connections);
   if (std::string error = plot_csv(*gnuplot, common.csv_path, common.plot_path, title);
       !error.empty()) {
     fmt::print(stderr, "citadel-bench: --plot {}: {}\n", common.plot_path, error);

@@ -33,4 +33,30 @@ struct HoldOptions {
   int server_pid = 0;          // 0: do not measure the server's memory
 };
 
+// login: persistent connections that log in as a new guest again and again
+// (Logout + GuestLogin pipelined in one write); or, with --storm, new
+// connections that each log in once and then hold.
+struct LoginOptions {
+  CommonOptions common;
+  double warmup_s = 1;  // persistent mode: logins run but not measured
+  bool storm = false;   // connect, log in once, hold for --duration
+  int server_pid = 0;   // 0: do not read the server's memory and CPU time
+};
+
+// chat: `connections` users log in as guests (so all are in the world
+// channel); `senders` of them send ChatSend to `channel`; every member's
+// receipt of every message is timed.
+struct ChatOptions {
+  CommonOptions common;
+  uint32_t senders = 1;
+  double rate = 10;              // messages/s, all senders together; 0 = one at a time
+  uint32_t messages = 0;         // stop after this many (0: send for --duration)
+  uint32_t warmup_messages = 0;  // the first ones are sent but not measured
+  uint32_t text_bytes = 64;      // message text length (at least the tag, 64)
+  double gap_ms = 10;            // --rate 0: pause after a message has reached everyone
+  double drain_timeout_s = 10;   // longest wait for a message to reach everyone
+  std::string channel = "world";
+  int server_pid = 0;  // 0: do not read the server's CPU time
+};
+
 }  // namespace citadel::bench

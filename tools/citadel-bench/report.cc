@@ -6,16 +6,18 @@
 
 #include "json_line.h"
 #include "protocol/wire.h"
+#include "report_rows.h"
 
 namespace citadel::bench {
-namespace {
 
 namespace proto = citadel::protocol;
 
-void print_latency_row(const Histogram& h) {
+// ---- rows shared by every scenario's report (report_rows.h) ----
+
+void print_latency_row(const Histogram& h, std::string_view label) {
   fmt::print(stderr,
              "  {:<14} p50 {:.1f}  p90 {:.1f}  p99 {:.1f}  p99.9 {:.1f}  max {:.1f}  mean {:.1f}\n",
-             "latency (us)", h.percentile_us(50), h.percentile_us(90), h.percentile_us(99),
+             label, h.percentile_us(50), h.percentile_us(90), h.percentile_us(99),
              h.percentile_us(99.9), h.max_ns() / 1000.0, h.mean_ns() / 1000.0);
 }
 
@@ -55,7 +57,33 @@ void print_no_connection_notice(const CommonOptions& o, const ClientCounters& c)
   }
 }
 
-}  // namespace
+std::string refusals_text(const ResultCounts& counts, ResultNamer name) {
+  std::string out;
+  for (std::size_t i = 1; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} {}", name(static_cast<uint16_t>(i)), counts[i]);
+  }
+  return out.empty() ? "none" : out;
+}
+
+std::string refusals_json(const ResultCounts& counts, ResultNamer name) {
+  std::string out = "{";
+  for (std::size_t i = 1; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    if (out.size() > 1) out += ",";
+    out += fmt::format("{}:{}", json_quote(name(static_cast<uint16_t>(i))), counts[i]);
+  }
+  return out + "}";
+}
+
+uint64_t refusals_total(const ResultCounts& counts) {
+  uint64_t n = 0;
+  for (std::size_t i = 1; i < counts.size(); ++i) n += counts[i];
+  return n;
+}
+
+// ---- echo and hold ----
 
 void print_echo_report(const EchoResult& r) {
   const EchoOptions& o = r.options;
@@ -71,7 +99,7 @@ void print_echo_report(const EchoResult& r) {
   fmt::print(stderr, "  {:<14} {:.1f} s after {:.1f} s warm-up{}\n", "measured", r.duration_s,
              o.warmup_s, r.interrupted ? " (interrupted)" : "");
   fmt::print(stderr, "  {:<14} {} ({:.1f} req/s)\n", "requests", requests, rps);
-  print_latency_row(r.measured);
+  print_latency_row(r.measured, "latency (us)");
   print_error_rows(r.totals);
 
   JsonLine json;
@@ -117,7 +145,7 @@ void print_hold_report(const HoldResult& r) {
              r.interrupted ? " (interrupted)" : "", c.open);
   fmt::print(stderr, "  {:<14} {} sent, {} PONGs, {} skipped (too many unanswered)\n", "pings",
              c.requests_sent, c.replies_ok, r.totals.requests_skipped);
-  print_latency_row(r.rtt);
+  print_latency_row(r.rtt, "latency (us)");
   print_error_rows(r.totals);
 
   std::optional<double> per_conn_bytes;

@@ -23,4 +23,8 @@ std::optional<sockaddr_in> resolve_ipv4(const std::string& host, uint16_t port);
 // VmRSS of process `pid` in KiB, from /proc/PID/status, or nothing.
 std::optional<uint64_t> read_vm_rss_kb(int pid);
 
+// CPU time (user + system, all threads) of process `pid` in seconds, from
+// /proc/PID/stat (resolution: one clock tick, usually 10 ms), or nothing.
+std::optional<double> read_cpu_seconds(int pid);
+
 }  // namespace citadel::bench

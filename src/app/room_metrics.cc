@@ -1,0 +1,28 @@
+#include "app/room_metrics.h"
+
+namespace citadel::app {
+
+void write_room_metrics(ops::admin::MetricsWriter& out, const rooms::RoomStatsSnapshot& s) {
+  using ops::admin::MetricType;
+  out.gauge("citadel_rooms_open", "Rooms running now.", static_cast<double>(s.rooms_open));
+  out.gauge("citadel_room_players", "Seats taken in running rooms.",
+            static_cast<double>(s.players));
+  out.counter("citadel_rooms_created_total", "Rooms opened.", s.rooms_created);
+  out.counter("citadel_room_faults_total",
+              "Rooms closed because their code threw; each fault closes that room alone.",
+              s.rooms_faulted);
+  out.counter("citadel_room_ticks_total", "Room ticks run (all rooms).", s.ticks);
+  out.counter("citadel_room_tick_overruns_total", "Ticks that took longer than their interval.",
+              s.tick_overruns);
+  out.counter("citadel_room_ticks_skipped_total",
+              "Tick slots skipped because the executor was late by a whole interval or more.",
+              s.ticks_skipped);
+  out.counter("citadel_room_inputs_total", "Inputs queued for rooms.", s.inputs);
+  out.counter("citadel_room_inputs_dropped_total",
+              "Inputs dropped because the room's input queue was full.", s.inputs_dropped);
+  out.family("citadel_room_tick_seconds", MetricType::kHistogram,
+             "Time one tick took: its queued inputs and on_tick.");
+  out.histogram_seconds(s.tick_time);
+}
+
+}  // namespace citadel::app

@@ -1,0 +1,55 @@
+// The application messages the session scenarios speak (schemas in
+// src/protocol/schemas/auth.fbs and chat.fbs): encoders that reuse one
+// FlatBufferBuilder (no allocation per message once it has grown), and
+// decoders that verify a payload before reading it and keep only the fields
+// the bench needs.
+#pragma once
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace citadel::bench {
+
+// Per worker thread. Each span is valid until the next call.
+class MessageEncoder {
+ public:
+  std::span<const uint8_t> guest_login(uint32_t request_id, std::string_view device_id);
+  std::span<const uint8_t> logout(uint32_t request_id);
+  std::span<const uint8_t> chat_send(uint32_t request_id, std::string_view channel,
+                                     std::string_view text);
+
+ private:
+  std::span<const uint8_t> finished();
+  flatbuffers::FlatBufferBuilder fbb_{256};
+};
+
+// AuthResult / ChatResult values span 0..12 and 0..10; one counter array
+// covers either, with the last slot for anything unknown.
+inline constexpr std::size_t kResultSlots = 16;
+
+struct AuthReplyFields {
+  uint32_t request_id = 0;
+  uint16_t result = 0;  // msg::AuthResult
+  uint64_t user_id = 0;
+};
+struct ChatReplyFields {
+  uint32_t request_id = 0;
+  uint16_t result = 0;  // msg::ChatResult
+};
+
+// nullopt: the payload is not a valid table of that type.
+std::optional<AuthReplyFields> decode_auth_reply(std::span<const uint8_t> payload);
+std::optional<ChatReplyFields> decode_chat_reply(std::span<const uint8_t> payload);
+// The text of a ChatMessage push (a view into the payload, or into this
+// thread's alignment scratch: valid until the next decode on this thread).
+std::optional<std::string_view> decode_chat_message_text(std::span<const uint8_t> payload);
+
+// Names for reports: "Ok", "ServerBusy", ...; "result_<n>" if unknown.
+std::string_view auth_result_name(uint16_t result);
+std::string_view chat_result_name(uint16_t result);
+
+}  // namespace citadel::bench

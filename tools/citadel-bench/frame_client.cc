@@ -1,0 +1,307 @@
+#include "frame_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include "protocol/wire.h"
+
+namespace citadel::bench {
+namespace {
+
+namespace proto = citadel::protocol;
+
+// The same budgets as EpollClient (see epoll_client.cc for the reasons).
+constexpr std::size_t kReadBufferBytes = 256 * 1024;
+constexpr int kMaxReadsPerEvent = 4;
+constexpr auto kConnectBudgetPerTurn = std::chrono::milliseconds(2);
+constexpr uint32_t kMaxConnectsInProgress = 1024;
+constexpr uint32_t kMaxBindAttempts = 64;
+constexpr int kMaxConnectAttempts = 8;
+constexpr uint32_t kMaxReplyPayloadBytes = 16 * 1024 * 1024;
+// An output buffer that grew past this (a burst of frames) is given back once
+// it has been sent, so 10,000 connections do not each keep their peak.
+constexpr std::size_t kRetainedOutputBytes = 1024;
+
+}  // namespace
+
+FrameClient::FrameClient(FrameClientConfig config, FrameEvents& events)
+    : config_(std::move(config)),
+      events_(events),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      phase_start_(Clock::now()),
+      conns_(config_.connections),
+      read_buf_(kReadBufferBytes) {
+  if (!epoll_.valid()) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  for (Connection& c : conns_) c.reader.set_max_payload_bytes(kMaxReplyPayloadBytes);
+  pending_writes_.reserve(conns_.size());
+  flushing_.reserve(conns_.size());
+}
+
+void FrameClient::start_due_connects(Clock::time_point now) {
+  const Clock::duration elapsed = now - phase_start_;
+  if (elapsed >= config_.connect_phase_limit) {
+    for (; next_to_start_ < conns_.size(); ++next_to_start_) {
+      conns_[next_to_start_].state = State::kClosed;
+      ++counters_.connect_failed;
+    }
+    for (; oldest_connecting_ < conns_.size(); ++oldest_connecting_) {
+      if (conns_[oldest_connecting_].state == State::kConnecting)
+        fail_connect(conns_[oldest_connecting_]);
+    }
+    return;
+  }
+  while (oldest_connecting_ < next_to_start_) {
+    Connection& c = conns_[oldest_connecting_];
+    if (c.state == State::kConnecting) {
+      if (now - c.connect_started < config_.connect_timeout) break;
+      fail_connect(c);
+    }
+    ++oldest_connecting_;
+  }
+  const double elapsed_s = std::chrono::duration<double>(elapsed).count();
+  const auto due = std::min<std::size_t>(
+      conns_.size(), static_cast<std::size_t>(elapsed_s * config_.connect_rate_per_s) + 1);
+  const Clock::time_point budget_end = Clock::now() + kConnectBudgetPerTurn;
+  while (next_to_start_ < due && in_progress_ < kMaxConnectsInProgress) {
+    start_connect(static_cast<ConnId>(next_to_start_++), now);
+    if (Clock::now() >= budget_end) break;
+  }
+}
+
+void FrameClient::start_connect(ConnId id, Clock::time_point now) {
+  Connection& c = conns_[id];
+  ++counters_.connects_started;
+  c.connect_started = now;
+  int rc = -1;
+  for (int attempt = 0; attempt < kMaxConnectAttempts; ++attempt) {
+    c.fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!c.fd.valid()) break;
+    // Logins and chat sends are single small frames: Nagle would hold them.
+    const int one = 1;
+    ::setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const bool bound = bind_source_port(c.fd.get());
+    rc = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&config_.server),
+                   sizeof config_.server);
+    const int connect_errno = errno;
+    if (rc == 0 || connect_errno == EINPROGRESS) break;
+    c.fd.reset();
+    if (!bound || connect_errno != EADDRNOTAVAIL) break;
+  }
+  if (!c.fd.valid()) {
+    c.state = State::kClosed;
+    ++counters_.connect_failed;
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLOUT;  // writable = the handshake finished, one way or the other
+  ev.data.u32 = id;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.fd.get(), &ev) != 0) {
+    c.fd.reset();
+    c.state = State::kClosed;
+    ++counters_.connect_failed;
+    return;
+  }
+  c.state = State::kConnecting;
+  ++in_progress_;
+  if (rc == 0) finish_connect(id, now);
+}
+
+bool FrameClient::bind_source_port(int fd) {
+  if (!config_.source_ports) return false;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl(INADDR_ANY);
+  const uint32_t tries = std::min(kMaxBindAttempts, config_.source_ports->size());
+  for (uint32_t i = 0; i < tries; ++i) {
+    local.sin_port = htons(config_.source_ports->next());
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0) return true;
+    if (errno != EADDRINUSE) break;
+  }
+  return false;
+}
+
+void FrameClient::fail_connect(Connection& c) {
+  c.fd.reset();
+  c.state = State::kClosed;
+  --in_progress_;
+  ++counters_.connect_failed;
+}
+
+void FrameClient::finish_connect(ConnId id, Clock::time_point now) {
+  Connection& c = conns_[id];
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    fail_connect(c);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = id;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) != 0) {
+    fail_connect(c);
+    return;
+  }
+  c.state = State::kOpen;
+  --in_progress_;
+  ++counters_.connected;
+  ++counters_.open;
+  events_.on_open(id, now);
+}
+
+void FrameClient::send(ConnId id, uint16_t cmd, std::span<const uint8_t> payload) {
+  Connection& c = conns_[id];
+  if (c.state != State::kOpen) return;
+  proto::append_frame(c.out, cmd, payload);
+  queue_write(id);
+}
+
+void FrameClient::queue_write(ConnId id) {
+  Connection& c = conns_[id];
+  if (c.write_queued) return;
+  c.write_queued = true;
+  pending_writes_.push_back(id);
+}
+
+void FrameClient::flush_writes() {
+  flushing_.swap(pending_writes_);
+  for (ConnId id : flushing_) {
+    conns_[id].write_queued = false;
+    if (conns_[id].state == State::kOpen) write_connection(id);
+  }
+  flushing_.clear();
+}
+
+void FrameClient::write_connection(ConnId id) {
+  Connection& c = conns_[id];
+  const std::size_t left = c.out.size() - c.out_sent;
+  if (left == 0) {
+    set_write_interest(id, false);
+    return;
+  }
+  const Clock::time_point at = Clock::now();
+  const ssize_t n =
+      ::send(c.fd.get(), c.out.data() + c.out_sent, left, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      set_write_interest(id, true);
+    } else {
+      close_connection(id);
+    }
+    return;
+  }
+  if (c.out_sent == 0) events_.on_sent(id, at);  // the first bytes of what was queued
+  c.out_sent += static_cast<std::size_t>(n);
+  if (c.out_sent < c.out.size()) {
+    set_write_interest(id, true);  // the kernel buffer is full: wait for room
+    return;
+  }
+  if (c.out.capacity() > kRetainedOutputBytes) {
+    std::vector<uint8_t>().swap(c.out);
+  } else {
+    c.out.clear();
+  }
+  c.out_sent = 0;
+  set_write_interest(id, false);
+}
+
+void FrameClient::set_write_interest(ConnId id, bool want) {
+  Connection& c = conns_[id];
+  if (c.write_armed == want) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+  ev.data.u32 = id;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) == 0) c.write_armed = want;
+}
+
+void FrameClient::poll(Clock::duration timeout) {
+  const auto timeout_ms = static_cast<int>(
+      std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(timeout).count()));
+  const int n = ::epoll_wait(epoll_.get(), events_buf_.data(), static_cast<int>(events_buf_.size()),
+                             timeout_ms);
+  for (int i = 0; i < n; ++i) handle_event(events_buf_[i].data.u32, events_buf_[i].events);
+}
+
+void FrameClient::handle_event(ConnId id, uint32_t events) {
+  Connection& c = conns_[id];
+  switch (c.state) {
+    case State::kConnecting:
+      finish_connect(id, Clock::now());
+      return;
+    case State::kOpen:
+      if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_connection(id);
+      if (c.state == State::kOpen && (events & EPOLLOUT)) queue_write(id);
+      return;
+    case State::kNotStarted:
+    case State::kClosed:
+      return;
+  }
+}
+
+void FrameClient::read_connection(ConnId id) {
+  Connection& c = conns_[id];
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    const ssize_t n = ::read(c.fd.get(), read_buf_.data(), read_buf_.size());
+    if (n == 0) {
+      close_connection(id);
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) close_connection(id);
+      return;
+    }
+    const Clock::time_point now = Clock::now();
+    const auto result =
+        c.reader.feed(std::span<const uint8_t>(read_buf_.data(), static_cast<std::size_t>(n)),
+                      [&](const protocol::FrameView& f) {
+                        handle_frame(id, f, now);
+                        return c.state == State::kOpen;  // the scenario may not close, but be safe
+                      });
+    if (result.error != protocol::DecodeError::kNone) {
+      ++counters_.protocol_errors;
+      close_connection(id);
+      return;
+    }
+    if (c.state != State::kOpen || static_cast<std::size_t>(n) < read_buf_.size()) return;
+  }
+}
+
+void FrameClient::handle_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now) {
+  if (frame.cmd == proto::cmd::kPing) {
+    ++counters_.server_pings;
+    send(id, proto::cmd::kPong, frame.payload);
+    return;
+  }
+  if (frame.cmd == proto::cmd::kError) {
+    ++counters_.error_frames;
+    uint16_t code = 0;
+    std::string_view text;
+    if (!first_error_.seen && proto::parse_error_payload(frame.payload, code, text)) {
+      first_error_ = {true, code, std::string(text)};
+    }
+  }
+  events_.on_frame(id, frame, now);
+}
+
+void FrameClient::close_connection(ConnId id) {
+  Connection& c = conns_[id];
+  if (c.state != State::kOpen) return;
+  c.fd.reset();
+  c.state = State::kClosed;
+  --counters_.open;
+  ++counters_.disconnects;
+  std::vector<uint8_t>().swap(c.out);
+  c.out_sent = 0;
+  c.reader = protocol::FrameReader(kMaxReplyPayloadBytes);
+  events_.on_close(id);
+}
+
+}  // namespace citadel::bench

@@ -1,0 +1,129 @@
+// The connection engine of the session scenarios (login, chat): one per worker
+// thread, owning that thread's connections, one epoll set (level-triggered)
+// and one read buffer. Every method runs on the owning thread only.
+//
+// EpollClient (echo, hold) repeats one fixed request frame and needs no output
+// buffer per connection. Here every frame differs (a fresh device id per
+// login, a time stamp per chat message), so each connection has a small output
+// buffer the scenario appends whole frames to, and every frame received is
+// handed to the scenario. Connects are paced and bounded the same way as in
+// EpollClient (same constants, same source-port choice), and a turn of the
+// worker loop is the same: poll() (the scenario reacts to frames and queues
+// more), the scenario's timers, then flush_writes(): at most one send per
+// connection with output. EPOLLOUT is armed only while a kernel buffer is full.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "epoll_client.h"
+#include "protocol/frame_reader.h"
+#include "send_time_ring.h"
+#include "source_ports.h"
+#include "unique_fd.h"
+
+namespace citadel::bench {
+
+// What the scenario hears from its FrameClient; called from inside
+// start_due_connects() and poll(), on the worker thread. Handlers may call
+// send() on any connection. PINGs from the server are answered by the client
+// and not passed on; ERROR frames are counted and passed on.
+class FrameEvents {
+ public:
+  virtual ~FrameEvents() = default;
+  virtual void on_open(ConnId id, Clock::time_point now) = 0;
+  virtual void on_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now) = 0;
+  // The connection closed (peer, I/O error or protocol error); it stays closed.
+  virtual void on_close(ConnId) {}
+  // Output queued on `id` went to the kernel at `at` (taken just before the
+  // send): request latencies start here, not when the frame was queued, so
+  // the worker's own turn time stays out of them.
+  virtual void on_sent(ConnId, Clock::time_point /*at*/) {}
+};
+
+struct FrameClientConfig {
+  sockaddr_in server{};
+  uint32_t connections = 0;  // this worker's share
+  double connect_rate_per_s = 5000;
+  Clock::duration connect_timeout = std::chrono::seconds(10);
+  Clock::duration connect_phase_limit = std::chrono::seconds(60);
+  std::optional<SourcePorts> source_ports;
+};
+
+class FrameClient {
+ public:
+  // Throws std::system_error if the epoll set cannot be created.
+  FrameClient(FrameClientConfig config, FrameEvents& events);
+  FrameClient(const FrameClient&) = delete;
+  FrameClient& operator=(const FrameClient&) = delete;
+
+  void start_due_connects(Clock::time_point now);
+  bool connecting() const { return next_to_start_ < conns_.size() || in_progress_ > 0; }
+
+  // Appends one frame to the connection's output; it leaves at the next
+  // flush_writes(). Ignored on a connection that is not open.
+  void send(ConnId id, uint16_t cmd, std::span<const uint8_t> payload);
+  bool is_open(ConnId id) const { return conns_[id].state == State::kOpen; }
+  uint32_t size() const { return static_cast<uint32_t>(conns_.size()); }
+
+  void flush_writes();
+  void poll(Clock::duration timeout);
+
+  // Connection-level counts (connects, disconnects, ERROR frames, protocol
+  // errors); the request and reply fields are the scenario's to fill.
+  const ClientCounters& counters() const { return counters_; }
+  const ServerError& first_error() const { return first_error_; }
+
+ private:
+  enum class State : uint8_t { kNotStarted, kConnecting, kOpen, kClosed };
+
+  struct Connection {
+    UniqueFd fd;
+    State state = State::kNotStarted;
+    bool write_armed = false;
+    bool write_queued = false;
+    Clock::time_point connect_started;
+    std::vector<uint8_t> out;  // frames not yet handed to the kernel, from out_sent on
+    std::size_t out_sent = 0;
+    protocol::FrameReader reader;
+  };
+
+  void start_connect(ConnId id, Clock::time_point now);
+  bool bind_source_port(int fd);
+  void fail_connect(Connection& c);
+  void finish_connect(ConnId id, Clock::time_point now);
+  void handle_event(ConnId id, uint32_t events);
+  void read_connection(ConnId id);
+  void handle_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now);
+  void write_connection(ConnId id);
+  void queue_write(ConnId id);
+  void set_write_interest(ConnId id, bool want);
+  void close_connection(ConnId id);
+
+  FrameClientConfig config_;
+  FrameEvents& events_;
+  UniqueFd epoll_;
+  Clock::time_point phase_start_;
+
+  std::vector<Connection> conns_;
+  std::size_t next_to_start_ = 0;
+  std::size_t oldest_connecting_ = 0;
+  uint32_t in_progress_ = 0;
+
+  std::vector<ConnId> pending_writes_;
+  std::vector<ConnId> flushing_;
+  std::vector<uint8_t> read_buf_;
+  std::array<epoll_event, 512> events_buf_{};
+
+  ClientCounters counters_;
+  ServerError first_error_;
+};
+
+}  // namespace citadel::bench

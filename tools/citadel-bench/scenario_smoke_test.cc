@@ -1,0 +1,119 @@
+// Black box: the real `citadel-bench login`, `login --storm` and `chat`
+// against the real `citadel` for about a second each, with a few connections,
+// and what their JSON lines say. The server runs in its own temp directory
+// (its SQLite file and token secret live there) with the admin port off.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server_process.h"
+
+namespace citadel::bench {
+namespace {
+
+using citadel::test::ServerOptions;
+using citadel::test::ServerProcess;
+
+struct BenchRun {
+  int exit_code = -1;
+  std::string json;  // the last line that starts with '{'
+};
+
+// Runs citadel-bench (bounded by timeout(1)) and keeps its stdout; stderr
+// goes to the test's own output, which helps when a case fails.
+BenchRun run_bench(const std::vector<std::string>& args) {
+  std::string cmd = "timeout -k 5 30 " CITADEL_BENCH_BIN;
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  BenchRun run;
+  std::FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) out += buf.data();
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::size_t at = 0;
+  while (at < out.size()) {
+    const std::size_t end = out.find('\n', at);
+    const std::string line = out.substr(at, end == std::string::npos ? end : end - at);
+    if (line.starts_with("{")) run.json = line;
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return run;
+}
+
+bool has(const std::string& json, const std::string& field) {
+  return json.find(field) != std::string::npos;
+}
+
+class BenchScenarioSmoke : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.extra_args = {"--admin-port", "0", "--threads", "1"};
+    server_ = std::make_unique<ServerProcess>(o);
+    std::string why;
+    ASSERT_TRUE(server_->start(&why)) << why;
+    port_ = std::to_string(server_->port());
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::string port_;
+};
+
+TEST_F(BenchScenarioSmoke, LoginLoopsNewGuestsOverPersistentConnections) {
+  const BenchRun r = run_bench({"login", "--port", port_, "--connections", "4", "--warmup", "0.2",
+                                "--duration", "1", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("scenario":"login")")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("connected":4,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("logins_refused":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("logins":0,)")) << r.json;  // some logins were measured
+  EXPECT_FALSE(has(r.json, R"("logouts_ok":0,)")) << r.json;
+}
+
+TEST_F(BenchScenarioSmoke, StormLogsEveryConnectionIn) {
+  const BenchRun r =
+      run_bench({"login", "--storm", "--port", port_, "--connections", "20", "--duration", "0.2",
+                 "--server-pid", std::to_string(server_->pid()), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("scenario":"storm")")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("logins_ok":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("all_logged_in":true)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("logged_in_at_end":20,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("rss_after_kb":null)")) << r.json;
+}
+
+TEST_F(BenchScenarioSmoke, ChatReachesEveryMember) {
+  // Closed loop: 6 messages from 2 senders, each after the last reached all 8.
+  const BenchRun closed =
+      run_bench({"chat", "--port", port_, "--connections", "8", "--senders", "2", "--rate", "0",
+                 "--messages", "6", "--warmup-messages", "1", "--gap-ms", "1", "--quiet"});
+  ASSERT_EQ(closed.exit_code, 0) << closed.json;
+  EXPECT_TRUE(has(closed.json, R"("scenario":"chat")")) << closed.json;
+  EXPECT_TRUE(has(closed.json, R"("logged_in":8,)")) << closed.json;
+  EXPECT_TRUE(has(closed.json, R"("messages_sent":6,)")) << closed.json;
+  EXPECT_TRUE(has(closed.json, R"("messages_complete":5,)")) << closed.json;
+  EXPECT_TRUE(has(closed.json, R"("messages_incomplete":0,)")) << closed.json;
+  EXPECT_TRUE(has(closed.json, R"("receipts":48,)")) << closed.json;
+  EXPECT_TRUE(has(closed.json, R"("errors":0,)")) << closed.json;
+
+  // Open loop at a fixed rate for a second, under the default per-user limit.
+  const BenchRun open = run_bench({"chat", "--port", port_, "--connections", "5", "--senders", "2",
+                                   "--rate", "4", "--duration", "1", "--quiet"});
+  ASSERT_EQ(open.exit_code, 0) << open.json;
+  EXPECT_TRUE(has(open.json, R"("messages_incomplete":0,)")) << open.json;
+  EXPECT_TRUE(has(open.json, R"("messages_refused":0,)")) << open.json;
+  EXPECT_FALSE(has(open.json, R"("messages_complete":0,)")) << open.json;
+}
+
+}  // namespace
+}  // namespace citadel::bench
