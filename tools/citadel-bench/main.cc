@@ -11,6 +11,10 @@
 //   citadel-bench chat  --host H --port P --connections 1000 --senders 1 --rate 10
 //                       [--messages N] [--warmup-messages W] [--text-bytes 64] [--gap-ms 10]
 //                       [--drain-timeout 10] [--channel world] [--server-pid PID] ...
+//   citadel-bench arena    --host H --port P --players 1000 --input-hz 20 --duration 60
+//                          --warmup 2 --connect-rate 1000 [--join-storm [--join-window 1]
+//                          [--join-timeout 10]] [--room-type arena] [--server-pid PID] ...
+//   citadel-bench lockstep --host H --port P --players 2000 --input-hz 10 --duration 30 ...
 //
 // Exit codes: 0 the run completed (errors it counted are in the report; a run
 // cut short by Ctrl-C also reports, with "interrupted":true), 1 bad arguments
@@ -36,6 +40,7 @@
 #include "options.h"
 #include "plot.h"
 #include "protocol/wire.h"
+#include "room_commands.h"
 #include "system_info.h"
 
 namespace citadel::bench {
@@ -197,6 +202,9 @@ int run(int argc, char** argv) {
                    "server process: report its CPU time while messages flow")
       ->check(CLI::Range(1, 1 << 30));
 
+  RoomCommands rooms;  // arena, lockstep
+  add_room_commands(app, rooms, add_common_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -207,6 +215,7 @@ int run(int argc, char** argv) {
   CommonOptions& common = echo_app->parsed()    ? echo.common
                           : hold_app->parsed()  ? hold.common
                           : login_app->parsed() ? login.common
+                          : rooms.parsed()      ? rooms.selected().common
                                                 : chat.common;
   if (chat_app->parsed()) {
     if (chat.rate == 0 && chat.messages == 0) {
@@ -221,6 +230,9 @@ int run(int argc, char** argv) {
     return fail(fmt::format("--cmd ping carries at most {} payload bytes (got --payload {})",
                             proto::kMaxPingPayloadBytes, echo.payload_bytes));
   }
+  if (rooms.parsed()) {
+    if (std::string message = rooms.check(); !message.empty()) return fail(message);
+  }
   if (std::string message = check_fd_budget(common); !message.empty()) return fail(message);
   const auto server = resolve_ipv4(common.host, common.port);
   if (!server)
@@ -228,6 +240,7 @@ int run(int argc, char** argv) {
   const int server_pid = hold_app->parsed()    ? hold.server_pid
                          : login_app->parsed() ? login.server_pid
                          : chat_app->parsed()  ? chat.server_pid
+                         : rooms.parsed()      ? rooms.selected().server_pid
                                                : 0;
   if (server_pid > 0 && (!read_vm_rss_kb(server_pid) || !read_cpu_seconds(server_pid))) {
     return fail(fmt::format("--server-pid {}: cannot read /proc/{}/status and /proc/{}/stat",
@@ -271,6 +284,8 @@ int run(int argc, char** argv) {
                                       login.common.connections)
                         : fmt::format("citadel-bench login: {} connections (logins/s)",
                                       login.common.connections);
+  } else if (rooms.parsed()) {
+    code = rooms.run(*server, csv.get(), title);
   } else {
     code = run_chat(chat, *server, csv.get());
     title = fmt::format("citadel-bench chat: {} users (receipts/s, receipt latency)",

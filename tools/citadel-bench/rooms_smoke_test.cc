@@ -1,0 +1,116 @@
+// Black box: the real `citadel-bench arena`, `arena --join-storm` and
+// `lockstep` against the real `citadel` for a second or two each, with a
+// few players, and what their JSON lines say. The server runs in its own
+// temp directory (SQLite file, token secret) with the admin port off.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server_process.h"
+
+namespace citadel::bench {
+namespace {
+
+using citadel::test::ServerOptions;
+using citadel::test::ServerProcess;
+
+struct BenchRun {
+  int exit_code = -1;
+  std::string json;  // the last line that starts with '{'
+};
+
+// Runs citadel-bench (bounded by timeout(1)) and keeps its stdout; stderr
+// goes to the test's own output, which helps when a case fails.
+BenchRun run_bench(const std::vector<std::string>& args) {
+  std::string cmd = "timeout -k 5 60 " CITADEL_BENCH_BIN;
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  BenchRun run;
+  std::FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) out += buf.data();
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::size_t at = 0;
+  while (at < out.size()) {
+    const std::size_t end = out.find('\n', at);
+    const std::string line = out.substr(at, end == std::string::npos ? end : end - at);
+    if (line.starts_with("{")) run.json = line;
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return run;
+}
+
+bool has(const std::string& json, const std::string& field) {
+  return json.find(field) != std::string::npos;
+}
+
+class BenchRoomsSmoke : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.extra_args = {"--admin-port", "0", "--threads", "1"};
+    o.config_yaml = "limits:\n  max_connections_per_ip: 0\n";
+    server_ = std::make_unique<ServerProcess>(o);
+    std::string why;
+    ASSERT_TRUE(server_->start(&why)) << why;
+    port_ = std::to_string(server_->port());
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::string port_;
+};
+
+TEST_F(BenchRoomsSmoke, ArenaPlayersGetTheirInputsAcked) {
+  // 20 players: two rooms (16 + 4).
+  const BenchRun r =
+      run_bench({"arena", "--port", port_, "--players", "20", "--warmup", "0.3", "--duration",
+                 "1.5", "--server-pid", std::to_string(server_->pid()), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("scenario":"arena")")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("joined":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("joins_refused":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("disconnects":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("rooms":2,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("tick_hz":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("acks":0,)")) << r.json;  // inputs were acked
+  EXPECT_FALSE(has(r.json, R"("server_cpu_s":null)")) << r.json;
+}
+
+TEST_F(BenchRoomsSmoke, JoinStormGetsEveryoneIn) {
+  const BenchRun r =
+      run_bench({"arena", "--join-storm", "--port", port_, "--players", "30", "--join-window",
+                 "0.3", "--warmup", "0", "--duration", "0.5", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("join_storm":true)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("joins_sent":30,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("joined":30,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("join_timeouts":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+}
+
+TEST_F(BenchRoomsSmoke, LockstepFramesArriveWithoutGaps) {
+  // 16 players: two full rooms of 8.
+  const BenchRun r = run_bench({"lockstep", "--port", port_, "--players", "16", "--warmup", "0.3",
+                                "--duration", "1.5", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("scenario":"lockstep")")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("joined":16,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("rooms":2,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("tick_hz":30,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("frame_gaps":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("inputs_framed":0,)")) << r.json;
+}
+
+}  // namespace
+}  // namespace citadel::bench
