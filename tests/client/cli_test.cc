@@ -2,11 +2,11 @@
 // the real server.
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "child_process.h"
+#include "cli_output.h"
 #include "server_process.h"
 
 namespace citadel::client {
@@ -14,33 +14,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using citadel::test::ServerProcess;
+using test::events;
+using test::lines;
+using test::number_field;
 using test::run_program;
 
 const std::string kCli = CITADEL_CLI_BIN;
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-// The lines whose "event" is `event`.
-std::vector<std::string> events(const std::string& out, const std::string& event) {
-  std::vector<std::string> found;
-  for (const std::string& l : lines(out)) {
-    if (l.rfind("{\"event\":\"" + event + "\"", 0) == 0) found.push_back(l);
-  }
-  return found;
-}
-
-// The unsigned number after "key": in a JSON line, or -1.
-long long number_field(const std::string& line, const std::string& key) {
-  const std::string needle = "\"" + key + "\":";
-  const std::size_t at = line.find(needle);
-  if (at == std::string::npos) return -1;
-  return std::stoll(line.substr(at + needle.size()));
-}
 
 class CliTest : public ::testing::Test {
  protected:
@@ -78,7 +57,7 @@ TEST_F(CliTest, EveryCommandOfTheScriptAndEndOfInputExitsZero) {
       "send 0x0003 6869\n"  // ECHO, raw: the reply is a frame event
       "send 0x7FFF\n"       // nobody handles it: ERROR 3
       "send 0x0003 xyz\n"   // bad payload: failed locally
-      "login\n"
+      "login\n"             // no user: failed locally, with the usage
       "watch off\n"
       "bogus\n"
       "close\n"
@@ -101,13 +80,11 @@ TEST_F(CliTest, EveryCommandOfTheScriptAndEndOfInputExitsZero) {
   ASSERT_EQ(errors.size(), 1u) << r.out;
   EXPECT_EQ(number_field(errors[0], "code"), 3);
   EXPECT_NE(errors[0].find("unknown_command"), std::string::npos) << errors[0];
-  ASSERT_EQ(events(r.out, "unsupported").size(), 1u) << r.out;
-  EXPECT_NE(events(r.out, "unsupported")[0].find("not supported by this server yet"),
-            std::string::npos);
-  // Bad payload, unknown command, and the ping after close.
+  // Bad payload, login's usage, unknown command, and the ping after close.
   const auto failed = events(r.out, "failed");
-  ASSERT_EQ(failed.size(), 3u) << r.out;
-  EXPECT_NE(failed[2].find("not connected"), std::string::npos) << failed[2];
+  ASSERT_EQ(failed.size(), 4u) << r.out;
+  EXPECT_NE(failed[1].find("usage: login USER PASSWORD"), std::string::npos) << failed[1];
+  EXPECT_NE(failed[3].find("not connected"), std::string::npos) << failed[3];
   const auto gone = events(r.out, "disconnected");
   ASSERT_EQ(gone.size(), 1u) << r.out;
   EXPECT_NE(gone[0].find("closed by client"), std::string::npos) << gone[0];

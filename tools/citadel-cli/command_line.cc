@@ -127,6 +127,7 @@ std::optional<uint16_t> reply_cmd_for(uint16_t request_cmd) {
     case proto::cmd::kRegister:
     case proto::cmd::kLogin:
     case proto::cmd::kResume:
+    case proto::cmd::kLogout:
       return proto::cmd::kAuthReply;
     case proto::cmd::kChatCreate:
     case proto::cmd::kChatJoin:
@@ -136,9 +137,63 @@ std::optional<uint16_t> reply_cmd_for(uint16_t request_cmd) {
     case proto::cmd::kChatMembers:
     case proto::cmd::kChatOnlineCount:
       return proto::cmd::kChatReply;
+    case proto::cmd::kRoomJoin:
+    case proto::cmd::kRoomLeave:
+    case proto::cmd::kMatchFind:
+    case proto::cmd::kMatchCancel:
+      return proto::cmd::kRoomReply;
     default:
       return std::nullopt;
   }
+}
+
+bool is_one_way(uint16_t cmd) {
+  return cmd == proto::cmd::kArenaInput || cmd == proto::cmd::kLockstepInput;
+}
+
+std::string cmd_hex(uint16_t cmd) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string s = "0x";
+  for (int shift = 12; shift >= 0; shift -= 4) s.push_back(kDigits[(cmd >> shift) & 0xF]);
+  return s;
+}
+
+std::string cmd_name(uint16_t cmd) {
+  switch (cmd) {
+    case proto::cmd::kPing:
+      return "PING";
+    case proto::cmd::kPong:
+      return "PONG";
+    case proto::cmd::kEcho:
+      return "ECHO";
+    case proto::cmd::kError:
+      return "ERROR";
+    default:
+      break;
+  }
+  if (const proto::MessageType* type = proto::find_message_type(cmd)) {
+    return std::string(type->table);
+  }
+  return {};
+}
+
+std::optional<uint16_t> parse_cmd_or_name(std::string_view text) {
+  text = trim(text);
+  if (const std::optional<uint16_t> number = parse_cmd(text)) return number;
+  const auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  for (const uint16_t c :
+       {proto::cmd::kPing, proto::cmd::kPong, proto::cmd::kEcho, proto::cmd::kError}) {
+    if (same(text, cmd_name(c))) return c;
+  }
+  for (const proto::MessageType& type : proto::message_types()) {
+    if (same(text, type.table)) return type.cmd;
+  }
+  return std::nullopt;
 }
 
 }  // namespace citadel::cli

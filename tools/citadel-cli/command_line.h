@@ -41,5 +41,14 @@ std::string to_hex(std::span<const uint8_t> bytes);
 // The cmd that answers a request cmd, as docs/protocol.md lists them; nullopt
 // if unknown (then whatever frame comes next answers it).
 std::optional<uint16_t> reply_cmd_for(uint16_t request_cmd);
+// Messages that get no reply at all (ArenaInput, LockstepInput).
+bool is_one_way(uint16_t cmd);
+
+// "0x0210".
+std::string cmd_hex(uint16_t cmd);
+// "PONG", "AuthReply", ...; "" for a cmd without a name.
+std::string cmd_name(uint16_t cmd);
+// A cmd as a number (see parse_cmd) or by name, any case ("ArenaState", "pong").
+std::optional<uint16_t> parse_cmd_or_name(std::string_view text);
 
 }  // namespace citadel::cli

@@ -11,7 +11,8 @@
 //
 // With --json every event is one JSON object on its own line of stdout:
 // connecting, connected, disconnected, reconnecting, gave_up, pong, echo,
-// frame, error, push, failed, unsupported, watch.
+// frame, reply, sent, error, push, session, session_info, failed, watch,
+// mute, unmute, muted, help (docs/client.md lists their fields).
 //
 // Exit codes: 0 at end of input or `quit` (whatever the commands did),
 // 1 bad arguments, 2 a fatal setup error.

@@ -1,6 +1,8 @@
 #include "session.h"
 
+#include <charconv>
 #include <future>
+#include <thread>
 #include <utility>
 
 #include "protocol/commands.h"
@@ -16,48 +18,42 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view kHelp =
+constexpr std::string_view kHelpHead =
     "commands:\n"
-    "  connect HOST:PORT   connect; reconnects automatically with backoff\n"
+    "  connect HOST:PORT   connect; reconnects automatically with backoff, and resumes the "
+    "session\n"
     "  ping [TEXT]         PING (TEXT up to 64 bytes); prints the PONG and the round trip\n"
     "  echo TEXT           ECHO; prints what came back\n"
-    "  send CMD PAYLOAD    raw request: CMD as 0x0100 or 256; PAYLOAD as hex (de ad be ef)\n"
-    "                      or, for application cmds, JSON ({\"request_id\": 1, ...})\n"
+    "  send CMD PAYLOAD    raw message: CMD as 0x0100 or 256; PAYLOAD as hex (de ad be ef)\n"
+    "                      or, for application cmds, JSON ({\"request_id\": 1, ...})\n";
+constexpr std::string_view kHelpTail =
+    "  session             what the client remembers: user, last push id, token or not\n"
+    "  sleep MS            pause the script (pushes still print as they arrive)\n"
     "  watch on|off        print pushes as they arrive (on by default)\n"
+    "  mute [CMD]          hide pushes of CMD (name or number); alone: list the muted\n"
+    "                      (ArenaState and LockstepFrame, 20-30 a second, start muted)\n"
+    "  unmute CMD          show them again\n"
     "  close               close the connection (no reconnect)\n"
-    "  login, chat, join   not supported by this server yet\n"
     "  help                this text\n"
     "  quit                close and exit (so does end of input)";
 
-std::string cmd_hex(uint16_t cmd) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string s = "0x";
-  for (int shift = 12; shift >= 0; shift -= 4) s.push_back(kDigits[(cmd >> shift) & 0xF]);
-  return s;
-}
+// Pushes that come many times a second while in a room: hidden until asked for.
+constexpr uint16_t kMutedAtStart[] = {proto::cmd::kArenaState, proto::cmd::kLockstepFrame};
 
-std::string_view as_text(std::span<const uint8_t> bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-// Commands with a name in the protocol tables: "PONG", "AuthReply", ...
-std::string cmd_name(uint16_t cmd) {
-  switch (cmd) {
-    case proto::cmd::kPing:
-      return "PING";
-    case proto::cmd::kPong:
-      return "PONG";
-    case proto::cmd::kEcho:
-      return "ECHO";
-    case proto::cmd::kError:
-      return "ERROR";
-    default:
-      break;
+std::string help_text() {
+  std::string text(kHelpHead);
+  constexpr std::size_t kColumn = 20;  // as in kHelpHead
+  for (const AppCommandHelp& h : app_command_help()) {
+    text += "  ";
+    text += h.usage;
+    // A long usage gets its text on the next line, in the column.
+    text += h.usage.size() < kColumn ? std::string(kColumn - h.usage.size(), ' ')
+                                     : "\n" + std::string(kColumn + 2, ' ');
+    text += h.text;
+    text += "\n";
   }
-  if (const proto::MessageType* type = proto::find_message_type(cmd)) {
-    return std::string(type->table);
-  }
-  return {};
+  text += kHelpTail;
+  return text;
 }
 
 }  // namespace
@@ -65,12 +61,24 @@ std::string cmd_name(uint16_t cmd) {
 Session::Session(Output& out, client::ClientOptions options)
     : out_(out), options_(std::move(options)) {
   io_.call([this] {
+    printer_ = std::make_unique<EventPrinter>(out_);
+    for (const uint16_t cmd : kMutedAtStart) printer_->set_muted(cmd, true);
     client_ = std::make_unique<client::Client>(io_.io(), options_);
-    client_->set_state_handler(
-        [this](const client::StateEvent& event) { print_state_in_loop(event); });
-    client_->set_push_handler([this](const proto::FrameView& frame) {
-      if (watch_.load(std::memory_order_relaxed)) print_push_in_loop(frame);
+    client_->set_state_handler([this](const client::StateEvent& event) {
+      std::string target;
+      {
+        std::lock_guard lock(mutex_);
+        target = target_;
+      }
+      printer_->state(event, target, client_->remote_address());
+      if (event.state == ClientState::kConnected || event.state == ClientState::kDisconnected ||
+          event.state == ClientState::kGaveUp) {
+        note_settled();  // a connect attempt has an outcome
+      }
     });
+    client_->set_push_handler([this](const proto::FrameView& frame) { printer_->push(frame); });
+    client_->set_session_handler(
+        [this](const client::SessionEvent& event) { printer_->session(event); });
   });
 }
 
@@ -100,54 +108,49 @@ bool Session::execute(const CommandLine& command) {
   } else if (name == "connect") {
     const std::optional<HostPort> target = parse_host_port(command.rest);
     if (!target) {
-      failed(name, "usage: connect HOST:PORT (e.g. connect 127.0.0.1:7777)");
+      printer_->failed(name, "usage: connect HOST:PORT (e.g. connect 127.0.0.1:7777)");
     } else {
       connect_and_wait(*target);
     }
-  } else if (name == "ping") {
-    send_and_wait(Kind::kPing, proto::cmd::kPing,
-                  std::vector<uint8_t>(command.rest.begin(), command.rest.end()));
-  } else if (name == "echo") {
-    send_and_wait(Kind::kEcho, proto::cmd::kEcho,
-                  std::vector<uint8_t>(command.rest.begin(), command.rest.end()));
+  } else if (name == "ping" || name == "echo") {
+    send_and_wait(name, name == "ping" ? ReplyStyle::kPing : ReplyStyle::kEcho,
+                  name == "ping" ? proto::cmd::kPing : proto::cmd::kEcho,
+                  std::vector<uint8_t>(command.rest.begin(), command.rest.end()), std::nullopt);
   } else if (name == "send") {
-    const auto [cmd_text, payload_text] = split_first_word(command.rest);
-    const std::optional<uint16_t> cmd = parse_cmd(cmd_text);
-    if (!cmd) {
-      failed(name, "usage: send CMD PAYLOAD, CMD as 0x0100 or 256, PAYLOAD as hex or JSON");
-      return true;
-    }
-    std::vector<uint8_t> payload;
-    if (!payload_text.empty() && payload_text.front() == '{') {
-      std::string error;
-      if (!encode_codec_.to_binary(*cmd, payload_text, payload, error)) {
-        failed(name, "JSON payload for " + cmd_hex(*cmd) + ": " + error);
-        return true;
-      }
-    } else if (std::optional<std::vector<uint8_t>> bytes = parse_hex(payload_text)) {
-      payload = std::move(*bytes);
+    send_raw(command);
+  } else if (name == "resume") {
+    resume_and_wait();
+  } else if (name == "session") {
+    show_session();
+  } else if (name == "sleep") {
+    uint32_t ms = 0;
+    const std::string& text = command.rest;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || ms > 600'000) {
+      printer_->failed(name, "usage: sleep MS (0 to 600000)");
     } else {
-      failed(name, "payload is neither hex (e.g. de ad be ef) nor JSON ({...})");
-      return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     }
-    send_and_wait(Kind::kSend, *cmd, std::move(payload));
   } else if (name == "watch") {
     if (command.rest == "on" || command.rest == "off") {
-      watch_ = command.rest == "on";
-      out_.event(JsonLine("watch").boolean("on", watch_),
-                 watch_ ? "pushes: shown" : "pushes: hidden");
+      const bool on = command.rest == "on";
+      io_.call([this, on] { printer_->set_watch(on); });
+      out_.event(JsonLine("watch").boolean("on", on), on ? "pushes: shown" : "pushes: hidden");
     } else {
-      failed(name, "usage: watch on|off");
+      printer_->failed(name, "usage: watch on|off");
     }
+  } else if (name == "mute" || name == "unmute") {
+    mute(command, name == "mute");
   } else if (name == "close") {
     io_.call([this] { client_->close(); });
-  } else if (name == "login" || name == "chat" || name == "join") {
-    out_.event(JsonLine("unsupported")
-                   .str("command", name)
-                   .str("text", "not supported by this server yet"),
-               name + ": not supported by this server yet");
+  } else if (std::optional<AppParse> app = build_app_request(command, counters_)) {
+    if (!app->request) {
+      printer_->failed(name, app->error);
+    } else {
+      send_app(command, *app->request);
+    }
   } else {
-    failed(name, "unknown command (try help)");
+    printer_->failed(name, "unknown command (try help)");
   }
   return true;
 }
@@ -165,150 +168,11 @@ void Session::connect_and_wait(const HostPort& target) {
   if (!settled_cv_.wait_for(lock, options_.connect_timeout + 2s,
                             [&] { return settled_events_ != before; })) {
     lock.unlock();
-    failed("connect", "no outcome within the connect timeout");
+    printer_->failed("connect", "no outcome within the connect timeout");
   }
 }
 
-void Session::send_and_wait(Kind kind, uint16_t cmd, std::vector<uint8_t> payload) {
-  auto done = std::make_shared<std::promise<void>>();
-  std::future<void> printed = done->get_future();
-  io_.post([this, kind, cmd, payload = std::move(payload), done] {
-    client_->request(cmd, payload, reply_cmd_for(cmd), [this, kind, cmd, done](const Reply& r) {
-      print_reply_in_loop(kind, cmd, r);
-      done->set_value();
-    });
-  });
-  // The client answers every request within request_timeout (reply, ERROR or
-  // a failure); the margin only guards against a bug turning into a hang.
-  if (printed.wait_for(options_.request_timeout + 2s) != std::future_status::ready) {
-    failed(cmd_name(cmd), "no answer from the client library (bug)");
-  }
-}
-
-void Session::print_reply_in_loop(Kind kind, uint16_t sent_cmd, const Reply& reply) {
-  const std::string command = kind == Kind::kPing ? "ping" : kind == Kind::kEcho ? "echo" : "send";
-  if (reply.error == RequestError::kServerError) {
-    JsonLine json("error");
-    json.str("command", command).num("id", static_cast<int64_t>(reply.id));
-    json.num("code", reply.server_error_code)
-        .str("name", proto::to_string(static_cast<proto::ErrorCode>(reply.server_error_code)))
-        .str("text", reply.server_error_text);
-    out_.event(
-        json,
-        command + ": ERROR " + std::to_string(reply.server_error_code) + " " +
-            std::string(proto::to_string(static_cast<proto::ErrorCode>(reply.server_error_code))) +
-            ": " + std::string(reply.server_error_text));
-    return;
-  }
-  if (!reply.ok()) {
-    failed(command, client::to_string(reply.error));
-    return;
-  }
-  const std::string_view text = as_text(reply.payload);
-  const auto rtt_us = static_cast<int64_t>(reply.rtt.count());
-  if (kind == Kind::kPing || kind == Kind::kEcho) {
-    JsonLine json(kind == Kind::kPing ? "pong" : "echo");
-    json.num("id", static_cast<int64_t>(reply.id)).num("rtt_us", rtt_us);
-    json.num("len", static_cast<int64_t>(reply.payload.size())).str("hex", to_hex(reply.payload));
-    if (is_printable_ascii(text)) json.str("text", text);
-    std::string human =
-        (kind == Kind::kPing ? "PONG " : "ECHO ") + std::to_string(reply.payload.size()) + " bytes";
-    if (!reply.payload.empty()) {
-      human +=
-          is_printable_ascii(text) ? " \"" + std::string(text) + "\"" : " " + to_hex(reply.payload);
-    }
-    out_.event(json, human + " in " + std::to_string(rtt_us) + " us");
-    return;
-  }
-  JsonLine json("frame");
-  json.num("id", static_cast<int64_t>(reply.id))
-      .num("cmd", reply.cmd)
-      .str("cmd_hex", cmd_hex(reply.cmd));
-  json.num("len", static_cast<int64_t>(reply.payload.size())).str("hex", to_hex(reply.payload));
-  json.num("rtt_us", rtt_us);
-  std::string human = "reply to " + cmd_hex(sent_cmd) + ": " + cmd_hex(reply.cmd);
-  if (std::string name = cmd_name(reply.cmd); !name.empty()) human += " " + name;
-  human +=
-      ", " + std::to_string(reply.payload.size()) + " bytes in " + std::to_string(rtt_us) + " us";
-  describe_payload_in_loop(json, human, reply.cmd, reply.payload);
-  out_.event(json, human);
-}
-
-void Session::print_push_in_loop(const proto::FrameView& frame) {
-  JsonLine json("push");
-  json.num("cmd", frame.cmd).str("cmd_hex", cmd_hex(frame.cmd));
-  json.num("len", static_cast<int64_t>(frame.payload.size())).str("hex", to_hex(frame.payload));
-  std::string human = "push " + cmd_hex(frame.cmd);
-  if (std::string name = cmd_name(frame.cmd); !name.empty()) human += " " + name;
-  human += ", " + std::to_string(frame.payload.size()) + " bytes";
-  describe_payload_in_loop(json, human, frame.cmd, frame.payload);
-  out_.event(json, human);
-}
-
-void Session::describe_payload_in_loop(JsonLine& json, std::string& human, uint16_t cmd,
-                                       std::span<const uint8_t> payload) {
-  if (cmd == proto::cmd::kError) {
-    uint16_t code = 0;
-    std::string_view text;
-    if (proto::parse_error_payload(payload, code, text)) {
-      const std::string_view name = proto::to_string(static_cast<proto::ErrorCode>(code));
-      json.num("code", code).str("name", name).str("text", text);
-      human +=
-          ": ERROR " + std::to_string(code) + " " + std::string(name) + ": " + std::string(text);
-    }
-    return;
-  }
-  if (proto::find_message_type(cmd) != nullptr) {
-    std::string decoded;
-    std::string error;
-    if (decode_codec_.to_json(cmd, payload, decoded, error)) {
-      json.raw("json", decoded);
-      human += ": " + decoded;
-      return;
-    }
-  }
-  if (!payload.empty()) human += ": " + to_hex(payload);
-}
-
-void Session::print_state_in_loop(const client::StateEvent& event) {
-  std::string target;
-  {
-    std::lock_guard lock(mutex_);
-    target = target_;
-  }
-  switch (event.state) {
-    case ClientState::kConnecting:
-      out_.event(JsonLine("connecting").str("target", target).num("attempt", event.attempt),
-                 "connecting to " + target +
-                     (event.attempt > 0 ? " (attempt " + std::to_string(event.attempt) + ")"
-                                        : std::string()));
-      return;
-    case ClientState::kConnected: {
-      const std::string address = client_->remote_address();
-      out_.event(
-          JsonLine("connected").str("address", address).boolean("reconnected", event.reconnected),
-          "connected to " + address + (event.reconnected ? " (reconnected)" : ""));
-      break;
-    }
-    case ClientState::kDisconnected:
-      out_.event(JsonLine("disconnected").str("reason", event.reason),
-                 "disconnected: " + std::string(event.reason));
-      break;
-    case ClientState::kReconnecting:
-      out_.event(JsonLine("reconnecting")
-                     .num("attempt", event.attempt)
-                     .num("delay_ms", static_cast<int64_t>(event.delay.count())),
-                 "reconnecting: attempt " + std::to_string(event.attempt) + " in " +
-                     std::to_string(event.delay.count()) + " ms");
-      return;
-    case ClientState::kGaveUp:
-      out_.event(JsonLine("gave_up").num("attempts", event.attempt),
-                 "gave up after " + std::to_string(event.attempt) + " reconnect attempts");
-      break;
-    case ClientState::kIdle:
-      return;
-  }
-  // Connected, disconnected or gave up: a connect attempt has an outcome.
+void Session::note_settled() {
   {
     std::lock_guard lock(mutex_);
     ++settled_events_;
@@ -316,15 +180,148 @@ void Session::print_state_in_loop(const client::StateEvent& event) {
   settled_cv_.notify_all();
 }
 
-void Session::failed(std::string_view command, std::string_view reason) {
-  out_.event(JsonLine("failed").str("command", command).str("reason", reason),
-             std::string(command) + ": " + std::string(reason));
+void Session::send_raw(const CommandLine& command) {
+  const auto [cmd_text, payload_text] = split_first_word(command.rest);
+  const std::optional<uint16_t> cmd = parse_cmd(cmd_text);
+  if (!cmd) {
+    printer_->failed("send",
+                     "usage: send CMD PAYLOAD, CMD as 0x0100 or 256, PAYLOAD as hex or JSON");
+    return;
+  }
+  std::vector<uint8_t> payload;
+  if (!payload_text.empty() && payload_text.front() == '{') {
+    std::string error;
+    if (!encode_codec_.to_binary(*cmd, payload_text, payload, error)) {
+      printer_->failed("send", "JSON payload for " + cmd_hex(*cmd) + ": " + error);
+      return;
+    }
+  } else if (std::optional<std::vector<uint8_t>> bytes = parse_hex(payload_text)) {
+    payload = std::move(*bytes);
+  } else {
+    printer_->failed("send", "payload is neither hex (e.g. de ad be ef) nor JSON ({...})");
+    return;
+  }
+  if (is_one_way(*cmd)) {
+    send_one_way("send", *cmd, std::move(payload), std::string(payload_text));
+    return;
+  }
+  // Matched by position: the request_id (if any) is whatever the user typed.
+  send_and_wait("send", ReplyStyle::kRaw, *cmd, std::move(payload), std::nullopt);
+}
+
+void Session::send_app(const CommandLine& command, const AppRequest& request) {
+  std::vector<uint8_t> payload;
+  std::string error;
+  if (!encode_codec_.to_binary(request.cmd, request.json, payload, error)) {
+    printer_->failed(command.name, error);  // e.g. a device id the schema cannot hold
+    return;
+  }
+  if (request.one_way) {
+    send_one_way(command.name, request.cmd, std::move(payload), request.json);
+    return;
+  }
+  const uint32_t request_id = counters_.next_request_id++;
+  send_and_wait(command.name, ReplyStyle::kApp, request.cmd, std::move(payload), request_id);
+}
+
+void Session::send_and_wait(std::string command, ReplyStyle style, uint16_t cmd,
+                            std::vector<uint8_t> payload, std::optional<uint64_t> reply_key) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> printed = done->get_future();
+  io_.post([this, command, style, cmd, payload = std::move(payload), reply_key, done] {
+    client_->request(
+        cmd, payload, reply_cmd_for(cmd),
+        [this, command, style, cmd, done](const Reply& r) {
+          printer_->reply(command, cmd, r, style);
+          done->set_value();
+        },
+        reply_key);
+  });
+  // The client answers every request within request_timeout (reply, ERROR or
+  // a failure), after at most another request_timeout held behind a resume;
+  // the margin only guards against a bug turning into a hang.
+  if (printed.wait_for(2 * options_.request_timeout + 2s) != std::future_status::ready) {
+    printer_->failed(command, "no answer from the client library (bug)");
+  }
+}
+
+void Session::send_one_way(const std::string& command, uint16_t cmd, std::vector<uint8_t> payload,
+                           const std::string& detail) {
+  const RequestError result =
+      io_.call([this, cmd, &payload] { return client_->send(cmd, payload); });
+  if (result != RequestError::kNone) {
+    printer_->failed(command, client::to_string(result));
+    return;
+  }
+  const std::string name = cmd_name(cmd);
+  JsonLine json("sent");
+  json.str("command", command).num("cmd", cmd).str("name", name);
+  if (!detail.empty() && detail.front() == '{') json.raw("json", detail);
+  out_.event(json, command + ": sent " + (name.empty() ? cmd_hex(cmd) : name) + " " + detail);
+}
+
+void Session::resume_and_wait() {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> printed = done->get_future();
+  io_.post([this, done] {
+    client_->resume([this, done](const client::AuthOutcome& o) {
+      printer_->reply("resume", proto::cmd::kResume, o.reply, ReplyStyle::kApp);
+      done->set_value();
+    });
+  });
+  if (printed.wait_for(2 * options_.request_timeout + 2s) != std::future_status::ready) {
+    printer_->failed("resume", "no answer from the client library (bug)");
+  }
+}
+
+void Session::mute(const CommandLine& command, bool muted) {
+  const std::string& name = command.name;
+  if (command.rest.empty() && muted) {
+    const auto list = io_.call([this] { return printer_->muted(); });
+    std::string human = "muted:";
+    std::string names;
+    for (const auto& [cmd, hidden] : list) {
+      const std::string n = cmd_name(cmd).empty() ? cmd_hex(cmd) : cmd_name(cmd);
+      human += " " + n + " (" + std::to_string(hidden) + " hidden)";
+      names += (names.empty() ? "" : ",") + n;
+    }
+    if (list.empty()) human += " nothing";
+    out_.event(JsonLine("muted").str("cmds", names), human);
+    return;
+  }
+  const std::optional<uint16_t> cmd = parse_cmd_or_name(command.rest);
+  if (!cmd) {
+    printer_->failed(name, "usage: " + name + " CMD (a name such as ArenaState, or 0x0311)");
+    return;
+  }
+  io_.call([this, c = *cmd, muted] { printer_->set_muted(c, muted); });
+  const std::string n = cmd_name(*cmd).empty() ? cmd_hex(*cmd) : cmd_name(*cmd);
+  out_.event(JsonLine(name).num("cmd", *cmd).str("name", n),
+             n + (muted ? ": pushes hidden" : ": pushes shown"));
+}
+
+void Session::show_session() {
+  const client::SessionInfo s = io_.call([this] { return client_->session(); });
+  JsonLine json("session_info");
+  json.num("user_id", static_cast<int64_t>(s.user_id)).str("username", s.username);
+  json.boolean("logged_in", s.logged_in).boolean("has_token", !s.token.empty());
+  json.num("last_push_id", static_cast<int64_t>(s.last_push_id));
+  std::string human;
+  if (s.token.empty()) {
+    human = "session: none";
+  } else {
+    human = "session: user " + std::to_string(s.user_id) + " " + s.username +
+            (s.logged_in ? ", logged in" : ", not logged in on this connection (resumable)") +
+            ", last push id " + std::to_string(s.last_push_id);
+  }
+  out_.event(json, human);
 }
 
 void Session::help() {
-  out_.human_only(kHelp);
+  const std::string text = help_text();
+  out_.human_only(text);
   if (out_.json()) {
-    out_.event(JsonLine("help").str("text", kHelp), {});
+    out_.event(JsonLine("help").str("text", text), {});
   }
 }
 

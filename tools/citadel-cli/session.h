@@ -1,15 +1,13 @@
 // One citadel-cli session: a Client on its own io thread, driven by the
 // commands the user types, one at a time. A command that sends a request
 // waits (bounded) until its reply or failure has been printed, so a script
-// such as `ping` then `quit` sees the PONG before the CLI exits. Pushes and
-// connection events print whenever they arrive.
+// such as `ping` then `quit` sees the PONG before the CLI exits. Pushes,
+// connection and session events print whenever they arrive.
 //
 // Thread: execute() and connect_and_wait() on the reader (main) thread; the
-// Client and every callback on the io thread.
+// Client, the EventPrinter and every callback on the io thread.
 #pragma once
 
-#include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -18,9 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "app_commands.h"
 #include "client/client.h"
 #include "client/io_thread.h"
 #include "command_line.h"
+#include "event_printer.h"
 #include "output.h"
 #include "protocol/json_codec.h"
 
@@ -42,25 +42,27 @@ class Session {
   void shutdown();
 
  private:
-  enum class Kind : uint8_t { kPing, kEcho, kSend };
-
-  void send_and_wait(Kind kind, uint16_t cmd, std::vector<uint8_t> payload);
-  void print_reply_in_loop(Kind kind, uint16_t sent_cmd, const client::Reply& reply);
-  void print_push_in_loop(const protocol::FrameView& frame);
-  void print_state_in_loop(const client::StateEvent& event);
-  // Adds "json" (decoded FlatBuffers) or, for ERROR, "code"/"name"/"text".
-  void describe_payload_in_loop(JsonLine& json, std::string& human, uint16_t cmd,
-                                std::span<const uint8_t> payload);
-  void failed(std::string_view command, std::string_view reason);
+  void send_raw(const CommandLine& command);
+  void send_app(const CommandLine& command, const AppRequest& request);
+  // Sends and waits until the reply (or failure) is printed. A reply_key
+  // matches the reply by its request_id (app commands).
+  void send_and_wait(std::string command, ReplyStyle style, uint16_t cmd,
+                     std::vector<uint8_t> payload, std::optional<uint64_t> reply_key);
+  void send_one_way(const std::string& command, uint16_t cmd, std::vector<uint8_t> payload,
+                    const std::string& detail);
+  void resume_and_wait();
+  void mute(const CommandLine& command, bool muted);
+  void show_session();
+  void note_settled();
   void help();
 
   Output& out_;
   client::ClientOptions options_;
   client::IoThread io_;
   std::unique_ptr<client::Client> client_;  // created, used and destroyed on io_
-  std::atomic<bool> watch_{true};
-  protocol::JsonCodec encode_codec_;  // reader thread
-  protocol::JsonCodec decode_codec_;  // io thread
+  std::unique_ptr<EventPrinter> printer_;   // io thread, but for failed()
+  protocol::JsonCodec encode_codec_;        // reader thread
+  AppCounters counters_;                    // reader thread
 
   // Connection outcomes seen so far, for connect_and_wait().
   std::mutex mutex_;
