@@ -25,6 +25,7 @@ inline constexpr uint16_t kTokenExpired = 7;
 inline constexpr uint16_t kSessionGone = 8;
 inline constexpr uint16_t kServerBusy = 9;
 inline constexpr uint16_t kInternalError = 10;
+inline constexpr uint16_t kAlreadyLoggedIn = 12;
 }  // namespace auth_result
 // The enum's name for a result code ("SessionGone"), or "" if unknown.
 std::string_view auth_result_name(uint16_t result);

@@ -48,7 +48,11 @@ std::optional<SessionEventKind> SessionState::on_auth_reply(uint16_t request_cmd
       return SessionEventKind::kLoggedIn;
     case proto::cmd::kResume:
       if (!reply.ok()) {
-        if (is_transient(reply.result)) return std::nullopt;
+        // AlreadyLoggedIn: a Resume sent on a connection that has the session
+        // already (an application's own resume()); nothing is lost.
+        if (is_transient(reply.result) || reply.result == auth_result::kAlreadyLoggedIn) {
+          return std::nullopt;
+        }
         forget();
         return SessionEventKind::kLost;
       }

@@ -54,6 +54,7 @@ class SessionState {
   // Register, Login, Resume or Logout). Returns the event to report, if any.
   // A Resume refused with a transient result (ServerBusy, InternalError,
   // RateLimited) reports nothing and keeps the token: it is worth retrying.
+  // So does AlreadyLoggedIn: this connection has the session already.
   std::optional<SessionEventKind> on_auth_reply(uint16_t request_cmd, const AuthReplyFields& reply);
   // A frame that answered no request: remembers its push_id, if it has one.
   void on_push(uint16_t cmd, std::span<const uint8_t> payload);

@@ -96,7 +96,8 @@ TEST_F(CliAppTest, GuestChatsWithAnotherClientAndLogsOut) {
         "sleep 1500\n"  // the peer answers meanwhile: pushes print as they come
         "session\n"
         "logout\n"
-        "say after logout\n");
+        "say after logout\n"
+        "resume\n");  // nothing to resume after a logout
   });
   // When the CLI's message arrives, answer in the world channel and in private.
   std::string cli_user;
@@ -161,6 +162,11 @@ TEST_F(CliAppTest, GuestChatsWithAnotherClientAndLogsOut) {
   const auto errors = events(r.out, "error");
   ASSERT_EQ(errors.size(), 1u) << r.out;
   EXPECT_EQ(number_field(errors[0], "code"), 9) << errors[0];
+  const auto failed = events(r.out, "failed");
+  ASSERT_EQ(failed.size(), 1u) << r.out;
+  EXPECT_TRUE(has_string(failed[0], "command", "resume") &&
+              has_string(failed[0], "reason", "no session to resume"))
+      << failed[0];
   EXPECT_EQ(events(r.out, "disconnected").size(), 1u) << "only the final close";
   peer.close();
 }
@@ -173,10 +179,11 @@ TEST_F(CliAppTest, RegisterThenLoginAgain) {
       "login cli-alice correct-horse\n"
       "chat create cli-room\n"
       "chat members cli-room\n"
-      "online\n");
+      "online\n"
+      "resume\n");  // the session is live on this connection: refused
   ASSERT_NO_FATAL_FAILURE(expect_json_lines(r));
   const auto replies = events(r.out, "reply");
-  ASSERT_EQ(replies.size(), 7u) << r.out;
+  ASSERT_EQ(replies.size(), 8u) << r.out;
   EXPECT_TRUE(has_string(replies[0], "result", "Ok")) << replies[0];
   EXPECT_TRUE(has_string(replies[1], "result", "Ok")) << replies[1];
   EXPECT_TRUE(has_string(replies[2], "result", "BadCredentials")) << replies[2];
@@ -185,6 +192,9 @@ TEST_F(CliAppTest, RegisterThenLoginAgain) {
   EXPECT_TRUE(has_string(replies[4], "result", "Ok")) << replies[4];
   EXPECT_NE(replies[5].find(R"("username": "cli-alice")"), std::string::npos) << replies[5];
   EXPECT_GE(number_field(replies[6], "online_count"), 1) << replies[6];
+  EXPECT_TRUE(has_string(replies[7], "command", "resume") &&
+              has_string(replies[7], "result", "AlreadyLoggedIn"))
+      << replies[7];
   const auto sessions = events(r.out, "session");
   ASSERT_EQ(sessions.size(), 3u) << r.out;  // logged_in, logged_out, logged_in
   EXPECT_TRUE(has_string(sessions[2], "kind", "logged_in")) << sessions[2];

@@ -161,6 +161,14 @@ TEST(SessionState, AResumeRefusedForGoodForgetsTheSessionButABusyServerDoesNot) 
   }
 }
 
+TEST(SessionState, AResumeOnAConnectionThatHasTheSessionChangesNothing) {
+  SessionState s;
+  ASSERT_TRUE(s.on_auth_reply(cmd::kGuestLogin, reply(auth_result::kOk, "t1", 7)));
+  EXPECT_FALSE(s.on_auth_reply(cmd::kResume, reply(auth_result::kAlreadyLoggedIn)));
+  EXPECT_EQ(s.info().token, "t1");
+  EXPECT_TRUE(s.info().logged_in);
+}
+
 TEST(SessionState, LogoutForgetsTheSession) {
   SessionState s;
   ASSERT_TRUE(s.on_auth_reply(cmd::kGuestLogin, reply(auth_result::kOk, "t1", 7)));
