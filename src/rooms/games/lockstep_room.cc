@@ -22,8 +22,8 @@ void LockstepRoom::on_input(RoomContext&, const Player& player, const msg::Locks
 
 void LockstepRoom::on_tick(RoomContext& ctx) {
   fbb_.Clear();
-  std::vector<flatbuffers::Offset<msg::PlayerInput>> inputs;
-  inputs.reserve(pending_count_);
+  auto& inputs = offsets_;
+  inputs.clear();
   for (std::size_t i = 0; i < pending_count_; ++i) {
     const auto data = fbb_.CreateVector(pending_[i].data);
     inputs.push_back(msg::CreatePlayerInput(fbb_, pending_[i].user_id, data));

@@ -39,6 +39,7 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   std::deque<net::SharedBytes> history_;  // history_.back() is frame frame_
   uint32_t frame_ = 0;
   flatbuffers::FlatBufferBuilder fbb_{1024};
+  std::vector<flatbuffers::Offset<msg::PlayerInput>> offsets_;  // reused every tick
 };
 
 RoomType lockstep_room_type(RoomTypeOptions options = {});
