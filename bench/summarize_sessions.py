@@ -67,8 +67,9 @@ def fanout(path):
     rows = load(path)
     rounds = sorted({r["round"] for r in rows})
     out = ["| round | c-fanout p50 ms | c-fanout p99 ms | citadel p50 ms | citadel p99 ms | "
-           "p50 ratio | p99 ratio | citadel complete | server CPU us/receipt | writer CPU us/write |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "p50 ratio | p99 ratio | citadel complete | server CPU us/receipt | writer CPU us/write | "
+           "bench CPU us/receipt | reader CPU us/msg |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     ys, cs, ratios50, ratios99 = [], [], [], []
     failures = []
     for rnd in rounds:
@@ -89,33 +90,41 @@ def fanout(path):
             ratios50.append(r50)
         if r99:
             ratios99.append(r99)
-        out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             rnd, fmt(ms(yr["p50_us"]) if yr else None), fmt(ms(yr["p99_us"]) if yr else None),
             fmt(ms(cr["last_p50_us"]) if cr else None), fmt(ms(cr["last_p99_us"]) if cr else None),
             fmt(r50, 2), fmt(r99, 2),
             f"{cr['messages_complete']}/{cr['messages_measured']}" if cr else "-",
             fmt(cr.get("server_cpu_us_per_receipt") if cr else None, 2),
-            fmt(yr["cpu_us_per_write"] if yr else None, 2)))
+            fmt(yr["cpu_us_per_write"] if yr else None, 2),
+            fmt(cr.get("bench_cpu_us_per_receipt") if cr else None, 2),
+            fmt(yr.get("reader_cpu_us_per_message") if yr else None, 2)))
     y50 = median([r["p50_us"] for r in ys])
     y99 = median([r["p99_us"] for r in ys])
     c50 = median([r["last_p50_us"] for r in cs])
     c99 = median([r["last_p99_us"] for r in cs])
     ratio50 = c50 / y50 if c50 and y50 else None
     ratio99 = c99 / y99 if c99 and y99 else None
-    out.append("| **median** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** | | **{}** | **{}** |".format(
-        fmt(ms(y50)), fmt(ms(y99)), fmt(ms(c50)), fmt(ms(c99)), fmt(ratio50, 2), fmt(ratio99, 2),
-        fmt(median([r.get("server_cpu_us_per_receipt") for r in cs]), 2),
-        fmt(median([r["cpu_us_per_write"] for r in ys]), 2)))
+    out.append("| **median** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** | | **{}** | **{}** "
+               "| **{}** | **{}** |".format(
+                   fmt(ms(y50)), fmt(ms(y99)), fmt(ms(c50)), fmt(ms(c99)), fmt(ratio50, 2),
+                   fmt(ratio99, 2), fmt(median([r.get("server_cpu_us_per_receipt") for r in cs]), 2),
+                   fmt(median([r["cpu_us_per_write"] for r in ys]), 2),
+                   fmt(median([r.get("bench_cpu_us_per_receipt") for r in cs]), 2),
+                   fmt(median([r.get("reader_cpu_us_per_message") for r in ys]), 2)))
     out.append("")
     out.append("Ratios in the table are per round (same round, back to back); the median row's "
                "ratios are of the medians. Receipt latency over every member and message "
-               "(citadel, median of rounds): p50 {} ms, p99 {} ms, p99.9 {} ms. Push frame: {} "
+               "(citadel, median of rounds): p50 {} ms, p99 {} ms, p99.9 {} ms. First member "
+               "(median of the per-round medians): citadel {} ms, c-fanout {} ms. Push frame: {} "
                "bytes; c-fanout message: {} bytes.".format(
                    fmt(ms(median([r["p50_us"] for r in cs]))),
                    fmt(ms(median([r["p99_us"] for r in cs]))),
                    fmt(ms(median([r["p999_us"] for r in cs]))),
-                   fmt(median([r.get("push_frame_bytes") for r in cs])),
-                   fmt(median([r["size"] for r in ys]))))
+                   fmt(ms(median([r["first_p50_us"] for r in cs]))),
+                   fmt(ms(median([r["first_p50_us"] for r in ys]))),
+                   fmt(median([r.get("push_frame_bytes") for r in cs]), 0),
+                   fmt(median([r["size"] for r in ys]), 0)))
     met = ratio50 is not None and ratio50 <= FANOUT_BAR
     incomplete = sum(r["messages_incomplete"] for r in cs)
     out.append("")

@@ -20,6 +20,8 @@
  *
  * The writer's CPU time is read with getrusage(RUSAGE_THREAD) around each
  * round's write loop, so "CPU per write" is the cost of one write() alone.
+ * The reader reports its own CPU time with each round, so the summary also
+ * says what receiving one message costs (which side is the busier one).
  *
  * Usage: c-fanout [--connections N] [--rounds R] [--warmup W] [--size B]
  *                 [--gap-ms G] [--writer-cpu C] [--reader-cpu C] [--timeout-ms T]
@@ -74,6 +76,7 @@ typedef struct RoundResult {
   uint32_t ok; /* 1: every socket had its message; 0: timed out */
   int64_t last_ns;
   int64_t first_ns;
+  int64_t reader_cpu_ns; /* the reader's CPU time so far, to show which side is busier */
 } RoundResult;
 
 static int64_t now_ns(void) {
@@ -202,7 +205,7 @@ static int run_reader(const Options* o, uint16_t port, int ready_fd, int result_
     if (k < 0 && errno == EINTR) continue;
     if (k < 0) return 2;
     if (k == 0 && got > 0) {
-      RoundResult r = {(uint32_t)round, 0, 0, first_ns};
+      RoundResult r = {(uint32_t)round, 0, 0, first_ns, thread_cpu_ns()};
       write_all(result_fd, &r, sizeof r);
       return 3;
     }
@@ -241,7 +244,7 @@ static int run_reader(const Options* o, uint16_t port, int ready_fd, int result_
           round_deadline = t + (int64_t)o->timeout_ms * 1000000;
         }
         if (++got == n) {
-          RoundResult r = {(uint32_t)round, 1, t - t0, first_ns};
+          RoundResult r = {(uint32_t)round, 1, t - t0, first_ns, thread_cpu_ns()};
           if (write_all(result_fd, &r, sizeof r) != 0) return 2;
           ++round;
           got = 0;
@@ -421,6 +424,7 @@ int main(int argc, char** argv) {
   put_u32(msg, kMagic);
 
   long done = 0;
+  int64_t reader_cpu_start = 0, reader_cpu_end = 0;
   for (long r = 0; r < total; ++r) {
     put_u32(msg + 4, (uint32_t)r);
     const int64_t cpu0 = thread_cpu_ns();
@@ -446,6 +450,10 @@ int main(int argc, char** argv) {
     }
     lat[r] = res.last_ns;
     first[r] = res.first_ns;
+    /* The reader's CPU over the measured rounds: from the end of the last
+       warm-up round (without warm-up: from the reader's start) to the end. */
+    if (r + 1 == o.warmup) reader_cpu_start = res.reader_cpu_ns;
+    reader_cpu_end = res.reader_cpu_ns;
     ++done;
     if (o.gap_ms > 0) {
       struct timespec gap = {o.gap_ms / 1000, (o.gap_ms % 1000) * 1000000};
@@ -467,6 +475,8 @@ int main(int argc, char** argv) {
   const double writes = (double)measured * (double)o.connections;
   const double cpu_per_write_us = writes > 0 ? cpu_sum / writes / 1000.0 : 0;
   const double wall_per_write_us = writes > 0 ? loop_sum / writes / 1000.0 : 0;
+  const double reader_cpu_per_read_us =
+      writes > 0 ? (double)(reader_cpu_end - reader_cpu_start) / writes / 1000.0 : 0;
   const double mean_us = mean(m, measured) / 1000.0;
   qsort(m, (size_t)measured, sizeof *m, cmp_i64);
   qsort(mf, (size_t)measured, sizeof *mf, cmp_i64);
@@ -485,14 +495,17 @@ int main(int argc, char** argv) {
   fprintf(stderr, "  write loop (us)    p50 %.1f  (%.2f us wall per write)\n",
           (double)pct(ml, measured, 50) / 1000.0, wall_per_write_us);
   fprintf(stderr, "  writer CPU         %.2f us per write\n", cpu_per_write_us);
+  fprintf(stderr, "  reader CPU         %.2f us per message received\n", reader_cpu_per_read_us);
   printf(
       "{\"yardstick\":\"c-fanout\",\"connections\":%ld,\"size\":%ld,\"rounds\":%ld,"
       "\"warmup\":%ld,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"min_us\":%.1f,"
       "\"mean_us\":%.1f,\"first_p50_us\":%.1f,\"write_loop_p50_us\":%.1f,"
-      "\"wall_us_per_write\":%.3f,\"cpu_us_per_write\":%.3f,\"gap_ms\":%ld,\"ok\":%s}\n",
+      "\"wall_us_per_write\":%.3f,\"cpu_us_per_write\":%.3f,\"reader_cpu_us_per_message\":%.3f,"
+      "\"gap_ms\":%ld,\"ok\":%s}\n",
       o.connections, o.size, measured, o.warmup, p50, p99, max, min, mean_us,
       (double)pct(mf, measured, 50) / 1000.0, (double)pct(ml, measured, 50) / 1000.0,
-      wall_per_write_us, cpu_per_write_us, o.gap_ms, status == 0 ? "true" : "false");
+      wall_per_write_us, cpu_per_write_us, reader_cpu_per_read_us, o.gap_ms,
+      status == 0 ? "true" : "false");
   fflush(stdout);
   return status;
 }

@@ -17,6 +17,8 @@ void print_chat_report(const ChatRunResult& r) {
                                       : fmt::format("one at a time, {:.0f} ms apart", o.gap_ms);
   const std::string limit = o.messages > 0 ? fmt::format("{} messages", o.messages)
                                            : fmt::format("{:.1f} s", o.common.duration_s);
+  const double bench_us_per_receipt =
+      f.receipts > 0 ? r.bench_cpu_s * 1e6 / static_cast<double>(f.receipts) : 0.0;
   const double cpu_us_per_receipt = r.server_cpu_s && f.receipts > 0
                                         ? *r.server_cpu_s * 1e6 / static_cast<double>(f.receipts)
                                         : 0.0;
@@ -46,6 +48,8 @@ void print_chat_report(const ChatRunResult& r) {
     fmt::print(stderr, "  {:<14} {:.2f} s over {:.2f} s ({:.2f} us per receipt)\n", "server CPU",
                *r.server_cpu_s, r.run_s, cpu_us_per_receipt);
   }
+  fmt::print(stderr, "  {:<14} {:.2f} s over {:.2f} s ({:.2f} us per receipt)\n", "bench CPU",
+             r.bench_cpu_s, r.run_s, bench_us_per_receipt);
   print_error_rows(r.totals);
   if (r.foreign_messages > 0 || r.unexpected_frames > 0) {
     fmt::print(stderr, "  {:<14} {} foreign chat messages, {} unexpected frames\n", "other",
@@ -92,7 +96,9 @@ void print_chat_report(const ChatRunResult& r) {
   } else {
     json.add_null("server_cpu_s").add_null("server_cpu_us_per_receipt");
   }
-  json.add("errors", c.errors())
+  json.add("bench_cpu_s", r.bench_cpu_s, 3)
+      .add("bench_cpu_us_per_receipt", bench_us_per_receipt, 3)
+      .add("errors", c.errors())
       .add("error_frames", c.error_frames)
       .add("disconnects", c.disconnects)
       .add("foreign_messages", r.foreign_messages)

@@ -31,6 +31,7 @@ struct ChatRunResult {
   double send_s = 0;              // from the first send until sending stopped
   double run_s = 0;               // from the first send until the last receipt (or timeout)
   std::optional<double> server_cpu_s;  // over run_s
+  double bench_cpu_s = 0;              // this process, over run_s: is the bench the busier side?
   bool interrupted = false;
 };
 

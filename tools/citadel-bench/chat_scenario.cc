@@ -417,6 +417,7 @@ int run_chat(const ChatOptions& options, const sockaddr_in& server, std::FILE* c
       }
       std::optional<double> cpu0;
       if (options.server_pid > 0) cpu0 = read_cpu_seconds(options.server_pid);
+      const double bench_cpu0 = own_cpu_seconds();
       control.go.store(true, std::memory_order_release);
 
       // Bounds that only a failing server reaches.
@@ -443,6 +444,7 @@ int run_chat(const ChatOptions& options, const sockaddr_in& server, std::FILE* c
         });
       }
       const Clock::time_point end = Clock::now();
+      result.bench_cpu_s = own_cpu_seconds() - bench_cpu0;
       if (options.server_pid > 0) {
         const auto cpu1 = read_cpu_seconds(options.server_pid);
         if (cpu0 && cpu1) result.server_cpu_s = *cpu1 - *cpu0;

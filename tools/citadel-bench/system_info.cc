@@ -70,4 +70,13 @@ std::optional<double> read_cpu_seconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(ticks > 0 ? ticks : 100);
 }
 
+double own_cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(ru.ru_utime) + seconds(ru.ru_stime);
+}
+
 }  // namespace citadel::bench

@@ -27,4 +27,7 @@ std::optional<uint64_t> read_vm_rss_kb(int pid);
 // /proc/PID/stat (resolution: one clock tick, usually 10 ms), or nothing.
 std::optional<double> read_cpu_seconds(int pid);
 
+// CPU time (user + system, all threads) of this process, in seconds.
+double own_cpu_seconds();
+
 }  // namespace citadel::bench
