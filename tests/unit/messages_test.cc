@@ -20,6 +20,8 @@ TEST(Messages, EveryCommandHasATableTheCodecKnows) {
     std::vector<uint8_t> bytes;
     std::string error;
     EXPECT_TRUE(codec.to_binary(type.cmd, "{}", bytes, error)) << type.table << ": " << error;
+    std::string json;  // and back: the codec can verify every table too
+    EXPECT_TRUE(codec.to_json(type.cmd, bytes, json, error)) << type.table << ": " << error;
     EXPECT_GE(type.cmd, cmd::kFirstApplication);
     EXPECT_EQ(find_message_type(type.cmd), &type);
     EXPECT_EQ(find_message_type(type.table), &type);
