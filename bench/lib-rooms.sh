@@ -68,6 +68,42 @@ room_metrics() {
     }'
 }
 
+# metrics_sampler_start FILE SECONDS: scrapes the room counters every second
+# into FILE ("<unix time> <json>" per line) in the background, for at most
+# SECONDS; sets SAMPLER_PID. The window the bench measured is known only
+# afterwards (its JSON line gives connect_s and the warm-up), so the script
+# picks the samples inside it then: the connect phase and the teardown of
+# thousands of connections at the end stay out of the tick figures.
+metrics_sampler_start() {
+  local file=$1 limit=$2
+  SAMPLER_PID=""
+  [[ -n ${METRICS_URL:-} ]] || return 0
+  : >"$file"
+  (
+    end=$((SECONDS + limit))
+    while ((SECONDS < end)); do
+      echo "$(date +%s.%N) $(room_metrics)" >>"$file"
+      sleep 1
+    done
+  ) &
+  SAMPLER_PID=$!
+  BENCH_PIDS+=("$SAMPLER_PID")
+}
+
+metrics_sampler_stop() {
+  [[ -n ${SAMPLER_PID:-} ]] || return 0
+  kill -TERM "$SAMPLER_PID" 2>/dev/null || true
+  wait_exit "$SAMPLER_PID" 5 || kill -KILL "$SAMPLER_PID" 2>/dev/null || true
+  forget_pid "$SAMPLER_PID"
+  SAMPLER_PID=""
+}
+
+# samples_json FILE: the sampler's lines as a JSON array [[time, {...}], ...].
+samples_json() {
+  [[ -s $1 ]] || { echo null; return 0; }
+  awk 'BEGIN { printf "[" } $2 != "null" { printf "%s[%s,%s]", (n++ ? "," : ""), $1, $2 } END { printf "]" }' "$1"
+}
+
 # need_room_fds N: this shell (and so citadel-bench) may open N descriptors,
 # and the ephemeral port range has room for N connections to one port.
 need_room_fds() {

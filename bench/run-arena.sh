@@ -9,7 +9,8 @@
 #             HOLD s after WARMUP s. A step passes with every player in, p99
 #             input-to-ack under P99_MS, no disconnects or errors, every room
 #             observed at >= 97.5 % of 20 Hz and (with the admin port) no
-#             skipped ticks. Stops at the first failing step.
+#             skipped ticks in the measured window (/metrics sampled every
+#             second). Stops at the first failing step.
 #   cost      ROUNDS x [the C echo yardstick (c-echo-server) under
 #             citadel-bench echo --connections COST_PLAYERS --depth 1: its CPU
 #             us per read+write pair; then citadel with COST_PLAYERS players
@@ -102,7 +103,7 @@ record() {
 arena_run() {
   local part=$1 tag=$2 executor=$3 players=$4 duration=$5 rate=$6
   shift 6
-  local config=$BENCH_TMP/citadel-arena.yaml err="" before="null" after="null" hwm=null limit
+  local config=$BENCH_TMP/citadel-arena.yaml err="" before="null" after="null" hwm=null limit started
   RUN_JSON=""
   EXECUTOR_THREADS=$executor write_rooms_config "$config"
   if ! start_rooms_server "$(pick_port "$PORT")" "$config"; then
@@ -115,6 +116,8 @@ arena_run() {
   before=$(room_metrics)
   # Connecting paces the joins: players / CONNECT_RATE seconds before the warm-up.
   limit=$((duration + WARMUP + players / rate + 120))
+  metrics_sampler_start "$BENCH_TMP/samples" "$limit"
+  started=$(date +%s.%N)
   if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" "$limit" \
     "${PRIO[@]}" "$BIN_DIR/citadel-bench" arena --host 127.0.0.1 --port "$SERVER_PORT" --players "$players" \
     --duration "$duration" --warmup "$WARMUP" --connect-rate "$rate" \
@@ -124,6 +127,7 @@ arena_run() {
   else
     err="citadel-bench arena failed (exit $?)"
   fi
+  metrics_sampler_stop
   if kill -0 "$pid" 2>/dev/null && [[ $(proc_state "$pid") != Z ]]; then
     after=$(room_metrics)
     hwm=$(status_kb "$pid" VmHWM)
@@ -132,7 +136,7 @@ arena_run() {
   fi
   stop_server "$pid"
   record "$part" "$tag" "$([[ -z $err ]] && echo true || echo false)" "$err" \
-    "\"players\":$players,\"executor_threads\":$executor,\"p99_ms_bar\":$P99_MS,\"metrics_before\":$before,\"metrics_after\":$after,\"server_hwm_kb\":${hwm:-null}" \
+    "\"players\":$players,\"executor_threads\":$executor,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP,\"bench_started_at\":$started,\"metrics_before\":$before,\"metrics_after\":$after,\"metrics_samples\":$(samples_json "$BENCH_TMP/samples"),\"server_hwm_kb\":${hwm:-null}" \
     "${RUN_JSON:-null}"
   [[ -z $err ]] || { log "  $tag: FAILED: $err"; keep_room_logs "$LOGS" "$tag"; }
 }

@@ -64,6 +64,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
   start_rooms_server "$(pick_port "$PORT")" "$CONFIG" || die "citadel did not start"
   pid=$SERVER_PID
   before=$(room_metrics)
+  metrics_sampler_start "$BENCH_TMP/samples" $((DURATION + WARMUP + PLAYERS / CONNECT_RATE + 120))
+  started=$(date +%s.%N)
   if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" \
     $((DURATION + WARMUP + PLAYERS / CONNECT_RATE + 120)) \
     "${PRIO[@]}" "$BIN_DIR/citadel-bench" lockstep --host 127.0.0.1 --port "$SERVER_PORT" --players "$PLAYERS" \
@@ -74,6 +76,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   else
     err="citadel-bench lockstep failed (exit $?)"
   fi
+  metrics_sampler_stop
   if kill -0 "$pid" 2>/dev/null && [[ $(proc_state "$pid") != Z ]]; then
     after=$(room_metrics)
     hwm=$(status_kb "$pid" VmHWM)
@@ -81,9 +84,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
     err=${err:-"server exited during the run"}
   fi
   stop_server "$pid"
-  printf '{"part":"lockstep","tag":"%s","ok":%s,"error":"%s","players":%s,"executor_threads":%s,"metrics_before":%s,"metrics_after":%s,"server_hwm_kb":%s,"clk_tck":%s,"bench":%s}\n' \
+  printf '{"part":"lockstep","tag":"%s","ok":%s,"error":"%s","players":%s,"executor_threads":%s,"warmup_s":%s,"bench_started_at":%s,"metrics_before":%s,"metrics_after":%s,"metrics_samples":%s,"server_hwm_kb":%s,"clk_tck":%s,"bench":%s}\n' \
     "$tag" "$([[ -z $err ]] && echo true || echo false)" "${err//\"/\'}" "$PLAYERS" "$EXECUTOR_THREADS" \
-    "$before" "$after" "${hwm:-null}" "$CLK_TCK" "${json:-null}" >>"$RAW"
+    "$WARMUP" "$started" "$before" "$after" "$(samples_json "$BENCH_TMP/samples")" "${hwm:-null}" "$CLK_TCK" "${json:-null}" >>"$RAW"
   [[ -z $err ]] || { log "  $tag: FAILED: $err"; keep_room_logs "$LOGS" "$tag"; }
   log "  $(python3 "$BENCH_ROOT/bench/summarize_rooms.py" brief "$(tail -n 1 "$RAW")")"
 done
