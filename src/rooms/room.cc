@@ -11,7 +11,7 @@
 namespace citadel::rooms {
 
 Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-           RoomStats& stats, RoomHost& host, Clock::duration phase)
+           RoomStats& stats, RoomHost& host, Clock::time_point first_tick)
     : id_(id),
       type_(type),
       executor_(executor),
@@ -21,7 +21,7 @@ Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery
       interval_(std::chrono::nanoseconds(1'000'000'000LL / type.options.tick_hz)),
       logic_(type.make()),
       inputs_(type.options.input_queue),
-      next_tick_at_(Clock::now() + phase) {}
+      next_tick_at_(first_tick) {}
 
 Room::~Room() = default;
 

@@ -6,7 +6,8 @@
 // whatever the previous tick cost. A tick that runs longer than its interval
 // is counted; slots the executor missed entirely are skipped (and counted)
 // instead of run back to back. Each room's origin is offset by a phase, so
-// many rooms spread their ticks (and their bursts of writes) over the period.
+// many rooms spread their ticks (and their bursts of writes) over the period
+// (see first_tick_at in room_service.h).
 #pragma once
 
 #include <chrono>
@@ -54,7 +55,7 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   using Clock = std::chrono::steady_clock;
 
   Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-       RoomStats& stats, RoomHost& host, Clock::duration phase);
+       RoomStats& stats, RoomHost& host, Clock::time_point first_tick);
   ~Room();
 
   uint64_t id() const { return id_; }

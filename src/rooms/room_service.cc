@@ -184,17 +184,30 @@ RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type) {
   return best;
 }
 
+Room::Clock::time_point first_tick_at(uint64_t room_id, uint32_t tick_hz,
+                                      Room::Clock::time_point now) {
+  const auto interval = std::chrono::nanoseconds(1'000'000'000LL / tick_hz);
+  const int64_t slots = std::max<int64_t>(1, interval / kTickSlotWidth);
+  // Golden-ratio steps: rooms land evenly over the slots however many there are.
+  const double fraction = std::fmod(static_cast<double>(room_id) * 0.6180339887498949, 1.0);
+  const auto offset =
+      interval * static_cast<int64_t>(fraction * static_cast<double>(slots)) / slots;
+  // Slot s of every interval, counted from the clock's epoch: rooms that share
+  // a slot share their deadlines exactly, so they tick in the same loop turn.
+  const auto since_epoch =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
+  auto first = Room::Clock::time_point(since_epoch - since_epoch % interval + offset);
+  while (first <= now) first += interval;
+  return first;
+}
+
 RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
   const uint64_t id = ++next_room_id_;
   const std::size_t slot = next_executor_++ % executors_.size();
-  // Spread the rooms' tick phases over the period (golden-ratio steps:
-  // evenly spaced however many rooms there are).
-  const double fraction = std::fmod(static_cast<double>(id) * 0.6180339887498949, 1.0);
-  const auto phase = std::chrono::nanoseconds(
-      static_cast<int64_t>(fraction * 1e9 / static_cast<double>(type.options.tick_hz)));
   RoomHost& host = *this;
   auto room =
-      std::make_shared<Room>(id, type, *executors_[slot], delivery_, *stats_[slot], host, phase);
+      std::make_shared<Room>(id, type, *executors_[slot], delivery_, *stats_[slot], host,
+                             first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now()));
   room->executor().post([room] { room->start_in_loop(); });
   Entry& entry = rooms_[id];
   entry.room = std::move(room);
