@@ -27,6 +27,8 @@ fi
 write_rooms_config() {
   write_citadel_config "$1" 0
   cat >>"$1" <<EOF
+server:
+  batched_sends: $([[ ${SENDS:-batched} == sendmsg ]] && echo false || echo true)
 store:
   path: $BENCH_TMP/citadel.db
 auth:

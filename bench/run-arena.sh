@@ -25,6 +25,8 @@
 # Environment (defaults): PARTS="capacity cost storm" START=1000 STEP=500
 #   MAX=6000 HOLD=60 WARMUP=5 P99_MS=60 CONNECT_RATE=1000
 #   COST_PLAYERS=2000 COST_DURATION=30 ROUNDS=2 COST_EXECUTORS=$EXECUTOR_THREADS
+#   COST_SENDS=batched ("batched sendmsg": each cost run also with
+#   server.batched_sends off, one sendmsg per socket, for comparison)
 #   STORM_PLAYERS=2000 STORM_HOLD=10 EXECUTOR_THREADS=0 (1: rooms on a logic
 #   thread; it shares CPU $SERVER_CPU with the I/O thread) BENCH_THREADS=1
 #   ADMIN_PORT=17491 (0: no /metrics) PORT=0 (0: any free port; a fixed one may
@@ -53,6 +55,7 @@ COST_PLAYERS=${COST_PLAYERS:-2000}
 COST_DURATION=${COST_DURATION:-30}
 ROUNDS=${ROUNDS:-2}
 COST_EXECUTORS=${COST_EXECUTORS:-$EXECUTOR_THREADS}
+COST_SENDS=${COST_SENDS:-batched}
 STORM_PLAYERS=${STORM_PLAYERS:-2000}
 STORM_HOLD=${STORM_HOLD:-10}
 BENCH_THREADS=${BENCH_THREADS:-1}
@@ -68,6 +71,9 @@ for v in PORT YARD_PORT; do [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a port nu
 [[ $ADMIN_PORT =~ ^[0-9]+$ ]] || die "ADMIN_PORT must be a port number or 0"
 for e in $EXECUTOR_THREADS $COST_EXECUTORS; do
   [[ $e =~ ^[0-9]+$ ]] || die "EXECUTOR_THREADS / COST_EXECUTORS must be numbers (0 = I/O loop)"
+done
+for s in $COST_SENDS; do
+  [[ $s == batched || $s == sendmsg ]] || die "COST_SENDS: unknown '$s' (batched, sendmsg)"
 done
 for p in $PARTS; do
   [[ $p == capacity || $p == cost || $p == storm ]] || die "unknown part '$p' (capacity, cost, storm)"
@@ -136,7 +142,7 @@ arena_run() {
   fi
   stop_server "$pid"
   record "$part" "$tag" "$([[ -z $err ]] && echo true || echo false)" "$err" \
-    "\"players\":$players,\"executor_threads\":$executor,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP,\"bench_started_at\":$started,\"metrics_before\":$before,\"metrics_after\":$after,\"metrics_samples\":$(samples_json "$BENCH_TMP/samples"),\"server_hwm_kb\":${hwm:-null}" \
+    "\"players\":$players,\"executor_threads\":$executor,\"sends\":\"${SENDS:-batched}\",\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP,\"bench_started_at\":$started,\"metrics_before\":$before,\"metrics_after\":$after,\"metrics_samples\":$(samples_json "$BENCH_TMP/samples"),\"server_hwm_kb\":${hwm:-null}" \
     "${RUN_JSON:-null}"
   [[ -z $err ]] || { log "  $tag: FAILED: $err"; keep_room_logs "$LOGS" "$tag"; }
 }
@@ -197,9 +203,11 @@ if [[ " $PARTS " == *" cost "* ]]; then
     log "cost round $round/$ROUNDS: yardstick (c-echo-server, $COST_PLAYERS connections, depth 1)"
     yardstick_run "yardstick-r$round"
     for e in $COST_EXECUTORS; do
-      log "cost round $round/$ROUNDS: citadel, $COST_PLAYERS players, executor_threads $e"
-      arena_run cost "cost-r$round-x$e" "$e" "$COST_PLAYERS" "$COST_DURATION" "$CONNECT_RATE"
-      log "  $(python3 "$BENCH_ROOT/bench/summarize_rooms.py" brief "$(tail -n 1 "$RAW")")"
+      for s in $COST_SENDS; do
+        log "cost round $round/$ROUNDS: citadel, $COST_PLAYERS players, executor_threads $e, $s sends"
+        SENDS=$s arena_run cost "cost-r$round-x$e-$s" "$e" "$COST_PLAYERS" "$COST_DURATION" "$CONNECT_RATE"
+        log "  $(python3 "$BENCH_ROOT/bench/summarize_rooms.py" brief "$(tail -n 1 "$RAW")")"
+      done
     done
   done
 fi

@@ -160,33 +160,34 @@ def cost_table(runs):
     if not rows:
         return
     print("## Cost at the same traffic (server CPU per 1,000 arena players vs the C echo yardstick)\n")
-    print("| round | run | executor_threads | us / read+write pair (yardstick) | % of a core per 1,000 "
+    print("| round | run | executor_threads | sends | us / read+write pair (yardstick) | % of a core per 1,000 "
           "players | yardstick % for the same traffic | ratio | p99 ms | RSS bytes / player | bench CPU % |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     yard = None
     ratios = {}
     for r in rows:
         rnd = r["tag"].split("-")[1] if "-" in r["tag"] else "?"
         if r.get("server") == "c-ref":
             yard = yard_us_per_pair(r) if r.get("ok") else None
-            print(f"| {rnd} | c-echo-server | – | {fmt(yard, '.2f')} | – | "
+            print(f"| {rnd} | c-echo-server | – | – | {fmt(yard, '.2f')} | – | "
                   f"{fmt(None if yard is None else yard * PAIRS_PER_PLAYER_S * 1000 / 1e6 * 100)} "
                   f"| – | – | – | – |")
             continue
         b = r.get("bench")
+        sends = r.get("sends", "batched")
         if not b:
-            print(f"| {rnd} | citadel | {r['executor_threads']} | – | FAILED: {r.get('error')} | | | | | |")
+            print(f"| {rnd} | citadel | {r['executor_threads']} | {sends} | – | FAILED: {r.get('error')} | | | | | |")
             continue
         pct = server_pct_per_1000(b)
         yard_pct = None if yard is None else yard * PAIRS_PER_PLAYER_S * 1000 / 1e6 * 100
         ratio = None if pct is None or not yard_pct else pct / yard_pct
         if ratio is not None:
-            ratios.setdefault(r["executor_threads"], []).append(ratio)
-        print(f"| {rnd} | citadel | {r['executor_threads']} | – | {fmt(pct)} | {fmt(yard_pct)} "
+            ratios.setdefault((r["executor_threads"], sends), []).append(ratio)
+        print(f"| {rnd} | citadel | {r['executor_threads']} | {sends} | – | {fmt(pct)} | {fmt(yard_pct)} "
               f"| {fmt(ratio, '.2f')}× | {fmt(ms(b['p99_us']), '.2f')} "
               f"| {fmt(b.get('rss_per_player_bytes'), ',.0f')} | {fmt(bench_pct(b), '.0f')} |")
-    for e, rs in sorted(ratios.items()):
-        print(f"\nexecutor_threads {e}: ratio to the yardstick, median of {len(rs)}: "
+    for (e, sends), rs in sorted(ratios.items()):
+        print(f"\nexecutor_threads {e}, {sends} sends: ratio to the yardstick, median of {len(rs)}: "
               f"**{statistics.median(rs):.2f}×** (bar: 1.5×)")
     print()
 

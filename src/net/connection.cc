@@ -15,9 +15,6 @@
 namespace citadel::net {
 
 namespace {
-// iovecs per sendmsg; the kernel's limit is 1024, and a few dozen segments
-// already fill a socket buffer.
-constexpr int kMaxIovecs = 64;
 // SO_LINGER with a zero timeout makes close() send a reset and drop whatever
 // the kernel still holds for this socket.
 void set_reset_on_close_fd(int fd) {
@@ -107,8 +104,11 @@ void Connection::read_in_loop() {
     return;
   }
   stats.bytes_in.add(static_cast<uint64_t>(n));
-  if (state_ == State::kOpen) on_bytes(buffer.first(static_cast<std::size_t>(n)));
-  flush_in_loop();
+  if (state_ != State::kOpen) return flush_in_loop();
+  on_bytes(buffer.first(static_cast<std::size_t>(n)));
+  // The replies go out at the end of this loop turn, with the output of
+  // every other connection served in it: one batched submission for all.
+  if (!output_.empty() || state_ != State::kOpen) request_flush();
 }
 
 void Connection::on_bytes(std::span<const uint8_t> bytes) {
@@ -232,37 +232,67 @@ void Connection::run_scheduled_flush_in_loop() {
 
 void Connection::flush_in_loop() {
   if (state_ == State::kClosed || waiting_writable_) return;
-  LoopStats& stats = loop_.mutable_stats();
   while (!output_.empty()) {
-    iovec iov[kMaxIovecs];
-    const int count = output_.gather(iov, kMaxIovecs);
+    iovec iov[kMaxSendIovecs];
+    const int count = output_.gather(iov, kMaxSendIovecs);
     std::size_t offered = 0;
     for (int i = 0; i < count; ++i) offered += iov[i].iov_len;
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
-    stats.write_calls.add();
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        set_want_writable(true);
-        return;
-      }
-      abort_in_loop(CloseReason::kWriteError);
-      return;
-    }
-    output_.consume(static_cast<std::size_t>(n));
-    stats.bytes_out.add(static_cast<uint64_t>(n));
-    stats.output_queue_bytes.sub(static_cast<uint64_t>(n));
-    // A partial write means the socket buffer is full: trying again now would
-    // only return EAGAIN, so wait for writability instead.
-    if (static_cast<std::size_t>(n) < offered) {
-      set_want_writable(true);
-      return;
-    }
+    ssize_t n;
+    do {
+      n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (!on_sent(n < 0 ? -errno : n, offered)) return;
   }
   if (state_ == State::kClosing) finish_close_in_loop();
+}
+
+bool Connection::prepare_send_in_loop(SendRequest& request) {
+  flush_posted_ = false;
+  if (state_ == State::kClosed || waiting_writable_ || output_.empty()) {
+    flush_in_loop();  // nothing to send; finishes a close whose output is out
+    return false;
+  }
+  const int count = output_.gather(request.iov, kMaxSendIovecs);
+  request.msg.msg_iovlen = static_cast<std::size_t>(count);
+  request.offered = 0;
+  for (int i = 0; i < count; ++i) request.offered += request.iov[i].iov_len;
+  return true;
+}
+
+void Connection::complete_send_in_loop(const SendRequest& request, int result) {
+  // Another connection's completion may have closed this one meanwhile.
+  if (state_ == State::kClosed) return;
+  if (result == SendBatch::kNotSent) return flush_in_loop();
+  if (on_sent(result, request.offered)) flush_in_loop();  // more than one request's worth queued
+}
+
+// Applies one send's result (bytes, or -errno). True if all `offered` bytes
+// went out and the caller may send again.
+bool Connection::on_sent(ssize_t result, std::size_t offered) {
+  LoopStats& stats = loop_.mutable_stats();
+  stats.write_calls.add();
+  if (result < 0) {
+    if (result == -EAGAIN || result == -EWOULDBLOCK) {
+      set_want_writable(true);
+    } else {
+      abort_in_loop(CloseReason::kWriteError);
+    }
+    return false;
+  }
+  const auto n = static_cast<std::size_t>(result);
+  output_.consume(n);
+  stats.bytes_out.add(n);
+  stats.output_queue_bytes.sub(n);
+  // A partial write means the socket buffer is full: trying again now would
+  // only return EAGAIN, so wait for writability instead.
+  if (n < offered) {
+    set_want_writable(true);
+    return false;
+  }
+  return true;
 }
 
 // EPOLLOUT is armed only while output waits for socket space: left on, a

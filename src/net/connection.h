@@ -3,9 +3,11 @@
 // I/O: the socket is registered once with its loop's epoll (level-triggered,
 // EPOLLIN; EPOLLOUT is added only while a partial write waits). On readiness
 // the connection does ONE recv into its loop's shared buffer, cuts frames,
-// dispatches each, then sends everything the handlers queued with ONE sendmsg
-// (a gather write). So a read batch costs one read and one write whatever
-// number of frames it held, and an idle connection owns no buffers.
+// dispatches each, and at the end of the loop turn sends everything queued
+// with ONE gather write, batched with every other connection's in one
+// io_uring submission when several flush in the same turn (SendBatch). So a
+// read batch costs one read and at most one write whatever number of frames
+// it held, and an idle connection owns no buffers.
 //
 // Closing is a small state machine (open -> closing -> lingering -> closed) so
 // that a final ERROR frame reaches the peer: output is flushed, then our side
@@ -25,6 +27,7 @@
 #include "net/event_loop.h"
 #include "net/output_queue.h"
 #include "net/responder.h"
+#include "net/send_batch.h"
 #include "net/unique_fd.h"
 #include "protocol/frame_reader.h"
 
@@ -70,8 +73,14 @@ class Connection final : public Responder,
 
   // Queues bytes shared with other connections (an encoded broadcast).
   void send_shared_in_loop(SharedBytes frame_bytes);
-  // The loop's end-of-turn flush (see EventLoop::schedule_flush_in_loop).
+  // The loop's end-of-turn flush (see EventLoop::schedule_flush_in_loop),
+  // either alone or, when many connections flush in one turn, as one send of
+  // a batch: prepare fills the request with the queued output (false: there
+  // was nothing to send), complete applies the send's result.
   void run_scheduled_flush_in_loop();
+  bool prepare_send_in_loop(SendRequest& request);
+  void complete_send_in_loop(const SendRequest& request, int result);
+  int fd() const { return fd_.get(); }
 
   void start_in_loop();
   // IoHandler: readiness from the loop's epoll.
@@ -98,6 +107,7 @@ class Connection final : public Responder,
   // Writes queued output with one gather write; arms EPOLLOUT if the kernel
   // took less than everything.
   void flush_in_loop();
+  bool on_sent(ssize_t result, std::size_t offered);
   void set_want_writable(bool want);
   void request_flush();
   bool enqueue(uint16_t cmd, std::span<const uint8_t> payload);

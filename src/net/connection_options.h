@@ -22,6 +22,9 @@ struct ConnectionOptions {
   // the peer's FIN before it is cut.
   std::chrono::milliseconds close_linger{2'000};
   uint32_t protocol_errors_logged_per_second = 20;
+  // Output of many connections in one loop turn goes out in one io_uring
+  // submission (SendBatch) rather than one sendmsg each.
+  bool batched_sends = true;
   const FrameDispatcher* dispatcher = nullptr;
   ConnectionLimits* limits = nullptr;  // slot released when a connection dies
   // Called on the connection's loop when a connection that had a user closes

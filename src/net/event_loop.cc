@@ -141,6 +141,10 @@ const timespec* EventLoop::next_timeout(timespec& storage) const {
 // run due timers, then the functors posted meanwhile (which is where output
 // queued outside a read batch is flushed: once per connection per turn).
 void EventLoop::run() {
+  if (options_.batched_sends) {
+    send_batch_ = std::make_unique<SendBatch>(kSendBatchEntries);
+    if (!send_batch_->available()) send_batch_.reset();
+  }
   schedule_sweep_in_loop();
   schedule_lag_probe_in_loop();
   epoll_event events[kMaxEventsPerWait];
@@ -185,8 +189,42 @@ void EventLoop::run_scheduled_flushes() {
   // Swap out first: a flush may close a connection, which must not touch the
   // list being walked. Capacity is kept for the next turn.
   flush_scratch_.swap(flush_list_);
-  for (auto& conn : flush_scratch_) conn->run_scheduled_flush_in_loop();
+  if (send_batch_ && flush_scratch_.size() > 1) {
+    flush_batched();
+  } else {
+    for (auto& conn : flush_scratch_) conn->run_scheduled_flush_in_loop();
+  }
   flush_scratch_.clear();
+  // The ring failed (logged): from now on, one sendmsg per connection.
+  if (send_batch_ && !send_batch_->available()) send_batch_.reset();
+}
+
+// The flush list in submissions of up to kSendBatchEntries sends: every send
+// of a submission finishes before it returns, then each connection applies
+// its result (which may close it or arm EPOLLOUT, as after a sendmsg).
+void EventLoop::flush_batched() {
+  SendBatch& batch = *send_batch_;
+  const unsigned capacity = batch.capacity();
+  batch_connections_.resize(capacity);
+  batch_fds_.resize(capacity);
+  batch_results_.resize(capacity);
+  std::size_t next = 0;
+  while (next < flush_scratch_.size()) {
+    unsigned count = 0;
+    for (; next < flush_scratch_.size() && count < capacity; ++next) {
+      Connection& conn = *flush_scratch_[next];
+      if (!conn.prepare_send_in_loop(batch.request(count))) continue;
+      batch_connections_[count] = &conn;
+      batch_fds_[count] = conn.fd();
+      ++count;
+    }
+    if (count == 0) continue;
+    batch.send(std::span(batch_fds_).first(count), batch_results_);
+    stats_.send_batches.add();
+    for (unsigned i = 0; i < count; ++i) {
+      batch_connections_[i]->complete_send_in_loop(batch.request(i), batch_results_[i]);
+    }
+  }
 }
 
 void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {

@@ -27,6 +27,7 @@
 
 #include "net/connection_options.h"
 #include "net/loop_stats.h"
+#include "net/send_batch.h"
 #include "net/timer_queue.h"
 #include "net/unique_fd.h"
 #include "ops/logging.h"
@@ -116,6 +117,7 @@ class EventLoop {
   void run();
   void run_pending_functors();
   void run_scheduled_flushes();
+  void flush_batched();
   void wake();
   void schedule_sweep_in_loop();
   void sweep_in_loop();
@@ -126,6 +128,8 @@ class EventLoop {
 
   static constexpr std::size_t kReadBufferBytes = 64 * 1024;
   static constexpr int kMaxEventsPerWait = 256;
+  // Sends per io_uring submission; a larger flush list takes several.
+  static constexpr unsigned kSendBatchEntries = 256;
 
   const uint32_t index_;
   const ConnectionOptions options_;
@@ -150,6 +154,12 @@ class EventLoop {
   std::vector<std::shared_ptr<Connection>> closed_this_turn_;
   std::vector<std::shared_ptr<Connection>> flush_list_;
   std::vector<std::shared_ptr<Connection>> flush_scratch_;
+  // Made on the loop's thread (an io_uring belongs to the thread that
+  // submits); null when batched sends are off or the kernel refuses them.
+  std::unique_ptr<SendBatch> send_batch_;
+  std::vector<Connection*> batch_connections_;
+  std::vector<int> batch_fds_;
+  std::vector<int> batch_results_;
 };
 
 }  // namespace citadel::net

@@ -59,6 +59,18 @@ void read_uint(const YAML::Node& node, const std::string& key, T& out, uint64_t 
   out = static_cast<T>(value);
 }
 
+void read_bool(const YAML::Node& node, const std::string& key, bool& out) {
+  if (!node.IsScalar()) fail(key, "expected true or false");
+  const std::string& text = node.Scalar();
+  if (text == "true") {
+    out = true;
+  } else if (text == "false") {
+    out = false;
+  } else {
+    fail(key, "expected true or false, got '" + text + "'");
+  }
+}
+
 void read_string(const YAML::Node& node, const std::string& key, std::string& out) {
   if (node.IsNull()) {
     out.clear();
@@ -119,11 +131,12 @@ Config parse_config(const std::string& yaml_text) {
     }
   }
 
-  read_section(root, "server", {"host", "port", "threads"},
+  read_section(root, "server", {"host", "port", "threads", "batched_sends"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
                  if (name == "host") read_string(n, key, c.server.host);
                  if (name == "port") read_uint(n, key, c.server.port, 0, 65535);
                  if (name == "threads") read_uint(n, key, c.server.threads, 0, kMaxThreads);
+                 if (name == "batched_sends") read_bool(n, key, c.server.batched_sends);
                });
   read_section(root, "limits",
                {"max_connections", "max_connections_per_ip", "max_payload_bytes",
@@ -296,6 +309,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "host" << YAML::Value << c.server.host;
   out << YAML::Key << "port" << YAML::Value << c.server.port;
   out << YAML::Key << "threads" << YAML::Value << c.server.threads;
+  out << YAML::Key << "batched_sends" << YAML::Value << c.server.batched_sends;
   out << YAML::EndMap;
   out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_connections" << YAML::Value << c.limits.max_connections;

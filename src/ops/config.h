@@ -14,6 +14,10 @@ struct ServerConfig {
   std::string host = "0.0.0.0";
   uint16_t port = 7777;  // 0 picks a free port (logged, and written to --port-file)
   uint32_t threads = 0;  // I/O loops; 0 = one per core
+  // Output flushed in one loop turn to many connections goes out in one
+  // io_uring submission instead of one sendmsg each (falls back by itself
+  // where the kernel refuses io_uring).
+  bool batched_sends = true;
 };
 
 struct LimitsConfig {

@@ -27,6 +27,7 @@ Server::Server(ops::Config config)
   options.idle_timeout = std::chrono::milliseconds(config_.limits.idle_timeout_ms);
   options.login_timeout = std::chrono::milliseconds(config_.limits.login_timeout_ms);
   options.protocol_errors_logged_per_second = config_.log.protocol_errors_per_second;
+  options.batched_sends = config_.server.batched_sends;
   options.dispatcher = &router_;
   options.limits = &limits_;
   options.on_user_disconnected = [this](uint64_t connection_id, uint64_t user_id) {

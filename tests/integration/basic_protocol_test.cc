@@ -12,7 +12,10 @@ namespace {
 // login and chat; see src/protocol/commands.h).
 constexpr uint16_t kUnassignedCmd = 0x7F00;
 
-using BasicProtocol = ServerTest;
+class BasicProtocol : public ServerTest {
+ protected:
+  void serve_eight_interleaved_clients();
+};
 
 TEST_F(BasicProtocol, ListeningLogLineNamesHostAndBoundPort) {
   START_SERVER();
@@ -161,14 +164,15 @@ TEST_F(BasicProtocol, UnknownCommandGetsError3ThenPingStillWorks) {
   EXPECT_TRUE(Pings(c, "after unknown"));
 }
 
-TEST_F(BasicProtocol, ThreadsTwoServesEightConcurrentClients) {
-  START_SERVER("", {"--threads", "2"});
+// Eight clients, echo requests interleaved across them for 20 rounds: each
+// round's replies leave the server in one loop turn (a batched submission
+// unless batched_sends is off).
+void BasicProtocol::serve_eight_interleaved_clients() {
   std::vector<TestClient> clients;
   for (int i = 0; i < 8; ++i) {
     clients.push_back(connect_client());
     ASSERT_TRUE(Pings(clients.back(), "hello " + std::to_string(i))) << "client " << i;
   }
-  // All eight open at once, requests interleaved across them.
   for (int round = 0; round < 20; ++round) {
     for (int i = 0; i < 8; ++i) {
       const Bytes p = pattern_bytes(100 + static_cast<std::size_t>(round),
@@ -182,6 +186,16 @@ TEST_F(BasicProtocol, ThreadsTwoServesEightConcurrentClients) {
           << "client " << i << " round " << round;
     }
   }
+}
+
+TEST_F(BasicProtocol, ThreadsTwoServesEightConcurrentClients) {
+  START_SERVER("", {"--threads", "2"});
+  serve_eight_interleaved_clients();
+}
+
+TEST_F(BasicProtocol, OneSendmsgPerConnectionWhenBatchedSendsAreOff) {
+  START_SERVER("server: {batched_sends: false}\n", {"--threads", "1"});
+  serve_eight_interleaved_clients();
 }
 
 }  // namespace

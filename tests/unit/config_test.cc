@@ -95,7 +95,7 @@ TEST(Config, AdminAndLogFormatErrorsNameTheKey) {
 
 TEST(Config, ValuesAreReadIntoTheirFields) {
   const Config c = parse_config(
-      "server: {host: 127.0.0.1, port: 0, threads: 3}\n"
+      "server: {host: 127.0.0.1, port: 0, threads: 3, batched_sends: false}\n"
       "limits: {idle_timeout_ms: 0, max_connections: 10}\n"
       "log: {level: debug}\n"
       "chat: {messages_per_second: 1000, message_burst: 2000, presence_max_members: 3}\n");
@@ -106,6 +106,8 @@ TEST(Config, ValuesAreReadIntoTheirFields) {
   EXPECT_EQ(c.server.host, "127.0.0.1");
   EXPECT_EQ(c.server.port, 0);
   EXPECT_EQ(c.effective_threads(), 3u);
+  EXPECT_FALSE(c.server.batched_sends);
+  EXPECT_TRUE(parse_config("").server.batched_sends);
   EXPECT_EQ(c.limits.idle_timeout_ms, 0u);
   EXPECT_EQ(c.log.level, "debug");
 }
@@ -118,6 +120,8 @@ TEST(Config, ErrorsNameTheKeyAndTheProblem) {
   EXPECT_EQ(error_of("server: {threads: -1}"),
             "server.threads: expected a non-negative integer, got '-1'");
   EXPECT_EQ(error_of("limits: {max_payload_byts: 10}"), "limits.max_payload_byts: unknown key");
+  EXPECT_EQ(error_of("server: {batched_sends: yes}"),
+            "server.batched_sends: expected true or false, got 'yes'");
   EXPECT_EQ(error_of("romos: {}"), "romos: unknown key");
   EXPECT_EQ(error_of("chat: {message_burst: 0}"),
             "chat.message_burst: must be between 1 and 1000000, got 0");

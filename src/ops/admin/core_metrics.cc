@@ -66,7 +66,11 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
   out.counter("citadel_received_bytes_total", "Bytes read from client sockets.", s.bytes_in);
   out.counter("citadel_sent_bytes_total", "Bytes written to client sockets.", s.bytes_out);
   out.counter("citadel_read_syscalls_total", "recv() calls on client sockets.", s.read_calls);
-  out.counter("citadel_write_syscalls_total", "sendmsg() calls on client sockets.", s.write_calls);
+  out.counter("citadel_write_syscalls_total",
+              "Sends on client sockets: sendmsg() calls plus sends inside io_uring batches.",
+              s.write_calls);
+  out.counter("citadel_send_batches_total",
+              "io_uring submissions, each carrying the sends of many connections.", s.send_batches);
   out.family("citadel_protocol_errors_total", MetricType::kCounter,
              "Frames that broke the wire protocol, by kind; each closes its connection.");
   out.sample(s.protocol_errors_bad_magic, {{"kind", "bad_magic"}});

@@ -1,0 +1,70 @@
+// Sends the output of many connections with one io_uring_enter(2) instead of
+// one sendmsg(2) each. A room tick or a chat broadcast queues output on dozens
+// to thousands of sockets in one loop turn; on this kind of machine the
+// syscall entry and exit are a large share of a small send's cost, so one
+// submission carrying every send is cheaper than as many syscalls.
+//
+// Each send carries MSG_DONTWAIT, which makes io_uring attempt it inline
+// during the submission and complete it at once, with -EAGAIN if the socket
+// is full, instead of parking it until the socket drains. So when send()
+// returns, every send has finished: the iovecs may point into buffers the
+// caller changes right after, exactly as with a plain sendmsg.
+//
+// Where the kernel refuses io_uring (old kernel, seccomp, the
+// kernel.io_uring_disabled sysctl) available() is false and the caller sends
+// one by one.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace citadel::net {
+
+// iovecs per send; the kernel's limit is 1024, and a few dozen segments
+// already fill a socket buffer.
+inline constexpr int kMaxSendIovecs = 64;
+
+// One socket's send, filled in by its owner.
+struct SendRequest {
+  msghdr msg{};
+  iovec iov[kMaxSendIovecs];
+  std::size_t offered = 0;  // bytes the iovecs hold
+};
+
+class SendBatch {
+ public:
+  // The result of a send that was never submitted (the ring failed).
+  static constexpr int kNotSent = -1'000'000;
+
+  // Sets up a ring of `capacity` entries; call on the thread that will send.
+  explicit SendBatch(unsigned capacity);
+  ~SendBatch();
+  SendBatch(const SendBatch&) = delete;
+  SendBatch& operator=(const SendBatch&) = delete;
+
+  bool available() const { return ring_ != nullptr; }
+  unsigned capacity() const { return static_cast<unsigned>(requests_.size()); }
+  // Request slot i, 0 <= i < capacity().
+  SendRequest& request(unsigned i) { return requests_[i]; }
+
+  // Sends request i on fds[i] for every i < fds.size() <= capacity(), in one
+  // submission, and stores in results[i] the bytes sent or -errno (kNotSent
+  // if the ring failed before taking it: the caller sends it itself; the
+  // ring is then shut and available() turns false).
+  void send(std::span<const int> fds, std::span<int> results);
+
+ private:
+  struct Ring;
+  void reap(unsigned expected, std::span<int> results);
+  void shut();
+
+  std::unique_ptr<Ring> ring_;
+  std::vector<SendRequest> requests_;
+};
+
+}  // namespace citadel::net
