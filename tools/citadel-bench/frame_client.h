@@ -10,7 +10,9 @@
 // EpollClient (same constants, same source-port choice), and a turn of the
 // worker loop is the same: poll() (the scenario reacts to frames and queues
 // more), the scenario's timers, then flush_writes(): at most one send per
-// connection with output. EPOLLOUT is armed only while a kernel buffer is full.
+// connection with output, all of a turn's sends in one io_uring submission
+// where the kernel allows it. EPOLLOUT is armed only while a kernel buffer is
+// full.
 #pragma once
 
 #include <netinet/in.h>
@@ -19,11 +21,13 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "epoll_client.h"
+#include "net/send_batch.h"
 #include "protocol/frame_reader.h"
 #include "send_time_ring.h"
 #include "source_ports.h"
@@ -103,6 +107,8 @@ class FrameClient {
   void read_connection(ConnId id);
   void handle_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now);
   void write_connection(ConnId id);
+  void flush_batched();
+  void apply_write(ConnId id, ssize_t result, Clock::time_point at);
   void queue_write(ConnId id);
   void set_write_interest(ConnId id, bool want);
   void close_connection(ConnId id);
@@ -119,6 +125,15 @@ class FrameClient {
 
   std::vector<ConnId> pending_writes_;
   std::vector<ConnId> flushing_;
+  // Writes of one turn go out in io_uring submissions of up to this many
+  // (net::SendBatch), as the server's do: one bench core must out-send the
+  // server's core.
+  static constexpr unsigned kSendBatchEntries = 256;
+  std::unique_ptr<net::SendBatch> batch_;
+  bool batch_tried_ = false;
+  std::vector<ConnId> batch_ids_;
+  std::vector<int> batch_fds_;
+  std::vector<int> batch_results_;
   std::vector<uint8_t> read_buf_;
   std::array<epoll_event, 512> events_buf_{};
 
