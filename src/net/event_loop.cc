@@ -203,28 +203,15 @@ void EventLoop::run_scheduled_flushes() {
 // of a submission finishes before it returns, then each connection applies
 // its result (which may close it or arm EPOLLOUT, as after a sendmsg).
 void EventLoop::flush_batched() {
-  SendBatch& batch = *send_batch_;
-  const unsigned capacity = batch.capacity();
-  batch_connections_.resize(capacity);
-  batch_fds_.resize(capacity);
-  batch_results_.resize(capacity);
-  std::size_t next = 0;
-  while (next < flush_scratch_.size()) {
-    unsigned count = 0;
-    for (; next < flush_scratch_.size() && count < capacity; ++next) {
-      Connection& conn = *flush_scratch_[next];
-      if (!conn.prepare_send_in_loop(batch.request(count))) continue;
-      batch_connections_[count] = &conn;
-      batch_fds_[count] = conn.fd();
-      ++count;
-    }
-    if (count == 0) continue;
-    batch.send(std::span(batch_fds_).first(count), batch_results_);
-    stats_.send_batches.add();
-    for (unsigned i = 0; i < count; ++i) {
-      batch_connections_[i]->complete_send_in_loop(batch.request(i), batch_results_[i]);
-    }
-  }
+  const unsigned submissions = send_batch_->send_all(
+      flush_scratch_,
+      [](const std::shared_ptr<Connection>& conn, SendRequest& request) {
+        return conn->prepare_send_in_loop(request) ? conn->fd() : -1;
+      },
+      [](const std::shared_ptr<Connection>& conn, const SendRequest& request, int result) {
+        conn->complete_send_in_loop(request, result);
+      });
+  stats_.send_batches.add(submissions);
 }
 
 void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {

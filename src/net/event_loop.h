@@ -157,9 +157,6 @@ class EventLoop {
   // Made on the loop's thread (an io_uring belongs to the thread that
   // submits); null when batched sends are off or the kernel refuses them.
   std::unique_ptr<SendBatch> send_batch_;
-  std::vector<Connection*> batch_connections_;
-  std::vector<int> batch_fds_;
-  std::vector<int> batch_results_;
 };
 
 }  // namespace citadel::net

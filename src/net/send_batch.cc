@@ -40,6 +40,9 @@ SendBatch::SendBatch(unsigned capacity) {
   ring_ = std::move(ring);
   requests_.resize(capacity);
   for (auto& req : requests_) req.msg.msg_iov = req.iov;
+  fds_.resize(capacity);
+  picked_.resize(capacity);
+  results_.resize(capacity);
 }
 
 SendBatch::~SendBatch() {

@@ -58,6 +58,33 @@ class SendBatch {
   // ring is then shut and available() turns false).
   void send(std::span<const int> fds, std::span<int> results);
 
+  // Sends for every item of a random-access range, capacity() per
+  // submission: prepare(item, request) fills the request and returns the
+  // socket, or -1 to skip the item; complete(item, request, result) gets
+  // each prepared item's result, after its submission. complete may add to
+  // other containers but must not change `items`. Returns the number of
+  // submissions made.
+  template <class Items, class Prepare, class Complete>
+  unsigned send_all(Items& items, Prepare&& prepare, Complete&& complete) {
+    unsigned submissions = 0;
+    std::size_t next = 0;
+    while (next < items.size()) {
+      unsigned count = 0;
+      for (; next < items.size() && count < capacity(); ++next) {
+        const int fd = prepare(items[next], requests_[count]);
+        if (fd < 0) continue;
+        fds_[count] = fd;
+        picked_[count] = next;
+        ++count;
+      }
+      if (count == 0) continue;
+      send(std::span(fds_).first(count), results_);
+      ++submissions;
+      for (unsigned i = 0; i < count; ++i) complete(items[picked_[i]], requests_[i], results_[i]);
+    }
+    return submissions;
+  }
+
  private:
   struct Ring;
   void reap(unsigned expected, std::span<int> results);
@@ -65,6 +92,10 @@ class SendBatch {
 
   std::unique_ptr<Ring> ring_;
   std::vector<SendRequest> requests_;
+  // send_all's bookkeeping, capacity() each.
+  std::vector<int> fds_;
+  std::vector<std::size_t> picked_;
+  std::vector<int> results_;
 };
 
 }  // namespace citadel::net

@@ -127,5 +127,36 @@ TEST_F(SendBatchTest, TheRingIsReusedAcrossManySubmissions) {
   EXPECT_EQ(received, expected);
 }
 
+TEST(SendBatchSendAll, SkipsWhatPrepareRefusesAndSubmitsCapacityAtATime) {
+  SendBatch batch(2);
+  if (!batch.available()) GTEST_SKIP() << "io_uring refused by this kernel";
+  std::vector<Pair> pairs;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 5; ++i) {
+    pairs.push_back(make_pair());
+    texts.push_back("item " + std::to_string(i));
+  }
+  std::vector<int> items = {0, 1, 2, 3, 4};
+  std::vector<int> completed;
+  const unsigned submissions = batch.send_all(
+      items,
+      [&](int i, SendRequest& req) {
+        if (i == 2) return -1;  // nothing to send for this one
+        fill(req, texts[static_cast<std::size_t>(i)]);
+        return pairs[static_cast<std::size_t>(i)].ours.get();
+      },
+      [&](int i, const SendRequest& req, int result) {
+        EXPECT_EQ(result, static_cast<int>(req.offered)) << i;
+        completed.push_back(i);
+      });
+  EXPECT_EQ(submissions, 2u);  // four sends, two a submission
+  EXPECT_EQ(completed, (std::vector<int>{0, 1, 3, 4}));
+  for (int i : {0, 1, 3, 4}) {
+    EXPECT_EQ(read_all(pairs[static_cast<std::size_t>(i)].theirs.get()),
+              texts[static_cast<std::size_t>(i)]);
+  }
+  EXPECT_EQ(read_all(pairs[2].theirs.get()), "");
+}
+
 }  // namespace
 }  // namespace citadel::net

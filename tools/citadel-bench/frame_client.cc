@@ -192,46 +192,30 @@ void FrameClient::flush_writes() {
 }
 
 // The same writes as write_connection, up to kSendBatchEntries per
-// io_uring submission (each send finishes inside it: MSG_DONTWAIT). Send
-// times are taken once per submission, just before it.
+// io_uring submission (each send finishes inside it: MSG_DONTWAIT). The
+// send time is taken once, before the first submission.
 void FrameClient::flush_batched() {
-  net::SendBatch& batch = *batch_;
-  const unsigned capacity = batch.capacity();
-  batch_ids_.resize(capacity);
-  batch_fds_.resize(capacity);
-  batch_results_.resize(capacity);
-  std::size_t next = 0;
-  while (next < flushing_.size()) {
-    unsigned count = 0;
-    for (; next < flushing_.size() && count < capacity; ++next) {
-      const ConnId id = flushing_[next];
-      Connection& c = conns_[id];
-      c.write_queued = false;
-      if (c.state != State::kOpen) continue;
-      const std::size_t left = c.out.size() - c.out_sent;
-      if (left == 0) {
-        set_write_interest(id, false);
-        continue;
-      }
-      net::SendRequest& req = batch.request(count);
-      req.iov[0] = {c.out.data() + c.out_sent, left};
-      req.msg.msg_iovlen = 1;
-      req.offered = left;
-      batch_ids_[count] = id;
-      batch_fds_[count] = c.fd.get();
-      ++count;
-    }
-    if (count == 0) continue;
-    const Clock::time_point at = Clock::now();
-    batch.send(std::span(batch_fds_).first(count), batch_results_);
-    for (unsigned i = 0; i < count; ++i) {
-      if (batch_results_[i] == net::SendBatch::kNotSent) {
-        write_connection(batch_ids_[i]);
-      } else {
-        apply_write(batch_ids_[i], batch_results_[i], at);
-      }
-    }
-  }
+  const Clock::time_point at = Clock::now();
+  batch_->send_all(
+      flushing_,
+      [&](ConnId id, net::SendRequest& req) {
+        Connection& c = conns_[id];
+        c.write_queued = false;
+        if (c.state != State::kOpen) return -1;
+        const std::size_t left = c.out.size() - c.out_sent;
+        if (left == 0) {
+          set_write_interest(id, false);
+          return -1;
+        }
+        req.iov[0] = {c.out.data() + c.out_sent, left};
+        req.msg.msg_iovlen = 1;
+        req.offered = left;
+        return c.fd.get();
+      },
+      [&](ConnId id, const net::SendRequest&, int result) {
+        if (result == net::SendBatch::kNotSent) return write_connection(id);
+        apply_write(id, result, at);
+      });
 }
 
 void FrameClient::write_connection(ConnId id) {

@@ -131,9 +131,6 @@ class FrameClient {
   static constexpr unsigned kSendBatchEntries = 256;
   std::unique_ptr<net::SendBatch> batch_;
   bool batch_tried_ = false;
-  std::vector<ConnId> batch_ids_;
-  std::vector<int> batch_fds_;
-  std::vector<int> batch_results_;
   std::vector<uint8_t> read_buf_;
   std::array<epoll_event, 512> events_buf_{};
 
