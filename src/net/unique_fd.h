@@ -1,4 +1,7 @@
-// Owns a file descriptor; closes it on destruction.
+// Owns one file descriptor and closes it exactly once. Closing a socket also
+// removes it from every epoll set it was in (we never dup), so dropping a
+// UniqueFd is the whole teardown of a connection's kernel state. Shared by
+// the server and citadel-bench.
 #pragma once
 
 #include <unistd.h>
@@ -27,9 +30,10 @@ class UniqueFd {
   bool valid() const { return fd_ >= 0; }
   // Gives up ownership without closing.
   int release() { return std::exchange(fd_, -1); }
-  void reset() {
+  // Closes the descriptor held, if any, and takes `fd` instead.
+  void reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    fd_ = fd;
   }
 
  private:

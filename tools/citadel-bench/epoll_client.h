@@ -29,9 +29,11 @@
 #include "protocol/frame_reader.h"
 #include "send_time_ring.h"
 #include "source_ports.h"
-#include "unique_fd.h"
+#include "net/unique_fd.h"
 
 namespace citadel::bench {
+
+using net::UniqueFd;
 
 using ConnId = uint32_t;
 

@@ -31,7 +31,7 @@
 #include "protocol/frame_reader.h"
 #include "send_time_ring.h"
 #include "source_ports.h"
-#include "unique_fd.h"
+#include "net/unique_fd.h"
 
 namespace citadel::bench {
 

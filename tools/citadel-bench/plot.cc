@@ -16,11 +16,13 @@
 
 #include <fmt/format.h>
 
-#include "unique_fd.h"
+#include "net/unique_fd.h"
 
 extern char** environ;
 
 namespace citadel::bench {
+
+using net::UniqueFd;
 namespace {
 
 // gnuplot's single-quoted strings take '' for a quote and nothing else special.
