@@ -24,15 +24,6 @@ constexpr int kMaxReadsPerEvent = 4;
 // The shared request block holds at least this much, so one send can carry a
 // deep pipeline of small frames; larger than a socket send buffer is useless.
 constexpr std::size_t kTargetBlockBytes = 256 * 1024;
-// Time spent starting connects in one turn, and connects in progress at once:
-// keeps a turn short (replies waiting to be read are being timed) and does not
-// overrun the server's accept backlog (a dropped SYN costs a 1 s retransmit).
-constexpr auto kConnectBudgetPerTurn = std::chrono::milliseconds(2);
-constexpr uint32_t kMaxConnectsInProgress = 1024;
-// Source ports tried per bind, and sockets tried per connection when the
-// chosen port turns out to be in use towards this server already.
-constexpr uint32_t kMaxBindAttempts = 64;
-constexpr int kMaxConnectAttempts = 8;
 // The client is lenient about reply sizes; the server enforces its own limit.
 constexpr uint32_t kMaxReplyPayloadBytes = 16 * 1024 * 1024;
 // PONGs owed to the server beyond this are dropped and counted.
@@ -44,9 +35,10 @@ EpollClient::EpollClient(ClientConfig config, ConnectionEvents& events)
     : config_(std::move(config)),
       events_(events),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
-      phase_start_(Clock::now()),
       conns_(config_.connections),
-      read_buf_(kReadBufferBytes) {
+      read_buf_(kReadBufferBytes),
+      connector_(connect_settings_of(config_), conns_.size(), epoll_.get(), counters_,
+                 [this](ConnId id) -> ConnSlot& { return conns_[id]; }) {
   if (!epoll_.valid()) throw std::system_error(errno, std::generic_category(), "epoll_create1");
 
   frame_bytes_ = proto::kHeaderBytes + config_.request_payload.size();
@@ -68,124 +60,11 @@ EpollClient::EpollClient(ClientConfig config, ConnectionEvents& events)
 }
 
 void EpollClient::start_due_connects(Clock::time_point now) {
-  const Clock::duration elapsed = now - phase_start_;
-  if (elapsed >= config_.connect_phase_limit) {
-    // Give up: whatever is not open by now will not be.
-    for (; next_to_start_ < conns_.size(); ++next_to_start_) {
-      conns_[next_to_start_].state = State::kClosed;
-      ++counters_.connect_failed;
-    }
-    for (; oldest_connecting_ < conns_.size(); ++oldest_connecting_) {
-      if (conns_[oldest_connecting_].state == State::kConnecting)
-        fail_connect(conns_[oldest_connecting_]);
-    }
-    return;
-  }
-
-  while (oldest_connecting_ < next_to_start_) {
-    Connection& c = conns_[oldest_connecting_];
-    if (c.state == State::kConnecting) {
-      if (now - c.connect_started < config_.connect_timeout) break;
-      fail_connect(c);
-    }
-    ++oldest_connecting_;
-  }
-
-  const double elapsed_s = std::chrono::duration<double>(elapsed).count();
-  const auto due = std::min<std::size_t>(
-      conns_.size(), static_cast<std::size_t>(elapsed_s * config_.connect_rate_per_s) + 1);
-  const Clock::time_point budget_end = Clock::now() + kConnectBudgetPerTurn;
-  while (next_to_start_ < due && in_progress_ < kMaxConnectsInProgress) {
-    start_connect(static_cast<ConnId>(next_to_start_++), now);
-    if (Clock::now() >= budget_end) break;
-  }
-}
-
-void EpollClient::start_connect(ConnId id, Clock::time_point now) {
-  Connection& c = conns_[id];
-  ++counters_.connects_started;
-  c.connect_started = now;
-  int rc = -1;
-  for (int attempt = 0; attempt < kMaxConnectAttempts; ++attempt) {
-    c.fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!c.fd.valid()) break;
-    // Requests are small and pipelined; Nagle would hold them back for the ACK.
-    const int one = 1;
-    ::setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    const bool bound = bind_source_port(c.fd.get());
-    rc = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&config_.server),
-                   sizeof config_.server);
-    const int connect_errno = errno;  // before close() can touch it
-    if (rc == 0 || connect_errno == EINPROGRESS) break;
-    c.fd.reset();
-    // EADDRNOTAVAIL after our own bind: that port already has a connection to
-    // this server (another bench process, or TIME_WAIT): try another port.
-    if (!bound || connect_errno != EADDRNOTAVAIL) break;
-  }
-  if (!c.fd.valid()) {
-    c.state = State::kClosed;
-    ++counters_.connect_failed;
-    return;
-  }
-  epoll_event ev{};
-  ev.events = EPOLLOUT;  // writable = the handshake finished, one way or the other
-  ev.data.u32 = id;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.fd.get(), &ev) != 0) {
-    c.fd.reset();
-    c.state = State::kClosed;
-    ++counters_.connect_failed;
-    return;
-  }
-  c.state = State::kConnecting;
-  ++in_progress_;
-  if (rc == 0) finish_connect(id, now);
-}
-
-bool EpollClient::bind_source_port(int fd) {
-  if (!config_.source_ports) return false;
-  // Lets us take a port that only a TIME_WAIT socket of an earlier run holds;
-  // connect() still refuses a 4-tuple that is really in use.
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_addr.s_addr = htonl(INADDR_ANY);
-  const uint32_t tries = std::min(kMaxBindAttempts, config_.source_ports->size());
-  for (uint32_t i = 0; i < tries; ++i) {
-    local.sin_port = htons(config_.source_ports->next());
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0) return true;
-    if (errno != EADDRINUSE) break;
-  }
-  return false;  // unbound: connect() picks a port itself
-}
-
-void EpollClient::fail_connect(Connection& c) {
-  c.fd.reset();
-  c.state = State::kClosed;
-  --in_progress_;
-  ++counters_.connect_failed;
+  connector_.start_due(now, [&](ConnId id) { finish_connect(id, now); });
 }
 
 void EpollClient::finish_connect(ConnId id, Clock::time_point now) {
-  Connection& c = conns_[id];
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-    fail_connect(c);
-    return;
-  }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = id;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) != 0) {
-    fail_connect(c);
-    return;
-  }
-  c.state = State::kOpen;
-  --in_progress_;
-  ++counters_.connected;
-  ++counters_.open;
-  events_.on_open(id, now);
+  if (connector_.finish(id)) events_.on_open(id, now);
 }
 
 uint32_t EpollClient::in_flight(ConnId id) const {

@@ -26,10 +26,11 @@
 #include <string>
 #include <vector>
 
+#include "connector.h"
+#include "net/unique_fd.h"
 #include "protocol/frame_reader.h"
 #include "send_time_ring.h"
 #include "source_ports.h"
-#include "net/unique_fd.h"
 
 namespace citadel::bench {
 
@@ -109,7 +110,7 @@ class EpollClient {
   // and gives up on all the rest once the connect phase limit has passed.
   void start_due_connects(Clock::time_point now);
   // True while some connection is neither open nor finished (failed or closed).
-  bool connecting() const { return next_to_start_ < conns_.size() || in_progress_ > 0; }
+  bool connecting() const { return connector_.connecting(); }
 
   // Queues up to `n` more requests on `id`, never more than max_in_flight in
   // all; returns how many were queued. They go out at the next flush_writes().
@@ -127,18 +128,16 @@ class EpollClient {
   const ServerError& first_error() const { return first_error_; }
 
  private:
-  enum class State : uint8_t { kNotStarted, kConnecting, kOpen, kClosed };
+  using State = ConnState;
 
-  struct Connection {
-    UniqueFd fd;
-    State state = State::kNotStarted;
+  // fd, state and connect_started come from ConnSlot (the Connector's part).
+  struct Connection : ConnSlot {
     bool answered = false;       // had a good reply (counts in open_answered)
     bool write_armed = false;    // EPOLLOUT in the interest set
     bool write_queued = false;   // in pending_writes_
     uint32_t unstamped = 0;      // queued requests not yet time-stamped
     uint32_t stream_offset = 0;  // where in the frame the next byte to send is
     std::size_t unsent_bytes = 0;
-    Clock::time_point connect_started;
     SendTimeRing sent;
     protocol::FrameReader reader;
     // PONGs owed to server PINGs: rare, so a plain buffer, capped.
@@ -146,9 +145,6 @@ class EpollClient {
     std::size_t control_sent = 0;
   };
 
-  void start_connect(ConnId id, Clock::time_point now);
-  bool bind_source_port(int fd);
-  void fail_connect(Connection& c);
   void finish_connect(ConnId id, Clock::time_point now);
   void handle_event(ConnId id, uint32_t events);
   void read_connection(ConnId id);
@@ -161,16 +157,12 @@ class EpollClient {
   ClientConfig config_;
   ConnectionEvents& events_;
   UniqueFd epoll_;
-  Clock::time_point phase_start_;
 
   std::vector<uint8_t> block_;  // back-to-back copies of the request frame
   std::size_t frame_bytes_ = 0;
 
   std::vector<Connection> conns_;
   std::vector<Clock::time_point> ring_slab_;
-  std::size_t next_to_start_ = 0;      // connects are started in id order...
-  std::size_t oldest_connecting_ = 0;  // ...so timeouts are checked from here on
-  uint32_t in_progress_ = 0;
 
   std::vector<ConnId> pending_writes_;
   std::vector<ConnId> flushing_;
@@ -179,6 +171,7 @@ class EpollClient {
 
   ClientCounters counters_;
   ServerError first_error_;
+  Connector connector_;  // last: it refers to conns_ and counters_
 };
 
 }  // namespace citadel::bench

@@ -18,10 +18,6 @@ namespace proto = citadel::protocol;
 // The same budgets as EpollClient (see epoll_client.cc for the reasons).
 constexpr std::size_t kReadBufferBytes = 256 * 1024;
 constexpr int kMaxReadsPerEvent = 4;
-constexpr auto kConnectBudgetPerTurn = std::chrono::milliseconds(2);
-constexpr uint32_t kMaxConnectsInProgress = 1024;
-constexpr uint32_t kMaxBindAttempts = 64;
-constexpr int kMaxConnectAttempts = 8;
 constexpr uint32_t kMaxReplyPayloadBytes = 16 * 1024 * 1024;
 // An output buffer that grew past this (a burst of frames) is given back once
 // it has been sent, so 10,000 connections do not each keep their peak.
@@ -33,9 +29,10 @@ FrameClient::FrameClient(FrameClientConfig config, FrameEvents& events)
     : config_(std::move(config)),
       events_(events),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
-      phase_start_(Clock::now()),
       conns_(config_.connections),
-      read_buf_(kReadBufferBytes) {
+      read_buf_(kReadBufferBytes),
+      connector_(connect_settings_of(config_), conns_.size(), epoll_.get(), counters_,
+                 [this](ConnId id) -> ConnSlot& { return conns_[id]; }) {
   if (!epoll_.valid()) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   for (Connection& c : conns_) c.reader.set_max_payload_bytes(kMaxReplyPayloadBytes);
   pending_writes_.reserve(conns_.size());
@@ -43,117 +40,11 @@ FrameClient::FrameClient(FrameClientConfig config, FrameEvents& events)
 }
 
 void FrameClient::start_due_connects(Clock::time_point now) {
-  const Clock::duration elapsed = now - phase_start_;
-  if (elapsed >= config_.connect_phase_limit) {
-    for (; next_to_start_ < conns_.size(); ++next_to_start_) {
-      conns_[next_to_start_].state = State::kClosed;
-      ++counters_.connect_failed;
-    }
-    for (; oldest_connecting_ < conns_.size(); ++oldest_connecting_) {
-      if (conns_[oldest_connecting_].state == State::kConnecting)
-        fail_connect(conns_[oldest_connecting_]);
-    }
-    return;
-  }
-  while (oldest_connecting_ < next_to_start_) {
-    Connection& c = conns_[oldest_connecting_];
-    if (c.state == State::kConnecting) {
-      if (now - c.connect_started < config_.connect_timeout) break;
-      fail_connect(c);
-    }
-    ++oldest_connecting_;
-  }
-  const double elapsed_s = std::chrono::duration<double>(elapsed).count();
-  const auto due = std::min<std::size_t>(
-      conns_.size(), static_cast<std::size_t>(elapsed_s * config_.connect_rate_per_s) + 1);
-  const Clock::time_point budget_end = Clock::now() + kConnectBudgetPerTurn;
-  while (next_to_start_ < due && in_progress_ < kMaxConnectsInProgress) {
-    start_connect(static_cast<ConnId>(next_to_start_++), now);
-    if (Clock::now() >= budget_end) break;
-  }
-}
-
-void FrameClient::start_connect(ConnId id, Clock::time_point now) {
-  Connection& c = conns_[id];
-  ++counters_.connects_started;
-  c.connect_started = now;
-  int rc = -1;
-  for (int attempt = 0; attempt < kMaxConnectAttempts; ++attempt) {
-    c.fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!c.fd.valid()) break;
-    // Logins and chat sends are single small frames: Nagle would hold them.
-    const int one = 1;
-    ::setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    const bool bound = bind_source_port(c.fd.get());
-    rc = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&config_.server),
-                   sizeof config_.server);
-    const int connect_errno = errno;
-    if (rc == 0 || connect_errno == EINPROGRESS) break;
-    c.fd.reset();
-    if (!bound || connect_errno != EADDRNOTAVAIL) break;
-  }
-  if (!c.fd.valid()) {
-    c.state = State::kClosed;
-    ++counters_.connect_failed;
-    return;
-  }
-  epoll_event ev{};
-  ev.events = EPOLLOUT;  // writable = the handshake finished, one way or the other
-  ev.data.u32 = id;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.fd.get(), &ev) != 0) {
-    c.fd.reset();
-    c.state = State::kClosed;
-    ++counters_.connect_failed;
-    return;
-  }
-  c.state = State::kConnecting;
-  ++in_progress_;
-  if (rc == 0) finish_connect(id, now);
-}
-
-bool FrameClient::bind_source_port(int fd) {
-  if (!config_.source_ports) return false;
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_addr.s_addr = htonl(INADDR_ANY);
-  const uint32_t tries = std::min(kMaxBindAttempts, config_.source_ports->size());
-  for (uint32_t i = 0; i < tries; ++i) {
-    local.sin_port = htons(config_.source_ports->next());
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0) return true;
-    if (errno != EADDRINUSE) break;
-  }
-  return false;
-}
-
-void FrameClient::fail_connect(Connection& c) {
-  c.fd.reset();
-  c.state = State::kClosed;
-  --in_progress_;
-  ++counters_.connect_failed;
+  connector_.start_due(now, [&](ConnId id) { finish_connect(id, now); });
 }
 
 void FrameClient::finish_connect(ConnId id, Clock::time_point now) {
-  Connection& c = conns_[id];
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-    fail_connect(c);
-    return;
-  }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = id;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) != 0) {
-    fail_connect(c);
-    return;
-  }
-  c.state = State::kOpen;
-  --in_progress_;
-  ++counters_.connected;
-  ++counters_.open;
-  events_.on_open(id, now);
+  if (connector_.finish(id)) events_.on_open(id, now);
 }
 
 void FrameClient::send(ConnId id, uint16_t cmd, std::span<const uint8_t> payload) {

@@ -28,10 +28,10 @@
 
 #include "epoll_client.h"
 #include "net/send_batch.h"
+#include "net/unique_fd.h"
 #include "protocol/frame_reader.h"
 #include "send_time_ring.h"
 #include "source_ports.h"
-#include "net/unique_fd.h"
 
 namespace citadel::bench {
 
@@ -69,7 +69,7 @@ class FrameClient {
   FrameClient& operator=(const FrameClient&) = delete;
 
   void start_due_connects(Clock::time_point now);
-  bool connecting() const { return next_to_start_ < conns_.size() || in_progress_ > 0; }
+  bool connecting() const { return connector_.connecting(); }
 
   // Appends one frame to the connection's output; it leaves at the next
   // flush_writes(). Ignored on a connection that is not open.
@@ -86,22 +86,17 @@ class FrameClient {
   const ServerError& first_error() const { return first_error_; }
 
  private:
-  enum class State : uint8_t { kNotStarted, kConnecting, kOpen, kClosed };
+  using State = ConnState;
 
-  struct Connection {
-    UniqueFd fd;
-    State state = State::kNotStarted;
+  // fd, state and connect_started come from ConnSlot (the Connector's part).
+  struct Connection : ConnSlot {
     bool write_armed = false;
     bool write_queued = false;
-    Clock::time_point connect_started;
     std::vector<uint8_t> out;  // frames not yet handed to the kernel, from out_sent on
     std::size_t out_sent = 0;
     protocol::FrameReader reader;
   };
 
-  void start_connect(ConnId id, Clock::time_point now);
-  bool bind_source_port(int fd);
-  void fail_connect(Connection& c);
   void finish_connect(ConnId id, Clock::time_point now);
   void handle_event(ConnId id, uint32_t events);
   void read_connection(ConnId id);
@@ -116,12 +111,8 @@ class FrameClient {
   FrameClientConfig config_;
   FrameEvents& events_;
   UniqueFd epoll_;
-  Clock::time_point phase_start_;
 
   std::vector<Connection> conns_;
-  std::size_t next_to_start_ = 0;
-  std::size_t oldest_connecting_ = 0;
-  uint32_t in_progress_ = 0;
 
   std::vector<ConnId> pending_writes_;
   std::vector<ConnId> flushing_;
@@ -136,6 +127,7 @@ class FrameClient {
 
   ClientCounters counters_;
   ServerError first_error_;
+  Connector connector_;  // last: it refers to conns_ and counters_
 };
 
 }  // namespace citadel::bench

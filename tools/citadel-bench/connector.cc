@@ -1,0 +1,153 @@
+#include "connector.h"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "epoll_client.h"  // ClientCounters
+
+namespace citadel::bench {
+namespace {
+
+constexpr auto kConnectBudgetPerTurn = std::chrono::milliseconds(2);
+constexpr uint32_t kMaxConnectsInProgress = 1024;
+// Source ports tried per bind, and sockets tried per connection when the
+// chosen port turns out to be in use towards this server already.
+constexpr uint32_t kMaxBindAttempts = 64;
+constexpr int kMaxConnectAttempts = 8;
+
+}  // namespace
+
+Connector::Connector(ConnectSettings settings, std::size_t total, int epoll_fd,
+                     ClientCounters& counters, SlotOf slot_of)
+    : settings_(std::move(settings)),
+      total_(total),
+      epoll_fd_(epoll_fd),
+      counters_(counters),
+      slot_of_(std::move(slot_of)),
+      phase_start_(Clock::now()) {}
+
+void Connector::start_due(Clock::time_point now, const std::function<void(ConnId)>& opened) {
+  const Clock::duration elapsed = now - phase_start_;
+  if (elapsed >= settings_.phase_limit) {
+    // Give up: whatever is not open by now will not be.
+    for (; next_to_start_ < total_; ++next_to_start_) {
+      slot_of_(static_cast<ConnId>(next_to_start_)).state = ConnState::kClosed;
+      ++counters_.connect_failed;
+    }
+    for (; oldest_connecting_ < total_; ++oldest_connecting_) {
+      ConnSlot& c = slot_of_(static_cast<ConnId>(oldest_connecting_));
+      if (c.state == ConnState::kConnecting) fail(c);
+    }
+    return;
+  }
+  while (oldest_connecting_ < next_to_start_) {
+    ConnSlot& c = slot_of_(static_cast<ConnId>(oldest_connecting_));
+    if (c.state == ConnState::kConnecting) {
+      if (now - c.connect_started < settings_.timeout) break;
+      fail(c);
+    }
+    ++oldest_connecting_;
+  }
+  const double elapsed_s = std::chrono::duration<double>(elapsed).count();
+  const auto due =
+      std::min<std::size_t>(total_, static_cast<std::size_t>(elapsed_s * settings_.rate_per_s) + 1);
+  const Clock::time_point budget_end = Clock::now() + kConnectBudgetPerTurn;
+  while (next_to_start_ < due && in_progress_ < kMaxConnectsInProgress) {
+    start(static_cast<ConnId>(next_to_start_++), now, opened);
+    if (Clock::now() >= budget_end) break;
+  }
+}
+
+void Connector::start(ConnId id, Clock::time_point now, const std::function<void(ConnId)>& opened) {
+  ConnSlot& c = slot_of_(id);
+  ++counters_.connects_started;
+  c.connect_started = now;
+  int rc = -1;
+  for (int attempt = 0; attempt < kMaxConnectAttempts; ++attempt) {
+    c.fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!c.fd.valid()) break;
+    // Requests are small frames, often pipelined: Nagle would hold them back.
+    const int one = 1;
+    ::setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const bool bound = bind_source_port(c.fd.get());
+    rc = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&settings_.server),
+                   sizeof settings_.server);
+    const int connect_errno = errno;  // before close() can touch it
+    if (rc == 0 || connect_errno == EINPROGRESS) break;
+    c.fd.reset();
+    // EADDRNOTAVAIL after our own bind: that port already has a connection to
+    // this server (another bench process, or TIME_WAIT): try another port.
+    if (!bound || connect_errno != EADDRNOTAVAIL) break;
+  }
+  if (!c.fd.valid()) {
+    c.state = ConnState::kClosed;
+    ++counters_.connect_failed;
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLOUT;  // writable = the handshake finished, one way or the other
+  ev.data.u32 = id;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd.get(), &ev) != 0) {
+    c.fd.reset();
+    c.state = ConnState::kClosed;
+    ++counters_.connect_failed;
+    return;
+  }
+  c.state = ConnState::kConnecting;
+  ++in_progress_;
+  if (rc == 0) opened(id);
+}
+
+bool Connector::bind_source_port(int fd) {
+  if (!settings_.source_ports) return false;
+  // Lets us take a port that only a TIME_WAIT socket of an earlier run holds;
+  // connect() still refuses a 4-tuple that is really in use.
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl(INADDR_ANY);
+  const uint32_t tries = std::min(kMaxBindAttempts, settings_.source_ports->size());
+  for (uint32_t i = 0; i < tries; ++i) {
+    local.sin_port = htons(settings_.source_ports->next());
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0) return true;
+    if (errno != EADDRINUSE) break;
+  }
+  return false;  // unbound: connect() picks a port itself
+}
+
+void Connector::fail(ConnSlot& c) {
+  c.fd.reset();
+  c.state = ConnState::kClosed;
+  --in_progress_;
+  ++counters_.connect_failed;
+}
+
+bool Connector::finish(ConnId id) {
+  ConnSlot& c = slot_of_(id);
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    fail(c);
+    return false;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = id;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd.get(), &ev) != 0) {
+    fail(c);
+    return false;
+  }
+  c.state = ConnState::kOpen;
+  --in_progress_;
+  ++counters_.connected;
+  ++counters_.open;
+  return true;
+}
+
+}  // namespace citadel::bench
