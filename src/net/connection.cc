@@ -266,7 +266,9 @@ void Connection::complete_send_in_loop(const SendRequest& request, int result) {
   // Another connection's completion may have closed this one meanwhile.
   if (state_ == State::kClosed) return;
   if (result == SendBatch::kNotSent) return flush_in_loop();
-  if (on_sent(result, request.offered)) flush_in_loop();  // more than one request's worth queued
+  // All offered bytes went out: send what is left (more than one request's
+  // worth was queued) and finish a close whose output is now out.
+  if (on_sent(result, request.offered)) flush_in_loop();
 }
 
 // Applies one send's result (bytes, or -errno). True if all `offered` bytes

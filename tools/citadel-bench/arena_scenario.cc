@@ -45,13 +45,7 @@ int run_arena(const RoomLoadOptions& options, const sockaddr_in& server, std::FI
       .add("states_per_player_s", pushes_per_player_s(r), 2);
   add_latency_fields(json, r.latency, "");
   add_cost_fields(json, r);
-  json.add("errors", c.errors())
-      .add("error_frames", c.error_frames)
-      .add("bad_states", r.game.bad_pushes)
-      .add("unexpected_replies", r.sessions.unexpected);
-  add_first_error(json, r.totals.first_error);
-  json.add_bool("interrupted", r.interrupted)
-      .add_raw("joins_refused_by_result", refusals_json(r.sessions.join_results, room_result_name));
+  add_outcome_fields(json, r, "bad_states");
   fmt::print("{}\n", json.str());
   std::fflush(stdout);
   print_no_connection_notice(options.common, c);

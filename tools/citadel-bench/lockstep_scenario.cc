@@ -43,13 +43,7 @@ int run_lockstep(const RoomLoadOptions& options, const sockaddr_in& server, std:
       .add("inputs_never_framed", r.game.inputs_evicted);
   add_latency_fields(json, r.latency, "input_");
   add_cost_fields(json, r);
-  json.add("errors", c.errors())
-      .add("error_frames", c.error_frames)
-      .add("bad_frames", r.game.bad_pushes)
-      .add("unexpected_replies", r.sessions.unexpected);
-  add_first_error(json, r.totals.first_error);
-  json.add_bool("interrupted", r.interrupted)
-      .add_raw("joins_refused_by_result", refusals_json(r.sessions.join_results, room_result_name));
+  add_outcome_fields(json, r, "bad_frames");
   fmt::print("{}\n", json.str());
   std::fflush(stdout);
   print_no_connection_notice(options.common, c);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "game_messages.h"
 #include "report_rows.h"
 
 namespace citadel::bench {
@@ -127,6 +128,17 @@ void add_room_fields(JsonLine& json, const RoomRunResult& r) {
       .add("slow_rooms", uint64_t{rates.slow_rooms})
       .add("input_hz", o.input_hz, 1)
       .add("duration_s", r.duration_s);
+}
+
+void add_outcome_fields(JsonLine& json, const RoomRunResult& r, std::string_view bad_pushes_field) {
+  const ClientCounters& c = r.totals.counters;
+  json.add("errors", c.errors())
+      .add("error_frames", c.error_frames)
+      .add(bad_pushes_field, r.game.bad_pushes)
+      .add("unexpected_replies", r.sessions.unexpected);
+  add_first_error(json, r.totals.first_error);
+  json.add_bool("interrupted", r.interrupted)
+      .add_raw("joins_refused_by_result", refusals_json(r.sessions.join_results, room_result_name));
 }
 
 void add_cost_fields(JsonLine& json, const RoomRunResult& r) {

@@ -17,6 +17,10 @@ void print_cost_rows(const RoomRunResult& r);
 // The same facts as JSON fields, after "scenario".
 void add_room_fields(JsonLine& json, const RoomRunResult& r);
 void add_cost_fields(JsonLine& json, const RoomRunResult& r);
+// The closing JSON fields both reports share: errors, ERROR frames, pushes
+// that did not decode (under `bad_pushes_field`), unexpected replies, the
+// first server error, interruption and join refusals by result.
+void add_outcome_fields(JsonLine& json, const RoomRunResult& r, std::string_view bad_pushes_field);
 // p50_us ... mean_us of `h` under `prefix` ("" -> p50_us, "jitter_" -> jitter_p50_us).
 void add_latency_fields(JsonLine& json, const Histogram& h, std::string_view prefix);
 

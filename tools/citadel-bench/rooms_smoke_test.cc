@@ -4,14 +4,11 @@
 // temp directory (SQLite file, token secret) with the admin port off.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bench_runner.h"
 #include "server_process.h"
 
 namespace citadel::bench {
@@ -20,37 +17,8 @@ namespace {
 using citadel::test::ServerOptions;
 using citadel::test::ServerProcess;
 
-struct BenchRun {
-  int exit_code = -1;
-  std::string json;  // the last line that starts with '{'
-};
-
-// Runs citadel-bench (bounded by timeout(1)) and keeps its stdout; stderr
-// goes to the test's own output, which helps when a case fails.
 BenchRun run_bench(const std::vector<std::string>& args) {
-  std::string cmd = "timeout -k 5 60 " CITADEL_BENCH_BIN;
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  BenchRun run;
-  std::FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) out += buf.data();
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::size_t at = 0;
-  while (at < out.size()) {
-    const std::size_t end = out.find('\n', at);
-    const std::string line = out.substr(at, end == std::string::npos ? end : end - at);
-    if (line.starts_with("{")) run.json = line;
-    if (end == std::string::npos) break;
-    at = end + 1;
-  }
-  return run;
-}
-
-bool has(const std::string& json, const std::string& field) {
-  return json.find(field) != std::string::npos;
+  return citadel::bench::run_bench(args, 60);
 }
 
 class BenchRoomsSmoke : public ::testing::Test {
