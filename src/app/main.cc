@@ -127,12 +127,14 @@ void run_until_signalled(citadel::server::Server& server, boost::asio::io_contex
   control.run();
 }
 
-citadel::rooms::RoomTypeOptions room_type_options(const citadel::ops::RoomTypeConfig& c) {
+citadel::rooms::RoomTypeOptions room_type_options(const citadel::ops::RoomTypeConfig& c,
+                                                  uint64_t output_queue_bytes) {
   citadel::rooms::RoomTypeOptions o;
   o.tick_hz = c.tick_hz;
   o.max_players = c.max_players;
   o.empty_ttl = std::chrono::milliseconds(c.empty_ttl_ms);
   o.input_queue = c.input_queue;
+  o.input_queue_bytes = citadel::ops::effective_input_queue_bytes(c, output_queue_bytes);
   o.match_size = c.match_size;
   o.match_initial_window = c.match_initial_window;
   o.match_widen_per_second = c.match_widen_per_second;
@@ -153,8 +155,8 @@ citadel::services::ServicesConfig services_config(const Config& config) {
   s.chat.history_on_join = config.chat.history_on_join;
   s.chat.presence_max_members = config.chat.presence_max_members;
   s.rooms.executor_threads = config.rooms.executor_threads;
-  s.arena = room_type_options(config.rooms.arena);
-  s.lockstep = room_type_options(config.rooms.lockstep);
+  s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
+  s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);
   return s;
 }
 

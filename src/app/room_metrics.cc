@@ -7,6 +7,12 @@ void write_room_metrics(ops::admin::MetricsWriter& out, const rooms::RoomStatsSn
   out.gauge("citadel_rooms_open", "Rooms running now.", static_cast<double>(s.rooms_open));
   out.gauge("citadel_room_players", "Seats taken in running rooms.",
             static_cast<double>(s.players));
+  out.counter("citadel_room_input_bytes_dropped_total",
+              "Payload bytes of room inputs dropped (the room's queue or the player's share full).",
+              s.input_bytes_dropped);
+  out.gauge("citadel_room_routes",
+            "Connections whose inputs are routed to a room (one per connected player).",
+            static_cast<double>(s.routes));
   out.counter("citadel_rooms_created_total", "Rooms opened.", s.rooms_created);
   out.counter("citadel_room_faults_total",
               "Rooms closed because their code threw; each fault closes that room alone.",
@@ -19,7 +25,9 @@ void write_room_metrics(ops::admin::MetricsWriter& out, const rooms::RoomStatsSn
               s.ticks_skipped);
   out.counter("citadel_room_inputs_total", "Inputs queued for rooms.", s.inputs);
   out.counter("citadel_room_inputs_dropped_total",
-              "Inputs dropped because the room's input queue was full.", s.inputs_dropped);
+              "Inputs dropped because the room's input queue, or the player's fair share of it, "
+              "was full.",
+              s.inputs_dropped);
   out.family("citadel_room_tick_seconds", MetricType::kHistogram,
              "Time one tick took: its queued inputs and on_tick.");
   out.histogram_seconds(s.tick_time);

@@ -74,14 +74,14 @@ Acceptor::Acceptor(EventLoop& accept_loop, std::vector<EventLoop*> io_loops,
 }
 
 void Acceptor::start_in_loop() {
-  accept_loop_.assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(accept_loop_);
   if (stopped_ || watching_) return;
   accept_loop_.add_fd_in_loop(listen_fd_.get(), EPOLLIN, this);
   watching_ = true;
 }
 
 void Acceptor::stop_in_loop() {
-  accept_loop_.assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(accept_loop_);
   stopped_ = true;
   if (watching_) accept_loop_.remove_fd_in_loop(listen_fd_.get());
   watching_ = false;
@@ -89,6 +89,7 @@ void Acceptor::stop_in_loop() {
 }
 
 void Acceptor::handle_events_in_loop(uint32_t) {
+  CITADEL_ASSERT_IN_LOOP(accept_loop_);
   if (stopped_) return;
   LoopStats& stats = accept_loop_.mutable_stats();
   for (int i = 0; i < kMaxAcceptsPerTurn; ++i) {

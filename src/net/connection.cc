@@ -67,6 +67,7 @@ Connection::~Connection() {
 }
 
 void Connection::start_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   const int one = 1;
   ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   loop_.add_fd_in_loop(fd_.get(), EPOLLIN, this);
@@ -74,6 +75,7 @@ void Connection::start_in_loop() {
 }
 
 void Connection::handle_events_in_loop(uint32_t events) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ == State::kClosed) return;  // closed earlier in this batch
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_in_loop();
   if (state_ != State::kClosed && (events & EPOLLOUT)) {
@@ -176,6 +178,7 @@ void Connection::send_error(protocol::ErrorCode code, std::string_view text) {
 }
 
 void Connection::send_shared_in_loop(SharedBytes frame_bytes) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ != State::kOpen || !frame_bytes) return;
   const std::size_t n = frame_bytes->size();
   if (output_.bytes() + n > loop_.options().output_queue_bytes) {
@@ -226,6 +229,7 @@ void Connection::request_flush() {
 }
 
 void Connection::run_scheduled_flush_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   flush_posted_ = false;
   flush_in_loop();
 }
@@ -250,6 +254,7 @@ void Connection::flush_in_loop() {
 }
 
 bool Connection::prepare_send_in_loop(SendRequest& request) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   flush_posted_ = false;
   if (state_ == State::kClosed || waiting_writable_ || output_.empty()) {
     flush_in_loop();  // nothing to send; finishes a close whose output is out
@@ -263,6 +268,7 @@ bool Connection::prepare_send_in_loop(SendRequest& request) {
 }
 
 void Connection::complete_send_in_loop(const SendRequest& request, int result) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   // Another connection's completion may have closed this one meanwhile.
   if (state_ == State::kClosed) return;
   if (result == SendBatch::kNotSent) return flush_in_loop();
@@ -307,6 +313,7 @@ void Connection::set_want_writable(bool want) {
 
 void Connection::close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,
                                            CloseReason reason) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ != State::kOpen) return;
   enqueue_error(code, text);
   state_ = State::kClosing;
@@ -327,6 +334,7 @@ void Connection::finish_close_in_loop() {
 }
 
 void Connection::abort_in_loop(CloseReason reason) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ == State::kClosed) return;
   auto self = shared_from_this();  // keep alive until this method returns
   const State was = state_;
@@ -350,14 +358,13 @@ void Connection::abort_in_loop(CloseReason reason) {
   stats.output_queue_bytes.sub(output_.bytes());
   output_.consume(output_.bytes());
   fd_.reset();  // closing the descriptor also removes it from the loop's epoll set
-  if (user_id_ != 0 && loop_.options().on_user_disconnected) {
-    loop_.options().on_user_disconnected(id_, user_id_);
-  }
+  if (loop_.options().on_closed) loop_.options().on_closed(id_, user_id_);
   ops::log_conn(spdlog::level::debug, id_, "closed: {}", to_string(close_reason_));
   loop_.forget_in_loop(id_);
 }
 
 bool Connection::deadline_passed_in_loop(Clock::time_point now) const {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ == State::kOpen) {
     const auto& options = loop_.options();
     if (options.idle_timeout.count() > 0 && now - last_frame_at_ >= options.idle_timeout) {
@@ -370,6 +377,7 @@ bool Connection::deadline_passed_in_loop(Clock::time_point now) const {
 }
 
 void Connection::on_deadline_in_loop(Clock::time_point now) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ == State::kOpen) {
     const auto& options = loop_.options();
     if (options.idle_timeout.count() > 0 && now - last_frame_at_ >= options.idle_timeout) {

@@ -27,9 +27,10 @@ struct ConnectionOptions {
   bool batched_sends = true;
   const FrameDispatcher* dispatcher = nullptr;
   ConnectionLimits* limits = nullptr;  // slot released when a connection dies
-  // Called on the connection's loop when a connection that had a user closes
-  // (the session layer detaches the session). May be empty.
-  std::function<void(uint64_t connection_id, uint64_t user_id)> on_user_disconnected;
+  // Called on the connection's loop when any connection closes, with the
+  // user it had (0: none), so whatever was keyed by its id dies with it.
+  // May be empty.
+  std::function<void(uint64_t connection_id, uint64_t user_id)> on_closed;
 };
 
 }  // namespace citadel::net

@@ -95,6 +95,7 @@ void EventLoop::wake() {
 }
 
 void EventLoop::add_fd_in_loop(int fd, uint32_t events, IoHandler* handler) {
+  CITADEL_ASSERT_IN_LOOP(*this);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -102,6 +103,7 @@ void EventLoop::add_fd_in_loop(int fd, uint32_t events, IoHandler* handler) {
 }
 
 void EventLoop::modify_fd_in_loop(int fd, uint32_t events, IoHandler* handler) {
+  CITADEL_ASSERT_IN_LOOP(*this);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -109,10 +111,12 @@ void EventLoop::modify_fd_in_loop(int fd, uint32_t events, IoHandler* handler) {
 }
 
 void EventLoop::remove_fd_in_loop(int fd) {
+  CITADEL_ASSERT_IN_LOOP(*this);
   ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
 TimerQueue::TimerId EventLoop::run_at_in_loop(Clock::time_point deadline, Functor f) {
+  CITADEL_ASSERT_IN_LOOP(*this);
   return timers_.add(deadline, std::move(f));
 }
 
@@ -215,7 +219,7 @@ void EventLoop::flush_batched() {
 }
 
 void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {
-  assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(*this);
   const uint64_t id = (uint64_t{index_} << 48) | next_sequence_++;
   auto conn = std::make_shared<Connection>(*this, std::move(fd), id, std::move(peer));
   connections_.emplace(id, conn);
@@ -225,13 +229,13 @@ void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {
 }
 
 Connection* EventLoop::find_in_loop(uint64_t connection_id) {
-  assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(*this);
   auto it = connections_.find(connection_id);
   return it == connections_.end() || !it->second->is_open() ? nullptr : it->second.get();
 }
 
 void EventLoop::forget_in_loop(uint64_t connection_id) {
-  assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(*this);
   if (auto it = connections_.find(connection_id); it != connections_.end()) {
     closed_this_turn_.push_back(std::move(it->second));
     connections_.erase(it);
@@ -241,7 +245,7 @@ void EventLoop::forget_in_loop(uint64_t connection_id) {
 }
 
 void EventLoop::drain_in_loop() {
-  assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(*this);
   std::vector<std::shared_ptr<Connection>> all;
   all.reserve(connections_.size());
   for (auto& [id, conn] : connections_) all.push_back(conn);

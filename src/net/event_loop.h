@@ -32,7 +32,22 @@
 #include "net/unique_fd.h"
 #include "ops/logging.h"
 
+// Checks that an *_in_loop method runs on the thread of the loop that owns
+// its object, aborting with a log line if not. On in Debug builds and in
+// the sanitizer builds (CITADEL_THREAD_CHECKS, scripts/build.sh asan|tsan);
+// compiled away in Release, where the compare would sit on the message path.
+#if !defined(NDEBUG) || defined(CITADEL_THREAD_CHECKS)
+#define CITADEL_ASSERT_IN_LOOP(loop) (loop).assert_in_loop_thread()
+#define CITADEL_THREAD_CHECKS_ON 1
+#else
+#define CITADEL_ASSERT_IN_LOOP(loop) static_cast<void>(0)
+#define CITADEL_THREAD_CHECKS_ON 0
+#endif
+
 namespace citadel::net {
+
+// Whether CITADEL_ASSERT_IN_LOOP checks anything in this build.
+inline constexpr bool kThreadChecks = CITADEL_THREAD_CHECKS_ON != 0;
 
 class Connection;
 
@@ -79,14 +94,23 @@ class EventLoop {
   void modify_fd_in_loop(int fd, uint32_t events, IoHandler* handler);
   void remove_fd_in_loop(int fd);
   TimerQueue::TimerId run_at_in_loop(Clock::time_point deadline, Functor f);
-  bool cancel_timer_in_loop(const TimerQueue::TimerId& id) { return timers_.cancel(id); }
+  bool cancel_timer_in_loop(const TimerQueue::TimerId& id) {
+    CITADEL_ASSERT_IN_LOOP(*this);
+    return timers_.cancel(id);
+  }
 
   LoopStats& mutable_stats() { return stats_; }
   const ConnectionOptions& options() const { return options_; }
   // Scratch space every connection on this loop reads into: idle connections
   // hold no read buffer of their own.
-  std::span<uint8_t> read_buffer_in_loop() { return read_buffer_; }
-  ops::LogRateLimiter& protocol_error_log_in_loop() { return protocol_error_log_; }
+  std::span<uint8_t> read_buffer_in_loop() {
+    CITADEL_ASSERT_IN_LOOP(*this);
+    return read_buffer_;
+  }
+  ops::LogRateLimiter& protocol_error_log_in_loop() {
+    CITADEL_ASSERT_IN_LOOP(*this);
+    return protocol_error_log_;
+  }
   // The time at the start of this loop turn (one clock read per turn).
   Clock::time_point now() const { return now_; }
 
@@ -94,6 +118,7 @@ class EventLoop {
   // posted functors: a broadcast to thousands of connections costs one list
   // append each, no lock and no allocation, and one write per connection.
   void schedule_flush_in_loop(std::shared_ptr<Connection> conn) {
+    CITADEL_ASSERT_IN_LOOP(*this);
     flush_list_.push_back(std::move(conn));
   }
 

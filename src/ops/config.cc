@@ -228,13 +228,15 @@ Config parse_config(const std::string& yaml_text) {
       const std::string section = type == &c.rooms.arena ? "arena" : "lockstep";
       read_section(
           rooms, section,
-          {"tick_hz", "max_players", "empty_ttl_ms", "input_queue", "match_size",
-           "match_initial_window", "match_widen_per_second", "match_timeout_ms"},
+          {"tick_hz", "max_players", "empty_ttl_ms", "input_queue", "input_queue_bytes",
+           "match_size", "match_initial_window", "match_widen_per_second", "match_timeout_ms"},
           [&](const std::string& name, const YAML::Node& n, const std::string& key) {
             if (name == "tick_hz") read_uint(n, key, type->tick_hz, 1, 120);
             if (name == "max_players") read_uint(n, key, type->max_players, 1, 100'000);
             if (name == "empty_ttl_ms") read_uint(n, key, type->empty_ttl_ms, 0, 24u * 3600 * 1000);
             if (name == "input_queue") read_uint(n, key, type->input_queue, 1, 1'000'000);
+            if (name == "input_queue_bytes")
+              read_uint(n, key, type->input_queue_bytes, 0, 64u * 1024 * 1024);
             if (name == "match_size") read_uint(n, key, type->match_size, 1, 100'000);
             if (name == "match_initial_window")
               read_uint(n, key, type->match_initial_window, 0, 1'000'000'000);
@@ -262,6 +264,11 @@ Config load_config_file(const std::string& path) {
   }
 }
 
+uint64_t effective_input_queue_bytes(const RoomTypeConfig& type, uint64_t output_queue_bytes) {
+  if (type.input_queue_bytes != 0) return type.input_queue_bytes;
+  return std::max<uint64_t>(8, std::min<uint64_t>(64 * 1024, output_queue_bytes / 4));
+}
+
 void validate(const Config& c) {
   if (c.store.path.empty()) fail("store.path", "must not be empty");
   for (const auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {
@@ -270,6 +277,16 @@ void validate(const Config& c) {
       fail(key + ".match_size", "must be at most max_players (" +
                                     std::to_string(type->max_players) + "), got " +
                                     std::to_string(type->match_size));
+    }
+    // A tick's inputs become one frame to every player (lockstep): it must
+    // fit a connection's output queue with room to spare.
+    if (type->input_queue_bytes != 0 && type->input_queue_bytes < 8) {
+      fail(key + ".input_queue_bytes", "must be 0 (automatic) or at least 8");
+    }
+    if (type->input_queue_bytes > c.limits.output_queue_bytes / 4) {
+      fail(key + ".input_queue_bytes", "must be at most a quarter of limits.output_queue_bytes (" +
+                                           std::to_string(c.limits.output_queue_bytes / 4) +
+                                           "), got " + std::to_string(type->input_queue_bytes));
     }
   }
   if (c.auth.token_secret_file.empty()) fail("auth.token_secret_file", "must not be empty");
@@ -369,6 +386,7 @@ std::string to_yaml(const Config& c) {
     out << YAML::Key << "max_players" << YAML::Value << type->max_players;
     out << YAML::Key << "empty_ttl_ms" << YAML::Value << type->empty_ttl_ms;
     out << YAML::Key << "input_queue" << YAML::Value << type->input_queue;
+    out << YAML::Key << "input_queue_bytes" << YAML::Value << type->input_queue_bytes;
     out << YAML::Key << "match_size" << YAML::Value << type->match_size;
     out << YAML::Key << "match_initial_window" << YAML::Value << type->match_initial_window;
     out << YAML::Key << "match_widen_per_second" << YAML::Value << type->match_widen_per_second;

@@ -89,13 +89,20 @@ struct ChatLimitsConfig {
 struct RoomTypeConfig {
   uint32_t tick_hz = 20;  // 1 to 120
   uint32_t max_players = 16;
-  uint32_t empty_ttl_ms = 30'000;        // how long an empty room lives
-  uint32_t input_queue = 1024;           // inputs waiting for the next tick; more are dropped
+  uint32_t empty_ttl_ms = 30'000;  // how long an empty room lives
+  uint32_t input_queue = 1024;     // inputs waiting for the next tick; more are dropped
+  // Their bytes; each player gets a fair share of both. 0: the smaller of
+  // 64 KiB and a quarter of limits.output_queue_bytes (effective_input_queue_bytes).
+  uint32_t input_queue_bytes = 0;
   uint32_t match_size = 2;               // matchmaking group size
   uint32_t match_initial_window = 100;   // skill spread accepted at first ...
   uint32_t match_widen_per_second = 50;  // ... widening while waiting ...
   uint32_t match_timeout_ms = 30'000;    // ... until "no match"
 };
+
+// A room type's input byte cap with 0 resolved: a tick's inputs become one
+// lockstep frame to every player, which must fit an output queue easily.
+uint64_t effective_input_queue_bytes(const RoomTypeConfig& type, uint64_t output_queue_bytes);
 
 struct RoomsConfig {
   uint32_t executor_threads = 0;  // 0: rooms run on the I/O loops; N: on N logic threads

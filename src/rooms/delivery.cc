@@ -71,7 +71,7 @@ void Delivery::set_route(net::EventLoop& from, uint64_t connection_id, std::shar
   if (to == nullptr) return;
   RouteTable* table = routes_[to->index()].get();
   auto set = [to, table, connection_id, room = std::move(room)]() mutable {
-    if (to->find_in_loop(connection_id) != nullptr) (*table)[connection_id] = std::move(room);
+    if (to->find_in_loop(connection_id) != nullptr) table->set(connection_id, std::move(room));
   };
   if (to == &from) return set();
   to->post(std::move(set));
@@ -91,14 +91,23 @@ void Delivery::clear_route(net::EventLoop& from, uint64_t connection_id) {
 Room* Delivery::route_in_loop(uint64_t connection_id) const {
   const net::EventLoop* loop = loop_of(connection_id);
   if (loop == nullptr) return nullptr;
-  const RouteTable& table = *routes_[loop->index()];
-  auto it = table.find(connection_id);
-  return it == table.end() ? nullptr : it->second.get();
+  CITADEL_ASSERT_IN_LOOP(*loop);
+  const auto& rooms = routes_[loop->index()]->rooms;
+  auto it = rooms.find(connection_id);
+  return it == rooms.end() ? nullptr : it->second.get();
+}
+
+uint64_t Delivery::routes() const {
+  uint64_t n = 0;
+  for (const auto& table : routes_) n += table->count.get();
+  return n;
 }
 
 void Delivery::clear_route_in_loop(uint64_t connection_id) {
-  if (const net::EventLoop* loop = loop_of(connection_id))
+  if (const net::EventLoop* loop = loop_of(connection_id)) {
+    CITADEL_ASSERT_IN_LOOP(*loop);
     routes_[loop->index()]->erase(connection_id);
+  }
 }
 
 }  // namespace citadel::rooms

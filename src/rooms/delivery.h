@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/event_loop.h"
+#include "net/loop_stats.h"
 #include "net/output_queue.h"
 
 namespace citadel::net {
@@ -49,9 +50,22 @@ class Delivery {
   void clear_route_in_loop(uint64_t connection_id);
 
   net::EventLoop* loop_of(uint64_t connection_id) const;
+  // Routes held now, over all loops. Thread-safe (a gauge).
+  uint64_t routes() const;
 
  private:
-  using RouteTable = std::unordered_map<uint64_t, std::shared_ptr<Room>>;
+  // One per I/O loop, touched only by that loop; `count` mirrors the
+  // table's size for readers on other threads.
+  struct RouteTable {
+    std::unordered_map<uint64_t, std::shared_ptr<Room>> rooms;
+    net::RelaxedCounter count;
+    void set(uint64_t connection_id, std::shared_ptr<Room> room) {
+      if (rooms.insert_or_assign(connection_id, std::move(room)).second) count.add();
+    }
+    void erase(uint64_t connection_id) {
+      if (rooms.erase(connection_id) != 0) count.sub();
+    }
+  };
   std::vector<net::EventLoop*> loops_;
   std::vector<std::unique_ptr<RouteTable>> routes_;  // one per I/O loop
 };

@@ -11,7 +11,7 @@
 namespace citadel::rooms {
 
 Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-           RoomStats& stats, RoomHost& host, Clock::time_point first_tick)
+           RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes)
     : id_(id),
       type_(type),
       executor_(executor),
@@ -19,8 +19,9 @@ Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery
       stats_(stats),
       host_(host),
       interval_(std::chrono::nanoseconds(1'000'000'000LL / type.options.tick_hz)),
+      page_bytes_(page_bytes),
       logic_(type.make()),
-      inputs_(type.options.input_queue),
+      inputs_(type.options.input_queue, type.options.input_queue_bytes),
       next_tick_at_(first_tick) {}
 
 Room::~Room() = default;
@@ -50,6 +51,7 @@ bool Room::guarded(const char* callback, F&& f) {
 }
 
 void Room::start_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   stats_.rooms_open.add();
   stats_.rooms_created.add();
   if (guarded("on_create", [&] { logic_->on_create(*this); })) schedule_tick_in_loop();
@@ -73,15 +75,12 @@ void Room::reply(uint64_t connection_id, uint32_t request_id, msg::RoomResult re
                            : encode_room_reply(request_id, result, message, info, members));
 }
 
-void Room::join_in_loop(JoinTicket t) {
+const Player* Room::admit_in_loop(JoinTicket& t) {
   if (closed_) {
     reply(t.connection_id, t.request_id, msg::RoomResult::RoomClosed, "the room has ended",
           t.via_match, t.waited_ms);
     host_.join_refused(id_, t.user_id);
-    return;
-  }
-  if (Player* p = find(t.user_id)) {  // already here: a rejoin
-    return resync_in_loop(p->user_id, t.connection_id, t.request_id, t.last_frame);
+    return nullptr;
   }
   auto player = std::make_unique<Player>();
   player->user_id = t.user_id;
@@ -91,23 +90,68 @@ void Room::join_in_loop(JoinTicket t) {
   if (!guarded("on_join", [&] { refusal = logic_->on_join(*this, *player); })) {
     reply(t.connection_id, t.request_id, msg::RoomResult::RoomClosed, "the room has ended",
           t.via_match, t.waited_ms);
-    return;  // closing told the host, which frees every seat
+    return nullptr;  // closing told the host, which frees every seat
   }
   if (!refusal.empty()) {
     reply(t.connection_id, t.request_id, msg::RoomResult::Rejected, refusal, t.via_match,
           t.waited_ms);
     host_.join_refused(id_, t.user_id);
-    return;
+    return nullptr;
   }
   const Player& p = *players_.emplace_back(std::move(player));
   player_view_.push_back(&p);
   stats_.players.add();
-  // Route first, then the reply, then the state: all go to the player's
-  // loop in this order, so its first input finds the room.
+  return &p;
+}
+
+void Room::welcome_in_loop(const Player& p, const JoinTicket& t) {
+  // Route first, then the reply: both go to the player's loop in this
+  // order, so its first input finds the room.
   if (p.connected()) delivery_.set_route(executor_, p.connection_id, shared_from_this());
   reply(p.connection_id, t.request_id, msg::RoomResult::Ok, "joined", t.via_match, t.waited_ms);
-  send_to_others(p, encode_room_event(msg::RoomEventKind::PlayerJoined, id_, &p));
-  guarded("on_sync", [&] { logic_->on_sync(*this, p, t.last_frame); });
+}
+
+void Room::join_in_loop(JoinTicket t) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  if (Player* p = closed_ ? nullptr : find(t.user_id)) {  // already here: a rejoin
+    return resync_in_loop(p->user_id, t.connection_id, t.request_id, t.last_frame);
+  }
+  const Player* p = admit_in_loop(t);
+  if (p == nullptr) return;
+  welcome_in_loop(*p, t);
+  send_to_others(*p, encode_room_event(msg::RoomEventKind::PlayerJoined, id_, p));
+  guarded("on_sync", [&] { logic_->on_sync(*this, *p, t.last_frame); });
+}
+
+void Room::join_group_in_loop(std::vector<JoinTicket> group) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  // Everyone is seated before anyone is told, so each member's reply and
+  // first state list the whole group.
+  std::vector<std::pair<uint64_t, std::size_t>> admitted;  // user id, ticket index
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!closed_ && find(group[i].user_id) != nullptr) continue;  // holds a seat already
+    if (const Player* p = admit_in_loop(group[i])) admitted.emplace_back(p->user_id, i);
+  }
+  // Players who were here before the group (none in a fresh match room)
+  // hear of each newcomer; the newcomers learn of each other from their reply.
+  for (const auto& [user_id, i] : admitted) {
+    const Player* p = find(user_id);
+    if (p == nullptr) continue;  // a later on_join closed the room
+    welcome_in_loop(*p, group[i]);
+    connection_scratch_.clear();
+    for (const auto& other : players_) {
+      const bool in_group = std::any_of(admitted.begin(), admitted.end(),
+                                        [&](const auto& a) { return a.first == other->user_id; });
+      if (!in_group && other->connected()) connection_scratch_.push_back(other->connection_id);
+    }
+    delivery_.send_many(executor_, connection_scratch_,
+                        encode_room_event(msg::RoomEventKind::PlayerJoined, id_, p));
+  }
+  for (const auto& [user_id, i] : admitted) {
+    const Player* p = find(user_id);
+    if (p == nullptr) continue;
+    if (!guarded("on_sync", [&] { logic_->on_sync(*this, *p, group[i].last_frame); })) return;
+  }
 }
 
 void Room::remove_player(uint64_t user_id) {
@@ -120,6 +164,7 @@ void Room::remove_player(uint64_t user_id) {
 }
 
 void Room::leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_id) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p != nullptr && !closed_) {
     if (p->connected()) delivery_.clear_route(executor_, p->connection_id);
@@ -133,6 +178,7 @@ void Room::leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_i
 }
 
 void Room::detach_in_loop(uint64_t user_id, uint64_t connection_id) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p == nullptr || p->connection_id != connection_id) return;
   p->connection_id = 0;
@@ -140,6 +186,7 @@ void Room::detach_in_loop(uint64_t user_id, uint64_t connection_id) {
 }
 
 void Room::attach_in_loop(uint64_t user_id, uint64_t connection_id) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p == nullptr || closed_) return;
   p->connection_id = connection_id;
@@ -153,6 +200,7 @@ void Room::attach_in_loop(uint64_t user_id, uint64_t connection_id) {
 
 void Room::resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t request_id,
                           uint32_t last_frame) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p == nullptr || closed_) {
     return reply(connection_id, request_id, msg::RoomResult::NotInRoom, "not in this room");
@@ -167,11 +215,13 @@ void Room::resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t req
 }
 
 void Room::input_in_loop(uint64_t user_id, std::span<const uint8_t> payload) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   if (closed_) return;
-  if (inputs_.push(user_id, payload)) {
+  if (inputs_.push(user_id, payload, players_.size()) == InputQueue::Push::kQueued) {
     stats_.inputs.add();
   } else {
     stats_.inputs_dropped.add();
+    stats_.input_bytes_dropped.add(payload.size());
   }
 }
 
@@ -182,6 +232,7 @@ void Room::schedule_tick_in_loop() {
 }
 
 void Room::tick_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   tick_timer_.reset();
   if (closed_) return;
   const auto started = Clock::now();
@@ -232,6 +283,14 @@ void Room::send_frame(const Player& to, const net::SharedBytes& frame) {
   if (to.connected()) delivery_.send(executor_, to.connection_id, frame);
 }
 
+void Room::send_frame(std::span<const Player* const> to, const net::SharedBytes& frame) {
+  connection_scratch_.clear();
+  for (const Player* p : to) {
+    if (p->connected()) connection_scratch_.push_back(p->connection_id);
+  }
+  delivery_.send_many(executor_, connection_scratch_, frame);
+}
+
 void Room::send_to_others(const Player& who, const net::SharedBytes& frame) {
   connection_scratch_.clear();
   for (const auto& p : players_) {
@@ -245,6 +304,7 @@ void Room::close(std::string_view reason) {
 }
 
 void Room::dispose_in_loop(std::string_view reason) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
   if (!closed_) close_in_loop(reason, false, false);
 }
 

@@ -55,7 +55,7 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   using Clock = std::chrono::steady_clock;
 
   Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-       RoomStats& stats, RoomHost& host, Clock::time_point first_tick);
+       RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes);
   ~Room();
 
   uint64_t id() const { return id_; }
@@ -64,6 +64,9 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
 
   void start_in_loop();
   void join_in_loop(JoinTicket ticket);
+  // A matched group: every member is seated (on_join) before any is told,
+  // so each MatchResult and first state lists the whole group.
+  void join_group_in_loop(std::vector<JoinTicket> group);
   // reply_to: the connection to answer (0: none), with request_id.
   void leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_id);
   void detach_in_loop(uint64_t user_id, uint64_t connection_id);
@@ -84,6 +87,8 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   void broadcast_frame(const net::SharedBytes& frame) override;
   void send(const Player& to, uint16_t cmd, std::span<const uint8_t> payload) override;
   void send_frame(const Player& to, const net::SharedBytes& frame) override;
+  void send_frame(std::span<const Player* const> to, const net::SharedBytes& frame) override;
+  std::size_t page_bytes() const override { return page_bytes_; }
   void close(std::string_view reason) override;
 
   // Runs room code; an exception closes the room. False if the room is
@@ -94,6 +99,10 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   void schedule_tick_in_loop();
   void tick_in_loop();
   void send_to_others(const Player& who, const net::SharedBytes& frame);
+  // Seats one player (on_join); refusals are answered here. Null if refused.
+  const Player* admit_in_loop(JoinTicket& ticket);
+  // Routes the player's connection to the room and sends the Ok reply.
+  void welcome_in_loop(const Player& player, const JoinTicket& ticket);
   void reply(uint64_t connection_id, uint32_t request_id, msg::RoomResult result,
              std::string_view message, bool via_match = false, uint32_t waited_ms = 0);
   Player* find(uint64_t user_id);
@@ -106,6 +115,7 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   RoomStats& stats_;
   RoomHost& host_;
   const std::chrono::nanoseconds interval_;
+  const std::size_t page_bytes_;
   std::unique_ptr<RoomLogic> logic_;
   InputQueue inputs_;
   std::vector<std::unique_ptr<Player>> players_;

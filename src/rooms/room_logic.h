@@ -42,6 +42,14 @@ class RoomContext {
   virtual void broadcast_frame(const net::SharedBytes& frame) = 0;  // an encoded frame
   virtual void send(const Player& to, uint16_t cmd, std::span<const uint8_t> payload) = 0;
   virtual void send_frame(const Player& to, const net::SharedBytes& frame) = 0;
+  // The same encoded frame to some of the players (the connected ones).
+  virtual void send_frame(std::span<const Player* const> to, const net::SharedBytes& frame) = 0;
+  // Bytes room code may send one player in one tick on top of the room's
+  // regular traffic: a quarter of limits.output_queue_bytes. A larger
+  // transfer (a catch-up, a big snapshot) goes out in pages of this size,
+  // one a tick, so it never pushes a client that reads past the output cap
+  // (which would cut it as a slow consumer).
+  virtual std::size_t page_bytes() const = 0;
   // Ends the room once the current callback returns; players get `reason`.
   virtual void close(std::string_view reason) = 0;
 

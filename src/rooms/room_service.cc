@@ -75,6 +75,10 @@ void RoomService::add_type(RoomType type) {
                                 "': max_players, input_queue and match_size must be at least 1, "
                                 "match_size at most max_players");
   }
+  if (o.input_queue_bytes < 8) {
+    throw std::invalid_argument("room type '" + type.name +
+                                "': input_queue_bytes must be at least 8");
+  }
   types_.push_back(std::make_unique<RoomType>(std::move(type)));
 }
 
@@ -133,10 +137,9 @@ void RoomService::register_handlers(server::Router& router) {
 
 void RoomService::on_input(net::Responder& peer, const RoomType& type,
                            std::span<const uint8_t> payload) {
-  if (!type.verify_input(payload)) {
-    peer.send_error(
-        protocol::ErrorCode::kBadPayload,
-        fmt::format("cmd {:#06x}: payload is not a valid {} input", type.input_cmd, type.name));
+  if (std::string problem = type.check_input(payload); !problem.empty()) {
+    peer.send_error(protocol::ErrorCode::kBadPayload,
+                    fmt::format("cmd {:#06x} ({} input): {}", type.input_cmd, type.name, problem));
     return;
   }
   Room* room = delivery_.route_in_loop(peer.connection_id());
@@ -154,8 +157,11 @@ void RoomService::on_input(net::Responder& peer, const RoomType& type,
   });
 }
 
-void RoomService::on_user_disconnected(uint64_t connection_id, uint64_t user_id) {
+void RoomService::on_connection_closed(uint64_t connection_id) {
   delivery_.clear_route_in_loop(connection_id);
+}
+
+void RoomService::on_user_disconnected(uint64_t connection_id, uint64_t user_id) {
   service_loop_.post([this, connection_id, user_id] {
     matchmaker_.remove(user_id);  // a ticket needs someone to play it
     auto it = user_room_.find(user_id);
@@ -205,9 +211,10 @@ RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
   const uint64_t id = ++next_room_id_;
   const std::size_t slot = next_executor_++ % executors_.size();
   RoomHost& host = *this;
-  auto room =
-      std::make_shared<Room>(id, type, *executors_[slot], delivery_, *stats_[slot], host,
-                             first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now()));
+  auto room = std::make_shared<Room>(
+      id, type, *executors_[slot], delivery_, *stats_[slot], host,
+      first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now()),
+      static_cast<std::size_t>(server_.config().limits.output_queue_bytes / 4));
   room->executor().post([room] { room->start_in_loop(); });
   Entry& entry = rooms_[id];
   entry.room = std::move(room);
@@ -246,6 +253,7 @@ void RoomService::release_seat_in_loop(uint64_t room_id, uint64_t user_id) {
 
 void RoomService::join_in_loop(Request req, std::string type_name, uint64_t room_id, bool create,
                                uint32_t last_frame) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
   const RoomType* type = find_type(type_name);
   if (type == nullptr) {
     return reply_in_loop(req, msg::RoomResult::NoSuchRoomType, "no room type '" + type_name + "'");
@@ -289,6 +297,7 @@ void RoomService::join_in_loop(Request req, std::string type_name, uint64_t room
 }
 
 void RoomService::leave_in_loop(Request req) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
   auto it = user_room_.find(req.user_id);
   if (it == user_room_.end()) {
     return reply_in_loop(req, msg::RoomResult::NotInRoom, "you are in no room");
@@ -303,6 +312,7 @@ void RoomService::leave_in_loop(Request req) {
 }
 
 void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connection_id) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
   auto it = user_room_.find(user_id);
   if (it == user_room_.end()) return;
   auto room = rooms_.find(it->second);
@@ -312,6 +322,7 @@ void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connect
 }
 
 void RoomService::on_session_ended_in_loop(uint64_t user_id) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
   matchmaker_.remove(user_id);
   auto it = user_room_.find(user_id);
   if (it == user_room_.end()) return;
@@ -341,6 +352,7 @@ void RoomService::room_closed(uint64_t room_id) {
 
 void RoomService::match_find_in_loop(Request req, std::string type_name, std::string mode,
                                      int32_t skill) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
   const RoomType* type = find_type(type_name);
   if (type == nullptr) {
     return reply_in_loop(req, msg::RoomResult::NoSuchRoomType, "no room type '" + type_name + "'");
@@ -365,6 +377,7 @@ void RoomService::match_find_in_loop(Request req, std::string type_name, std::st
 }
 
 void RoomService::match_cancel_in_loop(Request req) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
   if (!matchmaker_.remove(req.user_id)) {
     return reply_in_loop(req, msg::RoomResult::NotQueued, "not waiting for a match");
   }
@@ -372,6 +385,7 @@ void RoomService::match_cancel_in_loop(Request req) {
 }
 
 void RoomService::poll_matches_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
   match_timer_armed_ = false;
   const auto now = net::EventLoop::Clock::now();
   auto waited = [now](const Ticket& t) {
@@ -388,12 +402,15 @@ void RoomService::poll_matches_in_loop() {
     const RoomType* type = find_type(group.front().room_type);
     if (type == nullptr) continue;
     Entry& entry = open_room_in_loop(*type);
-    auto r = entry.room;
+    std::vector<JoinTicket> joins;
     for (Ticket& t : group) {
       seat_in_loop(entry, t.user_id);
-      JoinTicket j{t.user_id, username_of_(t.user_id), t.connection_id, 0, 0, true, waited(t)};
-      r->executor().post([r, j = std::move(j)]() mutable { r->join_in_loop(std::move(j)); });
+      joins.push_back(
+          JoinTicket{t.user_id, username_of_(t.user_id), t.connection_id, 0, 0, true, waited(t)});
     }
+    auto r = entry.room;
+    r->executor().post(
+        [r, joins = std::move(joins)]() mutable { r->join_group_in_loop(std::move(joins)); });
   }
   if (!matchmaker_.empty()) {
     match_timer_armed_ = true;
@@ -404,6 +421,7 @@ void RoomService::poll_matches_in_loop() {
 RoomStatsSnapshot RoomService::stats() const {
   RoomStatsSnapshot s;
   for (const auto& st : stats_) s.add(*st);
+  s.routes = delivery_.routes();
   return s;
 }
 

@@ -66,7 +66,9 @@ class RoomService final : private RoomHost {
   // the server has stopped; the destructor does it too.
   void stop();
 
-  // Hooks. Connection loop:
+  // Hooks. Connection loop: any connection closed (its room route goes);
+  // then, if it had a user, that user's seat waits for a resume.
+  void on_connection_closed(uint64_t connection_id);
   void on_user_disconnected(uint64_t connection_id, uint64_t user_id);
   // Service loop: the user is on a new connection (resume or takeover), or
   // their session ended.

@@ -17,13 +17,16 @@ struct RoomStats {
   net::RelaxedCounter tick_overruns;  // ticks that took longer than their interval
   net::RelaxedCounter ticks_skipped;  // tick slots missed because the executor was late
   net::RelaxedCounter inputs;
-  net::RelaxedCounter inputs_dropped;  // the room's input queue was full
-  ops::DurationHistogram tick_time;    // on_tick plus the inputs handed over before it
+  net::RelaxedCounter inputs_dropped;  // the room's input queue, or the player's share, was full
+  net::RelaxedCounter input_bytes_dropped;  // their payload bytes
+  ops::DurationHistogram tick_time;         // on_tick plus the inputs handed over before it
 };
 
 struct RoomStatsSnapshot {
   uint64_t rooms_open = 0, players = 0, rooms_created = 0, rooms_faulted = 0;
   uint64_t ticks = 0, tick_overruns = 0, ticks_skipped = 0, inputs = 0, inputs_dropped = 0;
+  uint64_t input_bytes_dropped = 0;
+  uint64_t routes = 0;  // connections routed to a room (set by the room service)
   ops::DurationHistogram::Snapshot tick_time;
 
   void add(const RoomStats& s) {
@@ -36,6 +39,7 @@ struct RoomStatsSnapshot {
     ticks_skipped += s.ticks_skipped.get();
     inputs += s.inputs.get();
     inputs_dropped += s.inputs_dropped.get();
+    input_bytes_dropped += s.input_bytes_dropped.get();
     s.tick_time.add_to(tick_time);
   }
 };

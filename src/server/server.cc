@@ -30,8 +30,8 @@ Server::Server(ops::Config config)
   options.batched_sends = config_.server.batched_sends;
   options.dispatcher = &router_;
   options.limits = &limits_;
-  options.on_user_disconnected = [this](uint64_t connection_id, uint64_t user_id) {
-    if (user_disconnected_) user_disconnected_(connection_id, user_id);
+  options.on_closed = [this](uint64_t connection_id, uint64_t user_id) {
+    if (connection_closed_) connection_closed_(connection_id, user_id);
   };
   const uint32_t threads = config_.effective_threads();
   for (uint32_t i = 0; i < threads; ++i) {

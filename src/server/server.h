@@ -28,10 +28,11 @@ class Server final : public Outbox {
 
   // Register handlers here before start(); read-only afterwards.
   Router& router() { return router_; }
-  // Before start(): called on a loop thread whenever a connection with a
-  // logged-in user closes.
-  void set_user_disconnected_hook(std::function<void(uint64_t connection_id, uint64_t user_id)> f) {
-    user_disconnected_ = std::move(f);
+  // Before start(): called on the connection's loop whenever a connection
+  // closes, with its user id (0 if it had none: kicked, logged out, never
+  // logged in).
+  void set_connection_closed_hook(std::function<void(uint64_t connection_id, uint64_t user_id)> f) {
+    connection_closed_ = std::move(f);
   }
   const ops::Config& config() const { return config_; }
 
@@ -76,7 +77,7 @@ class Server final : public Outbox {
   net::ConnectionLimits limits_;
   std::vector<std::unique_ptr<net::EventLoop>> loops_;
   std::unique_ptr<net::Acceptor> acceptor_;
-  std::function<void(uint64_t, uint64_t)> user_disconnected_;
+  std::function<void(uint64_t, uint64_t)> connection_closed_;
   uint16_t port_ = 0;
   bool started_ = false;
   std::atomic<bool> draining_{false};

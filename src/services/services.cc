@@ -1,5 +1,7 @@
 #include "services/services.h"
 
+#include <spdlog/spdlog.h>
+
 #include "rooms/games/arena_room.h"
 #include "rooms/games/lockstep_room.h"
 
@@ -29,12 +31,26 @@ Services::Services(server::Server& server, const ServicesConfig& config)
         rooms_.on_session_ended_in_loop(s.user_id);
       },
       [this](const Session& s) { rooms_.on_session_attached_in_loop(s.user_id, s.connection_id); });
-  server.set_user_disconnected_hook([this](uint64_t connection_id, uint64_t user_id) {
+  server.set_connection_closed_hook([this](uint64_t connection_id, uint64_t user_id) {
+    // The room route goes whatever the connection's user id says: a
+    // connection taken over by a newer login has lost its user id already.
+    rooms_.on_connection_closed(connection_id);
+    if (user_id == 0) return;
     auth_.on_user_disconnected(connection_id, user_id);
     rooms_.on_user_disconnected(connection_id, user_id);
   });
 }
 
-Services::~Services() = default;
+Services::~Services() {
+  shutdown();
+}
+
+void Services::shutdown() {
+  // A hash in progress may still hand its result to the store: hashers first.
+  const std::size_t dropped = hasher_.shutdown();
+  if (dropped != 0) spdlog::info("shutdown: {} queued password hashes dropped", dropped);
+  store_->shutdown();
+  rooms_.stop();
+}
 
 }  // namespace citadel::services

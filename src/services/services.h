@@ -1,7 +1,12 @@
 // Everything above the network core, wired into one Server: the account
 // store, password hashing, session tokens, the session registry, and the
-// auth and chat services, and the rooms. Construct after the Server and before server.start();
-// destroy after server.stop() (the services' timers run on the server's service loop).
+// auth and chat services, and the rooms. Construct after the Server and
+// before server.start(); destroy after server.stop() (the services' timers
+// run on the server's service loop).
+//
+// Shutdown order: the hashers' and the store's threads run callbacks that
+// refer to the auth and chat services, so those threads are stopped and
+// joined (shutdown()) before any service is destroyed.
 #pragma once
 
 #include <memory>
@@ -37,12 +42,21 @@ class Services {
   // Opens the store and the token secret (throws std::runtime_error naming
   // the file if either cannot be opened), registers handlers and hooks.
   Services(server::Server& server, const ServicesConfig& config);
-  ~Services();
+  ~Services();  // shutdown(), then the services, then the store
+
+  // After server.stop(): drops queued password hashes and joins the hashers
+  // (a hash in progress finishes), completes the store's queued requests
+  // (acknowledged writes reach the disk) and joins its writer, and stops the
+  // rooms' logic threads. Callbacks that run meanwhile post to the stopped
+  // loops, where they are discarded. Idempotent.
+  void shutdown();
 
   SessionRegistry& sessions() { return sessions_; }
   rooms::RoomService& rooms() { return rooms_; }
 
  private:
+  // Declared (so built) first and destroyed last; shutdown() stops the
+  // threads of the first two before any member below them is destroyed.
   std::unique_ptr<store::SqliteStore> store_;
   PasswordHasher hasher_;
   TokenSigner signer_;

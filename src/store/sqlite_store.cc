@@ -29,6 +29,10 @@ SqliteStore::SqliteStore(SqliteConfig config)
       writer_([this] { run_writer(); }) {}
 
 SqliteStore::~SqliteStore() {
+  shutdown();
+}
+
+void SqliteStore::shutdown() {
   queue_.close();
   if (writer_.joinable()) writer_.join();
 }

@@ -46,9 +46,7 @@ class SqliteStore final : public AccountStore, public ChatHistoryStore {
   // thread. Throws StoreOpenError (naming the path) when the file cannot be
   // used, and std::invalid_argument when max_batch or queue_capacity is 0.
   explicit SqliteStore(SqliteConfig config);
-  // Refuses new calls (kShuttingDown), completes every request already
-  // queued (writes committed), joins the writer and closes the database.
-  // Do not call the store from its own callbacks while it is being destroyed.
+  // shutdown(), then closes the database.
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -65,6 +63,12 @@ class SqliteStore final : public AccountStore, public ChatHistoryStore {
   bool append(std::string channel, int64_t sender_id, std::string sender_name, std::string text,
               int64_t sent_at_unix_ms) override;
   void load_recent(std::string channel, uint32_t limit, HistoryCallback done) override;
+
+  // Refuses new calls (kShuttingDown, completed inline), completes every
+  // request already queued (writes committed, callbacks run) and joins the
+  // writer. Whoever the callbacks refer to must outlive this call. Idempotent;
+  // not from a store callback.
+  void shutdown();
 
   Stats stats() const;  // any thread
   const SqliteConfig& config() const { return config_; }

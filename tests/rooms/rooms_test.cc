@@ -2,6 +2,7 @@
 // leaving, faults confined to one room, resume back into the room,
 // lockstep frames and catch-up, matchmaking, and the input queue's bound.
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 #include "room_fixture.h"
@@ -245,6 +246,36 @@ TEST_F(RoomTest, MatchmakingGroupsCloseSkillsIntoOneNewRoomAndTimesOutTheRest) {
   EXPECT_EQ(mb->result(), R::Ok);
   EXPECT_NE(ma->room_id(), 0u);
   EXPECT_EQ(ma->room_id(), mb->room_id());
+  // The group is seated together: both MatchResults list both members, and
+  // each member's first state is a snapshot of both (no PlayerJoined for
+  // the partner trickling in afterwards).
+  for (const auto* m : {ma, mb}) {
+    ASSERT_NE(m->members(), nullptr);
+    std::set<uint64_t> ids;
+    for (const auto* member : *m->members()) ids.insert(member->user_id());
+    EXPECT_EQ(ids, (std::set<uint64_t>{a.id, b.id}));
+  }
+  for (Player* p : {&a, &b}) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    bool snapshot_seen = false;
+    while (!snapshot_seen && std::chrono::steady_clock::now() < deadline) {
+      const auto r = p->client.read_frame(5s);
+      ASSERT_EQ(r.status, ReadStatus::kFrame);
+      if (r.frame.cmd == cmd::kRoomEvent) {
+        const auto* ev = as<msg::RoomEvent>(r.frame);
+        ASSERT_NE(ev, nullptr);
+        EXPECT_NE(ev->kind(), msg::RoomEventKind::PlayerJoined) << "a partner joined later";
+      }
+      if (r.frame.cmd != cmd::kArenaState) continue;
+      const auto* state = as<msg::ArenaState>(r.frame);
+      ASSERT_NE(state, nullptr);
+      EXPECT_TRUE(state->snapshot());
+      EXPECT_NE(find_player(*state, a.id), nullptr);
+      EXPECT_NE(find_player(*state, b.id), nullptr);
+      snapshot_seen = true;
+    }
+    EXPECT_TRUE(snapshot_seen);
+  }
   // The lone far skill gets "no match" after the timeout.
   const auto none_frame = read_until(far.client, cmd::kMatchResult, 5s);
   const auto* none = as<msg::MatchResult>(none_frame);

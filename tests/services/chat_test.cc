@@ -1,69 +1,11 @@
 // Chat end to end: channels, fan-out, private messages, presence, history and
 // the limits, over real sockets against a real Server with its Services.
-#include "service_fixture.h"
+#include <set>
+
+#include "chat_fixture.h"
 
 namespace citadel {
 namespace {
-
-class ChatTest : public ServiceTest {
- protected:
-  struct User {
-    TestClient client;
-    uint64_t id = 0;
-    std::string name;
-  };
-  User login(const std::string& device) {
-    User u;
-    u.client = connect();
-    const auto reply = call(u.client, cmd::kGuestLogin, guest(device));
-    EXPECT_TRUE(reply && reply->result == msg::AuthResult::Ok);
-    u.id = reply ? reply->user_id : 0;
-    u.name = reply ? reply->username : "";
-    return u;
-  }
-
-  // The table points into f: keep the frame alive while using it.
-  template <class Table>
-  static const Table* as(const test::Frame& f) {
-    return protocol::verified_root<Table>(f.payload);
-  }
-  // Reads frames until one with `want` arrives (pushes of other kinds are skipped).
-  static test::Frame read_until(TestClient& c, uint16_t want, std::chrono::milliseconds t = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + t;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto r = c.read_frame(t);
-      if (r.status != ReadStatus::kFrame) break;
-      if (r.frame.cmd == want) return r.frame;
-    }
-    ADD_FAILURE() << "no frame with cmd " << want;
-    return {};
-  }
-  static msg::ChatResult result_of(const test::Frame& f) {
-    const auto* m = as<msg::ChatReply>(f);
-    return m ? m->result() : msg::ChatResult::InternalError;
-  }
-
-  static test::Bytes channel_op(uint16_t c, std::string_view channel) {
-    flatbuffers::FlatBufferBuilder fbb;
-    const auto name = fbb.CreateString(channel.data(), channel.size());
-    if (c == cmd::kChatCreate) fbb.Finish(msg::CreateChatCreate(fbb, 1, name));
-    if (c == cmd::kChatJoin) fbb.Finish(msg::CreateChatJoin(fbb, 1, name));
-    if (c == cmd::kChatLeave) fbb.Finish(msg::CreateChatLeave(fbb, 1, name));
-    if (c == cmd::kChatMembers) fbb.Finish(msg::CreateChatMembers(fbb, 1, name));
-    return finish(fbb);
-  }
-  static test::Bytes say(std::string_view channel, std::string_view text) {
-    flatbuffers::FlatBufferBuilder fbb;
-    const auto c = fbb.CreateString(channel.data(), channel.size());
-    const auto t = fbb.CreateString(text.data(), text.size());
-    fbb.Finish(msg::CreateChatSend(fbb, 9, c, t));
-    return finish(fbb);
-  }
-  msg::ChatResult request(User& u, uint16_t c, const test::Bytes& payload) {
-    EXPECT_TRUE(u.client.send_frame(c, payload));
-    return result_of(read_until(u.client, cmd::kChatReply));
-  }
-};
 
 TEST_F(ChatTest, ChatBeforeLoginIsRefusedWithError9) {
   start();
@@ -166,6 +108,43 @@ TEST_F(ChatTest, JoinSendsTheChannelsRecentHistoryOldestFirst) {
   EXPECT_EQ(joined->history()->Get(0)->text()->str(), "line 1");
   EXPECT_EQ(joined->history()->Get(2)->text()->str(), "line 3");
   EXPECT_EQ(joined->history()->Get(2)->from_user_id(), a.id);
+}
+
+TEST_F(ChatTest, JoinAndCreateRepliesListTheMembersUpToThePresenceCap) {
+  chat_.presence_max_members = 2;
+  start();
+  User a = login("list-device-a"), b = login("list-device-b"), c = login("list-device-c");
+  auto member_ids = [](const msg::ChatReply& r) {
+    std::set<uint64_t> ids;
+    if (r.members() != nullptr) {
+      for (const auto* m : *r.members()) ids.insert(m->user_id());
+    }
+    return ids;
+  };
+  ASSERT_TRUE(a.client.send_frame(cmd::kChatCreate, channel_op(cmd::kChatCreate, "party")));
+  const auto created_frame = read_until(a.client, cmd::kChatReply);
+  const auto* created = as<msg::ChatReply>(created_frame);
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(member_ids(*created), (std::set<uint64_t>{a.id}));
+  ASSERT_TRUE(b.client.send_frame(cmd::kChatJoin, channel_op(cmd::kChatJoin, "party")));
+  const auto joined_frame = read_until(b.client, cmd::kChatReply);
+  const auto* joined = as<msg::ChatReply>(joined_frame);
+  ASSERT_NE(joined, nullptr);
+  ASSERT_EQ(joined->result(), msg::ChatResult::Ok);
+  EXPECT_EQ(member_ids(*joined), (std::set<uint64_t>{a.id, b.id}));
+  ASSERT_NE(joined->members(), nullptr);
+  for (const auto* m : *joined->members()) {
+    EXPECT_TRUE(m->online());
+    EXPECT_EQ(m->username()->str(), m->user_id() == a.id ? a.name : b.name);
+  }
+  // Past the cap (3 members > 2) the list is left out and the message says so.
+  ASSERT_TRUE(c.client.send_frame(cmd::kChatJoin, channel_op(cmd::kChatJoin, "party")));
+  const auto crowd_frame = read_until(c.client, cmd::kChatReply);
+  const auto* crowd = as<msg::ChatReply>(crowd_frame);
+  ASSERT_NE(crowd, nullptr);
+  EXPECT_EQ(crowd->result(), msg::ChatResult::Ok);
+  EXPECT_EQ(crowd->members(), nullptr);
+  EXPECT_NE(crowd->message()->str().find("ChatMembers"), std::string::npos);
 }
 
 TEST_F(ChatTest, PrivateMessageByNameAndById) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "store/sqlite_database.h"
 #include "store_test_support.h"
@@ -69,6 +70,33 @@ TEST(SqliteLifecycle, DestructorCompletesEveryQueuedRequest) {
   }  // no wait: destruction itself must drain
   EXPECT_EQ(completed.load(), kRequests);
   EXPECT_EQ(ok.load(), kRequests);
+  RawConnection raw(config.path);
+  EXPECT_EQ(raw.query_int("SELECT count(*) FROM accounts"), kRequests);
+}
+
+TEST(SqliteLifecycle, ShutdownCompletesTheQueueJoinsTheWriterAndRefusesLaterCalls) {
+  TempDir dir;
+  const auto config = config_in(dir);
+  constexpr int kRequests = 500;
+  std::atomic<int> completed{0};
+  SqliteStore store(config);
+  for (int i = 0; i < kRequests; ++i) {
+    store.find_or_create_guest(numbered("device-", i),
+                               [&](GuestLoginResult r) { completed += r.ok() ? 1 : 0; });
+  }
+  store.shutdown();
+  // Every callback has run by now, on the writer, which has exited: whoever
+  // the callbacks refer to may be destroyed after this line.
+  EXPECT_EQ(completed.load(), kRequests);
+  std::thread::id ran_on;
+  StoreError error = StoreError::kOk;
+  store.create_account("late", "hash", "", [&](CreateAccountResult r) {
+    error = r.error;
+    ran_on = std::this_thread::get_id();
+  });
+  EXPECT_EQ(error, StoreError::kShuttingDown);
+  EXPECT_EQ(ran_on, std::this_thread::get_id()) << "a refused call completes inline";
+  store.shutdown();  // idempotent
   RawConnection raw(config.path);
   EXPECT_EQ(raw.query_int("SELECT count(*) FROM accounts"), kRequests);
 }

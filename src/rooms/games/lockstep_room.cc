@@ -1,5 +1,6 @@
 #include "rooms/games/lockstep_room.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "protocol/commands.h"
@@ -13,7 +14,7 @@ RoomType lockstep_room_type(RoomTypeOptions options) {
 
 void LockstepRoom::on_input(RoomContext&, const Player& player, const msg::LockstepInput& input) {
   const auto* data = input.data();
-  if (data == nullptr || data->size() > kMaxInputBytes) return;  // ignored, not fatal
+  if (data == nullptr) return;  // an empty input adds nothing to the frame
   if (pending_count_ == pending_.size()) pending_.emplace_back();
   PendingInput& slot = pending_[pending_count_++];
   slot.user_id = player.user_id;
@@ -33,17 +34,55 @@ void LockstepRoom::on_tick(RoomContext& ctx) {
   fbb_.Finish(msg::CreateLockstepFrame(fbb_, ++frame_, list));
   auto frame = server::make_shared_frame(protocol::cmd::kLockstepFrame,
                                          {fbb_.GetBufferPointer(), fbb_.GetSize()});
-  ctx.broadcast_frame(frame);
-  history_.push_back(std::move(frame));
-  if (history_.size() > kHistoryFrames) history_.pop_front();
+  history_.push_back(frame);
+  history_bytes_ += frame->size();
+  while (history_.size() > kHistoryFrames ||
+         (history_bytes_ > kHistoryBytes && history_.size() > 1)) {
+    history_bytes_ -= history_.front()->size();
+    history_.pop_front();
+  }
+  if (catching_up_.empty()) return ctx.broadcast_frame(frame);
+  // Players catching up get this frame in their pages, after the older ones.
+  live_.clear();
+  for (const Player* p : ctx.players()) {
+    const bool paged = std::any_of(catching_up_.begin(), catching_up_.end(),
+                                   [&](const CatchUp& c) { return c.user_id == p->user_id; });
+    if (!paged) live_.push_back(p);
+  }
+  ctx.send_frame(live_, frame);
+  std::erase_if(catching_up_, [&](CatchUp& c) {
+    for (const Player* p : ctx.players()) {
+      if (p->user_id == c.user_id) return send_page(ctx, *p, c);
+    }
+    return true;  // gone
+  });
+}
+
+void LockstepRoom::on_leave(RoomContext&, const Player& player) {
+  std::erase_if(catching_up_, [&](const CatchUp& c) { return c.user_id == player.user_id; });
 }
 
 void LockstepRoom::on_sync(RoomContext& ctx, const Player& player, uint32_t last_frame) {
+  on_leave(ctx, player);  // a new request replaces a catch-up in progress
   if (history_.empty() || last_frame >= frame_) return;
-  const uint32_t oldest = frame_ - static_cast<uint32_t>(history_.size()) + 1;
-  // Frames before `oldest` are gone; a client that needs them must start over.
-  const uint32_t from = std::max(oldest, last_frame + 1);
-  for (uint32_t f = from; f <= frame_; ++f) ctx.send_frame(player, history_[f - oldest]);
+  CatchUp c{player.user_id, std::max(oldest_frame(), last_frame + 1)};
+  if (!send_page(ctx, player, c)) catching_up_.push_back(c);
+}
+
+bool LockstepRoom::send_page(RoomContext& ctx, const Player& player, CatchUp& c) {
+  // Frames before the oldest kept are gone; a client that needs them must
+  // start over (it sees the jump in `frame`).
+  c.next_frame = std::max(c.next_frame, oldest_frame());
+  std::size_t sent = 0;
+  while (c.next_frame <= frame_) {
+    const auto& f = history_[c.next_frame - oldest_frame()];
+    // At least one frame a page, so a frame larger than a page still goes.
+    if (sent != 0 && sent + f->size() > ctx.page_bytes()) break;
+    ctx.send_frame(player, f);
+    sent += f->size();
+    ++c.next_frame;
+  }
+  return c.next_frame > frame_;
 }
 
 }  // namespace citadel::rooms

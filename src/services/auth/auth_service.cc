@@ -230,6 +230,7 @@ void AuthService::on_resume(net::Responder& peer, const msg::Resume& m) {
 
 void AuthService::check_and_login_in_loop(Request req, std::string username, std::string password,
                                           std::string address) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   const auto now = FailureLimiter::Clock::now();
   const std::string account_key = fold_username(username);
   if (per_account_.blocked(account_key, now) || per_address_.blocked(address, now)) {
@@ -273,6 +274,7 @@ void AuthService::record_failure_in_loop(const std::string& account_key,
 }
 
 void AuthService::finish_login_in_loop(Request req, uint64_t user_id, std::string username) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   const auto login = sessions_.login_in_loop(user_id, username, req.connection_id);
   auto reply = server::make_shared_frame(
       protocol::cmd::kAuthReply,
@@ -292,6 +294,7 @@ void AuthService::finish_login_in_loop(Request req, uint64_t user_id, std::strin
 }
 
 void AuthService::fail_in_loop(Request req, Result result, std::string_view message) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   outbox_.send(req.connection_id,
                server::make_shared_frame(protocol::cmd::kAuthReply,
                                          encode_auth_reply(req.request_id, result, message)));

@@ -14,12 +14,21 @@ PasswordHasher::PasswordHasher(const PasswordHasherConfig& config) : config_(con
 }
 
 PasswordHasher::~PasswordHasher() {
+  shutdown();
+}
+
+std::size_t PasswordHasher::shutdown() {
+  std::deque<std::function<void()>> dropped;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    dropped.swap(jobs_);
   }
   wake_.notify_all();
-  for (auto& w : workers_) w.join();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  return dropped.size();  // destroyed here, outside the lock, never run
 }
 
 std::size_t PasswordHasher::queued() const {
@@ -62,7 +71,7 @@ void PasswordHasher::run_worker() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and everything queued is done
+      if (stopping_) return;  // queued jobs are dropped by shutdown()
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }

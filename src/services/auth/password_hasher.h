@@ -30,7 +30,7 @@ struct PasswordHasherConfig {
 class PasswordHasher {
  public:
   explicit PasswordHasher(const PasswordHasherConfig& config);
-  ~PasswordHasher();  // finishes queued jobs, then joins the workers
+  ~PasswordHasher();  // shutdown()
   PasswordHasher(const PasswordHasher&) = delete;
   PasswordHasher& operator=(const PasswordHasher&) = delete;
 
@@ -41,6 +41,13 @@ class PasswordHasher {
   bool verify(std::string encoded_hash, std::string password, std::function<void(bool)> done);
 
   std::size_t queued() const;
+
+  // Refuses new jobs, drops the queued ones (their `done` is never called:
+  // at shutdown nobody is left to answer), and joins the workers once the
+  // hashes in progress (at most one per worker) have finished and called
+  // their `done`. Returns how many queued jobs it dropped. Idempotent; not
+  // from a worker thread.
+  std::size_t shutdown();
 
  private:
   void run_worker();

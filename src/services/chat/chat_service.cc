@@ -62,18 +62,22 @@ void ChatService::register_handlers(server::Router& router) {
     return Request{peer.connection_id(), peer.user_id(), request_id};
   };
   // Text is checked where it arrives, so a bad message costs the service
-  // loop nothing.
+  // loop no copy and no UTF-8 scan. The refusal still goes out through the
+  // service loop, behind the chat requests before it: every ChatReply
+  // leaves in request order (docs/protocol.md, "Reply order").
   auto text_problem = [this](std::string_view text) -> std::optional<Result> {
     if (text.empty() || text.size() > config_.max_message_bytes) return Result::MessageTooLong;
     if (!is_valid_utf8(text)) return Result::InvalidUtf8;
     return std::nullopt;
   };
   auto refuse = [this](const Request& req, Result r, std::string_view channel = {}) {
-    reply(req, r,
-          r == Result::MessageTooLong
-              ? "message must be 1 to " + std::to_string(config_.max_message_bytes) + " bytes"
-              : "message is not valid UTF-8",
-          channel);
+    loop_.post([this, req, r, channel = std::string(channel)] {
+      reply(req, r,
+            r == Result::MessageTooLong
+                ? "message must be 1 to " + std::to_string(config_.max_message_bytes) + " bytes"
+                : "message is not valid UTF-8",
+            channel);
+    });
   };
 
   for (const bool create : {true, false}) {
@@ -136,6 +140,7 @@ void ChatService::register_handlers(server::Router& router) {
 // ---- service loop ----
 
 void ChatService::on_session_start_in_loop(const Session& s) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   channels_[config_.world_channel].members.insert(s.user_id);
   UserState& user = users_[s.user_id];
   user.tokens = config_.message_burst;
@@ -143,18 +148,22 @@ void ChatService::on_session_start_in_loop(const Session& s) {
 }
 
 void ChatService::on_session_end_in_loop(const Session& s) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = users_.find(s.user_id);
   if (it != users_.end()) {
     for (const std::string& name : it->second.channels) {
       remove_member_in_loop(s.user_id, name);
       presence_in_loop(name, s, false);
     }
+    it->second.replies.flush(
+        [this](uint64_t connection_id, net::SharedBytes f) { outbox_.send(connection_id, f); });
     users_.erase(it);
   }
   channels_[config_.world_channel].members.erase(s.user_id);
 }
 
 void ChatService::create_or_join_in_loop(Request req, std::string name, bool create) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   if (!valid_channel_name(name)) {
     return reply(req, Result::InvalidChannelName, "channel: 1 to 32 of A-Z a-z 0-9 _ - .", name);
   }
@@ -175,23 +184,41 @@ void ChatService::create_or_join_in_loop(Request req, std::string name, bool cre
     if (const Session* s = sessions_.find_in_loop(req.user_id)) presence_in_loop(name, *s, true);
   }
   // The reply carries the channel's recent history, read from the store.
-  history_.load_recent(name, config_.history_on_join, [this, req, name](store::HistoryResult r) {
-    loop_.post([this, req, name, r = std::move(r)] {
-      flatbuffers::FlatBufferBuilder fbb(256);
-      std::vector<flatbuffers::Offset<msg::ChatMessage>> history;
-      for (const auto& m : r.value) {
-        const auto c = str(fbb, name), n = str(fbb, m.sender_name), t = str(fbb, m.text);
-        history.push_back(msg::CreateChatMessage(fbb, 0, c, static_cast<uint64_t>(m.sender_id), n,
-                                                 t, static_cast<uint64_t>(m.sent_at_unix_ms)));
-      }
-      const auto history_off = fbb.CreateVector(history);
-      send_reply(req, fbb, Result::Ok, r.ok() ? "joined" : "joined; history unavailable", name, 0,
-                 0, history_off);
-    });
-  });
+  // Replies to this user's later chat requests wait behind it.
+  const ReplySequencer::Ticket ticket = user.replies.reserve();
+  history_.load_recent(
+      name, config_.history_on_join, [this, req, name, ticket](store::HistoryResult r) {
+        loop_.post([this, req, name, ticket, r = std::move(r)] {
+          flatbuffers::FlatBufferBuilder fbb(256);
+          std::vector<flatbuffers::Offset<msg::ChatMessage>> history;
+          for (const auto& m : r.value) {
+            const auto c = str(fbb, name), n = str(fbb, m.sender_name), t = str(fbb, m.text);
+            history.push_back(msg::CreateChatMessage(fbb, 0, c, static_cast<uint64_t>(m.sender_id),
+                                                     n, t,
+                                                     static_cast<uint64_t>(m.sent_at_unix_ms)));
+          }
+          const auto history_off = fbb.CreateVector(history);
+          // Who is here now (the joiner included), as ChatMembers would say;
+          // past presence_max_members the list is left out, as presence is.
+          auto it = channels_.find(name);
+          const bool listed =
+              it != channels_.end() && it->second.members.size() <= config_.presence_max_members;
+          const auto members = listed ? member_list_in_loop(fbb, it->second) : MembersOffset{};
+          std::string text = r.ok() ? "joined" : "joined; history unavailable";
+          if (!listed) text += "; members not listed in a channel this large: ask ChatMembers";
+          auto frame = encode_reply(req, fbb, Result::Ok, text, name, members, 0, history_off);
+          auto send = [this](uint64_t connection_id, net::SharedBytes f) {
+            outbox_.send(connection_id, std::move(f));
+          };
+          auto user = users_.find(req.user_id);
+          if (user == users_.end()) return send(req.connection_id, std::move(frame));
+          user->second.replies.fill(ticket, req.connection_id, std::move(frame), send);
+        });
+      });
 }
 
 void ChatService::leave_in_loop(Request req, const std::string& name) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = channels_.find(name);
   if (it == channels_.end() || name == config_.world_channel ||
       !it->second.members.contains(req.user_id)) {
@@ -205,6 +232,7 @@ void ChatService::leave_in_loop(Request req, const std::string& name) {
 }
 
 void ChatService::send_in_loop(Request req, const std::string& name, const std::string& text) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = channels_.find(name);
   if (it == channels_.end()) return reply(req, Result::NoSuchChannel, "no such channel", name);
   if (!it->second.members.contains(req.user_id)) {
@@ -226,6 +254,7 @@ void ChatService::send_in_loop(Request req, const std::string& name, const std::
 
 void ChatService::private_in_loop(Request req, uint64_t to_id, const std::string& to_name,
                                   const std::string& text) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   const Session* to =
       to_id != 0 ? sessions_.find_in_loop(to_id) : sessions_.find_by_name_in_loop(to_name);
   const Session* from = sessions_.find_in_loop(req.user_id);
@@ -240,6 +269,7 @@ void ChatService::private_in_loop(Request req, uint64_t to_id, const std::string
 }
 
 void ChatService::members_in_loop(Request req, const std::string& name) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = channels_.find(name);
   if (it == channels_.end()) return reply(req, Result::NoSuchChannel, "no such channel", name);
   if (name == config_.world_channel) {
@@ -247,13 +277,20 @@ void ChatService::members_in_loop(Request req, const std::string& name) {
                  name);
   }
   flatbuffers::FlatBufferBuilder fbb(256);
+  const auto members = member_list_in_loop(fbb, it->second);
+  send_reply(req, fbb, Result::Ok, "ok", name, members);
+}
+
+ChatService::MembersOffset ChatService::member_list_in_loop(flatbuffers::FlatBufferBuilder& fbb,
+                                                            const Channel& channel) {
   std::vector<flatbuffers::Offset<msg::Member>> members;
-  for (uint64_t user_id : it->second.members) {
+  members.reserve(channel.members.size());
+  for (uint64_t user_id : channel.members) {
     const Session* s = sessions_.find_in_loop(user_id);
     if (s == nullptr) continue;
     members.push_back(msg::CreateMember(fbb, user_id, str(fbb, s->username), s->attached()));
   }
-  send_reply(req, fbb, Result::Ok, "ok", name, fbb.CreateVector(members));
+  return fbb.CreateVector(members);
 }
 
 bool ChatService::take_token_in_loop(UserState& user) {
@@ -303,15 +340,32 @@ void ChatService::reply(const Request& req, Result result, std::string_view mess
 
 // Vectors must be built before the reply table: callers that send members or
 // history build them in `fbb` first and pass their offsets.
-void ChatService::send_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb, Result result,
-                             std::string_view message, std::string_view channel,
-                             MembersOffset members, uint64_t online_count, HistoryOffset history) {
+net::SharedBytes ChatService::encode_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb,
+                                           Result result, std::string_view message,
+                                           std::string_view channel, MembersOffset members,
+                                           uint64_t online_count, HistoryOffset history) {
   const auto m = str(fbb, message), c = str(fbb, channel);
   fbb.Finish(
       msg::CreateChatReply(fbb, req.request_id, result, m, c, members, online_count, history));
-  outbox_.send(req.connection_id,
-               server::make_shared_frame(protocol::cmd::kChatReply,
-                                         {fbb.GetBufferPointer(), fbb.GetSize()}));
+  return server::make_shared_frame(protocol::cmd::kChatReply,
+                                   {fbb.GetBufferPointer(), fbb.GetSize()});
+}
+
+void ChatService::send_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb, Result result,
+                             std::string_view message, std::string_view channel,
+                             MembersOffset members, uint64_t online_count, HistoryOffset history) {
+  deliver_in_loop(req,
+                  encode_reply(req, fbb, result, message, channel, members, online_count, history));
+}
+
+void ChatService::deliver_in_loop(const Request& req, net::SharedBytes frame) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  auto send = [this](uint64_t connection_id, net::SharedBytes f) {
+    outbox_.send(connection_id, std::move(f));
+  };
+  auto it = users_.find(req.user_id);
+  if (it == users_.end()) return send(req.connection_id, std::move(frame));
+  it->second.replies.ready(req.connection_id, std::move(frame), send);
 }
 
 }  // namespace citadel::services

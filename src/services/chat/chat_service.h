@@ -25,6 +25,7 @@
 #include "protocol/chat_generated.h"
 #include "server/outbox.h"
 #include "server/router.h"
+#include "services/chat/reply_sequencer.h"
 #include "services/session/session_registry.h"
 #include "store/chat_history_store.h"
 
@@ -65,6 +66,7 @@ class ChatService {
     std::vector<std::string> channels;  // named channels joined
     double tokens = 0;
     std::chrono::steady_clock::time_point refilled{};
+    ReplySequencer replies;  // every ChatReply in request order
   };
 
   // Service loop.
@@ -80,11 +82,20 @@ class ChatService {
   using MembersOffset = flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<msg::Member>>>;
   using HistoryOffset =
       flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<msg::ChatMessage>>>;
+  // Members of the channel with a session, built into fbb (before the reply table).
+  MembersOffset member_list_in_loop(flatbuffers::FlatBufferBuilder& fbb, const Channel& channel);
   void reply(const Request& req, Result result, std::string_view message,
              std::string_view channel = {});
   void send_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb, Result result,
                   std::string_view message, std::string_view channel, MembersOffset members = 0,
                   uint64_t online_count = 0, HistoryOffset history = 0);
+  // Finishes the reply table in fbb and frames it.
+  static net::SharedBytes encode_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb,
+                                       Result result, std::string_view message,
+                                       std::string_view channel, MembersOffset members = 0,
+                                       uint64_t online_count = 0, HistoryOffset history = 0);
+  // Sends a ready reply, behind any of the user's replies still waiting.
+  void deliver_in_loop(const Request& req, net::SharedBytes frame);
 
   net::EventLoop& loop_;
   server::Outbox& outbox_;

@@ -47,7 +47,7 @@ static void kick(server::Outbox& outbox, uint64_t connection_id) {
 
 SessionRegistry::Login SessionRegistry::login_in_loop(uint64_t user_id, std::string username,
                                                       uint64_t connection_id) {
-  loop_.assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto& slot = sessions_[user_id];
   const bool fresh = !slot;
   if (fresh) {
@@ -77,7 +77,7 @@ SessionRegistry::ResumeResult SessionRegistry::resume_in_loop(const TokenClaims&
                                                               uint64_t last_push_id,
                                                               std::vector<net::SharedBytes>& missed,
                                                               bool& complete, Login& renewed) {
-  loop_.assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(loop_);
   Session* s = find_in_loop(claims.user_id);
   if (s == nullptr) return ResumeResult::kNoSession;
   if (s->session_id != claims.session_id) return ResumeResult::kSessionReplaced;
@@ -96,13 +96,13 @@ SessionRegistry::ResumeResult SessionRegistry::resume_in_loop(const TokenClaims&
 }
 
 void SessionRegistry::announce_attached_in_loop(uint64_t user_id, uint64_t connection_id) {
-  loop_.assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(loop_);
   Session* s = find_in_loop(user_id);
   if (s != nullptr && s->connection_id == connection_id && on_attach_) on_attach_(*s);
 }
 
 void SessionRegistry::logout_in_loop(uint64_t user_id, uint64_t connection_id) {
-  loop_.assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(loop_);
   Session* s = find_in_loop(user_id);
   if (s == nullptr || s->connection_id != connection_id) return;  // already taken over
   s->connection_id = 0;
@@ -111,7 +111,7 @@ void SessionRegistry::logout_in_loop(uint64_t user_id, uint64_t connection_id) {
 }
 
 void SessionRegistry::detach_in_loop(uint64_t user_id, uint64_t connection_id) {
-  loop_.assert_in_loop_thread();
+  CITADEL_ASSERT_IN_LOOP(loop_);
   Session* s = find_in_loop(user_id);
   if (s == nullptr || s->connection_id != connection_id) return;  // already taken over
   s->connection_id = 0;
@@ -121,6 +121,7 @@ void SessionRegistry::detach_in_loop(uint64_t user_id, uint64_t connection_id) {
 
 void SessionRegistry::push_in_loop(const std::vector<uint64_t>& user_ids, uint64_t push_id,
                                    const net::SharedBytes& frame) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   std::vector<uint64_t> connections;
   connections.reserve(user_ids.size());
   for (uint64_t user_id : user_ids) {
@@ -133,16 +134,19 @@ void SessionRegistry::push_in_loop(const std::vector<uint64_t>& user_ids, uint64
 }
 
 Session* SessionRegistry::find_in_loop(uint64_t user_id) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = sessions_.find(user_id);
   return it == sessions_.end() ? nullptr : it->second.get();
 }
 
 Session* SessionRegistry::find_by_name_in_loop(std::string_view username) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = by_name_.find(fold_username(username));
   return it == by_name_.end() ? nullptr : find_in_loop(it->second);
 }
 
 void SessionRegistry::end_in_loop(uint64_t user_id) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = sessions_.find(user_id);
   if (it == sessions_.end()) return;
   if (on_end_) on_end_(*it->second);

@@ -83,12 +83,18 @@ class SessionRegistry {
   // queued to the connections of those attached (one task per loop).
   void push_in_loop(const std::vector<uint64_t>& user_ids, uint64_t push_id,
                     const net::SharedBytes& frame);
-  uint64_t next_push_id_in_loop() { return ++last_push_id_; }
+  uint64_t next_push_id_in_loop() {
+    CITADEL_ASSERT_IN_LOOP(loop_);
+    return ++last_push_id_;
+  }
 
   Session* find_in_loop(uint64_t user_id);
   Session* find_by_name_in_loop(std::string_view username);
   // Users with a connection now (sessions waiting in their grace period excluded).
-  std::size_t online_in_loop() const { return attached_; }
+  std::size_t online_in_loop() const {
+    CITADEL_ASSERT_IN_LOOP(loop_);
+    return attached_;
+  }
 
   // Called when a session starts (fresh login) and ends (grace passed or
   // taken over by nothing): the chat service uses them for presence.

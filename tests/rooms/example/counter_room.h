@@ -23,9 +23,14 @@ class CounterRoom final : public citadel::rooms::TypedRoomLogic<Add> {
     return total_ >= 1000 ? "this game is over" : "";  // non-empty: refused, with this reason
   }
 
+  // Runs where the input arrives, before it is queued (it must not touch
+  // room state): a refusal reaches the sender as ERROR 8 with this text.
+  static std::string_view check_input(const Add& add) {
+    return add.amount() < 1 || add.amount() > 10 ? "amount: 1 to 10" : "";
+  }
+
   void on_input(RoomContext&, const Player&, const Add& add) override {
-    if (add.amount() < 1 || add.amount() > 10) return;  // a bad client: ignored
-    total_ += add.amount();
+    total_ += add.amount();  // checked: 1 to 10
     changed_ = true;
   }
 
