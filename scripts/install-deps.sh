@@ -15,6 +15,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go prometheus gnuplot-nox curl procps util-linux
+  python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
 )
 
 missing=()
