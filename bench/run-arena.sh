@@ -17,7 +17,9 @@
 #             for COST_DURATION s, once per executor in COST_EXECUTORS]. The
 #             server's CPU per 1,000 players (utime+stime over the window) is
 #             set beside the yardstick's us/pair x 20,000 pairs/s, the same
-#             traffic. Memory per player = VmRSS growth / players.
+#             traffic, as a ratio to the yardstick of the same round (summary:
+#             the median of the per-round ratios, bench/paired.py). Memory per
+#             player = VmRSS growth / players.
 #   storm     STORM_PLAYERS connect and log in; then all send RoomJoin within
 #             one second; all must get in, none refused or timed out; then
 #             they play STORM_HOLD s.

@@ -12,7 +12,8 @@
 # from /proc/PID/stat) is sampled right before and right after the measured
 # run, so "CPU µs per request" covers the measured requests only. Servers are
 # interleaved within a round, in a rotated order each round, and the report
-# gives the median of each figure over the rounds.
+# gives the median of each figure over the rounds; each ratio to c-ref is taken
+# per round and then the median of those (bench/paired.py).
 #
 # Environment (defaults): ROUNDS=3 DURATION=10 WARMUP=2 CASES="A B C"
 #   SERVERS="citadel c-ref go" PORT_BASE=17001 (0 = servers pick free ports)
@@ -168,7 +169,7 @@ done
   echo "# Echo benchmark, $(date -u +%Y-%m-%d)"
   echo
   machine_info_md
-  echo "- rounds: $ROUNDS; per run ${WARMUP}s warm-up (separate run) + ${DURATION}s measured, medians shown"
+  echo "- rounds: $ROUNDS; per run ${WARMUP}s warm-up (separate run) + ${DURATION}s measured, medians shown; ratios to c-ref: median of the per-round ratios"
   echo "- pinning: server on CPU $SERVER_CPU (--threads 1; Go GOMAXPROCS=1), citadel-bench on CPU $BENCH_CPU (--threads 1)"
   echo "- raw: $(basename "$RAW")"
   echo

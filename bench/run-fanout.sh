@@ -15,7 +15,8 @@
 # Each round runs both, alternating which goes first. Both take WARMUP
 # unmeasured broadcasts, then BROADCASTS measured ones. The report gives,
 # per round and as medians over the rounds, the median and p99 time until the
-# last member has the message, citadel / yardstick ratios, the server's CPU
+# last member has the message, citadel / yardstick ratios (per round; over the
+# rounds, the median of the per-round ratios: bench/paired.py), the server's CPU
 # per delivered message (citadel-bench reads /proc/PID/stat while messages
 # flow and divides by the receipts) and the yardstick writer's CPU per write.
 #

@@ -11,7 +11,8 @@
 #   logged in  citadel-bench login --storm: CONNS connections, each logged in
 #              as a new guest (session, world-channel membership, account row).
 # Per-connection RSS = (after - before) / CONNS; the report gives both and the
-# difference, median over ROUNDS (idle and logged in alternate).
+# difference, taken per round and then the median over ROUNDS (bench/paired.py;
+# idle and logged in alternate).
 #
 # Environment (defaults): ROUNDS=3 CONNS=10000 CONNECT_RATE=5000 PORT=17401
 #   SERVER_CPU=0 BENCH_CPU=1 BIN_DIR=build/bin RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0

@@ -6,11 +6,16 @@
   summarize.py hold RAW.jsonl              summary of a hold run (exit 3 on FAIL)
 
 Standard library only. Medians are taken per figure over the successful
-rounds, so a row's p50 and p99 may come from different rounds.
+rounds, so a row's p50 and p99 may come from different rounds. The ratios to
+the C reference ("vs C", "p99 vs C") are paired per round (paired.py): in
+each round, a server's figure divided by c-ref's in the same round and case,
+then the median of those per-round ratios.
 """
 import json
 import statistics
 import sys
+
+import paired
 
 SERVER_ORDER = ["citadel", "c-ref", "go"]
 REFERENCE = "c-ref"
@@ -70,15 +75,17 @@ def echo_report(path):
     servers = sorted({r["server"] for r in runs},
                      key=lambda s: SERVER_ORDER.index(s) if s in SERVER_ORDER else 99)
     out = []
-    out.append("| case | server | req/s | vs C | p50 µs | p99 µs | p99 vs C | server CPU µs/req |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    out.append("| case | server | req/s | vs C | p50 µs | p99 µs | p99 vs C | server CPU µs/req | CPU vs C |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
+    per_round = []  # the per-round req/s ratios behind each "vs C"
     for case in cases:
         of_case = [r for r in runs if r["case"] == case]
         first = of_case[0]
         label = (f"{case}: {size_label(first['payload'])}, {first['connections']} conn"
                  f"{'s' if first['connections'] != 1 else ''}, depth {first['depth']}")
         medians = {}
+        by_round = {}  # server -> {"rps"|"p99"|"cpu": {round: figure}}, for the paired ratios
         for server in servers:
             ok = [r for r in of_case if r["server"] == server and r["ok"] and r.get("bench")]
             failed = [r for r in of_case if r["server"] == server and not r["ok"]]
@@ -89,6 +96,11 @@ def echo_report(path):
                 if b.get("errors") or b.get("disconnects"):
                     notes.append(f"{case}/{server} round {r['round']}: errors={b.get('errors')} "
                                  f"disconnects={b.get('disconnects')}")
+            by_round[server] = {
+                "rps": {r["round"]: r["bench"].get("rps") for r in ok},
+                "p99": {r["round"]: r["bench"].get("p99_us") for r in ok},
+                "cpu": {r["round"]: cpu_us_per_request(r) for r in ok},
+            }
             if not ok:
                 medians[server] = None
                 continue
@@ -101,22 +113,36 @@ def echo_report(path):
             }
             if len(ok) < len([r for r in of_case if r["server"] == server]):
                 notes.append(f"{case}/{server}: median of {len(ok)} successful rounds only")
-        ref = medians.get(REFERENCE)
+        ref = by_round.get(REFERENCE)
         for server in servers:
             m = medians[server]
             if m is None:
-                out.append(f"| {label} | {server} | failed | | | | | |")
+                out.append(f"| {label} | {server} | failed | | | | | | |")
                 continue
-            rps_ratio = m["rps"] / ref["rps"] if ref and ref["rps"] and m["rps"] else None
-            p99_ratio = m["p99"] / ref["p99"] if ref and ref["p99"] and m["p99"] else None
+            rps_ratio = p99_ratio = cpu_ratio = None
+            if ref:
+                # Paired per round: only rounds where both this server and c-ref succeeded.
+                pairs = paired.round_ratios(by_round[server]["rps"], ref["rps"])
+                rps_ratio = paired.median_ratio(by_round[server]["rps"], ref["rps"])
+                p99_ratio = paired.median_ratio(by_round[server]["p99"], ref["p99"])
+                cpu_ratio = paired.median_ratio(by_round[server]["cpu"], ref["cpu"])
+                if server != REFERENCE and pairs:
+                    per_round.append(f"{case}/{server}: "
+                                     + ", ".join(f"r{rnd} {v:.2f}×" for rnd, v in pairs))
             out.append(f"| {label} | {server} | {fmt_int(m['rps'])} | {fmt_ratio(rps_ratio)} | "
                        f"{fmt_us(m['p50'])} | {fmt_us(m['p99'])} | {fmt_ratio(p99_ratio)} | "
-                       f"{fmt_cpu(m['cpu'])} |")
+                       f"{fmt_cpu(m['cpu'])} | {fmt_ratio(cpu_ratio)} |")
     out.append("")
-    out.append("req/s: higher is better; vs C = req/s ÷ the C reference's req/s. "
-               "p99 vs C = p99 ÷ the C reference's p99 (lower is better). "
+    out.append("req/s: higher is better; vs C = req/s ÷ the C reference's req/s in the same "
+               "round, median of the per-round ratios. p99 vs C and CPU vs C = p99 and server CPU "
+               "per request ÷ the C reference's, paired the same way (lower is better). The other "
+               "columns are medians of the "
+               "figure itself over the rounds. "
                "Server CPU = (utime + stime) of the server process over the measured run "
                f"÷ requests answered (clock-tick resolution: 1/{runs[0]['clk_tck'] if runs else '?'} s).")
+    if per_round:
+        out.append("")
+        out.append("req/s vs C, per round: " + "; ".join(per_round) + ".")
     if broken:
         notes.append(f"{broken} raw line(s) were not valid JSON")
     if notes:

@@ -10,10 +10,15 @@ Standard library only. A raw line is {"part", "tag", "ok", "error", "players",
 "executor_threads", "metrics_before", "metrics_after", "server_hwm_kb",
 "bench": <citadel-bench's JSON line>} (yardstick lines: "server":"c-ref",
 "server_cpu_ticks", "clk_tck" and citadel-bench echo's line).
+
+The cost ratio is paired per round (paired.py): each citadel run is divided
+by the yardstick measured in the same round, and the summary is the median
+of those per-round ratios.
 """
 import json
-import statistics
 import sys
+
+import paired
 
 PAIRS_PER_PLAYER_S = 20  # arena: one input read and one state write per tick, 20 Hz
 
@@ -163,12 +168,14 @@ def cost_table(runs):
     print("| round | run | executor_threads | sends | us / read+write pair (yardstick) | % of a core per 1,000 "
           "players | yardstick % for the same traffic | ratio | p99 ms | RSS bytes / player | bench CPU % |")
     print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-    yard = None
-    ratios = {}
+    yards = {}  # round -> the yardstick's % of a core for 1,000 players' traffic
+    pcts = {}  # (executor_threads, sends) -> {round: citadel's % of a core per 1,000 players}
     for r in rows:
+        # tags: yardstick-r<N>, cost-r<N>-x<E>-<sends>; the round pairs a run with its yardstick
         rnd = r["tag"].split("-")[1] if "-" in r["tag"] else "?"
         if r.get("server") == "c-ref":
             yard = yard_us_per_pair(r) if r.get("ok") else None
+            yards[rnd] = None if yard is None else yard * PAIRS_PER_PLAYER_S * 1000 / 1e6 * 100
             print(f"| {rnd} | c-echo-server | – | – | {fmt(yard, '.2f')} | – | "
                   f"{fmt(None if yard is None else yard * PAIRS_PER_PLAYER_S * 1000 / 1e6 * 100)} "
                   f"| – | – | – | – |")
@@ -179,16 +186,28 @@ def cost_table(runs):
             print(f"| {rnd} | citadel | {r['executor_threads']} | {sends} | – | FAILED: {r.get('error')} | | | | | |")
             continue
         pct = server_pct_per_1000(b)
-        yard_pct = None if yard is None else yard * PAIRS_PER_PLAYER_S * 1000 / 1e6 * 100
+        yard_pct = yards.get(rnd)
         ratio = None if pct is None or not yard_pct else pct / yard_pct
-        if ratio is not None:
-            ratios.setdefault((r["executor_threads"], sends), []).append(ratio)
+        pcts.setdefault((r["executor_threads"], sends), {})[rnd] = pct
         print(f"| {rnd} | citadel | {r['executor_threads']} | {sends} | – | {fmt(pct)} | {fmt(yard_pct)} "
               f"| {fmt(ratio, '.2f')}× | {fmt(ms(b['p99_us']), '.2f')} "
               f"| {fmt(b.get('rss_per_player_bytes'), ',.0f')} | {fmt(bench_pct(b), '.0f')} |")
-    for (e, sends), rs in sorted(ratios.items()):
-        print(f"\nexecutor_threads {e}, {sends} sends: ratio to the yardstick, median of {len(rs)}: "
-              f"**{statistics.median(rs):.2f}×** (bar: 1.5×)")
+    for (e, sends), by_round in sorted(pcts.items()):
+        rs = paired.round_ratios(by_round, yards)
+        if not rs:
+            continue
+        print(f"\nexecutor_threads {e}, {sends} sends: ratio to the yardstick of the same round, "
+              f"median of {len(rs)} rounds ({', '.join(f'{v:.2f}' for _, v in rs)}): "
+              f"**{paired.median_ratio(by_round, yards):.2f}×** (bar: 1.5×)")
+    # Two kinds of citadel run in the same rounds (executors or sends): their ratio, paired too.
+    keys = sorted(pcts)
+    for other in keys[1:]:
+        rs = paired.round_ratios(pcts[other], pcts[keys[0]])
+        if rs:
+            print(f"\nexecutor_threads {other[0]}, {other[1]} sends against executor_threads "
+                  f"{keys[0][0]}, {keys[0][1]} sends, same round: median of "
+                  f"({', '.join(f'{v:.2f}' for _, v in rs)}) = "
+                  f"**{paired.median_ratio(pcts[other], pcts[keys[0]]):.2f}×** the CPU")
     print()
 
 

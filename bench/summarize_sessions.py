@@ -8,10 +8,17 @@ run-session-memory.sh) from their raw JSON lines.
   summarize_sessions.py memory RAW.jsonl  RSS per idle connection vs per logged-in user
 
 Exit code 0, or 1 when a bar of issue 8 is not met (the tables say which).
+
+Comparisons with the reference measured in the same round (citadel vs
+c-fanout, a logged-in user vs an idle connection) are paired per round
+(paired.py): the ratio or difference within each round, then the median of
+those. Other figures are medians of the figure itself over the rounds.
 """
 import json
 import statistics
 import sys
+
+import paired
 
 FANOUT_BAR = 1.3  # citadel's median time to the last member, at most this x the yardstick's
 LOGINS_BAR = 20000  # logins/s
@@ -70,7 +77,9 @@ def fanout(path):
            "p50 ratio | p99 ratio | citadel complete | server CPU us/receipt | writer CPU us/write | "
            "bench CPU us/receipt | reader CPU us/msg |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    ys, cs, ratios50, ratios99 = [], [], [], []
+    ys, cs = [], []
+    # round -> figure, each side: the paired ratios are taken round by round
+    y50s, y99s, c50s, c99s, c_cpu, y_cpu = {}, {}, {}, {}, {}, {}
     failures = []
     for rnd in rounds:
         y = next((r for r in rows if r["round"] == rnd and r["kind"] == "c-fanout"), None)
@@ -82,14 +91,14 @@ def fanout(path):
         cr = c["result"] if c and c["ok"] else None
         if yr:
             ys.append(yr)
+            y50s[rnd], y99s[rnd], y_cpu[rnd] = yr["p50_us"], yr["p99_us"], yr["cpu_us_per_write"]
         if cr:
             cs.append(cr)
-        r50 = cr["last_p50_us"] / yr["p50_us"] if yr and cr and yr["p50_us"] else None
-        r99 = cr["last_p99_us"] / yr["p99_us"] if yr and cr and yr["p99_us"] else None
-        if r50:
-            ratios50.append(r50)
-        if r99:
-            ratios99.append(r99)
+            c50s[rnd], c99s[rnd] = cr["last_p50_us"], cr["last_p99_us"]
+            c_cpu[rnd] = cr.get("server_cpu_us_per_receipt")
+        # this round's own ratios (a median of one round is that round's ratio)
+        r50 = paired.median_ratio({rnd: c50s.get(rnd)}, {rnd: y50s.get(rnd)})
+        r99 = paired.median_ratio({rnd: c99s.get(rnd)}, {rnd: y99s.get(rnd)})
         out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             rnd, fmt(ms(yr["p50_us"]) if yr else None), fmt(ms(yr["p99_us"]) if yr else None),
             fmt(ms(cr["last_p50_us"]) if cr else None), fmt(ms(cr["last_p99_us"]) if cr else None),
@@ -103,8 +112,10 @@ def fanout(path):
     y99 = median([r["p99_us"] for r in ys])
     c50 = median([r["last_p50_us"] for r in cs])
     c99 = median([r["last_p99_us"] for r in cs])
-    ratio50 = c50 / y50 if c50 and y50 else None
-    ratio99 = c99 / y99 if c99 and y99 else None
+    # Paired per round: the median of the per-round ratios, not the ratio of the medians.
+    ratio50 = paired.median_ratio(c50s, y50s)
+    ratio99 = paired.median_ratio(c99s, y99s)
+    cpu_ratio = paired.median_ratio(c_cpu, y_cpu)
     out.append("| **median** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** | | **{}** | **{}** "
                "| **{}** | **{}** |".format(
                    fmt(ms(y50)), fmt(ms(y99)), fmt(ms(c50)), fmt(ms(c99)), fmt(ratio50, 2),
@@ -113,8 +124,12 @@ def fanout(path):
                    fmt(median([r.get("bench_cpu_us_per_receipt") for r in cs]), 2),
                    fmt(median([r.get("reader_cpu_us_per_message") for r in ys]), 2)))
     out.append("")
-    out.append("Ratios in the table are per round (same round, back to back); the median row's "
-               "ratios are of the medians. Receipt latency over every member and message "
+    out.append("Ratios are per round (same round, back to back); the median row's ratios are "
+               "the medians of the per-round ratios, its other cells the medians of each column. "
+               "Server CPU per receipt ÷ the yardstick writer's CPU per write, paired the same "
+               "way: {}x.".format(fmt(cpu_ratio, 2)))
+    out.append("")
+    out.append("Receipt latency over every member and message "
                "(citadel, median of rounds): p50 {} ms, p99 {} ms, p99.9 {} ms. First member "
                "(median of the per-round medians): citadel {} ms, c-fanout {} ms. Push frame: {} "
                "bytes; c-fanout message: {} bytes.".format(
@@ -199,7 +214,7 @@ def memory(path):
     rows = load(path)
     out = ["| round | kind | connections | RSS before KiB | RSS after KiB | bytes per connection |",
            "|---:|---|---:|---:|---:|---:|"]
-    idle, logged = [], []
+    idle, logged = {}, {}  # round -> bytes per connection
     failures = [f"round {r['round']} {r['kind']}: {r['error']}" for r in rows if not r["ok"]]
     for r in rows:
         b = r["result"] if r["ok"] else None
@@ -208,16 +223,20 @@ def memory(path):
             continue
         per = b.get("rss_per_conn_bytes") if r["kind"] == "idle" else b.get("rss_per_user_bytes")
         n = b.get("connected") if r["kind"] == "idle" else b.get("logins_ok")
-        (idle if r["kind"] == "idle" else logged).append(per)
+        (idle if r["kind"] == "idle" else logged)[r["round"]] = per
         out.append("| {} | {} | {} | {} | {} | {} |".format(
             r["round"], "idle (hold)" if r["kind"] == "idle" else "logged in (storm)", fmt(n),
             fmt(b.get("rss_before_kb")), fmt(b.get("rss_after_kb")), fmt(per, 0)))
-    mi, ml = median(idle), median(logged)
-    extra = ml - mi if mi is not None and ml is not None else None
+    mi, ml = median(list(idle.values())), median(list(logged.values()))
+    # Paired per round: the median of each round's (logged in - idle), not the medians' difference.
+    diffs = paired.round_differences(logged, idle)
+    extra = paired.median_difference(logged, idle)
     out.append("")
-    out.append("Medians: idle connection {} bytes, logged-in idle user {} bytes; **{} bytes per "
-               "logged-in user above an idle connection** (bar: at most {:,}).".format(
-                   fmt(mi, 0), fmt(ml, 0), fmt(extra, 0), MEMORY_BAR_BYTES))
+    out.append("Medians: idle connection {} bytes, logged-in idle user {} bytes. Per round, "
+               "logged in - idle: {}; **{} bytes per logged-in user above an idle connection** "
+               "(median of the rounds; bar: at most {:,}).".format(
+                   fmt(mi, 0), fmt(ml, 0), ", ".join(f"r{rnd} {d:,.0f}" for rnd, d in diffs) or "-",
+                   fmt(extra, 0), MEMORY_BAR_BYTES))
     for f in failures:
         out.append(f"\nFailed: {f}")
     print("\n".join(out))

@@ -10,8 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
 jobs=$(nproc)
+# build/ is shared by start.sh (a few targets) and test.sh (everything): the
+# test suites stay configured either way, only what is built differs.
 case "$flavour" in
-  release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release -DCITADEL_TESTS=ON) ;;
   asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCITADEL_SANITIZE=ON
                               "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
                               "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG") ;;
@@ -20,5 +22,7 @@ case "$flavour" in
   *) echo "build.sh: unknown flavour '$flavour' (release, asan, fuzz)" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
-# CITADEL_BUILD_TARGET builds one target instead of everything.
-cmake --build "$dir" -j "$jobs" ${CITADEL_BUILD_TARGET:+--target "$CITADEL_BUILD_TARGET"}
+# CITADEL_BUILD_TARGET builds only the targets it names (space-separated)
+# instead of everything.
+read -ra targets <<<"${CITADEL_BUILD_TARGET:-}"
+cmake --build "$dir" -j "$jobs" ${targets[@]:+--target "${targets[@]}"}

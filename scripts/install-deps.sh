@@ -15,6 +15,9 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go prometheus gnuplot-nox curl procps util-linux
+  python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
+  # the README's 60-second tour: nc -q (netcat-openbsd's nc has -q and -N), xxd
+  netcat-openbsd xxd
 )
 
 missing=()

@@ -4,11 +4,58 @@
 #   2. ASan + UBSan build: the same suites under the sanitizers
 #   3. clang + libFuzzer build: the decoder/router fuzz target for a bounded time
 # Set CITADEL_SKIP_SANITIZE=1 or CITADEL_SKIP_FUZZ=1 to leave a stage out locally.
+# CITADEL_REQUIRE_IO_URING=1|0 overrides the io_uring probe below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 stage() { printf '\n=== %s\n' "$*"; }
+
+# io_uring_probe: succeeds if this kernel lets this user set up an io_uring.
+# It calls io_uring_setup(2) directly (python3 ctypes; syscall 425 on every
+# architecture with the generic syscall table, x86_64 and arm64 included) and
+# never Citadel's own SendBatch: the probe decides whether the batched-send
+# tests may skip, so the code under test must not be able to answer for itself.
+# It sees what the tests will see: a kernel without io_uring (ENOSYS), the
+# sysctl kernel.io_uring_disabled (2, or 1 for a user outside io_uring_group
+# without CAP_SYS_ADMIN: EPERM), a seccomp filter, a memlock limit (ENOMEM).
+io_uring_probe() {
+  python3 - <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+params = ctypes.create_string_buffer(120)  # struct io_uring_params, zeroed
+fd = libc.syscall(ctypes.c_long(425), ctypes.c_long(4), params)
+if fd < 0:
+    print(f"io_uring_setup failed: {os.strerror(ctypes.get_errno())}")
+    sys.exit(1)
+os.close(fd)
+print("io_uring_setup works")
+PY
+}
+
+# The batched-send tests (tests/unit/send_batch_test.cc, and the admin
+# integration test on citadel_send_batches_total) skip where io_uring is
+# refused. Where the probe sets up a ring, CITADEL_REQUIRE_IO_URING=1 makes them
+# fail instead, so a server that silently fell back to sendmsg cannot pass.
+# Exit 0: a ring was set up; 1: the kernel refused it; anything else means the
+# probe itself could not run (no python3, ...): then require io_uring in CI
+# (CI=true: CI's machines have it) and not elsewhere.
+if [[ -z "${CITADEL_REQUIRE_IO_URING:-}" ]]; then
+  probe_rc=0
+  probe=$(io_uring_probe 2>&1) || probe_rc=$?
+  case "$probe_rc" in
+    0) CITADEL_REQUIRE_IO_URING=1 ;;
+    1) CITADEL_REQUIRE_IO_URING=0 ;;
+    *) probe="the probe did not run (exit $probe_rc): ${probe//$'\n'/ }"
+       [[ "${CI:-}" == true ]] && CITADEL_REQUIRE_IO_URING=1 || CITADEL_REQUIRE_IO_URING=0 ;;
+  esac
+  disabled=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo "absent")
+  echo "test.sh: CITADEL_REQUIRE_IO_URING=$CITADEL_REQUIRE_IO_URING ($probe; kernel.io_uring_disabled: $disabled)"
+else
+  echo "test.sh: CITADEL_REQUIRE_IO_URING=$CITADEL_REQUIRE_IO_URING (set by the caller)"
+fi
+export CITADEL_REQUIRE_IO_URING
 
 stage "release build + tests"
 scripts/build.sh release
