@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "protocol/commands.h"
+#include "protocol/utf8.h"
 #include "server/verified_handler.h"
-#include "services/chat/utf8.h"
 
 namespace citadel::services {
 
@@ -67,7 +67,7 @@ void ChatService::register_handlers(server::Router& router) {
   // leaves in request order (docs/protocol.md, "Reply order").
   auto text_problem = [this](std::string_view text) -> std::optional<Result> {
     if (text.empty() || text.size() > config_.max_message_bytes) return Result::MessageTooLong;
-    if (!is_valid_utf8(text)) return Result::InvalidUtf8;
+    if (!protocol::is_valid_utf8(text)) return Result::InvalidUtf8;
     return std::nullopt;
   };
   auto refuse = [this](const Request& req, Result r, std::string_view channel = {}) {

@@ -1,8 +1,8 @@
-#include "services/chat/utf8.h"
+#include "protocol/utf8.h"
 
 #include <cstdint>
 
-namespace citadel::services {
+namespace citadel::protocol {
 
 bool is_valid_utf8(std::string_view text) {
   const auto* p = reinterpret_cast<const uint8_t*>(text.data());
@@ -39,4 +39,4 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-}  // namespace citadel::services
+}  // namespace citadel::protocol
