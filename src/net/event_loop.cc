@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
@@ -73,6 +75,8 @@ void EventLoop::stop_and_join() {
 void EventLoop::assert_in_loop_thread() const {
   if (!is_in_loop_thread()) {
     spdlog::critical("loop {}: called from a foreign thread", index_);
+    // Also straight to stderr: the log may be a file, or buffered.
+    std::fprintf(stderr, "citadel: loop %u: called from a foreign thread\n", index_);
     std::abort();
   }
 }
