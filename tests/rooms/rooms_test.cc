@@ -1,6 +1,7 @@
 // The room runtime over real sockets: join-or-create, the arena's rules,
 // leaving, faults confined to one room, resume back into the room,
 // lockstep frames and catch-up, matchmaking, and the input queue's bound.
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -94,6 +95,30 @@ TEST_F(RoomTest, ArenaAppliesTheLatestInputEachTickAndAcksItsSeq) {
   const auto* left = as<msg::RoomEvent>(left_frame);
   ASSERT_NE(left, nullptr);
   EXPECT_EQ(left->kind(), msg::RoomEventKind::PlayerLeft);
+}
+
+// Found by the app fuzz target: std::clamp passes NaN through, and one NaN
+// input made the avatar's position NaN for good, in every player's state.
+TEST_F(RoomTest, ArenaIgnoresAnInputThatIsNotANumber) {
+  start();
+  Player a = login("arena-nan");
+  ASSERT_EQ(request(a, cmd::kRoomJoin, join_msg("arena")).result, R::Ok);
+  auto finite = [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    EXPECT_TRUE(me == nullptr || (std::isfinite(me->x()) && std::isfinite(me->y())));
+    return false;
+  };
+  // Each NaN input alone in its ticks (a tick applies only the latest input).
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(1, std::nanf(""), 0)));
+  arena_until(a.client, finite, 200ms);  // four ticks, every state checked
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(2, 0, std::nanf(""))));
+  arena_until(a.client, finite, 200ms);
+  // The next real input moves the avatar from where it was.
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(3, 1, 0)));
+  ASSERT_TRUE(arena_until(a.client, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    return me && me->ack() == 3 && me->x() > 500 && me->y() == 500;
+  }));
 }
 
 TEST_F(RoomTest, InputsOutsideARoomOrMalformedGetSpecificErrorsAndTheConnectionStays) {
