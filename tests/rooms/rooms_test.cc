@@ -7,6 +7,7 @@
 
 #include "room_fixture.h"
 #include "rooms/games/arena_room.h"
+#include "rooms/games/lockstep_room.h"
 
 namespace citadel {
 namespace {
@@ -242,6 +243,35 @@ TEST_F(RoomTest, LockstepBroadcastsEachFramesInputsAndResendsMissedFrames) {
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(first->frame(), with_input);
   ASSERT_TRUE(first->inputs() && first->inputs()->size() == 1);
+}
+
+// Found by the app fuzz target: 256 inputs of 256 bytes in one frame made a
+// LockstepFrame of 72 KiB, past the 64 KiB payload the client library accepts,
+// so one player could get everyone in the room disconnected.
+TEST_F(RoomTest, ALockstepFrameStaysWithinTheMaximumPayload) {
+  lockstep_.tick_hz = 1;  // every input below lands in the same frame
+  start();
+  Player a = login("lock-flood");
+  ASSERT_EQ(request(a, cmd::kRoomJoin, join_msg("lockstep")).result, R::Ok);
+  const std::string data(256, 'd');
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(a.client.send_frame(cmd::kLockstepInput, lockstep_input(data)));
+  }
+  // However the inputs fall into frames, no frame holds more than its share;
+  // the ones past it are ignored.
+  const std::size_t per_frame = rooms::LockstepRoom::kMaxFrameBytes /
+                                (data.size() + rooms::LockstepRoom::kInputOverheadBytes);
+  std::size_t seen = 0;
+  while (seen < per_frame) {
+    const auto f = read_until(a.client, cmd::kLockstepFrame, 5s);
+    ASSERT_EQ(f.cmd, cmd::kLockstepFrame);
+    EXPECT_LE(f.payload.size(), protocol::kDefaultMaxPayloadBytes);
+    const auto* frame = as<msg::LockstepFrame>(f);
+    ASSERT_NE(frame, nullptr);
+    const std::size_t inputs = frame->inputs() ? frame->inputs()->size() : 0;
+    EXPECT_LE(inputs, per_frame);
+    seen += inputs;
+  }
 }
 
 TEST_F(RoomTest, MatchmakingGroupsCloseSkillsIntoOneNewRoomAndTimesOutTheRest) {

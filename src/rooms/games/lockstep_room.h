@@ -21,6 +21,13 @@ namespace citadel::rooms {
 class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
  public:
   static constexpr std::size_t kMaxInputBytes = 256;
+  // A frame's inputs, each counted with more than its encoding adds (table,
+  // offset, vector length, padding), stay under this many bytes: a frame
+  // stays within the 64 KiB payload clients accept. Inputs past it in one
+  // frame are ignored (one player could otherwise fill a frame that every
+  // client in the room refuses).
+  static constexpr std::size_t kMaxFrameBytes = 60 * 1024;
+  static constexpr std::size_t kInputOverheadBytes = 40;
   static constexpr std::size_t kHistoryFrames = 30 * 120;  // two minutes at 30 Hz
 
   void on_input(RoomContext& ctx, const Player& player, const msg::LockstepInput& input) override;
@@ -36,6 +43,7 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   };
   std::vector<PendingInput> pending_;
   std::size_t pending_count_ = 0;         // entries of pending_ in use (their buffers are reused)
+  std::size_t pending_bytes_ = 0;         // their data plus kInputOverheadBytes each
   std::deque<net::SharedBytes> history_;  // history_.back() is frame frame_
   uint32_t frame_ = 0;
   flatbuffers::FlatBufferBuilder fbb_{1024};
