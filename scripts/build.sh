@@ -7,7 +7,8 @@
 #                         which kept CI near its 30-minute budget)
 # tsan    -> build-tsan/  ThreadSanitizer, also at -O1 -g1 (CI builds only the suites
 #                         whose code crosses threads: see scripts/test.sh)
-# fuzz    -> build-fuzz/  clang, libFuzzer targets
+# fuzz    -> build-fuzz/  clang, libFuzzer targets; every library instrumented (the app
+#                         target drives them all), at -O1 -g1 with asserts kept
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
@@ -21,7 +22,9 @@ case "$flavour" in
                               "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
                               "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG") ;;
   fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCITADEL_FUZZ=ON
-                              -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
+                              -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+                              "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
+                              "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1") ;;
   *) echo "build.sh: unknown flavour '$flavour' (release, asan, tsan, fuzz)" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null

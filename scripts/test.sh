@@ -3,7 +3,8 @@
 #   1. Release build: unit and integration tests (real server, real sockets)
 #   2. ASan + UBSan build: the same suites under the sanitizers
 #   3. ThreadSanitizer build: the suites whose code crosses threads
-#   4. clang + libFuzzer build: the decoder/router fuzz target for a bounded time
+#   4. clang + libFuzzer build: the decoder/router and application fuzz targets,
+#      60 s each, side by side
 # Set CITADEL_SKIP_SANITIZE=1, CITADEL_SKIP_TSAN=1 or CITADEL_SKIP_FUZZ=1 to leave a
 # stage out locally.
 set -euo pipefail
@@ -54,7 +55,8 @@ fi
 
 if [[ -z "${CITADEL_SKIP_FUZZ:-}" ]]; then
   stage "libFuzzer (bounded)"
-  CITADEL_BUILD_TARGET=frame_router_fuzz scripts/build.sh fuzz  # only the fuzz target
-  ctest --test-dir build-fuzz --output-on-failure -L fuzz --timeout 300
+  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz" scripts/build.sh fuzz  # only the fuzz targets
+  # The two targets side by side, 60 s each (their corpus-dir fixtures first).
+  ctest --test-dir build-fuzz --output-on-failure -L fuzz -j 2 --timeout 300
 fi
 stage "all tests passed"
