@@ -163,7 +163,15 @@ void Connection::on_peer_closed() {
     close_reason_ = CloseReason::kPeerClosed;
     close_deadline_ = loop_.now() + loop_.options().close_linger;
   }
-  if (output_.empty()) abort_in_loop(close_reason_);
+  if (output_.empty()) {
+    abort_in_loop(close_reason_);
+    return;
+  }
+  // Its end of file stays readable, and level-triggered epoll would report
+  // it every turn while the queued output waits for a peer that is not
+  // reading: the loop would spin until the linger deadline. Only
+  // writability matters from now on.
+  loop_.modify_fd_in_loop(fd_.get(), interest(), this);
 }
 
 void Connection::send(uint16_t cmd, std::span<const uint8_t> payload) {
@@ -308,7 +316,11 @@ bool Connection::on_sent(ssize_t result, std::size_t offered) {
 void Connection::set_want_writable(bool want) {
   if (want == waiting_writable_) return;
   waiting_writable_ = want;
-  loop_.modify_fd_in_loop(fd_.get(), want ? (EPOLLIN | EPOLLOUT) : EPOLLIN, this);
+  loop_.modify_fd_in_loop(fd_.get(), interest(), this);
+}
+
+uint32_t Connection::interest() const {
+  return (peer_closed_ ? 0u : uint32_t{EPOLLIN}) | (waiting_writable_ ? uint32_t{EPOLLOUT} : 0u);
 }
 
 void Connection::close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,

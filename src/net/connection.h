@@ -109,6 +109,9 @@ class Connection final : public Responder,
   void flush_in_loop();
   bool on_sent(ssize_t result, std::size_t offered);
   void set_want_writable(bool want);
+  // The epoll events this connection waits for: input until the peer's FIN,
+  // output while a write waits for socket space.
+  uint32_t interest() const;
   void request_flush();
   bool enqueue(uint16_t cmd, std::span<const uint8_t> payload);
   void enqueue_error(protocol::ErrorCode code, std::string_view text);

@@ -145,41 +145,74 @@ const timespec* EventLoop::next_timeout(timespec& storage) const {
   return &storage;
 }
 
-// One turn: wait for I/O or the next timer, handle every ready descriptor,
-// run due timers, then the functors posted meanwhile (which is where output
-// queued outside a read batch is flushed: once per connection per turn).
 void EventLoop::run() {
+  begin_in_loop();
+  while (!stop_.load(std::memory_order_relaxed)) {
+    timespec storage{};
+    turn_in_loop(next_timeout(storage));
+  }
+  end_in_loop();
+}
+
+void EventLoop::begin_in_loop() {
   if (options_.batched_sends) {
     send_batch_ = std::make_unique<SendBatch>(kSendBatchEntries);
     if (!send_batch_->available()) send_batch_.reset();
   }
   schedule_sweep_in_loop();
   schedule_lag_probe_in_loop();
+}
+
+// One turn: wait for I/O or the next timer, handle every ready descriptor,
+// run due timers, then the functors posted meanwhile (which is where output
+// queued outside a read batch is flushed: once per connection per turn).
+std::size_t EventLoop::turn_in_loop(const timespec* timeout) {
   epoll_event events[kMaxEventsPerWait];
-  while (!stop_.load(std::memory_order_relaxed)) {
-    timespec storage{};
-    const int n =
-        ::epoll_pwait2(epoll_fd_.get(), events, kMaxEventsPerWait, next_timeout(storage), nullptr);
-    if (n < 0 && errno != EINTR) {
-      spdlog::critical("loop {}: epoll_pwait2 failed: {}", index_, std::strerror(errno));
-      std::abort();
-    }
-    now_ = Clock::now();
-    for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(events[i].data.ptr)->handle_events_in_loop(events[i].events);
-    }
-    timers_.run_due(now_);
-    run_pending_functors();
-    run_scheduled_flushes();
-    closed_this_turn_.clear();
+  const int n = ::epoll_pwait2(epoll_fd_.get(), events, kMaxEventsPerWait, timeout, nullptr);
+  if (n < 0 && errno != EINTR) {
+    spdlog::critical("loop {}: epoll_pwait2 failed: {}", index_, std::strerror(errno));
+    std::abort();
   }
+  now_ = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    static_cast<IoHandler*>(events[i].data.ptr)->handle_events_in_loop(events[i].events);
+  }
+  std::size_t work = n > 0 ? static_cast<std::size_t>(n) : 0;
+  work += timers_.run_due(now_);
+  work += run_pending_functors();
+  work += run_scheduled_flushes();
+  closed_this_turn_.clear();
+  return work;
+}
+
+void EventLoop::end_in_loop() {
   // Close what is left, still on the loop's thread.
   auto remaining = std::move(connections_);
   for (auto& [id, conn] : remaining) conn->abort_in_loop(CloseReason::kServerStopped);
   closed_this_turn_.clear();
 }
 
-void EventLoop::run_pending_functors() {
+void EventLoop::attach_for_testing() {
+  assert(!thread_.joinable());
+  thread_id_ = std::this_thread::get_id();
+  begin_in_loop();
+}
+
+std::size_t EventLoop::run_turn_for_testing(std::chrono::nanoseconds max_wait) {
+  assert_in_loop_thread();
+  timespec timeout{};
+  timeout.tv_sec = static_cast<time_t>(max_wait.count() / 1'000'000'000);
+  timeout.tv_nsec = static_cast<long>(max_wait.count() % 1'000'000'000);
+  return turn_in_loop(&timeout);
+}
+
+void EventLoop::detach_for_testing() {
+  assert_in_loop_thread();
+  end_in_loop();
+  thread_id_ = std::thread::id{};
+}
+
+std::size_t EventLoop::run_pending_functors() {
   std::vector<Functor> batch;
   {
     std::lock_guard lock(pending_mutex_);
@@ -187,16 +220,19 @@ void EventLoop::run_pending_functors() {
     wake_pending_ = false;
   }
   for (auto& f : batch) f();
+  const std::size_t ran = batch.size();
   // Keep the vector's capacity for the next turn instead of reallocating.
   batch.clear();
   std::lock_guard lock(pending_mutex_);
   if (pending_.empty()) pending_.swap(batch);
+  return ran;
 }
 
-void EventLoop::run_scheduled_flushes() {
+std::size_t EventLoop::run_scheduled_flushes() {
   // Swap out first: a flush may close a connection, which must not touch the
   // list being walked. Capacity is kept for the next turn.
   flush_scratch_.swap(flush_list_);
+  const std::size_t flushed = flush_scratch_.size();
   if (send_batch_ && flush_scratch_.size() > 1) {
     flush_batched();
   } else {
@@ -205,6 +241,7 @@ void EventLoop::run_scheduled_flushes() {
   flush_scratch_.clear();
   // The ring failed (logged): from now on, one sendmsg per connection.
   if (send_batch_ && !send_batch_->available()) send_batch_.reset();
+  return flushed;
 }
 
 // The flush list in submissions of up to kSendBatchEntries sends: every send

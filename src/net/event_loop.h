@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "net/connection_options.h"
+#include "net/loop_clock.h"
 #include "net/loop_stats.h"
 #include "net/send_batch.h"
 #include "net/timer_queue.h"
@@ -63,7 +64,7 @@ class IoHandler {
 
 class EventLoop {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = LoopClock;  // steady_clock, or a test's fake (net/loop_clock.h)
   using Functor = std::function<void()>;
 
   EventLoop(uint32_t index, const ConnectionOptions& options);
@@ -76,6 +77,18 @@ class EventLoop {
   // Stops the loop and joins its thread; connections still open are closed
   // abruptly. Safe from any thread except the loop's own.
   void stop_and_join();
+
+  // ---- driving the loop by hand (deterministic tests, fuzz targets) ----
+  // Instead of start(): the calling thread becomes the loop's thread and
+  // makes the turns itself, so the test decides when I/O, timers and posted
+  // tasks run (several loops may share that thread). With a fake LoopClock
+  // nothing is due until the test moves time.
+  void attach_for_testing();
+  // One turn, waiting at most max_wait for I/O. Returns how many I/O events,
+  // timers, posted tasks and flushes it handled: 0 means the loop is idle.
+  std::size_t run_turn_for_testing(std::chrono::nanoseconds max_wait);
+  // Closes the connections left, as the thread does when the loop stops.
+  void detach_for_testing();
 
   // Runs f on the loop's thread, after the current batch of I/O events.
   // Safe from any thread.
@@ -140,8 +153,12 @@ class EventLoop {
  private:
   class Wakeup;
   void run();
-  void run_pending_functors();
-  void run_scheduled_flushes();
+  // run() is begin, turns until stopped, end; a test calls them one by one.
+  void begin_in_loop();
+  std::size_t turn_in_loop(const timespec* timeout);
+  void end_in_loop();
+  std::size_t run_pending_functors();
+  std::size_t run_scheduled_flushes();
   void flush_batched();
   void wake();
   void schedule_sweep_in_loop();

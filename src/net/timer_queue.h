@@ -32,15 +32,19 @@ class TimerQueue {
 
   // Runs every timer due at `now`, in deadline order. Callbacks may add or
   // cancel timers; ones added for `now` or earlier run in the next call.
-  void run_due(Clock::time_point now) {
+  // Returns how many ran.
+  std::size_t run_due(Clock::time_point now) {
     const uint64_t horizon = next_seq_;
+    std::size_t ran = 0;
     while (!timers_.empty()) {
       auto it = timers_.begin();
       if (it->first.first > now || it->first.second >= horizon) break;
       auto callback = std::move(it->second);
       timers_.erase(it);
       callback();
+      ++ran;
     }
+    return ran;
   }
 
   std::size_t size() const { return timers_.size(); }

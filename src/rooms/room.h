@@ -52,7 +52,7 @@ struct JoinTicket {
 
 class Room final : public std::enable_shared_from_this<Room>, private RoomContext {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = net::EventLoop::Clock;  // the loops' clock: a test may fake it
 
   Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
        RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes);

@@ -53,6 +53,10 @@ class Services {
 
   SessionRegistry& sessions() { return sessions_; }
   rooms::RoomService& rooms() { return rooms_; }
+  // Tests and the app fuzz target wait on these until the work handed to
+  // their threads has come back to the service loop.
+  store::SqliteStore& store() { return *store_; }
+  PasswordHasher& hasher() { return hasher_; }
 
  private:
   // Declared (so built) first and destroyed last; shutdown() stops the

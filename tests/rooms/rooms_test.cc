@@ -1,12 +1,14 @@
 // The room runtime over real sockets: join-or-create, the arena's rules,
 // leaving, faults confined to one room, resume back into the room,
 // lockstep frames and catch-up, matchmaking, and the input queue's bound.
+#include <cmath>
 #include <cstring>
 #include <set>
 #include <stdexcept>
 
 #include "room_fixture.h"
 #include "rooms/games/arena_room.h"
+#include "rooms/games/lockstep_room.h"
 
 namespace citadel {
 namespace {
@@ -95,6 +97,30 @@ TEST_F(RoomTest, ArenaAppliesTheLatestInputEachTickAndAcksItsSeq) {
   const auto* left = as<msg::RoomEvent>(left_frame);
   ASSERT_NE(left, nullptr);
   EXPECT_EQ(left->kind(), msg::RoomEventKind::PlayerLeft);
+}
+
+// Found by the app fuzz target: std::clamp passes NaN through, and one NaN
+// input made the avatar's position NaN for good, in every player's state.
+TEST_F(RoomTest, ArenaIgnoresAnInputThatIsNotANumber) {
+  start();
+  Player a = login("arena-nan");
+  ASSERT_EQ(request(a, cmd::kRoomJoin, join_msg("arena")).result, R::Ok);
+  auto finite = [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    EXPECT_TRUE(me == nullptr || (std::isfinite(me->x()) && std::isfinite(me->y())));
+    return false;
+  };
+  // Each NaN input alone in its ticks (a tick applies only the latest input).
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(1, std::nanf(""), 0)));
+  arena_until(a.client, finite, 200ms);  // four ticks, every state checked
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(2, 0, std::nanf(""))));
+  arena_until(a.client, finite, 200ms);
+  // The next real input moves the avatar from where it was.
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(3, 1, 0)));
+  ASSERT_TRUE(arena_until(a.client, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    return me && me->ack() == 3 && me->x() > 500 && me->y() == 500;
+  }));
 }
 
 TEST_F(RoomTest, InputsOutsideARoomOrMalformedGetSpecificErrorsAndTheConnectionStays) {
@@ -218,6 +244,35 @@ TEST_F(RoomTest, LockstepBroadcastsEachFramesInputsAndResendsMissedFrames) {
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(first->frame(), with_input);
   ASSERT_TRUE(first->inputs() && first->inputs()->size() == 1);
+}
+
+// Found by the app fuzz target: 256 inputs of 256 bytes in one frame made a
+// LockstepFrame of 72 KiB, past the 64 KiB payload the client library accepts,
+// so one player could get everyone in the room disconnected.
+TEST_F(RoomTest, ALockstepFrameStaysWithinTheMaximumPayload) {
+  lockstep_.tick_hz = 1;  // every input below lands in the same frame
+  start();
+  Player a = login("lock-flood");
+  ASSERT_EQ(request(a, cmd::kRoomJoin, join_msg("lockstep")).result, R::Ok);
+  const std::string data(256, 'd');
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(a.client.send_frame(cmd::kLockstepInput, lockstep_input(data)));
+  }
+  // However the inputs fall into frames, no frame holds more than its share;
+  // the ones past it are ignored.
+  const std::size_t per_frame = rooms::LockstepRoom::kMaxFrameBytes /
+                                (data.size() + rooms::LockstepRoom::kInputOverheadBytes);
+  std::size_t seen = 0;
+  while (seen < per_frame) {
+    const auto f = read_until(a.client, cmd::kLockstepFrame, 5s);
+    ASSERT_EQ(f.cmd, cmd::kLockstepFrame);
+    EXPECT_LE(f.payload.size(), protocol::kDefaultMaxPayloadBytes);
+    const auto* frame = as<msg::LockstepFrame>(f);
+    ASSERT_NE(frame, nullptr);
+    const std::size_t inputs = frame->inputs() ? frame->inputs()->size() : 0;
+    EXPECT_LE(inputs, per_frame);
+    seen += inputs;
+  }
 }
 
 TEST_F(RoomTest, MatchmakingGroupsCloseSkillsIntoOneNewRoomAndTimesOutTheRest) {

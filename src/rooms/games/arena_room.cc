@@ -1,6 +1,7 @@
 #include "rooms/games/arena_room.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "protocol/commands.h"
 
@@ -29,8 +30,10 @@ void ArenaRoom::on_leave(RoomContext&, const Player& player) {
 
 void ArenaRoom::on_input(RoomContext&, const Player& player, const msg::ArenaInput& input) {
   Avatar* a = find(player.user_id);
-  // Inputs that arrive out of order (an older seq) are stale: ignored.
+  // Inputs that arrive out of order (an older seq) are stale: ignored. So are
+  // NaNs, which std::clamp lets through: one would make the position NaN for good.
   if (a == nullptr || input.seq() <= a->latest_seq) return;
+  if (std::isnan(input.dx()) || std::isnan(input.dy())) return;
   a->latest_seq = input.seq();
   a->dx = std::clamp(input.dx(), -1.0f, 1.0f);
   a->dy = std::clamp(input.dy(), -1.0f, 1.0f);

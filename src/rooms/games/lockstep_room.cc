@@ -15,6 +15,9 @@ RoomType lockstep_room_type(RoomTypeOptions options) {
 void LockstepRoom::on_input(RoomContext&, const Player& player, const msg::LockstepInput& input) {
   const auto* data = input.data();
   if (data == nullptr) return;  // an empty input adds nothing to the frame
+  const std::size_t bytes = data->size() + kInputOverheadBytes;
+  if (pending_bytes_ + bytes > kMaxFrameBytes) return;  // this frame is full
+  pending_bytes_ += bytes;
   if (pending_count_ == pending_.size()) pending_.emplace_back();
   PendingInput& slot = pending_[pending_count_++];
   slot.user_id = player.user_id;
@@ -30,6 +33,7 @@ void LockstepRoom::on_tick(RoomContext& ctx) {
     inputs.push_back(msg::CreatePlayerInput(fbb_, pending_[i].user_id, data));
   }
   pending_count_ = 0;
+  pending_bytes_ = 0;
   const auto list = fbb_.CreateVector(inputs);
   fbb_.Finish(msg::CreateLockstepFrame(fbb_, ++frame_, list));
   auto frame = server::make_shared_frame(protocol::cmd::kLockstepFrame,

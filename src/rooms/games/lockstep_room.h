@@ -28,9 +28,15 @@ namespace citadel::rooms {
 class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
  public:
   static constexpr std::size_t kMaxInputBytes = 256;
+  // A frame's inputs, each counted with more than its encoding adds (table,
+  // offset, vector length, padding), stay under this many bytes: a frame
+  // stays within the 64 KiB payload clients accept. Inputs past it in one
+  // frame are ignored (one player could otherwise fill a frame that every
+  // client in the room refuses).
+  static constexpr std::size_t kMaxFrameBytes = 60 * 1024;
+  static constexpr std::size_t kInputOverheadBytes = 40;
   // The history keeps two minutes of frames at 30 Hz, and at most this
-  // many bytes of them: a room whose players fill every tick's input queue
-  // (64 KiB by default) would otherwise hold ~230 MB.
+  // many bytes of them (~270 full frames).
   static constexpr std::size_t kHistoryFrames = 30 * 120;
   static constexpr std::size_t kHistoryBytes = 16 * 1024 * 1024;
 
@@ -65,6 +71,7 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   std::vector<const Player*> live_;   // the others, this tick (reused)
   std::vector<PendingInput> pending_;
   std::size_t pending_count_ = 0;         // entries of pending_ in use (their buffers are reused)
+  std::size_t pending_bytes_ = 0;         // their data plus kInputOverheadBytes each
   std::deque<net::SharedBytes> history_;  // history_.back() is frame frame_
   std::size_t history_bytes_ = 0;
   uint32_t frame_ = 0;

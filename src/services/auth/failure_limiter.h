@@ -10,11 +10,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "net/loop_clock.h"
+
 namespace citadel::services {
 
 class FailureLimiter {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = net::LoopClock;  // the loops' clock: a test may fake it
   static constexpr std::size_t kMaxKeys = 100'000;
 
   FailureLimiter(uint32_t max_failures, std::chrono::seconds window)

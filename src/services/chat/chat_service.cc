@@ -144,7 +144,7 @@ void ChatService::on_session_start_in_loop(const Session& s) {
   channels_[config_.world_channel].members.insert(s.user_id);
   UserState& user = users_[s.user_id];
   user.tokens = config_.message_burst;
-  user.refilled = std::chrono::steady_clock::now();
+  user.refilled = net::EventLoop::Clock::now();
 }
 
 void ChatService::on_session_end_in_loop(const Session& s) {
@@ -294,7 +294,7 @@ ChatService::MembersOffset ChatService::member_list_in_loop(flatbuffers::FlatBuf
 }
 
 bool ChatService::take_token_in_loop(UserState& user) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = net::EventLoop::Clock::now();
   const double elapsed = std::chrono::duration<double>(now - user.refilled).count();
   user.tokens =
       std::min(config_.message_burst, user.tokens + elapsed * config_.messages_per_second);

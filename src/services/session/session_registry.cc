@@ -16,7 +16,7 @@ std::string fold_username(std::string_view name) {
 
 int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+             net::LoopClock::system_now().time_since_epoch())
       .count();
 }
 

@@ -44,7 +44,7 @@ struct Session {
 
 class SessionRegistry {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = net::EventLoop::Clock;  // the loops' clock: a test may fake it
   using SessionHook = std::function<void(const Session&)>;
 
   SessionRegistry(net::EventLoop& service_loop, server::Outbox& outbox, const TokenSigner& signer,
