@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "net/connection_limits.h"
+#include "net/connection_websocket.h"
 #include "net/event_loop.h"
 #include "net/frame_dispatcher.h"
 
@@ -45,6 +46,12 @@ std::string_view to_string(CloseReason reason) {
       return "linger_timeout";
     case CloseReason::kLoginTimeout:
       return "login_timeout";
+    case CloseReason::kWebSocketHandshake:
+      return "websocket_handshake";
+    case CloseReason::kWebSocketProtocol:
+      return "websocket_protocol";
+    case CloseReason::kWebSocketClose:
+      return "websocket_close";
     case CloseReason::kClosedByServer:
       return "closed_by_server";
     case CloseReason::kServerStopped:
@@ -113,7 +120,18 @@ void Connection::read_in_loop() {
   if (!output_.empty() || state_ != State::kOpen) request_flush();
 }
 
-void Connection::on_bytes(std::span<const uint8_t> bytes) {
+void Connection::on_bytes(std::span<uint8_t> bytes) {
+  if (wire_ == Wire::kUnknown) {
+    // An HTTP upgrade starts "GET "; a Citadel frame starts 'C' (0x43).
+    const bool upgrade = loop_.options().websocket != nullptr && bytes.front() == 'G';
+    wire_ = upgrade ? Wire::kWebSocketHandshake : Wire::kFrames;
+    if (upgrade) websocket_ = std::make_unique<WebSocketState>(*this);
+  }
+  if (wire_ == Wire::kFrames) return on_frame_bytes(bytes);
+  on_websocket_bytes(bytes);
+}
+
+void Connection::on_frame_bytes(std::span<const uint8_t> bytes) {
   LoopStats& stats = loop_.mutable_stats();
   const FrameDispatcher& dispatcher = *loop_.options().dispatcher;
   uint64_t frames = 0;
@@ -188,11 +206,13 @@ void Connection::send_error(protocol::ErrorCode code, std::string_view text) {
 void Connection::send_shared_in_loop(SharedBytes frame_bytes) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ != State::kOpen || !frame_bytes) return;
-  const std::size_t n = frame_bytes->size();
+  if (wire_ == Wire::kWebSocketHandshake) return;  // not upgraded: nothing to say yet
+  const std::size_t n = frame_bytes->size() + wire_overhead(frame_bytes->size());
   if (output_.bytes() + n > loop_.options().output_queue_bytes) {
     abort_in_loop(CloseReason::kSlowConsumer);
     return;
   }
+  append_wire_header(frame_bytes->size());
   output_.append_shared(std::move(frame_bytes));
   loop_.mutable_stats().frames_out.add();
   loop_.mutable_stats().output_queue_bytes.add(n);
@@ -202,29 +222,34 @@ void Connection::send_shared_in_loop(SharedBytes frame_bytes) {
 // Returns false (and drops the connection) if the frame would pass the output
 // cap: a peer that stops reading must not grow the server's memory.
 bool Connection::enqueue(uint16_t cmd, std::span<const uint8_t> payload) {
+  if (wire_ == Wire::kWebSocketHandshake) return false;  // not upgraded: nothing to say yet
   const std::size_t n = protocol::kHeaderBytes + payload.size();
-  if (output_.bytes() + n > loop_.options().output_queue_bytes) {
+  const std::size_t on_wire = n + wire_overhead(n);
+  if (output_.bytes() + on_wire > loop_.options().output_queue_bytes) {
     abort_in_loop(CloseReason::kSlowConsumer);
     return false;
   }
+  append_wire_header(n);
   uint8_t* dst = output_.append_inline(n);
   protocol::write_header(dst, cmd, static_cast<uint32_t>(payload.size()));
   if (!payload.empty()) std::memcpy(dst + protocol::kHeaderBytes, payload.data(), payload.size());
   loop_.mutable_stats().frames_out.add();
-  loop_.mutable_stats().output_queue_bytes.add(n);
+  loop_.mutable_stats().output_queue_bytes.add(on_wire);
   return true;
 }
 
 // ERROR frames are small and always queued, even past the cap: they are the
 // last thing a closing connection says.
 void Connection::enqueue_error(protocol::ErrorCode code, std::string_view text) {
+  if (wire_ == Wire::kWebSocketHandshake) return;  // not upgraded: an ERROR frame means nothing
   const std::size_t n = protocol::kHeaderBytes + 2 + text.size();
+  append_wire_header(n);
   uint8_t* dst = output_.append_inline(n);
   protocol::write_header(dst, protocol::cmd::kError, static_cast<uint32_t>(2 + text.size()));
   protocol::store_be16(dst + protocol::kHeaderBytes, static_cast<uint16_t>(code));
   std::memcpy(dst + protocol::kHeaderBytes + 2, text.data(), text.size());
   loop_.mutable_stats().frames_out.add();
-  loop_.mutable_stats().output_queue_bytes.add(n);
+  loop_.mutable_stats().output_queue_bytes.add(n + wire_overhead(n));
 }
 
 // Output queued while a read batch is dispatched goes out when the batch ends;
@@ -328,6 +353,12 @@ void Connection::close_after_flush_in_loop(protocol::ErrorCode code, std::string
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ != State::kOpen) return;
   enqueue_error(code, text);
+  if (wire_ == Wire::kWebSocket) queue_websocket_close(websocket_close_code(code), text);
+  begin_close_in_loop(reason);
+}
+
+void Connection::begin_close_in_loop(CloseReason reason) {
+  if (state_ != State::kOpen) return;
   state_ = State::kClosing;
   close_reason_ = reason;
   close_deadline_ = loop_.now() + loop_.options().close_linger;
@@ -382,6 +413,10 @@ bool Connection::deadline_passed_in_loop(Clock::time_point now) const {
     if (options.idle_timeout.count() > 0 && now - last_frame_at_ >= options.idle_timeout) {
       return true;
     }
+    if (wire_ == Wire::kWebSocketHandshake &&
+        now - opened_at_ >= options.websocket_handshake_timeout) {
+      return true;
+    }
     return user_id_ == 0 && options.login_timeout.count() > 0 &&
            now - opened_at_ >= options.login_timeout;
   }
@@ -392,6 +427,12 @@ void Connection::on_deadline_in_loop(Clock::time_point now) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ == State::kOpen) {
     const auto& options = loop_.options();
+    if (wire_ == Wire::kWebSocketHandshake) {
+      // No HTTP response: a client this slow (or a scanner) gets a FIN.
+      loop_.mutable_stats().websocket_handshakes_refused.add();
+      begin_close_in_loop(CloseReason::kWebSocketHandshake);
+      return;
+    }
     if (options.idle_timeout.count() > 0 && now - last_frame_at_ >= options.idle_timeout) {
       loop_.mutable_stats().idle_timeouts.add();
       const auto text =

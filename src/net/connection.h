@@ -45,8 +45,13 @@ enum class CloseReason : uint8_t {
   kLingerTimeout,
   kServerStopped,
   kLoginTimeout,
-  kClosedByServer,  // the application asked (e.g. logged in elsewhere)
+  kClosedByServer,      // the application asked (e.g. logged in elsewhere)
+  kWebSocketHandshake,  // the upgrade request was refused or timed out
+  kWebSocketProtocol,   // a WebSocket framing rule was broken
+  kWebSocketClose,      // the peer sent a WebSocket close
 };
+
+struct WebSocketState;
 std::string_view to_string(CloseReason reason);
 
 class Connection final : public Responder,
@@ -99,9 +104,28 @@ class Connection final : public Responder,
 
  private:
   enum class State : uint8_t { kOpen, kClosing, kLingering, kClosed };
+  // What the peer speaks, told by its first byte (see ConnectionOptions::websocket).
+  enum class Wire : uint8_t { kUnknown, kFrames, kWebSocketHandshake, kWebSocket };
+  friend struct WebSocketState;
 
   void read_in_loop();
-  void on_bytes(std::span<const uint8_t> bytes);
+  // Bytes from the socket (mutable: WebSocket unmasks in place).
+  void on_bytes(std::span<uint8_t> bytes);
+  // Citadel frames: raw from TCP, or one WebSocket message's payload.
+  void on_frame_bytes(std::span<const uint8_t> bytes);
+  // connection_websocket.cc
+  void on_websocket_bytes(std::span<uint8_t> bytes);
+  bool on_websocket_message(std::span<const uint8_t> message);
+  // Bytes the wire adds ahead of a Citadel frame of n bytes (a WebSocket
+  // binary header), and queueing them.
+  std::size_t wire_overhead(std::size_t frame_bytes) const;
+  void append_wire_header(std::size_t frame_bytes);
+  // Queues bytes as they are (HTTP responses, WebSocket control frames).
+  void append_raw(std::span<const uint8_t> bytes);
+  void queue_websocket_close(uint16_t code, std::string_view reason);
+  uint16_t websocket_close_code(protocol::ErrorCode code) const;
+  // Closes gracefully once the queued output is flushed (no ERROR frame).
+  void begin_close_in_loop(CloseReason reason);
   void on_protocol_error(protocol::DecodeError error);
   void on_peer_closed();
   // Writes queued output with one gather write; arms EPOLLOUT if the kernel
@@ -128,6 +152,8 @@ class Connection final : public Responder,
   uint64_t user_id_ = 0;
   Clock::time_point close_deadline_{};
   State state_ = State::kOpen;
+  Wire wire_ = Wire::kUnknown;
+  std::unique_ptr<WebSocketState> websocket_;  // WebSocket connections only
   CloseReason close_reason_ = CloseReason::kPeerClosed;
   bool dispatching_ = false;  // replies flush once, when the read batch ends
   bool flush_posted_ = false;

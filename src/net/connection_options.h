@@ -10,6 +10,9 @@ namespace citadel::net {
 
 class FrameDispatcher;
 class ConnectionLimits;
+namespace websocket {
+struct HandshakeConfig;
+}
 
 struct ConnectionOptions {
   uint32_t max_payload_bytes = 64 * 1024;
@@ -27,6 +30,13 @@ struct ConnectionOptions {
   bool batched_sends = true;
   const FrameDispatcher* dispatcher = nullptr;
   ConnectionLimits* limits = nullptr;  // slot released when a connection dies
+  // WebSocket on the same port: a connection whose first byte is 'G' (an
+  // HTTP upgrade) speaks WebSocket, one Citadel frame per binary message.
+  // Null: off (every connection speaks raw frames). Outlives the loops.
+  const websocket::HandshakeConfig* websocket = nullptr;
+  // A WebSocket handshake not complete this long after the connection
+  // opened is cut.
+  std::chrono::milliseconds websocket_handshake_timeout{5'000};
   // Called on the connection's loop when any connection closes, with the
   // user it had (0: none), so whatever was keyed by its id dies with it.
   // May be empty.

@@ -19,6 +19,9 @@ void StatsSnapshot::add(const LoopStats& s) {
   slow_consumer_disconnects += s.slow_consumer_disconnects.get();
   idle_timeouts += s.idle_timeouts.get();
   login_timeouts += s.login_timeouts.get();
+  websocket_upgrades += s.websocket_upgrades.get();
+  websocket_handshakes_refused += s.websocket_handshakes_refused.get();
+  websocket_protocol_errors += s.websocket_protocol_errors.get();
   rejected_server_full += s.rejected_server_full.get();
   rejected_per_ip += s.rejected_per_ip.get();
   accept_errors += s.accept_errors.get();

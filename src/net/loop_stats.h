@@ -29,8 +29,8 @@ struct LoopStats {
   RelaxedCounter frames_out;
   RelaxedCounter bytes_in;
   RelaxedCounter bytes_out;
-  RelaxedCounter read_calls;   // read syscalls that returned data, EOF or an error
-  RelaxedCounter write_calls;  // sends: sendmsg syscalls and sends in io_uring batches
+  RelaxedCounter read_calls;    // read syscalls that returned data, EOF or an error
+  RelaxedCounter write_calls;   // sends: sendmsg syscalls and sends in io_uring batches
   RelaxedCounter send_batches;  // io_uring submissions carrying batched sends
   RelaxedCounter connections_opened;
   RelaxedCounter connections_closed;
@@ -41,6 +41,9 @@ struct LoopStats {
   RelaxedCounter slow_consumer_disconnects;
   RelaxedCounter idle_timeouts;
   RelaxedCounter login_timeouts;
+  RelaxedCounter websocket_upgrades;            // handshakes answered 101
+  RelaxedCounter websocket_handshakes_refused;  // answered 4xx, or timed out
+  RelaxedCounter websocket_protocol_errors;     // framing rules broken (closed 1002/1003/1007/1009)
   RelaxedCounter rejected_server_full;
   RelaxedCounter rejected_per_ip;
   RelaxedCounter accept_errors;
@@ -60,6 +63,7 @@ struct StatsSnapshot {
   uint64_t connections_opened = 0, connections_closed = 0, active_connections = 0;
   uint64_t unknown_commands = 0, protocol_errors_bad_magic = 0, protocol_errors_frame_too_large = 0;
   uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0, login_timeouts = 0;
+  uint64_t websocket_upgrades = 0, websocket_handshakes_refused = 0, websocket_protocol_errors = 0;
   uint64_t rejected_server_full = 0, rejected_per_ip = 0, accept_errors = 0;
   uint64_t deliveries_dropped = 0;
   uint64_t output_queue_bytes = 0;

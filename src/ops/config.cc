@@ -12,6 +12,8 @@
 #include <string_view>
 #include <thread>
 
+#include "net/websocket/handshake.h"
+
 namespace citadel::ops {
 namespace {
 
@@ -80,6 +82,17 @@ void read_string(const YAML::Node& node, const std::string& key, std::string& ou
   out = node.Scalar();
 }
 
+void read_string_list(const YAML::Node& node, const std::string& key,
+                      std::vector<std::string>& out) {
+  out.clear();
+  if (node.IsNull()) return;
+  if (!node.IsSequence()) fail(key, "expected a list of strings");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    if (!node[i].IsScalar()) fail(key + "[" + std::to_string(i) + "]", "expected a string");
+    out.push_back(node[i].Scalar());
+  }
+}
+
 // Walks one mapping section, calling `field(name, node, key)` for each entry and
 // rejecting anything that is not a known field.
 template <class Field>
@@ -125,8 +138,9 @@ Config parse_config(const std::string& yaml_text) {
 
   for (const auto& entry : root) {
     const std::string name = entry.first.as<std::string>();
-    if (name != "server" && name != "limits" && name != "shutdown" && name != "log" &&
-        name != "admin" && name != "store" && name != "auth" && name != "chat" && name != "rooms") {
+    if (name != "server" && name != "limits" && name != "websocket" && name != "shutdown" &&
+        name != "log" && name != "admin" && name != "store" && name != "auth" && name != "chat" &&
+        name != "rooms") {
       fail(name, "unknown key");
     }
   }
@@ -155,6 +169,18 @@ Config parse_config(const std::string& yaml_text) {
                  if (name == "login_timeout_ms")
                    read_uint(n, key, l.login_timeout_ms, 0, 24u * 3600 * 1000);
                });
+  read_section(
+      root, "websocket",
+      {"enabled", "path", "allowed_origins", "handshake_timeout_ms", "max_handshake_bytes"},
+      [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+        auto& w = c.websocket;
+        if (name == "enabled") read_bool(n, key, w.enabled);
+        if (name == "path") read_string(n, key, w.path);
+        if (name == "allowed_origins") read_string_list(n, key, w.allowed_origins);
+        if (name == "handshake_timeout_ms") read_uint(n, key, w.handshake_timeout_ms, 1, 600'000);
+        if (name == "max_handshake_bytes")
+          read_uint(n, key, w.max_handshake_bytes, 1024, 1024 * 1024);
+      });
   read_section(root, "shutdown", {"drain_timeout_ms"},
                [&](const std::string&, const YAML::Node& n, const std::string& key) {
                  read_uint(n, key, c.shutdown.drain_timeout_ms, 0, 600'000);
@@ -290,6 +316,11 @@ void validate(const Config& c) {
     }
   }
   if (c.auth.token_secret_file.empty()) fail("auth.token_secret_file", "must not be empty");
+  if (c.websocket.enabled) {
+    if (auto problem = net::websocket::handshake_config_problem(websocket_handshake_config(c))) {
+      fail("websocket", *problem);
+    }
+  }
   if (std::find(kLogLevels.begin(), kLogLevels.end(), c.log.level) == kLogLevels.end()) {
     fail("log.level",
          "must be one of trace, debug, info, warn, error, off; got '" + c.log.level + "'");
@@ -319,6 +350,14 @@ void validate(const Config& c) {
   }
 }
 
+net::websocket::HandshakeConfig websocket_handshake_config(const Config& c) {
+  net::websocket::HandshakeConfig h;
+  h.path = c.websocket.path;
+  h.allowed_origins = c.websocket.allowed_origins;
+  h.max_request_bytes = c.websocket.max_handshake_bytes;
+  return h;
+}
+
 std::string to_yaml(const Config& c) {
   YAML::Emitter out;
   out << YAML::BeginMap;
@@ -335,6 +374,13 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "output_queue_bytes" << YAML::Value << c.limits.output_queue_bytes;
   out << YAML::Key << "idle_timeout_ms" << YAML::Value << c.limits.idle_timeout_ms;
   out << YAML::Key << "login_timeout_ms" << YAML::Value << c.limits.login_timeout_ms;
+  out << YAML::EndMap;
+  out << YAML::Key << "websocket" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << c.websocket.enabled;
+  out << YAML::Key << "path" << YAML::Value << c.websocket.path;
+  out << YAML::Key << "allowed_origins" << YAML::Value << YAML::Flow << c.websocket.allowed_origins;
+  out << YAML::Key << "handshake_timeout_ms" << YAML::Value << c.websocket.handshake_timeout_ms;
+  out << YAML::Key << "max_handshake_bytes" << YAML::Value << c.websocket.max_handshake_bytes;
   out << YAML::EndMap;
   out << YAML::Key << "shutdown" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "drain_timeout_ms" << YAML::Value << c.shutdown.drain_timeout_ms;

@@ -7,6 +7,11 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+namespace citadel::net::websocket {
+struct HandshakeConfig;
+}
 
 namespace citadel::ops {
 
@@ -33,6 +38,17 @@ struct LimitsConfig {
   static constexpr uint32_t kFdHeadroom = 100;
   // max_connections as it applies, given the process's open-file limit.
   uint32_t effective_max_connections(uint64_t open_file_limit) const;
+};
+
+// WebSocket on the game port (RFC 6455): a connection that opens with an
+// HTTP upgrade ("GET ...") speaks WebSocket, one Citadel frame per binary
+// message; one that opens with a frame ("CT") speaks raw frames.
+struct WebSocketConfig {
+  bool enabled = true;
+  std::string path = "/";                    // ws://host:port/<path>
+  std::vector<std::string> allowed_origins;  // scheme://host[:port]; empty = any origin
+  uint32_t handshake_timeout_ms = 5'000;     // the upgrade must complete by then
+  uint32_t max_handshake_bytes = 8 * 1024;   // the upgrade request's size; past it: 431
 };
 
 struct ShutdownConfig {
@@ -113,6 +129,7 @@ struct RoomsConfig {
 struct Config {
   ServerConfig server;
   LimitsConfig limits;
+  WebSocketConfig websocket;
   ShutdownConfig shutdown;
   LogConfig log;
   AdminConfig admin;
@@ -129,6 +146,9 @@ class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The WebSocket handshake's settings, from the websocket section.
+net::websocket::HandshakeConfig websocket_handshake_config(const Config& config);
 
 // Parses YAML text. Throws ConfigError("<key.path>: <problem>").
 Config parse_config(const std::string& yaml_text);

@@ -6,6 +6,7 @@
 
 #include "net/acceptor.h"
 #include "net/connection.h"
+#include "net/websocket/handshake.h"
 
 namespace citadel::server {
 
@@ -28,6 +29,13 @@ Server::Server(ops::Config config)
   options.login_timeout = std::chrono::milliseconds(config_.limits.login_timeout_ms);
   options.protocol_errors_logged_per_second = config_.log.protocol_errors_per_second;
   options.batched_sends = config_.server.batched_sends;
+  if (config_.websocket.enabled) {
+    websocket_ =
+        std::make_unique<net::websocket::HandshakeConfig>(ops::websocket_handshake_config(config_));
+    options.websocket = websocket_.get();
+    options.websocket_handshake_timeout =
+        std::chrono::milliseconds(config_.websocket.handshake_timeout_ms);
+  }
   options.dispatcher = &router_;
   options.limits = &limits_;
   options.on_closed = [this](uint64_t connection_id, uint64_t user_id) {

@@ -15,7 +15,10 @@
 
 namespace citadel::net {
 class Acceptor;
+namespace websocket {
+struct HandshakeConfig;
 }
+}  // namespace citadel::net
 
 namespace citadel::server {
 
@@ -73,6 +76,8 @@ class Server final : public Outbox {
 
  private:
   ops::Config config_;
+  // Read by every loop for every upgrade; built once, outlives the loops.
+  std::unique_ptr<net::websocket::HandshakeConfig> websocket_;
   Router router_;
   net::ConnectionLimits limits_;
   std::vector<std::unique_ptr<net::EventLoop>> loops_;

@@ -398,6 +398,9 @@ class World {
     config.server.threads = flags.two_loops ? 2 : 1;
     config.server.batched_sends = flags.batched_sends;
     config.limits.max_connections_per_ip = 0;
+    // Peers speak raw frames, and garbage starting 'G' must stay garbage:
+    // the WebSocket wire has its own target (websocket_fuzz).
+    config.websocket.enabled = false;
     if (flags.small_output_queue) {
       config.limits.output_queue_bytes = config.limits.max_payload_bytes + 16;
     }

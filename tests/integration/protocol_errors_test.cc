@@ -1,5 +1,8 @@
 // Bad input: each protocol error costs only the connection that sent it
 // (ERROR frame, then close), never the server or the other connections.
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -47,11 +50,40 @@ TEST_F(ProtocolErrors, BadMagicAfterValidFramesAnswersThemThenError1) {
   EXPECT_TRUE(GetsErrorThenClose(c, wire::ErrorCode::kBadMagic));
 }
 
-TEST_F(ProtocolErrors, HttpRequestOnTheGamePortGetsError1ThenClose) {
+TEST_F(ProtocolErrors, BytesThatAreNotAFrameGetError1ThenClose) {
   START_SERVER();
+  TestClient c = connect_client();
+  ASSERT_TRUE(c.send_raw(to_bytes("HELLO? anyone\r\n")));
+  EXPECT_TRUE(GetsErrorThenClose(c, wire::ErrorCode::kBadMagic));
+  EXPECT_TRUE(fresh_connection_pings(port_));
+}
+
+TEST_F(ProtocolErrors, HttpRequestWithWebSocketOffGetsError1ThenClose) {
+  START_SERVER("websocket:\n  enabled: false\n");
   TestClient c = connect_client();
   ASSERT_TRUE(c.send_raw(to_bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
   EXPECT_TRUE(GetsErrorThenClose(c, wire::ErrorCode::kBadMagic));
+  EXPECT_TRUE(fresh_connection_pings(port_));
+}
+
+// With WebSocket on (the default), a GET is an upgrade request: a plain one
+// (no Upgrade header) gets an HTTP 400, not a Citadel frame, then a close.
+TEST_F(ProtocolErrors, PlainHttpRequestGetsHttp400ThenClose) {
+  START_SERVER();
+  TestClient c = connect_client();
+  ASSERT_TRUE(c.send_raw(to_bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  std::string got;
+  char buf[4096];
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{c.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(c.fd(), buf, sizeof buf, 0);
+    if (n <= 0) break;  // closed
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 400 ")) << got;
+  EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
   EXPECT_TRUE(fresh_connection_pings(port_));
 }
 

@@ -54,6 +54,15 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
   out.counter("citadel_login_timeouts_total",
               "Connections closed because they did not log in within limits.login_timeout_ms.",
               s.login_timeouts);
+  out.counter("citadel_websocket_upgrades_total",
+              "WebSocket handshakes accepted (101) on the game port.", s.websocket_upgrades);
+  out.counter("citadel_websocket_handshakes_refused_total",
+              "WebSocket upgrade requests refused (4xx) or not finished in time.",
+              s.websocket_handshakes_refused);
+  out.counter("citadel_websocket_protocol_errors_total",
+              "WebSocket connections closed for breaking the framing rules (close 1002, 1003, "
+              "1007, 1009).",
+              s.websocket_protocol_errors);
   out.counter("citadel_deliveries_dropped_total",
               "Messages addressed to a connection that had already closed.", s.deliveries_dropped);
   out.counter("citadel_slow_consumer_disconnects_total",
