@@ -109,7 +109,9 @@ bool HttpClient::send(std::string_view bytes, std::chrono::milliseconds timeout)
       return false;
     }
     pollfd p{fd_, POLLOUT, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) <= 0) {
+    const int ready = ::poll(&p, 1, remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR && Clock::now() < deadline) continue;  // a signal
+    if (ready <= 0) {
       error_ = "send timed out";
       return false;
     }
@@ -128,7 +130,11 @@ HttpClient::Fill HttpClient::fill(Clock::time_point deadline) {
     if (n == 0) return Fill::kClosed;
     if (errno != EAGAIN && errno != EINTR) return Fill::kClosed;  // reset
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) <= 0) return Fill::kTimeout;
+    const int ready = ::poll(&p, 1, remaining_ms(deadline));
+    // A signal (the CPU profiler's SIGPROF, 100 a second while a profile
+    // runs) interrupts poll: that is not the timeout.
+    if (ready < 0 && errno == EINTR && Clock::now() < deadline) continue;
+    if (ready <= 0) return Fill::kTimeout;
   }
 }
 

@@ -100,6 +100,7 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "net/event_loop.h"
 #include "net/loop_clock.h"
 #include "net/unique_fd.h"
@@ -128,14 +129,6 @@ namespace net = citadel::net;
 namespace rooms = citadel::rooms;
 using Bytes = std::vector<uint8_t>;
 using namespace std::chrono_literals;
-
-#define FUZZ_CHECK(cond)                                                                 \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (0)
 
 // CITADEL_APP_FUZZ_TRACE=1 prints every op and every frame received, to
 // follow a crashing input: app_fuzz crash-<hash>.

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "fake_peer.h"
+#include "fuzz_check.h"
 #include "protocol/frame_reader.h"
 #include "protocol/wire.h"
 #include "server/builtin_handlers.h"
@@ -39,14 +40,6 @@ namespace wire = citadel::protocol;
 using citadel::server::Handler;
 using citadel::server::Router;
 using Bytes = std::vector<uint8_t>;
-
-#define FUZZ_CHECK(cond)                                                                 \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (0)
 
 // The peer interface handlers receive, taken from Handler so this target
 // follows it wherever it lives.

@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "net/websocket/frame_parser.h"
 #include "net/websocket/frame_writer.h"
 #include "net/websocket/handshake.h"
@@ -47,14 +48,6 @@ namespace {
 
 namespace ws = citadel::net::websocket;
 using Bytes = std::vector<uint8_t>;
-
-#define FUZZ_CHECK(cond)                                                                 \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (0)
 
 // Feeds `size` bytes in the fuzz-chosen chunk sizes, calling feed(ptr, n)
 // for each piece until it returns false.
