@@ -150,7 +150,8 @@ void Room::join_group_in_loop(std::vector<JoinTicket> group) {
   for (const auto& [user_id, i] : admitted) {
     const Player* p = find(user_id);
     if (p == nullptr) continue;
-    if (!guarded("on_sync", [&] { logic_->on_sync(*this, *p, group[i].last_frame); })) return;
+    const uint32_t last_frame = group[i].last_frame;  // clang 14: no lambda capture of a binding
+    if (!guarded("on_sync", [&] { logic_->on_sync(*this, *p, last_frame); })) return;
   }
 }
 
