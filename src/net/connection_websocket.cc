@@ -37,10 +37,17 @@ bool WebSocketState::on_frame_event(const ws::FrameEvent& event) {
     return conn.on_websocket_message(m->bytes);
   }
   if (const auto* ping = std::get_if<ws::Ping>(&event)) {
-    // A ping is activity, like a frame; the pong goes out with this turn's output.
+    // A ping is activity, like a frame; the pong goes out with this turn's
+    // output. Pongs count against the output cap like replies: a client that
+    // pings without reading is a slow consumer, not a way to grow our memory.
     conn.last_frame_at_ = conn.loop_.now();
     uint8_t pong[ws::kMaxServerHeaderBytes + ws::kMaxControlPayloadBytes];
-    conn.append_raw({pong, ws::write_pong_frame(ping->payload, pong)});
+    const std::size_t n = ws::write_pong_frame(ping->payload, pong);
+    if (conn.output_.bytes() + n > conn.loop_.options().output_queue_bytes) {
+      conn.abort_in_loop(CloseReason::kSlowConsumer);
+      return false;
+    }
+    conn.append_raw({pong, n});
     return true;
   }
   if (std::holds_alternative<ws::Pong>(event)) return true;

@@ -195,6 +195,34 @@ class WebSocketCrossClient(unittest.TestCase):
             self.assertEqual(data[0], 0x88)  # a close frame
             self.assertEqual(struct.unpack(">H", data[2:4])[0], 1002)
 
+    def test_a_ping_flood_that_never_reads_is_cut_as_a_slow_consumer(self):
+        # Pongs count against limits.output_queue_bytes (1 MiB) like replies:
+        # 125-byte pings sent without reading a byte must end in a cut long
+        # before the bound below (~25 MB), and the server serves the others.
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(5)
+            s.connect(("127.0.0.1", self.server.port))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      b"Sec-WebSocket-Version: 13\r\n\r\n")
+            ping = bytes([0x89, 0x80 | 125, 1, 2, 3, 4]) + bytes(125)  # masked, 125 bytes
+            burst = ping * 256
+            cut = False
+            for _ in range(800):
+                try:
+                    s.sendall(burst)
+                except OSError:  # ECONNRESET / EPIPE: the server cut us
+                    cut = True
+                    break
+            self.assertTrue(cut, "200k pings unread and still connected: pongs are not capped")
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as other:
+            other.sendall(frame(0x0001, b"others"))
+            data = b""
+            while len(data) < 14:
+                data += other.recv(4096)
+            self.assertEqual(data, frame(0x0002, b"others"))
+
     def test_a_handshake_that_never_finishes_is_cut(self):
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and nothing more
