@@ -64,11 +64,12 @@ RoomType make_room_type(std::string name, uint16_t input_cmd, RoomTypeOptions op
   t.input_cmd = input_cmd;
   t.make = [] { return std::make_unique<Logic>(); };
   t.check_input = [](std::span<const uint8_t> payload) -> std::string {
-    const Input* input = protocol::verified_root<Input>(payload);
+    // Aligned once (a misaligned payload is copied to this thread's
+    // scratch); the verifier and the float walk read the same bytes.
+    const auto bytes = protocol::aligned_payload(payload);
+    const Input* input = protocol::verified_root<Input>(bytes);
     if (input == nullptr) return "payload is not a valid FlatBuffers message";
-    // The aligned copy verified_root read (the same thread's scratch, or
-    // the payload itself when it was aligned already).
-    std::string bad = protocol::first_non_finite_field<Input>(protocol::aligned_payload(payload));
+    std::string bad = protocol::first_non_finite_field<Input>(bytes);
     if (!bad.empty()) return bad + " is not a finite number";
     if constexpr (requires { Logic::check_input(*input); }) {
       return std::string(Logic::check_input(*input));
