@@ -29,6 +29,7 @@
 
 #include "fake_peer.h"
 #include "fuzz_check.h"
+#include "fuzz_chunks.h"
 #include "protocol/frame_reader.h"
 #include "protocol/wire.h"
 #include "server/builtin_handlers.h"
@@ -148,14 +149,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
   const uint32_t max_payload =
       data[0] < 0x80 ? uint32_t{data[0]} * 4 : wire::kDefaultMaxPayloadBytes;
-  std::size_t k = data[1] % 16;
-  if (size < 2 + k) return 0;
-  const uint8_t* chunk_sizes = data + 2;
-  const uint8_t* stream = data + 2 + k;
-  const std::size_t stream_size = size - 2 - k;
-  std::size_t cycle_bytes = 0;
-  for (std::size_t c = 0; c < k; ++c) cycle_bytes += chunk_sizes[c];
-  if (cycle_bytes == 0) k = 0;  // all-empty feeds would never make progress
+  const auto split = read_chunked_stream(data, size, 2, data[1] % 16);
+  if (!split) return 0;
+  const auto [chunk_sizes, k, stream, stream_size] = *split;
 
   std::vector<Frame> expected;
   const wire::DecodeError expected_error =

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_chunks.h"
 #include "net/websocket/frame_parser.h"
 #include "net/websocket/frame_writer.h"
 #include "net/websocket/handshake.h"
@@ -276,7 +277,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const std::size_t limit =
       limit_selector == 0x7F ? ws::FrameParserConfig{}.max_message_bytes : limit_selector * 4;
   const bool starts_with_handshake = (data[0] & 0x80) != 0;
-  std::size_t k = data[1] & 0x0F;
   ws::HandshakeConfig config;
   if (data[1] & 0x10)
     config.allowed_origins = {"https://game.example.com", "http://localhost:8080"};
@@ -286,13 +286,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   config.max_header_count = 16;
   FUZZ_CHECK(!ws::handshake_config_problem(config));
 
-  if (size < 2 + k) return 0;
-  const uint8_t* chunk_sizes = data + 2;
-  const uint8_t* stream = data + 2 + k;
-  const std::size_t stream_size = size - 2 - k;
-  std::size_t cycle_bytes = 0;
-  for (std::size_t c = 0; c < k; ++c) cycle_bytes += chunk_sizes[c];
-  if (cycle_bytes == 0) k = 0;  // all-empty feeds would never make progress
+  const auto split = read_chunked_stream(data, size, 2, data[1] & 0x0F);
+  if (!split) return 0;
+  const auto [chunk_sizes, k, stream, stream_size] = *split;
 
   // The handshake parser sees every input, for coverage; its answer decides
   // where the frames start only when the input says it starts with one.
