@@ -20,13 +20,8 @@ class RoomTest : public ServiceTest {
   };
 
   Player login(const std::string& device) {
-    Player p;
-    p.client = connect();
-    const auto reply = call(p.client, cmd::kGuestLogin, guest("device-" + device));
-    EXPECT_TRUE(reply && reply->result == msg::AuthResult::Ok);
-    p.id = reply ? reply->user_id : 0;
-    p.token = reply ? reply->token : "";
-    return p;
+    auto [client, reply] = guest_login("device-" + device);
+    return {std::move(client), reply.user_id, reply.token};
   }
 
   static test::Bytes join_msg(std::string_view type, uint64_t room_id = 0, bool create = false,

@@ -15,13 +15,8 @@ class ChatTest : public ServiceTest {
     std::string name;
   };
   User login(const std::string& device) {
-    User u;
-    u.client = connect();
-    const auto reply = call(u.client, cmd::kGuestLogin, guest(device));
-    EXPECT_TRUE(reply && reply->result == msg::AuthResult::Ok);
-    u.id = reply ? reply->user_id : 0;
-    u.name = reply ? reply->username : "";
-    return u;
+    auto [client, reply] = guest_login(device);
+    return {std::move(client), reply.user_id, reply.username};
   }
 
   // The table points into f: keep the frame alive while using it.

@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <set>
 #include <thread>
 
@@ -112,6 +113,15 @@ class ServiceTest : public ::testing::Test {
     fbb.Finish(
         msg::CreateResume(fbb, 4, fbb.CreateString(token.data(), token.size()), last_push_id));
     return finish(fbb);
+  }
+
+  // A new connection logged in as the guest of `device` (the reply is
+  // checked Ok; a failed login leaves a default Reply).
+  std::pair<TestClient, Reply> guest_login(const std::string& device) {
+    TestClient c = connect();
+    const auto reply = call(c, cmd::kGuestLogin, guest(device));
+    EXPECT_TRUE(reply && reply->result == msg::AuthResult::Ok);
+    return {std::move(c), reply.value_or(Reply{})};
   }
 
   // Sends a request and reads frames until the AuthReply.
