@@ -119,9 +119,11 @@ void SqliteStore::run_writer() {
         largest_batch_.store(batch.size(), std::memory_order_relaxed);
       }
       bump(requests_completed_, batch.size());
+      // Their places free up before anyone is told: a caller that submits
+      // again from its completion (the usual thing to do) must find room.
+      queue_.release(batch.size());
       // Callbacks only after COMMIT: an id handed out is an id that holds.
       for (sqlite::Request& request : batch) sqlite::complete(request);
-      queue_.release(batch.size());
     }
   }
 }

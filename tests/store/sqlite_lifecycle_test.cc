@@ -201,6 +201,28 @@ TEST(SqliteLifecycle, FullQueueRefusesAtOnceWithOverloaded) {
   EXPECT_TRUE(guest(store, "device-after").ok());
 }
 
+TEST(SqliteLifecycle, ACompletionMaySubmitAgainIntoAFullQueue) {
+  // Capacity one: the request being completed was the only one. Its place
+  // must be free by the time its callback runs, or a caller that chains
+  // requests (login, then load) is refused with nothing outstanding.
+  TempDir dir;
+  auto config = config_in(dir);
+  config.queue_capacity = 1;
+  SqliteStore store(config);
+  CompletionCounter done;
+  StoreError chained = StoreError::kOk;
+  store.find_or_create_guest("device-first", [&](GuestLoginResult first) {
+    EXPECT_TRUE(first.ok());
+    store.find_or_create_guest("device-second", [&](GuestLoginResult second) {
+      chained = second.error;
+      done.add();
+    });
+  });
+  ASSERT_TRUE(done.wait_for_count(1));
+  EXPECT_EQ(chained, StoreError::kOk);
+  EXPECT_EQ(store.stats().overloaded_rejections, 0u);
+}
+
 TEST(SqliteLifecycle, LockHeldPastBusyTimeoutFailsTheBatchThenRecovers) {
   TempDir dir;
   auto config = config_in(dir);
