@@ -257,6 +257,22 @@ bool TestClient::wait_closed(std::chrono::milliseconds timeout, std::vector<Fram
   }
 }
 
+std::optional<Bytes> TestClient::read_until_closed(std::chrono::milliseconds timeout) {
+  if (fd_ < 0) return std::move(in_);
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    switch (fill(deadline)) {
+      case Fill::kData:
+        break;
+      case Fill::kEof:
+      case Fill::kError:
+        return std::move(in_);
+      case Fill::kTimeout:
+        return std::nullopt;
+    }
+  }
+}
+
 bool TestClient::ping(std::string_view payload, std::chrono::milliseconds timeout) {
   if (!send_frame(wire::cmd::kPing, payload, timeout)) return false;
   const ReadResult r = read_frame(timeout);

@@ -75,6 +75,9 @@ class TestClient {
   // Reads and discards until the server closes (EOF or reset). Frames seen on
   // the way are returned through `frames` if given. False on timeout.
   bool wait_closed(std::chrono::milliseconds timeout = 5s, std::vector<Frame>* frames = nullptr);
+  // Reads raw bytes, framed or not (an HTTP reply to an upgrade), until the
+  // server closes: everything received, or nullopt on timeout.
+  std::optional<Bytes> read_until_closed(std::chrono::milliseconds timeout = 5s);
 
   // Sends PING(payload) and expects PONG(payload) back.
   bool ping(std::string_view payload = "ping", std::chrono::milliseconds timeout = 5s);
