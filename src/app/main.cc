@@ -127,6 +127,26 @@ void run_until_signalled(citadel::server::Server& server, boost::asio::io_contex
   control.run();
 }
 
+// SIGHUP reloads what can be reloaded without a restart: today the TLS
+// certificate and key. A file that fails to load changes nothing.
+void reload_on_sighup(citadel::server::Server& server, boost::asio::signal_set& reload_signals) {
+  reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (server.config().tls.enabled) {
+      if (auto problem = server.reload_tls()) {
+        spdlog::error("SIGHUP: TLS certificate not reloaded, keeping the running one: {}",
+                      *problem);
+      } else {
+        spdlog::info("SIGHUP: TLS certificate reloaded from {}",
+                     server.config().tls.certificate_file);
+      }
+    } else {
+      spdlog::info("SIGHUP: nothing to reload (tls.enabled is false)");
+    }
+    reload_on_sighup(server, reload_signals);
+  });
+}
+
 citadel::rooms::RoomTypeOptions room_type_options(const citadel::ops::RoomTypeConfig& c,
                                                   uint64_t output_queue_bytes) {
   citadel::rooms::RoomTypeOptions o;
@@ -243,12 +263,14 @@ int main(int argc, char** argv) {
   // arriving during start-up is not lost (it waits, blocked, until below).
   boost::asio::io_context control;
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
-  // Block the shutdown signals in every thread: the loop threads inherit this
-  // mask, so only the control loop's signal_set sees them.
+  boost::asio::signal_set reload_signals(control, SIGHUP);
+  // Block the shutdown and reload signals in every thread: the loop threads
+  // inherit this mask, so only the control loop's signal_sets see them.
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
   citadel::server::Server server(config);
@@ -272,6 +294,7 @@ int main(int argc, char** argv) {
   }
   pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
 
+  reload_on_sighup(server, reload_signals);
   run_until_signalled(server, control, signals);
   // Only after the drain: /health answers 503 throughout it.
   if (admin) admin->stop();

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "net/connection_limits.h"
+#include "net/connection_tls.h"
 #include "net/connection_websocket.h"
 #include "net/event_loop.h"
 #include "net/frame_dispatcher.h"
@@ -52,6 +53,10 @@ std::string_view to_string(CloseReason reason) {
       return "websocket_protocol";
     case CloseReason::kWebSocketClose:
       return "websocket_close";
+    case CloseReason::kTlsHandshake:
+      return "tls_handshake";
+    case CloseReason::kTlsError:
+      return "tls_error";
     case CloseReason::kClosedByServer:
       return "closed_by_server";
     case CloseReason::kServerStopped:
@@ -114,10 +119,22 @@ void Connection::read_in_loop() {
   }
   stats.bytes_in.add(static_cast<uint64_t>(n));
   if (state_ != State::kOpen) return flush_in_loop();
-  on_bytes(buffer.first(static_cast<std::size_t>(n)));
+  const auto bytes = buffer.first(static_cast<std::size_t>(n));
+  // A TLS handshake record (0x16) can start neither a frame ('C') nor an
+  // HTTP request ('G'): inside TLS, the plaintext is told apart the same way.
+  if (wire_ == Wire::kUnknown && !tls_ && loop_.options().tls != nullptr && bytes.front() == 0x16 &&
+      !start_tls_in_loop()) {
+    return;
+  }
+  if (tls_) {
+    on_tls_bytes(bytes);
+  } else {
+    on_bytes(bytes);
+  }
   // The replies go out at the end of this loop turn, with the output of
   // every other connection served in it: one batched submission for all.
-  if (!output_.empty() || state_ != State::kOpen) request_flush();
+  if (state_ == State::kClosed) return;
+  if (has_output() || state_ != State::kOpen) request_flush();
 }
 
 void Connection::on_bytes(std::span<uint8_t> bytes) {
@@ -181,7 +198,7 @@ void Connection::on_peer_closed() {
     close_reason_ = CloseReason::kPeerClosed;
     close_deadline_ = loop_.now() + loop_.options().close_linger;
   }
-  if (output_.empty()) {
+  if (!has_output()) {
     abort_in_loop(close_reason_);
     return;
   }
@@ -206,9 +223,9 @@ void Connection::send_error(protocol::ErrorCode code, std::string_view text) {
 void Connection::send_shared_in_loop(SharedBytes frame_bytes) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ != State::kOpen || !frame_bytes) return;
-  if (wire_ == Wire::kWebSocketHandshake) return;  // not upgraded: nothing to say yet
+  if (!can_queue_frames()) return;  // not upgraded: nothing to say yet
   const std::size_t n = frame_bytes->size() + wire_overhead(frame_bytes->size());
-  if (output_.bytes() + n > loop_.options().output_queue_bytes) {
+  if (queued_bytes() + n > loop_.options().output_queue_bytes) {
     abort_in_loop(CloseReason::kSlowConsumer);
     return;
   }
@@ -222,10 +239,10 @@ void Connection::send_shared_in_loop(SharedBytes frame_bytes) {
 // Returns false (and drops the connection) if the frame would pass the output
 // cap: a peer that stops reading must not grow the server's memory.
 bool Connection::enqueue(uint16_t cmd, std::span<const uint8_t> payload) {
-  if (wire_ == Wire::kWebSocketHandshake) return false;  // not upgraded: nothing to say yet
+  if (!can_queue_frames()) return false;  // not upgraded: nothing to say yet
   const std::size_t n = protocol::kHeaderBytes + payload.size();
   const std::size_t on_wire = n + wire_overhead(n);
-  if (output_.bytes() + on_wire > loop_.options().output_queue_bytes) {
+  if (queued_bytes() + on_wire > loop_.options().output_queue_bytes) {
     abort_in_loop(CloseReason::kSlowConsumer);
     return false;
   }
@@ -241,7 +258,7 @@ bool Connection::enqueue(uint16_t cmd, std::span<const uint8_t> payload) {
 // ERROR frames are small and always queued, even past the cap: they are the
 // last thing a closing connection says.
 void Connection::enqueue_error(protocol::ErrorCode code, std::string_view text) {
-  if (wire_ == Wire::kWebSocketHandshake) return;  // not upgraded: an ERROR frame means nothing
+  if (!can_queue_frames()) return;  // not upgraded: an ERROR frame means nothing
   const std::size_t n = protocol::kHeaderBytes + 2 + text.size();
   append_wire_header(n);
   uint8_t* dst = output_.append_inline(n);
@@ -261,6 +278,18 @@ void Connection::request_flush() {
   loop_.schedule_flush_in_loop(shared_from_this());
 }
 
+OutputQueue& Connection::wire_output() {
+  return tls_ ? tls_->ciphertext : output_;
+}
+
+std::size_t Connection::queued_bytes() const {
+  return output_.bytes() + (tls_ ? tls_->ciphertext.bytes() : 0);
+}
+
+bool Connection::can_queue_frames() const {
+  return wire_ != Wire::kWebSocketHandshake && !tls_handshaking();
+}
+
 void Connection::run_scheduled_flush_in_loop() {
   CITADEL_ASSERT_IN_LOOP(loop_);
   flush_posted_ = false;
@@ -269,9 +298,12 @@ void Connection::run_scheduled_flush_in_loop() {
 
 void Connection::flush_in_loop() {
   if (state_ == State::kClosed || waiting_writable_) return;
-  while (!output_.empty()) {
+  if (tls_) encrypt_output_in_loop();
+  if (state_ == State::kClosed) return;
+  OutputQueue& out = wire_output();
+  while (!out.empty()) {
     iovec iov[kMaxSendIovecs];
-    const int count = output_.gather(iov, kMaxSendIovecs);
+    const int count = out.gather(iov, kMaxSendIovecs);
     std::size_t offered = 0;
     for (int i = 0; i < count; ++i) offered += iov[i].iov_len;
     msghdr msg{};
@@ -289,11 +321,12 @@ void Connection::flush_in_loop() {
 bool Connection::prepare_send_in_loop(SendRequest& request) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   flush_posted_ = false;
-  if (state_ == State::kClosed || waiting_writable_ || output_.empty()) {
+  if (tls_ && state_ != State::kClosed && !waiting_writable_) encrypt_output_in_loop();
+  if (state_ == State::kClosed || waiting_writable_ || wire_output().empty()) {
     flush_in_loop();  // nothing to send; finishes a close whose output is out
     return false;
   }
-  const int count = output_.gather(request.iov, kMaxSendIovecs);
+  const int count = wire_output().gather(request.iov, kMaxSendIovecs);
   request.msg.msg_iovlen = static_cast<std::size_t>(count);
   request.offered = 0;
   for (int i = 0; i < count; ++i) request.offered += request.iov[i].iov_len;
@@ -324,7 +357,7 @@ bool Connection::on_sent(ssize_t result, std::size_t offered) {
     return false;
   }
   const auto n = static_cast<std::size_t>(result);
-  output_.consume(n);
+  wire_output().consume(n);
   stats.bytes_out.add(n);
   stats.output_queue_bytes.sub(n);
   // A partial write means the socket buffer is full: trying again now would
@@ -362,6 +395,14 @@ void Connection::begin_close_in_loop(CloseReason reason) {
   state_ = State::kClosing;
   close_reason_ = reason;
   close_deadline_ = loop_.now() + loop_.options().close_linger;
+  if (tls_ && !tls_handshaking()) {
+    // The last output, then close_notify: the peer learns the stream ended
+    // here and was not cut.
+    encrypt_output_in_loop();
+    if (state_ == State::kClosed) return;
+    tls_->session.close();
+    take_tls_ciphertext();
+  }
   if (!dispatching_) flush_in_loop();
 }
 
@@ -398,8 +439,15 @@ void Connection::abort_in_loop(CloseReason reason) {
   }
   if (reason == CloseReason::kLingerTimeout && was == State::kClosing)
     set_reset_on_close_fd(fd_.get());
-  stats.output_queue_bytes.sub(output_.bytes());
+  stats.output_queue_bytes.sub(queued_bytes());
   output_.consume(output_.bytes());
+  if (tls_) {
+    tls_->ciphertext.consume(tls_->ciphertext.bytes());
+    if (tls_->holds_handshake_slot) {
+      tls_->holds_handshake_slot = false;
+      --loop_.tls_handshakes_in_loop();
+    }
+  }
   fd_.reset();  // closing the descriptor also removes it from the loop's epoll set
   if (loop_.options().on_closed) loop_.options().on_closed(id_, user_id_);
   ops::log_conn(spdlog::level::debug, id_, "closed: {}", to_string(close_reason_));
@@ -417,6 +465,7 @@ bool Connection::deadline_passed_in_loop(Clock::time_point now) const {
         now - opened_at_ >= options.websocket_handshake_timeout) {
       return true;
     }
+    if (tls_handshaking() && now - opened_at_ >= options.tls_handshake_timeout) return true;
     return user_id_ == 0 && options.login_timeout.count() > 0 &&
            now - opened_at_ >= options.login_timeout;
   }
@@ -427,6 +476,12 @@ void Connection::on_deadline_in_loop(Clock::time_point now) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ == State::kOpen) {
     const auto& options = loop_.options();
+    if (tls_handshaking() && now - opened_at_ >= options.tls_handshake_timeout) {
+      // No alert: a client this slow (or a scanner) gets a FIN.
+      loop_.mutable_stats().tls_handshake_timeouts.add();
+      abort_in_loop(CloseReason::kTlsHandshake);
+      return;
+    }
     if (wire_ == Wire::kWebSocketHandshake) {
       // No HTTP response: a client this slow (or a scanner) gets a FIN.
       loop_.mutable_stats().websocket_handshakes_refused.add();

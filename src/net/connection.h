@@ -49,9 +49,12 @@ enum class CloseReason : uint8_t {
   kWebSocketHandshake,  // the upgrade request was refused or timed out
   kWebSocketProtocol,   // a WebSocket framing rule was broken
   kWebSocketClose,      // the peer sent a WebSocket close
+  kTlsHandshake,        // the TLS handshake failed, timed out or was over the cap
+  kTlsError,            // a bad TLS record after the handshake
 };
 
 struct WebSocketState;
+struct TlsState;
 std::string_view to_string(CloseReason reason);
 
 class Connection final : public Responder,
@@ -107,12 +110,22 @@ class Connection final : public Responder,
   // What the peer speaks, told by its first byte (see ConnectionOptions::websocket).
   enum class Wire : uint8_t { kUnknown, kFrames, kWebSocketHandshake, kWebSocket };
   friend struct WebSocketState;
+  friend struct TlsState;
 
   void read_in_loop();
   // Bytes from the socket (mutable: WebSocket unmasks in place).
   void on_bytes(std::span<uint8_t> bytes);
   // Citadel frames: raw from TCP, or one WebSocket message's payload.
   void on_frame_bytes(std::span<const uint8_t> bytes);
+  // connection_tls.cc
+  // The first byte was a TLS handshake record: false if refused (closed).
+  bool start_tls_in_loop();
+  void on_tls_bytes(std::span<const uint8_t> ciphertext);
+  // Encrypts the queued plaintext with one SSL_write and queues the
+  // ciphertext for the socket.
+  void encrypt_output_in_loop();
+  void take_tls_ciphertext();
+  bool tls_handshaking() const;
   // connection_websocket.cc
   void on_websocket_bytes(std::span<uint8_t> bytes);
   bool on_websocket_message(std::span<const uint8_t> message);
@@ -137,6 +150,13 @@ class Connection final : public Responder,
   // output while a write waits for socket space.
   uint32_t interest() const;
   void request_flush();
+  // What goes to the socket: the output itself, or its ciphertext on TLS.
+  OutputQueue& wire_output();
+  // Bytes queued for this peer (plaintext and ciphertext), for the output cap.
+  std::size_t queued_bytes() const;
+  bool has_output() const { return queued_bytes() != 0; }
+  // Frames may be queued: no WebSocket or TLS handshake still under way.
+  bool can_queue_frames() const;
   bool enqueue(uint16_t cmd, std::span<const uint8_t> payload);
   void enqueue_error(protocol::ErrorCode code, std::string_view text);
   void finish_close_in_loop();
@@ -154,6 +174,7 @@ class Connection final : public Responder,
   State state_ = State::kOpen;
   Wire wire_ = Wire::kUnknown;
   std::unique_ptr<WebSocketState> websocket_;  // WebSocket connections only
+  std::unique_ptr<TlsState> tls_;              // TLS connections only
   CloseReason close_reason_ = CloseReason::kPeerClosed;
   bool dispatching_ = false;  // replies flush once, when the read batch ends
   bool flush_posted_ = false;

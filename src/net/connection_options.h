@@ -13,6 +13,9 @@ class ConnectionLimits;
 namespace websocket {
 struct HandshakeConfig;
 }
+namespace tls {
+class ContextStore;
+}
 
 struct ConnectionOptions {
   uint32_t max_payload_bytes = 64 * 1024;
@@ -37,6 +40,15 @@ struct ConnectionOptions {
   // A WebSocket handshake not complete this long after the connection
   // opened is cut.
   std::chrono::milliseconds websocket_handshake_timeout{5'000};
+  // TLS on the same port: a connection whose first byte is 0x16 (a TLS
+  // handshake record) speaks TLS; inside it, raw frames or WebSocket as
+  // above. Null: off. Outlives the loops.
+  tls::ContextStore* tls = nullptr;
+  std::chrono::milliseconds tls_handshake_timeout{5'000};
+  // TLS handshakes in progress per loop; a ClientHello beyond it is cut at
+  // once, so a flood of handshakes (costly: a key exchange each) cannot
+  // starve the game on that loop.
+  uint32_t tls_max_handshakes_per_loop = 256;
   // Called on the connection's loop when any connection closes, with the
   // user it had (0: none), so whatever was keyed by its id dies with it.
   // May be empty.

@@ -120,6 +120,19 @@ class EventLoop {
     CITADEL_ASSERT_IN_LOOP(*this);
     return read_buffer_;
   }
+  // TLS connections on this loop still in their handshake (the cap is per
+  // loop: no counter shared between threads).
+  uint32_t& tls_handshakes_in_loop() {
+    CITADEL_ASSERT_IN_LOOP(*this);
+    return tls_handshakes_;
+  }
+  // Where a TLS connection gathers a turn's plaintext for its one SSL_write.
+  // Separate from the read buffer, which may hold the plaintext being
+  // dispatched when a handler closes the connection (and so flushes it).
+  std::vector<uint8_t>& tls_scratch_in_loop() {
+    CITADEL_ASSERT_IN_LOOP(*this);
+    return tls_scratch_;
+  }
   ops::LogRateLimiter& protocol_error_log_in_loop() {
     CITADEL_ASSERT_IN_LOOP(*this);
     return protocol_error_log_;
@@ -191,6 +204,8 @@ class EventLoop {
   LoopStats stats_;
   ops::LogRateLimiter protocol_error_log_;
   std::vector<uint8_t> read_buffer_;
+  std::vector<uint8_t> tls_scratch_;
+  uint32_t tls_handshakes_ = 0;
   uint64_t next_sequence_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
   std::vector<std::shared_ptr<Connection>> closed_this_turn_;

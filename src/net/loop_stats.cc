@@ -22,6 +22,11 @@ void StatsSnapshot::add(const LoopStats& s) {
   websocket_upgrades += s.websocket_upgrades.get();
   websocket_handshakes_refused += s.websocket_handshakes_refused.get();
   websocket_protocol_errors += s.websocket_protocol_errors.get();
+  tls_handshakes += s.tls_handshakes.get();
+  tls_handshake_failures += s.tls_handshake_failures.get();
+  tls_handshake_timeouts += s.tls_handshake_timeouts.get();
+  tls_handshakes_refused += s.tls_handshakes_refused.get();
+  tls_errors += s.tls_errors.get();
   rejected_server_full += s.rejected_server_full.get();
   rejected_per_ip += s.rejected_per_ip.get();
   accept_errors += s.accept_errors.get();

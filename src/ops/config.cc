@@ -138,9 +138,9 @@ Config parse_config(const std::string& yaml_text) {
 
   for (const auto& entry : root) {
     const std::string name = entry.first.as<std::string>();
-    if (name != "server" && name != "limits" && name != "websocket" && name != "shutdown" &&
-        name != "log" && name != "admin" && name != "store" && name != "auth" && name != "chat" &&
-        name != "rooms") {
+    if (name != "server" && name != "limits" && name != "websocket" && name != "tls" &&
+        name != "shutdown" && name != "log" && name != "admin" && name != "store" &&
+        name != "auth" && name != "chat" && name != "rooms") {
       fail(name, "unknown key");
     }
   }
@@ -181,6 +181,20 @@ Config parse_config(const std::string& yaml_text) {
         if (name == "max_handshake_bytes")
           read_uint(n, key, w.max_handshake_bytes, 1024, 1024 * 1024);
       });
+  read_section(root, "tls",
+               {"enabled", "certificate_file", "private_key_file", "min_version",
+                "handshake_timeout_ms", "max_concurrent_handshakes"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 auto& t = c.tls;
+                 if (name == "enabled") read_bool(n, key, t.enabled);
+                 if (name == "certificate_file") read_string(n, key, t.certificate_file);
+                 if (name == "private_key_file") read_string(n, key, t.private_key_file);
+                 if (name == "min_version") read_string(n, key, t.min_version);
+                 if (name == "handshake_timeout_ms")
+                   read_uint(n, key, t.handshake_timeout_ms, 1, 600'000);
+                 if (name == "max_concurrent_handshakes")
+                   read_uint(n, key, t.max_concurrent_handshakes, 1, 1'000'000);
+               });
   read_section(root, "shutdown", {"drain_timeout_ms"},
                [&](const std::string&, const YAML::Node& n, const std::string& key) {
                  read_uint(n, key, c.shutdown.drain_timeout_ms, 0, 600'000);
@@ -321,6 +335,15 @@ void validate(const Config& c) {
       fail("websocket", *problem);
     }
   }
+  if (c.tls.enabled) {
+    if (c.tls.certificate_file.empty())
+      fail("tls.certificate_file", "must be set when tls.enabled");
+    if (c.tls.private_key_file.empty())
+      fail("tls.private_key_file", "must be set when tls.enabled");
+  }
+  if (c.tls.min_version != "1.2" && c.tls.min_version != "1.3") {
+    fail("tls.min_version", "must be \"1.2\" or \"1.3\"; got '" + c.tls.min_version + "'");
+  }
   if (std::find(kLogLevels.begin(), kLogLevels.end(), c.log.level) == kLogLevels.end()) {
     fail("log.level",
          "must be one of trace, debug, info, warn, error, off; got '" + c.log.level + "'");
@@ -381,6 +404,16 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "allowed_origins" << YAML::Value << YAML::Flow << c.websocket.allowed_origins;
   out << YAML::Key << "handshake_timeout_ms" << YAML::Value << c.websocket.handshake_timeout_ms;
   out << YAML::Key << "max_handshake_bytes" << YAML::Value << c.websocket.max_handshake_bytes;
+  out << YAML::EndMap;
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << c.tls.enabled;
+  out << YAML::Key << "certificate_file" << YAML::Value << YAML::DoubleQuoted
+      << c.tls.certificate_file;
+  out << YAML::Key << "private_key_file" << YAML::Value << YAML::DoubleQuoted
+      << c.tls.private_key_file;
+  out << YAML::Key << "min_version" << YAML::Value << YAML::DoubleQuoted << c.tls.min_version;
+  out << YAML::Key << "handshake_timeout_ms" << YAML::Value << c.tls.handshake_timeout_ms;
+  out << YAML::Key << "max_concurrent_handshakes" << YAML::Value << c.tls.max_concurrent_handshakes;
   out << YAML::EndMap;
   out << YAML::Key << "shutdown" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "drain_timeout_ms" << YAML::Value << c.shutdown.drain_timeout_ms;

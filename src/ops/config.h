@@ -51,6 +51,20 @@ struct WebSocketConfig {
   uint32_t max_handshake_bytes = 8 * 1024;   // the upgrade request's size; past it: 431
 };
 
+// TLS on the game port (off by default: it needs a certificate). A
+// connection whose first byte is a TLS handshake record speaks TLS, and
+// inside it raw frames or WebSocket (wss://), on the same port.
+struct TlsConfig {
+  bool enabled = false;
+  std::string certificate_file;     // PEM, the leaf first, then the chain
+  std::string private_key_file;     // PEM; both reloaded on SIGHUP
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+  uint32_t handshake_timeout_ms = 5'000;
+  // TLS handshakes in progress at once, across the I/O threads (each gets
+  // its share): a flood of ClientHellos cannot take the game's CPU.
+  uint32_t max_concurrent_handshakes = 512;
+};
+
 struct ShutdownConfig {
   uint32_t drain_timeout_ms = 5'000;
 };
@@ -130,6 +144,7 @@ struct Config {
   ServerConfig server;
   LimitsConfig limits;
   WebSocketConfig websocket;
+  TlsConfig tls;
   ShutdownConfig shutdown;
   LogConfig log;
   AdminConfig admin;

@@ -2,10 +2,13 @@
 
 #include <sys/resource.h>
 
+#include <stdexcept>
+
 #include <spdlog/spdlog.h>
 
 #include "net/acceptor.h"
 #include "net/connection.h"
+#include "net/tls/tls_context.h"
 #include "net/websocket/handshake.h"
 
 namespace citadel::server {
@@ -36,12 +39,21 @@ Server::Server(ops::Config config)
     options.websocket_handshake_timeout =
         std::chrono::milliseconds(config_.websocket.handshake_timeout_ms);
   }
+  const uint32_t threads = config_.effective_threads();
+  if (config_.tls.enabled) {
+    tls_ = std::make_unique<net::tls::ContextStore>(net::tls::TlsConfig{
+        config_.tls.certificate_file, config_.tls.private_key_file, config_.tls.min_version});
+    options.tls = tls_.get();
+    options.tls_handshake_timeout = std::chrono::milliseconds(config_.tls.handshake_timeout_ms);
+    // Each loop gets its share, rounded up: at least one each.
+    options.tls_max_handshakes_per_loop =
+        (config_.tls.max_concurrent_handshakes + threads - 1) / threads;
+  }
   options.dispatcher = &router_;
   options.limits = &limits_;
   options.on_closed = [this](uint64_t connection_id, uint64_t user_id) {
     if (connection_closed_) connection_closed_(connection_id, user_id);
   };
-  const uint32_t threads = config_.effective_threads();
   for (uint32_t i = 0; i < threads; ++i) {
     loops_.push_back(std::make_unique<net::EventLoop>(i, options));
   }
@@ -52,6 +64,9 @@ Server::~Server() {
 }
 
 void Server::start() {
+  if (tls_) {
+    if (auto problem = tls_->load()) throw std::runtime_error("tls: " + *problem);
+  }
   std::vector<net::EventLoop*> io_loops;
   for (auto& loop : loops_) io_loops.push_back(loop.get());
   acceptor_ = std::make_unique<net::Acceptor>(*loops_[0], io_loops, config_.server.host,
@@ -64,6 +79,27 @@ void Server::start() {
                config_.server.host, port_, loops_.size(), limits_.max_total(),
                limits_.per_address_max() == 0 ? std::string("no cap")
                                               : std::to_string(limits_.per_address_max()));
+  if (tls_) {
+    // Sessions run over memory BIOs so the loop's batched sends keep working;
+    // kernel TLS would need the socket handed to OpenSSL instead.
+    spdlog::info("TLS on the game port (TLS {}+); kernel TLS {}", config_.tls.min_version,
+                 net::tls::kernel_tls_available()
+                     ? "is available in this kernel but not used (Citadel encrypts in user space)"
+                     : "is not available in this kernel (no 'tls' in tcp_available_ulp)");
+  }
+}
+
+std::optional<std::string> Server::reload_tls() {
+  if (!tls_) return std::nullopt;
+  return tls_->load();
+}
+
+uint64_t Server::tls_reloads() const {
+  return tls_ ? tls_->reloads() : 0;
+}
+
+uint64_t Server::tls_reload_failures() const {
+  return tls_ ? tls_->reload_failures() : 0;
 }
 
 void Server::begin_shutdown() {

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "net/connection_limits.h"
@@ -17,6 +19,9 @@ namespace citadel::net {
 class Acceptor;
 namespace websocket {
 struct HandshakeConfig;
+}
+namespace tls {
+class ContextStore;
 }
 }  // namespace citadel::net
 
@@ -42,6 +47,13 @@ class Server final : public Outbox {
   // Binds the listener (throws boost::system::system_error if it cannot) and
   // starts the loop threads. Returns once the server accepts connections.
   void start();
+  // Loads the TLS certificate and key again (SIGHUP): new connections get
+  // the new ones, open connections keep theirs. A file that fails to load
+  // changes nothing; the reason is returned (nullopt: reloaded, or TLS off).
+  // Thread-safe.
+  std::optional<std::string> reload_tls();
+  uint64_t tls_reloads() const;
+  uint64_t tls_reload_failures() const;
   // The bound port (useful when the config asked for port 0).
   uint16_t port() const { return port_; }
 
@@ -78,6 +90,8 @@ class Server final : public Outbox {
   ops::Config config_;
   // Read by every loop for every upgrade; built once, outlives the loops.
   std::unique_ptr<net::websocket::HandshakeConfig> websocket_;
+  // Null when tls.enabled is false; loaded in start(), outlives the loops.
+  std::unique_ptr<net::tls::ContextStore> tls_;
   Router router_;
   net::ConnectionLimits limits_;
   std::vector<std::unique_ptr<net::EventLoop>> loops_;

@@ -63,6 +63,17 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
               "WebSocket connections closed for breaking the framing rules (close 1002, 1003, "
               "1007, 1009).",
               s.websocket_protocol_errors);
+  out.counter("citadel_tls_handshakes_total", "TLS handshakes completed on the game port.",
+              s.tls_handshakes);
+  out.family("citadel_tls_handshakes_failed_total", MetricType::kCounter,
+             "TLS handshakes that did not complete, by reason: failed (refused by the TLS "
+             "library: not TLS, no common version or cipher), timeout "
+             "(tls.handshake_timeout_ms), over_cap (tls.max_concurrent_handshakes).");
+  out.sample(s.tls_handshake_failures, {{"reason", "failed"}});
+  out.sample(s.tls_handshake_timeouts, {{"reason", "timeout"}});
+  out.sample(s.tls_handshakes_refused, {{"reason", "over_cap"}});
+  out.counter("citadel_tls_errors_total",
+              "TLS connections closed for a bad record after the handshake.", s.tls_errors);
   out.counter("citadel_deliveries_dropped_total",
               "Messages addressed to a connection that had already closed.", s.deliveries_dropped);
   out.counter("citadel_slow_consumer_disconnects_total",
