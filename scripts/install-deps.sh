@@ -17,6 +17,7 @@ packages=(
   golang-go prometheus gnuplot-nox curl procps util-linux
   python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
   python3-websockets  # an independent WebSocket client for tests/websocket/ws_cross_client_test.py
+  openssl      # makes the test certificate of tests/tls/tls_cross_client_test.py
   # the README's 60-second tour: nc -q (netcat-openbsd's nc has -q and -N), xxd
   netcat-openbsd xxd
 )
