@@ -71,6 +71,7 @@ class Connection final : public Responder,
   // Responder (loop thread only).
   void send(uint16_t cmd, std::span<const uint8_t> payload) override;
   void send_error(protocol::ErrorCode code, std::string_view text) override;
+  void send_shared(SharedBytes frames) override { send_shared_in_loop(std::move(frames)); }
   uint64_t connection_id() const override { return id_; }
   uint64_t user_id() const override { return user_id_; }
   void set_user_id(uint64_t user_id) override { user_id_ = user_id; }

@@ -275,6 +275,10 @@ Connection* EventLoop::find_in_loop(uint64_t connection_id) {
   return it == connections_.end() || !it->second->is_open() ? nullptr : it->second.get();
 }
 
+Responder* EventLoop::responder_in_loop(uint64_t connection_id) {
+  return find_in_loop(connection_id);
+}
+
 void EventLoop::forget_in_loop(uint64_t connection_id) {
   CITADEL_ASSERT_IN_LOOP(*this);
   if (auto it = connections_.find(connection_id); it != connections_.end()) {

@@ -51,6 +51,7 @@ namespace citadel::net {
 inline constexpr bool kThreadChecks = CITADEL_THREAD_CHECKS_ON != 0;
 
 class Connection;
+class Responder;
 
 // Something registered with a loop's epoll set.
 class IoHandler {
@@ -152,6 +153,8 @@ class EventLoop {
   void adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer);
   // The open connection with this id, or nullptr.
   Connection* find_in_loop(uint64_t connection_id);
+  // The same, through the transport seam (for code above net/).
+  Responder* responder_in_loop(uint64_t connection_id);
   // Loop index encoded in a connection id (its top 16 bits).
   static uint32_t loop_of(uint64_t connection_id) {
     return static_cast<uint32_t>(connection_id >> 48);

@@ -16,11 +16,9 @@
 #include <span>
 #include <vector>
 
-namespace citadel::net {
+#include "net/shared_bytes.h"
 
-// An encoded frame (or several) shared by many output queues; immutable once
-// made, so any loop may reference it.
-using SharedBytes = std::shared_ptr<const std::vector<uint8_t>>;
+namespace citadel::net {
 
 class OutputQueue {
  public:

@@ -1,6 +1,8 @@
-// What a handler may do with the peer that sent a frame. The network layer's
-// Connection implements it; tests and fuzz targets implement it with a recorder.
-// All calls happen on the connection's own loop thread.
+// The transport seam: what routers, services and rooms may do with a peer,
+// whatever carries it (raw TCP, WebSocket, TLS, both). The network layer's
+// Connection implements it; tests and fuzz targets implement it with a
+// recorder. No code above net/ names a transport's class. All calls happen on
+// the connection's own loop thread.
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
@@ -9,6 +11,7 @@
 #include <span>
 #include <string_view>
 
+#include "net/shared_bytes.h"
 #include "protocol/wire.h"
 
 namespace citadel::net {
@@ -18,6 +21,10 @@ class Responder {
   // Queues one frame; it goes out with the rest of this loop turn's output in
   // one gather write. The payload is copied, so it may live on the stack.
   virtual void send(uint16_t cmd, std::span<const uint8_t> payload) = 0;
+  // Queues an encoded frame (or frames) shared with other recipients, by
+  // reference: a broadcast is encoded once per wire encoding, not once per
+  // recipient (a WebSocket peer adds only its message header).
+  virtual void send_shared(SharedBytes frames) = 0;
   // Queues an ERROR frame (code, text). The connection stays open.
   virtual void send_error(protocol::ErrorCode code, std::string_view text) = 0;
   // Stable id of the connection, for logs and handles held elsewhere.

@@ -1,6 +1,6 @@
 #include "rooms/delivery.h"
 
-#include "net/connection.h"
+#include "net/responder.h"
 
 namespace citadel::rooms {
 
@@ -15,8 +15,8 @@ net::EventLoop* Delivery::loop_of(uint64_t connection_id) const {
 
 namespace {
 void deliver_in_loop(net::EventLoop& loop, uint64_t connection_id, const net::SharedBytes& frame) {
-  if (net::Connection* conn = loop.find_in_loop(connection_id)) {
-    conn->send_shared_in_loop(frame);
+  if (net::Responder* peer = loop.responder_in_loop(connection_id)) {
+    peer->send_shared(frame);
   } else {
     loop.mutable_stats().deliveries_dropped.add();
   }
@@ -56,11 +56,11 @@ void Delivery::send_many(net::EventLoop& from, std::span<const uint64_t> connect
 }
 
 void Delivery::with_connection(net::EventLoop& from, uint64_t connection_id,
-                               std::function<void(net::Connection&)> f) {
+                               std::function<void(net::Responder&)> f) {
   net::EventLoop* to = loop_of(connection_id);
   if (to == nullptr) return;
   auto run = [to, connection_id, f = std::move(f)] {
-    if (net::Connection* conn = to->find_in_loop(connection_id)) f(*conn);
+    if (net::Responder* peer = to->responder_in_loop(connection_id)) f(*peer);
   };
   if (to == &from) return run();
   to->post(std::move(run));
@@ -71,7 +71,7 @@ void Delivery::set_route(net::EventLoop& from, uint64_t connection_id, std::shar
   if (to == nullptr) return;
   RouteTable* table = routes_[to->index()].get();
   auto set = [to, table, connection_id, room = std::move(room)]() mutable {
-    if (to->find_in_loop(connection_id) != nullptr) table->set(connection_id, std::move(room));
+    if (to->responder_in_loop(connection_id) != nullptr) table->set(connection_id, std::move(room));
   };
   if (to == &from) return set();
   to->post(std::move(set));

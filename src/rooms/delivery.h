@@ -17,11 +17,8 @@
 
 #include "net/event_loop.h"
 #include "net/loop_stats.h"
-#include "net/output_queue.h"
-
-namespace citadel::net {
-class Connection;
-}
+#include "net/responder.h"
+#include "net/shared_bytes.h"
 
 namespace citadel::rooms {
 
@@ -38,7 +35,7 @@ class Delivery {
   // Runs f on the connection's loop if it is open (directly when that is
   // `from`'s thread), ordered with the sends above.
   void with_connection(net::EventLoop& from, uint64_t connection_id,
-                       std::function<void(net::Connection&)> f);
+                       std::function<void(net::Responder&)> f);
 
   // Routes (connection -> room), set and cleared from the room's thread;
   // ordered with the sends above. A route is only set for an open

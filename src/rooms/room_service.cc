@@ -6,7 +6,6 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "net/connection.h"
 #include "protocol/commands.h"
 #include "protocol/verified_payload.h"
 #include "server/server.h"

@@ -8,11 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "net/output_queue.h"
-
-namespace citadel::net {
-class Connection;
-}
+#include "net/responder.h"
+#include "net/shared_bytes.h"
 
 namespace citadel::server {
 
@@ -25,7 +22,7 @@ class Outbox {
   virtual void send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) = 0;
   // Runs f with the connection on its own loop, if it is still open, else
   // on_gone (if given) on that loop. Thread-safe; both run later.
-  virtual void with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f,
+  virtual void with_connection(uint64_t connection_id, std::function<void(net::Responder&)> f,
                                std::function<void()> on_gone = nullptr) = 0;
 
  protected:

@@ -158,7 +158,7 @@ void Server::send_many(const std::vector<uint64_t>& connection_ids, net::SharedB
   }
 }
 
-void Server::with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f,
+void Server::with_connection(uint64_t connection_id, std::function<void(net::Responder&)> f,
                              std::function<void()> on_gone) {
   const uint32_t index = net::EventLoop::loop_of(connection_id);
   if (index >= loops_.size()) {

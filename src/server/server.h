@@ -69,7 +69,7 @@ class Server final : public Outbox {
   // Outbox (thread-safe).
   void send(uint64_t connection_id, net::SharedBytes frame) override;
   void send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) override;
-  void with_connection(uint64_t connection_id, std::function<void(net::Connection&)> f,
+  void with_connection(uint64_t connection_id, std::function<void(net::Responder&)> f,
                        std::function<void()> on_gone = nullptr) override;
 
   // The loop services run on (loop 0): with one I/O thread, service calls

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include "net/responder.h"
@@ -18,6 +19,15 @@ class FakePeer : public net::Responder {
   uint64_t user_id() const override { return user_id_; }
   void set_user_id(uint64_t user_id) override { user_id_ = user_id; }
   const boost::asio::ip::address& peer_address() const override { return address_; }
+  // Shared frames reach the test as the frames they hold, through send().
+  void send_shared(net::SharedBytes frames) override {
+    std::span<const uint8_t> rest(*frames);
+    while (rest.size() >= protocol::kHeaderBytes) {
+      const uint32_t length = protocol::load_be32(rest.data() + 4);
+      send(protocol::load_be16(rest.data() + 2), rest.subspan(protocol::kHeaderBytes, length));
+      rest = rest.subspan(protocol::kHeaderBytes + length);
+    }
+  }
   void close_with_error(protocol::ErrorCode code, std::string_view text) override {
     send_error(code, text);
     closed_with = code;

@@ -3,7 +3,7 @@
 #include <flatbuffers/flatbuffers.h>
 #include <spdlog/spdlog.h>
 
-#include "net/connection.h"
+#include "net/responder.h"
 #include "protocol/commands.h"
 #include "server/verified_handler.h"
 
@@ -214,10 +214,10 @@ void AuthService::on_resume(net::Responder& peer, const msg::Resume& m) {
     const uint64_t user_id = s.user_id;
     outbox_.with_connection(
         req.connection_id,
-        [this, user_id, reply, missed = std::move(missed)](net::Connection& conn) {
+        [this, user_id, reply, missed = std::move(missed)](net::Responder& conn) {
           conn.set_user_id(user_id);
-          conn.send_shared_in_loop(reply);  // the reply first, then what was missed, in order
-          for (const auto& frame : missed) conn.send_shared_in_loop(frame);
+          conn.send_shared(reply);  // the reply first, then what was missed, in order
+          for (const auto& frame : missed) conn.send_shared(frame);
           loop_.post([this, user_id, c = conn.connection_id()] {
             sessions_.announce_attached_in_loop(user_id, c);
           });
@@ -282,9 +282,9 @@ void AuthService::finish_login_in_loop(Request req, uint64_t user_id, std::strin
                         login.token, login.token_expires_unix_ms));
   outbox_.with_connection(
       req.connection_id,
-      [this, user_id, reply](net::Connection& conn) {
+      [this, user_id, reply](net::Responder& conn) {
         conn.set_user_id(user_id);
-        conn.send_shared_in_loop(reply);
+        conn.send_shared(reply);
         loop_.post([this, user_id, c = conn.connection_id()] {
           sessions_.announce_attached_in_loop(user_id, c);
         });

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "net/connection.h"
+#include "net/responder.h"
 
 namespace citadel::services {
 
@@ -38,7 +38,7 @@ std::string SessionRegistry::issue_token(const Session& s, int64_t& expires_unix
 // Tells the connection a newer login took its session, then closes it. Its
 // user id is cleared first so its close does not detach the new session.
 static void kick(server::Outbox& outbox, uint64_t connection_id) {
-  outbox.with_connection(connection_id, [](net::Connection& conn) {
+  outbox.with_connection(connection_id, [](net::Responder& conn) {
     conn.set_user_id(0);
     conn.close_with_error(protocol::ErrorCode::kLoggedInElsewhere,
                           "logged in elsewhere: a newer login took over this session");
