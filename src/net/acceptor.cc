@@ -35,8 +35,9 @@ boost::asio::ip::address to_address(const sockaddr_storage& ss) {
 }  // namespace
 
 Acceptor::Acceptor(EventLoop& accept_loop, std::vector<EventLoop*> io_loops,
-                   const std::string& host, uint16_t port, ConnectionLimits& limits)
-    : accept_loop_(accept_loop), io_loops_(std::move(io_loops)), limits_(limits) {
+                   const std::string& host, uint16_t port, ConnectionLimits& limits,
+                   PortWires wires)
+    : accept_loop_(accept_loop), io_loops_(std::move(io_loops)), limits_(limits), wires_(wires) {
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(host, ec);
   if (ec) throw std::system_error(EINVAL, std::generic_category(), "bad listen address " + host);
@@ -121,8 +122,9 @@ void Acceptor::handle_events_in_loop(uint32_t) {
     next_loop_ = (next_loop_ + 1) % io_loops_.size();
     // std::function needs a copyable callable, so the descriptor travels as an
     // int and is owned again on arrival.
-    target.post(
-        [&target, raw = conn_fd.release(), peer] { target.adopt_in_loop(UniqueFd(raw), peer); });
+    target.post([&target, raw = conn_fd.release(), peer, wires = wires_] {
+      target.adopt_in_loop(UniqueFd(raw), peer, wires);
+    });
   }
 }
 

@@ -22,7 +22,7 @@ class Acceptor final : public IoHandler {
   // Binds and listens at once; throws std::system_error on failure (e.g. the
   // port is in use). Accepting starts with start_in_loop().
   Acceptor(EventLoop& accept_loop, std::vector<EventLoop*> io_loops, const std::string& host,
-           uint16_t port, ConnectionLimits& limits);
+           uint16_t port, ConnectionLimits& limits, PortWires wires = PortWires::kAll);
 
   uint16_t port() const { return port_; }
   // Loop thread of accept_loop.
@@ -41,6 +41,7 @@ class Acceptor final : public IoHandler {
   EventLoop& accept_loop_;
   std::vector<EventLoop*> io_loops_;
   ConnectionLimits& limits_;
+  const PortWires wires_;
   UniqueFd listen_fd_;
   uint16_t port_ = 0;
   std::size_t next_loop_ = 0;

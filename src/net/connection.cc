@@ -65,11 +65,13 @@ std::string_view to_string(CloseReason reason) {
   return "unknown";
 }
 
-Connection::Connection(EventLoop& loop, UniqueFd fd, uint64_t id, boost::asio::ip::address peer)
+Connection::Connection(EventLoop& loop, UniqueFd fd, uint64_t id, boost::asio::ip::address peer,
+                       PortWires wires)
     : loop_(loop),
       fd_(std::move(fd)),
       id_(id),
       peer_(std::move(peer)),
+      port_wires_(wires),
       reader_(loop.options().max_payload_bytes),
       last_frame_at_(loop.now()),
       opened_at_(loop.now()) {}
@@ -122,9 +124,10 @@ void Connection::read_in_loop() {
   const auto bytes = buffer.first(static_cast<std::size_t>(n));
   // A TLS handshake record (0x16) can start neither a frame ('C') nor an
   // HTTP request ('G'): inside TLS, the plaintext is told apart the same way.
-  if (wire_ == Wire::kUnknown && !tls_ && loop_.options().tls != nullptr && bytes.front() == 0x16 &&
-      !start_tls_in_loop()) {
-    return;
+  if (wire_ == Wire::kUnknown && !tls_) {
+    const bool tls_record = loop_.options().tls != nullptr && bytes.front() == 0x16;
+    if (!tls_record && port_wires_ == PortWires::kTlsOnly) return refuse_plaintext_in_loop();
+    if (tls_record && !start_tls_in_loop()) return;
   }
   if (tls_) {
     on_tls_bytes(bytes);
@@ -139,8 +142,10 @@ void Connection::read_in_loop() {
 
 void Connection::on_bytes(std::span<uint8_t> bytes) {
   if (wire_ == Wire::kUnknown) {
-    // An HTTP upgrade starts "GET "; a Citadel frame starts 'C' (0x43).
-    const bool upgrade = loop_.options().websocket != nullptr && bytes.front() == 'G';
+    // An HTTP upgrade starts "GET "; a Citadel frame starts 'C' (0x43). A
+    // WebSocket-only port parses everything as HTTP (a stray frame gets 400).
+    const bool upgrade = loop_.options().websocket != nullptr &&
+                         (bytes.front() == 'G' || port_wires_ == PortWires::kWebSocketOnly);
     wire_ = upgrade ? Wire::kWebSocketHandshake : Wire::kFrames;
     if (upgrade) websocket_ = std::make_unique<WebSocketState>(*this);
   }

@@ -63,7 +63,8 @@ class Connection final : public Responder,
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(EventLoop& loop, UniqueFd fd, uint64_t id, boost::asio::ip::address peer);
+  Connection(EventLoop& loop, UniqueFd fd, uint64_t id, boost::asio::ip::address peer,
+             PortWires wires = PortWires::kAll);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -121,6 +122,8 @@ class Connection final : public Responder,
   // connection_tls.cc
   // The first byte was a TLS handshake record: false if refused (closed).
   bool start_tls_in_loop();
+  // A TLS-only port got something else first: closed, counted.
+  void refuse_plaintext_in_loop();
   void on_tls_bytes(std::span<const uint8_t> ciphertext);
   // Encrypts the queued plaintext with one SSL_write and queues the
   // ciphertext for the socket.
@@ -166,6 +169,7 @@ class Connection final : public Responder,
   UniqueFd fd_;
   const uint64_t id_;
   const boost::asio::ip::address peer_;
+  const PortWires port_wires_;  // what the listener it came from allows
   protocol::FrameReader reader_;
   OutputQueue output_;
   Clock::time_point last_frame_at_;

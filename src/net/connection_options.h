@@ -17,6 +17,14 @@ namespace tls {
 class ContextStore;
 }
 
+// What a listener's connections may speak. The game port takes every wire
+// the config enables; a port of its own per transport takes one.
+enum class PortWires : uint8_t {
+  kAll,            // raw frames, WebSocket, TLS (and either inside it)
+  kWebSocketOnly,  // WebSocket, and wss when TLS is on
+  kTlsOnly,        // TLS, with raw frames or WebSocket inside
+};
+
 struct ConnectionOptions {
   uint32_t max_payload_bytes = 64 * 1024;
   uint64_t output_queue_bytes = 1024 * 1024;       // past it, the peer is a slow consumer

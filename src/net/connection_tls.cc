@@ -45,6 +45,18 @@ bool Connection::start_tls_in_loop() {
   return true;
 }
 
+void Connection::refuse_plaintext_in_loop() {
+  loop_.mutable_stats().tls_handshake_failures.add();
+  uint64_t suppressed = 0;
+  if (loop_.protocol_error_log_in_loop().allow(loop_.now(), suppressed)) {
+    ops::log_conn(spdlog::level::warn, id_,
+                  "from {}: TLS handshake failed: not a TLS record on the TLS-only port{}",
+                  peer_.to_string(),
+                  suppressed ? fmt::format("; {} similar lines suppressed", suppressed) : "");
+  }
+  abort_in_loop(CloseReason::kTlsHandshake);
+}
+
 void Connection::on_tls_bytes(std::span<const uint8_t> ciphertext) {
   LoopStats& stats = loop_.mutable_stats();
   tls_->session.feed(ciphertext);

@@ -259,10 +259,10 @@ void EventLoop::flush_batched() {
   stats_.send_batches.add(submissions);
 }
 
-void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer) {
+void EventLoop::adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer, PortWires wires) {
   CITADEL_ASSERT_IN_LOOP(*this);
   const uint64_t id = (uint64_t{index_} << 48) | next_sequence_++;
-  auto conn = std::make_shared<Connection>(*this, std::move(fd), id, std::move(peer));
+  auto conn = std::make_shared<Connection>(*this, std::move(fd), id, std::move(peer), wires);
   connections_.emplace(id, conn);
   stats_.connections_opened.add();
   stats_.active_connections.add();

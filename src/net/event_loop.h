@@ -150,7 +150,7 @@ class EventLoop {
   }
 
   // Takes ownership of a freshly accepted, non-blocking socket.
-  void adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer);
+  void adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer, PortWires wires = PortWires::kAll);
   // The open connection with this id, or nullptr.
   Connection* find_in_loop(uint64_t connection_id);
   // The same, through the transport seam (for code above net/).

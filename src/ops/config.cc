@@ -171,7 +171,7 @@ Config parse_config(const std::string& yaml_text) {
                });
   read_section(
       root, "websocket",
-      {"enabled", "path", "allowed_origins", "handshake_timeout_ms", "max_handshake_bytes"},
+      {"enabled", "path", "allowed_origins", "handshake_timeout_ms", "max_handshake_bytes", "port"},
       [&](const std::string& name, const YAML::Node& n, const std::string& key) {
         auto& w = c.websocket;
         if (name == "enabled") read_bool(n, key, w.enabled);
@@ -180,10 +180,11 @@ Config parse_config(const std::string& yaml_text) {
         if (name == "handshake_timeout_ms") read_uint(n, key, w.handshake_timeout_ms, 1, 600'000);
         if (name == "max_handshake_bytes")
           read_uint(n, key, w.max_handshake_bytes, 1024, 1024 * 1024);
+        if (name == "port") read_uint(n, key, w.port, 0, 65535);
       });
   read_section(root, "tls",
                {"enabled", "certificate_file", "private_key_file", "min_version",
-                "handshake_timeout_ms", "max_concurrent_handshakes"},
+                "handshake_timeout_ms", "max_concurrent_handshakes", "port"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
                  auto& t = c.tls;
                  if (name == "enabled") read_bool(n, key, t.enabled);
@@ -194,6 +195,7 @@ Config parse_config(const std::string& yaml_text) {
                    read_uint(n, key, t.handshake_timeout_ms, 1, 600'000);
                  if (name == "max_concurrent_handshakes")
                    read_uint(n, key, t.max_concurrent_handshakes, 1, 1'000'000);
+                 if (name == "port") read_uint(n, key, t.port, 0, 65535);
                });
   read_section(root, "shutdown", {"drain_timeout_ms"},
                [&](const std::string&, const YAML::Node& n, const std::string& key) {
@@ -341,6 +343,24 @@ void validate(const Config& c) {
     if (c.tls.private_key_file.empty())
       fail("tls.private_key_file", "must be set when tls.enabled");
   }
+  if (c.tls.port != 0 && !c.tls.enabled) fail("tls.port", "needs tls.enabled: true");
+  if (c.websocket.port != 0 && !c.websocket.enabled) {
+    fail("websocket.port", "needs websocket.enabled: true");
+  }
+  // Port 0 means "none" for these (a listener on a random port would be
+  // unreachable), so only a clash between set ports is an error.
+  const std::pair<const char*, uint32_t> ports[] = {{"server.port", c.server.port},
+                                                    {"admin.port", c.admin.port},
+                                                    {"websocket.port", c.websocket.port},
+                                                    {"tls.port", c.tls.port}};
+  for (std::size_t i = 2; i < std::size(ports); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (ports[i].second != 0 && ports[i].second == ports[j].second) {
+        fail(ports[i].first, std::string("must differ from ") + ports[j].first + " (" +
+                                 std::to_string(ports[j].second) + ")");
+      }
+    }
+  }
   if (c.tls.min_version != "1.2" && c.tls.min_version != "1.3") {
     fail("tls.min_version", "must be \"1.2\" or \"1.3\"; got '" + c.tls.min_version + "'");
   }
@@ -404,6 +424,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "allowed_origins" << YAML::Value << YAML::Flow << c.websocket.allowed_origins;
   out << YAML::Key << "handshake_timeout_ms" << YAML::Value << c.websocket.handshake_timeout_ms;
   out << YAML::Key << "max_handshake_bytes" << YAML::Value << c.websocket.max_handshake_bytes;
+  out << YAML::Key << "port" << YAML::Value << c.websocket.port;
   out << YAML::EndMap;
   out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "enabled" << YAML::Value << c.tls.enabled;
@@ -414,6 +435,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "min_version" << YAML::Value << YAML::DoubleQuoted << c.tls.min_version;
   out << YAML::Key << "handshake_timeout_ms" << YAML::Value << c.tls.handshake_timeout_ms;
   out << YAML::Key << "max_concurrent_handshakes" << YAML::Value << c.tls.max_concurrent_handshakes;
+  out << YAML::Key << "port" << YAML::Value << c.tls.port;
   out << YAML::EndMap;
   out << YAML::Key << "shutdown" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "drain_timeout_ms" << YAML::Value << c.shutdown.drain_timeout_ms;

@@ -49,6 +49,9 @@ struct WebSocketConfig {
   std::vector<std::string> allowed_origins;  // scheme://host[:port]; empty = any origin
   uint32_t handshake_timeout_ms = 5'000;     // the upgrade must complete by then
   uint32_t max_handshake_bytes = 8 * 1024;   // the upgrade request's size; past it: 431
+  // A port of its own that speaks only WebSocket (and wss with TLS on), on
+  // top of server.port; 0: none.
+  uint16_t port = 0;
 };
 
 // TLS on the game port (off by default: it needs a certificate). A
@@ -63,6 +66,9 @@ struct TlsConfig {
   // TLS handshakes in progress at once, across the I/O threads (each gets
   // its share): a flood of ClientHellos cannot take the game's CPU.
   uint32_t max_concurrent_handshakes = 512;
+  // A port of its own that speaks only TLS (raw frames or WebSocket
+  // inside), on top of server.port; 0: none.
+  uint16_t port = 0;
 };
 
 struct ShutdownConfig {

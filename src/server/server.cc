@@ -72,8 +72,21 @@ void Server::start() {
   acceptor_ = std::make_unique<net::Acceptor>(*loops_[0], io_loops, config_.server.host,
                                               config_.server.port, limits_);
   port_ = acceptor_->port();
+  const std::pair<uint16_t, net::PortWires> transport_ports[] = {
+      {config_.websocket.port, net::PortWires::kWebSocketOnly},
+      {config_.tls.port, net::PortWires::kTlsOnly}};
+  for (const auto& [port, wires] : transport_ports) {
+    if (port == 0) continue;
+    transport_acceptors_.push_back(std::make_unique<net::Acceptor>(
+        *loops_[0], io_loops, config_.server.host, port, limits_, wires));
+    spdlog::info("listening on {}:{} for {} only", config_.server.host, port,
+                 wires == net::PortWires::kTlsOnly ? "TLS" : "WebSocket");
+  }
   for (auto& loop : loops_) loop->start();
-  loops_[0]->post([this] { acceptor_->start_in_loop(); });
+  loops_[0]->post([this] {
+    acceptor_->start_in_loop();
+    for (auto& a : transport_acceptors_) a->start_in_loop();
+  });
   started_ = true;
   spdlog::info("listening on {}:{} ({} I/O threads, max {} connections, {} per address)",
                config_.server.host, port_, loops_.size(), limits_.max_total(),
@@ -105,7 +118,10 @@ uint64_t Server::tls_reload_failures() const {
 void Server::begin_shutdown() {
   if (!started_ || draining_.exchange(true)) return;
   spdlog::info("shutting down: stopped accepting, draining {} connections", active_connections());
-  loops_[0]->post([this] { acceptor_->stop_in_loop(); });
+  loops_[0]->post([this] {
+    acceptor_->stop_in_loop();
+    for (auto& a : transport_acceptors_) a->stop_in_loop();
+  });
   for (auto& loop : loops_) {
     loop->post([l = loop.get()] { l->drain_in_loop(); });
   }
@@ -122,6 +138,7 @@ void Server::stop() {
   started_ = false;
   for (auto& loop : loops_) loop->stop_and_join();
   acceptor_.reset();
+  transport_acceptors_.clear();
 }
 
 void Server::send(uint64_t connection_id, net::SharedBytes frame) {

@@ -96,6 +96,8 @@ class Server final : public Outbox {
   net::ConnectionLimits limits_;
   std::vector<std::unique_ptr<net::EventLoop>> loops_;
   std::unique_ptr<net::Acceptor> acceptor_;
+  // websocket.port and tls.port, when set: one wire each.
+  std::vector<std::unique_ptr<net::Acceptor>> transport_acceptors_;
   std::function<void(uint64_t, uint64_t)> connection_closed_;
   uint16_t port_ = 0;
   bool started_ = false;

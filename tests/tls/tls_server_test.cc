@@ -2,6 +2,12 @@
 // client (tls_client.h), raw-TCP bystanders on the same port.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <string>
@@ -210,6 +216,104 @@ TEST_F(TlsServer, EnabledWithoutFilesIsAConfigError) {
   EXPECT_EQ(result.status->code, 2) << result.status->describe();
   EXPECT_NE(result.stderr_text.find("tls.certificate_file"), std::string::npos)
       << result.stderr_text;
+}
+
+}  // namespace
+}  // namespace citadel::test
+
+namespace citadel::test {
+namespace {
+
+// A port nothing listens on now (bound to 0, read, released): the config
+// keys for extra listeners take a fixed port.
+uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string reply_text(TestClient& c) {
+  const auto reply = c.read_until_closed(5s);
+  return reply ? std::string(reply->begin(), reply->end()) : "(timed out)";
+}
+
+constexpr std::string_view kUpgrade =
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+TEST_F(TlsServer, ATlsOnlyPortServesTlsAndRefusesPlaintext) {
+  const uint16_t tls_port = free_port();
+  START_SERVER(tls_config("  port: " + std::to_string(tls_port) + "\n"));
+  ASSERT_TRUE(server_->wait_for_output("for TLS only", 5s));
+  TlsClient secure;
+  std::string why;
+  ASSERT_TRUE(secure.connect(tls_port, &why)) << why;
+  EXPECT_TRUE(TlsPings(secure, "on the TLS port"));
+
+  TestClient plain;
+  ASSERT_TRUE(plain.connect(tls_port));
+  ASSERT_TRUE(plain.send_frame(wire::cmd::kPing, "plain on the TLS port"));
+  std::vector<Frame> frames;
+  EXPECT_TRUE(plain.wait_closed(5s, &frames));
+  EXPECT_TRUE(frames.empty());
+  EXPECT_TRUE(server_->wait_for_output("not a TLS record on the TLS-only port", 5s));
+
+  // The game port still takes every wire.
+  TestClient main_port = connect_client();
+  EXPECT_TRUE(Pings(main_port));
+  TlsClient main_secure = connect_tls();
+  EXPECT_TRUE(TlsPings(main_secure));
+}
+
+TEST_F(TlsServer, AWebSocketOnlyPortUpgradesAndAnswersFramesWithHttp) {
+  const uint16_t ws_port = free_port();
+  START_SERVER("websocket:\n  port: " + std::to_string(ws_port) + "\n");
+  ASSERT_TRUE(server_->wait_for_output("for WebSocket only", 5s));
+  TestClient ws;
+  ASSERT_TRUE(ws.connect(ws_port));
+  ASSERT_TRUE(ws.send_raw(to_bytes(kUpgrade)));
+  Bytes head;
+  while (head.size() < 12) {
+    pollfd p{ws.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 5000), 1);
+    uint8_t b = 0;
+    ASSERT_EQ(::recv(ws.fd(), &b, 1, 0), 1);
+    head.push_back(b);
+  }
+  EXPECT_EQ(std::string(head.begin(), head.end()), "HTTP/1.1 101");
+
+  TestClient frames;
+  ASSERT_TRUE(frames.connect(ws_port));
+  // A frame, then a line end: the port reads HTTP, so this is a malformed
+  // request line (without the line end it would wait for the rest of it,
+  // up to websocket.handshake_timeout_ms, as for any slow client).
+  Bytes frame = encode_frame(wire::cmd::kPing, "raw frame on the ws port");
+  frame.push_back('\r');
+  frame.push_back('\n');
+  ASSERT_TRUE(frames.send_raw(frame));
+  EXPECT_EQ(reply_text(frames).substr(0, 12), "HTTP/1.1 400");
+
+  TestClient main_port = connect_client();
+  EXPECT_TRUE(Pings(main_port));
+}
+
+TEST_F(TlsServer, TransportPortsAreCheckedAtStart) {
+  auto run = [](const std::string& yaml) {
+    const auto r = run_server_to_completion({"--config", TempFile(yaml).path()});
+    return r.stderr_text;
+  };
+  EXPECT_NE(run("tls:\n  port: 7443\n").find("tls.port: needs tls.enabled"), std::string::npos);
+  EXPECT_NE(run("websocket:\n  enabled: false\n  port: 7080\n").find("websocket.port"),
+            std::string::npos);
+  EXPECT_NE(run("server:\n  port: 7000\nwebsocket:\n  port: 7000\n")
+                .find("websocket.port: must differ from server.port"),
+            std::string::npos);
 }
 
 }  // namespace
