@@ -616,7 +616,10 @@ export class CitadelClient {
   private sendHeartbeat(): void {
     const sentAt = now();
     const ping = this.newCall(Cmd.Ping, new Uint8Array(0), Cmd.Pong, null, true, (outcome) => {
-      if (!(outcome instanceof Error)) this.stats.lastHeartbeatRttMs = now() - sentAt;
+      if (outcome instanceof Error) return;
+      const rttMs = now() - sentAt;
+      this.stats.lastHeartbeatRttMs = rttMs;
+      this.events.emit('heartbeat', { rttMs });
     });
     this.transmit(ping);
   }

@@ -47,6 +47,8 @@ export interface ClientEvents {
   reconnecting: { readonly attempt: number; readonly delayMs: number };
   gaveUp: { readonly attempts: number; readonly reason: string };
   closed: Record<string, never>;
+  /** A heartbeat PONG came back; `rttMs` is its round trip. */
+  heartbeat: { readonly rttMs: number };
 
   session: SessionEvent;
 
