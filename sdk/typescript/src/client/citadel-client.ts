@@ -493,8 +493,10 @@ export class CitadelClient {
       case 'error': {
         const error = serverErrorFor(match.code, match.text, match.request.cmd);
         const call = match.request.tag;
+        // It refuses a request still waiting; otherwise (a one-way message, or a
+        // request that timed out) no promise is left to reject: report it.
         if (call.replyCmd !== null && call.phase === 'sent') this.finish(call, error);
-        else if (call.replyCmd === null) this.events.emit('serverError', error);
+        else this.events.emit('serverError', error);
         return;
       }
       case 'unsolicitedError':
