@@ -99,4 +99,32 @@ describe('auth', () => {
     assert.equal(first.state, 'idle', 'no reconnect: that would take the session back');
     assert.equal(first.session.token, '');
   });
+
+  it('a token saved by the application resumes the session on a new client; a bad one is lost', async () => {
+    const first = (await clients.connected()).client;
+    const me = await first.loginGuest(deviceId('saved'));
+    const saved = first.session;
+    first.close(); // the server keeps the session for its grace period
+
+    const { client } = clients.make();
+    client.setSession(saved.token, saved.lastPushId);
+    const resumed = nextEvent(client, 'session');
+    await client.connect();
+    const event = await resumed;
+    assert.equal(event.kind, 'resumed');
+    assert.equal(event.userId, me.userId);
+    assert.equal(client.session.username, me.username);
+    assert.notEqual(client.session.token, '', 'the renewed token is kept');
+    await client.chat.sendWorld('resumed by token');
+
+    const other = clients.make().client;
+    other.setSession('v1.not-a-token', 0n);
+    const lost = nextEvent(other, 'session');
+    await other.connect();
+    const why = await lost;
+    assert.equal(why.kind, 'lost');
+    assert.equal(why.authResult, AuthResult.TokenInvalid);
+    assert.equal(other.session.token, '');
+    assert.ok((await other.loginGuest(deviceId('after-lost'))).userId > 0n, 'still connected: log in again');
+  });
 });
