@@ -23,10 +23,17 @@ export interface CitadelServer {
 }
 
 const running = new Set<ChildProcess>();
-// A test process that dies takes its servers with it.
-process.on('exit', () => {
+// A test process that ends, or is told to, takes its servers with it.
+function killAll(): void {
   for (const child of running) if (child.pid !== undefined) safeKill(child.pid, 'SIGKILL');
-});
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 export function serverBinary(): string {
   return process.env.CITADEL_BIN ?? resolve(__dirname, '../../../../build/bin/citadel');
