@@ -61,23 +61,23 @@ export class Link {
       () => this.finish(`no WebSocket connection within ${this.options.connectTimeoutMs} ms`),
       this.options.connectTimeoutMs,
     );
-    socket.onopen = (() => {
+    socket.onopen = () => {
       if (this.finished) return;
       this.clearConnectTimer();
       this.opened = true;
       this.handlers.up();
-    }) as (event: never) => void;
-    socket.onmessage = ((event: MessageLike) => this.receive(event.data)) as (event: never) => void;
-    socket.onerror = ((event: ErrorLike) => {
+    };
+    socket.onmessage = (event: MessageLike) => this.receive(event.data);
+    socket.onerror = (event: ErrorLike) => {
       // The close event follows with the code; this only adds the detail.
       this.lastError = describe(event.error ?? event.message ?? 'WebSocket error');
-    }) as (event: never) => void;
-    socket.onclose = ((event: CloseLike) => {
+    };
+    socket.onclose = (event: CloseLike) => {
       const code = typeof event.code === 'number' ? event.code : 0;
       const reason = typeof event.reason === 'string' && event.reason ? ` ${event.reason}` : '';
       const what = this.opened ? 'connection closed' : 'could not connect';
       this.finish(`${what} (WebSocket close ${code}${reason}${this.lastError ? `; ${this.lastError}` : ''})`);
-    }) as (event: never) => void;
+    };
   }
 
   /** False once the link is down or closed, or while it is not yet open. */
