@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
-import { Cmd, cmdName, ConnectionLostError, RoomEventKind, type ChatMessage } from '../../dist/node';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Cmd, cmdName, ConnectionLostError, GaveUpError, RoomEventKind, type ChatMessage } from '../../dist/node';
 import { Clients } from '../support/clients';
 import { collect, deviceId, nextEvent } from '../support/events';
 import { startServer, type CitadelServer } from '../support/server';
@@ -50,6 +51,31 @@ describe('resilience', () => {
     assert.equal(event.userId, me.userId);
     assert.equal(client.state, 'connected');
     assert.ok((await client.ping()) >= 0);
+  });
+
+  it('an attempt that never completes its handshake times out, and maxTries gives up', async () => {
+    // A listener that accepts and never answers: the WebSocket upgrade hangs.
+    const accepted: Socket[] = [];
+    const blackHole = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const { port } = blackHole.address() as AddressInfo;
+    try {
+      const { client } = clients.make({
+        url: `ws://127.0.0.1:${port}/`,
+        connectTimeoutMs: 200,
+        backoff: { baseMs: 10, maxTries: 1 },
+      });
+      const reasons = collect(client, 'disconnected');
+      const gaveUp = nextEvent(client, 'gaveUp');
+      await assert.rejects(client.connect(), (e: unknown) => e instanceof GaveUpError && e.attempts === 1);
+      assert.equal((await gaveUp).attempts, 1);
+      assert.equal(reasons.length, 2, 'the first attempt and the one retry');
+      for (const r of reasons) assert.match(r.reason, /no WebSocket connection within 200 ms/);
+      assert.equal(client.state, 'idle');
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => blackHole.close(() => resolve()));
+    }
   });
 
   it('a killed socket: in-flight requests fail, the session resumes, held requests go out, missed pushes replay', async () => {
