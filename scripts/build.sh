@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds one flavour of the tree.
 #   scripts/build.sh [release|asan|tsan|fuzz]   (default: release)
-# release -> build/       Release, the binaries in build/bin/
+# release -> build/       Release, the binaries in build/bin/; then the TypeScript SDK
+#                         (scripts/build-ts-sdk.sh; CITADEL_SKIP_TS_SDK=1 skips it)
 # asan    -> build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer at -O1 -g1 (the
 #                         sanitizers' usual level; half the compile time of -O2 -g,
 #                         which kept CI near its 30-minute budget)
@@ -34,3 +35,9 @@ cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
 # instead of everything.
 read -ra targets <<<"${CITADEL_BUILD_TARGET:-}"
 cmake --build "$dir" -j "$jobs" ${targets[@]:+--target "${targets[@]}"}
+# The TypeScript SDK (sdk/typescript), for the release flavour only: its tests
+# (ctest: ts_sdk) run against build/bin/citadel. CITADEL_SKIP_TS_SDK=1 leaves
+# it out, for a machine without node.
+if [[ $flavour == release && -z "${CITADEL_SKIP_TS_SDK:-}" ]]; then
+  scripts/build-ts-sdk.sh
+fi

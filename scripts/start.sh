@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # Only the server and the tools the README's tour uses; the test suites (most of
 # a full build's time) are left to scripts/test.sh, which builds them in the
-# same build/ directory on top of these objects.
-CITADEL_BUILD_TARGET="citadel citadel-cli citadel-bench" scripts/build.sh release
+# same build/ directory on top of these objects, and so is the TypeScript SDK.
+CITADEL_SKIP_TS_SDK=1 CITADEL_BUILD_TARGET="citadel citadel-cli citadel-bench" scripts/build.sh release
 exec build/bin/citadel "$@"

@@ -1,0 +1,72 @@
+// A request the server answered with a refusal: the reply's `result` is not
+// Ok. The status is the reply's result code (the contract); `serverMessage`
+// is the server's text for people.
+
+import { AuthResult } from '../generated/citadel/msg/auth-result';
+import { ChatResult } from '../generated/citadel/msg/chat-result';
+import { RoomResult } from '../generated/citadel/msg/room-result';
+import { cmdName } from '../wire/commands';
+import { CitadelError } from './citadel-error';
+
+export abstract class RequestFailedError extends CitadelError {
+  override name = 'RequestFailedError';
+  /** The result code's name, e.g. "BadCredentials". */
+  abstract readonly statusName: string;
+
+  constructor(
+    /** The cmd of the request that was refused. */
+    readonly cmd: number,
+    /** The reply's result code. */
+    readonly status: number,
+    /** The server's message, for people. */
+    readonly serverMessage: string,
+    statusName: string,
+  ) {
+    super(`${cmdName(cmd)} refused: ${statusName}${serverMessage ? ` (${serverMessage})` : ''}`);
+  }
+}
+
+/** An AuthReply whose result is not Ok (GuestLogin, Register, Login, Resume, Logout). */
+export class AuthError extends RequestFailedError {
+  override name = 'AuthError';
+  override readonly status: AuthResult;
+  readonly statusName: string;
+  constructor(cmd: number, status: AuthResult, serverMessage: string) {
+    const statusName = AuthResult[status] ?? `AuthResult ${status}`;
+    super(cmd, status, serverMessage, statusName);
+    this.status = status;
+    this.statusName = statusName;
+  }
+}
+
+/** A ChatReply whose result is not Ok. */
+export class ChatError extends RequestFailedError {
+  override name = 'ChatError';
+  override readonly status: ChatResult;
+  readonly statusName: string;
+  constructor(
+    cmd: number,
+    status: ChatResult,
+    serverMessage: string,
+    /** The channel the reply names (empty for private messages and the online count). */
+    readonly channel: string,
+  ) {
+    const statusName = ChatResult[status] ?? `ChatResult ${status}`;
+    super(cmd, status, serverMessage, statusName);
+    this.status = status;
+    this.statusName = statusName;
+  }
+}
+
+/** A RoomReply or MatchResult whose result is not Ok (e.g. RoomFull, NoMatch). */
+export class RoomError extends RequestFailedError {
+  override name = 'RoomError';
+  override readonly status: RoomResult;
+  readonly statusName: string;
+  constructor(cmd: number, status: RoomResult, serverMessage: string) {
+    const statusName = RoomResult[status] ?? `RoomResult ${status}`;
+    super(cmd, status, serverMessage, statusName);
+    this.status = status;
+    this.statusName = statusName;
+  }
+}
