@@ -92,7 +92,10 @@ SqliteStore::Stats SqliteStore::stats() const {
   s.overloaded_rejections = overloaded_rejections_.load(std::memory_order_relaxed);
   s.history_appends_dropped = history_appends_dropped_.load(std::memory_order_relaxed);
   s.largest_batch = largest_batch_.load(std::memory_order_relaxed);
+  // In this order: the writer counts a batch as completing before it frees
+  // its places, so a request is never missing from both.
   s.queue_outstanding = queue_.outstanding();
+  s.queue_outstanding += completing_.load();
   return s;
 }
 
@@ -121,9 +124,12 @@ void SqliteStore::run_writer() {
       bump(requests_completed_, batch.size());
       // Their places free up before anyone is told: a caller that submits
       // again from its completion (the usual thing to do) must find room.
+      // Until the last callback has run they still count as outstanding.
+      completing_.fetch_add(batch.size());
       queue_.release(batch.size());
       // Callbacks only after COMMIT: an id handed out is an id that holds.
       for (sqlite::Request& request : batch) sqlite::complete(request);
+      completing_.fetch_sub(batch.size());
     }
   }
 }

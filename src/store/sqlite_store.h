@@ -95,6 +95,9 @@ class SqliteStore final : public AccountStore, public ChatHistoryStore {
   std::atomic<uint64_t> transactions_committed_{0};   // writer thread
   std::atomic<uint64_t> transactions_failed_{0};      // writer thread
   std::atomic<uint64_t> largest_batch_{0};            // writer thread
+  // Requests whose queue places are free again but whose callbacks have not
+  // all run yet: still outstanding as far as a caller can tell.
+  std::atomic<uint64_t> completing_{0};  // writer thread
   std::atomic<uint64_t> overloaded_rejections_{0};    // any thread (fetch_add)
   std::atomic<uint64_t> history_appends_dropped_{0};  // any thread (fetch_add)
 

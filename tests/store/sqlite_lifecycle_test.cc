@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -221,6 +223,34 @@ TEST(SqliteLifecycle, ACompletionMaySubmitAgainIntoAFullQueue) {
   ASSERT_TRUE(done.wait_for_count(1));
   EXPECT_EQ(chained, StoreError::kOk);
   EXPECT_EQ(store.stats().overloaded_rejections, 0u);
+}
+
+TEST(SqliteLifecycle, ARequestStaysOutstandingUntilItsCallbackHasRun) {
+  // Its queue place is free before its callback runs (above), but whoever
+  // waits for the store to be idle (a drain, a test harness) must still see
+  // it until the callback has returned.
+  TempDir dir;
+  SqliteStore store(config_in(dir));
+  std::promise<void> in_callback;
+  std::promise<void> may_return;
+  auto returned = may_return.get_future().share();
+  CompletionCounter done;
+  store.find_or_create_guest("device-slow", [&](GuestLoginResult r) {
+    EXPECT_TRUE(r.ok());
+    in_callback.set_value();
+    returned.wait();
+    done.add();
+  });
+  in_callback.get_future().wait();
+  EXPECT_EQ(store.stats().queue_outstanding, 1u);
+  may_return.set_value();
+  ASSERT_TRUE(done.wait_for_count(1));
+  // done.add() ran inside the callback: the count drops right after it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store.stats().queue_outstanding != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(store.stats().queue_outstanding, 0u);
 }
 
 TEST(SqliteLifecycle, LockHeldPastBusyTimeoutFailsTheBatchThenRecovers) {
