@@ -76,6 +76,8 @@ struct BoardConfig {
   std::string reset_schedule;          // cron, 5 fields, UTC; empty: never resets
   uint32_t max_metadata_bytes = 2048;  // per record; 0..kMaxMetadataBytesLimit
   uint32_t max_records = 10'000'000;   // per period; 1..kMaxRecordsLimit
+
+  bool operator==(const BoardConfig&) const = default;
 };
 
 // Which period of a board a query reads.
