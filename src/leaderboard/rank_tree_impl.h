@@ -2,7 +2,6 @@
 // RankTree, and by the tests, which instantiate small-node trees.
 #pragma once
 
-#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <string>
@@ -12,19 +11,18 @@
 namespace citadel::leaderboard {
 namespace rank_tree_detail {
 
-// Moves n elements of a trivially copyable array within itself or between
-// two arrays; the ranges may overlap.
+// Moves n elements of a trivially copyable array; the ranges may overlap.
 template <class T>
 inline void move_elements(T* to, const T* from, std::size_t n) {
   if (n > 0) std::memmove(to, from, n * sizeof(T));
 }
 
-inline uint32_t lower_bound_in(const RankKey* keys, uint32_t count, const RankKey& key) {
-  return uint32_t(std::lower_bound(keys, keys + count, key) - keys);
-}
-
-inline uint32_t upper_bound_in(const RankKey* keys, uint32_t count, const RankKey& key) {
-  return uint32_t(std::upper_bound(keys, keys + count, key) - keys);
+template <class T>
+inline void prefetch_array(const T* array, uint32_t count) {
+  const char* bytes = reinterpret_cast<const char*>(array);
+  for (std::size_t offset = 0; offset < count * sizeof(T); offset += 64) {
+    __builtin_prefetch(bytes + offset);
+  }
 }
 
 }  // namespace rank_tree_detail
@@ -37,8 +35,12 @@ BasicRankTree<kLeafCapacity, kInnerCapacity>::BasicRankTree() {
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
 uint32_t BasicRankTree<kLeafCapacity, kInnerCapacity>::child_for(const Inner& inner,
                                                                  const RankKey& key) {
+  // Ask for the separators' scores and the counts before searching, so their
+  // cache misses overlap.
+  inner.separators.prefetch(inner.count - 1);
+  rank_tree_detail::prefetch_array(inner.sizes, inner.count);
   // Keys equal to a separator belong to the child on its right.
-  return rank_tree_detail::upper_bound_in(inner.separators, inner.count - 1, key);
+  return inner.separators.template search<true>(inner.count - 1, key);
 }
 
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
@@ -65,11 +67,12 @@ uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::insert(const RankKey& key
     node = inner.children[child];
   }
   Leaf& leaf = leaves_[node];
-  uint32_t slot = rank_tree_detail::lower_bound_in(leaf.keys, leaf.count, key);
-  assert(slot == leaf.count || !(leaf.keys[slot] == key));
-  rank_tree_detail::move_elements(leaf.keys + slot + 1, leaf.keys + slot, leaf.count - slot);
+  leaf.keys.prefetch(leaf.count);
+  uint32_t slot = leaf.keys.template search<false>(leaf.count, key);
+  assert(slot == leaf.count || !(leaf.keys.get(slot) == key));
+  leaf.keys.move_from(slot + 1, leaf.keys, slot, leaf.count - slot);
   rank_tree_detail::move_elements(leaf.values + slot + 1, leaf.values + slot, leaf.count - slot);
-  leaf.keys[slot] = key;
+  leaf.keys.set(slot, key);
   leaf.values[slot] = value;
   ++leaf.count;
   ++size_;
@@ -90,14 +93,14 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::split_leaf(uint32_t leaf_id,
   uint32_t right_id = leaves_.allocate();
   Leaf& right = leaves_[right_id];  // chunks never move, so `left` stays valid
   right.count = left.count - keep;
-  rank_tree_detail::move_elements(right.keys, left.keys + keep, right.count);
+  right.keys.move_from(0, left.keys, keep, right.count);
   rank_tree_detail::move_elements(right.values, left.values + keep, right.count);
   left.count = keep;
   right.prev = leaf_id;
   right.next = left.next;
   if (left.next != kNone) leaves_[left.next].prev = right_id;
   left.next = right_id;
-  add_child(path, right.keys[0], right_id, right.count);
+  add_child(path, right.keys.get(0), right_id, right.count);
 }
 
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
@@ -110,8 +113,8 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::split_inner(uint32_t inner_id
   right.count = total - keep;
   rank_tree_detail::move_elements(right.children, left.children + keep, right.count);
   rank_tree_detail::move_elements(right.sizes, left.sizes + keep, right.count);
-  rank_tree_detail::move_elements(right.separators, left.separators + keep, right.count - 1);
-  RankKey up = left.separators[keep - 1];
+  right.separators.move_from(0, left.separators, keep, right.count - 1);
+  RankKey up = left.separators.get(keep - 1);
   left.count = keep;
   add_child(path, up, right_id, uint32_t(sum_before(right, right.count)));
 }
@@ -129,7 +132,7 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::add_child(Path& path, const R
     root.children[1] = child;
     root.sizes[0] = uint32_t(size_ - child_size);
     root.sizes[1] = child_size;
-    root.separators[0] = separator;
+    root.separators.set(0, separator);
     root_ = root_id;
     ++height_;
     return;
@@ -140,12 +143,12 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::add_child(Path& path, const R
   rank_tree_detail::move_elements(parent.children + at + 1, parent.children + at,
                                   parent.count - at);
   rank_tree_detail::move_elements(parent.sizes + at + 1, parent.sizes + at, parent.count - at);
-  rank_tree_detail::move_elements(parent.separators + step.child + 1,
-                                  parent.separators + step.child, parent.count - 1 - step.child);
+  parent.separators.move_from(step.child + 1, parent.separators, step.child,
+                              parent.count - 1 - step.child);
   parent.sizes[step.child] -= child_size;
   parent.children[at] = child;
   parent.sizes[at] = child_size;
-  parent.separators[step.child] = separator;
+  parent.separators.set(step.child, separator);
   ++parent.count;
   if (parent.count > kInnerCapacity) split_inner(step.inner, path);
 }
@@ -166,9 +169,10 @@ uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::erase(const RankKey& key)
     node = inner.children[child];
   }
   Leaf& leaf = leaves_[node];
-  uint32_t slot = rank_tree_detail::lower_bound_in(leaf.keys, leaf.count, key);
-  assert(slot < leaf.count && leaf.keys[slot] == key);
-  rank_tree_detail::move_elements(leaf.keys + slot, leaf.keys + slot + 1, leaf.count - slot - 1);
+  leaf.keys.prefetch(leaf.count);
+  uint32_t slot = leaf.keys.template search<false>(leaf.count, key);
+  assert(slot < leaf.count && leaf.keys.get(slot) == key);
+  leaf.keys.move_from(slot, leaf.keys, slot + 1, leaf.count - slot - 1);
   rank_tree_detail::move_elements(leaf.values + slot, leaf.values + slot + 1,
                                   leaf.count - slot - 1);
   --leaf.count;
@@ -191,7 +195,7 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::rebalance_leaf(Path& path) {
   Leaf& right = leaves_[right_id];
 
   if (left.count + right.count <= kLeafMergeLimit) {
-    rank_tree_detail::move_elements(left.keys + left.count, right.keys, right.count);
+    left.keys.move_from(left.count, right.keys, 0, right.count);
     rank_tree_detail::move_elements(left.values + left.count, right.values, right.count);
     left.count += right.count;
     left.next = right.next;
@@ -206,24 +210,24 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::rebalance_leaf(Path& path) {
   uint32_t target_left = (left.count + right.count) / 2;
   if (left.count < target_left) {
     uint32_t n = target_left - left.count;
-    rank_tree_detail::move_elements(left.keys + left.count, right.keys, n);
+    left.keys.move_from(left.count, right.keys, 0, n);
     rank_tree_detail::move_elements(left.values + left.count, right.values, n);
-    rank_tree_detail::move_elements(right.keys, right.keys + n, right.count - n);
+    right.keys.move_from(0, right.keys, n, right.count - n);
     rank_tree_detail::move_elements(right.values, right.values + n, right.count - n);
     left.count += n;
     right.count -= n;
   } else {
     uint32_t n = left.count - target_left;
-    rank_tree_detail::move_elements(right.keys + n, right.keys, right.count);
+    right.keys.move_from(n, right.keys, 0, right.count);
     rank_tree_detail::move_elements(right.values + n, right.values, right.count);
-    rank_tree_detail::move_elements(right.keys, left.keys + target_left, n);
+    right.keys.move_from(0, left.keys, target_left, n);
     rank_tree_detail::move_elements(right.values, left.values + target_left, n);
     left.count -= n;
     right.count += n;
   }
   parent.sizes[left_index] = left.count;
   parent.sizes[right_index] = right.count;
-  parent.separators[left_index] = right.keys[0];
+  parent.separators.set(left_index, right.keys.get(0));
 }
 
 // Removes child `index` (and the separator left of it) from the inner node
@@ -237,8 +241,7 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::remove_child(Path& path, uint
                                   inner.count - index - 1);
   rank_tree_detail::move_elements(inner.sizes + index, inner.sizes + index + 1,
                                   inner.count - index - 1);
-  rank_tree_detail::move_elements(inner.separators + index - 1, inner.separators + index,
-                                  inner.count - index - 1);
+  inner.separators.move_from(index - 1, inner.separators, index, inner.count - index - 1);
   --inner.count;
   if (path.depth == 1) {
     if (inner.count == 1) {  // a root with one child gives way to it
@@ -263,12 +266,11 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::rebalance_inner(Path& path) {
   uint32_t right_id = parent.children[right_index];
   Inner& left = inners_[parent.children[left_index]];
   Inner& right = inners_[right_id];
-  RankKey& between = parent.separators[left_index];
+  RankKey between = parent.separators.get(left_index);
 
   if (left.count + right.count <= kInnerMergeLimit) {
-    left.separators[left.count - 1] = between;
-    rank_tree_detail::move_elements(left.separators + left.count, right.separators,
-                                    right.count - 1);
+    left.separators.set(left.count - 1, between);
+    left.separators.move_from(left.count, right.separators, 0, right.count - 1);
     rank_tree_detail::move_elements(left.children + left.count, right.children, right.count);
     rank_tree_detail::move_elements(left.sizes + left.count, right.sizes, right.count);
     left.count += right.count;
@@ -283,12 +285,12 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::rebalance_inner(Path& path) {
   if (left.count < target_left) {
     uint32_t n = target_left - left.count;  // from the front of right to the end of left
     moved_keys = sum_before(right, n);
-    left.separators[left.count - 1] = between;
-    rank_tree_detail::move_elements(left.separators + left.count, right.separators, n - 1);
+    left.separators.set(left.count - 1, between);
+    left.separators.move_from(left.count, right.separators, 0, n - 1);
     rank_tree_detail::move_elements(left.children + left.count, right.children, n);
     rank_tree_detail::move_elements(left.sizes + left.count, right.sizes, n);
-    between = right.separators[n - 1];
-    rank_tree_detail::move_elements(right.separators, right.separators + n, right.count - n - 1);
+    parent.separators.set(left_index, right.separators.get(n - 1));
+    right.separators.move_from(0, right.separators, n, right.count - n - 1);
     rank_tree_detail::move_elements(right.children, right.children + n, right.count - n);
     rank_tree_detail::move_elements(right.sizes, right.sizes + n, right.count - n);
     left.count += n;
@@ -299,14 +301,14 @@ void BasicRankTree<kLeafCapacity, kInnerCapacity>::rebalance_inner(Path& path) {
     uint32_t n = left.count - target_left;  // from the end of left to the front of right
     uint32_t first = left.count - n;
     for (uint32_t i = first; i < left.count; ++i) moved_keys += left.sizes[i];
-    rank_tree_detail::move_elements(right.separators + n, right.separators, right.count - 1);
+    right.separators.move_from(n, right.separators, 0, right.count - 1);
     rank_tree_detail::move_elements(right.children + n, right.children, right.count);
     rank_tree_detail::move_elements(right.sizes + n, right.sizes, right.count);
-    right.separators[n - 1] = between;
-    rank_tree_detail::move_elements(right.separators, left.separators + first, n - 1);
+    right.separators.set(n - 1, between);
+    right.separators.move_from(0, left.separators, first, n - 1);
     rank_tree_detail::move_elements(right.children, left.children + first, n);
     rank_tree_detail::move_elements(right.sizes, left.sizes + first, n);
-    between = left.separators[first - 1];
+    parent.separators.set(left_index, left.separators.get(first - 1));
     left.count -= n;
     right.count += n;
     parent.sizes[left_index] -= uint32_t(moved_keys);
@@ -328,14 +330,15 @@ uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::count_up_to(const RankKey
     node = inner.children[child];
   }
   const Leaf& leaf = leaves_[node];
-  return count + (kInclusive ? rank_tree_detail::upper_bound_in(leaf.keys, leaf.count, key)
-                             : rank_tree_detail::lower_bound_in(leaf.keys, leaf.count, key));
+  leaf.keys.prefetch(leaf.count);
+  return count + leaf.keys.template search<kInclusive>(leaf.count, key);
 }
 
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
 uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::count_less(const RankKey& key) const {
   return count_up_to<false>(key);
 }
+
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
 uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::count_not_greater(const RankKey& key) const {
   return count_up_to<true>(key);
@@ -348,6 +351,7 @@ BasicRankTree<kLeafCapacity, kInnerCapacity>::at(uint64_t rank) const {
   uint32_t node = root_;
   for (int level = height_; level > 0; --level) {
     const Inner& inner = inners_[node];
+    rank_tree_detail::prefetch_array(inner.sizes, inner.count);
     uint32_t child = 0;
     while (rank >= inner.sizes[child]) rank -= inner.sizes[child++];
     node = inner.children[child];
@@ -364,8 +368,8 @@ BasicRankTree<kLeafCapacity, kInnerCapacity>::next(Position position) const {
 }
 
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
-const RankKey& BasicRankTree<kLeafCapacity, kInnerCapacity>::key(Position position) const {
-  return leaves_[position.leaf].keys[position.slot];
+RankKey BasicRankTree<kLeafCapacity, kInnerCapacity>::key(Position position) const {
+  return leaves_[position.leaf].keys.get(position.slot);
 }
 
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
@@ -392,8 +396,9 @@ std::string BasicRankTree<kLeafCapacity, kInnerCapacity>::check_invariants() con
   std::string problem = check_subtree(root_, height_, nullptr, nullptr, count, prev_leaf);
   if (!problem.empty()) return problem;
   if (prev_leaf != kNone && leaves_[prev_leaf].next != kNone) return "last leaf has a next";
-  if (count != size_)
+  if (count != size_) {
     return "size " + std::to_string(size_) + " but " + std::to_string(count) + " keys";
+  }
   return {};
 }
 
@@ -411,9 +416,10 @@ std::string BasicRankTree<kLeafCapacity, kInnerCapacity>::check_subtree(uint32_t
     if (leaf.prev != prev_leaf) return "leaf prev link broken";
     if (prev_leaf != kNone && leaves_[prev_leaf].next != node) return "leaf next link broken";
     for (uint32_t i = 0; i < leaf.count; ++i) {
-      if (i > 0 && !(leaf.keys[i - 1] < leaf.keys[i])) return "leaf keys not strictly ascending";
-      if (low != nullptr && leaf.keys[i] < *low) return "leaf key below its separator";
-      if (high != nullptr && !(leaf.keys[i] < *high)) return "leaf key at or above next separator";
+      RankKey key = leaf.keys.get(i);
+      if (i > 0 && !(leaf.keys.get(i - 1) < key)) return "leaf keys not strictly ascending";
+      if (low != nullptr && key < *low) return "leaf key below its separator";
+      if (high != nullptr && !(key < *high)) return "leaf key at or above next separator";
     }
     count += leaf.count;
     prev_leaf = node;
@@ -423,16 +429,17 @@ std::string BasicRankTree<kLeafCapacity, kInnerCapacity>::check_subtree(uint32_t
   if (inner.count > kInnerCapacity) return "inner over capacity";
   if (inner.count < 2) return "inner with fewer than 2 children";
   if (!is_root && inner.count < kInnerMinimum) return "inner below minimum";
+  RankKey separators[kInnerCapacity];
   for (uint32_t i = 0; i + 1 < inner.count; ++i) {
-    if (i > 0 && !(inner.separators[i - 1] < inner.separators[i]))
-      return "separators not ascending";
-    if (low != nullptr && inner.separators[i] < *low) return "separator below its bound";
-    if (high != nullptr && !(inner.separators[i] < *high)) return "separator above its bound";
+    separators[i] = inner.separators.get(i);
+    if (i > 0 && !(separators[i - 1] < separators[i])) return "separators not ascending";
+    if (low != nullptr && separators[i] < *low) return "separator below its bound";
+    if (high != nullptr && !(separators[i] < *high)) return "separator above its bound";
   }
   for (uint32_t i = 0; i < inner.count; ++i) {
     uint64_t below = 0;
-    const RankKey* child_low = i == 0 ? low : &inner.separators[i - 1];
-    const RankKey* child_high = i + 1 == inner.count ? high : &inner.separators[i];
+    const RankKey* child_low = i == 0 ? low : &separators[i - 1];
+    const RankKey* child_high = i + 1 == inner.count ? high : &separators[i];
     std::string problem =
         check_subtree(inner.children[i], height - 1, child_low, child_high, below, prev_leaf);
     if (!problem.empty()) return problem;
