@@ -122,23 +122,30 @@ std::string Leaderboards::cursor_for(const Board& board, const PeriodInfo& info,
 void Leaderboards::fill_page(const Board& board, const RecordTable& table, const PeriodInfo& info,
                              uint64_t first, uint64_t end, RecordPage& page) const {
   page.total = table.size();
-  page.records.reserve(end - first);
-  RankKey first_key{};
-  RankKey last_key{};
-  uint64_t rank = first;
-  for (auto p = table.at(first); rank < end; p = table.next(p), ++rank) {
-    uint32_t index = table.index_at(p);
-    page.records.push_back(record_at(table, index, rank));
-    if (rank == first) first_key = table.key_of(index);
-    last_key = table.key_of(index);
+  // Three passes, so the cache misses of a page overlap instead of queueing:
+  // the leaves give the record indices (records lie in no rank order, each a
+  // miss), then the records give their names' and metadata's places, then
+  // everything is read.
+  std::vector<uint32_t> indices;
+  indices.reserve(end - first);
+  auto p = table.at(first);
+  for (uint64_t rank = first; rank < end; ++rank, p = table.next(p)) {
+    indices.push_back(table.index_at(p));
+    table.prefetch_record(indices.back());
   }
-  if (first == end) return;  // the caller sets an empty page's cursors
+  for (uint32_t index : indices) table.prefetch_strings(index);
+  page.records.reserve(indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    page.records.push_back(record_at(table, indices[i], first + i));
+  }
+  if (indices.empty()) return;  // the caller sets an empty page's cursors
   if (end < table.size()) {
-    page.next_cursor = cursor_for(board, info, CursorPosition::Direction::kAfter, false, last_key);
+    page.next_cursor = cursor_for(board, info, CursorPosition::Direction::kAfter, false,
+                                  table.key_of(indices.back()));
   }
   if (first > 0) {
-    page.prev_cursor =
-        cursor_for(board, info, CursorPosition::Direction::kBefore, false, first_key);
+    page.prev_cursor = cursor_for(board, info, CursorPosition::Direction::kBefore, false,
+                                  table.key_of(indices.front()));
   }
 }
 

@@ -35,6 +35,12 @@ std::string_view RecordTable::metadata(uint32_t index) const {
   return id == StoredRecord::kNoMetadata ? std::string_view() : std::string_view(metadata_[id - 1]);
 }
 
+void RecordTable::prefetch_strings(uint32_t index) const {
+  const StoredRecord& r = records_[index];
+  names_.prefetch(r.username_id);
+  if (r.metadata_id != StoredRecord::kNoMetadata) __builtin_prefetch(&metadata_[r.metadata_id - 1]);
+}
+
 RankKey RecordTable::key_of(uint32_t index) const {
   const StoredRecord& r = records_[index];
   return make_rank_key(order_, r.score, r.subscore, r.sequence);

@@ -57,6 +57,11 @@ class RecordTable {
   std::string_view metadata(uint32_t index) const;
   RankKey key_of(uint32_t index) const;
 
+  // Start loading into cache what a page or a submit will read soon, so the
+  // misses of many records (or of a record's name and the tree) overlap.
+  void prefetch_record(uint32_t index) const { __builtin_prefetch(&records_[index]); }
+  void prefetch_strings(uint32_t index) const;
+
   // Adds a record for a player who has none (fields.user_id; the name and
   // metadata ids in `fields` are ignored). Returns its 0-based rank; `index`
   // receives the record's index.
