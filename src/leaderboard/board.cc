@@ -1,6 +1,8 @@
 #include "leaderboard/board.h"
 
 #include <algorithm>
+#include <cassert>
+#include <iterator>
 #include <unordered_set>
 #include <vector>
 
@@ -255,6 +257,48 @@ Result<SubmitResult> Board::submit(const Submission& s, int64_t now_unix_ms) {
   if (taken && s.metadata) table.set_metadata(index, *s.metadata);
   return {LeaderboardError::kOk,
           {rank + 1, record.score, record.subscore, record.num_submissions, false, taken}};
+}
+
+void Board::submit_batch(std::span<const Submission> submissions, int64_t now_unix_ms,
+                         std::span<Result<SubmitResult>> results) {
+  assert(results.size() == submissions.size());
+  roll_over_if_due(now_unix_ms);
+  for (std::size_t start = 0; start < submissions.size(); start += kBatchGroup) {
+    std::size_t n = std::min(kBatchGroup, submissions.size() - start);
+    prefetch_for(submissions.subspan(start, n));
+    for (std::size_t i = start; i < start + n; ++i) {
+      results[i] = submit(submissions[i], now_unix_ms);
+    }
+  }
+}
+
+void Board::prefetch_for(std::span<const Submission> group) const {
+  const RecordTable& table = *current_;
+  for (const Submission& s : group) table.prefetch_slot(s.user_id);
+  for (const Submission& s : group) table.prefetch_record_of(s.user_id);
+  RankKey keys[2 * kBatchGroup];
+  std::size_t count = 0;
+  for (const Submission& s : group) {
+    if (count + 2 > std::size(keys)) break;
+    std::optional<uint32_t> found = table.find(s.user_id);
+    if (!found) {  // a new record: where it will go
+      keys[count++] = make_rank_key(config_.order, s.score, s.subscore, next_sequence_);
+      continue;
+    }
+    const StoredRecord& r = table.record(*found);
+    if (!s.username.empty()) table.prefetch_strings(*found);
+    keys[count++] = table.key_of(*found);
+    int64_t score = s.score, subscore = s.subscore;
+    if (config_.op == ScoreOperator::kIncrement) {
+      if (__builtin_add_overflow(r.score, s.score, &score)) continue;
+      if (__builtin_add_overflow(r.subscore, s.subscore, &subscore)) continue;
+    } else if (config_.op == ScoreOperator::kDecrement) {
+      if (__builtin_sub_overflow(r.score, s.score, &score)) continue;
+      if (__builtin_sub_overflow(r.subscore, s.subscore, &subscore)) continue;
+    }
+    keys[count++] = make_rank_key(config_.order, score, subscore, next_sequence_);
+  }
+  table.prefetch_paths(std::span<const RankKey>(keys, count));
 }
 
 LeaderboardError Board::remove(uint64_t user_id, Period period, int64_t now_unix_ms) {

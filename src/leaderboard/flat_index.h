@@ -35,6 +35,16 @@ class FlatIndex {
     }
   }
 
+  // Hints for a batch of lookups (Board::submit_batch), never needed for
+  // correctness: start loading a key's home slot; then, once it is in
+  // cache, the first element whose fingerprint matches (to prefetch it).
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home_of(fingerprint_of(hash))]);
+  }
+  std::optional<uint32_t> first_candidate(uint64_t hash) const {
+    return find(hash, [](uint32_t) { return true; });
+  }
+
   // Adds an element the caller knows is absent.
   void insert(uint64_t hash, uint32_t index) {
     assert(index != UINT32_MAX);

@@ -66,6 +66,17 @@ Result<SubmitResult> Leaderboards::submit(std::string_view board_id, const Submi
   return board->submit(submission, now_unix_ms);
 }
 
+void Leaderboards::submit_batch(std::string_view board_id,
+                                std::span<const Submission> submissions, int64_t now_unix_ms,
+                                std::span<Result<SubmitResult>> results) {
+  Board* board = find(board_id);
+  if (board == nullptr) {
+    for (Result<SubmitResult>& result : results) result = {LeaderboardError::kUnknownBoard};
+    return;
+  }
+  board->submit_batch(submissions, now_unix_ms, results);
+}
+
 LeaderboardError Leaderboards::delete_record(std::string_view board_id, uint64_t user_id,
                                              Period period, int64_t now_unix_ms) {
   Board* board = find(board_id);

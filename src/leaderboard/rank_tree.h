@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "leaderboard/chunked_pool.h"
@@ -70,6 +71,11 @@ class BasicRankTree {
   RankKey key(Position position) const;
   uint32_t value(Position position) const;
 
+  // Walks the paths to these keys' leaves level by level, prefetching each
+  // next node for all keys at once, so their misses overlap. A hint for a
+  // batch of inserts and erases that follows; changes nothing.
+  void prefetch_paths(std::span<const RankKey> keys) const;
+
   void clear();
   std::size_t memory_bytes() const;
 
@@ -113,6 +119,8 @@ class BasicRankTree {
   };
 
   static uint32_t child_for(const Inner& inner, const RankKey& key);
+  // Asks for a node's header, counts and key columns (the parts a search reads).
+  void prefetch_node(uint32_t node, bool is_leaf) const;
   static uint64_t sum_before(const Inner& inner, uint32_t child);
 
   template <bool kInclusive>

@@ -2,7 +2,9 @@
 // RankTree, and by the tests, which instantiate small-node trees.
 #pragma once
 
+#include <algorithm>
 #include <cassert>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -375,6 +377,41 @@ RankKey BasicRankTree<kLeafCapacity, kInnerCapacity>::key(Position position) con
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
 uint32_t BasicRankTree<kLeafCapacity, kInnerCapacity>::value(Position position) const {
   return leaves_[position.leaf].values[position.slot];
+}
+
+template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
+void BasicRankTree<kLeafCapacity, kInnerCapacity>::prefetch_node(uint32_t node,
+                                                                 bool is_leaf) const {
+  if (is_leaf) {
+    const Leaf& leaf = leaves_[node];
+    rank_tree_detail::prefetch_array(reinterpret_cast<const char*>(&leaf),
+                                     uint32_t(offsetof(Leaf, keys)));
+    leaf.keys.prefetch(kLeafCapacity);
+  } else {
+    const Inner& inner = inners_[node];
+    rank_tree_detail::prefetch_array(reinterpret_cast<const char*>(&inner),
+                                     uint32_t(offsetof(Inner, separators)));
+    inner.separators.prefetch(kInnerCapacity - 1);
+  }
+}
+
+template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
+void BasicRankTree<kLeafCapacity, kInnerCapacity>::prefetch_paths(
+    std::span<const RankKey> keys) const {
+  constexpr std::size_t kGroup = 64;
+  uint32_t nodes[kGroup];
+  for (std::size_t start = 0; start < keys.size(); start += kGroup) {
+    std::size_t n = std::min(kGroup, keys.size() - start);
+    for (std::size_t i = 0; i < n; ++i) nodes[i] = root_;
+    for (int level = height_; level > 0; --level) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const Inner& inner = inners_[nodes[i]];
+        uint32_t child = inner.separators.template search<true>(inner.count - 1, keys[start + i]);
+        nodes[i] = inner.children[child];
+        prefetch_node(nodes[i], level == 1);
+      }
+    }
+  }
 }
 
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>

@@ -41,6 +41,14 @@ void RecordTable::prefetch_strings(uint32_t index) const {
   if (r.metadata_id != StoredRecord::kNoMetadata) __builtin_prefetch(&metadata_[r.metadata_id - 1]);
 }
 
+void RecordTable::prefetch_slot(uint64_t user_id) const { by_player_.prefetch(hash_id(user_id)); }
+
+void RecordTable::prefetch_record_of(uint64_t user_id) const {
+  if (std::optional<uint32_t> index = by_player_.first_candidate(hash_id(user_id))) {
+    prefetch_record(*index);
+  }
+}
+
 RankKey RecordTable::key_of(uint32_t index) const {
   const StoredRecord& r = records_[index];
   return make_rank_key(order_, r.score, r.subscore, r.sequence);

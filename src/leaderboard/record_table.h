@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,11 @@ class RecordTable {
   // misses of many records (or of a record's name and the tree) overlap.
   void prefetch_record(uint32_t index) const { __builtin_prefetch(&records_[index]); }
   void prefetch_strings(uint32_t index) const;
+  // For a batch: the player's index slot, then (once that is in) the record
+  // it most likely points to, then the tree paths of some keys.
+  void prefetch_slot(uint64_t user_id) const;
+  void prefetch_record_of(uint64_t user_id) const;
+  void prefetch_paths(std::span<const RankKey> keys) const { ranks_.prefetch_paths(keys); }
 
   // Adds a record for a player who has none (fields.user_id; the name and
   // metadata ids in `fields` are ignored). Returns its 0-based rank; `index`
