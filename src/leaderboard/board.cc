@@ -80,8 +80,7 @@ LeaderboardError restore_period(const PeriodSnapshot& period, const BoardConfig&
     fields.create_time_unix_ms = r->create_time_unix_ms;
     fields.update_time_unix_ms = r->update_time_unix_ms;
     fields.num_submissions = r->num_submissions;
-    uint32_t index;
-    table.insert(fields, r->username, r->metadata, index);
+    table.insert(fields, r->username, r->metadata);
   }
   return LeaderboardError::kOk;
 }
@@ -215,8 +214,7 @@ Result<SubmitResult> Board::submit(const Submission& s, int64_t now_unix_ms) {
     fields.create_time_unix_ms = now_unix_ms;
     fields.update_time_unix_ms = now_unix_ms;
     fields.num_submissions = 1;
-    uint32_t index;
-    uint64_t rank = table.insert(fields, s.username, s.metadata.value_or(""), index);
+    uint64_t rank = table.insert(fields, s.username, s.metadata.value_or(""));
     return {LeaderboardError::kOk, {rank + 1, fields.score, fields.subscore, 1, true, true}};
   }
 

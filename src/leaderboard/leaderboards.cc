@@ -66,9 +66,8 @@ Result<SubmitResult> Leaderboards::submit(std::string_view board_id, const Submi
   return board->submit(submission, now_unix_ms);
 }
 
-void Leaderboards::submit_batch(std::string_view board_id,
-                                std::span<const Submission> submissions, int64_t now_unix_ms,
-                                std::span<Result<SubmitResult>> results) {
+void Leaderboards::submit_batch(std::string_view board_id, std::span<const Submission> submissions,
+                                int64_t now_unix_ms, std::span<Result<SubmitResult>> results) {
   Board* board = find(board_id);
   if (board == nullptr) {
     for (Result<SubmitResult>& result : results) result = {LeaderboardError::kUnknownBoard};
@@ -95,13 +94,15 @@ std::vector<std::string> Leaderboards::roll_over_due(int64_t now_unix_ms) {
 
 // ------------------------------------------------------------------ reads --
 
-LeaderboardError Leaderboards::period_of(const Board& board, Period period,
-                                         const RecordTable*& table, PeriodInfo& info) const {
-  table = board.table(period);
-  std::optional<PeriodInfo> found = board.period_info(period);
-  if (table == nullptr || !found) return LeaderboardError::kNoPreviousPeriod;
-  info = *found;
-  return LeaderboardError::kOk;
+Result<Leaderboards::PeriodView> Leaderboards::open_period(std::string_view board_id, Period period,
+                                                           int64_t now_unix_ms) {
+  Board* board = find(board_id);
+  if (board == nullptr) return {LeaderboardError::kUnknownBoard};
+  board->roll_over_if_due(now_unix_ms);
+  const RecordTable* table = board->table(period);
+  std::optional<PeriodInfo> info = board->period_info(period);
+  if (table == nullptr || !info) return {LeaderboardError::kNoPreviousPeriod};
+  return {LeaderboardError::kOk, {board, table, *info}};
 }
 
 Record Leaderboards::record_at(const RecordTable& table, uint32_t index, uint64_t rank) const {
@@ -117,21 +118,23 @@ Record Leaderboards::record_at(const RecordTable& table, uint32_t index, uint64_
           rank + 1};
 }
 
-std::string Leaderboards::cursor_for(const Board& board, const PeriodInfo& info,
-                                     CursorPosition::Direction direction, bool inclusive,
-                                     const RankKey& key) const {
-  SortOrder order = board.config().order;
+std::string Leaderboards::cursor_for(const PeriodView& view, CursorPosition::Direction direction,
+                                     bool inclusive, const RankKey& key) const {
+  SortOrder order = view.board->config().order;
   CursorPosition position{direction,
                           inclusive,
-                          info.start_unix_ms,
+                          view.info.start_unix_ms,
                           order_unmapped(key.score, order),
                           order_unmapped(key.subscore, order),
                           key.sequence};
-  return cursors_.encode(board.config().id, position);
+  return cursors_.encode(view.board->config().id, position);
 }
 
-void Leaderboards::fill_page(const Board& board, const RecordTable& table, const PeriodInfo& info,
-                             uint64_t first, uint64_t end, RecordPage& page) const {
+// Ranks [first, end) with their cursors; an empty page gets none (list()
+// gives it its own).
+RecordPage Leaderboards::page_of(const PeriodView& view, uint64_t first, uint64_t end) const {
+  const RecordTable& table = *view.table;
+  RecordPage page;
   page.total = table.size();
   // Three passes, so the cache misses of a page overlap instead of queueing:
   // the leaves give the record indices (records lie in no rank order, each a
@@ -149,58 +152,52 @@ void Leaderboards::fill_page(const Board& board, const RecordTable& table, const
   for (std::size_t i = 0; i < indices.size(); ++i) {
     page.records.push_back(record_at(table, indices[i], first + i));
   }
-  if (indices.empty()) return;  // the caller sets an empty page's cursors
+  if (indices.empty()) return page;
   if (end < table.size()) {
-    page.next_cursor = cursor_for(board, info, CursorPosition::Direction::kAfter, false,
-                                  table.key_of(indices.back()));
+    page.next_cursor =
+        cursor_for(view, CursorPosition::Direction::kAfter, false, table.key_of(indices.back()));
   }
   if (first > 0) {
-    page.prev_cursor = cursor_for(board, info, CursorPosition::Direction::kBefore, false,
-                                  table.key_of(indices.front()));
+    page.prev_cursor =
+        cursor_for(view, CursorPosition::Direction::kBefore, false, table.key_of(indices.front()));
   }
+  return page;
 }
 
 Result<RecordPage> Leaderboards::list(std::string_view board_id, const ListRequest& request,
                                       int64_t now_unix_ms) {
-  Board* board = find(board_id);
-  if (board == nullptr) return {LeaderboardError::kUnknownBoard};
+  Result<PeriodView> view = open_period(board_id, request.period, now_unix_ms);
+  if (!view.ok()) return {view.error};
   if (!valid_limit(request.limit)) return {LeaderboardError::kInvalidLimit};
-  board->roll_over_if_due(now_unix_ms);
-  const RecordTable* table;
-  PeriodInfo info;
-  if (LeaderboardError error = period_of(*board, request.period, table, info);
-      error != LeaderboardError::kOk) {
-    return {error};
-  }
-
-  Result<RecordPage> result;
-  RecordPage& page = result.value;
+  const RecordTable& table = *view.value.table;
   if (request.cursor.empty()) {
-    fill_page(*board, *table, info, 0, std::min<uint64_t>(request.limit, table->size()), page);
-    return result;
+    return {LeaderboardError::kOk,
+            page_of(view.value, 0, std::min<uint64_t>(request.limit, table.size()))};
   }
   Result<CursorPosition> decoded = cursors_.decode(board_id, request.cursor);
   if (!decoded.ok()) return {decoded.error};
   const CursorPosition& cursor = decoded.value;
-  if (cursor.period_start_unix_ms != info.start_unix_ms) return {LeaderboardError::kStaleCursor};
+  if (cursor.period_start_unix_ms != view.value.info.start_unix_ms) {
+    return {LeaderboardError::kStaleCursor};
+  }
 
-  RankKey key =
-      make_rank_key(board->config().order, cursor.score, cursor.subscore, cursor.sequence);
+  RankKey key = make_rank_key(view.value.board->config().order, cursor.score, cursor.subscore,
+                              cursor.sequence);
   bool after = cursor.direction == CursorPosition::Direction::kAfter;
   // The boundary: how many records lie before the cursor's position.
   uint64_t boundary =
-      after == cursor.inclusive ? table->count_less(key) : table->count_not_greater(key);
+      after == cursor.inclusive ? table.count_less(key) : table.count_not_greater(key);
   uint64_t first = after ? boundary : boundary - std::min<uint64_t>(boundary, request.limit);
-  uint64_t end = after ? std::min<uint64_t>(table->size(), boundary + request.limit) : boundary;
-  fill_page(*board, *table, info, first, end, page);
+  uint64_t end = after ? std::min<uint64_t>(table.size(), boundary + request.limit) : boundary;
+  Result<RecordPage> result{LeaderboardError::kOk, page_of(view.value, first, end)};
   if (first == end) {
     // Nothing on this side of the cursor: hand back its boundary, turned around.
     if (after && boundary > 0) {
-      page.prev_cursor =
-          cursor_for(*board, info, CursorPosition::Direction::kBefore, !cursor.inclusive, key);
-    } else if (!after && boundary < table->size()) {
-      page.next_cursor =
-          cursor_for(*board, info, CursorPosition::Direction::kAfter, !cursor.inclusive, key);
+      result.value.prev_cursor =
+          cursor_for(view.value, CursorPosition::Direction::kBefore, !cursor.inclusive, key);
+    } else if (!after && boundary < table.size()) {
+      result.value.next_cursor =
+          cursor_for(view.value, CursorPosition::Direction::kAfter, !cursor.inclusive, key);
     }
   }
   return result;
@@ -208,48 +205,34 @@ Result<RecordPage> Leaderboards::list(std::string_view board_id, const ListReque
 
 Result<RecordPage> Leaderboards::around(std::string_view board_id, uint64_t user_id, uint32_t limit,
                                         Period period, int64_t now_unix_ms) {
-  Board* board = find(board_id);
-  if (board == nullptr) return {LeaderboardError::kUnknownBoard};
+  Result<PeriodView> view = open_period(board_id, period, now_unix_ms);
+  if (!view.ok()) return {view.error};
   if (!valid_limit(limit)) return {LeaderboardError::kInvalidLimit};
-  board->roll_over_if_due(now_unix_ms);
-  const RecordTable* table;
-  PeriodInfo info;
-  if (LeaderboardError error = period_of(*board, period, table, info);
-      error != LeaderboardError::kOk) {
-    return {error};
-  }
-  std::optional<uint32_t> index = table->find(user_id);
+  const RecordTable& table = *view.value.table;
+  std::optional<uint32_t> index = table.find(user_id);
   if (!index) return {LeaderboardError::kNotFound};
 
-  uint64_t rank = table->rank_of(*index);  // 0-based
+  uint64_t rank = table.rank_of(*index);  // 0-based
   uint64_t before = (limit - 1) / 2;
   uint64_t first = rank > before ? rank - before : 0;
-  uint64_t end = std::min<uint64_t>(table->size(), first + limit);
+  uint64_t end = std::min<uint64_t>(table.size(), first + limit);
   if (end - first < limit) first = end > limit ? end - limit : 0;
-  Result<RecordPage> result;
-  fill_page(*board, *table, info, first, end, result.value);
-  return result;
+  return {LeaderboardError::kOk, page_of(view.value, first, end)};
 }
 
 Result<std::vector<Record>> Leaderboards::records_of(std::string_view board_id,
                                                      std::span<const uint64_t> user_ids,
                                                      Period period, int64_t now_unix_ms) {
-  Board* board = find(board_id);
-  if (board == nullptr) return {LeaderboardError::kUnknownBoard};
+  Result<PeriodView> view = open_period(board_id, period, now_unix_ms);
+  if (!view.ok()) return {view.error};
   if (user_ids.size() > kMaxIdsPerQuery) return {LeaderboardError::kTooManyIds};
-  board->roll_over_if_due(now_unix_ms);
-  const RecordTable* table;
-  PeriodInfo info;
-  if (LeaderboardError error = period_of(*board, period, table, info);
-      error != LeaderboardError::kOk) {
-    return {error};
-  }
+  const RecordTable& table = *view.value.table;
   Result<std::vector<Record>> result;
   std::unordered_set<uint64_t> seen;
   for (uint64_t user_id : user_ids) {
     if (!seen.insert(user_id).second) continue;
-    if (std::optional<uint32_t> index = table->find(user_id)) {
-      result.value.push_back(record_at(*table, *index, table->rank_of(*index)));
+    if (std::optional<uint32_t> index = table.find(user_id)) {
+      result.value.push_back(record_at(table, *index, table.rank_of(*index)));
     }
   }
   std::sort(result.value.begin(), result.value.end(),
@@ -259,18 +242,11 @@ Result<std::vector<Record>> Leaderboards::records_of(std::string_view board_id,
 
 Result<uint64_t> Leaderboards::rank_of(std::string_view board_id, uint64_t user_id, Period period,
                                        int64_t now_unix_ms) {
-  Board* board = find(board_id);
-  if (board == nullptr) return {LeaderboardError::kUnknownBoard};
-  board->roll_over_if_due(now_unix_ms);
-  const RecordTable* table;
-  PeriodInfo info;
-  if (LeaderboardError error = period_of(*board, period, table, info);
-      error != LeaderboardError::kOk) {
-    return {error};
-  }
-  std::optional<uint32_t> index = table->find(user_id);
+  Result<PeriodView> view = open_period(board_id, period, now_unix_ms);
+  if (!view.ok()) return {view.error};
+  std::optional<uint32_t> index = view.value.table->find(user_id);
   if (!index) return {LeaderboardError::kNotFound};
-  return {LeaderboardError::kOk, table->rank_of(*index) + 1};
+  return {LeaderboardError::kOk, view.value.table->rank_of(*index) + 1};
 }
 
 // ------------------------------------------------------------ persistence --

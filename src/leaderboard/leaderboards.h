@@ -161,17 +161,22 @@ class Leaderboards {
   };
   using BoardMap = std::unordered_map<std::string, std::unique_ptr<Board>, IdHash, std::equal_to<>>;
 
+  // What a read works on: the board (reset first if due), one period's
+  // records and that period's bounds.
+  struct PeriodView {
+    const Board* board = nullptr;
+    const RecordTable* table = nullptr;
+    PeriodInfo info;
+  };
+
   Board* find(std::string_view board_id);
-  // The table and period of a read; kNoPreviousPeriod when there is none.
-  LeaderboardError period_of(const Board& board, Period period, const RecordTable*& table,
-                             PeriodInfo& info) const;
+  // kUnknownBoard, or kNoPreviousPeriod when the board has not reset yet.
+  Result<PeriodView> open_period(std::string_view board_id, Period period, int64_t now_unix_ms);
   Record record_at(const RecordTable& table, uint32_t index, uint64_t rank) const;
   // Fills page.records with ranks [first, end) and sets both cursors.
-  void fill_page(const Board& board, const RecordTable& table, const PeriodInfo& info,
-                 uint64_t first, uint64_t end, RecordPage& page) const;
-  std::string cursor_for(const Board& board, const PeriodInfo& info,
-                         CursorPosition::Direction direction, bool inclusive,
-                         const RankKey& key) const;
+  RecordPage page_of(const PeriodView& view, uint64_t first, uint64_t end) const;
+  std::string cursor_for(const PeriodView& view, CursorPosition::Direction direction,
+                         bool inclusive, const RankKey& key) const;
 
   // Declared before boards_: boards hold references to the names.
   UsernamePool names_;

@@ -41,7 +41,9 @@ void RecordTable::prefetch_strings(uint32_t index) const {
   if (r.metadata_id != StoredRecord::kNoMetadata) __builtin_prefetch(&metadata_[r.metadata_id - 1]);
 }
 
-void RecordTable::prefetch_slot(uint64_t user_id) const { by_player_.prefetch(hash_id(user_id)); }
+void RecordTable::prefetch_slot(uint64_t user_id) const {
+  by_player_.prefetch(hash_id(user_id));
+}
 
 void RecordTable::prefetch_record_of(uint64_t user_id) const {
   if (std::optional<uint32_t> index = by_player_.first_candidate(hash_id(user_id))) {
@@ -55,8 +57,8 @@ RankKey RecordTable::key_of(uint32_t index) const {
 }
 
 uint64_t RecordTable::insert(const StoredRecord& fields, std::string_view username,
-                             std::string_view metadata, uint32_t& index) {
-  index = records_.allocate();
+                             std::string_view metadata) {
+  uint32_t index = records_.allocate();
   StoredRecord& r = records_[index];
   r = fields;
   r.username_id = names_.acquire(username);

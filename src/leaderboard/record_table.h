@@ -69,10 +69,8 @@ class RecordTable {
   void prefetch_paths(std::span<const RankKey> keys) const { ranks_.prefetch_paths(keys); }
 
   // Adds a record for a player who has none (fields.user_id; the name and
-  // metadata ids in `fields` are ignored). Returns its 0-based rank; `index`
-  // receives the record's index.
-  uint64_t insert(const StoredRecord& fields, std::string_view username, std::string_view metadata,
-                  uint32_t& index);
+  // metadata ids in `fields` are ignored). Returns its 0-based rank.
+  uint64_t insert(const StoredRecord& fields, std::string_view username, std::string_view metadata);
   // Gives the record a new (score, subscore, sequence); returns the new 0-based rank.
   uint64_t reposition(uint32_t index, int64_t score, int64_t subscore, uint64_t sequence);
   void erase(uint32_t index);
