@@ -32,7 +32,7 @@
 
 const { fork } = require("node:child_process");
 const fs = require("node:fs");
-const { performance } = require("node:perf_hooks");
+const { performance, monitorEventLoopDelay } = require("node:perf_hooks");
 
 const TICK_HZ = 20; // the arena's announced rate
 const RING = 64; // SeqTimeRing::kSlots in citadel-bench
@@ -150,7 +150,11 @@ function runWorker() {
   const now = () => performance.timeOrigin + performance.now(); // epoch ms, sub-ms resolution
   const inWindow = (t) => t >= windowStart && t < windowEnd;
 
-  const latency = new Histogram();
+  // How late this process's event loop runs (timers sampled every 1 ms): the
+  // bots' own share of the latency they report.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const latency = new Histogram(); // receipt at the read (as citadel-bench)
+  const latencyBatch = new Histogram(); // receipt at the loop turn's first read
   const inputLag = new Histogram();
   const rooms = new Map(); // roomId -> {newest, firstTick, firstAt, lastTick, lastAt}
   const players = [];
@@ -174,7 +178,7 @@ function runWorker() {
   }
 
   // A state for player p at time t: the room's tick and p's own ack.
-  function onAck(p, tick, ack, t) {
+  function onAck(p, tick, ack, t, tBatch = t) {
     counts.states++;
     const measured = inWindow(t);
     if (measured) counts.statesMeasured++;
@@ -187,6 +191,7 @@ function runWorker() {
     if (measured) {
       for (let s = from; s <= to; s++) {
         latency.record((t - p.sent[s % RING]) * 1000);
+        latencyBatch.record((tBatch - p.sent[s % RING]) * 1000);
         counts.acks++;
       }
     }
@@ -325,7 +330,7 @@ function runWorker() {
   const rawHooks = {
     onPatch: (c, snap) => {
       const ack = snap.acks.get(c.sessionId);
-      onAck(c.player, snap.tick, ack === undefined ? 0 : ack, now());
+      onAck(c.player, snap.tick, ack === undefined ? 0 : ack, c.readAt, c.batchAt);
     },
     onClose: (c) => left(c.player),
     onError: (c, why) => {
@@ -373,7 +378,9 @@ function runWorker() {
     }
     return {
       type: "result", counts, rates, inAtStart, inAtEnd, roomIds: [...rooms.keys()],
-      latency: latency.toJSON(), inputLag: inputLag.toJSON(),
+      latency: latency.toJSON(), latencyBatch: latencyBatch.toJSON(), inputLag: inputLag.toJSON(),
+      loopDelayP99Us: loopDelay.count ? loopDelay.percentile(99) / 1000 : null,
+      loopDelayMaxUs: loopDelay.count ? loopDelay.max / 1000 : null,
     };
   }
 
@@ -386,8 +393,10 @@ function runWorker() {
     } else if (m.type === "window") {
       windowStart = m.start;
       windowEnd = m.end;
+      setTimeout(() => loopDelay.enable(), Math.max(0, windowStart - now()));
       setTimeout(() => {
         stopping = true;
+        loopDelay.disable();
         process.send(result());
         // Leave without closing politely: the server is stopped after the run.
         setTimeout(() => process.exit(0), 200);
@@ -486,6 +495,7 @@ async function runController(o) {
   for (const w of workers) if (w.exitCode === null) w.kill("SIGTERM");
 
   const lat = new Histogram();
+  const latB = new Histogram();
   const lag = new Histogram();
   const c = {
     joined: 0, joinFailed: 0, disconnects: 0, errors: 0, inputsSent: 0, inputsMeasured: 0,
@@ -496,10 +506,13 @@ async function runController(o) {
   let inAtStart = 0;
   let inAtEnd = 0;
   let missing = 0;
+  let loopP99 = null; // the worst worker's
+  let loopMax = null;
   for (const w of workers) {
     const r = w.result;
     if (!r) { missing++; continue; }
     lat.merge(r.latency);
+    latB.merge(r.latencyBatch);
     lag.merge(r.inputLag);
     for (const k of Object.keys(c)) {
       if (k === "joinErrors" || k === "errorKinds") {
@@ -510,6 +523,8 @@ async function runController(o) {
     for (const [id, hz] of r.rates) if (!best.has(id) || hz > best.get(id)) best.set(id, hz);
     inAtStart += r.inAtStart;
     inAtEnd += r.inAtEnd;
+    if (r.loopDelayP99Us !== null && !(r.loopDelayP99Us <= loopP99)) loopP99 = r.loopDelayP99Us;
+    if (r.loopDelayMaxUs !== null && !(r.loopDelayMaxUs <= loopMax)) loopMax = r.loopDelayMaxUs;
   }
   const hz = [...best.values()].sort((a, b) => a - b);
   const median = (v) => (v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : 0);
@@ -560,6 +575,12 @@ async function runController(o) {
     p999_us: lat.percentile(99.9),
     max_us: lat.max,
     mean_us: lat.mean(),
+    // The same acks timed at the first read of the bots' loop turn (see
+    // raw-client.js): without the bots' own queue; equal to the above for
+    // --client colyseus.js.
+    batch_p50_us: latB.percentile(50),
+    batch_p99_us: latB.percentile(99),
+    batch_max_us: latB.max,
     errors: c.errors + missing,
     workers_missing: missing,
     server_alive: serverAlive,
@@ -572,6 +593,8 @@ async function runController(o) {
     bench_cpu_s: benchCpuS,
     input_lag_p99_us: lag.percentile(99),
     input_lag_max_us: lag.max,
+    bots_loop_delay_p99_us: loopP99,
+    bots_loop_delay_max_us: loopMax,
     threads: workers.length,
     connect_s: connectS,
     node: process.version,
@@ -584,9 +607,11 @@ async function runController(o) {
     log(`  states         ${out.states_per_player_s.toFixed(2)} per player per second`);
     const f = (v) => (v === null ? "-" : (v / 1000).toFixed(2));
     log(`  input->ack ms  p50 ${f(out.p50_us)}  p90 ${f(out.p90_us)}  p99 ${f(out.p99_us)}  max ${f(out.max_us)} (${c.acks} acks, ${c.evicted} never acked)`);
+    log(`  ... at turn    p50 ${f(out.batch_p50_us)}  p99 ${f(out.batch_p99_us)}  max ${f(out.batch_max_us)} (timed at the first read of the bots' loop turn)`);
     if (benchCpuS !== null) log(`  bots CPU       ${(benchCpuS / o.duration * 100).toFixed(1)} % of a core (all bot processes)`);
     if (serverCpuS !== null) log(`  server CPU     ${serverCpuS.toFixed(2)} s in ${o.duration} s: ${(out.server_cores_per_1000 * 100).toFixed(1)} % of a core per 1,000 players`);
     log(`  input lag      p99 ${f(out.input_lag_p99_us)} ms (inputs sent late: the bots' own delay)`);
+    log(`  bots' loop     delay p99 ${f(loopP99)} ms, max ${f(loopMax)} ms (event loop, sampled every 1 ms)`);
   }
   return out;
 }

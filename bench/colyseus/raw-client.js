@@ -144,7 +144,27 @@ class RoomView {
 
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024); // onread: shared, used synchronously
 
-// hooks: {onPatch(client, snap, now), onClose(client, code), onError(client, what)}
+// Receipt clocks. readAt: when this socket's read is handled (what
+// citadel-bench takes: per read, so it includes the time the process spent
+// on the sockets handled before it in the same turn). batchAt: when the first
+// read of the current turn of the event loop was handled, shared by every
+// read of that turn (setImmediate runs after the turn's I/O callbacks): close
+// to when epoll reported them all, so it leaves out the bots' own queue.
+const { performance } = require("node:perf_hooks");
+const epochMs = () => performance.timeOrigin + performance.now();
+let batchAt = null;
+const endBatch = () => { batchAt = null; };
+function readClock() {
+  const t = epochMs();
+  if (batchAt === null) {
+    batchAt = t;
+    setImmediate(endBatch);
+  }
+  return t;
+}
+
+// hooks: {onPatch(client, snap) (times: client.readAt, client.batchAt, epoch ms),
+//         onClose(client, code), onError(client, what)}
 // views: Map roomId -> RoomView (one per bot process)
 class RawArenaClient {
   constructor(host, port, views, hooks) {
@@ -161,6 +181,8 @@ class RawArenaClient {
     this.joined = false;
     this.closed = false;
     this.otherMessages = 0;
+    this.readAt = 0;
+    this.batchAt = 0;
   }
 
   // Matchmaking, then the WebSocket; resolves once the server's JOIN_ROOM is
@@ -245,6 +267,8 @@ class RawArenaClient {
   }
 
   onBytes(buf, n) {
+    this.readAt = readClock();
+    this.batchAt = batchAt;
     let data = buf.subarray(0, n);
     if (this.pending !== null) {
       data = Buffer.concat([this.pending, data]);
