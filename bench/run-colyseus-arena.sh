@@ -22,7 +22,8 @@
 #   HOLD=20 WARMUP=20 P99_MS=60 CONNECT_RATE=500 COST_PLAYERS=1000
 #   COST_DURATION=20 ROUNDS=3 PATCH=after-tick (server.js --patch) BOT_CLIENT=raw
 #   (or colyseus.js) BOT_PROCS=1 CITADEL_TRANSPORT=auto (ws when citadel-bench
-#   has --transport, else tcp; or ws / tcp) NODE=node NICE=0 (-20: see
+#   has --transport, else tcp; or ws / tcp) CITADEL_BENCH=$BIN_DIR/citadel-bench
+#   (the load generator for Citadel) NODE=node NICE=0 (-20: see
 #   bench/README.md) PORT=0 ADMIN_PORT=17491 SERVER_CPU=0 BENCH_CPU=1
 #   BIN_DIR=build/bin RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
 # Output: a markdown report on stdout and in $RESULTS_DIR/colyseus-arena-<stamp>.md;
@@ -53,6 +54,7 @@ PATCH=${PATCH:-after-tick}
 BOT_CLIENT=${BOT_CLIENT:-raw}
 BOT_PROCS=${BOT_PROCS:-1}
 CITADEL_TRANSPORT=${CITADEL_TRANSPORT:-auto}
+CITADEL_BENCH=${CITADEL_BENCH:-$BIN_DIR/citadel-bench}
 NODE=${NODE:-node}
 PORT=${PORT:-0}
 COLYSEUS_DIR=$BENCH_ROOT/bench/colyseus
@@ -88,10 +90,10 @@ TRANSPORT_FLAGS=()
 CITADEL_WIRE=tcp
 if [[ " $SERVERS " == *" citadel "* ]]; then
   require_bin citadel
-  require_bin citadel-bench
+  [[ -x $CITADEL_BENCH ]] || die "$CITADEL_BENCH not found (build citadel-bench, or set CITADEL_BENCH)"
   require_release_build
   has_ws=0
-  "$BIN_DIR/citadel-bench" arena --help 2>&1 | grep -q -- '--transport' && has_ws=1
+  if "$CITADEL_BENCH" arena --help 2>&1 | grep -- '--transport' >/dev/null; then has_ws=1; fi
   case $CITADEL_TRANSPORT in
     ws) ((has_ws)) || die "citadel-bench has no --transport option: it cannot drive Citadel over WebSocket yet"
       CITADEL_WIRE=ws ;;
@@ -192,7 +194,7 @@ citadel_run() {
   metrics_sampler_start "$BENCH_TMP/samples" "$limit"
   started=$(date +%s.%N)
   if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" "$limit" \
-    "${PRIO[@]}" "$BIN_DIR/citadel-bench" arena --host 127.0.0.1 --port "$SERVER_PORT" "${TRANSPORT_FLAGS[@]}" \
+    "${PRIO[@]}" "$CITADEL_BENCH" arena --host 127.0.0.1 --port "$SERVER_PORT" "${TRANSPORT_FLAGS[@]}" \
     --players "$players" --duration "$duration" --warmup "$WARMUP" --connect-rate "$CONNECT_RATE" \
     --threads 1 --server-pid "$pid" --quiet; then
     json=$(last_json_line "$BENCH_TMP/bench.out")
@@ -217,7 +219,7 @@ summary() { python3 "$BENCH_ROOT/bench/summarize_colyseus.py" "$@"; }
 
 log "colyseus arena benchmark: parts '$PARTS', servers '$SERVERS', load average $(cut -d' ' -f1 /proc/loadavg)"
 [[ -n $NODE_VERSION ]] && log "  colyseus: $VERSIONS, patch $PATCH, bots: $BOT_CLIENT x $BOT_PROCS process(es)"
-[[ " $SERVERS " == *" citadel "* ]] && log "  citadel: $BIN_DIR/citadel over $CITADEL_WIRE"
+[[ " $SERVERS " == *" citadel "* ]] && log "  citadel: $BIN_DIR/citadel, load from $CITADEL_BENCH over $CITADEL_WIRE"
 
 if [[ " $PARTS " == *" capacity "* ]]; then
   for server in $SERVERS; do
@@ -255,7 +257,7 @@ fi
   echo
   machine_info_md
   [[ -n $NODE_VERSION ]] && echo "- colyseus: $VERSIONS; server.js --patch $PATCH pinned to CPU $SERVER_CPU; bots.js --client $BOT_CLIENT --procs $BOT_PROCS pinned to CPU $BENCH_CPU"
-  [[ " $SERVERS " == *" citadel "* ]] && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; citadel-bench arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU"
+  [[ " $SERVERS " == *" citadel "* ]] && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $CITADEL_BENCH arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU"
   echo "- players join at $CONNECT_RATE/s; inputs at 20 Hz; warm-up ${WARMUP}s, capacity steps held ${HOLD}s, cost runs ${COST_DURATION}s; nice $NICE"
   echo "- raw: $(basename "$RAW")"
   echo
