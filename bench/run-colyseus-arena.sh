@@ -6,11 +6,13 @@
 # when citadel-bench has --transport ws). Each run gets a fresh server pinned
 # to CPU $SERVER_CPU; the bots (or citadel-bench) run on CPU $BENCH_CPU.
 #
-#   capacity  per server: START players, then + STEP each step up to MAX; each
-#             step held HOLD s after WARMUP s. A step passes with every player
-#             in, p99 input-to-ack under P99_MS, no disconnects or errors, and
-#             every room observed at >= 97.5 % of 20 Hz (bench/summarize_rooms.py
-#             decides, for both servers). Stops at the first failing step.
+#   capacity  CAP_ROUNDS x, per server (the order alternating from round to
+#             round): START players, then + STEP each step up to MAX; each step
+#             held HOLD s after WARMUP s. A step passes with every player in, p99
+#             input-to-ack under P99_MS, no disconnects or errors, and every room
+#             observed at >= 97.5 % of 20 Hz (bench/summarize_rooms.py decides,
+#             for both servers). A search stops at its first failing step.
+#             Citadel / Colyseus capacity is the median of the per-round ratios.
 #   cost      ROUNDS x [each server with COST_PLAYERS players for COST_DURATION s
 #             after WARMUP s], the servers' order alternating from round to round:
 #             the server's CPU (utime + stime over the window, /proc/PID/stat) per
@@ -19,7 +21,7 @@
 #
 # Environment (defaults): PARTS="capacity cost" SERVERS="colyseus" (add
 #   citadel for the comparison) START=500 CITADEL_START=$START STEP=500 MAX=8000
-#   HOLD=20 WARMUP=20 P99_MS=60 CONNECT_RATE=500 COST_PLAYERS=1000
+#   HOLD=20 WARMUP=20 P99_MS=60 CONNECT_RATE=500 CAP_ROUNDS=1 COST_PLAYERS=1000
 #   COST_DURATION=20 ROUNDS=3 PATCH=after-tick (server.js --patch) BOT_CLIENT=raw
 #   (or colyseus.js) BOT_PROCS=1 CITADEL_TRANSPORT=auto (ws when citadel-bench
 #   has --transport, else tcp; or ws / tcp) CITADEL_BENCH=$BIN_DIR/citadel-bench
@@ -47,6 +49,7 @@ HOLD=${HOLD:-20}
 WARMUP=${WARMUP:-20}
 P99_MS=${P99_MS:-60}
 CONNECT_RATE=${CONNECT_RATE:-500}
+CAP_ROUNDS=${CAP_ROUNDS:-1}
 COST_PLAYERS=${COST_PLAYERS:-1000}
 COST_DURATION=${COST_DURATION:-20}
 ROUNDS=${ROUNDS:-3}
@@ -59,7 +62,7 @@ NODE=${NODE:-node}
 PORT=${PORT:-0}
 COLYSEUS_DIR=$BENCH_ROOT/bench/colyseus
 
-for v in START CITADEL_START STEP MAX HOLD P99_MS CONNECT_RATE COST_PLAYERS COST_DURATION ROUNDS BOT_PROCS; do
+for v in START CITADEL_START STEP MAX HOLD P99_MS CONNECT_RATE CAP_ROUNDS COST_PLAYERS COST_DURATION ROUNDS BOT_PROCS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer"
@@ -222,20 +225,24 @@ log "colyseus arena benchmark: parts '$PARTS', servers '$SERVERS', load average 
 [[ " $SERVERS " == *" citadel "* ]] && log "  citadel: $BIN_DIR/citadel, load from $CITADEL_BENCH over $CITADEL_WIRE"
 
 if [[ " $PARTS " == *" capacity "* ]]; then
-  for server in $SERVERS; do
-    first=$START
-    [[ $server == citadel ]] && first=$CITADEL_START
-    for ((n = first; n <= MAX; n += STEP)); do
-      log "capacity: $server, $n players, ${WARMUP}s warm-up + ${HOLD}s"
-      "${server}_run" capacity "$server-capacity-$n" 1 "$n" "$HOLD"
-      line=$(summary brief "$(tail -n 1 "$RAW")")
-      if summary verdict "$(tail -n 1 "$RAW")"; then
-        log "  PASS  $line"
-      else
-        log "  FAIL  $line"
-        break
-      fi
+  read -r -a order <<<"$SERVERS"
+  for ((round = 1; round <= CAP_ROUNDS; round++)); do
+    for server in "${order[@]}"; do
+      first=$START
+      [[ $server == citadel ]] && first=$CITADEL_START
+      for ((n = first; n <= MAX; n += STEP)); do
+        log "capacity round $round/$CAP_ROUNDS: $server, $n players, ${WARMUP}s warm-up + ${HOLD}s"
+        "${server}_run" capacity "$server-capacity-r$round-$n" "$round" "$n" "$HOLD"
+        line=$(summary brief "$(tail -n 1 "$RAW")")
+        if summary verdict "$(tail -n 1 "$RAW")"; then
+          log "  PASS  $line"
+        else
+          log "  FAIL  $line"
+          break
+        fi
+      done
     done
+    ((${#order[@]} < 2)) || order=("${order[@]:1}" "${order[0]}")
   done
 fi
 

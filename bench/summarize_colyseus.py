@@ -21,9 +21,10 @@ skipped tick in the window).
 Ratios follow the one method of bench/paired.py. The cost part measures both
 servers once per round, back to back; the CPU ratio is the median of the
 per-round ratios (Citadel's % of a core per 1,000 players / Colyseus's, same
-round). Capacity is one stepped search per server per run (round "1"), so its
-ratio is that run's Citadel capacity / Colyseus capacity, through the same
-function.
+round). Capacity is one stepped search per server per round (CAP_ROUNDS
+rounds, the servers' order alternating); its ratio is the median of the
+per-round ratios (Citadel's capacity / Colyseus's, same round), and each
+server's capacity is the median of its rounds.
 """
 import json
 import sys
@@ -49,18 +50,37 @@ def ms(us):
     return None if us is None else us / 1000
 
 
-def capacity_of(runs, server):
-    """The largest passing step before the first failing one (steps in run order),
-    or 0 when the first step failed; None when the server had no capacity run."""
-    steps = [r for r in runs if r["part"] == "capacity" and r.get("server") == server]
-    if not steps:
+def median(values):
+    v = sorted(x for x in values if x is not None)
+    if not v:
         return None
-    best = 0
-    for r in steps:
-        if rooms.failures(r):
-            break
-        best = r["players"]
-    return best
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def capacity_by_round(runs, server):
+    """{round: the largest passing step before the first failing one (steps in
+    run order), or 0 when the first step failed}, for the rounds `server` ran."""
+    out = {}
+    for rnd in dict.fromkeys(r.get("round", "1") for r in runs
+                             if r["part"] == "capacity" and r.get("server") == server):
+        best, failed = 0, False
+        for r in runs:
+            if r["part"] != "capacity" or r.get("server") != server or r.get("round", "1") != rnd:
+                continue
+            if failed:
+                continue
+            if rooms.failures(r):
+                failed = True
+            else:
+                best = r["players"]
+        out[rnd] = best
+    return out
+
+
+def capacity_of(runs, server):
+    """The median over rounds of the capacity (see capacity_by_round), or None
+    when the server had no capacity run."""
+    return median(capacity_by_round(runs, server).values())
 
 
 def capacity_table(runs):
@@ -74,22 +94,25 @@ def capacity_table(runs):
             shown = True
         transport = steps[0].get("transport", "?")
         print(f"### {server} ({transport})\n")
-        print("| players | joined | rooms | room Hz min (clients) | states / player / s | p50 ms | p99 ms "
+        print("| round | players | joined | rooms | room Hz min (clients) | states / player / s | p50 ms | p99 ms "
               "| max ms | disconnects | server: % of a core per 1,000 players | bots CPU % | verdict |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in steps:
             b = r.get("bench")
             why = rooms.failures(r)
+            rnd = r.get("round", "1")
             if not b:
-                print(f"| {r['players']:,} | – | – | – | – | – | – | – | – | – | – | FAIL: {why[0]} |")
+                print(f"| {rnd} | {r['players']:,} | – | – | – | – | – | – | – | – | – | – | FAIL: {why[0]} |")
                 continue
-            print(f"| {r['players']:,} | {b['joined']:,} | {b['rooms']} | {b['room_hz_min']:.2f} "
+            print(f"| {rnd} | {r['players']:,} | {b['joined']:,} | {b['rooms']} | {b['room_hz_min']:.2f} "
                   f"| {fmt(b.get('states_per_player_s'), '.2f')} | {fmt(ms(b['p50_us']), '.2f')} "
                   f"| {fmt(ms(b['p99_us']), '.2f')} | {fmt(ms(b['max_us']), '.1f')} | {b['disconnects']} "
                   f"| {fmt(rooms.server_pct_per_1000(b))} | {fmt(rooms.bench_pct(b), '.0f')} "
                   f"| {'PASS' if not why else 'FAIL: ' + '; '.join(why)} |")
-        print(f"\nCapacity: **{capacity_of(runs, server):,}** players "
-              f"(the largest step before the first failing one).\n")
+        by_round = capacity_by_round(runs, server)
+        print(f"\nCapacity: **{capacity_of(runs, server):,.0f}** players (the largest step before the "
+              f"first failing one; median of {len(by_round)} round(s): "
+              f"{', '.join(f'{v:,}' for v in by_round.values())}).\n")
 
 
 def cost_by_round(runs, server):
@@ -131,14 +154,11 @@ def ratios(runs):
     """The issue-15 figures: {capacity, cpu_per_1000 per server, and the ratios}."""
     out = {"capacity": {s: capacity_of(runs, s) for s in SERVERS}}
     cpu = {s: cost_by_round(runs, s) for s in SERVERS}
-    out["cpu_pct_per_1000_median"] = {}
-    for s in SERVERS:
-        vals = sorted(v for v in cpu[s].values() if v is not None)
-        out["cpu_pct_per_1000_median"][s] = (
-            None if not vals else (vals[len(vals) // 2] if len(vals) % 2 else (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2))
-    cap = out["capacity"]
-    out["capacity_ratio"] = (paired.median_ratio({"1": cap["citadel"]}, {"1": cap["colyseus"]})
-                             if cap["citadel"] is not None and cap["colyseus"] else None)
+    out["capacity_by_round"] = {s: capacity_by_round(runs, s) for s in SERVERS}
+    out["cpu_pct_per_1000_median"] = {s: median(cpu[s].values()) for s in SERVERS}
+    caps = out["capacity_by_round"]
+    out["capacity_round_ratios"] = paired.round_ratios(caps["citadel"], caps["colyseus"])
+    out["capacity_ratio"] = paired.median_ratio(caps["citadel"], caps["colyseus"])
     out["cpu_round_ratios"] = paired.round_ratios(cpu["citadel"], cpu["colyseus"])
     out["cpu_ratio"] = paired.median_ratio(cpu["citadel"], cpu["colyseus"])
     transports = {s: sorted({r.get("transport", "?") for r in runs if r.get("server") == s}) for s in SERVERS}
@@ -150,12 +170,13 @@ def ratio_section(runs):
     x = ratios(runs)
     cap, cpu = x["capacity"], x["cpu_pct_per_1000_median"]
     print("## Issue 15 figures\n")
-    print(f"- Colyseus capacity: **{fmt(cap['colyseus'], ',')}** players; "
-          f"Citadel capacity: **{fmt(cap['citadel'], ',')}** players")
+    print(f"- Colyseus capacity: **{fmt(cap['colyseus'], ',.0f')}** players; "
+          f"Citadel capacity: **{fmt(cap['citadel'], ',.0f')}** players (median of rounds)")
     print(f"- server CPU per 1,000 players (median of rounds): Colyseus {fmt(cpu['colyseus'])} %, "
           f"Citadel {fmt(cpu['citadel'])} % of a core")
     if x["capacity_ratio"] is not None:
-        print(f"- capacity, Citadel / Colyseus: **{x['capacity_ratio']:.2f}×** "
+        per = ", ".join(f"{v:.2f}" for _, v in x["capacity_round_ratios"])
+        print(f"- capacity, Citadel / Colyseus, median of the per-round ratios ({per}): **{x['capacity_ratio']:.2f}×** "
               f"(target ≥ {TARGET_CAPACITY_RATIO:.0f}×: {'met' if x['capacity_ratio'] >= TARGET_CAPACITY_RATIO else 'not met'})")
     if x["cpu_ratio"] is not None:
         per = ", ".join(f"{v:.2f}" for _, v in x["cpu_round_ratios"])

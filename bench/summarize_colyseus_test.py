@@ -73,6 +73,18 @@ class RatioTest(unittest.TestCase):
         last = json.loads(text.strip().splitlines()[-1])
         self.assertEqual(last["capacity"], {"colyseus": 500, "citadel": 1500})
 
+    def test_capacity_ratio_is_the_median_of_per_round_ratios(self):
+        # Round 1: 2000 / 500 = 4; round 2: 2500 / 1000 = 2.5; round 3: 3000 / 1000 = 3 -> median 3.
+        # Medians of each side: 2500 / 1000 = 2.5.
+        rows = []
+        for rnd, col, cit in (("1", 500, 2000), ("2", 1000, 2500), ("3", 1000, 3000)):
+            rows += [run("capacity", "colyseus", col, rnd), run("capacity", "colyseus", col + 500, rnd, p99_ms=80),
+                     run("capacity", "citadel", cit, rnd), run("capacity", "citadel", cit + 500, rnd, hz=18.0)]
+        x = sc.ratios(rows)
+        self.assertEqual(x["capacity_by_round"]["citadel"], {"1": 2000, "2": 2500, "3": 3000})
+        self.assertEqual(x["capacity_ratio"], 3.0)
+        self.assertEqual(x["capacity"], {"colyseus": 1000, "citadel": 2500})
+
 
 if __name__ == "__main__":
     unittest.main()
