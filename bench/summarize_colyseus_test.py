@@ -49,6 +49,15 @@ class CapacityTest(unittest.TestCase):
         self.assertEqual(sc.capacity_of([run("capacity", "colyseus", 500, disconnects=1)], "colyseus"), 0)
 
 
+    def test_skipped_ticks_alone_do_not_fail_a_step(self):
+        r = run("capacity", "citadel", 3000)
+        r["metrics_before"] = {"ticks": 0, "skipped": 0}
+        r["metrics_after"] = {"ticks": 71207, "skipped": 23}
+        self.assertEqual(sc.failures(r), [])
+        r["bench"]["p99_us"] = 61000
+        self.assertEqual(sc.failures(r), ["p99 61.0 ms"])
+
+
 class RatioTest(unittest.TestCase):
     def test_cpu_ratio_is_the_median_of_per_round_ratios(self):
         # Per round citadel / colyseus: 10/50 = 0.2, 30/60 = 0.5, 12/40 = 0.3 -> median 0.3.
