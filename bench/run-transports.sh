@@ -172,6 +172,10 @@ echo_run() {
     $(nice_prefix) "$BIN_DIR/citadel-bench" echo "${common[@]}" --duration "$WARMUP" --warmup 0; then
     err="warm-up run failed"
   fi
+  # A crashed server can linger as a zombie whose /proc/PID/stat still reads.
+  if [[ -z $err ]] && { ! kill -0 "$pid" 2>/dev/null || [[ $(proc_state "$pid") == Z ]]; }; then
+    err="server exited during warm-up"
+  fi
   [[ -n $err ]] || before=$(cpu_ticks "$pid") || err="server exited during warm-up"
   if [[ -z $err ]]; then
     if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" $((DURATION + 30)) \
@@ -220,7 +224,9 @@ hold_run() {
     return 0
   fi
   echo "{\"part\":\"memory\",\"round\":$round,\"transport\":\"$t\",\"ok\":true,\"bench\":$json}" >>"$RAW"
-  log "  $tag: $(python3 -c 'import json,sys; b=json.loads(sys.argv[1]); print(f"{b[\"connected\"]} connected, {b.get(\"rss_per_conn_bytes\")} bytes RSS per connection")' "$json")"
+  log "  $tag: $(python3 -c 'import json, sys
+b = json.loads(sys.argv[1])
+print(b["connected"], "connected,", b.get("rss_per_conn_bytes"), "bytes RSS per connection")' "$json")"
 }
 
 if [[ " $PARTS " == *" echo "* ]]; then
