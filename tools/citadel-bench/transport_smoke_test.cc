@@ -1,8 +1,9 @@
 // Black box: the real citadel-bench over each transport of the game port
 // (tcp, ws, tls, wss) against the real citadel with TLS on, a second or so
-// per scenario: echo and hold (the epoll engine), login and arena (the
-// frame engine), and what their JSON lines say. The certificate is made in
-// process (tests/tls/test_certificate.h) for "localhost" and 127.0.0.1.
+// per scenario: echo and hold (the epoll engine), login, chat, arena and
+// lockstep (the frame engine), and what their JSON lines say. The
+// certificate is made in process (tests/tls/test_certificate.h) for
+// "localhost" and 127.0.0.1.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -114,6 +115,28 @@ TEST_P(BenchTransportSmoke, ArenaAcksInputs) {
   EXPECT_TRUE(has(r.json, R"("disconnects":0,)")) << r.json;
   EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
   EXPECT_FALSE(has(r.json, R"("acks":0,)")) << r.json;
+}
+
+TEST_P(BenchTransportSmoke, ChatReachesEveryMember) {
+  const BenchRun r = run_bench(args({"chat", "--connections", "4", "--senders", "2", "--rate", "0",
+                                     "--messages", "4", "--gap-ms", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, transport_field())) << r.json;
+  EXPECT_TRUE(has(r.json, R"("logged_in":4,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("messages_incomplete":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("receipts":16,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+}
+
+TEST_P(BenchTransportSmoke, LockstepFramesArrive) {
+  const BenchRun r =
+      run_bench(args({"lockstep", "--players", "8", "--warmup", "0.2", "--duration", "0.8"}));
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, transport_field())) << r.json;
+  EXPECT_TRUE(has(r.json, R"("joined":8,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("frame_gaps":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("inputs_framed":0,)")) << r.json;
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, BenchTransportSmoke,
