@@ -241,3 +241,23 @@ limits:
   login_timeout_ms: 0
 EOF
 }
+
+# make_test_certificate DIR: a self-signed EC P-256 certificate for localhost
+# and 127.0.0.1 (openssl command), valid one day: DIR/server.crt, DIR/server.key.
+make_test_certificate() {
+  command -v openssl >/dev/null || die "'openssl' is required for the TLS transports"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$1/server.key" -out "$1/server.crt" >/dev/null 2>&1 ||
+    die "openssl could not make a test certificate"
+}
+
+# append_tls_config FILE CERT KEY: turns TLS on (same port; tcp and ws stay).
+append_tls_config() {
+  cat >>"$1" <<EOF2
+tls:
+  enabled: true
+  certificate_file: $2
+  private_key_file: $3
+EOF2
+}

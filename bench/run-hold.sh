@@ -9,8 +9,14 @@
 # 127.0.0.1) and an explicit idle timeout (30 s: the pings keep connections
 # alive, so the idle timers are exercised without firing).
 #
+# TRANSPORT=ws, tls or wss holds the connections over that transport
+# (citadel only; the server then gets TLS on with a self-signed certificate
+# from the openssl command, for every transport alike). TLS handshakes cost
+# the server a core's worth at a few thousand per second: lower CONNECT_RATE.
+#
 # Environment (defaults): CONNS=19000 DURATION=30 PING_INTERVAL=5
 #   CONNECT_RATE=5000 IDLE_TIMEOUT_MS=30000 SERVER=citadel (or c-ref, go)
+#   TRANSPORT=tcp (or ws, tls, wss)
 #   PORT=17101 (0 = the server picks a free port) SERVER_CPU=0 BENCH_CPU=1
 #   BIN_DIR=build/bin RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
 # Output: a markdown summary on stdout and in $RESULTS_DIR/hold-<stamp>.md;
@@ -26,6 +32,7 @@ PING_INTERVAL=${PING_INTERVAL:-5}
 CONNECT_RATE=${CONNECT_RATE:-5000}
 IDLE_TIMEOUT_MS=${IDLE_TIMEOUT_MS:-30000}
 SERVER=${SERVER:-citadel}
+TRANSPORT=${TRANSPORT:-tcp}
 PORT=${PORT:-17101}
 
 for v in CONNS DURATION PING_INTERVAL CONNECT_RATE; do
@@ -35,6 +42,8 @@ done
 if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT != 0 && (PORT < 1024 || PORT > 65535))); then
   die "PORT must be 0 or in 1024..65535"
 fi
+[[ $TRANSPORT =~ ^(tcp|ws|tls|wss)$ ]] || die "TRANSPORT must be tcp, ws, tls or wss"
+[[ $TRANSPORT == tcp || $SERVER == citadel ]] || die "TRANSPORT=$TRANSPORT needs SERVER=citadel"
 for b in taskset timeout python3; do command -v "$b" >/dev/null || die "'$b' is required"; done
 
 require_bin citadel-bench
@@ -65,6 +74,10 @@ RAW=$RESULTS_DIR/hold-$STAMP.jsonl
 REPORT=$RESULTS_DIR/hold-$STAMP.md
 CONFIG=$BENCH_TMP/citadel-hold.yaml
 write_citadel_config "$CONFIG" "$IDLE_TIMEOUT_MS"
+if [[ $TRANSPORT != tcp ]]; then
+  make_test_certificate "$BENCH_TMP"
+  append_tls_config "$CONFIG" "$BENCH_TMP/server.crt" "$BENCH_TMP/server.key"
+fi
 
 port=$PORT
 ((PORT == 0)) || port=$(pick_port "$PORT")
@@ -75,7 +88,7 @@ case $SERVER in
   go) cmd=(env GOMAXPROCS=1 "$BIN_DIR/go-echo-server" --port "$port") ;;
 esac
 
-log "hold benchmark: $SERVER, $CONNS connections at $CONNECT_RATE/s, ping every ${PING_INTERVAL}s for ${DURATION}s"
+log "hold benchmark: $SERVER over $TRANSPORT, $CONNS connections at $CONNECT_RATE/s, ping every ${PING_INTERVAL}s for ${DURATION}s"
 portfile=-
 [[ $SERVER == citadel ]] && portfile=$BENCH_TMP/citadel.port
 start_server "$SERVER" "$BENCH_TMP/server.log" "$portfile" "${cmd[@]}" || die "$SERVER did not start"
@@ -87,7 +100,8 @@ before=$(cpu_ticks "$pid")
 # Connecting takes CONNS / CONNECT_RATE seconds before the hold starts.
 limit=$((DURATION + CONNS / CONNECT_RATE + 60))
 if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" "$limit" \
-  "$BIN_DIR/citadel-bench" hold --host 127.0.0.1 --port "$SERVER_PORT" --connections "$CONNS" \
+  "$BIN_DIR/citadel-bench" hold --host 127.0.0.1 --port "$SERVER_PORT" --transport "$TRANSPORT" \
+  --connections "$CONNS" \
   --ping-interval "$PING_INTERVAL" --duration "$DURATION" --connect-rate "$CONNECT_RATE" \
   --threads 1 --server-pid "$pid" --quiet; then
   bench_json=$(last_json_line "$BENCH_TMP/bench.out")
@@ -107,8 +121,8 @@ if kill -0 "$pid" 2>/dev/null && [[ $(proc_state "$pid") != Z ]]; then
 fi
 stop_server "$pid"
 
-printf '{"server":"%s","connections":%s,"ok":%s,"error":"%s","server_alive_after":%s,"server_cpu_ticks":%s,"clk_tck":%s,"server_hwm_kb":%s,"bench":%s}\n' \
-  "$SERVER" "$CONNS" "$([[ -z $error ]] && echo true || echo false)" "${error//\"/\'}" "$alive" \
+printf '{"server":"%s","transport":"%s","connections":%s,"ok":%s,"error":"%s","server_alive_after":%s,"server_cpu_ticks":%s,"clk_tck":%s,"server_hwm_kb":%s,"bench":%s}\n' \
+  "$SERVER" "$TRANSPORT" "$CONNS" "$([[ -z $error ]] && echo true || echo false)" "${error//\"/\'}" "$alive" \
   "$cpu" "$CLK_TCK" "$hwm" "$bench_json" >"$RAW"
 
 verdict=0
@@ -116,7 +130,7 @@ verdict=0
   echo "# Hold benchmark, $(date -u +%Y-%m-%d)"
   echo
   machine_info_md
-  echo "- run: $CONNS connections at $CONNECT_RATE/s, ping every ${PING_INTERVAL}s, ${DURATION}s hold, idle timeout ${IDLE_TIMEOUT_MS} ms"
+  echo "- run: $CONNS connections over $TRANSPORT at $CONNECT_RATE/s, ping every ${PING_INTERVAL}s, ${DURATION}s hold, idle timeout ${IDLE_TIMEOUT_MS} ms"
   echo "- pinning: server on CPU $SERVER_CPU (--threads 1), citadel-bench on CPU $BENCH_CPU (--threads 1)"
   echo "- raw: $(basename "$RAW")"
   echo

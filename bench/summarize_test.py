@@ -21,6 +21,7 @@ import paired  # noqa: E402
 import summarize  # noqa: E402
 import summarize_rooms  # noqa: E402
 import summarize_sessions  # noqa: E402
+import summarize_transports  # noqa: E402
 
 
 def write_jsonl(rows):
@@ -227,3 +228,47 @@ class RoomsCostTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def transport_run(rnd, case, subject, rps, cpu_ticks, syscalls=None):
+    return {"part": "echo", "round": rnd, "case": case, "payload": 64, "connections": 64,
+            "depth": 16, "subject": subject, "ok": True, "server_cpu_ticks": cpu_ticks,
+            "clk_tck": 100, "syscalls": syscalls,
+            "bench": {"rps": rps, "p50_us": 100, "p99_us": 200, "requests": rps * 10,
+                      "errors": 0, "disconnects": 0}}
+
+
+class TransportsTest(unittest.TestCase):
+    def test_each_transport_is_paired_with_citadel_tcp_of_its_round(self):
+        rows = [
+            transport_run(1, "A", "tcp", 100, 100), transport_run(1, "A", "ws", 90, 110),
+            transport_run(2, "A", "tcp", 200, 100), transport_run(2, "A", "ws", 100, 100),
+            transport_run(3, "A", "tcp", 300, 100), transport_run(3, "A", "ws", 285, 120),
+            transport_run(1, "A", "c-ref", 100, 100), transport_run(2, "A", "c-ref", 100, 100),
+            transport_run(3, "A", "c-ref", 300, 100),
+        ]
+        text = summarize_transports.report(write_jsonl(rows))
+        ws = table_row(text, "A: 64 B, 64 conns, depth 16", "citadel ws")
+        # req/s vs tcp per round 0.90, 0.50, 0.95: median 0.90 (ratio of medians: 0.45)
+        self.assertEqual(ws[3], "0.90×")
+        # vs c-ref per round 0.90, 1.00, 0.95: median 0.95
+        self.assertEqual(ws[4], "0.95×")
+        # CPU per request vs tcp per round 1.22, 2.00, 1.26: median 1.26 (of medians: 2.00)
+        self.assertEqual(ws[8], "1.26×")
+        self.assertIn("A, ws vs citadel-tcp per round: req/s 0.90, 0.50, 0.95", text)
+
+    def test_syscalls_per_request_and_memory_differences(self):
+        sys_tcp = {"events": {"all": 3000, "recvfrom": 1000, "io_uring_enter": 10},
+                   "window_s": 2, "bench": {"rps": 500}}
+        rows = [transport_run(1, "B", "tcp", 100, 100, sys_tcp)]
+        for rnd, tcp, ws in ((1, 400, 900), (2, 300, 1000), (3, 500, 1000)):
+            for t, rss in (("tcp", tcp), ("ws", ws)):
+                rows.append({"part": "memory", "round": rnd, "transport": t, "ok": True,
+                             "bench": {"connected": 10, "rss_per_conn_bytes": rss}})
+        text = summarize_transports.report(write_jsonl(rows))
+        syscalls = text.split("### Server syscalls")[1]
+        sys_row = table_row(syscalls, "B: 64 B, 64 conns, depth 16", "citadel tcp")
+        self.assertIn("3.000", sys_row)   # all syscalls per request
+        self.assertIn("0.010", sys_row)   # io_uring_enter per request
+        ws = table_row(text, "ws")
+        self.assertEqual(ws[3], "+500")   # per round +500, +700, +500 (of medians: +600)

@@ -7,6 +7,7 @@
 
 #include "client/auth_messages.h"
 #include "client/client_impl.h"
+#include "client/transport/tls_client_context.h"
 #include "protocol/commands.h"
 
 namespace citadel::client {
@@ -52,6 +53,27 @@ Client::Impl::Impl(asio::io_context& io, ClientOptions options)
 }
 
 void Client::Impl::connect(std::string host, uint16_t port) {
+  connect(transport::Endpoint{options_.transport, std::move(host), port, options_.ws_path});
+}
+
+void Client::Impl::connect(const transport::Endpoint& endpoint) {
+  std::string host = endpoint.host;
+  const uint16_t port = endpoint.port;
+  stream_.reset();
+  stream_error_.clear();
+  if (endpoint.transport != transport::Transport::kTcp) {
+    auto settings = std::make_shared<transport::StreamSettings>();
+    settings->transport = endpoint.transport;
+    settings->host = transport::host_port(endpoint);
+    settings->path = endpoint.path;
+    if (transport::uses_tls(endpoint.transport)) {
+      if (auto problem = transport::make_client_context({options_.tls_ca_file, endpoint.host},
+                                                        settings->tls_context)) {
+        stream_error_ = "TLS setup failed: " + *problem;
+      }
+    }
+    stream_ = std::move(settings);
+  }
   stop_link();
   fail_all(RequestError::kDisconnected);
   host_ = std::move(host);
@@ -127,7 +149,7 @@ void Client::Impl::start_attempt(uint32_t attempt) {
   };
   connection = std::make_shared<Connection>(io_.get_executor(), options_.max_payload_bytes,
                                             options_.max_output_bytes, std::move(callbacks));
-  connection->start(host_, port_, options_.connect_timeout);
+  connection->start(host_, port_, options_.connect_timeout, stream_, stream_error_);
 }
 
 void Client::Impl::handle_link_up(uint64_t link) {
@@ -419,6 +441,10 @@ void Client::set_session_handler(SessionCallback callback) {
 void Client::set_reply_key_reader(uint16_t reply_cmd, PendingRequests::KeyReader reader) {
   impl_->pending.set_key_reader(reply_cmd, std::move(reader));
 }
+void Client::connect(const transport::Endpoint& endpoint) {
+  impl_->connect(endpoint);
+}
+
 void Client::connect(std::string host, uint16_t port) {
   impl_->connect(std::move(host), port);
 }

@@ -105,8 +105,10 @@ class Client {
   void set_reply_key_reader(uint16_t reply_cmd, PendingRequests::KeyReader reader);
 
   // Starts connecting (and, with auto_reconnect, keeps connected) to host:port.
-  // A connection already open is closed first.
+  // A connection already open is closed first. Over options.transport.
   void connect(std::string host, uint16_t port);
+  // The same, over the endpoint's transport (and WebSocket path).
+  void connect(const transport::Endpoint& endpoint);
   // Closes for good: no reconnect; waiting requests fail with kClosed. The
   // session is kept: a later connect() resumes it.
   void close();

@@ -25,6 +25,7 @@
 #include "client/client.h"
 #include "client/connection.h"
 #include "client/session.h"
+#include "client/transport/client_stream.h"
 
 namespace citadel::client {
 
@@ -33,6 +34,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   Impl(boost::asio::io_context& io, ClientOptions options);
 
   void connect(std::string host, uint16_t port);
+  void connect(const transport::Endpoint& endpoint);
   void close();
   void detach();
   void drop_connection(std::string_view reason);
@@ -136,6 +138,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   std::string host_;
   uint16_t port_ = 0;
+  // The wire above TCP for host_ (null: plain TCP), made at connect(), and
+  // why it could not be (e.g. an unreadable CA file).
+  std::shared_ptr<const transport::StreamSettings> stream_;
+  std::string stream_error_;
   uint64_t link_ = 0;  // id of the current connection attempt
   RequestId next_id_ = 1;
   bool closed_by_user_ = false;

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <functional>
 
+#include <string>
+
+#include "client/transport/endpoint.h"
 #include "protocol/wire.h"
 
 namespace citadel::client {
@@ -64,6 +67,17 @@ struct ClientOptions {
   uint32_t max_payload_bytes = protocol::kDefaultMaxPayloadBytes;
 
   RandomFn random;  // backoff jitter; empty: std::mt19937_64 seeded from std::random_device
+
+  // The wire (docs/protocol.md): raw frames over TCP, WebSocket, TLS, or
+  // WebSocket inside TLS. connect(host, port) uses these; connect(Endpoint)
+  // takes the transport and path from the endpoint. The handshakes count
+  // against connect_timeout.
+  transport::Transport transport = transport::Transport::kTcp;
+  std::string ws_path = "/";  // the upgrade's request target (ws, wss)
+  // tls, wss: a PEM file the server's certificate must verify against (and
+  // name the host connected to). Empty: the certificate is NOT verified
+  // (development servers with self-signed certificates).
+  std::string tls_ca_file;
 };
 
 }  // namespace citadel::client

@@ -1,6 +1,12 @@
-// One TCP connection to the server, from resolve to close: connect bounded by
+// One connection to the server, from resolve to close: connect bounded by
 // a timer, then a read loop that cuts frames with protocol::FrameReader, and
 // a double-buffered writer (one buffer being filled, one in flight).
+//
+// Over ws, tls and wss a transport::ClientStream sits between the socket and
+// the frames: its handshakes run after the TCP connect, under the same
+// connect timer, and the connection is connected only when they are done.
+// Frames are then written in the stream's framing; over TLS the buffer being
+// filled holds plaintext, sealed (one SSL_write) when it goes in flight.
 //
 // Held by shared_ptr; its pending handlers keep it alive, so the owner may drop
 // it at any time. Reports through Callbacks until it closes: after close() or
@@ -22,6 +28,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "client/transport/client_stream.h"
 #include "protocol/frame_reader.h"
 
 namespace citadel::client {
@@ -39,8 +46,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(boost::asio::any_io_executor executor, uint32_t max_payload_bytes,
              std::size_t max_output_bytes, Callbacks callbacks);
 
-  // Resolves host and connects; gives up after connect_timeout.
-  void start(const std::string& host, uint16_t port, std::chrono::milliseconds connect_timeout);
+  // Resolves host and connects; gives up after connect_timeout. `stream`:
+  // the transport above TCP (null: raw frames). A non-empty `stream_error`
+  // (its setup failed) fails the attempt at once with that reason.
+  void start(const std::string& host, uint16_t port, std::chrono::milliseconds connect_timeout,
+             std::shared_ptr<const transport::StreamSettings> stream = nullptr,
+             std::string stream_error = {});
   // Queues one frame. False if not connected, or if the bytes not yet written
   // would exceed max_output_bytes (the server is not reading: do not queue more).
   bool send_frame(uint16_t cmd, std::span<const uint8_t> payload);
@@ -48,7 +59,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close();
 
   bool connected() const { return phase_ == Phase::kConnected; }
-  std::size_t queued_bytes() const { return filling_.size() + in_flight_.size(); }
+  std::size_t queued_bytes() const { return filling_.size() + in_flight_.size() + sealed_.size(); }
   std::string remote_address() const;
 
  private:
@@ -62,6 +73,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_connected(const boost::system::error_code& ec);
   void read_some();
   void handle_read(const boost::system::error_code& ec, std::size_t bytes);
+  void handle_stream_bytes(std::size_t bytes);
+  bool feed_frames(std::span<const uint8_t> bytes);
+  void connected_now();
+  // Bytes the stream sends by itself (handshakes, pongs), ready for the wire.
+  void queue_wire(const std::vector<uint8_t>& bytes);
   void write_pending();
   void handle_written(const boost::system::error_code& ec);
   void fail(const std::string& reason);
@@ -80,6 +96,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<uint8_t> filling_;    // frames queued since the last write started
   std::vector<uint8_t> in_flight_;  // the bytes async_write is sending
   bool writing_ = false;
+
+  std::shared_ptr<const transport::StreamSettings> stream_settings_;
+  std::unique_ptr<transport::ClientStream> stream_;  // ws, tls, wss
+  std::vector<uint8_t> sealed_;   // tls, wss: records not yet in flight, in order
+  std::vector<uint8_t> scratch_;  // tls, wss: decrypted records
+  std::vector<uint8_t> reply_;    // what the stream sends back by itself
 };
 
 }  // namespace citadel::client

@@ -36,7 +36,8 @@ int run_arena(const RoomLoadOptions& options, const sockaddr_in& server, std::FI
   }
 
   JsonLine json;
-  json.add("scenario", "arena");
+  json.add("scenario", "arena")
+      .add("transport", std::string_view(client::transport::to_string(r.options.common.transport)));
   add_room_fields(json, r);
   json.add("inputs_sent", r.game.inputs_measured)
       .add("inputs_sent_total", r.game.inputs_sent)

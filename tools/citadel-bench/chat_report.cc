@@ -58,6 +58,7 @@ void print_chat_report(const ChatRunResult& r) {
 
   JsonLine json;
   json.add("scenario", "chat")
+      .add("transport", std::string_view(client::transport::to_string(o.common.transport)))
       .add("users", o.common.connections)
       .add("connected", c.connected)
       .add("failed", c.connect_failed)

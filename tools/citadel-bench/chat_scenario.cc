@@ -380,6 +380,7 @@ int run_chat(const ChatOptions& options, const sockaddr_in& server, std::FILE* c
     config.connect_rate_per_s = bases[i].connect_rate_per_s;
     config.connect_phase_limit = bases[i].connect_phase_limit;
     config.source_ports = bases[i].source_ports;
+    config.stream = bases[i].stream;
     chat_workers.push_back(std::make_unique<ChatWorker>(std::move(config), options, plans[i],
                                                         prefix, i, shared, control, boards[i]));
   }

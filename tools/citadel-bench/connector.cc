@@ -15,6 +15,10 @@ namespace {
 
 constexpr auto kConnectBudgetPerTurn = std::chrono::milliseconds(2);
 constexpr uint32_t kMaxConnectsInProgress = 1024;
+// With TLS a connect in progress includes the handshake; the server closes
+// handshakes past its cap (tls.max_concurrent_handshakes, 512 by default)
+// at once, so stay well under it.
+constexpr uint32_t kMaxTlsHandshakesInProgress = 256;
 // Source ports tried per bind, and sockets tried per connection when the
 // chosen port turns out to be in use towards this server already.
 constexpr uint32_t kMaxBindAttempts = 64;
@@ -41,13 +45,13 @@ void Connector::start_due(Clock::time_point now, const std::function<void(ConnId
     }
     for (; oldest_connecting_ < total_; ++oldest_connecting_) {
       ConnSlot& c = slot_of_(static_cast<ConnId>(oldest_connecting_));
-      if (c.state == ConnState::kConnecting) fail(c);
+      if (c.state == ConnState::kConnecting || c.state == ConnState::kHandshaking) fail(c);
     }
     return;
   }
   while (oldest_connecting_ < next_to_start_) {
     ConnSlot& c = slot_of_(static_cast<ConnId>(oldest_connecting_));
-    if (c.state == ConnState::kConnecting) {
+    if (c.state == ConnState::kConnecting || c.state == ConnState::kHandshaking) {
       if (now - c.connect_started < settings_.timeout) break;
       fail(c);
     }
@@ -57,7 +61,8 @@ void Connector::start_due(Clock::time_point now, const std::function<void(ConnId
   const auto due =
       std::min<std::size_t>(total_, static_cast<std::size_t>(elapsed_s * settings_.rate_per_s) + 1);
   const Clock::time_point budget_end = Clock::now() + kConnectBudgetPerTurn;
-  while (next_to_start_ < due && in_progress_ < kMaxConnectsInProgress) {
+  const uint32_t cap = max_in_progress();
+  while (next_to_start_ < due && in_progress_ < cap) {
     start(static_cast<ConnId>(next_to_start_++), now, opened);
     if (Clock::now() >= budget_end) break;
   }
@@ -121,33 +126,58 @@ bool Connector::bind_source_port(int fd) {
   return false;  // unbound: connect() picks a port itself
 }
 
+uint32_t Connector::max_in_progress() const {
+  const bool tls = settings_.stream && client::transport::uses_tls(settings_.stream->transport);
+  return tls ? kMaxTlsHandshakesInProgress : kMaxConnectsInProgress;
+}
+
 void Connector::fail(ConnSlot& c) {
   c.fd.reset();
+  c.stream.reset();
   c.state = ConnState::kClosed;
   --in_progress_;
   ++counters_.connect_failed;
 }
 
-bool Connector::finish(ConnId id) {
+ConnState Connector::finish(ConnId id, std::vector<uint8_t>& first_bytes) {
   ConnSlot& c = slot_of_(id);
   int err = 0;
   socklen_t len = sizeof err;
   if (::getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
     fail(c);
-    return false;
+    return ConnState::kClosed;
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u32 = id;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd.get(), &ev) != 0) {
     fail(c);
-    return false;
+    return ConnState::kClosed;
   }
+  if (settings_.stream && settings_.stream->transport != client::transport::Transport::kTcp) {
+    c.stream = std::make_unique<ClientStream>(*settings_.stream);
+    c.state = ConnState::kHandshaking;
+    if (c.stream->start(first_bytes) == ClientStream::Status::kFailed) {
+      fail(c);
+      return ConnState::kClosed;
+    }
+    return ConnState::kHandshaking;
+  }
+  opened(id);
+  return ConnState::kOpen;
+}
+
+void Connector::opened(ConnId id) {
+  ConnSlot& c = slot_of_(id);
   c.state = ConnState::kOpen;
   --in_progress_;
   ++counters_.connected;
   ++counters_.open;
-  return true;
+}
+
+void Connector::failed(ConnId id) {
+  ConnSlot& c = slot_of_(id);
+  if (c.state == ConnState::kHandshaking) fail(c);
 }
 
 }  // namespace citadel::bench

@@ -9,6 +9,12 @@
 //
 // The engines keep their connections in their own vectors; each connection's
 // connect state is a ConnSlot they derive from, reached through slot_of.
+//
+// Over ws, tls and wss a connection is not open when TCP is: finish() leaves
+// it kHandshaking with a ClientStream to drive, and the engine calls
+// opened() or failed() when the handshake ends. Until then it counts as a
+// connect in progress (same pacing cap, same timeout), so a handshake that
+// never ends fails like a connect that never ends.
 #pragma once
 
 #include <netinet/in.h>
@@ -16,7 +22,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+
+#include "client/transport/client_stream.h"
 
 #include "net/unique_fd.h"
 #include "send_time_ring.h"
@@ -27,12 +36,16 @@ namespace citadel::bench {
 using ConnId = uint32_t;
 struct ClientCounters;
 
-enum class ConnState : uint8_t { kNotStarted, kConnecting, kOpen, kClosed };
+enum class ConnState : uint8_t { kNotStarted, kConnecting, kHandshaking, kOpen, kClosed };
+
+using client::transport::ClientStream;
+using client::transport::StreamSettings;
 
 struct ConnSlot {
   net::UniqueFd fd;
   ConnState state = ConnState::kNotStarted;
   Clock::time_point connect_started;
+  std::unique_ptr<ClientStream> stream;  // null: plain TCP
 };
 
 struct ConnectSettings {
@@ -43,12 +56,15 @@ struct ConnectSettings {
   // Local ports to bind before connecting; empty: connect() picks (slow once
   // many ports are in use, see source_ports.h).
   std::optional<SourcePorts> source_ports;
+  // The transport above TCP; null: plain TCP (frames as they are).
+  std::shared_ptr<const StreamSettings> stream;
 };
 
 // The connect fields of an engine's config (ClientConfig, FrameClientConfig).
 template <class Config>
 ConnectSettings connect_settings_of(const Config& c) {
-  return {c.server, c.connect_rate_per_s, c.connect_timeout, c.connect_phase_limit, c.source_ports};
+  return {c.server, c.connect_rate_per_s, c.connect_timeout, c.connect_phase_limit, c.source_ports,
+          c.stream};
 }
 
 class Connector {
@@ -67,14 +83,22 @@ class Connector {
   void start_due(Clock::time_point now, const std::function<void(ConnId)>& opened);
   // True while some connection is neither open nor finished (failed or closed).
   bool connecting() const { return next_to_start_ < total_ || in_progress_ > 0; }
-  // After EPOLLOUT on a connecting socket: true (the connection is open and
-  // polled for input) if the handshake succeeded; false (it failed, counted).
-  bool finish(ConnId id);
+  // After EPOLLOUT on a connecting socket. kOpen: the connection is open and
+  // polled for input. kHandshaking: TCP is up and polled for input, and
+  // slot.stream is made and started (its first bytes are in `first_bytes`):
+  // call opened() or failed() when its handshake ends. kClosed: the connect
+  // failed (counted).
+  ConnState finish(ConnId id, std::vector<uint8_t>& first_bytes);
+  // The transport's handshake ended well: the connection is open.
+  void opened(ConnId id);
+  // It failed (refused, broken, or the peer left): counted as a failed connect.
+  void failed(ConnId id);
 
  private:
   void start(ConnId id, Clock::time_point now, const std::function<void(ConnId)>& opened);
   bool bind_source_port(int fd);
   void fail(ConnSlot& c);
+  uint32_t max_in_progress() const;
 
   ConnectSettings settings_;
   const std::size_t total_;

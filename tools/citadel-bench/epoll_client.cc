@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <system_error>
 
+#include "client/transport/client_stream.h"
 #include "protocol/wire.h"
 
 namespace citadel::bench {
@@ -28,6 +30,11 @@ constexpr std::size_t kTargetBlockBytes = 256 * 1024;
 constexpr uint32_t kMaxReplyPayloadBytes = 16 * 1024 * 1024;
 // PONGs owed to the server beyond this are dropped and counted.
 constexpr std::size_t kMaxControlBytes = 4096;
+// Decrypted records land here: several 16 KiB records per read.
+constexpr std::size_t kPlainBufferBytes = 64 * 1024;
+// Plaintext sealed per send (whole requests, at least one): about what a
+// socket takes at once, so little ciphertext waits in wire_out.
+constexpr std::size_t kMaxSealBytes = 64 * 1024;
 
 }  // namespace
 
@@ -41,13 +48,21 @@ EpollClient::EpollClient(ClientConfig config, ConnectionEvents& events)
                  [this](ConnId id) -> ConnSlot& { return conns_[id]; }) {
   if (!epoll_.valid()) throw std::system_error(errno, std::generic_category(), "epoll_create1");
 
-  frame_bytes_ = proto::kHeaderBytes + config_.request_payload.size();
+  // Each request in the stream's framing: as it is over tcp and tls, a masked
+  // binary message over ws and wss (a key of its own for every copy).
+  const auto transport =
+      config_.stream ? config_.stream->transport : client::transport::Transport::kTcp;
+  encrypted_ = client::transport::uses_tls(transport);
+  frame_bytes_ = client::transport::framed_bytes(transport, config_.request_payload.size());
   const std::size_t frames =
       std::clamp<std::size_t>(kTargetBlockBytes / frame_bytes_, 1, config_.max_in_flight);
   block_.reserve(frames * frame_bytes_);
+  client::transport::MaskKeys keys;
   for (std::size_t i = 0; i < frames; ++i) {
-    proto::append_frame(block_, config_.request_cmd, config_.request_payload);
+    client::transport::append_framed(transport, keys, block_, config_.request_cmd,
+                                     config_.request_payload);
   }
+  if (transport != client::transport::Transport::kTcp) plain_buf_.resize(kPlainBufferBytes);
 
   const uint32_t slots = ring_slots_for(config_.max_in_flight);
   ring_slab_.resize(std::size_t{slots} * conns_.size());
@@ -64,7 +79,42 @@ void EpollClient::start_due_connects(Clock::time_point now) {
 }
 
 void EpollClient::finish_connect(ConnId id, Clock::time_point now) {
-  if (connector_.finish(id)) events_.on_open(id, now);
+  Connection& c = conns_[id];
+  switch (connector_.finish(id, c.wire_out)) {
+    case State::kOpen:
+      events_.on_open(id, now);
+      return;
+    case State::kHandshaking:
+      flush_handshake(id);
+      return;
+    default:
+      return;
+  }
+}
+
+void EpollClient::flush_handshake(ConnId id) {
+  if (send_wire_out(id)) set_write_interest(id, false);
+}
+
+bool EpollClient::send_wire_out(ConnId id) {
+  Connection& c = conns_[id];
+  while (c.wire_sent < c.wire_out.size()) {
+    const ssize_t n = ::send(c.fd.get(), c.wire_out.data() + c.wire_sent,
+                             c.wire_out.size() - c.wire_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        set_write_interest(id, true);
+      } else {
+        close_connection(id);
+      }
+      return false;
+    }
+    c.wire_sent += static_cast<std::size_t>(n);
+  }
+  c.wire_out.clear();
+  c.wire_sent = 0;
+  return true;
 }
 
 uint32_t EpollClient::in_flight(ConnId id) const {
@@ -98,7 +148,11 @@ void EpollClient::flush_writes() {
   flushing_.swap(pending_writes_);
   for (ConnId id : flushing_) {
     conns_[id].write_queued = false;
-    if (conns_[id].state == State::kOpen) write_connection(id);
+    if (conns_[id].state == State::kOpen) {
+      write_connection(id);
+    } else if (conns_[id].state == State::kHandshaking) {
+      flush_handshake(id);
+    }
   }
   flushing_.clear();
 }
@@ -112,6 +166,11 @@ void EpollClient::write_connection(ConnId id) {
     counters_.requests_sent += c.unstamped;
     for (; c.unstamped > 0; --c.unstamped) c.sent.push(now);
   }
+  if (encrypted_) {
+    write_sealed(id);
+    return;
+  }
+  if (!c.wire_out.empty() && !send_wire_out(id)) return;
 
   // A PONG may only go out between two request frames: first if a PONG is
   // already half sent or the stream is at a frame boundary, else after the
@@ -168,6 +227,47 @@ void EpollClient::write_connection(ConnId id) {
   }
 }
 
+// tls, wss: ciphertext left over first; then PONGs owed and up to
+// kMaxSealBytes of whole requests from the block, sealed with one SSL_write
+// each, in one send. Requests always go whole (stream_offset stays 0), so
+// records the stream adds by itself (a pong, a close) fall between them.
+void EpollClient::write_sealed(ConnId id) {
+  Connection& c = conns_[id];
+  if (!c.wire_out.empty() && !send_wire_out(id)) return;
+  sealed_.clear();
+  if (!c.control_out.empty()) {
+    if (!c.stream->seal(c.control_out, sealed_)) return close_connection(id);
+    c.control_out.clear();
+    c.control_sent = 0;
+  }
+  const std::size_t most = std::max(frame_bytes_, kMaxSealBytes / frame_bytes_ * frame_bytes_);
+  const std::size_t stream_len = std::min({c.unsent_bytes, block_.size(), most});
+  if (stream_len > 0) {
+    if (!c.stream->seal(std::span(block_.data(), stream_len), sealed_)) {
+      return close_connection(id);
+    }
+    c.unsent_bytes -= stream_len;
+  }
+  if (sealed_.empty()) {
+    set_write_interest(id, false);
+    return;
+  }
+  ssize_t n = ::send(c.fd.get(), sealed_.data(), sealed_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return close_connection(id);
+    n = 0;
+  }
+  if (static_cast<std::size_t>(n) < sealed_.size()) {
+    c.wire_out.assign(sealed_.begin() + n, sealed_.end());
+    c.wire_sent = 0;
+    set_write_interest(id, true);  // the kernel buffer is full: wait for room
+  } else if (c.unsent_bytes > 0) {
+    queue_write(id);  // only our own per-send cap stopped it: go on next turn
+  } else {
+    set_write_interest(id, false);
+  }
+}
+
 void EpollClient::set_write_interest(ConnId id, bool want) {
   Connection& c = conns_[id];
   if (c.write_armed == want) return;
@@ -193,8 +293,11 @@ void EpollClient::handle_event(ConnId id, uint32_t events) {
       finish_connect(id, Clock::now());
       return;
     case State::kOpen:
+    case State::kHandshaking:
       if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_connection(id);
-      if (c.state == State::kOpen && (events & EPOLLOUT)) queue_write(id);
+      if ((c.state == State::kOpen || c.state == State::kHandshaking) && (events & EPOLLOUT)) {
+        queue_write(id);
+      }
       return;
     case State::kNotStarted:
     case State::kClosed:
@@ -216,16 +319,83 @@ void EpollClient::read_connection(ConnId id) {
       return;
     }
     const Clock::time_point now = Clock::now();
-    const auto result =
-        c.reader.feed(std::span<const uint8_t>(read_buf_.data(), static_cast<std::size_t>(n)),
-                      [&](const protocol::FrameView& f) { return handle_frame(id, f, now); });
-    if (result.error != protocol::DecodeError::kNone) {
-      ++counters_.protocol_errors;
-      close_connection(id);
-      return;
+    const std::span<const uint8_t> bytes(read_buf_.data(), static_cast<std::size_t>(n));
+    if (c.stream) {
+      if (!receive_stream(id, bytes, now)) return;
+    } else {
+      const auto result = c.reader.feed(
+          bytes, [&](const protocol::FrameView& f) { return handle_frame(id, f, now); });
+      if (result.error != protocol::DecodeError::kNone) {
+        ++counters_.protocol_errors;
+        close_connection(id);
+        return;
+      }
     }
     if (static_cast<std::size_t>(n) < read_buf_.size()) return;
   }
+}
+
+// The Citadel bytes a stream hands on, into the connection's FrameReader.
+class EpollClient::StreamReader final : public client::transport::StreamSink {
+ public:
+  StreamReader(EpollClient& client, ConnId id, Clock::time_point now)
+      : client_(client), id_(id), now_(now) {}
+  bool on_stream_bytes(std::span<const uint8_t> bytes) override {
+    const auto result = client_.conns_[id_].reader.feed(
+        bytes, [&](const protocol::FrameView& f) { return client_.handle_frame(id_, f, now_); });
+    bad_ = result.error != protocol::DecodeError::kNone;
+    return !bad_;
+  }
+  bool bad() const { return bad_; }
+
+ private:
+  EpollClient& client_;
+  const ConnId id_;
+  const Clock::time_point now_;
+  bool bad_ = false;
+};
+
+// Wire bytes of a ws, tls or wss connection, open or still in its
+// handshake. False once the connection is closed or failed.
+bool EpollClient::receive_stream(ConnId id, std::span<const uint8_t> bytes, Clock::time_point now) {
+  Connection& c = conns_[id];
+  const bool was_open = c.state == State::kOpen;
+  StreamReader sink(*this, id, now);
+  reply_.clear();
+  const ClientStream::Status status = c.stream->receive(bytes, plain_buf_, reply_, sink);
+  if (!reply_.empty()) {
+    // Whole records or frames: ciphertext goes out ahead of everything;
+    // a plain WebSocket pong waits for a frame boundary like a PONG.
+    auto& to = encrypted_ || !was_open ? c.wire_out : c.control_out;
+    to.insert(to.end(), reply_.begin(), reply_.end());
+    queue_write(id);
+  }
+  if (sink.bad()) {
+    ++counters_.protocol_errors;
+    close_connection(id);
+    return false;
+  }
+  switch (status) {
+    case ClientStream::Status::kOpen:
+      if (!was_open) {
+        connector_.opened(id);
+        events_.on_open(id, now);
+      }
+      return c.state == State::kOpen;
+    case ClientStream::Status::kHandshaking:
+      return true;
+    case ClientStream::Status::kClosed:
+    case ClientStream::Status::kFailed:
+      if (!was_open && transport_error_.empty()) {
+        transport_error_ = c.stream->error();
+        std::fprintf(stderr, "citadel-bench: %s handshake failed: %s\n",
+                     std::string(client::transport::to_string(c.stream->transport())).c_str(),
+                     transport_error_.c_str());
+      }
+      close_connection(id);
+      return false;
+  }
+  return false;
 }
 
 bool EpollClient::handle_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now) {
@@ -254,7 +424,11 @@ bool EpollClient::handle_frame(ConnId id, const protocol::FrameView& frame, Cloc
         ++counters_.pongs_dropped;
         return true;
       }
-      proto::append_frame(c.control_out, proto::cmd::kPong, frame.payload);
+      if (c.stream) {
+        c.stream->append_frame(c.control_out, proto::cmd::kPong, frame.payload);
+      } else {
+        proto::append_frame(c.control_out, proto::cmd::kPong, frame.payload);
+      }
       queue_write(id);
       return true;
     }
@@ -282,8 +456,17 @@ bool EpollClient::handle_frame(ConnId id, const protocol::FrameView& frame, Cloc
 
 void EpollClient::close_connection(ConnId id) {
   Connection& c = conns_[id];
+  if (c.state == State::kHandshaking) {
+    connector_.failed(id);  // counted as a failed connect
+    std::vector<uint8_t>().swap(c.wire_out);
+    c.wire_sent = 0;
+    return;
+  }
   if (c.state != State::kOpen) return;
   c.fd.reset();
+  c.stream.reset();
+  std::vector<uint8_t>().swap(c.wire_out);
+  c.wire_sent = 0;
   c.state = State::kClosed;
   --counters_.open;
   ++counters_.disconnects;

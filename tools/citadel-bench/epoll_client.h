@@ -13,6 +13,14 @@
 // scenario queues more requests), scenario timers, then flush_writes(), which
 // makes at most one send per connection with output, as Redis's beforeSleep()
 // does. EPOLLOUT is armed only while the kernel buffer is full.
+//
+// Over ws and wss the block holds each request as a masked binary message
+// (every copy with its own key), so WebSocket costs the client nothing per
+// request on the way out; replies are unwrapped in place by WsServerFrames.
+// Over tls and wss each send is one SSL_write of whole requests from the
+// block (one TLS record per 16 KiB), and ciphertext the kernel did not take
+// waits in the connection's wire_out. The handshakes run on the connection
+// before on_open (connector.h).
 #pragma once
 
 #include <netinet/in.h>
@@ -21,6 +29,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -97,6 +106,8 @@ struct ClientConfig {
   uint16_t reply_cmd = 0;
   std::vector<uint8_t> request_payload;
   uint32_t max_in_flight = 1;  // per connection
+  // The transport above TCP; null: plain TCP (see connector.h).
+  std::shared_ptr<const StreamSettings> stream;
 };
 
 class EpollClient {
@@ -143,11 +154,22 @@ class EpollClient {
     // PONGs owed to server PINGs: rare, so a plain buffer, capped.
     std::vector<uint8_t> control_out;
     std::size_t control_sent = 0;
+    // ws, tls, wss: wire bytes that go before anything else (handshake
+    // bytes; sealed records the kernel did not take yet).
+    std::vector<uint8_t> wire_out;
+    std::size_t wire_sent = 0;
   };
+  class StreamReader;
 
   void finish_connect(ConnId id, Clock::time_point now);
   void handle_event(ConnId id, uint32_t events);
   void read_connection(ConnId id);
+  bool receive_stream(ConnId id, std::span<const uint8_t> bytes, Clock::time_point now);
+  void flush_handshake(ConnId id);
+  // Sends what wire_out holds: true when it is empty (all sent); false when
+  // the kernel buffer is full (EPOLLOUT armed) or the connection closed.
+  bool send_wire_out(ConnId id);
+  void write_sealed(ConnId id);
   bool handle_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now);
   void write_connection(ConnId id);
   void queue_write(ConnId id);
@@ -168,6 +190,13 @@ class EpollClient {
   std::vector<ConnId> flushing_;
   std::vector<uint8_t> read_buf_;
   std::array<epoll_event, 512> events_buf_{};
+  // ws, tls, wss, shared by the connections of this thread: decrypted
+  // records, bytes a stream must send back, and a turn's sealed output.
+  std::vector<uint8_t> plain_buf_;
+  std::vector<uint8_t> reply_;
+  std::vector<uint8_t> sealed_;
+  bool encrypted_ = false;
+  std::string transport_error_;  // the first handshake failure, printed once
 
   ClientCounters counters_;
   ServerError first_error_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 #include "protocol/wire.h"
@@ -35,6 +36,7 @@ FrameClient::FrameClient(FrameClientConfig config, FrameEvents& events)
                  [this](ConnId id) -> ConnSlot& { return conns_[id]; }) {
   if (!epoll_.valid()) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   for (Connection& c : conns_) c.reader.set_max_payload_bytes(kMaxReplyPayloadBytes);
+  if (config_.stream) plain_buf_.resize(kReadBufferBytes);
   pending_writes_.reserve(conns_.size());
   flushing_.reserve(conns_.size());
 }
@@ -44,14 +46,45 @@ void FrameClient::start_due_connects(Clock::time_point now) {
 }
 
 void FrameClient::finish_connect(ConnId id, Clock::time_point now) {
-  if (connector_.finish(id)) events_.on_open(id, now);
+  Connection& c = conns_[id];
+  switch (connector_.finish(id, c.out)) {
+    case State::kOpen:
+      events_.on_open(id, now);
+      return;
+    case State::kHandshaking:
+      write_connection(id);  // the ClientHello or the upgrade request
+      return;
+    default:
+      return;
+  }
 }
 
 void FrameClient::send(ConnId id, uint16_t cmd, std::span<const uint8_t> payload) {
   Connection& c = conns_[id];
   if (c.state != State::kOpen) return;
-  proto::append_frame(c.out, cmd, payload);
+  if (!c.stream) {
+    proto::append_frame(c.out, cmd, payload);
+  } else {
+    c.stream->append_frame(c.stream->encrypted() ? c.plain : c.out, cmd, payload);
+  }
   queue_write(id);
+}
+
+// tls, wss: the frames queued since the last flush become records in `out`
+// (one SSL_write). False if the connection failed.
+bool FrameClient::seal_pending(ConnId id) {
+  Connection& c = conns_[id];
+  if (c.plain.empty() || !c.stream) return true;
+  if (!c.stream->seal(c.plain, c.out)) {
+    close_connection(id);
+    return false;
+  }
+  if (c.plain.capacity() > kRetainedOutputBytes) {
+    std::vector<uint8_t>().swap(c.plain);
+  } else {
+    c.plain.clear();
+  }
+  return true;
 }
 
 void FrameClient::queue_write(ConnId id) {
@@ -75,7 +108,8 @@ void FrameClient::flush_writes() {
   } else {
     for (ConnId id : flushing_) {
       conns_[id].write_queued = false;
-      if (conns_[id].state == State::kOpen) write_connection(id);
+      const State state = conns_[id].state;
+      if (state == State::kOpen || state == State::kHandshaking) write_connection(id);
     }
   }
   flushing_.clear();
@@ -92,7 +126,11 @@ void FrameClient::flush_batched() {
       [&](ConnId id, net::SendRequest& req) {
         Connection& c = conns_[id];
         c.write_queued = false;
-        if (c.state != State::kOpen) return -1;
+        if (c.state == State::kHandshaking) {  // handshake bytes: rare, not batched
+          write_connection(id);
+          return -1;
+        }
+        if (c.state != State::kOpen || !seal_pending(id)) return -1;
         const std::size_t left = c.out.size() - c.out_sent;
         if (left == 0) {
           set_write_interest(id, false);
@@ -111,6 +149,7 @@ void FrameClient::flush_batched() {
 
 void FrameClient::write_connection(ConnId id) {
   Connection& c = conns_[id];
+  if (c.state == State::kOpen && !seal_pending(id)) return;
   const std::size_t left = c.out.size() - c.out_sent;
   if (left == 0) {
     set_write_interest(id, false);
@@ -125,7 +164,7 @@ void FrameClient::write_connection(ConnId id) {
 // One send's result (bytes, or -errno) on connection id, taken at `at`.
 void FrameClient::apply_write(ConnId id, ssize_t result, Clock::time_point at) {
   Connection& c = conns_[id];
-  if (c.state != State::kOpen) return;
+  if (c.state != State::kOpen && c.state != State::kHandshaking) return;
   if (result < 0) {
     if (result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR) {
       set_write_interest(id, true);
@@ -134,7 +173,8 @@ void FrameClient::apply_write(ConnId id, ssize_t result, Clock::time_point at) {
     }
     return;
   }
-  if (c.out_sent == 0) events_.on_sent(id, at);  // the first bytes of what was queued
+  // The first bytes of what was queued (handshake bytes are no request).
+  if (c.out_sent == 0 && c.state == State::kOpen) events_.on_sent(id, at);
   c.out_sent += static_cast<std::size_t>(result);
   if (c.out_sent < c.out.size()) {
     set_write_interest(id, true);  // the kernel buffer is full: wait for room
@@ -173,8 +213,11 @@ void FrameClient::handle_event(ConnId id, uint32_t events) {
       finish_connect(id, Clock::now());
       return;
     case State::kOpen:
+    case State::kHandshaking:
       if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_connection(id);
-      if (c.state == State::kOpen && (events & EPOLLOUT)) queue_write(id);
+      if ((c.state == State::kOpen || c.state == State::kHandshaking) && (events & EPOLLOUT)) {
+        queue_write(id);
+      }
       return;
     case State::kNotStarted:
     case State::kClosed:
@@ -196,19 +239,87 @@ void FrameClient::read_connection(ConnId id) {
       return;
     }
     const Clock::time_point now = Clock::now();
-    const auto result =
-        c.reader.feed(std::span<const uint8_t>(read_buf_.data(), static_cast<std::size_t>(n)),
-                      [&](const protocol::FrameView& f) {
-                        handle_frame(id, f, now);
-                        return c.state == State::kOpen;  // the scenario may not close, but be safe
-                      });
-    if (result.error != protocol::DecodeError::kNone) {
-      ++counters_.protocol_errors;
-      close_connection(id);
-      return;
+    const std::span<const uint8_t> bytes(read_buf_.data(), static_cast<std::size_t>(n));
+    if (c.stream) {
+      if (!receive_stream(id, bytes, now)) return;
+    } else {
+      const auto result = c.reader.feed(bytes, [&](const protocol::FrameView& f) {
+        handle_frame(id, f, now);
+        return c.state == State::kOpen;  // the scenario may not close, but be safe
+      });
+      if (result.error != protocol::DecodeError::kNone) {
+        ++counters_.protocol_errors;
+        close_connection(id);
+        return;
+      }
     }
     if (c.state != State::kOpen || static_cast<std::size_t>(n) < read_buf_.size()) return;
   }
+}
+
+// The Citadel bytes a stream hands on, into the connection's FrameReader.
+class FrameClient::StreamReader final : public client::transport::StreamSink {
+ public:
+  StreamReader(FrameClient& client, ConnId id, Clock::time_point now)
+      : client_(client), id_(id), now_(now) {}
+  bool on_stream_bytes(std::span<const uint8_t> bytes) override {
+    Connection& c = client_.conns_[id_];
+    const auto result = c.reader.feed(bytes, [&](const protocol::FrameView& f) {
+      client_.handle_frame(id_, f, now_);
+      return c.state == State::kOpen || c.state == State::kHandshaking;
+    });
+    bad_ = result.error != protocol::DecodeError::kNone;
+    return !bad_;
+  }
+  bool bad() const { return bad_; }
+
+ private:
+  FrameClient& client_;
+  const ConnId id_;
+  const Clock::time_point now_;
+  bool bad_ = false;
+};
+
+// Wire bytes of a ws, tls or wss connection, open or still in its
+// handshake. False once the connection is closed or failed.
+bool FrameClient::receive_stream(ConnId id, std::span<const uint8_t> bytes, Clock::time_point now) {
+  Connection& c = conns_[id];
+  const bool was_open = c.state == State::kOpen;
+  StreamReader sink(*this, id, now);
+  reply_.clear();
+  const ClientStream::Status status = c.stream->receive(bytes, plain_buf_, reply_, sink);
+  if (!reply_.empty()) {
+    // Whole records (tls, wss) or whole frames (ws): they go after what
+    // `out` holds, which is whole too.
+    c.out.insert(c.out.end(), reply_.begin(), reply_.end());
+    queue_write(id);
+  }
+  if (sink.bad()) {
+    ++counters_.protocol_errors;
+    close_connection(id);
+    return false;
+  }
+  switch (status) {
+    case ClientStream::Status::kOpen:
+      if (!was_open) {
+        connector_.opened(id);
+        events_.on_open(id, now);
+      }
+      return c.state == State::kOpen;
+    case ClientStream::Status::kHandshaking:
+      return true;
+    case ClientStream::Status::kClosed:
+    case ClientStream::Status::kFailed:
+      if (!was_open && transport_error_.empty()) {
+        transport_error_ = c.stream->error();
+        std::fprintf(stderr, "citadel-bench: %s handshake failed: %s\n",
+                     std::string(client::transport::to_string(c.stream->transport())).c_str(),
+                     transport_error_.c_str());
+      }
+      close_connection(id);
+      return false;
+  }
+  return false;
 }
 
 void FrameClient::handle_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now) {
@@ -230,8 +341,16 @@ void FrameClient::handle_frame(ConnId id, const protocol::FrameView& frame, Cloc
 
 void FrameClient::close_connection(ConnId id) {
   Connection& c = conns_[id];
+  if (c.state == State::kHandshaking) {
+    connector_.failed(id);  // counted as a failed connect
+    std::vector<uint8_t>().swap(c.out);
+    c.out_sent = 0;
+    return;
+  }
   if (c.state != State::kOpen) return;
   c.fd.reset();
+  c.stream.reset();
+  std::vector<uint8_t>().swap(c.plain);
   c.state = State::kClosed;
   --counters_.open;
   ++counters_.disconnects;

@@ -13,6 +13,10 @@
 // connection with output, all of a turn's sends in one io_uring submission
 // where the kernel allows it. EPOLLOUT is armed only while a kernel buffer is
 // full.
+//
+// Over ws and wss send() writes each frame as a masked binary message; over
+// tls and wss the frames wait in `plain` and each flush seals them with one
+// SSL_write into `out`. The handshakes run before on_open (connector.h).
 #pragma once
 
 #include <netinet/in.h>
@@ -59,6 +63,7 @@ struct FrameClientConfig {
   Clock::duration connect_timeout = std::chrono::seconds(10);
   Clock::duration connect_phase_limit = std::chrono::seconds(60);
   std::optional<SourcePorts> source_ports;
+  std::shared_ptr<const StreamSettings> stream;  // null: plain TCP
 };
 
 class FrameClient {
@@ -92,14 +97,18 @@ class FrameClient {
   struct Connection : ConnSlot {
     bool write_armed = false;
     bool write_queued = false;
-    std::vector<uint8_t> out;  // frames not yet handed to the kernel, from out_sent on
+    std::vector<uint8_t> out;  // wire bytes not yet handed to the kernel, from out_sent on
     std::size_t out_sent = 0;
+    std::vector<uint8_t> plain;  // tls, wss: frames to seal into `out` at the next flush
     protocol::FrameReader reader;
   };
+  class StreamReader;
 
   void finish_connect(ConnId id, Clock::time_point now);
   void handle_event(ConnId id, uint32_t events);
   void read_connection(ConnId id);
+  bool receive_stream(ConnId id, std::span<const uint8_t> bytes, Clock::time_point now);
+  bool seal_pending(ConnId id);
   void handle_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now);
   void write_connection(ConnId id);
   void flush_batched();
@@ -124,6 +133,9 @@ class FrameClient {
   bool batch_tried_ = false;
   std::vector<uint8_t> read_buf_;
   std::array<epoll_event, 512> events_buf_{};
+  std::vector<uint8_t> plain_buf_;  // ws, tls, wss: decrypted records
+  std::vector<uint8_t> reply_;      // bytes a stream sends back by itself
+  std::string transport_error_;     // the first handshake failure, printed once
 
   ClientCounters counters_;
   ServerError first_error_;

@@ -31,7 +31,8 @@ int run_lockstep(const RoomLoadOptions& options, const sockaddr_in& server, std:
   print_error_rows(r.totals);
 
   JsonLine json;
-  json.add("scenario", "lockstep");
+  json.add("scenario", "lockstep")
+      .add("transport", std::string_view(client::transport::to_string(r.options.common.transport)));
   add_room_fields(json, r);
   json.add("frames_per_player_s", pushes_per_player_s(r), 2)
       .add("frames_measured", r.game.pushes_measured)

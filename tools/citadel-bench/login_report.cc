@@ -78,6 +78,7 @@ void print_login_report(const LoginResult& r) {
 
   JsonLine json;
   json.add("scenario", storm ? "storm" : "login")
+      .add("transport", std::string_view(client::transport::to_string(o.common.transport)))
       .add("connections", o.common.connections)
       .add("connected", c.connected)
       .add("failed", c.connect_failed)

@@ -245,6 +245,7 @@ int run_login(const LoginOptions& options, const sockaddr_in& server, std::FILE*
     config.connect_rate_per_s = base.connect_rate_per_s;
     config.connect_phase_limit = base.connect_phase_limit;
     config.source_ports = base.source_ports;
+    config.stream = base.stream;
     login_workers.push_back(
         std::make_unique<LoginWorker>(std::move(config), storm, prefix, i, control, boards[i]));
   }

@@ -16,6 +16,12 @@
 //                          [--join-timeout 10]] [--room-type arena] [--server-pid PID] ...
 //   citadel-bench lockstep --host H --port P --players 2000 --input-hz 10 --duration 30 ...
 //
+// Every scenario runs over any transport of the game port: --transport
+// tcp|ws|tls|wss (default tcp), or --url ws://H:P/ (tcp://, ws://, tls://,
+// wss://) in place of --host and --port. TLS does not verify the server's
+// certificate unless --tls-ca FILE is given (then the chain must verify
+// against FILE and the certificate must name --host).
+//
 // Exit codes: 0 the run completed (errors it counted are in the report; a run
 // cut short by Ctrl-C also reports, with "interrupted":true), 1 bad arguments
 // (also: --plot without gnuplot installed), 2 no connection could be opened,
@@ -33,6 +39,8 @@
 
 #include "chat_scenario.h"
 #include "chat_text.h"
+#include "client/transport/endpoint.h"
+#include "client/transport/tls_client_context.h"
 #include "echo_scenario.h"
 #include "hold_scenario.h"
 #include "interrupt.h"
@@ -59,9 +67,24 @@ struct FileCloser {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
+// Set by --url (one per subcommand; only the parsed one is read).
+std::string g_url;
+
 void add_common_options(CLI::App& cmd, CommonOptions& o) {
   cmd.add_option("--host", o.host, "server address (IPv4)")->capture_default_str();
-  cmd.add_option("--port", o.port, "server TCP port")->required()->check(CLI::Range(1, 65535));
+  cmd.add_option("--port", o.port, "server TCP port (required unless --url)")
+      ->check(CLI::Range(1, 65535));
+  cmd.add_option("--transport", o.transport_name,
+                 "tcp (raw frames), ws (WebSocket), tls (frames in TLS) or wss (WebSocket in TLS)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"tcp", "ws", "tls", "wss"}));
+  cmd.add_option("--url", g_url,
+                 "the server as a URL instead of --host/--port/--transport: tcp://H:P, ws://H:P/, "
+                 "tls://H:P or wss://H:P/ (a ws path is the upgrade's request target)");
+  cmd.add_option("--tls-ca", o.tls_ca_file,
+                 "tls, wss: verify the server's certificate against this PEM file (and that it "
+                 "names --host); without it the certificate is not checked")
+      ->check(CLI::ExistingFile);
   cmd.add_option("--connections", o.connections, "connections to open")
       ->capture_default_str()
       ->check(CLI::Range(1u, 10'000'000u));
@@ -103,8 +126,43 @@ int fail(const std::string& message) {
   return kExitBadArguments;
 }
 
+// Applies --url, then builds what the handshakes need. An error message, or "".
+std::string set_up_transport(CommonOptions& o) {
+  namespace tr = client::transport;
+  o.transport = tr::parse_transport(o.transport_name).value_or(tr::Transport::kTcp);
+  if (!g_url.empty()) {
+    std::string why;
+    const auto endpoint = tr::parse_endpoint(g_url, o.transport, &why);
+    if (!endpoint) return "--url " + g_url + ": " + why;
+    if (g_url.find("://") == std::string::npos) {
+      return "--url " + g_url + ": expected a URL such as ws://127.0.0.1:7777/";
+    }
+    o.host = endpoint->host;
+    o.port = endpoint->port;
+    o.transport = endpoint->transport;
+    o.ws_path = endpoint->path;
+  }
+  if (o.port == 0) return "--port (or --url) is required";
+  if (!o.tls_ca_file.empty() && !tr::uses_tls(o.transport)) {
+    return "--tls-ca is for --transport tls or wss";
+  }
+  if (o.transport == tr::Transport::kTcp) return "";
+  auto settings = std::make_shared<tr::StreamSettings>();
+  settings->transport = o.transport;
+  settings->host = tr::host_port({o.transport, o.host, o.port, o.ws_path});
+  settings->path = o.ws_path;
+  if (tr::uses_tls(o.transport)) {
+    if (auto problem = tr::make_client_context({o.tls_ca_file, o.host}, settings->tls_context)) {
+      return *problem;
+    }
+  }
+  o.stream = std::move(settings);
+  return "";
+}
+
 int run(int argc, char** argv) {
-  CLI::App app{"citadel-bench: load generator for the Citadel server (frame protocol over TCP)"};
+  CLI::App app{
+      "citadel-bench: load generator for the Citadel server (frames over tcp, ws, tls or wss)"};
   app.require_subcommand(1);
 
   EchoOptions echo;
@@ -233,6 +291,7 @@ int run(int argc, char** argv) {
   if (rooms.parsed()) {
     if (std::string message = rooms.check(); !message.empty()) return fail(message);
   }
+  if (std::string message = set_up_transport(common); !message.empty()) return fail(message);
   if (std::string message = check_fd_budget(common); !message.empty()) return fail(message);
   const auto server = resolve_ipv4(common.host, common.port);
   if (!server)

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "client/transport/client_stream.h"
 
 namespace citadel::bench {
 
@@ -17,6 +20,13 @@ struct CommonOptions {
   std::string csv_path;              // empty: no CSV
   std::string plot_path;             // empty: no PNG; else gnuplot draws the CSV here
   bool quiet = false;                // no progress line
+  // tcp, ws, tls or wss (--transport, or the scheme of --url) and what the
+  // handshakes need; main.cc builds `stream` from them (null for tcp).
+  std::string transport_name = "tcp";  // as given to --transport
+  client::transport::Transport transport = client::transport::Transport::kTcp;
+  std::string ws_path = "/";
+  std::string tls_ca_file;  // empty: the server's certificate is not verified
+  std::shared_ptr<const client::transport::StreamSettings> stream;
 };
 
 struct EchoOptions {

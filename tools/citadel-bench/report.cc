@@ -104,6 +104,7 @@ void print_echo_report(const EchoResult& r) {
 
   JsonLine json;
   json.add("scenario", "echo")
+      .add("transport", std::string_view(client::transport::to_string(o.common.transport)))
       .add("connections", o.common.connections)
       .add("depth", o.depth)
       .add("payload", o.payload_bytes)
@@ -169,6 +170,7 @@ void print_hold_report(const HoldResult& r) {
 
   JsonLine json;
   json.add("scenario", "hold")
+      .add("transport", std::string_view(client::transport::to_string(o.common.transport)))
       .add("target", o.common.connections)
       .add("connected", c.connected)
       .add("failed", c.connect_failed)

@@ -94,6 +94,7 @@ int run_room_load(const RoomLoadOptions& options, const sockaddr_in& server, std
     config.connect_phase_limit =
         base.connect_phase_limit + seconds(common.connections / common.connect_rate_per_s);
     config.source_ports = base.source_ports;
+    config.stream = base.stream;
     room_workers.push_back(
         std::make_unique<RoomWorker>(std::move(config), options, prefix, i, control, boards[i]));
   }

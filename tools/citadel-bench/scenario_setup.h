@@ -38,6 +38,7 @@ inline ClientConfig worker_client_config(const CommonOptions& o, const sockaddr_
   c.connect_rate_per_s = o.connect_rate_per_s * c.connections / o.connections;
   c.connect_phase_limit = kConnectPhaseLimit;
   c.source_ports.emplace(SourcePorts::ephemeral_range(), index, workers, seed);
+  c.stream = o.stream;
   return c;
 }
 

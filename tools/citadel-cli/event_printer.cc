@@ -154,11 +154,20 @@ void EventPrinter::state(const client::StateEvent& event, std::string_view targe
                      (event.attempt > 0 ? " (attempt " + std::to_string(event.attempt) + ")"
                                         : std::string()));
       return;
-    case ClientState::kConnected:
-      out_.event(
-          JsonLine("connected").str("address", address).boolean("reconnected", event.reconnected),
-          "connected to " + std::string(address) + (event.reconnected ? " (reconnected)" : ""));
+    case ClientState::kConnected: {
+      // The transport: a URL target names it ("wss://..."); HOST:PORT is tcp.
+      const std::size_t scheme_end = where.find("://");
+      const std::string transport =
+          scheme_end == std::string::npos ? "tcp" : where.substr(0, scheme_end);
+      out_.event(JsonLine("connected")
+                     .str("address", address)
+                     .boolean("reconnected", event.reconnected)
+                     .str("transport", transport),
+                 "connected to " + std::string(address) +
+                     (transport == "tcp" ? "" : " over " + transport) +
+                     (event.reconnected ? " (reconnected)" : ""));
       return;
+    }
     case ClientState::kDisconnected:
       out_.event(JsonLine("disconnected").str("reason", event.reason),
                  "disconnected: " + std::string(event.reason));

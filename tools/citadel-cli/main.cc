@@ -1,8 +1,13 @@
 // citadel-cli: an interactive terminal client for the Citadel server, and a
 // scriptable one.
 //
-//   citadel-cli [--connect HOST:PORT] [--json] [--timeout-ms N] [--heartbeat-ms N]
+//   citadel-cli [--connect HOST:PORT|URL] [--transport tcp|ws|tls|wss] [--tls-ca FILE]
+//               [--json] [--timeout-ms N] [--heartbeat-ms N]
 //               [--no-reconnect] [--max-tries N] [--backoff-base-ms N] [--backoff-cap-ms N]
+//
+// The transport is tcp (raw frames) unless --transport or the URL's scheme
+// (tcp://, ws://, tls://, wss://) says otherwise. TLS does not verify the
+// server's certificate unless --tls-ca FILE is given.
 //
 // Reads one command per line from stdin (`help` lists them). On a terminal it
 // shows a prompt; otherwise it reads a script:
@@ -37,6 +42,8 @@ constexpr int kExitBadArguments = 1;
 
 struct Flags {
   std::string connect;
+  std::string transport = "tcp";
+  std::string tls_ca;
   bool json = false;
   uint32_t timeout_ms = 5000;
   uint32_t heartbeat_ms = 10000;
@@ -56,13 +63,27 @@ citadel::client::ClientOptions client_options(const Flags& f) {
   o.backoff.max_tries = f.max_tries;
   o.backoff.base = std::chrono::milliseconds(f.backoff_base_ms);
   o.backoff.cap = std::chrono::milliseconds(f.backoff_cap_ms);
+  o.transport = citadel::client::transport::parse_transport(f.transport)
+                    .value_or(citadel::client::transport::Transport::kTcp);
+  o.tls_ca_file = f.tls_ca;
   return o;
 }
 
 int run(int argc, char** argv) {
   CLI::App app{"citadel-cli: interactive and scriptable client for the Citadel server"};
   Flags f;
-  app.add_option("--connect", f.connect, "connect to HOST:PORT at start");
+  app.add_option("--connect", f.connect,
+                 "connect at start to HOST:PORT, or to a URL: tcp://H:P, ws://H:P/, tls://H:P, "
+                 "wss://H:P/");
+  app.add_option("--transport", f.transport,
+                 "for HOST:PORT targets: tcp (raw frames), ws (WebSocket), tls (frames in TLS) or "
+                 "wss (WebSocket in TLS)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"tcp", "ws", "tls", "wss"}));
+  app.add_option("--tls-ca", f.tls_ca,
+                 "tls, wss: verify the server's certificate against this PEM file (and that it "
+                 "names the host); without it the certificate is not checked")
+      ->check(CLI::ExistingFile);
   app.add_flag("--json", f.json, "one JSON object per event on stdout");
   app.add_option("--timeout-ms", f.timeout_ms, "connect and request timeout")
       ->capture_default_str()
@@ -87,18 +108,21 @@ int run(int argc, char** argv) {
     return code == 0 ? 0 : kExitBadArguments;
   }
 
-  std::optional<cli::HostPort> target;
+  const citadel::client::ClientOptions options = client_options(f);
+  std::optional<citadel::client::transport::Endpoint> target;
   if (!f.connect.empty()) {
-    target = cli::parse_host_port(f.connect);
+    std::string why;
+    target = citadel::client::transport::parse_endpoint(f.connect, options.transport, &why);
     if (!target) {
-      std::fprintf(stderr, "citadel-cli: --connect %s: expected HOST:PORT\n", f.connect.c_str());
+      std::fprintf(stderr, "citadel-cli: --connect %s: expected HOST:PORT or a URL (%s)\n",
+                   f.connect.c_str(), why.c_str());
       return kExitBadArguments;
     }
   }
 
   const bool interactive = ::isatty(STDIN_FILENO) == 1;
   cli::Output out(stdout, f.json);
-  cli::Session session(out, client_options(f));
+  cli::Session session(out, options);
   if (interactive) out.human_only("citadel-cli: type help for the commands, quit to leave");
   if (target) session.connect_and_wait(*target);
 

@@ -22,6 +22,7 @@ constexpr std::string_view kHelpHead =
     "commands:\n"
     "  connect HOST:PORT   connect; reconnects automatically with backoff, and resumes the "
     "session\n"
+    "  connect URL         the same over ws://H:P/, wss://H:P/, tls://H:P or tcp://H:P\n"
     "  ping [TEXT]         PING (TEXT up to 64 bytes); prints the PONG and the round trip\n"
     "  echo TEXT           ECHO; prints what came back\n"
     "  send CMD PAYLOAD    raw message: CMD as 0x0100 or 256; PAYLOAD as hex (de ad be ef)\n"
@@ -106,9 +107,13 @@ bool Session::execute(const CommandLine& command) {
   if (name == "help" || name == "?") {
     help();
   } else if (name == "connect") {
-    const std::optional<HostPort> target = parse_host_port(command.rest);
+    std::string why;
+    const auto target = client::transport::parse_endpoint(command.rest, options_.transport, &why);
     if (!target) {
-      printer_->failed(name, "usage: connect HOST:PORT (e.g. connect 127.0.0.1:7777)");
+      printer_->failed(name,
+                       "usage: connect HOST:PORT or URL (e.g. connect 127.0.0.1:7777, "
+                       "connect wss://127.0.0.1:7777/): " +
+                           why);
     } else {
       connect_and_wait(*target);
     }
@@ -155,14 +160,16 @@ bool Session::execute(const CommandLine& command) {
   return true;
 }
 
-void Session::connect_and_wait(const HostPort& target) {
+void Session::connect_and_wait(const client::transport::Endpoint& target) {
   uint64_t before = 0;
   {
     std::lock_guard lock(mutex_);
     before = settled_events_;
-    target_ = target.host + ":" + std::to_string(target.port);
+    target_ = target.transport == client::transport::Transport::kTcp
+                  ? client::transport::host_port(target)
+                  : client::transport::to_url(target);
   }
-  io_.post([this, target] { client_->connect(target.host, target.port); });
+  io_.post([this, target] { client_->connect(target); });
   std::unique_lock lock(mutex_);
   // Bounded: the client gives up on an attempt after connect_timeout.
   if (!settled_cv_.wait_for(lock, options_.connect_timeout + 2s,

@@ -19,6 +19,7 @@
 #include "app_commands.h"
 #include "client/client.h"
 #include "client/io_thread.h"
+#include "client/transport/endpoint.h"
 #include "command_line.h"
 #include "event_printer.h"
 #include "output.h"
@@ -37,7 +38,7 @@ class Session {
   bool execute(const CommandLine& command);
   // Starts connecting and waits for the first outcome: connected, or the
   // first attempt failed (reconnecting then goes on in the background).
-  void connect_and_wait(const HostPort& target);
+  void connect_and_wait(const client::transport::Endpoint& target);
   // Closes the connection and stops the io thread. Idempotent.
   void shutdown();
 
