@@ -154,24 +154,31 @@ void Connection::on_bytes(std::span<uint8_t> bytes) {
 }
 
 void Connection::on_frame_bytes(std::span<const uint8_t> bytes) {
+  const auto started = Clock::now();
+  dispatching_ = true;
+  const protocol::DecodeError error = dispatch_frames(bytes);
+  dispatching_ = false;
+  observe_handler_time(started);
+  if (error != protocol::DecodeError::kNone && state_ == State::kOpen) on_protocol_error(error);
+}
+
+protocol::DecodeError Connection::dispatch_frames(std::span<const uint8_t> bytes) {
   LoopStats& stats = loop_.mutable_stats();
   const FrameDispatcher& dispatcher = *loop_.options().dispatcher;
   uint64_t frames = 0;
-  const auto started = Clock::now();
-  dispatching_ = true;
   const auto result = reader_.feed(bytes, [&](const protocol::FrameView& frame) {
     ++frames;
     if (!dispatcher.dispatch(*this, frame)) stats.unknown_commands.add();
     return state_ == State::kOpen;
   });
-  dispatching_ = false;
-  stats.handler_time.observe_ns(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count()));
   stats.frames_in.add(frames);
   if (frames > 0) last_frame_at_ = loop_.now();
-  if (result.error != protocol::DecodeError::kNone && state_ == State::kOpen) {
-    on_protocol_error(result.error);
-  }
+  return result.error;
+}
+
+void Connection::observe_handler_time(Clock::time_point started) {
+  loop_.mutable_stats().handler_time.observe_ns(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count()));
 }
 
 void Connection::on_protocol_error(protocol::DecodeError error) {

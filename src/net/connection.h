@@ -117,8 +117,14 @@ class Connection final : public Responder,
   void read_in_loop();
   // Bytes from the socket (mutable: WebSocket unmasks in place).
   void on_bytes(std::span<uint8_t> bytes);
-  // Citadel frames: raw from TCP, or one WebSocket message's payload.
+  // Raw Citadel frames from TCP: dispatched and timed as one batch.
   void on_frame_bytes(std::span<const uint8_t> bytes);
+  // Dispatches the whole frames in bytes (raw TCP's read, or one WebSocket
+  // message) and counts them; untimed: the caller times its whole read, so a
+  // read of many WebSocket messages costs two clock reads, not two each.
+  // Returns the framing error that ended the bytes, if any.
+  protocol::DecodeError dispatch_frames(std::span<const uint8_t> bytes);
+  void observe_handler_time(Clock::time_point started);
   // connection_tls.cc
   // The first byte was a TLS handshake record: false if refused (closed).
   bool start_tls_in_loop();

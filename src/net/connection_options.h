@@ -48,6 +48,9 @@ struct ConnectionOptions {
   // A WebSocket handshake not complete this long after the connection
   // opened is cut.
   std::chrono::milliseconds websocket_handshake_timeout{5'000};
+  // WebSocket pings accepted per second and connection; one more closes it
+  // with 1008 (a ping flood costs us a pong each).
+  uint32_t websocket_pings_per_second = 10;
   // TLS on the same port: a connection whose first byte is 0x16 (a TLS
   // handshake record) speaks TLS; inside it, raw frames or WebSocket as
   // above. Null: off. Outlives the loops.

@@ -29,7 +29,18 @@ ws::FrameParserConfig parser_config(const ConnectionOptions& options) {
 }  // namespace
 
 WebSocketState::WebSocketState(Connection& c)
-    : conn(c), handshake(*c.loop_.options().websocket), frames(parser_config(c.loop_.options())) {}
+    : conn(c),
+      handshake(std::make_unique<ws::HandshakeParser>(*c.loop_.options().websocket)),
+      frames(parser_config(c.loop_.options())) {}
+
+bool WebSocketState::ping_allowed() {
+  const auto now = conn.loop_.now();
+  if (now - ping_window_start >= std::chrono::seconds(1)) {
+    ping_window_start = now;
+    pings_in_window = 0;
+  }
+  return ++pings_in_window <= conn.loop_.options().websocket_pings_per_second;
+}
 
 bool WebSocketState::on_frame_event(const ws::FrameEvent& event) {
   LoopStats& stats = conn.loop_.mutable_stats();
@@ -37,6 +48,14 @@ bool WebSocketState::on_frame_event(const ws::FrameEvent& event) {
     return conn.on_websocket_message(m->bytes);
   }
   if (const auto* ping = std::get_if<ws::Ping>(&event)) {
+    if (!ping_allowed()) {
+      stats.websocket_ping_floods.add();
+      ops::log_conn(spdlog::level::debug, conn.id_, "from {}: websocket ping flood (closing)",
+                    conn.peer_.to_string());
+      conn.queue_websocket_close(ws::close_code::kPolicyViolation, "too many pings");
+      conn.begin_close_in_loop(CloseReason::kWebSocketProtocol);
+      return false;
+    }
     // A ping is activity, like a frame; the pong goes out with this turn's
     // output. Pongs count against the output cap like replies: a client that
     // pings without reading is a slow consumer, not a way to grow our memory.
@@ -71,26 +90,31 @@ bool WebSocketState::on_frame_event(const ws::FrameEvent& event) {
 
 void Connection::on_websocket_bytes(std::span<uint8_t> bytes) {
   if (wire_ == Wire::kWebSocketHandshake) {
-    const auto result = websocket_->handshake.feed(bytes);
+    ws::HandshakeParser& handshake = *websocket_->handshake;
+    const auto result = handshake.feed(bytes);
     if (result.state == ws::HandshakeParser::State::kReading) return;
-    const std::string& response = websocket_->handshake.response();
+    const std::string& response = handshake.response();
     append_raw({reinterpret_cast<const uint8_t*>(response.data()), response.size()});
     if (result.state == ws::HandshakeParser::State::kRejected) {
       loop_.mutable_stats().websocket_handshakes_refused.add();
       ops::log_conn(spdlog::level::debug, id_, "from {}: websocket handshake refused: {} {}",
-                    peer_.to_string(), websocket_->handshake.status_code(),
-                    websocket_->handshake.problem());
+                    peer_.to_string(), handshake.status_code(), handshake.problem());
       begin_close_in_loop(CloseReason::kWebSocketHandshake);
       return;
     }
     loop_.mutable_stats().websocket_upgrades.add();
     wire_ = Wire::kWebSocket;
+    websocket_->handshake.reset();                 // its response is queued; nothing else needs it
     bytes = bytes.subspan(result.consumed_bytes);  // the client's first frames may follow
     if (bytes.empty()) return;
   }
-  dispatching_ = true;  // the replies of the whole read go out in one write
+  // The replies of the whole read go out in one write, and the read is timed
+  // once, however many messages it holds.
+  const auto started = Clock::now();
+  dispatching_ = true;
   websocket_->frames.feed(bytes, *websocket_);
   dispatching_ = false;
+  observe_handler_time(started);
 }
 
 bool Connection::on_websocket_message(std::span<const uint8_t> message) {
@@ -110,7 +134,8 @@ bool Connection::on_websocket_message(std::span<const uint8_t> message) {
     begin_close_in_loop(CloseReason::kWebSocketProtocol);
     return false;
   }
-  on_frame_bytes(message);
+  const protocol::DecodeError error = dispatch_frames(message);
+  if (error != protocol::DecodeError::kNone && state_ == State::kOpen) on_protocol_error(error);
   return state_ == State::kOpen;
 }
 

@@ -22,6 +22,7 @@ void StatsSnapshot::add(const LoopStats& s) {
   websocket_upgrades += s.websocket_upgrades.get();
   websocket_handshakes_refused += s.websocket_handshakes_refused.get();
   websocket_protocol_errors += s.websocket_protocol_errors.get();
+  websocket_ping_floods += s.websocket_ping_floods.get();
   tls_handshakes += s.tls_handshakes.get();
   tls_handshake_failures += s.tls_handshake_failures.get();
   tls_handshake_timeouts += s.tls_handshake_timeouts.get();

@@ -169,19 +169,22 @@ Config parse_config(const std::string& yaml_text) {
                  if (name == "login_timeout_ms")
                    read_uint(n, key, l.login_timeout_ms, 0, 24u * 3600 * 1000);
                });
-  read_section(
-      root, "websocket",
-      {"enabled", "path", "allowed_origins", "handshake_timeout_ms", "max_handshake_bytes", "port"},
-      [&](const std::string& name, const YAML::Node& n, const std::string& key) {
-        auto& w = c.websocket;
-        if (name == "enabled") read_bool(n, key, w.enabled);
-        if (name == "path") read_string(n, key, w.path);
-        if (name == "allowed_origins") read_string_list(n, key, w.allowed_origins);
-        if (name == "handshake_timeout_ms") read_uint(n, key, w.handshake_timeout_ms, 1, 600'000);
-        if (name == "max_handshake_bytes")
-          read_uint(n, key, w.max_handshake_bytes, 1024, 1024 * 1024);
-        if (name == "port") read_uint(n, key, w.port, 0, 65535);
-      });
+  read_section(root, "websocket",
+               {"enabled", "path", "allowed_origins", "handshake_timeout_ms", "max_handshake_bytes",
+                "max_pings_per_second", "port"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 auto& w = c.websocket;
+                 if (name == "enabled") read_bool(n, key, w.enabled);
+                 if (name == "path") read_string(n, key, w.path);
+                 if (name == "allowed_origins") read_string_list(n, key, w.allowed_origins);
+                 if (name == "handshake_timeout_ms")
+                   read_uint(n, key, w.handshake_timeout_ms, 1, 600'000);
+                 if (name == "max_handshake_bytes")
+                   read_uint(n, key, w.max_handshake_bytes, 1024, 1024 * 1024);
+                 if (name == "max_pings_per_second")
+                   read_uint(n, key, w.max_pings_per_second, 1, 1'000'000);
+                 if (name == "port") read_uint(n, key, w.port, 0, 65535);
+               });
   read_section(root, "tls",
                {"enabled", "certificate_file", "private_key_file", "min_version",
                 "handshake_timeout_ms", "max_concurrent_handshakes", "port"},
@@ -424,6 +427,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "allowed_origins" << YAML::Value << YAML::Flow << c.websocket.allowed_origins;
   out << YAML::Key << "handshake_timeout_ms" << YAML::Value << c.websocket.handshake_timeout_ms;
   out << YAML::Key << "max_handshake_bytes" << YAML::Value << c.websocket.max_handshake_bytes;
+  out << YAML::Key << "max_pings_per_second" << YAML::Value << c.websocket.max_pings_per_second;
   out << YAML::Key << "port" << YAML::Value << c.websocket.port;
   out << YAML::EndMap;
   out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;

@@ -49,6 +49,9 @@ struct WebSocketConfig {
   std::vector<std::string> allowed_origins;  // scheme://host[:port]; empty = any origin
   uint32_t handshake_timeout_ms = 5'000;     // the upgrade must complete by then
   uint32_t max_handshake_bytes = 8 * 1024;   // the upgrade request's size; past it: 431
+  // Pings a client may send per second (each costs a pong); more closes the
+  // connection with 1008. Keep-alive needs one every few seconds at most.
+  uint32_t max_pings_per_second = 10;
   // A port of its own that speaks only WebSocket (and wss with TLS on), on
   // top of server.port; 0: none.
   uint16_t port = 0;

@@ -38,6 +38,7 @@ Server::Server(ops::Config config)
     options.websocket = websocket_.get();
     options.websocket_handshake_timeout =
         std::chrono::milliseconds(config_.websocket.handshake_timeout_ms);
+    options.websocket_pings_per_second = config_.websocket.max_pings_per_second;
   }
   const uint32_t threads = config_.effective_threads();
   if (config_.tls.enabled) {

@@ -35,6 +35,25 @@ def error_code(message):
     return struct.unpack(">H", message[8:10])[0]
 
 
+UPGRADE = (b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+def upgrade(s):
+    """Sends UPGRADE on socket s, checks the 101, returns the bytes after it."""
+    s.sendall(UPGRADE)
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise AssertionError("closed during the upgrade: %r" % reply)
+        reply += chunk
+    head, rest = reply.split(b"\r\n\r\n", 1)
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise AssertionError("no 101: %r" % head)
+    return rest
+
+
 class Server:
     """One citadel process on a free loopback port, in its own temp dir."""
 
@@ -195,27 +214,28 @@ class WebSocketCrossClient(unittest.TestCase):
             self.assertEqual(data[0], 0x88)  # a close frame
             self.assertEqual(struct.unpack(">H", data[2:4])[0], 1002)
 
-    def test_a_ping_flood_that_never_reads_is_cut_as_a_slow_consumer(self):
-        # Pongs count against limits.output_queue_bytes (1 MiB) like replies:
-        # 125-byte pings sent without reading a byte must end in a cut long
-        # before the bound below (~25 MB), and the server serves the others.
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.settimeout(5)
-            s.connect(("127.0.0.1", self.server.port))
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                      b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      b"Sec-WebSocket-Version: 13\r\n\r\n")
-            ping = bytes([0x89, 0x80 | 125, 1, 2, 3, 4]) + bytes(125)  # masked, 125 bytes
-            burst = ping * 256
-            cut = False
-            for _ in range(800):
-                try:
-                    s.sendall(burst)
-                except OSError:  # ECONNRESET / EPIPE: the server cut us
-                    cut = True
+    def test_a_ping_flood_gets_close_1008_after_its_budget(self):
+        # websocket.max_pings_per_second (10 by default): the pings within it
+        # are answered, the first one past it closes the connection with 1008,
+        # and the server serves the others.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as s:
+            rest = upgrade(s)
+            ping = bytes([0x89, 0x80 | 4, 1, 2, 3, 4]) + bytes([0x70, 0x6A, 0x6D, 0x6F])  # "qhnk"
+            s.sendall(ping * 30)
+            data = rest
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
                     break
-            self.assertTrue(cut, "200k pings unread and still connected: pongs are not capped")
+                data += chunk
+            pongs = 0
+            while data and data[0] == 0x8A:  # an unmasked pong, 4 bytes of payload
+                self.assertEqual(data[:6], bytes([0x8A, 4]) + b"qhnk")
+                pongs += 1
+                data = data[6:]
+            self.assertEqual(pongs, 10)
+            self.assertEqual(data[0], 0x88)  # then a close frame
+            self.assertEqual(struct.unpack(">H", data[2:4])[0], 1008)
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as other:
             other.sendall(frame(0x0001, b"others"))
             data = b""
@@ -237,6 +257,40 @@ class WebSocketCrossClient(unittest.TestCase):
             while len(data) < 11:
                 data += s.recv(4096)
             self.assertEqual(data, frame(0x0002, b"tcp"))
+
+
+class PingsWithoutReading(unittest.TestCase):
+    def test_a_ping_flood_that_never_reads_is_cut_as_a_slow_consumer(self):
+        # With a ping budget too large to stop it first, pongs still count
+        # against limits.output_queue_bytes (1 MiB) like replies: 125-byte
+        # pings sent without reading a byte must end in a cut (a reset) long
+        # before the bound below (~25 MB; the kernel's buffers hold a few MB
+        # of them), and the server serves the others.
+        server = Server("websocket:\n  max_pings_per_second: 1000000\n")
+        try:
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(5)
+                s.connect(("127.0.0.1", server.port))
+                s.sendall(UPGRADE)
+                ping = bytes([0x89, 0x80 | 125, 1, 2, 3, 4]) + bytes(125)  # masked, 125 bytes
+                burst = ping * 256
+                cut = False
+                for _ in range(800):
+                    try:
+                        s.sendall(burst)
+                    except OSError:  # ECONNRESET / EPIPE: the server cut us
+                        cut = True
+                        break
+                self.assertTrue(cut, "200k pings unread and still connected: pongs are not capped")
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as other:
+                other.sendall(frame(0x0001, b"others"))
+                data = b""
+                while len(data) < 14:
+                    data += other.recv(4096)
+                self.assertEqual(data, frame(0x0002, b"others"))
+        finally:
+            server.stop()
 
 
 class OriginAllowList(unittest.TestCase):

@@ -63,6 +63,10 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
               "WebSocket connections closed for breaking the framing rules (close 1002, 1003, "
               "1007, 1009).",
               s.websocket_protocol_errors);
+  out.counter("citadel_websocket_ping_floods_total",
+              "WebSocket connections closed (1008) for sending more pings than "
+              "websocket.max_pings_per_second.",
+              s.websocket_ping_floods);
   out.counter("citadel_tls_handshakes_total", "TLS handshakes completed on the game port.",
               s.tls_handshakes);
   out.family("citadel_tls_handshakes_failed_total", MetricType::kCounter,
