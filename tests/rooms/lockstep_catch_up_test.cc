@@ -125,5 +125,23 @@ TEST(LockstepCatchUp, TheWholeHistoryAtTheWorstCaseGoesOutInPagesUnderTheOutputC
   EXPECT_EQ(other.back(), live + 1);
 }
 
+TEST(LockstepCatchUp, AResumedPlayerGetsNoLiveFrameBeforeItsCatchUp) {
+  // Back after a resume, the client asks (RoomJoin with last_frame) for the
+  // frames it missed. Live frames sent before that request would arrive
+  // ahead of them: out of order, then again in the catch-up.
+  RecordingContext ctx(2);
+  LockstepRoom room;
+  const Player& back = ctx.player(1);
+  for (int i = 0; i < 5; ++i) room.on_tick(ctx);  // it saw frames 1..5
+  ctx.frames.clear();
+  room.on_reconnect(ctx, back);
+  for (int i = 0; i < 3; ++i) room.on_tick(ctx);  // frames 6..8, before it asks
+  EXPECT_TRUE(ctx.frames[back.user_id].empty());
+  EXPECT_EQ(ctx.frames[1], (std::vector<uint32_t>{6, 7, 8}));  // the other, live
+  room.on_sync(ctx, back, 5);
+  room.on_tick(ctx);
+  EXPECT_EQ(ctx.frames[back.user_id], (std::vector<uint32_t>{6, 7, 8, 9}));
+}
+
 }  // namespace
 }  // namespace citadel::rooms

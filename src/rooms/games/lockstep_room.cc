@@ -73,7 +73,13 @@ void LockstepRoom::on_sync(RoomContext& ctx, const Player& player, uint32_t last
   if (!send_page(ctx, player, c)) catching_up_.push_back(c);
 }
 
+void LockstepRoom::on_reconnect(RoomContext& ctx, const Player& player) {
+  on_leave(ctx, player);
+  catching_up_.push_back(CatchUp{player.user_id, 0, /*awaiting_sync=*/true});
+}
+
 bool LockstepRoom::send_page(RoomContext& ctx, const Player& player, CatchUp& c) {
+  if (c.awaiting_sync) return false;  // held until on_sync replaces this entry
   // Frames before the oldest kept are gone; a client that needs them must
   // start over (it sees the jump in `frame`).
   c.next_frame = std::max(c.next_frame, oldest_frame());

@@ -8,7 +8,9 @@
 // ctx.page_bytes(), one page a tick, so it never fills the player's output
 // queue past the cap. Until it reaches the live frame, a player catching up
 // gets no live frames (they are in the history it is being paged): every
-// player sees every frame once, in order.
+// player sees every frame once, in order. A player back after a resume gets
+// nothing until it says which frame it saw last (RoomJoin with last_frame):
+// live frames sent before that would arrive ahead of the ones it missed.
 #pragma once
 
 #include <flatbuffers/flatbuffers.h>
@@ -51,8 +53,9 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   void on_tick(RoomContext& ctx) override;
   void on_leave(RoomContext& ctx, const Player& player) override;
   void on_sync(RoomContext& ctx, const Player& player, uint32_t last_frame) override;
-  // After a resume the client says which frame it saw last (RoomJoin).
-  void on_reconnect(RoomContext&, const Player&) override {}
+  // After a resume the client says which frame it saw last (RoomJoin);
+  // until then it gets no frames.
+  void on_reconnect(RoomContext& ctx, const Player& player) override;
 
  private:
   struct PendingInput {
@@ -62,6 +65,7 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   struct CatchUp {
     uint64_t user_id;
     uint32_t next_frame;  // the next frame to send this player
+    bool awaiting_sync = false;  // resumed, has not asked for its frames yet
   };
   // Sends the player the next page of its catch-up. True when it has caught up.
   bool send_page(RoomContext& ctx, const Player& player, CatchUp& c);

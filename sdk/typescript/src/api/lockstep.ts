@@ -3,10 +3,11 @@
 // resume can ask the room for every frame after it, and delivers each frame
 // once, in order.
 //
-// After a resume the room sends live frames as soon as the player is back
-// (RoomEvent Rejoined), before the client's RoomJoin asks for the catch-up;
-// the catch-up then repeats them in order. So from Rejoined until the RoomReply
-// to that RoomJoin, frames are dropped: the catch-up brings each of them again.
+// After a resume (RoomEvent Rejoined) the room holds the player's frames until
+// the client's RoomJoin says which frame it saw last, then sends every frame
+// after it. The SDK still drops any frame from Rejoined until the RoomReply to
+// that RoomJoin: the catch-up brings it again, in order, so a frame that got
+// there first (from a server before that rule) is not delivered twice.
 
 import type { ClientCore } from '../client/core';
 import { decodeLockstepFrame, encodeLockstepInput, MAX_LOCKSTEP_INPUT_BYTES } from '../messages/lockstep';
