@@ -64,7 +64,7 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   };
   struct CatchUp {
     uint64_t user_id;
-    uint32_t next_frame;  // the next frame to send this player
+    uint32_t next_frame;         // the next frame to send this player
     bool awaiting_sync = false;  // resumed, has not asked for its frames yet
   };
   // Sends the player the next page of its catch-up. True when it has caught up.
