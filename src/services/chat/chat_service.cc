@@ -241,7 +241,8 @@ void ChatService::send_in_loop(Request req, const std::string& name, const std::
   UserState& user = users_[req.user_id];
   if (!take_token_in_loop(user)) return reply(req, Result::RateLimited, "slow down", name);
   const Session* from = sessions_.find_in_loop(req.user_id);
-  if (from == nullptr) return;  // logged out meanwhile
+  // Logged out meanwhile: every request still gets its one reply.
+  if (from == nullptr) return reply(req, Result::NotMember, "not logged in", name);
   const int64_t now_ms = unix_ms_now();
   const uint64_t push_id = sessions_.next_push_id_in_loop();
   const std::vector<uint64_t> members(it->second.members.begin(), it->second.members.end());
