@@ -59,7 +59,8 @@ net::SharedBytes encode_match_result(msg::RoomResult result, std::string_view me
   flatbuffers::FlatBufferBuilder fbb(256);
   const auto m = str(fbb, message), t = str(fbb, room.room_type);
   const auto list = members_of(fbb, members);
-  fbb.Finish(msg::CreateMatchResult(fbb, result, m, room.room_id, t, waited_ms, list));
+  fbb.Finish(msg::CreateMatchResult(fbb, result, m, room.room_id, t, waited_ms, list, room.tick_hz,
+                                    room.max_players));
   return finish(protocol::cmd::kMatchResult, fbb);
 }
 

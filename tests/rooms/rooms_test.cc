@@ -301,6 +301,9 @@ TEST_F(RoomTest, MatchmakingGroupsCloseSkillsIntoOneNewRoomAndTimesOutTheRest) {
   EXPECT_EQ(mb->result(), R::Ok);
   EXPECT_NE(ma->room_id(), 0u);
   EXPECT_EQ(ma->room_id(), mb->room_id());
+  // What a RoomReply would say about the room: its tick rate and size.
+  EXPECT_EQ(ma->tick_hz(), 20u);
+  EXPECT_EQ(ma->max_players(), 16u);
   // The group is seated together: both MatchResults list both members, and
   // each member's first state is a snapshot of both (no PlayerJoined for
   // the partner trickling in afterwards).

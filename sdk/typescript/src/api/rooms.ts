@@ -146,8 +146,8 @@ export class RoomsApi {
       const room: CurrentRoom = {
         roomId: result.roomId,
         roomType: result.roomType,
-        tickHz: 0,
-        maxPlayers: 0,
+        tickHz: result.tickHz,
+        maxPlayers: result.maxPlayers,
         members: result.members,
       };
       this.setRoom(room);

@@ -87,5 +87,7 @@ export function decodeMatchResult(payload: Uint8Array): MatchResult {
     roomType: str(m.roomType()),
     waitedMs: m.waitedMs(),
     members: members(m.membersLength(), (i) => m.members(i)),
+    tickHz: m.tickHz(),
+    maxPlayers: m.maxPlayers(),
   };
 }

@@ -97,6 +97,8 @@ export interface MatchResult {
   readonly roomType: string;
   readonly waitedMs: number;
   readonly members: readonly RoomMember[];
+  readonly tickHz: number;
+  readonly maxPlayers: number;
 }
 
 // ---- arena.fbs ----
