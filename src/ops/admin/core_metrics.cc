@@ -63,6 +63,10 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
               "WebSocket connections closed for breaking the framing rules (close 1002, 1003, "
               "1007, 1009).",
               s.websocket_protocol_errors);
+  out.counter("citadel_http_static_responses_total",
+              "Plain HTTP requests for static files (web.path) answered on the game port, any "
+              "status.",
+              s.http_static_responses);
   out.counter("citadel_tls_handshakes_total", "TLS handshakes completed on the game port.",
               s.tls_handshakes);
   out.family("citadel_tls_handshakes_failed_total", MetricType::kCounter,
