@@ -382,6 +382,12 @@ bool Connection::on_sent(ssize_t result, std::size_t offered) {
   wire_output().consume(n);
   stats.bytes_out.add(n);
   stats.output_queue_bytes.sub(n);
+  // A static file still on its way out (megabytes, where the close linger
+  // was sized for a last frame): the linger counts from the last progress,
+  // so a slow but moving download finishes and a stalled one is still cut.
+  if (n > 0 && state_ == State::kClosing && close_reason_ == CloseReason::kHttpServed) {
+    close_deadline_ = loop_.now() + loop_.options().close_linger;
+  }
   // A partial write means the socket buffer is full: trying again now would
   // only return EAGAIN, so wait for writability instead.
   if (n < offered) {

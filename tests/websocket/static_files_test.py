@@ -28,6 +28,7 @@ CITADEL = None
 INDEX = b"<!doctype html><title>demo</title><script src=app.js></script>\n"
 APP = b"console.log('citadel');\n"
 BIG = bytes(range(256)) * (12 * 1024)  # 3 MiB: above limits.output_queue_bytes (1 MiB)
+HUGE = bytes(range(251)) * (8 * 4177)  # just under the 8 MiB cap on one file
 
 
 class Server:
@@ -116,7 +117,8 @@ class StaticFiles(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server("web:\n  root: {root}\n",
-                            {"index.html": INDEX, "app.js": APP, "img/big.bin": BIG})
+                            {"index.html": INDEX, "app.js": APP, "img/big.bin": BIG,
+                             "huge.bin": HUGE})
 
     @classmethod
     def tearDownClass(cls):
@@ -158,6 +160,31 @@ class StaticFiles(unittest.TestCase):
         self.assertEqual(r.getheader("Content-Type"), "application/octet-stream")
         self.assertEqual(len(body), len(BIG))
         self.assertEqual(body, BIG)
+
+    def test_a_slow_reader_gets_all_of_a_large_file(self):
+        # The response is queued, then the connection closes after it: the
+        # close must wait while the bytes keep moving, not a fixed linger
+        # (2 s) from the request. A small receive window and a paced reader
+        # (about 1.6 MB/s, so about 5 s for 8 MB) keep most of the file
+        # queued in the server well past 2 s.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+            s.settimeout(10)
+            s.connect(("127.0.0.1", self.server.port))
+            s.sendall(b"GET /demo/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = b""
+            started = time.monotonic()
+            while True:
+                chunk = s.recv(32768)
+                if not chunk:
+                    break
+                got += chunk
+                time.sleep(0.02)  # pacing a slow client, not waiting for an event
+            elapsed = time.monotonic() - started
+        self.assertEqual(status_of(got), 200)
+        self.assertEqual(len(body_of(got)), len(HUGE), f"after {elapsed:.1f} s")
+        self.assertEqual(body_of(got), HUGE)
+        self.assertGreater(elapsed, 2.5, "the reader was not slow enough to test the linger")
 
     def test_head_has_the_headers_of_get_and_no_body(self):
         raw = raw_exchange(self.server.port, b"HEAD /demo/app.js HTTP/1.1\r\nHost: x\r\n\r\n")
