@@ -146,8 +146,8 @@ void reload_on_sighup(citadel::server::Server& server, boost::asio::signal_set& 
         spdlog::info("SIGHUP: TLS certificate reloaded from {}",
                      server.config().tls.certificate_file);
       }
-    } else {
-      spdlog::info("SIGHUP: nothing to reload (tls.enabled is false)");
+    } else if (server.web_root().empty()) {
+      spdlog::info("SIGHUP: nothing to reload (TLS is off and no web files are served)");
     }
     reload_on_sighup(server, reload_signals);
   });
