@@ -2,7 +2,9 @@
 # Configures and builds one flavour of the tree.
 #   scripts/build.sh [release|asan|tsan|fuzz]   (default: release)
 # release -> build/       Release, the binaries in build/bin/; then the TypeScript SDK
-#                         (scripts/build-ts-sdk.sh; CITADEL_SKIP_TS_SDK=1 skips it)
+#                         (scripts/build-ts-sdk.sh; CITADEL_SKIP_TS_SDK=1 skips it) and
+#                         the browser demo into build/web/demo (scripts/build-web-demo.sh;
+#                         CITADEL_SKIP_WEB_DEMO=1 skips it)
 # asan    -> build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer at -O1 -g1 (the
 #                         sanitizers' usual level; half the compile time of -O2 -g,
 #                         which kept CI near its 30-minute budget)
@@ -40,4 +42,12 @@ cmake --build "$dir" -j "$jobs" ${targets[@]:+--target "${targets[@]}"}
 # it out, for a machine without node.
 if [[ $flavour == release && -z "${CITADEL_SKIP_TS_SDK:-}" ]]; then
   scripts/build-ts-sdk.sh
+fi
+# The browser demo (web/demo) into build/web/demo, where the server's default
+# web.root finds it (the binary's ../web/demo): release only, and also when
+# the SDK's full build is skipped (scripts/start.sh), since the README's tour
+# opens it. CITADEL_SKIP_WEB_DEMO=1 leaves it out (the server then answers 404
+# under web.path and says why at start).
+if [[ $flavour == release && -z "${CITADEL_SKIP_WEB_DEMO:-}" ]]; then
+  scripts/build-web-demo.sh build/web/demo
 fi

@@ -23,6 +23,9 @@ packages=(
   # the TypeScript SDK (sdk/typescript, scripts/build-ts-sdk.sh): node runs its build
   # and its tests (ctest: ts_sdk), npm installs its pinned packages; flatc is above
   nodejs npm
+  # the browser demo's real-browser test (tests/browser, ctest: browser_demo):
+  # playwright-core drives Debian's chromium; no browser is ever downloaded
+  chromium
 )
 
 missing=()

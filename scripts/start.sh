@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # Only the server and the tools the README's tour uses; the test suites (most of
 # a full build's time) are left to scripts/test.sh, which builds them in the
-# same build/ directory on top of these objects, and so is the TypeScript SDK.
+# same build/ directory on top of these objects, and so is the TypeScript SDK
+# (its dist/ and tests). The browser demo is built (build.sh runs
+# scripts/build-web-demo.sh): the server serves it at http://127.0.0.1:7777/demo/.
 CITADEL_SKIP_TS_SDK=1 CITADEL_BUILD_TARGET="citadel citadel-cli citadel-bench" scripts/build.sh release
 exec build/bin/citadel "$@"

@@ -127,11 +127,17 @@ void run_until_signalled(citadel::server::Server& server, boost::asio::io_contex
   control.run();
 }
 
-// SIGHUP reloads what can be reloaded without a restart: today the TLS
-// certificate and key. A file that fails to load changes nothing.
+// SIGHUP reloads what can be reloaded without a restart: the TLS
+// certificate and key, and the static files of web.root. A file that fails
+// to load changes nothing. Runs on the control thread, never on a game loop.
 void reload_on_sighup(citadel::server::Server& server, boost::asio::signal_set& reload_signals) {
   reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
+    if (!server.web_root().empty()) {
+      if (auto problem = server.reload_web()) {
+        spdlog::error("SIGHUP: web files not reloaded, keeping the running ones: {}", *problem);
+      }
+    }
     if (server.config().tls.enabled) {
       if (auto problem = server.reload_tls()) {
         spdlog::error("SIGHUP: TLS certificate not reloaded, keeping the running one: {}",
@@ -140,8 +146,8 @@ void reload_on_sighup(citadel::server::Server& server, boost::asio::signal_set& 
         spdlog::info("SIGHUP: TLS certificate reloaded from {}",
                      server.config().tls.certificate_file);
       }
-    } else {
-      spdlog::info("SIGHUP: nothing to reload (tls.enabled is false)");
+    } else if (server.web_root().empty()) {
+      spdlog::info("SIGHUP: nothing to reload (TLS is off and no web files are served)");
     }
     reload_on_sighup(server, reload_signals);
   });

@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string_view>
 
 #include "net/connection_limits.h"
 #include "net/connection_tls.h"
@@ -57,6 +59,8 @@ std::string_view to_string(CloseReason reason) {
       return "tls_handshake";
     case CloseReason::kTlsError:
       return "tls_error";
+    case CloseReason::kHttpServed:
+      return "http_served";
     case CloseReason::kClosedByServer:
       return "closed_by_server";
     case CloseReason::kServerStopped:
@@ -144,8 +148,21 @@ void Connection::on_bytes(std::span<uint8_t> bytes) {
   if (wire_ == Wire::kUnknown) {
     // An HTTP upgrade starts "GET "; a Citadel frame starts 'C' (0x43). A
     // WebSocket-only port parses everything as HTTP (a stray frame gets 400).
-    const bool upgrade = loop_.options().websocket != nullptr &&
-                         (bytes.front() == 'G' || port_wires_ == PortWires::kWebSocketOnly);
+    // With static files, "HEAD " is HTTP too; by its first five bytes, since
+    // 'H' alone also starts garbage that must keep getting ERROR 1 ("HELLO").
+    // A first read shorter than that which could still be "HEAD " counts as
+    // HTTP: only a client dribbling bytes one at a time sees the difference.
+    const websocket::HandshakeConfig* ws = loop_.options().websocket;
+    const auto starts_like_head = [&] {
+      constexpr std::string_view kHead = "HEAD ";
+      const std::size_t n = std::min(bytes.size(), kHead.size());
+      return ws->static_site != nullptr &&
+             std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n),
+                        kHead.begin());
+    };
+    const bool upgrade =
+        ws != nullptr &&
+        (bytes.front() == 'G' || port_wires_ == PortWires::kWebSocketOnly || starts_like_head());
     wire_ = upgrade ? Wire::kWebSocketHandshake : Wire::kFrames;
     if (upgrade) websocket_ = std::make_unique<WebSocketState>(*this);
   }
@@ -372,6 +389,12 @@ bool Connection::on_sent(ssize_t result, std::size_t offered) {
   wire_output().consume(n);
   stats.bytes_out.add(n);
   stats.output_queue_bytes.sub(n);
+  // A static file still on its way out (megabytes, where the close linger
+  // was sized for a last frame): the linger counts from the last progress,
+  // so a slow but moving download finishes and a stalled one is still cut.
+  if (n > 0 && state_ == State::kClosing && close_reason_ == CloseReason::kHttpServed) {
+    close_deadline_ = loop_.now() + loop_.options().close_linger;
+  }
   // A partial write means the socket buffer is full: trying again now would
   // only return EAGAIN, so wait for writability instead.
   if (n < offered) {

@@ -51,6 +51,7 @@ enum class CloseReason : uint8_t {
   kWebSocketClose,      // the peer sent a WebSocket close
   kTlsHandshake,        // the TLS handshake failed, timed out or was over the cap
   kTlsError,            // a bad TLS record after the handshake
+  kHttpServed,          // a plain HTTP request (a static file) was answered
 };
 
 struct WebSocketState;

@@ -95,6 +95,19 @@ void Connection::on_websocket_bytes(std::span<uint8_t> bytes) {
     if (result.state == ws::HandshakeParser::State::kReading) return;
     const std::string& response = handshake.response();
     append_raw({reinterpret_cast<const uint8_t*>(response.data()), response.size()});
+    if (result.state == ws::HandshakeParser::State::kServed) {
+      // A static file: its body is the site's own bytes, queued by
+      // reference. One request per connection, then FIN (Connection: close).
+      if (const SharedBytes& body = handshake.response_body()) {
+        output_.append_shared(body);
+        loop_.mutable_stats().output_queue_bytes.add(body->size());
+      }
+      loop_.mutable_stats().http_static_responses.add();
+      ops::log_conn(spdlog::level::debug, id_, "from {}: static {}", peer_.to_string(),
+                    handshake.status_code());
+      begin_close_in_loop(CloseReason::kHttpServed);
+      return;
+    }
     if (result.state == ws::HandshakeParser::State::kRejected) {
       loop_.mutable_stats().websocket_handshakes_refused.add();
       ops::log_conn(spdlog::level::debug, id_, "from {}: websocket handshake refused: {} {}",

@@ -23,6 +23,7 @@ void StatsSnapshot::add(const LoopStats& s) {
   websocket_handshakes_refused += s.websocket_handshakes_refused.get();
   websocket_protocol_errors += s.websocket_protocol_errors.get();
   websocket_ping_floods += s.websocket_ping_floods.get();
+  http_static_responses += s.http_static_responses.get();
   tls_handshakes += s.tls_handshakes.get();
   tls_handshake_failures += s.tls_handshake_failures.get();
   tls_handshake_timeouts += s.tls_handshake_timeouts.get();

@@ -44,7 +44,8 @@ struct LoopStats {
   RelaxedCounter websocket_upgrades;            // handshakes answered 101
   RelaxedCounter websocket_handshakes_refused;  // answered 4xx, or timed out
   RelaxedCounter websocket_protocol_errors;     // framing rules broken (closed 1002/1003/1007/1009)
-  RelaxedCounter websocket_ping_floods;  // closed 1008: over websocket.max_pings_per_second
+  RelaxedCounter websocket_ping_floods;         // closed 1008: over websocket.max_pings_per_second
+  RelaxedCounter http_static_responses;         // plain HTTP requests answered by the static site
   RelaxedCounter tls_handshakes;                // TLS handshakes completed
   RelaxedCounter tls_handshake_failures;  // refused by OpenSSL (bad ClientHello, no cipher...)
   RelaxedCounter tls_handshake_timeouts;  // not finished within tls.handshake_timeout_ms
@@ -71,6 +72,7 @@ struct StatsSnapshot {
   uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0, login_timeouts = 0;
   uint64_t websocket_upgrades = 0, websocket_handshakes_refused = 0, websocket_protocol_errors = 0,
            websocket_ping_floods = 0;
+  uint64_t http_static_responses = 0;
   uint64_t tls_handshakes = 0, tls_handshake_failures = 0, tls_handshake_timeouts = 0;
   uint64_t tls_handshakes_refused = 0, tls_errors = 0;
   uint64_t rejected_server_full = 0, rejected_per_ip = 0, accept_errors = 0;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <thread>
 
+#include "net/http/static_site.h"
 #include "net/websocket/handshake.h"
 
 namespace citadel::ops {
@@ -138,9 +139,9 @@ Config parse_config(const std::string& yaml_text) {
 
   for (const auto& entry : root) {
     const std::string name = entry.first.as<std::string>();
-    if (name != "server" && name != "limits" && name != "websocket" && name != "tls" &&
-        name != "shutdown" && name != "log" && name != "admin" && name != "store" &&
-        name != "auth" && name != "chat" && name != "rooms") {
+    if (name != "server" && name != "limits" && name != "websocket" && name != "web" &&
+        name != "tls" && name != "shutdown" && name != "log" && name != "admin" &&
+        name != "store" && name != "auth" && name != "chat" && name != "rooms") {
       fail(name, "unknown key");
     }
   }
@@ -184,6 +185,12 @@ Config parse_config(const std::string& yaml_text) {
                  if (name == "max_pings_per_second")
                    read_uint(n, key, w.max_pings_per_second, 1, 1'000'000);
                  if (name == "port") read_uint(n, key, w.port, 0, 65535);
+               });
+  read_section(root, "web", {"enabled", "path", "root"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 if (name == "enabled") read_bool(n, key, c.web.enabled);
+                 if (name == "path") read_string(n, key, c.web.path);
+                 if (name == "root") read_string(n, key, c.web.root);
                });
   read_section(root, "tls",
                {"enabled", "certificate_file", "private_key_file", "min_version",
@@ -340,6 +347,9 @@ void validate(const Config& c) {
       fail("websocket", *problem);
     }
   }
+  if (c.web.enabled) {
+    if (auto problem = net::http::prefix_problem(c.web.path)) fail("web.path", *problem);
+  }
   if (c.tls.enabled) {
     if (c.tls.certificate_file.empty())
       fail("tls.certificate_file", "must be set when tls.enabled");
@@ -429,6 +439,11 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "max_handshake_bytes" << YAML::Value << c.websocket.max_handshake_bytes;
   out << YAML::Key << "max_pings_per_second" << YAML::Value << c.websocket.max_pings_per_second;
   out << YAML::Key << "port" << YAML::Value << c.websocket.port;
+  out << YAML::EndMap;
+  out << YAML::Key << "web" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << c.web.enabled;
+  out << YAML::Key << "path" << YAML::Value << c.web.path;
+  out << YAML::Key << "root" << YAML::Value << YAML::DoubleQuoted << c.web.root;
   out << YAML::EndMap;
   out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "enabled" << YAML::Value << c.tls.enabled;

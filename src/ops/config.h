@@ -57,6 +57,19 @@ struct WebSocketConfig {
   uint16_t port = 0;
 };
 
+// Static files on the game port (the browser demo): a plain HTTP GET or HEAD
+// under `path` gets a file from `root`, read into memory at start (and on
+// SIGHUP), so a page and its WebSocket share one origin. Served through the
+// WebSocket handshake reader, so it needs websocket.enabled.
+struct WebConfig {
+  bool enabled = true;
+  std::string path = "/demo/";  // URL prefix; starts and ends with '/'
+  // The directory served; "" = the demo bundle built next to the binary
+  // (<directory of the binary>/../web/demo, i.e. build/web/demo), where a
+  // missing bundle serves nothing (404) rather than stopping start-up.
+  std::string root;
+};
+
 // TLS on the game port (off by default: it needs a certificate). A
 // connection whose first byte is a TLS handshake record speaks TLS, and
 // inside it raw frames or WebSocket (wss://), on the same port.
@@ -153,6 +166,7 @@ struct Config {
   ServerConfig server;
   LimitsConfig limits;
   WebSocketConfig websocket;
+  WebConfig web;
   TlsConfig tls;
   ShutdownConfig shutdown;
   LogConfig log;

@@ -2,7 +2,9 @@
 
 #include <sys/resource.h>
 
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -12,6 +14,20 @@
 #include "net/websocket/handshake.h"
 
 namespace citadel::server {
+
+namespace {
+
+// web.root's default: the demo bundle the build puts beside the binary
+// (build/bin/citadel -> build/web/demo), found from the binary itself so it
+// does not depend on the working directory.
+std::string default_web_root() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "web/demo";
+  return (exe.parent_path().parent_path() / "web" / "demo").lexically_normal().string();
+}
+
+}  // namespace
 
 uint64_t open_file_limit() {
   rlimit rl{};
@@ -39,6 +55,11 @@ Server::Server(ops::Config config)
     options.websocket_handshake_timeout =
         std::chrono::milliseconds(config_.websocket.handshake_timeout_ms);
     options.websocket_pings_per_second = config_.websocket.max_pings_per_second;
+    if (config_.web.enabled) {
+      websocket_->static_site = &web_site_;
+      web_root_is_default_ = config_.web.root.empty();
+      web_root_ = web_root_is_default_ ? default_web_root() : config_.web.root;
+    }
   }
   const uint32_t threads = config_.effective_threads();
   if (config_.tls.enabled) {
@@ -67,6 +88,21 @@ Server::~Server() {
 void Server::start() {
   if (tls_) {
     if (auto problem = tls_->load()) throw std::runtime_error("tls: " + *problem);
+  }
+  if (config_.web.enabled && !websocket_) {
+    spdlog::warn(
+        "web: not served: static files are read by the WebSocket handshake reader, and "
+        "websocket.enabled is false");
+  }
+  if (!web_root_.empty()) {
+    if (auto problem = reload_web()) {
+      // A root the operator named must work; the default one is only there
+      // once the demo is built, and the game does not need it.
+      if (!web_root_is_default_) throw std::runtime_error("web.root: " + *problem);
+      web_site_.set(net::http::StaticSite::make(config_.web.path, {}).site);
+      spdlog::warn("web: nothing to serve under {}: {} (build the demo: scripts/build-web-demo.sh)",
+                   config_.web.path, *problem);
+    }
   }
   std::vector<net::EventLoop*> io_loops;
   for (auto& loop : loops_) io_loops.push_back(loop.get());
@@ -106,6 +142,20 @@ void Server::start() {
 std::optional<std::string> Server::reload_tls() {
   if (!tls_) return std::nullopt;
   return tls_->load();
+}
+
+std::optional<std::string> Server::reload_web() {
+  if (web_root_.empty()) return std::nullopt;
+  net::http::LoadedFiles loaded = net::http::load_static_directory(web_root_);
+  if (!loaded.problem.empty()) return loaded.problem;
+  const std::size_t count = loaded.files.size();
+  net::http::StaticSite::Built built =
+      net::http::StaticSite::make(config_.web.path, std::move(loaded.files));
+  if (!built.site) return built.problem;
+  spdlog::info("web: serving {} files ({} bytes) from {} at {}", count, built.site->total_bytes(),
+               web_root_, config_.web.path);
+  web_site_.set(std::move(built.site));
+  return std::nullopt;
 }
 
 uint64_t Server::tls_reloads() const {

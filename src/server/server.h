@@ -10,6 +10,7 @@
 
 #include "net/connection_limits.h"
 #include "net/event_loop.h"
+#include "net/http/static_site.h"
 #include "net/loop_stats.h"
 #include "ops/config.h"
 #include "server/outbox.h"
@@ -54,6 +55,13 @@ class Server final : public Outbox {
   std::optional<std::string> reload_tls();
   uint64_t tls_reloads() const;
   uint64_t tls_reload_failures() const;
+  // Reads web.root again (SIGHUP) and swaps the served files whole: requests
+  // under way finish with the old ones. A directory that fails to load
+  // (unreadable, over the size caps) changes nothing; the reason is returned
+  // (nullopt: reloaded, or web off). Blocking disk I/O: never from a loop.
+  std::optional<std::string> reload_web();
+  // The directory web.path serves ("" when web is off).
+  const std::string& web_root() const { return web_root_; }
   // The bound port (useful when the config asked for port 0).
   uint16_t port() const { return port_; }
 
@@ -90,6 +98,11 @@ class Server final : public Outbox {
   ops::Config config_;
   // Read by every loop for every upgrade; built once, outlives the loops.
   std::unique_ptr<net::websocket::HandshakeConfig> websocket_;
+  // The static files (web.*), read by the loops through websocket_; loaded
+  // in start() and swapped by reload_web().
+  net::http::StaticSiteStore web_site_;
+  std::string web_root_;
+  bool web_root_is_default_ = false;
   // Null when tls.enabled is false; loaded in start(), outlives the loops.
   std::unique_ptr<net::tls::ContextStore> tls_;
   Router router_;

@@ -90,6 +90,13 @@ SEEDS = {
     "path_ws": seed(request(path=b"/ws?room=1") + binary(b"x"), handshake=True,
                     config=REQUEST_8K | 0x20),
     "wrong_path": seed(request(path=b"/other"), handshake=True),
+    "static_get": seed(b"GET /demo/ HTTP/1.1\r\nHost: localhost\r\n\r\n", handshake=True),
+    "static_head": seed(b"HEAD /demo/app.js HTTP/1.0\r\n\r\n", handshake=True),
+    "static_etag": seed(b"GET /demo/app.js?v=1 HTTP/1.1\r\nHost: h\r\n"
+                        b"If-None-Match: W/\"x\", *\r\n\r\n", handshake=True),
+    "static_traversal": seed(b"GET /demo/../%2e%2e/app.js HTTP/1.1\r\nHost: h\r\n\r\n",
+                             handshake=True),
+    "static_redirect": seed(b"GET /demo?x HTTP/1.1\r\nHost: h\r\n\r\n", handshake=True),
     "bare_lf": seed(request().replace(b"\r\n", b"\n"), handshake=True),
     "folded_header": seed(request(b"X-A: b\r\n c\r\n"), handshake=True),
     "many_headers": seed(request(b"".join(b"X-%d: v\r\n" % i for i in range(20))),

@@ -12,6 +12,8 @@
 //   byte 1      bits 0-3: k, the number of chunk-size bytes that follow;
 //               bit 4: an Origin allow list; bit 5: path "/ws" instead of "/";
 //               bits 6-7: request limit 256 / 512 / 1024 / 8192 bytes
+//               (static files are always served under "/demo/": index.html
+//               and app.js, so plain GETs and HEADs there meet the site)
 //   k bytes     chunk sizes, used cyclically (0 means an empty feed); k = 0
 //               (or all zero) feeds the whole stream at once
 //   rest        the bytes a client sent
@@ -21,7 +23,9 @@
 //     once and in chunks; a finished parser consumes nothing more; a 101
 //     carries a 28-character accept key; an error has one of the documented
 //     statuses, Connection: close and a matching Content-Length; no request
-//     beyond the size limit is read;
+//     beyond the size limit is read; a static answer has one of its statuses,
+//     Connection: close, nosniff, and a body only for a 200 to a GET, whose
+//     length its Content-Length gives;
 //   frames: the same events fed at once, fed in chunks, and from a plain
 //     reference decoder over the whole stream; no event after Close or Fail;
 //     every message within the limit, every control payload within 125
@@ -39,6 +43,7 @@
 
 #include "fuzz_check.h"
 #include "fuzz_chunks.h"
+#include "net/http/static_site.h"
 #include "net/websocket/frame_parser.h"
 #include "net/websocket/frame_writer.h"
 #include "net/websocket/handshake.h"
@@ -69,10 +74,31 @@ void feed_in_chunks(std::size_t size, const uint8_t* chunk_sizes, std::size_t k,
 struct HandshakeOutcome {
   ws::HandshakeParser::State state;
   int status;
-  std::string response;
+  std::string response;  // without its Date line (the two runs may straddle a second)
   std::size_t consumed;
+  std::size_t body_bytes;  // a static file's shared body; 0 when none
   bool operator==(const HandshakeOutcome&) const = default;
 };
+
+// The static site every input meets under /demo/.
+const citadel::net::http::StaticSiteStore& static_site() {
+  static citadel::net::http::StaticSiteStore store;
+  static const bool loaded = [] {
+    std::vector<citadel::net::http::StaticFile> files;
+    files.push_back({"index.html", {'<', 'p', '>'}});
+    files.push_back({"app.js", {'1', ';'}});
+    store.set(citadel::net::http::StaticSite::make("/demo/", std::move(files)).site);
+    return true;
+  }();
+  FUZZ_CHECK(loaded);
+  return store;
+}
+
+std::string without_date(std::string r) {
+  const std::size_t at = r.find("\r\nDate: ");
+  if (at != std::string::npos) r.erase(at + 2, r.find("\r\n", at + 2) - at);
+  return r;
+}
 
 void check_response(const HandshakeOutcome& o, const ws::HandshakeConfig& config,
                     std::size_t stream_size) {
@@ -85,6 +111,20 @@ void check_response(const HandshakeOutcome& o, const ws::HandshakeConfig& config
     return;
   }
   const std::string_view r = o.response;
+  if (o.state == State::kServed) {
+    FUZZ_CHECK(o.status == 200 || o.status == 301 || o.status == 304 || o.status == 404 ||
+               o.status == 405);
+    FUZZ_CHECK(r.starts_with("HTTP/1.1 " + std::to_string(o.status) + " "));
+    FUZZ_CHECK(r.find("\r\nConnection: close\r\n") != std::string_view::npos);
+    FUZZ_CHECK(r.find("\r\nX-Content-Type-Options: nosniff\r\n") != std::string_view::npos);
+    FUZZ_CHECK(o.body_bytes == 0 || o.status == 200);
+    if (o.body_bytes > 0) {
+      FUZZ_CHECK(r.ends_with("\r\n\r\n"));
+      FUZZ_CHECK(r.find("\r\nContent-Length: " + std::to_string(o.body_bytes) + "\r\n") !=
+                 std::string_view::npos);
+    }
+    return;
+  }
   if (o.state == State::kAccepted) {
     FUZZ_CHECK(o.status == 101);
     FUZZ_CHECK(r.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
@@ -96,7 +136,7 @@ void check_response(const HandshakeOutcome& o, const ws::HandshakeConfig& config
     return;
   }
   FUZZ_CHECK(o.status == 400 || o.status == 403 || o.status == 404 || o.status == 405 ||
-             o.status == 426 || o.status == 431);
+             o.status == 426 || o.status == 431 || o.status == 505);
   FUZZ_CHECK(r.starts_with("HTTP/1.1 " + std::to_string(o.status) + " "));
   FUZZ_CHECK(r.find("\r\nConnection: close\r\n") != std::string_view::npos);
   const std::size_t body_at = r.find("\r\n\r\n");
@@ -128,7 +168,8 @@ HandshakeOutcome run_handshake(const ws::HandshakeConfig& config, const uint8_t*
     return false;
   });
   FUZZ_CHECK(consumed == parser.request_bytes());
-  return {parser.state(), parser.status_code(), parser.response(), consumed};
+  return {parser.state(), parser.status_code(), without_date(parser.response()), consumed,
+          parser.response_body() ? parser.response_body()->size() : 0};
 }
 
 // --- frames ----------------------------------------------------------------------
@@ -284,6 +325,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   static constexpr std::size_t kRequestLimits[] = {256, 512, 1024, 8192};
   config.max_request_bytes = kRequestLimits[data[1] >> 6];
   config.max_header_count = 16;
+  config.static_site = &static_site();
   FUZZ_CHECK(!ws::handshake_config_problem(config));
 
   const auto split = read_chunked_stream(data, size, 2, data[1] & 0x0F);

@@ -20,6 +20,16 @@ std::string error_of(const std::string& yaml) {
   return "";
 }
 
+// The problem parse_config or validate finds ("" if none).
+std::string validation_error_of(const std::string& yaml) {
+  try {
+    validate(parse_config(yaml));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 TEST(Config, EmptyTextGivesTheDocumentedDefaults) {
   const Config c = parse_config("");
   EXPECT_EQ(c.server.port, 7777);
@@ -150,6 +160,30 @@ TEST(Config, PrintedConfigParsesBackToTheSameValues) {
   EXPECT_EQ(back.admin.port, 0);
   EXPECT_EQ(back.admin.token, "abc.DEF-123==");
   EXPECT_EQ(back.admin.read_timeout_ms, 777u);
+}
+
+TEST(Config, WebKeysHaveTheirDefaultsAreReadCheckedAndPrinted) {
+  const Config d = parse_config("");
+  EXPECT_TRUE(d.web.enabled);
+  EXPECT_EQ(d.web.path, "/demo/");
+  EXPECT_EQ(d.web.root, "");
+  const Config c = parse_config("web: {enabled: false, path: /play/, root: /srv/citadel/web}\n");
+  EXPECT_FALSE(c.web.enabled);
+  EXPECT_EQ(c.web.path, "/play/");
+  EXPECT_EQ(c.web.root, "/srv/citadel/web");
+  EXPECT_EQ(to_yaml(parse_config(to_yaml(c))), to_yaml(c));
+  EXPECT_NE(to_yaml(d).find("web:\n  enabled: true\n  path: /demo/\n  root: \"\""),
+            std::string::npos)
+      << to_yaml(d);
+  for (const char* bad : {"/demo", "demo/", "/a/../b/", "/a//b/", "/a b/", "/a%2e/", "/a?b/"}) {
+    EXPECT_EQ(validation_error_of(std::string("web: {path: '") + bad + "'}")
+                  .rfind("web.path: must start", 0),
+              0u)
+        << bad;
+  }
+  EXPECT_EQ(validation_error_of("web: {path: /}"), "");
+  EXPECT_EQ(validation_error_of("web: {enabled: false, path: /demo}"), "");  // off: not checked
+  EXPECT_EQ(error_of("web: {roots: x}"), "web.roots: unknown key");
 }
 
 TEST(Config, DerivedConnectionCapKeepsHeadroomBelowTheFileLimit) {

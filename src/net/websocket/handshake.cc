@@ -103,6 +103,21 @@ void HandshakeParser::read_request_line(std::string_view line) {
     reject(400, "request target must be a path");
     return;
   }
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (config_.static_site != nullptr && path != config_.path) {
+    auto site = config_.static_site->current();
+    if (site && site->owns(path)) {
+      site_ = std::move(site);
+      method_ = method;
+      target_ = target;
+      http10_ = version == "HTTP/1.0";
+      if (version != "HTTP/1.1" && !http10_) {
+        request_line_status_ = 505;
+        request_line_problem_ = "HTTP version not supported";
+      }
+      return;
+    }
+  }
   // Judged when the request is complete, in this order.
   if (version != "HTTP/1.1") {
     request_line_status_ = 400;
@@ -110,7 +125,7 @@ void HandshakeParser::read_request_line(std::string_view line) {
   } else if (method != "GET") {
     request_line_status_ = 405;
     request_line_problem_ = "method must be GET";
-  } else if (target.substr(0, target.find('?')) != config_.path) {
+  } else if (path != config_.path) {
     request_line_status_ = 404;
     request_line_problem_ = "no WebSocket endpoint at this path";
   }
@@ -152,6 +167,7 @@ void HandshakeParser::read_header_line(std::string_view line) {
       {"Origin", &origin_},
       {"Content-Length", &content_length_},
       {"Transfer-Encoding", &transfer_encoding_},
+      {"If-None-Match", &if_none_match_},
   };
   for (const Known& k : known) {
     if (!http::equals_ignore_case(name, k.name)) continue;
@@ -191,7 +207,42 @@ std::optional<std::pair<int, std::string_view>> HandshakeParser::find_header_pro
   return std::nullopt;
 }
 
+void HandshakeParser::finish_static_request() {
+  auto problem = [&]() -> std::optional<std::pair<int, std::string_view>> {
+    using Problem = std::pair<int, std::string_view>;
+    if (request_line_status_ != 0) return Problem{request_line_status_, request_line_problem_};
+    // HTTP/1.1 needs exactly one Host (RFC 9112 section 3.2); 1.0 may omit it.
+    if (host_.count > 1 || (host_.count == 0 && !http10_)) {
+      return Problem{400, "need exactly one Host header"};
+    }
+    // The connection closes after the answer, so a body would be unread
+    // bytes, and unread bytes at close make the kernel reset the connection,
+    // which can destroy the answer on its way.
+    if (transfer_encoding_.count > 0 || content_length_.count > 1 ||
+        (content_length_.count == 1 && content_length_.value != "0")) {
+      return Problem{400, "a request body is not allowed"};
+    }
+    return std::nullopt;
+  }();
+  if (problem) {
+    reject(problem->first, problem->second);
+    return;
+  }
+  net::http::StaticResponse r =
+      site_->respond(method_, target_, if_none_match_.value, std::chrono::system_clock::now());
+  state_ = State::kServed;
+  status_ = r.status;
+  response_ = std::move(r.head);
+  response_body_ = std::move(r.body);
+  site_.reset();  // the body holds what it needs
+  std::string().swap(line_);
+}
+
 void HandshakeParser::finish_request() {
+  if (site_) {
+    finish_static_request();
+    return;
+  }
   if (const auto problem = find_header_problem()) {
     reject(problem->first, problem->second);
     return;

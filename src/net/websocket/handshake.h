@@ -36,6 +36,12 @@
 //     allowed origin, tools included (see origin_check.h).
 //   - Sec-WebSocket-Protocol and Sec-WebSocket-Extensions (e.g.
 //     permessage-deflate) are ignored: the 101 negotiates neither.
+//   - Static files (HandshakeConfig::static_site): a request whose path the
+//     site owns, and that is not for the WebSocket path, is a plain HTTP
+//     request for a file: GET or HEAD, HTTP/1.1 (one Host) or HTTP/1.0, no
+//     body; the site answers it (200, 304, 301, 404, 405) and the connection
+//     closes (kServed). Every other request is judged as an upgrade, as above,
+//     so the errors of a bad upgrade do not change with a site configured.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +51,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "net/http/static_site.h"
+#include "net/shared_bytes.h"
 
 namespace citadel::net::websocket {
 
@@ -56,6 +65,9 @@ struct HandshakeConfig {
   std::size_t max_request_bytes = 8 * 1024;
   // Header fields per request; more is 431. Browsers send about 15.
   std::size_t max_header_count = 64;
+  // Files served on the same port to plain GETs under the site's prefix;
+  // null: none. Outlives the parsers.
+  const net::http::StaticSiteStore* static_site = nullptr;
 };
 
 // The first problem with config, for the config loader to report; nullopt if
@@ -64,7 +76,8 @@ std::optional<std::string> handshake_config_problem(const HandshakeConfig& confi
 
 class HandshakeParser {
  public:
-  enum class State : uint8_t { kReading, kAccepted, kRejected };
+  // kServed: a static file request, answered; the connection closes after it.
+  enum class State : uint8_t { kReading, kAccepted, kRejected, kServed };
 
   struct FeedResult {
     State state;
@@ -82,11 +95,14 @@ class HandshakeParser {
   FeedResult feed(std::span<const uint8_t> bytes);
 
   State state() const { return state_; }
-  // What to send: the 101, or the error response (then close). Empty while reading.
+  // What to send: the 101, or the error response (then close), or a static
+  // response's head. Empty while reading.
   const std::string& response() const { return response_; }
-  int status_code() const {
-    return status_;
-  }  // 101, 400, 403, 404, 405, 426 or 431; 0 while reading
+  // A static response's body, to send after response(); null otherwise.
+  const SharedBytes& response_body() const { return response_body_; }
+  // 101, 400, 403, 404, 405, 426 or 431; for static files also 200, 301,
+  // 304, 505; 0 while reading.
+  int status_code() const { return status_; }
   std::string_view problem() const { return problem_; }  // why it was rejected, for logs
   std::size_t request_bytes() const { return request_bytes_; }
 
@@ -102,6 +118,7 @@ class HandshakeParser {
   void read_request_line(std::string_view line);
   void read_header_line(std::string_view line);
   void finish_request();
+  void finish_static_request();
   std::optional<std::pair<int, std::string_view>> find_header_problem() const;
   void reject(int status, std::string_view problem);
 
@@ -116,10 +133,18 @@ class HandshakeParser {
   int request_line_status_ = 0;
   std::string_view request_line_problem_;
 
-  Field host_, upgrade_, connection_, version_, key_, origin_, content_length_, transfer_encoding_;
+  Field host_, upgrade_, connection_, version_, key_, origin_, content_length_, transfer_encoding_,
+      if_none_match_;
+
+  // A request for a static file: the site as it was when the request line
+  // arrived (a reload does not change it under the request), and what it asked.
+  std::shared_ptr<const net::http::StaticSite> site_;
+  std::string method_, target_;
+  bool http10_ = false;
 
   int status_ = 0;
   std::string response_;
+  SharedBytes response_body_;
   std::string_view problem_;
 };
 

@@ -28,6 +28,8 @@ std::string_view reason_phrase(int status) {
       return "Upgrade Required";
     case 431:
       return "Request Header Fields Too Large";
+    case 505:
+      return "HTTP Version Not Supported";
     default:
       return "Error";
   }

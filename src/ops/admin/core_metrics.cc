@@ -67,6 +67,10 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
               "WebSocket connections closed (1008) for sending more pings than "
               "websocket.max_pings_per_second.",
               s.websocket_ping_floods);
+  out.counter("citadel_http_static_responses_total",
+              "Plain HTTP requests for static files (web.path) answered on the game port, any "
+              "status.",
+              s.http_static_responses);
   out.counter("citadel_tls_handshakes_total", "TLS handshakes completed on the game port.",
               s.tls_handshakes);
   out.family("citadel_tls_handshakes_failed_total", MetricType::kCounter,
