@@ -164,7 +164,7 @@ citadel::rooms::RoomTypeOptions room_type_options(const citadel::ops::RoomTypeCo
 
 citadel::services::ServicesConfig services_config(const Config& config) {
   citadel::services::ServicesConfig s;
-  s.store.path = config.store.path;
+  s.store.sqlite.path = config.store.path;
   s.token_secret_file = config.auth.token_secret_file;
   s.session.grace = std::chrono::milliseconds(config.auth.session_grace_ms);
   s.hasher.threads = config.auth.hash_threads;

@@ -54,7 +54,7 @@ class ServiceTest : public ::testing::Test {
     server_ = std::make_unique<server::Server>(config);
     server::register_builtin_handlers(server_->router());
     services::ServicesConfig sc;
-    sc.store.path = (dir_ / "citadel.db").string();
+    sc.store.sqlite.path = (dir_ / "citadel.db").string();
     sc.token_secret_file = (dir_ / "secret").string();
     sc.hasher.ops_limit = crypto_pwhash_OPSLIMIT_MIN;
     sc.hasher.mem_limit_bytes = crypto_pwhash_MEMLIMIT_MIN;
