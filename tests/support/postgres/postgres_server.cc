@@ -223,8 +223,17 @@ std::string PostgresServer::create_database() {
 
 namespace {
 
-store::pg::Conn connect(const std::string& url) {
-  store::pg::Conn conn(PQconnectdb((url + "?connect_timeout=5").c_str()));
+struct ConnCloser {
+  void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
+};
+struct ResultClearer {
+  void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using Conn = std::unique_ptr<PGconn, ConnCloser>;
+using Result = std::unique_ptr<PGresult, ResultClearer>;
+
+Conn connect(const std::string& url) {
+  Conn conn(PQconnectdb((url + "?connect_timeout=5").c_str()));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     throw std::runtime_error("cannot connect to " + url + ": " +
                              (conn ? PQerrorMessage(conn.get()) : "out of memory"));
@@ -232,8 +241,8 @@ store::pg::Conn connect(const std::string& url) {
   return conn;
 }
 
-store::pg::Result run(PGconn* conn, const std::string& sql) {
-  store::pg::Result r(PQexec(conn, sql.c_str()));
+Result run(PGconn* conn, const std::string& sql) {
+  Result r(PQexec(conn, sql.c_str()));
   const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     throw std::runtime_error(sql + ": " + PQerrorMessage(conn));
@@ -255,7 +264,7 @@ int64_t pg_query_int(const std::string& url, const std::string& sql) {
   return std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10);
 }
 
-PgSession::PgSession(const std::string& url) : conn_(connect(url)) {}
+PgSession::PgSession(const std::string& url) : conn_(connect(url).release()) {}
 
 void PgSession::exec(const std::string& sql) {
   run(conn_.get(), sql);

@@ -9,16 +9,18 @@
 // Stopped by PID (SIGINT: a fast shutdown) when destroyed.
 //
 // One server per test process (shared()): initdb costs ~2 s, a database per
-// test (create_database) ~50 ms.
+// test (create_database) ~50 ms. Links libpq only (no code of the server's),
+// so black-box suites may use it too.
 #pragma once
 
 #include <sys/types.h>
 
+#include <libpq-fe.h>
 #include <cstdint>
 #include <filesystem>
-#include <string>
 
-#include "store/postgres/pg_handle.h"
+#include <memory>
+#include <string>
 
 namespace citadel::test {
 
@@ -74,7 +76,10 @@ class PgSession {
   void exec(const std::string& sql);
 
  private:
-  store::pg::Conn conn_;
+  struct Closer {
+    void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
+  };
+  std::unique_ptr<PGconn, Closer> conn_;
 };
 
 }  // namespace citadel::test
