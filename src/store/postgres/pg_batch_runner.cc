@@ -73,7 +73,7 @@ BatchRunner::Outcome BatchRunner::run(PGconn* conn, std::span<QueuedRequest> bat
   // at most batch.size() + 1 rounds.
   for (;;) {
     const Attempt result = attempt(conn, batch);
-    if (result == Attempt::kCommitted) return {true, false};
+    if (result == Attempt::kCommitted) return {true, pipeline_broken_};
     if (result == Attempt::kRequestFailed) {
       excluded_[failed_request_] = true;
       fail(batch[failed_request_].request, StoreError::kStorageError);
@@ -89,6 +89,7 @@ BatchRunner::Outcome BatchRunner::run(PGconn* conn, std::span<QueuedRequest> bat
 BatchRunner::Attempt BatchRunner::attempt(PGconn* conn, std::span<QueuedRequest> batch) {
   commands_.clear();
   channels_appended_.clear();
+  pipeline_broken_ = false;
   bool any = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (excluded_[i]) continue;
@@ -130,13 +131,13 @@ BatchRunner::Attempt BatchRunner::attempt(PGconn* conn, std::span<QueuedRequest>
   // an error answers PGRES_PIPELINE_ABORTED. The first error decides.
   const Command* first_error = nullptr;
   std::string error_text;
+  std::string sqlstate;
   bool committed = false;
   for (const Command& command : commands_) {
     if (!await_result(conn, deadline)) {
       log_failure("reading a batch's results",
                   PQstatus(conn) == CONNECTION_BAD ? error_message(conn) : "timed out");
-      // COMMIT answered, then the line dropped: the batch holds.
-      return committed ? Attempt::kCommitted : Attempt::kConnectionLost;
+      return lost_after(committed);
     }
     const Result r(PQgetResult(conn));
     if (!r) return Attempt::kConnectionLost;  // out of step with the pipeline: start over
@@ -148,30 +149,46 @@ BatchRunner::Attempt BatchRunner::attempt(PGconn* conn, std::span<QueuedRequest>
     } else if (status != PGRES_PIPELINE_ABORTED && first_error == nullptr) {
       first_error = &command;
       error_text = error_message(r.get());
+      const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+      sqlstate = state ? state : "";
     }
-    if (!await_result(conn, deadline))
-      return committed ? Attempt::kCommitted : Attempt::kConnectionLost;
+    if (!await_result(conn, deadline)) return lost_after(committed);
     const Result end(PQgetResult(conn));  // the null that ends this command's results
     if (end) return Attempt::kConnectionLost;
   }
-  if (!await_result(conn, deadline))
-    return committed ? Attempt::kCommitted : Attempt::kConnectionLost;
+  if (!await_result(conn, deadline)) return lost_after(committed);
   const Result sync(PQgetResult(conn));
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return Attempt::kConnectionLost;
 
   if (first_error == nullptr && committed) return Attempt::kCommitted;
   if (!rollback_if_failed(conn, deadline)) return Attempt::kConnectionLost;
   if (first_error == nullptr) return Attempt::kBatchFailed;  // cannot happen: COMMIT without error
-  if (first_error->kind == Command::Kind::kRequest) {
+  // Errors of the transaction or the server, not of one request's data:
+  // statement_timeout or a cancel (57), serialization failure or deadlock
+  // (40), out of disk or memory (53), a connection problem (08). Running the
+  // batch again without one request would not help.
+  const bool whole_batch = sqlstate.starts_with("57") || sqlstate.starts_with("40") ||
+                           sqlstate.starts_with("53") || sqlstate.starts_with("08");
+  if (first_error->kind == Command::Kind::kRequest && !whole_batch) {
     log_failure("a statement (its request fails alone; the batch runs again)", error_text);
     failed_request_ = first_error->index;
     return Attempt::kRequestFailed;
   }
   log_failure(first_error->kind == Command::Kind::kCommit  ? "COMMIT"
               : first_error->kind == Command::Kind::kBegin ? "BEGIN"
-                                                           : "trimming chat history",
+              : first_error->kind == Command::Kind::kTrim  ? "trimming chat history"
+                                                           : "a statement (the batch fails)",
               error_text);
   return Attempt::kBatchFailed;
+}
+
+// The connection failed or a deadline passed while reading results: the
+// pipeline is out of step, so the connection goes. If COMMIT had answered,
+// the batch holds all the same.
+BatchRunner::Attempt BatchRunner::lost_after(bool committed) {
+  if (!committed) return Attempt::kConnectionLost;
+  pipeline_broken_ = true;
+  return Attempt::kCommitted;
 }
 
 // An error inside BEGIN ... COMMIT leaves the transaction aborted after the

@@ -52,6 +52,7 @@ class BatchRunner {
   bool needs_command(Request& request) const;
   bool send(PGconn* conn, Request& request);
   void take_result(Request& request, const PGresult* result);
+  Attempt lost_after(bool committed);
   bool rollback_if_failed(PGconn* conn, std::chrono::steady_clock::time_point deadline);
   void log_failure(std::string_view during, const std::string& message);
 
@@ -63,6 +64,7 @@ class BatchRunner {
   std::vector<Command> commands_;
   std::vector<std::string_view> channels_appended_;  // views into the batch's requests
   std::size_t failed_request_ = 0;                   // set with Attempt::kRequestFailed
+  bool pipeline_broken_ = false;                     // committed, but the connection must go
 
   std::chrono::steady_clock::time_point last_failure_log_{};
   uint64_t failure_logs_suppressed_ = 0;

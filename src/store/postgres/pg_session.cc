@@ -153,6 +153,12 @@ Conn open_session(const PostgresConfig& config) {
   const Deadline deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(config.batch_timeout_ms);
   migrate(conn.get(), deadline);
+  // The server gives up on a statement by itself after the batch timeout (a
+  // lock wait, a slow plan): the batch then fails with an error and the
+  // connection stays. The store's own deadline, a little later, covers a
+  // server or network that does not answer at all.
+  query_bounded(conn.get(), fmt::format("SET statement_timeout = {}", config.batch_timeout_ms),
+                deadline);
   prepare_all(conn.get(), deadline);
   if (PQenterPipelineMode(conn.get()) == 0) throw SessionError(error_message(conn.get()));
   return conn;

@@ -29,9 +29,10 @@ struct PostgresConfig {
   // After a failed connection attempt, requests fail at once with
   // kStorageError for this long before the next attempt.
   uint32_t reconnect_interval_ms = 1000;
-  // A batch that has no answer after this long (a server that hangs, a
-  // network that drops packets) fails with kStorageError; the connection is
-  // cancelled and dropped, and the next batch connects anew.
+  // A batch fails with kStorageError when it takes longer: the server ends
+  // the statement itself (statement_timeout, set per session), and a server
+  // or network that does not answer one second later costs the connection
+  // (dropped, and opened anew with the next batch).
   uint32_t batch_timeout_ms = 10'000;
 };
 

@@ -11,6 +11,8 @@
 namespace citadel::store {
 namespace {
 
+constexpr std::chrono::milliseconds kClientTimeoutMargin{1000};
+
 QueueOptions queue_options_of(const PostgresConfig& config) {
   if (config.url.empty()) throw std::invalid_argument("postgres store: url must not be empty");
   return {config.max_batch, config.queue_capacity, config.group_commit_window_us,
@@ -22,7 +24,11 @@ QueueOptions queue_options_of(const PostgresConfig& config) {
 PostgresStore::PostgresStore(PostgresConfig config)
     : QueuedStore("postgres", "citadel-pg", queue_options_of(config)),
       config_(std::move(config)),
-      runner_(config_.history_per_channel, std::chrono::milliseconds(config_.batch_timeout_ms)) {
+      // The store's deadline trails the server's statement_timeout, so a
+      // server that answers (with a timeout error) is heard before the
+      // connection is given up on.
+      runner_(config_.history_per_channel,
+              std::chrono::milliseconds(config_.batch_timeout_ms) + kClientTimeoutMargin) {
   // At start a database that cannot be reached is a configuration problem:
   // say so and stop, rather than serve every login an error.
   try {
@@ -61,15 +67,11 @@ PGconn* PostgresStore::connection() {
 
 void PostgresStore::drop_connection() {
   if (!conn_) return;
-  // A batch that timed out may still run on the server, holding locks:
-  // cancel it before hanging up (bounded by the connect timeout).
-  if (PQstatus(conn_.get()) == CONNECTION_OK) {
-    if (PGcancel* cancel = PQgetCancel(conn_.get())) {
-      char error[256];
-      PQcancel(cancel, error, sizeof error);
-      PQfreeCancel(cancel);
-    }
-  }
+  // No PQcancel here: it connects without any timeout, and a network that
+  // stopped answering would hang the store thread for minutes. A statement
+  // still running on the server ends by statement_timeout (set per session
+  // to batch_timeout_ms), and its transaction is rolled back when the
+  // server finds the connection closed.
   conn_.reset();
   bump(connection_failures_);
   connected_.store(false, std::memory_order_relaxed);

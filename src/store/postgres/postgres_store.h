@@ -7,7 +7,7 @@
 // server is bounded (batch_timeout_ms), so no caller and no loop ever waits
 // on PostgreSQL: a loop only queues, and hears back through its callback.
 //
-// Outage: when the connection drops (or a batch times out) the batch fails
+// Outage: when the connection drops (or a batch gets no answer) the batch fails
 // with kStorageError and the connection is dropped. The next batch connects
 // anew; while connecting fails, requests fail at once with kStorageError,
 // with one attempt per reconnect_interval_ms. The queue bound holds
