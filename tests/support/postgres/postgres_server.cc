@@ -80,6 +80,8 @@ RunAs run_as() {
 // fork + exec with output to `log`, privileges dropped as `as` says. Only
 // async-signal-safe calls between fork and exec: everything is prepared before.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& log, const RunAs& as) {
+  // The server's own dir: the test's working dir may be closed to `nobody`.
+  const std::string cwd = log.parent_path().string();
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -101,6 +103,7 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log, const Run
       ::_exit(126);
     }
   }
+  if (::chdir(cwd.c_str()) != 0) ::_exit(124);
   // After setuid, which clears it: the server dies with the test process.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(125);  // the test died before prctl
