@@ -11,10 +11,14 @@ packages=(
   libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libsodium-dev libssl-dev liburing-dev
+  libpq-dev    # the PostgreSQL store's client library (store.backend: postgres)
   libgoogle-perftools-dev google-perftools
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go prometheus gnuplot-nox curl procps util-linux
+  # the real PostgreSQL 15 server that store_pg_test and auth_pg_test start in a
+  # temp dir (tests/support/postgres); the package's own cluster is not used
+  postgresql-15
   python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
   python3-websockets  # an independent WebSocket client for tests/websocket/ws_cross_client_test.py
   openssl      # makes the test certificate of tests/tls/tls_cross_client_test.py

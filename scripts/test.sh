@@ -77,8 +77,11 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   # find something (the rest is single-threaded and already runs twice above):
   #   core_unit_test     ConnectionLimits admitted and released from many threads
   #   store_test         callers against the SQLite writer thread and its batch queue
+  #   store_pg_test      the same, against PostgresStore's store thread and a real
+  #                      PostgreSQL server (started by the test itself)
   #   auth_test          a real Server (2 I/O loops) and its Services: the service
   #                      loop, the store thread, the password hasher; auth and chat
+  #   auth_pg_test       the same on PostgreSQL (the store thread's connection)
   #   rooms_test         rooms on the I/O loops and on logic threads, Delivery's
   #                      cross-loop posts, the matchmaker on the service loop
   #   example_room_test  a game's own room type on the same runtime
@@ -89,8 +92,8 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
   # compile of the tree), and the server threads they would exercise are the
   # ones auth_test and rooms_test already run in process.
-  tsan_suites=(core_unit_test store_test auth_test rooms_test example_room_test
-               client_unit_test admin_unit_test)
+  tsan_suites=(core_unit_test store_test store_pg_test auth_test auth_pg_test rooms_test
+               example_room_test client_unit_test admin_unit_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the

@@ -22,12 +22,14 @@
 #include <optional>
 
 #include "app/room_metrics.h"
+#include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
 #include "ops/config.h"
 #include "ops/logging.h"
 #include "server/builtin_handlers.h"
 #include "server/server.h"
 #include "services/services.h"
+#include "store/store_config.h"
 
 namespace {
 
@@ -170,7 +172,15 @@ citadel::rooms::RoomTypeOptions room_type_options(const citadel::ops::RoomTypeCo
 
 citadel::services::ServicesConfig services_config(const Config& config) {
   citadel::services::ServicesConfig s;
-  s.store.path = config.store.path;
+  // validate() accepted only these two spellings.
+  s.store.backend = citadel::store::parse_store_backend(config.store.backend)
+                        .value_or(citadel::store::StoreBackend::kSqlite);
+  s.store.sqlite.path = config.store.path;
+  s.store.postgres.url = config.store.postgres.url;
+  s.store.postgres.max_batch = config.store.postgres.max_batch;
+  s.store.postgres.queue_capacity = config.store.postgres.queue_capacity;
+  s.store.postgres.batch_timeout_ms = config.store.postgres.batch_timeout_ms;
+  s.store.postgres.reconnect_interval_ms = config.store.postgres.reconnect_interval_ms;
   s.token_secret_file = config.auth.token_secret_file;
   s.session.grace = std::chrono::milliseconds(config.auth.session_grace_ms);
   s.hasher.threads = config.auth.hash_threads;
@@ -290,8 +300,10 @@ int main(int argc, char** argv) {
     // Started before the port file is written, so whoever waits for that
     // file finds the admin server's outcome already logged.
     admin = start_admin(config, server, std::move(admin_sources),
-                        [rooms = &services->rooms()](citadel::ops::admin::MetricsWriter& out) {
+                        [rooms = &services->rooms(),
+                         store = &services->store()](citadel::ops::admin::MetricsWriter& out) {
                           citadel::app::write_room_metrics(out, rooms->stats());
+                          citadel::app::write_store_metrics(out, store->backend(), store->stats());
                         });
     if (!flags.port_file.empty()) write_port_file(flags.port_file, server.port());
   } catch (const std::exception& e) {

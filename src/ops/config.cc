@@ -242,10 +242,26 @@ Config parse_config(const std::string& yaml_text) {
           read_uint(n, key, a.max_requests_per_connection, 1, 1'000'000);
         if (name == "profile_max_seconds") read_uint(n, key, a.profile_max_seconds, 1, 3600);
       });
-  read_section(root, "store", {"path"},
-               [&](const std::string&, const YAML::Node& n, const std::string& key) {
-                 read_string(n, key, c.store.path);
+  read_section(root, "store", {"backend", "path", "postgres"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 if (name == "backend") read_string(n, key, c.store.backend);
+                 if (name == "path") read_string(n, key, c.store.path);
                });
+  if (const YAML::Node store = root["store"]; store && store.IsMap()) {
+    read_section(
+        store, "postgres",
+        {"url", "max_batch", "queue_capacity", "batch_timeout_ms", "reconnect_interval_ms"},
+        [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+          auto& p = c.store.postgres;
+          if (name == "url") read_string(n, key, p.url);
+          if (name == "max_batch") read_uint(n, key, p.max_batch, 1, 100'000);
+          if (name == "queue_capacity") read_uint(n, key, p.queue_capacity, 1, 10'000'000);
+          if (name == "batch_timeout_ms") read_uint(n, key, p.batch_timeout_ms, 100, 600'000);
+          if (name == "reconnect_interval_ms")
+            read_uint(n, key, p.reconnect_interval_ms, 10, 600'000);
+        },
+        "store");
+  }
   read_section(root, "auth", {"token_secret_file", "session_grace_ms", "hash_threads"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
                  auto& a = c.auth;
@@ -322,7 +338,18 @@ uint64_t effective_input_queue_bytes(const RoomTypeConfig& type, uint64_t output
 }
 
 void validate(const Config& c) {
-  if (c.store.path.empty()) fail("store.path", "must not be empty");
+  if (c.store.backend == "sqlite") {
+    if (c.store.path.empty()) fail("store.path", "must not be empty");
+  } else if (c.store.backend == "postgres") {
+    const std::string& url = c.store.postgres.url;
+    if (url.empty()) fail("store.postgres.url", "required when store.backend is postgres");
+    if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
+      fail("store.postgres.url",
+           "expected a libpq connection URI (postgresql://user@host:5432/database)");
+    }
+  } else {
+    fail("store.backend", "unknown backend '" + c.store.backend + "' (sqlite, postgres)");
+  }
   for (const auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {
     const std::string key = std::string("rooms.") + (type == &c.rooms.arena ? "arena" : "lockstep");
     if (type->match_size > type->max_players) {
@@ -482,7 +509,16 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "profile_max_seconds" << YAML::Value << a.profile_max_seconds;
   out << YAML::EndMap;
   out << YAML::Key << "store" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "backend" << YAML::Value << c.store.backend;
   out << YAML::Key << "path" << YAML::Value << c.store.path;
+  out << YAML::Key << "postgres" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << c.store.postgres.url;
+  out << YAML::Key << "max_batch" << YAML::Value << c.store.postgres.max_batch;
+  out << YAML::Key << "queue_capacity" << YAML::Value << c.store.postgres.queue_capacity;
+  out << YAML::Key << "batch_timeout_ms" << YAML::Value << c.store.postgres.batch_timeout_ms;
+  out << YAML::Key << "reconnect_interval_ms" << YAML::Value
+      << c.store.postgres.reconnect_interval_ms;
+  out << YAML::EndMap;
   out << YAML::EndMap;
   out << YAML::Key << "auth" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "token_secret_file" << YAML::Value << c.auth.token_secret_file;

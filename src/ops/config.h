@@ -115,9 +115,22 @@ struct AdminConfig {
   uint32_t profile_max_seconds = 60;           // bound on /debug/profile?seconds=N
 };
 
-// Accounts and chat history: the embedded SQLite file (WAL beside it).
+// The PostgreSQL store (store.backend: postgres). Defaults match
+// store::PostgresConfig.
+struct PostgresStoreConfig {
+  std::string url;                     // libpq connection URI: postgresql://user@host:5432/database
+  uint32_t max_batch = 1000;           // requests per transaction (one pipeline)
+  uint32_t queue_capacity = 65536;     // accepted, not yet completed; then kOverloaded
+  uint32_t batch_timeout_ms = 10'000;  // a batch with no answer by then fails
+  uint32_t reconnect_interval_ms = 1'000;  // between attempts while the database is away
+};
+
+// Accounts and chat history: the embedded SQLite file (WAL beside it), or a
+// PostgreSQL database several nodes share.
 struct StoreConfig {
-  std::string path = "citadel.db";  // relative paths are from the working directory
+  std::string backend = "sqlite";   // sqlite | postgres
+  std::string path = "citadel.db";  // sqlite: relative paths are from the working directory
+  PostgresStoreConfig postgres;     // postgres
 };
 
 // Logins and sessions.

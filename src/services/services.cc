@@ -4,11 +4,12 @@
 
 #include "rooms/games/arena_room.h"
 #include "rooms/games/lockstep_room.h"
+#include "store/store_factory.h"
 
 namespace citadel::services {
 
 Services::Services(server::Server& server, const ServicesConfig& config)
-    : store_(std::make_unique<store::SqliteStore>(config.store)),
+    : store_(store::open_store(config.store)),
       hasher_(config.hasher),
       signer_(load_or_create_secret(config.token_secret_file)),
       sessions_(server.service_loop(), server, signer_, config.session),

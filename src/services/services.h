@@ -20,12 +20,13 @@
 #include "services/auth/token_signer.h"
 #include "services/chat/chat_service.h"
 #include "services/session/session_registry.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
+#include "store/store_config.h"
 
 namespace citadel::services {
 
 struct ServicesConfig {
-  store::SqliteConfig store;                         // path: the SQLite file
+  store::StoreConfig store;                          // the backend and its settings
   std::string token_secret_file = "citadel.secret";  // created (0600) if absent
   SessionConfig session;
   AuthConfig auth;
@@ -39,8 +40,9 @@ struct ServicesConfig {
 
 class Services {
  public:
-  // Opens the store and the token secret (throws std::runtime_error naming
-  // the file if either cannot be opened), registers handlers and hooks.
+  // Opens the store (the configured backend) and the token secret (throws
+  // std::runtime_error naming the file or the database if either cannot be
+  // opened), registers handlers and hooks.
   Services(server::Server& server, const ServicesConfig& config);
   ~Services();  // shutdown(), then the services, then the store
 
@@ -55,13 +57,13 @@ class Services {
   rooms::RoomService& rooms() { return rooms_; }
   // Tests and the app fuzz target wait on these until the work handed to
   // their threads has come back to the service loop.
-  store::SqliteStore& store() { return *store_; }
+  store::Store& store() { return *store_; }
   PasswordHasher& hasher() { return hasher_; }
 
  private:
   // Declared (so built) first and destroyed last; shutdown() stops the
   // threads of the first two before any member below them is destroyed.
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> store_;
   PasswordHasher hasher_;
   TokenSigner signer_;
   SessionRegistry sessions_;

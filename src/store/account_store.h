@@ -1,5 +1,6 @@
 // Accounts: the storage interface the auth service talks to. The embedded
-// default is SqliteStore; a PostgreSQL backend will implement the same calls.
+// default is SqliteStore; PostgresStore implements the same calls on a
+// database several nodes share (store_factory.h picks one).
 //
 // Thread contract (every implementation):
 // - Every method is safe to call from any thread and never blocks on I/O.

@@ -55,10 +55,11 @@ BatchRunner::BatchRunner(sqlite3* db, uint32_t history_per_channel)
                     "SELECT id FROM chat_history WHERE channel = ?1 "
                     "ORDER BY id DESC LIMIT 1 OFFSET ?2)") {}
 
-bool BatchRunner::run_in_writer(std::span<Request> batch) {
+bool BatchRunner::run_in_writer(std::span<QueuedRequest> batch) {
   channels_appended_.clear();
   batch_time_unix_ms_ = unix_ms_now();
-  const bool writes = std::any_of(batch.begin(), batch.end(), is_write);
+  const bool writes = std::any_of(batch.begin(), batch.end(),
+                                  [](const QueuedRequest& q) { return is_write(q.request); });
 
   int rc = done_or_error(StatementScope(writes ? begin_immediate_ : begin_deferred_)->step());
   if (rc != SQLITE_OK) {
@@ -67,7 +68,8 @@ bool BatchRunner::run_in_writer(std::span<Request> batch) {
     return false;
   }
 
-  for (Request& request : batch) {
+  for (QueuedRequest& queued : batch) {
+    Request& request = queued.request;
     rc = std::visit([this](auto& r) { return execute(r); }, request);
     if (rc == SQLITE_OK) continue;
     log_failure(rc, "a statement");
@@ -100,9 +102,9 @@ bool BatchRunner::run_in_writer(std::span<Request> batch) {
   return true;
 }
 
-void BatchRunner::fail_batch(std::span<Request> batch) {
+void BatchRunner::fail_batch(std::span<QueuedRequest> batch) {
   if (sqlite3_get_autocommit(db_) == 0) StatementScope(rollback_)->step();
-  for (Request& request : batch) fail(request, StoreError::kStorageError);
+  for (QueuedRequest& queued : batch) fail(queued.request, StoreError::kStorageError);
 }
 
 int BatchRunner::execute(CreateAccountRequest& r) {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "store/sqlite_handle.h"
-#include "store/sqlite_requests.h"
+#include "store/store_requests.h"
 
 namespace citadel::store::sqlite {
 
@@ -28,7 +28,7 @@ class BatchRunner {
   // with it) gets kStorageError while the rest commit. When the transaction
   // fails as a whole (BEGIN or COMMIT refused, or an I/O error that rolled it
   // back), every request gets kStorageError and false is returned.
-  bool run_in_writer(std::span<Request> batch);
+  bool run_in_writer(std::span<QueuedRequest> batch);
 
  private:
   int execute(CreateAccountRequest& r);
@@ -43,7 +43,7 @@ class BatchRunner {
   // Deletes all but the newest history_per_channel rows of every channel
   // appended to in this batch: one DELETE per channel per batch, not per insert.
   int trim_history();
-  void fail_batch(std::span<Request> batch);
+  void fail_batch(std::span<QueuedRequest> batch);
   // At most one line a second: a full disk fails every batch, ~50 a second.
   void log_failure(int rc, std::string_view during);
 

@@ -2,19 +2,11 @@
 // forward, under a `schema_version` table).
 #pragma once
 
-#include <stdexcept>
-
 #include "store/sqlite_config.h"
 #include "store/sqlite_handle.h"
+#include "store/store_open_error.h"
 
 namespace citadel::store {
-
-// The database could not be opened or prepared for use. The message names
-// the path and the reason.
-class StoreOpenError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // The schema this build writes; open_sqlite_database migrates older files up to it.
 inline constexpr int kSqliteSchemaVersion = 1;

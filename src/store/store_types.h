@@ -1,5 +1,5 @@
-// Values and errors shared by every storage backend (SQLite now, PostgreSQL
-// later). Plain data: no backend type leaks through here.
+// Values and errors shared by every storage backend (SQLite, PostgreSQL).
+// Plain data: no backend type leaks through here.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,8 @@ enum class StoreError : uint8_t {
   kInvalidArgument,  // a required field is empty (e.g. a guest login without a device id)
   kOverloaded,       // the request queue is full; nothing was done, retry later
   kShuttingDown,     // the store is closing and accepts no new requests
-  kStorageError,     // the database failed (I/O, disk full, corruption); logged by the store
+  kStorageError,     // the database failed or could not be reached (I/O, disk full, an outage);
+                     // logged by the store. For a write: not known to be done
 };
 
 std::string_view to_string(StoreError error);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "../support/io_uring_required.h"
+#include "../support/postgres/postgres_server.h"
 #include "admin_process.h"
 #include "fixture.h"
 #include "http_client.h"
@@ -94,6 +95,33 @@ class AdminBinary : public testing::Test {
   uint16_t admin_ = 0;
 };
 
+// One smoke test of the binary on PostgreSQL (the behaviour is tested
+// in-process, in store_pg_test and auth_pg_test): it opens the configured
+// database, migrates it, and reports the backend on /metrics.
+TEST_F(AdminBinary, RunsOnPostgresWhenConfiguredAndStopsWhenTheDatabaseIsUnreachable) {
+  PostgresServer postgres;
+  const std::string url = postgres.create_database();
+  ASSERT_NO_FATAL_FAILURE(start("store:\n  backend: postgres\n  postgres: {url: '" + url + "'}\n"));
+  const auto metrics = get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(sample_value(metrics->body, "citadel_store_connected{backend=\"postgres\"}"), 1.0);
+  EXPECT_EQ(pg_query_int(url, "SELECT version FROM citadel_schema_version"), 1);
+  proc_.server.reset();
+
+  ServerOptions o;
+  o.config_yaml =
+      "store: {backend: postgres, postgres: {url: 'postgresql://citadel@127.0.0.1:1/x'}}\n";
+  ServerProcess unreachable(o);
+  std::string why;
+  EXPECT_FALSE(unreachable.start(&why));
+  const auto status = unreachable.wait_exit(10s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(status->exited && status->code == 1) << status->describe();
+  EXPECT_NE(unreachable.output().find("postgres store: cannot open the database"),
+            std::string::npos)
+      << unreachable.output();
+}
+
 TEST_F(AdminBinary, HealthAndMetricsFollowRealTraffic) {
   ASSERT_NO_FATAL_FAILURE(start());
   TestClient a, b;
@@ -124,6 +152,11 @@ TEST_F(AdminBinary, HealthAndMetricsFollowRealTraffic) {
   EXPECT_EQ(sample_value(metrics->body, "citadel_rooms_open"), 0.0);
   EXPECT_EQ(sample_value(metrics->body, "citadel_room_faults_total"), 0.0);
   EXPECT_EQ(sample_value(metrics->body, "citadel_room_tick_seconds_count"), 0.0);
+  // So are the store's, labelled with the backend (SQLite by default).
+  EXPECT_EQ(sample_value(metrics->body, "citadel_store_requests_total{backend=\"sqlite\"}"), 0.0);
+  EXPECT_EQ(sample_value(metrics->body, "citadel_store_connected{backend=\"sqlite\"}"), 1.0);
+  EXPECT_EQ(sample_value(metrics->body, "citadel_store_queue_capacity{backend=\"sqlite\"}"),
+            65536.0);
   // The loops' lag probe fires every 100 ms; the first may not have yet.
   const auto deadline = Clock::now() + 3s;
   std::optional<HttpResponse> later;

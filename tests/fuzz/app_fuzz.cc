@@ -402,9 +402,10 @@ class World {
     citadel::server::register_builtin_handlers(server_->router());
 
     citadel::services::ServicesConfig sc;
-    sc.store.path = ":memory:";
-    sc.store.group_commit_window_us = 0;  // no waiting for company: the fuzzer settles anyway
-    sc.store.history_per_channel = 20;
+    sc.store.sqlite.path = ":memory:";
+    // No waiting for company: the fuzzer settles anyway.
+    sc.store.sqlite.group_commit_window_us = 0;
+    sc.store.sqlite.history_per_channel = 20;
     sc.token_secret_file = g_secret_file;
     sc.session.push_buffer_frames = 8;  // small: resumes that lost pushes (resync) are reachable
     sc.session.push_buffer_bytes = 4096;

@@ -1,6 +1,6 @@
-// A real Server with its Services on port 0 (SQLite file and token secret in a
-// temp dir, minimum-cost password hashing), plus helpers that speak the
-// FlatBuffers messages over a blocking test client.
+// A real Server with its Services on port 0 (the suite's store backend, see
+// test_store.h; token secret in a temp dir; minimum-cost password hashing),
+// plus helpers that speak the FlatBuffers messages over a blocking test client.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,6 +22,7 @@
 #include "server/builtin_handlers.h"
 #include "services/services.h"
 #include "test_client.h"
+#include "test_store.h"
 
 namespace citadel {
 
@@ -54,7 +55,7 @@ class ServiceTest : public ::testing::Test {
     server_ = std::make_unique<server::Server>(config);
     server::register_builtin_handlers(server_->router());
     services::ServicesConfig sc;
-    sc.store.path = (dir_ / "citadel.db").string();
+    use_test_store(sc, dir_);
     sc.token_secret_file = (dir_ / "secret").string();
     sc.hasher.ops_limit = crypto_pwhash_OPSLIMIT_MIN;
     sc.hasher.mem_limit_bytes = crypto_pwhash_MEMLIMIT_MIN;

@@ -186,6 +186,38 @@ TEST(Config, WebKeysHaveTheirDefaultsAreReadCheckedAndPrinted) {
   EXPECT_EQ(error_of("web: {roots: x}"), "web.roots: unknown key");
 }
 
+TEST(Config, StoreBackendIsSqliteByDefaultAndPostgresNeedsAUrl) {
+  const Config defaults = parse_config("");
+  EXPECT_EQ(defaults.store.backend, "sqlite");
+  EXPECT_EQ(defaults.store.path, "citadel.db");
+
+  const Config pg = parse_config(
+      "store:\n"
+      "  backend: postgres\n"
+      "  postgres: {url: 'postgresql://citadel@db:5432/citadel', max_batch: 500,\n"
+      "             queue_capacity: 1000, batch_timeout_ms: 2000, reconnect_interval_ms: 250}\n");
+  EXPECT_EQ(pg.store.backend, "postgres");
+  EXPECT_EQ(pg.store.postgres.url, "postgresql://citadel@db:5432/citadel");
+  EXPECT_EQ(pg.store.postgres.max_batch, 500u);
+  EXPECT_EQ(pg.store.postgres.queue_capacity, 1000u);
+  EXPECT_EQ(pg.store.postgres.batch_timeout_ms, 2000u);
+  EXPECT_EQ(pg.store.postgres.reconnect_interval_ms, 250u);
+  EXPECT_EQ(to_yaml(parse_config(to_yaml(pg))), to_yaml(pg));
+
+  EXPECT_EQ(error_of("store: {backend: mysql}"),
+            "store.backend: unknown backend 'mysql' (sqlite, postgres)");
+  EXPECT_EQ(error_of("store: {backend: postgres}"),
+            "store.postgres.url: required when store.backend is postgres");
+  EXPECT_EQ(error_of("store: {backend: postgres, postgres: {url: 'host=db dbname=x'}}"),
+            "store.postgres.url: expected a libpq connection URI "
+            "(postgresql://user@host:5432/database)");
+  EXPECT_EQ(error_of("store: {postgres: {port: 5432}}"), "store.postgres.port: unknown key");
+  EXPECT_EQ(error_of("store: {postgres: {max_batch: 0}}"),
+            "store.postgres.max_batch: must be between 1 and 100000, got 0");
+  // A url without backend: postgres is kept but unused (SQLite stays the default).
+  EXPECT_EQ(parse_config("store: {postgres: {url: 'postgresql://db/x'}}").store.backend, "sqlite");
+}
+
 TEST(Config, DerivedConnectionCapKeepsHeadroomBelowTheFileLimit) {
   LimitsConfig l;
   EXPECT_EQ(l.effective_max_connections(20000), 19900u);

@@ -1,11 +1,11 @@
-#include "store/sqlite_requests.h"
+#include "store/store_requests.h"
 
 #include <spdlog/spdlog.h>
 
 #include <exception>
 #include <type_traits>
 
-namespace citadel::store::sqlite {
+namespace citadel::store {
 
 bool is_write(const Request& request) {
   return std::holds_alternative<CreateAccountRequest>(request) ||
@@ -19,6 +19,22 @@ void fail(Request& request, StoreError error) {
         if constexpr (!std::is_same_v<std::decay_t<decltype(r)>, AppendHistoryRequest>) {
           r.result = {};
           r.result.error = error;
+        }
+      },
+      request);
+}
+
+void reset_result(Request& request) {
+  fail(request, StoreError::kOk);
+}
+
+StoreError error_of(const Request& request) {
+  return std::visit(
+      [](const auto& r) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, AppendHistoryRequest>) {
+          return StoreError::kOk;
+        } else {
+          return r.result.error;
         }
       },
       request);
@@ -41,4 +57,4 @@ void complete(Request& request) {
       request);
 }
 
-}  // namespace citadel::store::sqlite
+}  // namespace citadel::store

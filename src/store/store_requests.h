@@ -1,9 +1,12 @@
-// The requests SqliteStore queues for its writer thread. Each carries its
-// inputs, its completion callback and the result the writer fills in; the
-// callback runs only after the batch's transaction has committed (or failed),
-// so a reported account id is never one that a rollback took back.
+// The requests a queued store (SQLite, PostgreSQL) hands to its store thread.
+// Each carries its inputs, its completion callback and the result the store
+// thread fills in; the callback runs only after the batch's transaction has
+// committed (or failed), so a reported account id is never one that a
+// rollback took back. Backend-neutral: the backends differ only in how they
+// run a batch.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -11,7 +14,7 @@
 #include "store/account_store.h"
 #include "store/chat_history_store.h"
 
-namespace citadel::store::sqlite {
+namespace citadel::store {
 
 struct CreateAccountRequest {
   std::string username;
@@ -55,14 +58,27 @@ struct LoadHistoryRequest {
 using Request = std::variant<CreateAccountRequest, FindByUsernameRequest, FindByIdRequest,
                              GuestLoginRequest, AppendHistoryRequest, LoadHistoryRequest>;
 
+// A request as it sits in the queue: with the time it was accepted, so the
+// store can report request latency (queue wait plus transaction).
+struct QueuedRequest {
+  Request request;
+  std::chrono::steady_clock::time_point queued_at;
+};
+
 // True for requests that write: a batch of only reads needs no write lock.
 bool is_write(const Request& request);
 
 // Marks the request failed: error set, any value already filled dropped.
 void fail(Request& request, StoreError error);
 
+// Forgets any result filled in so far (a batch that is run again).
+void reset_result(Request& request);
+
+// The request's error, kOk for a fire-and-forget append.
+StoreError error_of(const Request& request);
+
 // Runs the request's callback (if it has one) with its result. A callback
 // that throws is a bug in the caller; it is logged and the store carries on.
 void complete(Request& request);
 
-}  // namespace citadel::store::sqlite
+}  // namespace citadel::store

@@ -1,12 +1,15 @@
-// Chat history in SqliteStore: order, limit, per-channel trimming.
+// Chat history, on every backend: order, limit, per-channel trimming.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "store_test_support.h"
+#include "test_database.h"
 
 namespace citadel::store::test {
 namespace {
+
+class StoreHistory : public StoreTest {};
 
 void append_n(ChatHistoryStore& store, const std::string& channel, int first, int count) {
   for (int i = first; i < first + count; ++i) {
@@ -15,9 +18,8 @@ void append_n(ChatHistoryStore& store, const std::string& channel, int first, in
   }
 }
 
-TEST(SqliteHistory, LoadReturnsMessagesOldestFirstWithAllFields) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreHistory, LoadReturnsMessagesOldestFirstWithAllFields) {
+  Store& store = open();
   append_n(store, "lobby", 0, 5);
   const auto r = load(store, "lobby", 10);
   ASSERT_TRUE(r.ok());
@@ -30,9 +32,8 @@ TEST(SqliteHistory, LoadReturnsMessagesOldestFirstWithAllFields) {
   }
 }
 
-TEST(SqliteHistory, LimitKeepsTheNewestMessages) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreHistory, LimitKeepsTheNewestMessages) {
+  Store& store = open();
   append_n(store, "lobby", 0, 10);
   const auto r = load(store, "lobby", 3);
   ASSERT_EQ(r.value.size(), 3u);
@@ -43,11 +44,10 @@ TEST(SqliteHistory, LimitKeepsTheNewestMessages) {
   EXPECT_TRUE(load(store, "unknown-channel", 10).value.empty());
 }
 
-TEST(SqliteHistory, EachChannelKeepsAtMostHistoryPerChannelRows) {
-  TempDir dir;
-  auto config = config_in(dir);
-  config.history_per_channel = 5;
-  SqliteStore store(config);
+TEST_F(StoreHistory, EachChannelKeepsAtMostHistoryPerChannelRows) {
+  TestStoreOptions options;
+  options.history_per_channel = 5;
+  Store& store = open(options);
   append_n(store, "a", 0, 12);
   append_n(store, "b", 0, 3);
   append_n(store, "a", 12, 2);
@@ -61,17 +61,15 @@ TEST(SqliteHistory, EachChannelKeepsAtMostHistoryPerChannelRows) {
   EXPECT_EQ(b.value.front().text, "message 0");
 
   // The rows are deleted, not just hidden by the LIMIT: look from outside.
-  RawConnection raw(config.path);
-  EXPECT_EQ(raw.query_int("SELECT count(*) FROM chat_history WHERE channel = 'a'"), 5);
-  EXPECT_EQ(raw.query_int("SELECT count(*) FROM chat_history WHERE channel = 'b'"), 3);
+  EXPECT_EQ(db_->query_int("SELECT count(*) FROM chat_history WHERE channel = 'a'"), 5);
+  EXPECT_EQ(db_->query_int("SELECT count(*) FROM chat_history WHERE channel = 'b'"), 3);
 }
 
-TEST(SqliteHistory, TrimHoldsAcrossManyBatches) {
-  TempDir dir;
-  auto config = config_in(dir);
-  config.history_per_channel = 10;
-  config.max_batch = 7;  // many small transactions, each trimming
-  SqliteStore store(config);
+TEST_F(StoreHistory, TrimHoldsAcrossManyBatches) {
+  TestStoreOptions options;
+  options.history_per_channel = 10;
+  options.max_batch = 7;  // many small transactions, each trimming
+  Store& store = open(options);
   for (int round = 0; round < 20; ++round) {
     append_n(store, numbered("c", round % 3), round * 10, 10);
   }
@@ -79,21 +77,18 @@ TEST(SqliteHistory, TrimHoldsAcrossManyBatches) {
     const auto r = load(store, numbered("c", c), 100);
     EXPECT_EQ(r.value.size(), 10u);
   }
-  RawConnection raw(config.path);
-  EXPECT_EQ(raw.query_int("SELECT count(*) FROM chat_history"), 30);
+  EXPECT_EQ(db_->query_int("SELECT count(*) FROM chat_history"), 30);
 }
 
-TEST(SqliteHistory, ZeroHistoryPerChannelStoresNothing) {
-  TempDir dir;
-  auto config = config_in(dir);
-  config.history_per_channel = 0;
-  SqliteStore store(config);
+TEST_F(StoreHistory, ZeroHistoryPerChannelStoresNothing) {
+  TestStoreOptions options;
+  options.history_per_channel = 0;
+  Store& store = open(options);
   EXPECT_TRUE(store.append("lobby", 1, "a", "hello", 1));
   const auto r = load(store, "lobby", 10);
   EXPECT_TRUE(r.ok());
   EXPECT_TRUE(r.value.empty());
-  RawConnection raw(config.path);
-  EXPECT_EQ(raw.query_int("SELECT count(*) FROM chat_history"), 0);
+  EXPECT_EQ(db_->query_int("SELECT count(*) FROM chat_history"), 0);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Accounts in SqliteStore: create, find, uniqueness, the guest path, and
+// Accounts, on every backend: create, find, uniqueness, the guest path, and
 // callers on several threads.
 #include <gtest/gtest.h>
 
@@ -11,9 +11,12 @@
 #include <vector>
 
 #include "store_test_support.h"
+#include "test_database.h"
 
 namespace citadel::store::test {
 namespace {
+
+class StoreAccounts : public StoreTest {};
 
 int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -21,9 +24,8 @@ int64_t unix_ms_now() {
       .count();
 }
 
-TEST(SqliteAccounts, CreatedAccountIsFoundByNameAndById) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, CreatedAccountIsFoundByNameAndById) {
+  Store& store = open();
   const int64_t before_ms = unix_ms_now();
   const auto created = create(store, "Alice", "$argon2id$v=19$hash", "device-a");
   const int64_t after_ms = unix_ms_now();
@@ -46,9 +48,8 @@ TEST(SqliteAccounts, CreatedAccountIsFoundByNameAndById) {
   EXPECT_EQ(by_id.value->username, "Alice");
 }
 
-TEST(SqliteAccounts, UnknownNameAndIdAreNotFoundWithoutError) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, UnknownNameAndIdAreNotFoundWithoutError) {
+  Store& store = open();
   const auto by_name = find_name(store, "nobody");
   EXPECT_TRUE(by_name.ok());
   EXPECT_FALSE(by_name.value.has_value());
@@ -60,9 +61,8 @@ TEST(SqliteAccounts, UnknownNameAndIdAreNotFoundWithoutError) {
   EXPECT_FALSE(empty_name.value.has_value());
 }
 
-TEST(SqliteAccounts, UsernameIsUniqueIgnoringCase) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, UsernameIsUniqueIgnoringCase) {
+  Store& store = open();
   const auto first = create(store, "Alice", "h1", "");
   ASSERT_TRUE(first.ok());
   const auto second = create(store, "aLICE", "h2", "");
@@ -75,9 +75,8 @@ TEST(SqliteAccounts, UsernameIsUniqueIgnoringCase) {
   EXPECT_EQ(found.value->password_hash, "h1");
 }
 
-TEST(SqliteAccounts, DeviceIdIsUnique) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, DeviceIdIsUnique) {
+  Store& store = open();
   ASSERT_TRUE(create(store, "alice", "h", "device-1").ok());
   EXPECT_EQ(create(store, "bob", "h", "device-1").error, StoreError::kDeviceTaken);
   // When both clash, the username is reported.
@@ -86,9 +85,8 @@ TEST(SqliteAccounts, DeviceIdIsUnique) {
   EXPECT_FALSE(find_name(store, "bob").value.has_value());
 }
 
-TEST(SqliteAccounts, AccountNeedsAUsernameOrADevice) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, AccountNeedsAUsernameOrADevice) {
+  Store& store = open();
   EXPECT_EQ(create(store, "", "hash", "").error, StoreError::kInvalidArgument);
   EXPECT_EQ(guest(store, "").error, StoreError::kInvalidArgument);
   // Many accounts may lack a username, or lack a device.
@@ -98,9 +96,8 @@ TEST(SqliteAccounts, AccountNeedsAUsernameOrADevice) {
   EXPECT_TRUE(create(store, "dave", "h", "").ok());
 }
 
-TEST(SqliteAccounts, GuestFindOrCreateIsIdempotent) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, GuestFindOrCreateIsIdempotent) {
+  Store& store = open();
   const auto first = guest(store, "device-xyz");
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(first.value.created);
@@ -121,9 +118,8 @@ TEST(SqliteAccounts, GuestFindOrCreateIsIdempotent) {
   EXPECT_EQ(account.value->password_hash, "");
 }
 
-TEST(SqliteAccounts, GuestPathFindsAnAccountCreatedWithThatDevice) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, GuestPathFindsAnAccountCreatedWithThatDevice) {
+  Store& store = open();
   const auto named = create(store, "erin", "h", "device-e");
   ASSERT_TRUE(named.ok());
   const auto login = guest(store, "device-e");
@@ -132,10 +128,9 @@ TEST(SqliteAccounts, GuestPathFindsAnAccountCreatedWithThatDevice) {
   EXPECT_EQ(login.value.account_id, named.value);
 }
 
-TEST(SqliteAccounts, ACallSeesEveryCallQueuedBeforeIt) {
+TEST_F(StoreAccounts, ACallSeesEveryCallQueuedBeforeIt) {
   // No waiting between the calls: queue order is execution order.
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+  Store& store = open();
   CreateAccountResult created;
   store.create_account("frank", "h", "", [&](CreateAccountResult r) { created = r; });
   const auto found = find_name(store, "FRANK");  // completes after the create's callback
@@ -144,9 +139,8 @@ TEST(SqliteAccounts, ACallSeesEveryCallQueuedBeforeIt) {
   EXPECT_EQ(found.value->id, created.value);
 }
 
-TEST(SqliteAccounts, CallbacksRunOnTheStoreThread) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, CallbacksRunOnTheStoreThread) {
+  Store& store = open();
   const auto caller = std::this_thread::get_id();
   std::mutex mutex;
   std::set<std::thread::id> seen;
@@ -166,9 +160,8 @@ TEST(SqliteAccounts, CallbacksRunOnTheStoreThread) {
   EXPECT_NE(*seen.begin(), caller);
 }
 
-TEST(SqliteAccounts, ConcurrentCallersGetOneAccountPerDeviceAndOneOwnerPerName) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, ConcurrentCallersGetOneAccountPerDeviceAndOneOwnerPerName) {
+  Store& store = open();
   constexpr int kThreads = 4;
   constexpr int kDevices = 500;
   // Every thread logs in every device, in a different order, without waiting.
@@ -225,11 +218,10 @@ TEST(SqliteAccounts, ConcurrentCallersGetOneAccountPerDeviceAndOneOwnerPerName) 
   EXPECT_EQ(name_losers, kThreads - 1);
 }
 
-TEST(SqliteAccounts, CallbackCapturesAreReleasedOnceItHasRun) {
+TEST_F(StoreAccounts, CallbackCapturesAreReleasedOnceItHasRun) {
   // Callers capture handles and buffers; the store must not keep them alive
   // until some later request comes along.
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+  Store& store = open();
   auto held = std::make_shared<int>(7);
   std::weak_ptr<int> watch = held;
   CompletionCounter done;
@@ -243,9 +235,8 @@ TEST(SqliteAccounts, CallbackCapturesAreReleasedOnceItHasRun) {
   EXPECT_TRUE(watch.expired());
 }
 
-TEST(SqliteAccounts, ACallbackThatThrowsDoesNotStopTheStore) {
-  TempDir dir;
-  SqliteStore store(config_in(dir));
+TEST_F(StoreAccounts, ACallbackThatThrowsDoesNotStopTheStore) {
+  Store& store = open();
   store.find_or_create_guest("device-1",
                              [](GuestLoginResult) { throw std::runtime_error("bug in a caller"); });
   const auto next = guest(store, "device-2");
