@@ -10,13 +10,19 @@ namespace {
 net::SharedBytes frame(const std::string& s) {
   return std::make_shared<const std::vector<uint8_t>>(s.begin(), s.end());
 }
+// "p<id>", appended: GCC 12 warns falsely (-Wrestrict) on "p" + std::to_string(id).
+net::SharedBytes numbered(uint64_t id) {
+  std::string s = "p";
+  s += std::to_string(id);
+  return frame(s);
+}
 std::string text(const net::SharedBytes& b) {
   return std::string(b->begin(), b->end());
 }
 
 TEST(PushBuffer, ReturnsWhatCameAfterTheLastSeenPushInOrder) {
   PushBuffer buffer(8, 1024);
-  for (uint64_t id = 1; id <= 5; ++id) buffer.record(id, frame("p" + std::to_string(id)));
+  for (uint64_t id = 1; id <= 5; ++id) buffer.record(id, numbered(id));
   bool complete = false;
   const auto after = buffer.since(2, complete);
   EXPECT_TRUE(complete);
@@ -27,7 +33,7 @@ TEST(PushBuffer, ReturnsWhatCameAfterTheLastSeenPushInOrder) {
 
 TEST(PushBuffer, EvictionByCountIsReportedAsIncompleteOnlyWhenItMatters) {
   PushBuffer buffer(3, 1024);
-  for (uint64_t id = 1; id <= 10; ++id) buffer.record(id, frame("p" + std::to_string(id)));
+  for (uint64_t id = 1; id <= 10; ++id) buffer.record(id, numbered(id));
   EXPECT_EQ(buffer.size(), 3u);
   bool complete = true;
   EXPECT_EQ(buffer.since(5, complete).size(), 3u);
