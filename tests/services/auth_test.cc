@@ -34,6 +34,12 @@ TEST_F(AuthTest, BadRequestsGetSpecificResultsAndTheConnectionStays) {
   start();
   TestClient c = connect();
   EXPECT_EQ(call(c, cmd::kGuestLogin, guest("short"))->result, msg::AuthResult::InvalidDeviceId);
+  // Text every backend can store: no NUL, no malformed UTF-8.
+  using namespace std::string_view_literals;
+  EXPECT_EQ(call(c, cmd::kGuestLogin, guest("device\0nul-01"sv))->result,
+            msg::AuthResult::InvalidDeviceId);
+  EXPECT_EQ(call(c, cmd::kGuestLogin, guest("device-\xC0\xAF-01"))->result,
+            msg::AuthResult::InvalidDeviceId);
   EXPECT_EQ(call(c, cmd::kRegister, credentials(true, "a!", "longenough"))->result,
             msg::AuthResult::InvalidUsername);
   EXPECT_EQ(call(c, cmd::kRegister, credentials(true, "guest-7", "longenough"))->result,

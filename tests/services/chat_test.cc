@@ -174,6 +174,9 @@ TEST_F(ChatTest, LimitsGiveSpecificErrors) {
             msg::ChatResult::InvalidUtf8);
   EXPECT_EQ(request(a, cmd::kChatSend, say("world", "\xED\xA0\x80 surrogate")),
             msg::ChatResult::InvalidUtf8);
+  using namespace std::string_view_literals;
+  EXPECT_EQ(request(a, cmd::kChatSend, say("world", "a NUL \0 inside"sv)),
+            msg::ChatResult::InvalidUtf8);
   EXPECT_EQ(request(a, cmd::kChatCreate, channel_op(cmd::kChatCreate, "no spaces")),
             msg::ChatResult::InvalidChannelName);
   for (int i = 0; i < 16; ++i) {

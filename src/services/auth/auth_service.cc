@@ -5,6 +5,7 @@
 
 #include "net/responder.h"
 #include "protocol/commands.h"
+#include "protocol/utf8.h"
 #include "server/verified_handler.h"
 
 namespace citadel::services {
@@ -105,9 +106,12 @@ void AuthService::on_guest_login(net::Responder& peer, const msg::GuestLogin& m)
     return reply_now(peer, m.request_id(), Result::AlreadyLoggedIn, "already logged in");
   }
   const std::string_view device = view(m.device_id());
-  if (device.size() < kMinDeviceIdBytes || device.size() > kMaxDeviceIdBytes) {
+  // UTF-8 without NUL: what every store backend can hold as text
+  // (PostgreSQL refuses both NUL and malformed UTF-8).
+  if (device.size() < kMinDeviceIdBytes || device.size() > kMaxDeviceIdBytes ||
+      device.find('\0') != std::string_view::npos || !protocol::is_valid_utf8(device)) {
     return reply_now(peer, m.request_id(), Result::InvalidDeviceId,
-                     "device_id must be 8 to 128 bytes");
+                     "device_id must be 8 to 128 bytes of UTF-8 without NUL");
   }
   const Request req{peer.connection_id(), m.request_id()};
   accounts_.find_or_create_guest(std::string(device), [this, req](store::GuestLoginResult r) {

@@ -67,7 +67,10 @@ void ChatService::register_handlers(server::Router& router) {
   // leaves in request order (docs/protocol.md, "Reply order").
   auto text_problem = [this](std::string_view text) -> std::optional<Result> {
     if (text.empty() || text.size() > config_.max_message_bytes) return Result::MessageTooLong;
-    if (!protocol::is_valid_utf8(text)) return Result::InvalidUtf8;
+    // NUL is valid UTF-8 but no store keeps it as text (PostgreSQL refuses it).
+    if (!protocol::is_valid_utf8(text) || text.find('\0') != std::string_view::npos) {
+      return Result::InvalidUtf8;
+    }
     return std::nullopt;
   };
   auto refuse = [this](const Request& req, Result r, std::string_view channel = {}) {
@@ -75,7 +78,7 @@ void ChatService::register_handlers(server::Router& router) {
       reply(req, r,
             r == Result::MessageTooLong
                 ? "message must be 1 to " + std::to_string(config_.max_message_bytes) + " bytes"
-                : "message is not valid UTF-8",
+                : "message must be UTF-8 without NUL bytes",
             channel);
     });
   };
