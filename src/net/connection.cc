@@ -1,7 +1,9 @@
 #include "net/connection.h"
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <spdlog/spdlog.h>
@@ -537,7 +539,21 @@ void Connection::on_deadline_in_loop(Clock::time_point now) {
     }
     return;
   }
-  if (now >= close_deadline_) abort_in_loop(CloseReason::kLingerTimeout);
+  if (now < close_deadline_) return;
+  // A served file can be all in the kernel's send buffer (megabytes, with
+  // autotuning) and still on its way to a slow reader: our queue is empty,
+  // so no write counts as progress, and the reset below would drop the
+  // rest. While the kernel's unsent bytes keep shrinking, wait on.
+  if (close_reason_ == CloseReason::kHttpServed && fd_.get() >= 0) {
+    int unsent = 0;
+    if (::ioctl(fd_.get(), SIOCOUTQ, &unsent) == 0 && unsent > 0 &&
+        (kernel_unsent_at_deadline_ < 0 || unsent < kernel_unsent_at_deadline_)) {
+      kernel_unsent_at_deadline_ = unsent;
+      close_deadline_ = now + loop_.options().close_linger;
+      return;
+    }
+  }
+  abort_in_loop(CloseReason::kLingerTimeout);
 }
 
 }  // namespace citadel::net

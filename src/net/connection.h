@@ -183,6 +183,9 @@ class Connection final : public Responder,
   const Clock::time_point opened_at_;
   uint64_t user_id_ = 0;
   Clock::time_point close_deadline_{};
+  // A served static file: bytes the kernel still held unsent at the last
+  // linger deadline (see on_deadline_in_loop).
+  int kernel_unsent_at_deadline_ = -1;
   State state_ = State::kOpen;
   Wire wire_ = Wire::kUnknown;
   std::unique_ptr<WebSocketState> websocket_;  // WebSocket connections only
