@@ -21,15 +21,10 @@
 #include <memory>
 #include <optional>
 
-#include "app/room_metrics.h"
-#include "app/store_metrics.h"
-#include "ops/admin/admin_server.h"
+#include "app/node.h"
 #include "ops/config.h"
 #include "ops/logging.h"
-#include "server/builtin_handlers.h"
 #include "server/server.h"
-#include "services/services.h"
-#include "store/store_config.h"
 
 namespace {
 
@@ -46,11 +41,12 @@ struct Flags {
   std::optional<uint32_t> admin_port;
   std::string port_file;
   bool print_config = false;
+  bool config_keys = false;
 };
 
-Config effective_config(const Flags& flags) {
-  Config config =
-      flags.config_file.empty() ? Config{} : citadel::ops::load_config_file(flags.config_file);
+// The command line's values over a config read from the file: at start and
+// again on every reload, so a flag keeps winning over the file.
+void apply_flags(const Flags& flags, Config& config) {
   if (flags.host) config.server.host = *flags.host;
   if (flags.port) {
     if (*flags.port > 65535) throw ConfigError("--port: must be between 0 and 65535");
@@ -63,6 +59,12 @@ Config effective_config(const Flags& flags) {
     if (*flags.admin_port > 65535) throw ConfigError("--admin-port: must be between 0 and 65535");
     config.admin.port = static_cast<uint16_t>(*flags.admin_port);
   }
+}
+
+Config effective_config(const Flags& flags) {
+  Config config =
+      flags.config_file.empty() ? Config{} : citadel::ops::load_config_file(flags.config_file);
+  apply_flags(flags, config);
   citadel::ops::validate(config);
   return config;
 }
@@ -129,109 +131,14 @@ void run_until_signalled(citadel::server::Server& server, boost::asio::io_contex
   control.run();
 }
 
-// SIGHUP reloads what can be reloaded without a restart: the TLS
-// certificate and key, and the static files of web.root. A file that fails
-// to load changes nothing. Runs on the control thread, never on a game loop.
-void reload_on_sighup(citadel::server::Server& server, boost::asio::signal_set& reload_signals) {
+// SIGHUP reloads the config (its live keys), the TLS certificate and the
+// web files. Runs on the control thread, never on a game loop.
+void reload_on_sighup(citadel::app::Node& node, boost::asio::signal_set& reload_signals) {
   reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    if (!server.web_root().empty()) {
-      if (auto problem = server.reload_web()) {
-        spdlog::error("SIGHUP: web files not reloaded, keeping the running ones: {}", *problem);
-      }
-    }
-    if (server.config().tls.enabled) {
-      if (auto problem = server.reload_tls()) {
-        spdlog::error("SIGHUP: TLS certificate not reloaded, keeping the running one: {}",
-                      *problem);
-      } else {
-        spdlog::info("SIGHUP: TLS certificate reloaded from {}",
-                     server.config().tls.certificate_file);
-      }
-    } else if (server.web_root().empty()) {
-      spdlog::info("SIGHUP: nothing to reload (TLS is off and no web files are served)");
-    }
-    reload_on_sighup(server, reload_signals);
+    node.reload_on_signal();
+    reload_on_sighup(node, reload_signals);
   });
-}
-
-citadel::rooms::RoomTypeOptions room_type_options(const citadel::ops::RoomTypeConfig& c,
-                                                  uint64_t output_queue_bytes) {
-  citadel::rooms::RoomTypeOptions o;
-  o.tick_hz = c.tick_hz;
-  o.max_players = c.max_players;
-  o.empty_ttl = std::chrono::milliseconds(c.empty_ttl_ms);
-  o.input_queue = c.input_queue;
-  o.input_queue_bytes = citadel::ops::effective_input_queue_bytes(c, output_queue_bytes);
-  o.match_size = c.match_size;
-  o.match_initial_window = c.match_initial_window;
-  o.match_widen_per_second = c.match_widen_per_second;
-  o.match_timeout = std::chrono::milliseconds(c.match_timeout_ms);
-  return o;
-}
-
-citadel::services::ServicesConfig services_config(const Config& config) {
-  citadel::services::ServicesConfig s;
-  // validate() accepted only these two spellings.
-  s.store.backend = citadel::store::parse_store_backend(config.store.backend)
-                        .value_or(citadel::store::StoreBackend::kSqlite);
-  s.store.sqlite.path = config.store.path;
-  s.store.postgres.url = config.store.postgres.url;
-  s.store.postgres.max_batch = config.store.postgres.max_batch;
-  s.store.postgres.queue_capacity = config.store.postgres.queue_capacity;
-  s.store.postgres.batch_timeout_ms = config.store.postgres.batch_timeout_ms;
-  s.store.postgres.reconnect_interval_ms = config.store.postgres.reconnect_interval_ms;
-  s.token_secret_file = config.auth.token_secret_file;
-  s.session.grace = std::chrono::milliseconds(config.auth.session_grace_ms);
-  s.hasher.threads = config.auth.hash_threads;
-  s.chat.max_message_bytes = config.chat.max_message_bytes;
-  s.chat.messages_per_second = config.chat.messages_per_second;
-  s.chat.message_burst = config.chat.message_burst;
-  s.chat.max_channels_per_user = config.chat.max_channels_per_user;
-  s.chat.history_on_join = config.chat.history_on_join;
-  s.chat.presence_max_members = config.chat.presence_max_members;
-  s.rooms.executor_threads = config.rooms.executor_threads;
-  s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
-  s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);
-  return s;
-}
-
-// Starts the admin HTTP server, or returns null if it is disabled or cannot
-// bind. A failed bind is logged, not fatal: the admin port is a side channel,
-// and refusing game traffic over it would turn a port clash (two servers on
-// one host, a node exporter on 9100) into an outage. A probe or scrape of the
-// missing endpoint then shows the problem.
-std::unique_ptr<citadel::ops::admin::AdminServer> start_admin(
-    const Config& config, citadel::server::Server& server,
-    citadel::ops::admin::AdminSources sources, citadel::ops::admin::MetricsCollector collector) {
-  if (config.admin.port == 0) {
-    spdlog::info("admin server disabled (admin.port 0)");
-    return nullptr;
-  }
-  sources.event_loops = config.effective_threads();
-  sources.max_connections = server.max_connections();
-  sources.stats = [&server] { return server.stats(); };
-  sources.draining = [&server] { return server.draining(); };
-  auto admin = std::make_unique<citadel::ops::admin::AdminServer>(config.admin, std::move(sources));
-  admin->add_metrics_collector(std::move(collector));
-  try {
-    admin->start();
-  } catch (const boost::system::system_error& e) {
-    spdlog::error(
-        "admin: cannot listen on {}:{}: {}; /health, /metrics and /debug/profile are "
-        "unavailable",
-        config.admin.host, config.admin.port, e.code().message());
-    return nullptr;
-  }
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(config.admin.host, ec);
-  if (!ec && !address.is_loopback() && config.admin.token.empty()) {
-    spdlog::warn(
-        "admin: listening on {} without admin.token: anyone who can reach it can read "
-        "metrics and take CPU profiles",
-        config.admin.host);
-  }
-  return admin;
 }
 
 }  // namespace
@@ -253,6 +160,9 @@ int main(int argc, char** argv) {
   app.add_option("--port-file", flags.port_file,
                  "write the bound port to this file once listening");
   app.add_flag("--print-config", flags.print_config, "print the effective config as YAML and exit");
+  app.add_flag("--config-keys", flags.config_keys,
+               "print every config key (default, range, whether a reload applies it) as a "
+               "Markdown table and exit");
   app.set_version_flag("--version", std::string("citadel ") + CITADEL_VERSION);
   try {
     app.parse(argc, argv);
@@ -261,6 +171,10 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  if (flags.config_keys) {
+    std::cout << citadel::ops::config_keys().markdown(Config{});
+    return 0;
+  }
   Config config;
   try {
     config = effective_config(flags);
@@ -289,35 +203,25 @@ int main(int argc, char** argv) {
   sigaddset(&mask, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
-  citadel::server::Server server(config);
-  citadel::server::register_builtin_handlers(server.router());
-  std::unique_ptr<citadel::ops::admin::AdminServer> admin;
-  // Destroyed after server.stop() below: its timers run on the server's loops.
-  std::unique_ptr<citadel::services::Services> services;
+  // Destroyed at the end of main, after node->stop() below.
+  std::unique_ptr<citadel::app::Node> node;
   try {
-    services = std::make_unique<citadel::services::Services>(server, services_config(config));
-    server.start();
-    // Started before the port file is written, so whoever waits for that
-    // file finds the admin server's outcome already logged.
-    admin = start_admin(config, server, std::move(admin_sources),
-                        [rooms = &services->rooms(),
-                         store = &services->store()](citadel::ops::admin::MetricsWriter& out) {
-                          citadel::app::write_room_metrics(out, rooms->stats());
-                          citadel::app::write_store_metrics(out, store->backend(), store->stats());
-                        });
-    if (!flags.port_file.empty()) write_port_file(flags.port_file, server.port());
+    node = std::make_unique<citadel::app::Node>(citadel::app::Node::Options{
+        config, flags.config_file, [flags](Config& c) { apply_flags(flags, c); }});
+    // The admin server starts before the port file is written, so whoever
+    // waits for that file finds the admin server's outcome already logged.
+    node->start(std::move(admin_sources));
+    if (!flags.port_file.empty()) write_port_file(flags.port_file, node->port());
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
   pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
 
-  reload_on_sighup(server, reload_signals);
-  run_until_signalled(server, control, signals);
-  // Only after the drain: /health answers 503 throughout it.
-  if (admin) admin->stop();
-  server.stop();
-  spdlog::info("stopped: {}", stats_line(server.stats()));
+  reload_on_sighup(*node, reload_signals);
+  run_until_signalled(node->server(), control, signals);
+  node->stop();
+  spdlog::info("stopped: {}", stats_line(node->server().stats()));
   spdlog::default_logger()->flush();
   return 0;
 }

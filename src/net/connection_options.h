@@ -25,6 +25,17 @@ enum class PortWires : uint8_t {
   kTlsOnly,        // TLS, with raw frames or WebSocket inside
 };
 
+// The part of ConnectionOptions a config reload may change while the
+// server runs. Each loop copies it into its own options on its own thread,
+// so connections read their limits without a lock or an atomic.
+struct LiveConnectionOptions {
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds login_timeout{0};
+  std::chrono::milliseconds websocket_handshake_timeout{5'000};
+  uint32_t websocket_pings_per_second = 10;
+  std::chrono::milliseconds tls_handshake_timeout{5'000};
+};
+
 struct ConnectionOptions {
   uint32_t max_payload_bytes = 64 * 1024;
   uint64_t output_queue_bytes = 1024 * 1024;       // past it, the peer is a slow consumer

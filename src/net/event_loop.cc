@@ -300,6 +300,16 @@ void EventLoop::drain_in_loop() {
   }
 }
 
+void EventLoop::apply_live_options(const LiveConnectionOptions& live) {
+  post([this, live] {
+    options_.idle_timeout = live.idle_timeout;
+    options_.login_timeout = live.login_timeout;
+    options_.websocket_handshake_timeout = live.websocket_handshake_timeout;
+    options_.websocket_pings_per_second = live.websocket_pings_per_second;
+    options_.tls_handshake_timeout = live.tls_handshake_timeout;
+  });
+}
+
 // Idle and linger deadlines are checked by one sweep per loop rather than a
 // timer per connection: re-arming a timer on every frame would cost a tree
 // operation per message, while a sweep over 20,000 connections is ~0.1 ms.

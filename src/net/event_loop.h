@@ -115,6 +115,10 @@ class EventLoop {
 
   LoopStats& mutable_stats() { return stats_; }
   const ConnectionOptions& options() const { return options_; }
+  // A reload's new limits (any thread): the loop takes them on its own
+  // thread; connections see them from their next check (the idle and login
+  // deadlines from the next sweep).
+  void apply_live_options(const LiveConnectionOptions& live);
   // Scratch space every connection on this loop reads into: idle connections
   // hold no read buffer of their own.
   std::span<uint8_t> read_buffer_in_loop() {
@@ -190,7 +194,7 @@ class EventLoop {
   static constexpr unsigned kSendBatchEntries = 256;
 
   const uint32_t index_;
-  const ConnectionOptions options_;
+  ConnectionOptions options_;  // the live part changes on this loop's thread only
   UniqueFd epoll_fd_;
   UniqueFd wakeup_fd_;
   std::unique_ptr<Wakeup> wakeup_handler_;

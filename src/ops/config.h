@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ops/config_table.h"
+
 namespace citadel::net::websocket {
 struct HandshakeConfig;
 }
@@ -200,6 +202,9 @@ class ConfigError : public std::runtime_error {
 
 // The WebSocket handshake's settings, from the websocket section.
 net::websocket::HandshakeConfig websocket_handshake_config(const Config& config);
+
+// Every key: its path, range, whether a reload applies it (config_keys.cc).
+const ConfigTable<Config>& config_keys();
 
 // Parses YAML text. Throws ConfigError("<key.path>: <problem>").
 Config parse_config(const std::string& yaml_text);

@@ -110,4 +110,8 @@ bool LogRateLimiter::allow(Clock::time_point now, uint64_t& suppressed) {
   return true;
 }
 
+void set_log_level(const std::string& level) {
+  spdlog::default_logger()->set_level(spdlog::level::from_str(level));
+}
+
 }  // namespace citadel::ops

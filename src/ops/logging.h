@@ -18,6 +18,9 @@ namespace citadel::ops {
 // config.file is set, in config.format (text or json). Throws ConfigError if
 // the file cannot be opened.
 void setup_logging(const LogConfig& config);
+// A reload's log.level (validated): the logger's level is atomic, so any
+// thread may change it while others log.
+void set_log_level(const std::string& level);
 
 // The line formatter for `format` ("text" or "json"). setup_logging uses it;
 // tests use it to read lines back from a sink of their own.

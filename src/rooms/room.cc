@@ -19,6 +19,7 @@ Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery
       stats_(stats),
       host_(host),
       interval_(std::chrono::nanoseconds(1'000'000'000LL / type.options.tick_hz)),
+      max_players_(type.options.max_players),
       page_bytes_(page_bytes),
       logic_(type.make()),
       inputs_(type.options.input_queue, type.options.input_queue_bytes),
@@ -67,7 +68,7 @@ Player* Room::find(uint64_t user_id) {
 void Room::reply(uint64_t connection_id, uint32_t request_id, msg::RoomResult result,
                  std::string_view message, bool via_match, uint32_t waited_ms) {
   if (connection_id == 0) return;
-  const RoomInfo info{id_, type_.name, type_.options.tick_hz, type_.options.max_players};
+  const RoomInfo info{id_, type_.name, type_.options.tick_hz, max_players_};
   const bool ok = result == msg::RoomResult::Ok;
   const auto members = ok ? players() : std::span<const Player* const>{};
   delivery_.send(executor_, connection_id,

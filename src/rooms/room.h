@@ -115,6 +115,10 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   RoomStats& stats_;
   RoomHost& host_;
   const std::chrono::nanoseconds interval_;
+  // Seats as the room type had them when this room opened: a reload that
+  // changes rooms.<type>.max_players applies to rooms opened after it (the
+  // service loop owns the type's options; this thread never reads them).
+  const uint32_t max_players_;
   const std::size_t page_bytes_;
   std::unique_ptr<RoomLogic> logic_;
   InputQueue inputs_;

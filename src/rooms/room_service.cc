@@ -172,6 +172,20 @@ void RoomService::on_user_disconnected(uint64_t connection_id, uint64_t user_id)
   });
 }
 
+bool RoomService::apply_type_limits(std::string_view name, uint32_t max_players,
+                                    std::chrono::milliseconds empty_ttl) {
+  RoomType* type = nullptr;
+  for (auto& t : types_) {
+    if (t->name == name) type = t.get();
+  }
+  if (type == nullptr) return false;
+  service_loop_.post([type, max_players, empty_ttl] {
+    type->options.max_players = max_players;
+    type->options.empty_ttl = empty_ttl;
+  });
+  return true;
+}
+
 // ---- service loop ----
 
 void RoomService::reply_in_loop(const Request& req, msg::RoomResult result,
@@ -183,7 +197,7 @@ RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type) {
   // Fill the fullest open room first, so players meet players.
   Entry* best = nullptr;
   for (auto& [id, entry] : rooms_) {
-    if (entry.type != &type || entry.seats >= type.options.max_players) continue;
+    if (entry.type != &type || entry.seats >= entry.max_players) continue;
     if (best == nullptr || entry.seats > best->seats) best = &entry;
   }
   return best;
@@ -218,6 +232,7 @@ RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
   Entry& entry = rooms_[id];
   entry.room = std::move(room);
   entry.type = &type;
+  entry.max_players = type.options.max_players;
   return entry;
 }
 
@@ -281,7 +296,7 @@ void RoomService::join_in_loop(Request req, std::string type_name, uint64_t room
                            fmt::format("no {} room {}", type_name, room_id));
     }
     entry = &it->second;
-    if (entry->seats >= type->options.max_players) {
+    if (entry->seats >= entry->max_players) {
       return reply_in_loop(req, msg::RoomResult::RoomFull, "the room is full");
     }
   } else if (!create) {

@@ -61,6 +61,11 @@ class RoomService final : private RoomHost {
   // Start-up, before register_handlers. Throws std::invalid_argument for a
   // duplicate name or input cmd, or options out of range.
   void add_type(RoomType type);
+  // A reload's new limits for a room type (any thread; applied on the
+  // service loop): max_players for rooms opened from now on, empty_ttl for
+  // rooms that empty from now on. False if no type has that name.
+  bool apply_type_limits(std::string_view name, uint32_t max_players,
+                         std::chrono::milliseconds empty_ttl);
   void register_handlers(server::Router& router);
   // Stops the logic threads (if any; they start with the service). After
   // the server has stopped; the destructor does it too.
@@ -88,7 +93,8 @@ class RoomService final : private RoomHost {
   struct Entry {
     std::shared_ptr<Room> room;
     const RoomType* type = nullptr;
-    uint32_t seats = 0;  // taken or promised
+    uint32_t seats = 0;        // taken or promised
+    uint32_t max_players = 0;  // the type's when the room opened
     std::optional<net::TimerQueue::TimerId> empty_timer;
   };
 

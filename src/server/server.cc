@@ -37,6 +37,23 @@ uint64_t open_file_limit() {
 
 // The loops exist from construction (services bind to the service loop
 // before start); their threads and the listener start in start().
+namespace {
+net::LiveConnectionOptions live_options(const ops::Config& c) {
+  net::LiveConnectionOptions live;
+  live.idle_timeout = std::chrono::milliseconds(c.limits.idle_timeout_ms);
+  live.login_timeout = std::chrono::milliseconds(c.limits.login_timeout_ms);
+  live.websocket_handshake_timeout = std::chrono::milliseconds(c.websocket.handshake_timeout_ms);
+  live.websocket_pings_per_second = c.websocket.max_pings_per_second;
+  live.tls_handshake_timeout = std::chrono::milliseconds(c.tls.handshake_timeout_ms);
+  return live;
+}
+}  // namespace
+
+void Server::apply_live_limits(const ops::Config& config) {
+  const net::LiveConnectionOptions live = live_options(config);
+  for (const auto& loop : loops_) loop->apply_live_options(live);
+}
+
 Server::Server(ops::Config config)
     : config_(std::move(config)),
       limits_(config_.limits.effective_max_connections(open_file_limit()),

@@ -62,6 +62,11 @@ class Server final : public Outbox {
   std::optional<std::string> reload_web();
   // The directory web.path serves ("" when web is off).
   const std::string& web_root() const { return web_root_; }
+  // A reload's new connection limits (limits.idle_timeout_ms,
+  // limits.login_timeout_ms, websocket.handshake_timeout_ms,
+  // websocket.max_pings_per_second, tls.handshake_timeout_ms): each loop
+  // takes them on its own thread. Thread-safe; after start().
+  void apply_live_limits(const ops::Config& config);
   // The bound port (useful when the config asked for port 0).
   uint16_t port() const { return port_; }
 

@@ -54,6 +54,7 @@ class Services {
   void shutdown();
 
   SessionRegistry& sessions() { return sessions_; }
+  ChatService& chat() { return chat_; }
   rooms::RoomService& rooms() { return rooms_; }
   // Tests and the app fuzz target wait on these until the work handed to
   // their threads has come back to the service loop.

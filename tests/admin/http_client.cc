@@ -221,4 +221,18 @@ std::optional<HttpResponse> http_get(uint16_t port, std::string_view target,
   return r;
 }
 
+std::optional<HttpResponse> http_request(uint16_t port, std::string_view method,
+                                         std::string_view target,
+                                         const std::vector<std::string>& headers,
+                                         std::chrono::milliseconds timeout, std::string* error) {
+  HttpClient c;
+  if (!c.connect(port, timeout) || !c.send(request_text(method, target, headers), timeout)) {
+    if (error) *error = c.error();
+    return std::nullopt;
+  }
+  auto r = c.read_response(timeout);
+  if (!r && error) *error = c.error();
+  return r;
+}
+
 }  // namespace citadel::test

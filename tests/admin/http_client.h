@@ -58,6 +58,13 @@ std::optional<HttpResponse> http_get(uint16_t port, std::string_view target,
                                      std::chrono::milliseconds timeout = 5s,
                                      std::string* error = nullptr);
 
+// "<method> target" with Connection: close and no body, on a new connection.
+std::optional<HttpResponse> http_request(uint16_t port, std::string_view method,
+                                         std::string_view target,
+                                         const std::vector<std::string>& headers = {},
+                                         std::chrono::milliseconds timeout = 5s,
+                                         std::string* error = nullptr);
+
 // A request as raw text: "GET /x HTTP/1.1\r\nHost: t\r\n..." + extra + "\r\n".
 std::string request_text(std::string_view method, std::string_view target,
                          const std::vector<std::string>& headers = {}, bool keep_alive = false);

@@ -56,6 +56,8 @@ class ServerProcess {
 
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
+  // The config file passed with --config (a test may rewrite it, then reload).
+  const std::string& config_path() const { return config_path_; }
   bool running();
 
   // Sends `sig` (SIGTERM by default) and waits up to `timeout` for the exit.

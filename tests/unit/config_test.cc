@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "ops/logging.h"
@@ -28,6 +30,77 @@ std::string validation_error_of(const std::string& yaml) {
     return e.what();
   }
   return "";
+}
+
+TEST(ConfigKeys, EveryKeyHasOnePathAndHelpAndReadsBackWhatItPrints) {
+  const auto& table = config_keys();
+  std::set<std::string> paths;
+  for (const auto& k : table.keys()) {
+    EXPECT_TRUE(paths.insert(k.path).second) << "duplicate key " << k.path;
+    EXPECT_FALSE(k.help.empty()) << k.path;
+  }
+  EXPECT_GT(paths.size(), 60u);
+  // Every key set to a non-default value, printed, and read back: each
+  // key's row really points at its own field.
+  Config c;
+  c.limits.idle_timeout_ms = 1234;
+  c.chat.message_burst = 7;
+  c.rooms.lockstep.max_players = 6;
+  c.rooms.lockstep.match_size = 3;
+  c.websocket.allowed_origins = {"https://a.example", "https://b.example"};
+  const Config back = parse_config(to_yaml(c));
+  EXPECT_TRUE(table.diff(c, back).empty());
+  EXPECT_EQ(back.rooms.lockstep.max_players, 6u);
+  EXPECT_EQ(back.rooms.arena.max_players, 16u);
+  EXPECT_EQ(back.websocket.allowed_origins.size(), 2u);
+}
+
+TEST(ConfigKeys, DiffNamesEachChangedKeyAndWhetherAReloadAppliesIt) {
+  const auto& table = config_keys();
+  Config a;
+  Config b;
+  b.chat.messages_per_second = 1;
+  b.server.threads = 3;
+  b.rooms.arena.max_players = 4;
+  b.admin.token = "secret-token";
+  const auto changed = table.diff(a, b);
+  ASSERT_EQ(changed.size(), 4u);
+  std::map<std::string, ChangedKey> by_path;
+  for (const auto& k : changed) by_path[k.path] = k;
+  EXPECT_EQ(by_path["chat.messages_per_second"].applies, Applies::kLive);
+  EXPECT_EQ(by_path["chat.messages_per_second"].was, "5");
+  EXPECT_EQ(by_path["chat.messages_per_second"].now, "1");
+  EXPECT_EQ(by_path["server.threads"].applies, Applies::kAtStart);
+  EXPECT_EQ(by_path["rooms.arena.max_players"].applies, Applies::kLive);
+  // A secret's value never reaches a log line or an HTTP body.
+  EXPECT_EQ(by_path["admin.token"].now, "(set)");
+  EXPECT_EQ(by_path["admin.token"].was, "\"\"");
+}
+
+TEST(ConfigKeys, CopyLiveMovesOnlyTheLiveKeys) {
+  const auto& table = config_keys();
+  Config running;
+  Config next;
+  next.chat.messages_per_second = 1;
+  next.limits.idle_timeout_ms = 300;
+  next.server.threads = 3;
+  next.store.path = "elsewhere.db";
+  table.copy_live(next, running);
+  EXPECT_EQ(running.chat.messages_per_second, 1u);
+  EXPECT_EQ(running.limits.idle_timeout_ms, 300u);
+  EXPECT_EQ(running.server.threads, 0u);
+  EXPECT_EQ(running.store.path, "citadel.db");
+  const auto left = table.diff(running, next);
+  ASSERT_EQ(left.size(), 2u);
+  for (const auto& k : left) EXPECT_EQ(k.applies, Applies::kAtStart) << k.path;
+}
+
+TEST(ConfigKeys, UnknownKeysAndSectionsAreNamedWithTheirPath) {
+  EXPECT_EQ(error_of("rooms:\n  arena:\n    speed: 3\n"), "rooms.arena.speed: unknown key");
+  EXPECT_EQ(error_of("rooms:\n  arena: 3\n"), "rooms.arena: expected a mapping");
+  EXPECT_EQ(error_of("store:\n  postgres:\n    host: x\n"), "store.postgres.host: unknown key");
+  EXPECT_EQ(error_of("nonsense: 1\n"), "nonsense: unknown key");
+  EXPECT_EQ(error_of("- 1\n"), "config: expected a mapping at the top level");
 }
 
 TEST(Config, EmptyTextGivesTheDocumentedDefaults) {

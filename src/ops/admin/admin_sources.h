@@ -14,6 +14,13 @@ namespace citadel::ops::admin {
 
 class MetricsWriter;
 
+// What POST /config/reload answers: whether the new config runs, and a
+// JSON body saying what changed or why nothing did.
+struct ReloadAnswer {
+  bool ok = false;
+  std::string json;
+};
+
 struct AdminSources {
   std::string version;
   // When the process started: uptime and process_start_time_seconds.
@@ -24,6 +31,10 @@ struct AdminSources {
   // Each is called on the admin thread and must be thread-safe.
   std::function<net::StatsSnapshot()> stats;  // counters summed over the loops
   std::function<bool()> draining;             // graceful shutdown under way
+  // GET /config and POST /config/reload (404 when unset). Called on the
+  // admin thread; must be thread-safe and must not wait on a game loop.
+  std::function<std::string()> config_status;
+  std::function<ReloadAnswer()> config_reload;
 };
 
 // Writes extra metric families on every scrape (rooms, ticks, chat, storage

@@ -101,16 +101,35 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   const std::string_view query =
       question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
 
-  const bool known = path == "/health" || path == "/metrics" || path == "/debug/profile";
+  const bool config_paths =
+      sources_.config_status && (path == "/config" || path == "/config/reload");
+  const bool known =
+      path == "/health" || path == "/metrics" || path == "/debug/profile" || config_paths;
   if (!known) {
-    co_return make_response(http::status::not_found, version,
-                            "no such endpoint; try /health, /metrics or /debug/profile\n");
+    co_return make_response(
+        http::status::not_found, version,
+        "no such endpoint; try /health, /metrics, /config, /config/reload or /debug/profile\n");
   }
-  if (request.method() != http::verb::get) {
-    Response res =
-        make_response(http::status::method_not_allowed, version, "only GET is served here\n");
-    res.set(http::field::allow, "GET");
+  // Reloading changes the server, so it takes POST; everything else only reads.
+  const http::verb wanted = path == "/config/reload" ? http::verb::post : http::verb::get;
+  if (request.method() != wanted) {
+    Response res = make_response(
+        http::status::method_not_allowed, version,
+        wanted == http::verb::post ? "only POST is served here\n" : "only GET is served here\n");
+    res.set(http::field::allow, wanted == http::verb::post ? "POST" : "GET");
     co_return res;
+  }
+  if (path == "/config") {
+    co_return make_response(http::status::ok, version, sources_.config_status(),
+                            "application/json");
+  }
+  if (path == "/config/reload") {
+    // The file is read and checked on this (admin) thread; the live keys
+    // are posted to their loops, never waited on. 422: the file is wrong,
+    // nothing changed.
+    ReloadAnswer answer = sources_.config_reload();
+    co_return make_response(answer.ok ? http::status::ok : http::status::unprocessable_entity,
+                            version, std::move(answer.json), "application/json");
   }
 
   if (path == "/health") {

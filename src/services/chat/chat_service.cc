@@ -51,8 +51,18 @@ ChatService::ChatService(net::EventLoop& service_loop, server::Outbox& outbox,
       outbox_(outbox),
       sessions_(sessions),
       history_(history),
-      config_(config) {
+      config_(config),
+      max_message_bytes_(config.max_message_bytes) {
   channels_[config_.world_channel];
+}
+
+void ChatService::apply_limits(const ChatConfig& config) {
+  max_message_bytes_.store(config.max_message_bytes, std::memory_order_relaxed);
+  loop_.post([this, config] {
+    const std::string world = config_.world_channel;
+    config_ = config;
+    config_.world_channel = world;
+  });
 }
 
 void ChatService::register_handlers(server::Router& router) {
@@ -66,7 +76,9 @@ void ChatService::register_handlers(server::Router& router) {
   // service loop, behind the chat requests before it: every ChatReply
   // leaves in request order (docs/protocol.md, "Reply order").
   auto text_problem = [this](std::string_view text) -> std::optional<Result> {
-    if (text.empty() || text.size() > config_.max_message_bytes) return Result::MessageTooLong;
+    if (text.empty() || text.size() > max_message_bytes_.load(std::memory_order_relaxed)) {
+      return Result::MessageTooLong;
+    }
     // NUL is valid UTF-8 but no store keeps it as text (PostgreSQL refuses it).
     if (!protocol::is_valid_utf8(text) || text.find('\0') != std::string_view::npos) {
       return Result::InvalidUtf8;

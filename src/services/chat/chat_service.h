@@ -14,6 +14,7 @@
 // online count on request.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -48,6 +49,12 @@ class ChatService {
 
   // Start-up: every chat command, logged-in users only.
   void register_handlers(server::Router& router);
+  // A reload's new limits (any thread). The world channel's name stays.
+  // Users keep their tokens; the new rate and burst apply from their next
+  // message. Channels already past a smaller presence_max_members stop
+  // sending presence; a smaller max_channels_per_user keeps the channels a
+  // user is in and refuses the next join.
+  void apply_limits(const ChatConfig& config);
   // Session hooks (service loop).
   void on_session_start_in_loop(const Session& s);
   void on_session_end_in_loop(const Session& s);
@@ -101,7 +108,10 @@ class ChatService {
   server::Outbox& outbox_;
   SessionRegistry& sessions_;
   store::ChatHistoryStore& history_;
-  const ChatConfig config_;
+  ChatConfig config_;  // service loop
+  // Read on every connection's loop (a message's length is checked where it
+  // arrives), so this one field is atomic; a reload stores it.
+  std::atomic<uint32_t> max_message_bytes_;
   std::unordered_map<std::string, Channel> channels_;
   std::unordered_map<uint64_t, UserState> users_;
 };

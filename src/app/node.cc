@@ -1,0 +1,178 @@
+#include "app/node.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "app/room_metrics.h"
+#include "app/store_metrics.h"
+#include "ops/admin/admin_server.h"
+#include "ops/logging.h"
+#include "server/builtin_handlers.h"
+#include "server/server.h"
+#include "services/services.h"
+#include "store/store_config.h"
+
+namespace citadel::app {
+namespace {
+
+rooms::RoomTypeOptions room_type_options(const ops::RoomTypeConfig& c,
+                                         uint64_t output_queue_bytes) {
+  rooms::RoomTypeOptions o;
+  o.tick_hz = c.tick_hz;
+  o.max_players = c.max_players;
+  o.empty_ttl = std::chrono::milliseconds(c.empty_ttl_ms);
+  o.input_queue = c.input_queue;
+  o.input_queue_bytes = ops::effective_input_queue_bytes(c, output_queue_bytes);
+  o.match_size = c.match_size;
+  o.match_initial_window = c.match_initial_window;
+  o.match_widen_per_second = c.match_widen_per_second;
+  o.match_timeout = std::chrono::milliseconds(c.match_timeout_ms);
+  return o;
+}
+
+services::ChatConfig chat_config(const ops::ChatLimitsConfig& c) {
+  services::ChatConfig chat;
+  chat.max_message_bytes = c.max_message_bytes;
+  chat.messages_per_second = c.messages_per_second;
+  chat.message_burst = c.message_burst;
+  chat.max_channels_per_user = c.max_channels_per_user;
+  chat.history_on_join = c.history_on_join;
+  chat.presence_max_members = c.presence_max_members;
+  return chat;
+}
+
+services::ServicesConfig services_config(const ops::Config& config) {
+  services::ServicesConfig s;
+  // validate() accepted only these two spellings.
+  s.store.backend =
+      store::parse_store_backend(config.store.backend).value_or(store::StoreBackend::kSqlite);
+  s.store.sqlite.path = config.store.path;
+  s.store.postgres.url = config.store.postgres.url;
+  s.store.postgres.max_batch = config.store.postgres.max_batch;
+  s.store.postgres.queue_capacity = config.store.postgres.queue_capacity;
+  s.store.postgres.batch_timeout_ms = config.store.postgres.batch_timeout_ms;
+  s.store.postgres.reconnect_interval_ms = config.store.postgres.reconnect_interval_ms;
+  s.token_secret_file = config.auth.token_secret_file;
+  s.session.grace = std::chrono::milliseconds(config.auth.session_grace_ms);
+  s.hasher.threads = config.auth.hash_threads;
+  s.chat = chat_config(config.chat);
+  s.rooms.executor_threads = config.rooms.executor_threads;
+  s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
+  s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);
+  return s;
+}
+
+// Starts the admin HTTP server, or returns null if it is disabled or cannot
+// bind. A failed bind is logged, not fatal: the admin port is a side channel,
+// and refusing game traffic over it would turn a port clash (two servers on
+// one host, a node exporter on 9100) into an outage. A probe or scrape of the
+// missing endpoint then shows the problem.
+std::unique_ptr<ops::admin::AdminServer> start_admin(const ops::Config& config,
+                                                     server::Server& server,
+                                                     ops::admin::AdminSources sources,
+                                                     ops::admin::MetricsCollector collector) {
+  if (config.admin.port == 0) {
+    spdlog::info("admin server disabled (admin.port 0)");
+    return nullptr;
+  }
+  sources.event_loops = config.effective_threads();
+  sources.max_connections = server.max_connections();
+  sources.stats = [&server] { return server.stats(); };
+  sources.draining = [&server] { return server.draining(); };
+  auto admin = std::make_unique<ops::admin::AdminServer>(config.admin, std::move(sources));
+  admin->add_metrics_collector(std::move(collector));
+  try {
+    admin->start();
+  } catch (const boost::system::system_error& e) {
+    spdlog::error(
+        "admin: cannot listen on {}:{}: {}; /health, /metrics, /config and /debug/profile are "
+        "unavailable",
+        config.admin.host, config.admin.port, e.code().message());
+    return nullptr;
+  }
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(config.admin.host, ec);
+  if (!ec && !address.is_loopback() && config.admin.token.empty()) {
+    spdlog::warn(
+        "admin: listening on {} without admin.token: anyone who can reach it can read "
+        "metrics, reload the config and take CPU profiles",
+        config.admin.host);
+  }
+  return admin;
+}
+
+}  // namespace
+
+Node::Node(Options options) : config_(std::move(options.config)) {
+  server_ = std::make_unique<server::Server>(config_);
+  server::register_builtin_handlers(server_->router());
+  services_ = std::make_unique<services::Services>(*server_, services_config(config_));
+  reloader_ = std::make_unique<ConfigReloader>(
+      config_,
+      ConfigReloader::Sources{std::move(options.config_file), std::move(options.apply_flags),
+                              [this](const ops::Config& c) { apply_live(c); }});
+}
+
+Node::~Node() {
+  stop();
+}
+
+void Node::start(ops::admin::AdminSources admin_sources) {
+  server_->start();
+  admin_sources.config_status = [this] { return reloader_->status_json(); };
+  admin_sources.config_reload = [this] {
+    const ConfigReloader::Outcome outcome = reloader_->reload("POST /config/reload");
+    return ops::admin::ReloadAnswer{outcome.ok, ConfigReloader::outcome_json(outcome)};
+  };
+  admin_ = start_admin(config_, *server_, std::move(admin_sources),
+                       [rooms = &services_->rooms(), store = &services_->store(),
+                        reloader = reloader_.get()](ops::admin::MetricsWriter& out) {
+                         write_room_metrics(out, rooms->stats());
+                         write_store_metrics(out, store->backend(), store->stats());
+                         reloader->write_metrics(out);
+                       });
+}
+
+uint16_t Node::port() const {
+  return server_->port();
+}
+
+void Node::apply_live(const ops::Config& c) {
+  ops::set_log_level(c.log.level);
+  server_->apply_live_limits(c);
+  services_->chat().apply_limits(chat_config(c.chat));
+  for (const auto& [name, type] :
+       {std::pair{"arena", &c.rooms.arena}, std::pair{"lockstep", &c.rooms.lockstep}}) {
+    services_->rooms().apply_type_limits(name, type->max_players,
+                                         std::chrono::milliseconds(type->empty_ttl_ms));
+  }
+}
+
+void Node::reload_on_signal() {
+  reloader_->reload("SIGHUP");
+  if (!server_->web_root().empty()) {
+    if (auto problem = server_->reload_web()) {
+      spdlog::error("SIGHUP: web files not reloaded, keeping the running ones: {}", *problem);
+    }
+  }
+  if (config_.tls.enabled) {
+    if (auto problem = server_->reload_tls()) {
+      spdlog::error("SIGHUP: TLS certificate not reloaded, keeping the running one: {}", *problem);
+    } else {
+      spdlog::info("SIGHUP: TLS certificate reloaded from {}", config_.tls.certificate_file);
+    }
+  }
+}
+
+void Node::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Only after the drain: /health answers 503 throughout it.
+  if (admin_) admin_->stop();
+  server_->stop();
+  services_->shutdown();
+}
+
+}  // namespace citadel::app

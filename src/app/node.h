@@ -1,0 +1,72 @@
+// The composition root: one Citadel node, built in one place. It makes the
+// server, registers the built-in handlers, opens the store and the services
+// (auth, chat, rooms), starts the admin HTTP server, and owns the order in
+// which all of that stops. It also owns the config reload, which hands each
+// live key to the part that owns it. main() keeps the command line, the
+// signals and the exit code.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/config_reloader.h"
+#include "ops/admin/admin_sources.h"
+#include "ops/config.h"
+
+namespace citadel::server {
+class Server;
+}
+namespace citadel::services {
+class Services;
+}
+namespace citadel::ops::admin {
+class AdminServer;
+}
+
+namespace citadel::app {
+
+class Node {
+ public:
+  struct Options {
+    ops::Config config;       // validated
+    std::string config_file;  // "" when running on defaults
+    // The command line's values, applied again over every reloaded file.
+    std::function<void(ops::Config&)> apply_flags;
+  };
+
+  // Builds the server and the services (opens the store, the token secret).
+  // Throws std::exception saying what could not be opened.
+  explicit Node(Options options);
+  ~Node();  // stop()
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the loops and the admin server. Throws if the game port cannot
+  // be bound; a failed admin bind is logged, not fatal.
+  void start(ops::admin::AdminSources admin_sources);
+  uint16_t port() const;
+  server::Server& server() { return *server_; }
+
+  // SIGHUP: the config file (live keys applied, the rest logged), then the
+  // TLS certificate and the web files. Control thread; changes nothing that
+  // fails to load.
+  void reload_on_signal();
+  ConfigReloader& reloader() { return *reloader_; }
+
+  // After the drain: stops the admin server, then the loops, then the
+  // services' threads (store writes complete). Idempotent.
+  void stop();
+
+ private:
+  void apply_live(const ops::Config& config);
+
+  const ops::Config config_;  // as started
+  std::unique_ptr<server::Server> server_;
+  std::unique_ptr<services::Services> services_;  // after server_: its timers run on the loops
+  std::unique_ptr<ConfigReloader> reloader_;
+  std::unique_ptr<ops::admin::AdminServer> admin_;
+  bool stopped_ = false;
+};
+
+}  // namespace citadel::app
