@@ -23,6 +23,7 @@
 
 #include "app/node.h"
 #include "ops/config.h"
+#include "ops/crash_report.h"
 #include "ops/logging.h"
 #include "server/server.h"
 
@@ -183,7 +184,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     citadel::ops::setup_logging(config.log);
-  } catch (const ConfigError& e) {
+    if (config.crash.enabled)
+      citadel::ops::install_crash_reporter(config.crash.directory, CITADEL_VERSION);
+  } catch (const std::exception& e) {
     std::cerr << "citadel: config error: " << e.what() << "\n";
     return 2;
   }

@@ -8,6 +8,7 @@
 #include "app/room_metrics.h"
 #include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
+#include "ops/crash_report.h"
 #include "ops/logging.h"
 #include "server/builtin_handlers.h"
 #include "server/server.h"
@@ -106,6 +107,14 @@ std::unique_ptr<ops::admin::AdminServer> start_admin(const ops::Config& config,
 }  // namespace
 
 Node::Node(Options options) : config_(std::move(options.config)) {
+  if (config_.crash.enabled) {
+    const ops::CrashReportFound found = ops::find_crash_reports(config_.crash.directory);
+    crash_reports_found_ = found.count;
+    if (found.count > 0) {
+      spdlog::warn("{} crash report(s) in {}; the newest: {}", found.count, config_.crash.directory,
+                   found.newest);
+    }
+  }
   server_ = std::make_unique<server::Server>(config_);
   server::register_builtin_handlers(server_->router());
   services_ = std::make_unique<services::Services>(*server_, services_config(config_));
@@ -126,13 +135,18 @@ void Node::start(ops::admin::AdminSources admin_sources) {
     const ConfigReloader::Outcome outcome = reloader_->reload("POST /config/reload");
     return ops::admin::ReloadAnswer{outcome.ok, ConfigReloader::outcome_json(outcome)};
   };
-  admin_ = start_admin(config_, *server_, std::move(admin_sources),
-                       [rooms = &services_->rooms(), store = &services_->store(),
-                        reloader = reloader_.get()](ops::admin::MetricsWriter& out) {
-                         write_room_metrics(out, rooms->stats());
-                         write_store_metrics(out, store->backend(), store->stats());
-                         reloader->write_metrics(out);
-                       });
+  admin_ = start_admin(
+      config_, *server_, std::move(admin_sources),
+      [rooms = &services_->rooms(), store = &services_->store(), reloader = reloader_.get(),
+       crashes = crash_reports_found_](ops::admin::MetricsWriter& out) {
+        write_room_metrics(out, rooms->stats());
+        write_store_metrics(out, store->backend(), store->stats());
+        reloader->write_metrics(out);
+        out.gauge("citadel_crash_reports",
+                  "Crash reports found in crash.directory at start (earlier "
+                  "crashes of this node).",
+                  static_cast<double>(crashes));
+      });
 }
 
 uint16_t Node::port() const {

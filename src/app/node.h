@@ -66,6 +66,7 @@ class Node {
   std::unique_ptr<services::Services> services_;  // after server_: its timers run on the loops
   std::unique_ptr<ConfigReloader> reloader_;
   std::unique_ptr<ops::admin::AdminServer> admin_;
+  uint64_t crash_reports_found_ = 0;  // in crash.directory at start
   bool stopped_ = false;
 };
 

@@ -115,6 +115,9 @@ void validate(const Config& c) {
     }
   }
   if (c.auth.token_secret_file.empty()) fail("auth.token_secret_file", "must not be empty");
+  if (c.crash.enabled && c.crash.directory.empty()) {
+    fail("crash.directory", "must not be empty when crash.enabled");
+  }
   if (c.websocket.enabled) {
     if (auto problem = net::websocket::handshake_config_problem(websocket_handshake_config(c))) {
       fail("websocket", *problem);

@@ -89,6 +89,13 @@ struct TlsConfig {
   uint16_t port = 0;
 };
 
+// Crash reports (ops/crash_report.h): written on a fatal signal, counted at
+// the next start.
+struct CrashConfig {
+  bool enabled = true;
+  std::string directory = "crashes";  // relative to the working directory
+};
+
 struct ShutdownConfig {
   uint32_t drain_timeout_ms = 5'000;
 };
@@ -184,6 +191,7 @@ struct Config {
   WebConfig web;
   TlsConfig tls;
   ShutdownConfig shutdown;
+  CrashConfig crash;
   LogConfig log;
   AdminConfig admin;
   StoreConfig store;

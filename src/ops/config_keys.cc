@@ -143,6 +143,12 @@ std::vector<Key> all_keys() {
                   "none. Needs `tls.enabled`"),
       CITADEL_KEY(shutdown, drain_timeout_ms, 0ull, 600000ull, kAtStart,
                   "how long draining may take on SIGTERM"),
+      CITADEL_KEY(crash, enabled, 0ull, 0ull, kAtStart,
+                  "on a fatal signal, write a crash report (signal, thread, room, backtrace) "
+                  "before dying"),
+      CITADEL_KEY(crash, directory, 0ull, 0ull, kAtStart,
+                  "where crash reports go (created at start); reports found there at start are "
+                  "logged and counted in `citadel_crash_reports`"),
       CITADEL_KEY(log, level, 0ull, 0ull, kLive, "trace, debug, info, warn, error, off"),
       CITADEL_KEY(log, format, 0ull, 0ull, kAtStart,
                   "`text` for people, `json` for log pipelines (see [Logs](#logs))"),

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "ops/crash_report.h"
 #include "protocol/commands.h"
 #include "server/outbox.h"
 
@@ -30,6 +31,8 @@ Room::~Room() = default;
 template <class F>
 bool Room::guarded(const char* callback, F&& f) {
   if (closed_) return false;
+  // Named in a crash report if this callback brings the process down.
+  const ops::CrashContextScope crash_context(type_.name.c_str(), id_);
   try {
     f();
   } catch (const std::exception& e) {

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -223,6 +225,48 @@ TEST_F(ConfigReload, TheConfigEndpointHidesSecretsAndReloadTakesOnlyPost) {
   ASSERT_TRUE(get_reload.has_value()) << error;
   EXPECT_EQ(get_reload->status, 405);
   EXPECT_EQ(get_reload->header("allow"), "POST");
+}
+
+// Crash reports, black box: the server dies of SIGSEGV, leaves a report
+// in crash.directory, and the next start names it and counts it.
+TEST(CrashReports, ACrashLeavesAReportThatTheNextStartCounts) {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("citadel-crashes-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string yaml = "crash:\n  directory: " + dir + "\n";
+  {
+    ServerOptions o;
+    o.config_yaml = yaml;
+    ServerProcess server(o);
+    std::string why;
+    ASSERT_TRUE(server.start(&why)) << why;
+    const auto status = server.stop(SIGSEGV, 10s);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(status->signal, SIGSEGV);
+    EXPECT_TRUE(server.wait_for_output("crash report written to " + dir, 5s)) << server.output();
+  }
+  std::size_t reports = 0;
+  std::string text;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    ++reports;
+    std::ifstream in(entry.path());
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_EQ(reports, 1u);
+  EXPECT_NE(text.find("signal: 11 (SIGSEGV)"), std::string::npos) << text;
+  EXPECT_NE(text.find("version: "), std::string::npos) << text;
+
+  ServerOptions o;
+  o.config_yaml = yaml;
+  AdminServerProcess next;
+  std::string why;
+  ASSERT_TRUE(start_with_admin(std::move(o), next, &why)) << why;
+  EXPECT_TRUE(next.server->wait_for_output("1 crash report(s) in " + dir, 5s))
+      << next.server->output();
+  const auto metrics = http_get(next.admin_port, "/metrics");
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_NE(metrics->body.find("citadel_crash_reports 1"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -99,8 +99,8 @@ void AdminServer::start() {
   asio::co_spawn(*io_, accept_loop(std::move(acceptor), config_, *endpoints_, open_sessions_),
                  asio::detached);
   thread_ = std::thread([this] { io_->run(); });
-  spdlog::info("admin listening on {}:{} (/health, /metrics, /debug/profile; {})", config_.host,
-               port_, config_.token.empty() ? "no token" : "bearer token required");
+  spdlog::info("admin listening on {}:{} (/health, /metrics, /config, /debug/profile; {})",
+               config_.host, port_, config_.token.empty() ? "no token" : "bearer token required");
 }
 
 void AdminServer::stop() {
