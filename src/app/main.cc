@@ -191,6 +191,7 @@ citadel::services::ServicesConfig services_config(const Config& config) {
   s.chat.history_on_join = config.chat.history_on_join;
   s.chat.presence_max_members = config.chat.presence_max_members;
   s.rooms.executor_threads = config.rooms.executor_threads;
+  s.leaderboards = citadel::services::leaderboard_config(config.leaderboards);
   s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
   s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);
   return s;
@@ -297,6 +298,9 @@ int main(int argc, char** argv) {
   try {
     services = std::make_unique<citadel::services::Services>(server, services_config(config));
     server.start();
+    admin_sources.create_leaderboard = [boards = &services->leaderboards()](auto body, auto done) {
+      boards->create_board_from_json(std::move(body), std::move(done));
+    };
     // Started before the port file is written, so whoever waits for that
     // file finds the admin server's outcome already logged.
     admin = start_admin(config, server, std::move(admin_sources),

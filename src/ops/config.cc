@@ -112,6 +112,69 @@ void read_section(const YAML::Node& root, const std::string& section,
   }
 }
 
+void read_one_of(const YAML::Node& node, const std::string& key, std::string& out,
+                 std::initializer_list<std::string_view> allowed) {
+  read_string(node, key, out);
+  if (std::find(allowed.begin(), allowed.end(), out) != allowed.end()) return;
+  std::string list;
+  for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  fail(key, "expected one of " + list + ", got '" + out + "'");
+}
+
+// One board of leaderboards.boards (or the admin API's JSON body): a mapping.
+// `item` names it in errors ("" for the admin API's body).
+LeaderboardBoardConfig read_board(const YAML::Node& node, const std::string& item) {
+  if (!node.IsMap()) fail(item, "expected a mapping");
+  LeaderboardBoardConfig b;
+  for (const auto& entry : node) {
+    const std::string field = entry.first.as<std::string>();
+    const std::string at = item.empty() ? field : item + "." + field;
+    const YAML::Node& v = entry.second;
+    if (field == "id") {
+      read_string(v, at, b.id);
+    } else if (field == "sort") {
+      read_one_of(v, at, b.sort, {"desc", "asc"});
+    } else if (field == "operator") {
+      read_one_of(v, at, b.op, {"best", "set", "incr", "decr"});
+    } else if (field == "reset") {
+      read_string(v, at, b.reset);
+    } else if (field == "max_metadata_bytes") {
+      read_uint(v, at, b.max_metadata_bytes, 0, 16 * 1024);
+    } else if (field == "max_records") {
+      read_uint(v, at, b.max_records, 1, uint64_t{1} << 31);
+    } else {
+      fail(at, "unknown key");
+    }
+  }
+  const bool id_ok =
+      !b.id.empty() && b.id.size() <= 128 &&
+      std::all_of(b.id.begin(), b.id.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+  if (!id_ok) {
+    fail(item.empty() ? "id" : item + ".id", "1 to 128 printable ASCII characters without spaces");
+  }
+  return b;
+}
+
+// leaderboards: the rate limit and a list of boards, each a mapping.
+void read_leaderboards(const YAML::Node& root, LeaderboardsConfig& out) {
+  read_section(root, "leaderboards", {"submits_per_second", "submit_burst", "boards"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 if (name == "submits_per_second")
+                   read_uint(n, key, out.submits_per_second, 1, 1'000'000);
+                 if (name == "submit_burst") read_uint(n, key, out.submit_burst, 1, 1'000'000);
+                 if (name != "boards" || n.IsNull()) return;
+                 if (!n.IsSequence()) fail(key, "expected a list of boards");
+                 for (std::size_t i = 0; i < n.size(); ++i) {
+                   const std::string item = key + "[" + std::to_string(i) + "]";
+                   LeaderboardBoardConfig b = read_board(n[i], item);
+                   for (const auto& other : out.boards) {
+                     if (other.id == b.id) fail(item + ".id", "a second board '" + b.id + "'");
+                   }
+                   out.boards.push_back(std::move(b));
+                 }
+               });
+}
+
 }  // namespace
 
 uint32_t LimitsConfig::effective_max_connections(uint64_t open_file_limit) const {
@@ -119,6 +182,17 @@ uint32_t LimitsConfig::effective_max_connections(uint64_t open_file_limit) const
   const uint64_t cap =
       max_connections == 0 ? derived : std::min<uint64_t>(max_connections, derived);
   return static_cast<uint32_t>(std::min<uint64_t>(cap, std::numeric_limits<uint32_t>::max()));
+}
+
+LeaderboardBoardConfig parse_leaderboard_board(const std::string& text) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(std::string("invalid JSON: ") + e.what());
+  }
+  if (!node || !node.IsMap()) throw ConfigError("expected a JSON object");
+  return read_board(node, "");
 }
 
 uint32_t Config::effective_threads() const {
@@ -141,7 +215,8 @@ Config parse_config(const std::string& yaml_text) {
     const std::string name = entry.first.as<std::string>();
     if (name != "server" && name != "limits" && name != "websocket" && name != "web" &&
         name != "tls" && name != "shutdown" && name != "log" && name != "admin" &&
-        name != "store" && name != "auth" && name != "chat" && name != "rooms") {
+        name != "store" && name != "auth" && name != "chat" && name != "rooms" &&
+        name != "leaderboards") {
       fail(name, "unknown key");
     }
   }
@@ -286,6 +361,7 @@ Config parse_config(const std::string& yaml_text) {
                  if (name == "presence_max_members")
                    read_uint(n, key, ch.presence_max_members, 0, 10'000'000);
                });
+  read_leaderboards(root, c.leaderboards);
   read_section(root, "rooms", {"executor_threads", "arena", "lockstep"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
                  if (name == "executor_threads")
@@ -549,6 +625,22 @@ std::string to_yaml(const Config& c) {
     out << YAML::Key << "match_timeout_ms" << YAML::Value << type->match_timeout_ms;
     out << YAML::EndMap;
   }
+  out << YAML::EndMap;
+  out << YAML::Key << "leaderboards" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "submits_per_second" << YAML::Value << c.leaderboards.submits_per_second;
+  out << YAML::Key << "submit_burst" << YAML::Value << c.leaderboards.submit_burst;
+  out << YAML::Key << "boards" << YAML::Value << YAML::BeginSeq;
+  for (const auto& b : c.leaderboards.boards) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "id" << YAML::Value << b.id;
+    out << YAML::Key << "sort" << YAML::Value << b.sort;
+    out << YAML::Key << "operator" << YAML::Value << b.op;
+    out << YAML::Key << "reset" << YAML::Value << b.reset;
+    out << YAML::Key << "max_metadata_bytes" << YAML::Value << b.max_metadata_bytes;
+    out << YAML::Key << "max_records" << YAML::Value << b.max_records;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -24,6 +24,11 @@ struct AdminSources {
   // Each is called on the admin thread and must be thread-safe.
   std::function<net::StatsSnapshot()> stats;  // counters summed over the loops
   std::function<bool()> draining;             // graceful shutdown under way
+  // POST /leaderboards: creates a board from the request's JSON body. Called
+  // on the admin thread; `done` runs once, on any thread, with the HTTP
+  // status and a one-line text body. Unset: the path answers 404.
+  using AdminReply = std::function<void(unsigned status, std::string text)>;
+  std::function<void(std::string body, AdminReply done)> create_leaderboard;
 };
 
 // Writes extra metric families on every scrape (rooms, ticks, chat, storage
