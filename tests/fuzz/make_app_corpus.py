@@ -214,7 +214,9 @@ SEEDS = {
     + msg("LeaderboardSubmit", rid=2, board="laps", score=30)
     + msg("LeaderboardSubmit", rid=3, board="laps", extreme=2 | 4)
     + msg("LeaderboardTop", rid=4, board="laps", limit=5, period="previous")
-    + advance("1h") + msg("LeaderboardTop", rid=5, board="laps", limit=5, period="previous")
+    # An hour idle closes the connection: log in again to read what reset.
+    + advance("1h") + connect(0) + guest(0, "device-0001", rid=8)
+    + msg("LeaderboardTop", rid=5, board="laps", limit=5, period="previous")
     + msg("LeaderboardMine", rid=6, board="laps", period="previous")
     + msg("LeaderboardTop", rid=7, board="laps", limit=0),
     "garbage": bytes([FLAGS]) + op(GARBAGE) + bytes([6]) + b"GET / ",
