@@ -174,7 +174,8 @@ TEST(Config, LeaderboardBoardsAreReadAndPrintedBack) {
             "leaderboards.boards[1].id: a second board 'a'");
   EXPECT_EQ(error_of("leaderboards: {boards: [{id: a, max_metadata_bytes: 20000}]}"),
             "leaderboards.boards[0].max_metadata_bytes: must be between 0 and 16384, got 20000");
-  EXPECT_EQ(error_of("leaderboards: {boards: 3}"), "leaderboards.boards: expected a list of boards");
+  EXPECT_EQ(error_of("leaderboards: {boards: 3}"),
+            "leaderboards.boards: expected a list of boards");
 }
 
 TEST(Config, PrintedConfigParsesBackToTheSameValues) {
