@@ -93,7 +93,8 @@ std::string ConfigReloader::status_json() const {
   std::string values = "{";
   for (const auto& k : table.keys()) {
     if (values.size() > 1) values += ",";
-    values += quoted(k.path) + ":" + quoted(table.shown(k, k.at(running)));
+    values += quoted(k.path) + ":" +
+              quoted(k.tree_text ? k.tree_text(running) : table.shown(k, k.at(running)));
   }
   values += "}";
   std::string restart = "[";

@@ -60,6 +60,7 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.hasher.threads = config.auth.hash_threads;
   s.chat = chat_config(config.chat);
   s.rooms.executor_threads = config.rooms.executor_threads;
+  s.leaderboards = services::leaderboard_config(config.leaderboards);
   s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
   s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);
   return s;
@@ -130,6 +131,9 @@ Node::~Node() {
 
 void Node::start(ops::admin::AdminSources admin_sources) {
   server_->start();
+  admin_sources.create_leaderboard = [boards = &services_->leaderboards()](auto body, auto done) {
+    boards->create_board_from_json(std::move(body), std::move(done));
+  };
   admin_sources.config_status = [this] { return reloader_->status_json(); };
   admin_sources.config_reload = [this] {
     const ConfigReloader::Outcome outcome = reloader_->reload("POST /config/reload");

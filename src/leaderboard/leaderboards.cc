@@ -251,6 +251,20 @@ Result<uint64_t> Leaderboards::rank_of(std::string_view board_id, uint64_t user_
 
 // ------------------------------------------------------------ persistence --
 
+Result<RecordSnapshot> Leaderboards::record_snapshot(std::string_view board_id,
+                                                     uint64_t user_id) const {
+  auto it = boards_.find(board_id);
+  if (it == boards_.end()) return {LeaderboardError::kUnknownBoard};
+  const RecordTable* table = it->second->table(Period::kCurrent);
+  std::optional<uint32_t> index = table->find(user_id);
+  if (!index) return {LeaderboardError::kNotFound};
+  const StoredRecord& r = table->record(*index);
+  return {LeaderboardError::kOk,
+          {r.user_id, std::string(table->username(*index)), r.score, r.subscore, r.num_submissions,
+           std::string(table->metadata(*index)), r.create_time_unix_ms, r.update_time_unix_ms,
+           r.sequence}};
+}
+
 Result<BoardSnapshot> Leaderboards::snapshot(std::string_view board_id) const {
   auto it = boards_.find(board_id);
   if (it == boards_.end()) return {LeaderboardError::kUnknownBoard};

@@ -145,6 +145,10 @@ class Leaderboards {
   // next_reset_unix_ms keeps the cost of a reset off the submit path.
   std::vector<std::string> roll_over_due(int64_t now_unix_ms);
 
+  // One player's record of the current period as a snapshot holds it (with
+  // its sequence), so a store can persist a submit as one row instead of the
+  // whole board. kNotFound without one. No reset is applied first.
+  Result<RecordSnapshot> record_snapshot(std::string_view board_id, uint64_t user_id) const;
   // The board as it stands (no reset is applied first).
   Result<BoardSnapshot> snapshot(std::string_view board_id) const;
   // Creates the board from a snapshot, replacing one with the same id. On

@@ -39,13 +39,100 @@ bool is_bearer_token(const std::string& t) {
   throw ConfigError(key + ": " + problem);
 }
 
+void read_one_of(const YAML::Node& node, const std::string& key, std::string& out,
+                 std::initializer_list<std::string_view> allowed) {
+  config_table::read_value(node, key, &out, 0, 0);
+  if (std::find(allowed.begin(), allowed.end(), out) != allowed.end()) return;
+  std::string list;
+  for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  fail(key, "expected one of " + list + ", got '" + out + "'");
+}
+
+// One board of leaderboards.boards (or the admin API's JSON body): a mapping.
+// `item` names it in errors ("" for the admin API's body).
+LeaderboardBoardConfig read_board(const YAML::Node& node, const std::string& item) {
+  if (!node.IsMap()) fail(item, "expected a mapping");
+  LeaderboardBoardConfig b;
+  for (const auto& entry : node) {
+    const std::string field = entry.first.as<std::string>();
+    const std::string at = item.empty() ? field : item + "." + field;
+    const YAML::Node& v = entry.second;
+    if (field == "id") {
+      config_table::read_value(v, at, &b.id, 0, 0);
+    } else if (field == "sort") {
+      read_one_of(v, at, b.sort, {"desc", "asc"});
+    } else if (field == "operator") {
+      read_one_of(v, at, b.op, {"best", "set", "incr", "decr"});
+    } else if (field == "reset") {
+      config_table::read_value(v, at, &b.reset, 0, 0);
+    } else if (field == "max_metadata_bytes") {
+      config_table::read_value(v, at, &b.max_metadata_bytes, 0, 16 * 1024);
+    } else if (field == "max_records") {
+      config_table::read_value(v, at, &b.max_records, 1, uint64_t{1} << 31);
+    } else {
+      fail(at, "unknown key");
+    }
+  }
+  const bool id_ok =
+      !b.id.empty() && b.id.size() <= 128 &&
+      std::all_of(b.id.begin(), b.id.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+  if (!id_ok) {
+    fail(item.empty() ? "id" : item + ".id", "1 to 128 printable ASCII characters without spaces");
+  }
+  return b;
+}
+
 }  // namespace
+
+std::vector<LeaderboardBoardConfig> read_leaderboard_boards(const YAML::Node& node,
+                                                            const std::string& key) {
+  std::vector<LeaderboardBoardConfig> boards;
+  if (node.IsNull()) return boards;
+  if (!node.IsSequence()) fail(key, "expected a list of boards");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string item = key + "[" + std::to_string(i) + "]";
+    LeaderboardBoardConfig b = read_board(node[i], item);
+    for (const auto& other : boards) {
+      if (other.id == b.id) fail(item + ".id", "a second board '" + b.id + "'");
+    }
+    boards.push_back(std::move(b));
+  }
+  return boards;
+}
+
+std::string leaderboard_boards_yaml(const std::vector<LeaderboardBoardConfig>& boards) {
+  YAML::Emitter out;
+  out << YAML::Flow << YAML::BeginSeq;
+  for (const auto& b : boards) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "id" << YAML::Value << b.id;
+    out << YAML::Key << "sort" << YAML::Value << b.sort;
+    out << YAML::Key << "operator" << YAML::Value << b.op;
+    out << YAML::Key << "reset" << YAML::Value << YAML::DoubleQuoted << b.reset;
+    out << YAML::Key << "max_metadata_bytes" << YAML::Value << b.max_metadata_bytes;
+    out << YAML::Key << "max_records" << YAML::Value << b.max_records;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  return out.c_str();
+}
 
 uint32_t LimitsConfig::effective_max_connections(uint64_t open_file_limit) const {
   const uint64_t derived = open_file_limit > kFdHeadroom ? open_file_limit - kFdHeadroom : 1;
   const uint64_t cap =
       max_connections == 0 ? derived : std::min<uint64_t>(max_connections, derived);
   return static_cast<uint32_t>(std::min<uint64_t>(cap, std::numeric_limits<uint32_t>::max()));
+}
+
+LeaderboardBoardConfig parse_leaderboard_board(const std::string& text) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(std::string("invalid JSON: ") + e.what());
+  }
+  if (!node || !node.IsMap()) throw ConfigError("expected a JSON object");
+  return read_board(node, "");
 }
 
 uint32_t Config::effective_threads() const {

@@ -184,6 +184,32 @@ struct RoomsConfig {
   RoomTypeConfig lockstep{30, 8};
 };
 
+// One leaderboard made at start (docs/leaderboards.md). The id, limits and
+// schedule are checked again by the engine when the server starts.
+struct LeaderboardBoardConfig {
+  std::string id;                      // 1 to 128 of printable ASCII without spaces
+  std::string sort = "desc";           // desc | asc
+  std::string op = "best";             // best | set | incr | decr
+  std::string reset;                   // cron (5 fields, UTC, or @daily ...); empty: never
+  uint32_t max_metadata_bytes = 2048;  // 0 to 16384
+  uint32_t max_records = 10'000'000;   // per period
+};
+
+// One board from a JSON object with the same keys, {"id": "weekly", "sort":
+// "desc", ...} (the admin API's POST /leaderboards). Throws ConfigError
+// naming the key and the problem.
+LeaderboardBoardConfig parse_leaderboard_board(const std::string& text);
+// leaderboards.boards: a list of board mappings, read and written as YAML.
+std::vector<LeaderboardBoardConfig> read_leaderboard_boards(const YAML::Node& node,
+                                                            const std::string& key);
+std::string leaderboard_boards_yaml(const std::vector<LeaderboardBoardConfig>& boards);
+
+struct LeaderboardsConfig {
+  uint32_t submits_per_second = 10;  // per player, token bucket refill ...
+  uint32_t submit_burst = 20;        // ... and size
+  std::vector<LeaderboardBoardConfig> boards;
+};
+
 struct Config {
   ServerConfig server;
   LimitsConfig limits;
@@ -198,6 +224,7 @@ struct Config {
   AuthConfig auth;
   ChatLimitsConfig chat;
   RoomsConfig rooms;
+  LeaderboardsConfig leaderboards;
 
   // Threads to run: `server.threads`, or the core count when it is 0.
   uint32_t effective_threads() const;

@@ -20,7 +20,10 @@ Key room_key(const std::string& type, RoomTypeConfig RoomsConfig::*which, const 
              min,
              max,
              applies,
-             std::move(help)};
+             std::move(help),
+             false,
+             {},
+             {}};
 }
 
 std::vector<Key> room_type_keys(const std::string& type, RoomTypeConfig RoomsConfig::*which) {
@@ -54,10 +57,11 @@ std::vector<Key> room_type_keys(const std::string& type, RoomTypeConfig RoomsCon
 }
 
 // Keys of the Config member `section`'s field `field`.
-#define CITADEL_KEY(section, field, min, max, applies, help)                                 \
-  Key {                                                                                      \
-#section "." #field, [](Config & c) -> ValueRef { return &c.section.field; }, min, max,  \
-                                                                               applies, help \
+#define CITADEL_KEY(section, field, min, max, applies, help)                                  \
+  Key {                                                                                       \
+#section "." #field, [](Config & c) -> ValueRef { return &c.section.field; }, min, max,   \
+                                                                               applies, help, \
+                                                                               false, {}, {}  \
   }
 
 std::vector<Key> all_keys() {
@@ -222,10 +226,32 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(chat, history_on_join, 0ull, 1000ull, kLive, "last messages sent with a join"),
       CITADEL_KEY(chat, presence_max_members, 0ull, 10000000ull, kLive,
                   "named channels with more members send no online/offline events"),
+      CITADEL_KEY(leaderboards, submits_per_second, 1ull, 1'000'000ull, kAtStart,
+                  "leaderboard submits per player and second: the token bucket's refill ..."),
+      CITADEL_KEY(leaderboards, submit_burst, 1ull, 1'000'000ull, kAtStart,
+                  "... and its size (past it: RateLimited)"),
       CITADEL_KEY(rooms, executor_threads, 0ull, 256ull, kAtStart,
                   "0: rooms run on the I/O loops (fastest: no thread hop per input); N: on N logic "
                   "threads"),
   };
+  {
+    Key boards;
+    boards.path = "leaderboards.boards";
+    boards.help =
+        "boards made at start, each `{id, sort: desc|asc, operator: best|set|incr|decr, reset: "
+        "cron or \"\", max_metadata_bytes, max_records}` (docs/leaderboards.md); more can be "
+        "made with `POST /leaderboards`";
+    boards.read_tree = [](const YAML::Node& node, const std::string& key, Config& c) {
+      c.leaderboards.boards = read_leaderboard_boards(node, key);
+    };
+    boards.tree_text = [](const Config& c) {
+      return leaderboard_boards_yaml(c.leaderboards.boards);
+    };
+    // After the rate keys: --print-config keeps a section's keys together.
+    auto at = keys.begin();
+    while (at != keys.end() && at->path != "leaderboards.submit_burst") ++at;
+    keys.insert(at + 1, std::move(boards));
+  }
   for (Key& k : keys) {
     if (k.path == "admin.token" || k.path == "store.postgres.url") k.secret = true;
   }

@@ -149,7 +149,8 @@ bool same_value(ValueRef a, ValueRef b) {
       a);
 }
 
-std::string emit_yaml(const std::vector<std::string>& paths, const std::vector<ValueRef>& values) {
+std::string emit_yaml(const std::vector<std::string>& paths, const std::vector<ValueRef>& values,
+                      const std::vector<std::string>& trees) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   std::vector<std::string_view> open;  // the sections open, outermost first
@@ -169,7 +170,11 @@ std::string emit_yaml(const std::vector<std::string>& paths, const std::vector<V
       open.push_back(sections[s]);
     }
     out << YAML::Key << std::string(parts.back()) << YAML::Value;
-    emit(out, values[i]);
+    if (!trees[i].empty()) {
+      out << YAML::Load(trees[i]);
+    } else {
+      emit(out, values[i]);
+    }
   }
   while (!open.empty()) {
     out << YAML::EndMap;

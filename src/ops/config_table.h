@@ -40,6 +40,12 @@ struct ConfigKey {
   Applies applies = Applies::kAtStart;
   std::string help;     // one line for the docs' key list
   bool secret = false;  // shown as "(set)" over HTTP and in reload logs
+  // A key whose value is a YAML tree (a list of mappings, say) rather than
+  // one value: read from its node, and held as YAML text (flow style) that
+  // --print-config emits again and a reload compares. Both set, or neither
+  // (then `at` is used). Such keys apply at start only.
+  std::function<void(const YAML::Node&, const std::string& key, Config&)> read_tree;
+  std::function<std::string(const Config&)> tree_text;
 };
 
 // One key whose value differs between two configs.
@@ -61,7 +67,9 @@ std::string show_value(ValueRef ref);
 bool same_value(ValueRef a, ValueRef b);
 // Writes `path: value` lines as nested YAML. `paths[i]`'s value is
 // `values[i]`; paths of one section must be adjacent.
-std::string emit_yaml(const std::vector<std::string>& paths, const std::vector<ValueRef>& values);
+// A tree key's value is trees[i] (YAML text) instead, where that is not empty.
+std::string emit_yaml(const std::vector<std::string>& paths, const std::vector<ValueRef>& values,
+                      const std::vector<std::string>& trees);
 // Walks a parsed YAML document: calls `leaf(path, node)` for each key the
 // table knows, throws ConfigError for any other (with its dotted path), for
 // a section that is not a mapping, and for a top level that is not one.
@@ -101,7 +109,11 @@ class ConfigTable {
         },
         [&](const std::string& path, const YAML::Node& node) {
           const ConfigKey<Config>& k = *find(path);
-          config_table::read_value(node, path, k.at(config), k.min, k.max);
+          if (k.read_tree) {
+            k.read_tree(node, path, config);
+          } else {
+            config_table::read_value(node, path, k.at(config), k.min, k.max);
+          }
         });
   }
 
@@ -110,11 +122,13 @@ class ConfigTable {
     Config& c = const_cast<Config&>(config);  // ValueRef is a non-const view; only read here
     std::vector<std::string> paths;
     std::vector<ValueRef> values;
+    std::vector<std::string> trees;
     for (const auto& k : keys_) {
       paths.push_back(k.path);
-      values.push_back(k.at(c));
+      values.push_back(k.tree_text ? ValueRef(static_cast<bool*>(nullptr)) : k.at(c));
+      trees.push_back(k.tree_text ? k.tree_text(config) : std::string());
     }
-    return config_table::emit_yaml(paths, values);
+    return config_table::emit_yaml(paths, values, trees);
   }
 
   // The keys whose values differ, in table order.
@@ -123,6 +137,12 @@ class ConfigTable {
     Config& b = const_cast<Config&>(next);
     std::vector<ChangedKey> out;
     for (const auto& k : keys_) {
+      if (k.tree_text) {
+        const std::string was = k.tree_text(running);
+        const std::string now = k.tree_text(next);
+        if (was != now) out.push_back({k.path, was, now, k.applies});
+        continue;
+      }
       if (config_table::same_value(k.at(a), k.at(b))) continue;
       out.push_back({k.path, shown(k, k.at(a)), shown(k, k.at(b)), k.applies});
     }
@@ -133,7 +153,7 @@ class ConfigTable {
   void copy_live(const Config& from, Config& into) const {
     Config& f = const_cast<Config&>(from);  // only read
     for (const auto& k : keys_) {
-      if (k.applies != Applies::kLive) continue;
+      if (k.applies != Applies::kLive || k.tree_text) continue;
       std::visit(
           [&](auto* dst) {
             using T = std::remove_pointer_t<decltype(dst)>;
@@ -149,6 +169,11 @@ class ConfigTable {
     Config& d = const_cast<Config&>(defaults);  // only read
     std::string out = "| key | default | range | reload | what |\n|---|---|---|---|---|\n";
     for (const auto& k : keys_) {
+      if (k.tree_text) {
+        out += "| `" + k.path + "` | `" + k.tree_text(defaults) + "` |  | " +
+               (k.applies == Applies::kLive ? "live" : "restart") + " | " + k.help + " |\n";
+        continue;
+      }
       const ValueRef v = k.at(d);
       const bool integer = !std::holds_alternative<bool*>(v) &&
                            !std::holds_alternative<std::string*>(v) &&

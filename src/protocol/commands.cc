@@ -34,6 +34,12 @@ constexpr std::array kMessageTypes = {
     MessageType{cmd::kArenaState, "ArenaState", D::kServerToClient},
     MessageType{cmd::kLockstepInput, "LockstepInput", D::kClientToServer},
     MessageType{cmd::kLockstepFrame, "LockstepFrame", D::kServerToClient},
+    MessageType{cmd::kLeaderboardSubmit, "LeaderboardSubmit", D::kClientToServer},
+    MessageType{cmd::kLeaderboardTop, "LeaderboardTop", D::kClientToServer},
+    MessageType{cmd::kLeaderboardAround, "LeaderboardAround", D::kClientToServer},
+    MessageType{cmd::kLeaderboardRecords, "LeaderboardRecords", D::kClientToServer},
+    MessageType{cmd::kLeaderboardMine, "LeaderboardMine", D::kClientToServer},
+    MessageType{cmd::kLeaderboardReply, "LeaderboardReply", D::kServerToClient},
 };
 }  // namespace
 

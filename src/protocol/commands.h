@@ -41,6 +41,13 @@ inline constexpr uint16_t kArenaState = 0x0311;
 // Lockstep rooms (schemas/lockstep.fbs)
 inline constexpr uint16_t kLockstepInput = 0x0320;
 inline constexpr uint16_t kLockstepFrame = 0x0321;
+// Leaderboards (schemas/leaderboard.fbs)
+inline constexpr uint16_t kLeaderboardSubmit = 0x0500;
+inline constexpr uint16_t kLeaderboardTop = 0x0501;
+inline constexpr uint16_t kLeaderboardAround = 0x0502;
+inline constexpr uint16_t kLeaderboardRecords = 0x0503;
+inline constexpr uint16_t kLeaderboardMine = 0x0504;
+inline constexpr uint16_t kLeaderboardReply = 0x0505;
 }  // namespace cmd
 
 enum class Direction : uint8_t { kClientToServer, kServerToClient };

@@ -7,6 +7,7 @@
 #include "protocol/auth_generated.h"
 #include "protocol/arena_generated.h"
 #include "protocol/chat_generated.h"
+#include "protocol/leaderboard_generated.h"
 #include "protocol/lockstep_generated.h"
 #include "protocol/rooms_generated.h"
 #include "protocol/commands.h"
@@ -75,6 +76,18 @@ bool verify(uint16_t c, std::span<const uint8_t> payload) {
       return verified_root<msg::LockstepInput>(payload) != nullptr;
     case cmd::kLockstepFrame:
       return verified_root<msg::LockstepFrame>(payload) != nullptr;
+    case cmd::kLeaderboardSubmit:
+      return verified_root<msg::LeaderboardSubmit>(payload) != nullptr;
+    case cmd::kLeaderboardTop:
+      return verified_root<msg::LeaderboardTop>(payload) != nullptr;
+    case cmd::kLeaderboardAround:
+      return verified_root<msg::LeaderboardAround>(payload) != nullptr;
+    case cmd::kLeaderboardRecords:
+      return verified_root<msg::LeaderboardRecords>(payload) != nullptr;
+    case cmd::kLeaderboardMine:
+      return verified_root<msg::LeaderboardMine>(payload) != nullptr;
+    case cmd::kLeaderboardReply:
+      return verified_root<msg::LeaderboardReply>(payload) != nullptr;
   }
   return false;
 }

@@ -35,6 +35,8 @@ class RoomHost {
  public:
   virtual void join_refused(uint64_t room_id, uint64_t user_id) = 0;
   virtual void room_closed(uint64_t room_id) = 0;
+  // Where the rooms' scores go (any thread).
+  virtual ScoreSink& scores() { return no_scores(); }
 
  protected:
   ~RoomHost() = default;
@@ -90,6 +92,7 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   void send_frame(std::span<const Player* const> to, const net::SharedBytes& frame) override;
   std::size_t page_bytes() const override { return page_bytes_; }
   void close(std::string_view reason) override;
+  ScoreSink& scores() override { return host_.scores(); }
 
   // Runs room code; an exception closes the room. False if the room is
   // closed afterwards (by a fault or by the code asking to close).

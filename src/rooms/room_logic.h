@@ -16,6 +16,7 @@
 
 #include "net/output_queue.h"
 #include "protocol/verified_payload.h"
+#include "rooms/score_sink.h"
 
 namespace citadel::rooms {
 
@@ -52,6 +53,9 @@ class RoomContext {
   virtual std::size_t page_bytes() const = 0;
   // Ends the room once the current callback returns; players get `reason`.
   virtual void close(std::string_view reason) = 0;
+  // Leaderboards: record a player's score, e.g. at the end of a match
+  // (docs/rooms.md). Without leaderboards every submission is refused.
+  virtual ScoreSink& scores() { return no_scores(); }
 
  protected:
   ~RoomContext() = default;

@@ -66,6 +66,9 @@ class RoomService final : private RoomHost {
   // rooms that empty from now on. False if no type has that name.
   bool apply_type_limits(std::string_view name, uint32_t max_players,
                          std::chrono::milliseconds empty_ttl);
+  // Start-up: where RoomContext::scores() sends the rooms' scores (the
+  // leaderboard service). Without it rooms get no_scores().
+  void set_score_sink(ScoreSink& sink) { score_sink_ = &sink; }
   void register_handlers(server::Router& router);
   // Stops the logic threads (if any; they start with the service). After
   // the server has stopped; the destructor does it too.
@@ -101,6 +104,7 @@ class RoomService final : private RoomHost {
   // RoomHost (room threads).
   void join_refused(uint64_t room_id, uint64_t user_id) override;
   void room_closed(uint64_t room_id) override;
+  ScoreSink& scores() override { return score_sink_ ? *score_sink_ : no_scores(); }
 
   // Service loop.
   void join_in_loop(Request req, std::string type_name, uint64_t room_id, bool create,
@@ -126,6 +130,8 @@ class RoomService final : private RoomHost {
   std::vector<net::EventLoop*> executors_;
   std::vector<std::unique_ptr<RoomStats>> stats_;  // one per executor
   Delivery delivery_;
+
+  ScoreSink* score_sink_ = nullptr;  // set at start-up, read by room threads
 
   // Service loop only.
   std::unordered_map<uint64_t, Entry> rooms_;

@@ -15,6 +15,8 @@ Services::Services(server::Server& server, const ServicesConfig& config)
       sessions_(server.service_loop(), server, signer_, config.session),
       auth_(server.service_loop(), server, *store_, hasher_, sessions_, signer_, config.auth),
       chat_(server.service_loop(), server, sessions_, *store_, config.chat),
+      leaderboards_(server.service_loop(), server, sessions_, *store_,
+                    leaderboard_cursor_key(config.token_secret_file), config.leaderboards),
       rooms_(server, config.rooms, [this](uint64_t user_id) {
         const Session* s = sessions_.find_in_loop(user_id);
         return s ? s->username : std::string();
@@ -22,13 +24,16 @@ Services::Services(server::Server& server, const ServicesConfig& config)
   rooms_.add_type(rooms::arena_room_type(config.arena));
   rooms_.add_type(rooms::lockstep_room_type(config.lockstep));
   for (const auto& type : config.extra_room_types) rooms_.add_type(type);
+  rooms_.set_score_sink(leaderboards_);
   auth_.register_handlers(server.router());
   chat_.register_handlers(server.router());
+  leaderboards_.register_handlers(server.router());
   rooms_.register_handlers(server.router());
   sessions_.set_hooks(
       [this](const Session& s) { chat_.on_session_start_in_loop(s); },
       [this](const Session& s) {
         chat_.on_session_end_in_loop(s);
+        leaderboards_.on_session_end_in_loop(s);
         rooms_.on_session_ended_in_loop(s.user_id);
       },
       [this](const Session& s) { rooms_.on_session_attached_in_loop(s.user_id, s.connection_id); });

@@ -19,6 +19,7 @@
 #include "services/auth/password_hasher.h"
 #include "services/auth/token_signer.h"
 #include "services/chat/chat_service.h"
+#include "services/leaderboard/leaderboard_service.h"
 #include "services/session/session_registry.h"
 #include "store/store.h"
 #include "store/store_config.h"
@@ -32,6 +33,7 @@ struct ServicesConfig {
   AuthConfig auth;
   PasswordHasherConfig hasher;
   ChatConfig chat;
+  LeaderboardConfig leaderboards;
   rooms::RoomsConfig rooms;
   rooms::RoomTypeOptions arena{};                 // the arena demo's room type
   rooms::RoomTypeOptions lockstep{30, 8};         // the lockstep room type
@@ -56,6 +58,7 @@ class Services {
   SessionRegistry& sessions() { return sessions_; }
   ChatService& chat() { return chat_; }
   rooms::RoomService& rooms() { return rooms_; }
+  LeaderboardService& leaderboards() { return leaderboards_; }
   // Tests and the app fuzz target wait on these until the work handed to
   // their threads has come back to the service loop.
   store::Store& store() { return *store_; }
@@ -70,6 +73,7 @@ class Services {
   SessionRegistry sessions_;
   AuthService auth_;
   ChatService chat_;
+  LeaderboardService leaderboards_;
   rooms::RoomService rooms_;
 };
 

@@ -89,6 +89,18 @@ void QueuedStore::load_recent(std::string channel, uint32_t limit, HistoryCallba
   submit(LoadHistoryRequest{std::move(channel), limit, std::move(done), {}});
 }
 
+void QueuedStore::save_leaderboard(LeaderboardBoardRow board, WriteCallback done) {
+  submit(SaveLeaderboardRequest{std::move(board), std::move(done), {}});
+}
+
+void QueuedStore::save_leaderboard_record(LeaderboardRecordRow record, WriteCallback done) {
+  submit(SaveLeaderboardRecordRequest{std::move(record), std::move(done), {}});
+}
+
+void QueuedStore::load_leaderboards(LoadCallback done) {
+  submit(LoadLeaderboardsRequest{std::move(done), {}});
+}
+
 StoreStats QueuedStore::stats() const {
   StoreStats s;
   s.requests_completed = requests_completed_.load(std::memory_order_relaxed);

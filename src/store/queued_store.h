@@ -53,6 +53,11 @@ class QueuedStore : public Store {
               int64_t sent_at_unix_ms) final;
   void load_recent(std::string channel, uint32_t limit, HistoryCallback done) final;
 
+  // LeaderboardStore. Any thread.
+  void save_leaderboard(LeaderboardBoardRow board, WriteCallback done) final;
+  void save_leaderboard_record(LeaderboardRecordRow record, WriteCallback done) final;
+  void load_leaderboards(LoadCallback done) final;
+
   // Store.
   void shutdown() final;
   StoreStats stats() const final;

@@ -53,7 +53,27 @@ BatchRunner::BatchRunner(sqlite3* db, uint32_t history_per_channel)
       trim_history_(db,
                     "DELETE FROM chat_history WHERE channel = ?1 AND id < ("
                     "SELECT id FROM chat_history WHERE channel = ?1 "
-                    "ORDER BY id DESC LIMIT 1 OFFSET ?2)") {}
+                    "ORDER BY id DESC LIMIT 1 OFFSET ?2)"),
+      upsert_leaderboard_(db,
+                          "INSERT OR REPLACE INTO leaderboard_boards (id, sort_order, "
+                          "score_operator, reset_schedule, max_metadata_bytes, max_records, "
+                          "current_start_ms, has_previous, previous_start_ms, previous_end_ms) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+      delete_old_leaderboard_records_(
+          db, "DELETE FROM leaderboard_records WHERE board_id = ?1 AND period_start_ms < ?2"),
+      upsert_leaderboard_record_(
+          db,
+          "INSERT OR REPLACE INTO leaderboard_records (board_id, period_start_ms, user_id, "
+          "username, score, subscore, num_submissions, metadata, create_ms, update_ms, sequence) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+      select_leaderboards_(db,
+                           "SELECT id, sort_order, score_operator, reset_schedule, "
+                           "max_metadata_bytes, max_records, current_start_ms, has_previous, "
+                           "previous_start_ms, previous_end_ms FROM leaderboard_boards"),
+      select_leaderboard_records_(
+          db,
+          "SELECT board_id, period_start_ms, user_id, username, score, subscore, "
+          "num_submissions, metadata, create_ms, update_ms, sequence FROM leaderboard_records") {}
 
 bool BatchRunner::run_in_writer(std::span<QueuedRequest> batch) {
   channels_appended_.clear();
@@ -205,6 +225,70 @@ int BatchRunner::execute(LoadHistoryRequest& r) {
   }
   // Newest first out of the index; callers want reading order.
   std::reverse(messages.begin(), messages.end());
+  return done_or_error(rc);
+}
+
+int BatchRunner::execute(SaveLeaderboardRequest& r) {
+  const LeaderboardBoardRow& b = r.board;
+  {
+    StatementScope upsert(upsert_leaderboard_);
+    upsert->bind_text(1, b.id);
+    upsert->bind_int64(2, b.sort_order);
+    upsert->bind_int64(3, b.score_operator);
+    upsert->bind_text(4, b.reset_schedule);
+    upsert->bind_int64(5, b.max_metadata_bytes);
+    upsert->bind_int64(6, b.max_records);
+    upsert->bind_int64(7, b.current_start_unix_ms);
+    upsert->bind_int64(8, b.has_previous ? 1 : 0);
+    upsert->bind_int64(9, b.previous_start_unix_ms);
+    upsert->bind_int64(10, b.previous_end_unix_ms);
+    const int rc = done_or_error(upsert->step());
+    if (rc != SQLITE_OK) return rc;
+  }
+  StatementScope trim(delete_old_leaderboard_records_);
+  trim->bind_text(1, b.id);
+  trim->bind_int64(2, b.has_previous ? b.previous_start_unix_ms : b.current_start_unix_ms);
+  return done_or_error(trim->step());
+}
+
+int BatchRunner::execute(SaveLeaderboardRecordRequest& r) {
+  const LeaderboardRecordRow& x = r.record;
+  StatementScope upsert(upsert_leaderboard_record_);
+  upsert->bind_text(1, x.board_id);
+  upsert->bind_int64(2, x.period_start_unix_ms);
+  upsert->bind_int64(3, x.user_id);
+  upsert->bind_text(4, x.username);
+  upsert->bind_int64(5, x.score);
+  upsert->bind_int64(6, x.subscore);
+  upsert->bind_int64(7, x.num_submissions);
+  upsert->bind_text(8, x.metadata);
+  upsert->bind_int64(9, x.create_time_unix_ms);
+  upsert->bind_int64(10, x.update_time_unix_ms);
+  upsert->bind_int64(11, x.sequence);
+  return done_or_error(upsert->step());
+}
+
+int BatchRunner::execute(LoadLeaderboardsRequest& r) {
+  int rc = 0;
+  {
+    StatementScope select(select_leaderboards_);
+    while ((rc = select->step()) == SQLITE_ROW) {
+      r.result.value.boards.push_back({select->column_text(0), select->column_int64(1),
+                                       select->column_int64(2), select->column_text(3),
+                                       select->column_int64(4), select->column_int64(5),
+                                       select->column_int64(6), select->column_int64(7) != 0,
+                                       select->column_int64(8), select->column_int64(9)});
+    }
+    if (rc != SQLITE_DONE) return rc;
+  }
+  StatementScope select(select_leaderboard_records_);
+  while ((rc = select->step()) == SQLITE_ROW) {
+    r.result.value.records.push_back(
+        {select->column_text(0), select->column_int64(1), select->column_int64(2),
+         select->column_text(3), select->column_int64(4), select->column_int64(5),
+         select->column_int64(6), select->column_text(7), select->column_int64(8),
+         select->column_int64(9), select->column_int64(10)});
+  }
   return done_or_error(rc);
 }
 

@@ -37,6 +37,9 @@ class BatchRunner {
   int execute(GuestLoginRequest& r);
   int execute(AppendHistoryRequest& r);
   int execute(LoadHistoryRequest& r);
+  int execute(SaveLeaderboardRequest& r);
+  int execute(SaveLeaderboardRecordRequest& r);
+  int execute(LoadLeaderboardsRequest& r);
 
   // Runs a SELECT of one account row; `found` is left empty when no row matched.
   int select_account(Statement& stmt, std::optional<Account>& found);
@@ -62,6 +65,11 @@ class BatchRunner {
   Statement insert_history_;
   Statement select_recent_history_;
   Statement trim_history_;
+  Statement upsert_leaderboard_;
+  Statement delete_old_leaderboard_records_;
+  Statement upsert_leaderboard_record_;
+  Statement select_leaderboards_;
+  Statement select_leaderboard_records_;
 
   // Channels appended to in the current batch; the views point into the
   // batch's requests, which outlive the batch.

@@ -36,6 +36,37 @@ constexpr std::array<const char*, kSqliteSchemaVersion> kMigrations = {
       );
       CREATE INDEX chat_history_by_channel ON chat_history (channel, id);
     )sql",
+    // 1 -> 2: leaderboards (src/store/leaderboard_store.h). One row per
+    // board (settings and the bounds of its kept periods) and one per record
+    // per kept period; a reset deletes the periods no longer kept.
+    R"sql(
+      CREATE TABLE leaderboard_boards (
+        id                 TEXT PRIMARY KEY,
+        sort_order         INTEGER NOT NULL,
+        score_operator     INTEGER NOT NULL,
+        reset_schedule     TEXT NOT NULL,
+        max_metadata_bytes INTEGER NOT NULL,
+        max_records        INTEGER NOT NULL,
+        current_start_ms   INTEGER NOT NULL,
+        has_previous       INTEGER NOT NULL,
+        previous_start_ms  INTEGER NOT NULL,
+        previous_end_ms    INTEGER NOT NULL
+      );
+      CREATE TABLE leaderboard_records (
+        board_id        TEXT NOT NULL,
+        period_start_ms INTEGER NOT NULL,
+        user_id         INTEGER NOT NULL,
+        username        TEXT NOT NULL,
+        score           INTEGER NOT NULL,
+        subscore        INTEGER NOT NULL,
+        num_submissions INTEGER NOT NULL,
+        metadata        TEXT NOT NULL,
+        create_ms       INTEGER NOT NULL,
+        update_ms       INTEGER NOT NULL,
+        sequence        INTEGER NOT NULL,
+        PRIMARY KEY (board_id, period_start_ms, user_id)
+      );
+    )sql",
 };
 
 // The WAL file is truncated back to this size after a checkpoint, so a burst

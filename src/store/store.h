@@ -9,11 +9,12 @@
 
 #include "store/account_store.h"
 #include "store/chat_history_store.h"
+#include "store/leaderboard_store.h"
 #include "store/store_stats.h"
 
 namespace citadel::store {
 
-class Store : public AccountStore, public ChatHistoryStore {
+class Store : public AccountStore, public ChatHistoryStore, public LeaderboardStore {
  public:
   // Refuses new calls (kShuttingDown, completed inline), completes every
   // request already accepted (writes committed, callbacks run) and joins the

@@ -13,6 +13,7 @@
 
 #include "store/account_store.h"
 #include "store/chat_history_store.h"
+#include "store/leaderboard_store.h"
 
 namespace citadel::store {
 
@@ -55,8 +56,27 @@ struct LoadHistoryRequest {
   HistoryResult result;
 };
 
-using Request = std::variant<CreateAccountRequest, FindByUsernameRequest, FindByIdRequest,
-                             GuestLoginRequest, AppendHistoryRequest, LoadHistoryRequest>;
+struct SaveLeaderboardRequest {
+  LeaderboardBoardRow board;
+  LeaderboardStore::WriteCallback done;
+  LeaderboardWriteResult result;
+};
+
+struct SaveLeaderboardRecordRequest {
+  LeaderboardRecordRow record;
+  LeaderboardStore::WriteCallback done;
+  LeaderboardWriteResult result;
+};
+
+struct LoadLeaderboardsRequest {
+  LeaderboardStore::LoadCallback done;
+  LeaderboardLoadResult result;
+};
+
+using Request =
+    std::variant<CreateAccountRequest, FindByUsernameRequest, FindByIdRequest, GuestLoginRequest,
+                 AppendHistoryRequest, LoadHistoryRequest, SaveLeaderboardRequest,
+                 SaveLeaderboardRecordRequest, LoadLeaderboardsRequest>;
 
 // A request as it sits in the queue: with the time it was accepted, so the
 // store can report request latency (queue wait plus transaction).

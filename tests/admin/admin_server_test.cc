@@ -76,6 +76,7 @@ class AdminServerTest : public testing::Test {
       return stats_;
     };
     s.draining = [this] { return draining_.load(); };
+    s.create_leaderboard = create_leaderboard_;
     server_ = std::make_unique<AdminServer>(config_, s);
     for (auto& c : collectors_) server_->add_metrics_collector(c);
     server_->start();
@@ -95,6 +96,7 @@ class AdminServerTest : public testing::Test {
   net::StatsSnapshot stats_;
   std::atomic<bool> draining_{false};
   std::vector<MetricsCollector> collectors_;
+  std::function<void(std::string, AdminSources::AdminReply)> create_leaderboard_;
   std::unique_ptr<AdminServer> server_;
   uint16_t port_ = 0;
 };
@@ -252,6 +254,59 @@ TEST_F(AdminServerTest, TokenIsRequiredOnEveryPathWhenConfigured) {
   const auto metrics = get("/metrics", {"authorization: bearer t0ken-abc"});
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
+}
+
+// ---- POST /leaderboards ------------------------------------------------------
+
+TEST_F(AdminServerTest, PostLeaderboardsHandsTheBodyOverAndAnswersWhatComesBack) {
+  config_.token = "t0ken-abc";
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  std::vector<std::thread> answerers;
+  // Answered later, from another thread, as the leaderboard service does.
+  create_leaderboard_ = [&](std::string body, AdminSources::AdminReply done) {
+    std::lock_guard lock(mu);
+    bodies.push_back(body);
+    answerers.emplace_back([body, done] {
+      std::this_thread::sleep_for(20ms);
+      if (body.find("taken") != std::string::npos) return done(409, "board 'taken': board exists");
+      done(201, "created board 'weekly'");
+    });
+  };
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto post = [&](std::string_view body, bool with_token = true) {
+    std::vector<std::string> headers = {"Content-Length: " + std::to_string(body.size())};
+    if (with_token) headers.push_back("Authorization: Bearer t0ken-abc");
+    HttpClient c;
+    EXPECT_TRUE(c.connect(port_)) << c.error();
+    EXPECT_TRUE(c.send(request_text("POST", "/leaderboards", headers) + std::string(body)));
+    return c.read_response(5s);
+  };
+  const auto made = post(R"({"id": "weekly", "sort": "desc"})");
+  ASSERT_TRUE(made);
+  EXPECT_EQ(made->status, 201);
+  EXPECT_EQ(made->body, "created board 'weekly'\n");
+  const auto clash = post(R"({"id": "taken"})");
+  ASSERT_TRUE(clash);
+  EXPECT_EQ(clash->status, 409);
+  const auto anonymous = post(R"({"id": "sneaky"})", false);
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << "the bearer token is checked first";
+  const auto wrong_method = get("/leaderboards", {"Authorization: Bearer t0ken-abc"});
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->header("allow"), "POST");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(bodies, (std::vector<std::string>{R"({"id": "weekly", "sort": "desc"})",
+                                              R"({"id": "taken"})"}));
+  for (auto& t : answerers) t.join();
+}
+
+TEST_F(AdminServerTest, LeaderboardsPathIs404WithoutLeaderboards) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  const auto r = get("/leaderboards");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
 }
 
 // ---- bad input -----------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "protocol/chat_generated.h"
 #include "protocol/commands.h"
 #include "protocol/json_codec.h"
+#include "protocol/leaderboard_generated.h"
 #include "protocol/rooms_generated.h"
 #include "protocol/verified_payload.h"
 #include "protocol/wire.h"
@@ -149,6 +150,42 @@ TEST(CliAppCommands, MoveIsOneWayAndItsSequenceRises) {
   // A bad move does not use up a sequence number.
   EXPECT_NE(usage_error("move 1"), "");
   EXPECT_EQ(as<msg::ArenaInput>(build("move 0 0", counters))->seq(), 3u);
+}
+
+TEST(CliAppCommands, Leaderboards) {
+  const Built submit = build("lb submit weekly 1200 3 {\"car\": \"red\"}");
+  EXPECT_EQ(submit.cmd, cmd::kLeaderboardSubmit);
+  const auto* s = as<msg::LeaderboardSubmit>(submit);
+  EXPECT_EQ(s->board_id()->string_view(), "weekly");
+  EXPECT_EQ(s->score(), 1200);
+  EXPECT_EQ(s->subscore(), 3);
+  EXPECT_EQ(s->metadata()->string_view(), "{\"car\": \"red\"}");
+  EXPECT_EQ(as<msg::LeaderboardSubmit>(build("lb submit weekly -5"))->metadata(), nullptr);
+  const Built top = build("lb top weekly");
+  EXPECT_EQ(top.cmd, cmd::kLeaderboardTop);
+  EXPECT_EQ(as<msg::LeaderboardTop>(top)->limit(), 10u);
+  EXPECT_EQ(as<msg::LeaderboardTop>(top)->period(), msg::LeaderboardPeriod::Current);
+  const Built prev = build("lb prev weekly 50 AQBgabc");
+  EXPECT_EQ(as<msg::LeaderboardTop>(prev)->limit(), 50u);
+  EXPECT_EQ(as<msg::LeaderboardTop>(prev)->cursor()->string_view(), "AQBgabc");
+  EXPECT_EQ(as<msg::LeaderboardTop>(prev)->period(), msg::LeaderboardPeriod::Previous);
+  EXPECT_EQ(as<msg::LeaderboardAround>(build("lb around weekly 5"))->limit(), 5u);
+  EXPECT_EQ(build("lb mine weekly").cmd, cmd::kLeaderboardMine);
+  const Built records = build("lb records weekly 4 8 15");
+  const auto* ids = as<msg::LeaderboardRecords>(records)->user_ids();
+  ASSERT_NE(ids, nullptr);
+  EXPECT_EQ(std::vector<uint64_t>(ids->begin(), ids->end()), (std::vector<uint64_t>{4, 8, 15}));
+  for (const char* bad :
+       {"lb", "lb submit weekly", "lb submit weekly high", "lb top weekly 0", "lb top weekly 101",
+        "lb records weekly", "lb records weekly x", "lb mine weekly 3", "lb shout weekly"}) {
+    EXPECT_EQ(usage_error(bad).rfind("usage: lb ", 0), 0u) << bad;
+  }
+  EXPECT_EQ(reply_cmd_for(cmd::kLeaderboardSubmit), cmd::kLeaderboardReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kLeaderboardRecords), cmd::kLeaderboardReply);
+  EXPECT_EQ(reply_result_name(
+                cmd::kLeaderboardReply,
+                client::test::bytes_of(cmd::kLeaderboardReply, R"({"result": "BadCursor"})")),
+            "BadCursor");
 }
 
 TEST(CliAppCommands, BadArgumentsGiveTheUsage) {

@@ -27,6 +27,8 @@
 //     that one thread fills while another drains it fills at a moment that
 //     depends on timing. The ServerBusy replies of a full queue are the one
 //     path of the services this target does not reach.)
+//   * Two leaderboards ("points", best; "laps", incr, ascending, hourly
+//     resets), whose cursors the fuzzer reuses, damages and forges.
 //   * Besides arena and lockstep, a test-only room type ("chaos", cmd
 //     0x0330) whose inputs make its code throw or close on request, so the
 //     runtime's fault containment runs too.
@@ -109,6 +111,7 @@
 #include "protocol/chat_generated.h"
 #include "protocol/commands.h"
 #include "protocol/frame_reader.h"
+#include "protocol/leaderboard_generated.h"
 #include "protocol/lockstep_generated.h"
 #include "protocol/rooms_generated.h"
 #include "protocol/verified_payload.h"
@@ -307,6 +310,11 @@ const std::array kClientCmds = {
     input<msg::ArenaInput>(cmd::kArenaInput),
     input<msg::LockstepInput>(cmd::kLockstepInput),
     input<msg::LockstepInput>(kChaosInput),
+    request<msg::LeaderboardSubmit>(cmd::kLeaderboardSubmit, cmd::kLeaderboardReply),
+    request<msg::LeaderboardTop>(cmd::kLeaderboardTop, cmd::kLeaderboardReply),
+    request<msg::LeaderboardAround>(cmd::kLeaderboardAround, cmd::kLeaderboardReply),
+    request<msg::LeaderboardRecords>(cmd::kLeaderboardRecords, cmd::kLeaderboardReply),
+    request<msg::LeaderboardMine>(cmd::kLeaderboardMine, cmd::kLeaderboardReply),
 };
 
 const ClientCmd* find_client_cmd(uint16_t c) {
@@ -330,6 +338,11 @@ const std::array<std::string, 8> kChannels = {
 };
 const std::array<std::string, 5> kRoomTypes = {"arena", "lockstep", "chaos", "nope", ""};
 const std::array<std::string, 3> kModes = {"", "ranked", "casual"};
+// Boards of the fuzz world (see World): "points" (best, desc), "laps"
+// (incr, asc, resets hourly); the rest do not exist.
+const std::array<std::string, 4> kBoards = {"points", "laps", "nope", ""};
+const std::array<std::string, 5> kMetadata = {"", "{\"car\":1}", std::string(65, 'm'),
+                                              "\xff\xfe bad utf-8", std::string("a\0b", 3)};
 const std::array<std::string, 6> kTexts = {
     "hi", "hello, world", std::string(512, 't'), std::string(513, 't'), "\xff\xfe bad utf-8", ""};
 
@@ -421,6 +434,16 @@ class World {
     sc.arena.max_players = 3;
     sc.arena.input_queue = 16;
     sc.extra_room_types.push_back(chaos_room_type());
+    citadel::leaderboard::BoardConfig points;
+    points.id = "points";
+    points.max_metadata_bytes = 64;
+    citadel::leaderboard::BoardConfig laps = points;
+    laps.id = "laps";
+    laps.order = citadel::leaderboard::SortOrder::kAscending;
+    laps.op = citadel::leaderboard::ScoreOperator::kIncrement;
+    laps.reset_schedule = "@hourly";  // time advances by the input's ops
+    sc.leaderboards.boards = {points, laps};
+    sc.leaderboards.submit_burst = 4;
     services_ = std::make_unique<citadel::services::Services>(*server_, sc);
     grace_ = sc.session.grace;
     for (net::EventLoop* loop : server_->io_loops()) {
@@ -567,6 +590,7 @@ class World {
   // What message fields may draw on: what the server handed out.
   const std::vector<std::string>& tokens() const { return tokens_; }
   const std::vector<uint64_t>& room_ids() const { return room_ids_; }
+  const std::vector<std::string>& cursors() const { return cursors_; }
   uint64_t last_push_id() const { return last_push_id_; }
 
  private:
@@ -796,6 +820,22 @@ class World {
       case cmd::kLockstepFrame:
         FUZZ_CHECK(wire::verified_root<msg::LockstepFrame>(f.payload) != nullptr);
         return;
+      case cmd::kLeaderboardReply: {
+        const auto* m = wire::verified_root<msg::LeaderboardReply>(f.payload);
+        FUZZ_CHECK(m != nullptr);
+        answered(p, f.cmd, m->request_id());
+        if (m->records() != nullptr) {
+          uint64_t last_rank = 0;
+          for (const msg::LeaderboardRecord* r : *m->records()) {
+            FUZZ_CHECK(r->rank() > last_rank);  // rank order, ranks from 1
+            last_rank = r->rank();
+          }
+        }
+        for (const auto* c : {m->next_cursor(), m->prev_cursor()}) {
+          if (c != nullptr && c->size() > 0) remember_cursor(c->str());
+        }
+        return;
+      }
       default:
         FUZZ_CHECK(false);  // not a server-to-client command
     }
@@ -832,6 +872,11 @@ class World {
                  detail.c_str());
   }
 
+  void remember_cursor(std::string cursor) {
+    if (cursors_.size() == 8) cursors_.erase(cursors_.begin());
+    cursors_.push_back(std::move(cursor));
+  }
+
   void remember_room(uint64_t id) {
     if (std::find(room_ids_.begin(), room_ids_.end(), id) != room_ids_.end()) return;
     if (room_ids_.size() == 8) room_ids_.erase(room_ids_.begin());
@@ -856,6 +901,7 @@ class World {
   std::chrono::milliseconds grace_{};
   bool hasher_maybe_busy_ = false;
   std::vector<std::string> tokens_;
+  std::vector<std::string> cursors_;  // from LeaderboardReplies
   std::vector<uint64_t> room_ids_;
   uint64_t last_push_id_ = 0;
 };
@@ -880,6 +926,20 @@ std::string pick_token(Input& in, const World& world) {
     return t;
   }
   return in.str(in.u8() % 64);
+}
+
+// A cursor the server handed out, one damaged, or raw bytes.
+std::string pick_cursor(Input& in, const World& world) {
+  const uint8_t sel = in.u8();
+  const auto& cursors = world.cursors();
+  if (sel < 0x80 && !cursors.empty()) return cursors[sel % cursors.size()];
+  if (sel < 0xC0 && !cursors.empty()) {
+    std::string c = cursors[sel % cursors.size()];
+    c[in.u8() % c.size()] ^= static_cast<char>(in.u8() | 1);
+    return c;
+  }
+  if (sel < 0xE0) return {};  // from rank 1
+  return in.str(in.u8() % 80);
 }
 
 uint64_t pick_room_id(Input& in, const World& world) {
@@ -998,6 +1058,48 @@ Bytes build(uint16_t c, Input& in, const World& world) {
     case kChaosInput:
       fbb.Finish(msg::CreateLockstepInput(fbb, fbb.CreateVector(lockstep_data(in))));
       break;
+    case cmd::kLeaderboardSubmit: {
+      const auto board = s(pick(in, kBoards));
+      const uint8_t bits = in.u8();
+      const auto metadata = bits & 1 ? s(pick(in, kMetadata)) : 0;
+      // Small scores tie often; bit 1 takes the int64 extremes (incr overflow).
+      const int64_t score =
+          bits & 2 ? (bits & 4 ? INT64_MAX : INT64_MIN) : static_cast<int8_t>(in.u8());
+      fbb.Finish(msg::CreateLeaderboardSubmit(fbb, rid, board, score,
+                                              static_cast<int8_t>(in.u8()) % 3, metadata));
+      break;
+    }
+    case cmd::kLeaderboardTop: {
+      const auto board = s(pick(in, kBoards));
+      const uint32_t limit = in.u8() % 104;  // 0 and past 100 are refused
+      const auto cursor = s(pick_cursor(in, world));
+      fbb.Finish(msg::CreateLeaderboardTop(fbb, rid, board, limit, cursor,
+                                           static_cast<msg::LeaderboardPeriod>(in.u8() % 3)));
+      break;
+    }
+    case cmd::kLeaderboardAround: {
+      const auto board = s(pick(in, kBoards));
+      const uint32_t limit = in.u8() % 104;
+      fbb.Finish(msg::CreateLeaderboardAround(fbb, rid, board, limit,
+                                              static_cast<msg::LeaderboardPeriod>(in.u8() % 3)));
+      break;
+    }
+    case cmd::kLeaderboardRecords: {
+      const auto board = s(pick(in, kBoards));
+      const uint8_t n = in.u8();
+      std::vector<uint64_t> ids(n < 0xF0 ? n % 8 : 101, 0);  // 101: over the cap
+      for (uint64_t& id : ids) id = in.u8() % 8;             // user ids are small
+      const auto list = fbb.CreateVector(ids);
+      fbb.Finish(msg::CreateLeaderboardRecords(fbb, rid, board, list,
+                                               static_cast<msg::LeaderboardPeriod>(in.u8() % 3)));
+      break;
+    }
+    case cmd::kLeaderboardMine: {
+      const auto board = s(pick(in, kBoards));
+      fbb.Finish(msg::CreateLeaderboardMine(fbb, rid, board,
+                                            static_cast<msg::LeaderboardPeriod>(in.u8() % 3)));
+      break;
+    }
     default:
       FUZZ_CHECK(false);
   }

@@ -16,7 +16,9 @@ OUT = os.path.join(HERE, "app_corpus")
 # kClientCmds order in app_fuzz.cc
 CMDS = ["GuestLogin", "Register", "Login", "Resume", "Logout", "ChatCreate", "ChatJoin",
         "ChatLeave", "ChatSend", "ChatPrivate", "ChatMembers", "ChatOnlineCount", "RoomJoin",
-        "RoomLeave", "MatchFind", "MatchCancel", "ArenaInput", "LockstepInput", "ChaosInput"]
+        "RoomLeave", "MatchFind", "MatchCancel", "ArenaInput", "LockstepInput", "ChaosInput",
+        "LeaderboardSubmit", "LeaderboardTop", "LeaderboardAround", "LeaderboardRecords",
+        "LeaderboardMine"]
 # Dictionary indices (the per-field arrays in app_fuzz.cc)
 DEVICES = {"device-0001": 0, "device-0002": 1, "device-0003": 2, "device-0004": 3, "dev": 4}
 USERS = {"alice": 0, "bob": 1, "Alice": 2, "carol.c": 3, "guest-1": 4, "guest-2": 5}
@@ -25,6 +27,9 @@ CHANNELS = {"world": 0, "c1": 1, "c2": 2, "c3": 3, "c4": 4, "": 5}
 ROOM_TYPES = {"arena": 0, "lockstep": 1, "chaos": 2, "nope": 3}
 MODES = {"": 0, "ranked": 1, "casual": 2}
 TEXTS = {"hi": 0, "hello, world": 1, "long": 2, "too long": 3, "bad utf-8": 4, "": 5}
+BOARDS = {"points": 0, "laps": 1, "nope": 2, "": 3}
+METADATA = {"": 0, '{"car":1}': 1, "too large": 2, "bad utf-8": 3, "nul": 4}
+PERIODS = {"current": 0, "previous": 1}
 AXES = {-1.0: 0, 0.0: 1, 1.0: 2, 0.5: 3, -2.0: 4, 3.0: 5, "nan": 6, "inf": 7, "-inf": 8}
 # kSteps indices
 STEP = {"1ms": 0, "5ms": 1, "20ms": 2, "34ms": 3, "50ms": 4, "100ms": 5, "500ms": 6, "1s": 7,
@@ -74,6 +79,32 @@ def fields(name, rid=1, **f):
             out += bytes([0xF0 | (len(data) - 256)]) + data[:8]
         else:
             out += bytes([len(data)]) + data[:8]
+    elif name == "LeaderboardSubmit":
+        # bits: 1 metadata follows, 2 an int64 extreme (4: max, else min)
+        meta = f.get("metadata")
+        bits = (1 if meta is not None else 0) | f.get("extreme", 0)
+        out += bytes([BOARDS[f.get("board", "points")], bits])
+        if meta is not None:
+            out += bytes([METADATA[meta]])
+        if not bits & 2:
+            out += bytes([f.get("score", 10) & 0xFF])
+        out += bytes([f.get("subscore", 0) & 0xFF])
+    elif name == "LeaderboardTop":
+        # cursor: "first" (none), "seen" (the i-th cursor handed out), "damaged"
+        cursor = f.get("cursor", "first")
+        sel = {"first": [0xC0], "seen": [f.get("index", 0)],
+               "damaged": [0x80 + f.get("index", 0), 5, 1]}[cursor]
+        out += bytes([BOARDS[f.get("board", "points")], f.get("limit", 2)] + sel
+                     + [PERIODS[f.get("period", "current")]])
+    elif name == "LeaderboardAround":
+        out += bytes([BOARDS[f.get("board", "points")], f.get("limit", 3),
+                      PERIODS[f.get("period", "current")]])
+    elif name == "LeaderboardRecords":
+        ids = f.get("ids", [1, 2])
+        out += bytes([BOARDS[f.get("board", "points")], len(ids)] + ids
+                     + [PERIODS[f.get("period", "current")]])
+    elif name == "LeaderboardMine":
+        out += bytes([BOARDS[f.get("board", "points")], PERIODS[f.get("period", "current")]])
     return out
 
 
@@ -162,6 +193,32 @@ SEEDS = {
     + op(PING_ECHO) + bytes([0x50]) + b"p" * 0x50 + op(PING_ECHO) + bytes([0x83]) + b"abc"
     + op(PING_ECHO) + bytes([0xC2]) + b"xy" + struct.pack(">H", 0x0400)
     + op(RAW) + bytes([CMDS.index("ChatSend"), 3]) + b"abc",
+    # Leaderboards: submits with ties, metadata and refusals, pages through
+    # cursors handed out (and a damaged one), around me, records, my rank,
+    # a submit flood, and an hourly reset with the previous period read.
+    "leaderboards": bytes([FLAGS]) + connect(1) + connect(2) + guest(0, "device-0001")
+    + guest(1, "device-0002") + guest(2, "device-0003")
+    + msg("LeaderboardSubmit", 0, rid=2, score=10, metadata='{"car":1}')
+    + msg("LeaderboardSubmit", 1, rid=2, score=10)
+    + msg("LeaderboardSubmit", 2, rid=2, score=7, metadata="too large")
+    + msg("LeaderboardSubmit", 2, rid=3, score=7, metadata="bad utf-8")
+    + msg("LeaderboardSubmit", 2, rid=4, score=5)
+    + msg("LeaderboardTop", 0, rid=3, limit=1)
+    + msg("LeaderboardTop", 0, rid=4, limit=1, cursor="seen")
+    + msg("LeaderboardTop", 0, rid=5, limit=1, cursor="damaged")
+    + msg("LeaderboardAround", 2, rid=5, limit=2)
+    + msg("LeaderboardRecords", 1, rid=6, ids=[1, 3, 9])
+    + msg("LeaderboardMine", 1, rid=7) + msg("LeaderboardMine", 1, rid=8, board="nope")
+    + burst("LeaderboardSubmit", 8, 0, rid=9, score=1),
+    "leaderboard_reset": bytes([FLAGS]) + guest(0, "device-0001")
+    + msg("LeaderboardSubmit", rid=2, board="laps", score=30)
+    + msg("LeaderboardSubmit", rid=3, board="laps", extreme=2 | 4)
+    + msg("LeaderboardTop", rid=4, board="laps", limit=5, period="previous")
+    # An hour idle closes the connection: log in again to read what reset.
+    + advance("1h") + connect(0) + guest(0, "device-0001", rid=8)
+    + msg("LeaderboardTop", rid=5, board="laps", limit=5, period="previous")
+    + msg("LeaderboardMine", rid=6, board="laps", period="previous")
+    + msg("LeaderboardTop", rid=7, board="laps", limit=0),
     "garbage": bytes([FLAGS]) + op(GARBAGE) + bytes([6]) + b"GET / ",
     "two_loops_small_buffers": bytes([0x01 | 0x04 | 0x08]) + connect(1) + connect(2)
     + guest(0, "device-0001") + guest(1, "device-0002") + guest(2, "device-0003")

@@ -46,6 +46,20 @@ class Snapshots : public ::testing::Test {
   }
 };
 
+TEST_F(Snapshots, OneRecordSnapshotIsWhatTheBoardSnapshotHolds) {
+  build();
+  const Result<BoardSnapshot> board = original.snapshot("season");
+  ASSERT_TRUE(board.ok());
+  for (const RecordSnapshot& expected : board.value.current.records) {
+    const Result<RecordSnapshot> one = original.record_snapshot("season", expected.user_id);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one.value, expected);
+  }
+  EXPECT_EQ(original.record_snapshot("season", 40).error, LeaderboardError::kNotFound)
+      << "only the current period: 40 wrote before the reset";
+  EXPECT_EQ(original.record_snapshot("nope", 1).error, LeaderboardError::kUnknownBoard);
+}
+
 TEST_F(Snapshots, RoundTripKeepsEverything) {
   build();
   Result<BoardSnapshot> snapshot = original.snapshot("season");

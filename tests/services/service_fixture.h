@@ -11,9 +11,9 @@
 #include <future>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
@@ -66,7 +66,20 @@ class ServiceTest : public ::testing::Test {
     sc.lockstep = lockstep_;
     sc.rooms = rooms_;
     sc.extra_room_types = extra_room_types_;
+    sc.leaderboards = leaderboards_;
     services_ = std::make_unique<services::Services>(*server_, sc);
+    server_->start();
+    config_ = config;
+    services_config_ = sc;
+  }
+  // Stops the server and starts a new one on the same store and secret (a
+  // server restart); clients must connect again.
+  void restart() {
+    server_->stop();
+    services_.reset();
+    server_ = std::make_unique<server::Server>(config_);
+    server::register_builtin_handlers(server_->router());
+    services_ = std::make_unique<services::Services>(*server_, services_config_);
     server_->start();
   }
   void TearDown() override {
@@ -83,6 +96,7 @@ class ServiceTest : public ::testing::Test {
   rooms::RoomTypeOptions lockstep_{30, 8};
   rooms::RoomsConfig rooms_;
   std::vector<rooms::RoomType> extra_room_types_;
+  services::LeaderboardConfig leaderboards_;
 
   TestClient connect() {
     TestClient c;
@@ -157,6 +171,8 @@ class ServiceTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<services::Services> services_;
+  ops::Config config_;
+  services::ServicesConfig services_config_;
   static inline int counter_ = 0;
 };
 

@@ -216,6 +216,41 @@ TEST(Config, ErrorsNameTheKeyAndTheProblem) {
   EXPECT_NE(error_of("server: [1, 2").find("invalid YAML"), std::string::npos);
 }
 
+TEST(Config, LeaderboardBoardsAreReadAndPrintedBack) {
+  const Config c = parse_config(
+      "leaderboards:\n"
+      "  submit_burst: 5\n"
+      "  boards:\n"
+      "    - {id: weekly, sort: asc, operator: incr, reset: '0 0 * * 1', max_metadata_bytes: 64}\n"
+      "    - {id: forever}\n");
+  EXPECT_EQ(c.leaderboards.submit_burst, 5u);
+  EXPECT_EQ(c.leaderboards.submits_per_second, 10u);
+  ASSERT_EQ(c.leaderboards.boards.size(), 2u);
+  EXPECT_EQ(c.leaderboards.boards[0].sort, "asc");
+  EXPECT_EQ(c.leaderboards.boards[0].op, "incr");
+  EXPECT_EQ(c.leaderboards.boards[0].reset, "0 0 * * 1");
+  EXPECT_EQ(c.leaderboards.boards[0].max_metadata_bytes, 64u);
+  EXPECT_EQ(c.leaderboards.boards[1].op, "best");
+  EXPECT_EQ(c.leaderboards.boards[1].reset, "");
+  EXPECT_EQ(to_yaml(parse_config(to_yaml(c))), to_yaml(c));
+  EXPECT_EQ(to_yaml(parse_config(to_yaml(Config{}))), to_yaml(Config{}));
+
+  EXPECT_EQ(error_of("leaderboards: {boards: [{id: a, sort: up}]}"),
+            "leaderboards.boards[0].sort: expected one of desc, asc, got 'up'");
+  EXPECT_EQ(error_of("leaderboards: {boards: [{id: a, operator: max}]}"),
+            "leaderboards.boards[0].operator: expected one of best, set, incr, decr, got 'max'");
+  EXPECT_EQ(error_of("leaderboards: {boards: [{id: a, colour: red}]}"),
+            "leaderboards.boards[0].colour: unknown key");
+  EXPECT_EQ(error_of("leaderboards: {boards: [{sort: asc}]}"),
+            "leaderboards.boards[0].id: 1 to 128 printable ASCII characters without spaces");
+  EXPECT_EQ(error_of("leaderboards: {boards: [{id: a}, {id: a}]}"),
+            "leaderboards.boards[1].id: a second board 'a'");
+  EXPECT_EQ(error_of("leaderboards: {boards: [{id: a, max_metadata_bytes: 20000}]}"),
+            "leaderboards.boards[0].max_metadata_bytes: must be between 0 and 16384, got 20000");
+  EXPECT_EQ(error_of("leaderboards: {boards: 3}"),
+            "leaderboards.boards: expected a list of boards");
+}
+
 TEST(Config, PrintedConfigParsesBackToTheSameValues) {
   Config c;
   c.server.port = 9000;

@@ -8,6 +8,7 @@
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
 #include "protocol/commands.h"
+#include "protocol/leaderboard_generated.h"
 #include "protocol/rooms_generated.h"
 #include "protocol/verified_payload.h"
 
@@ -36,6 +37,12 @@ class JsonObject {
     std::array<char, 32> buf{};
     const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
     text_.append(buf.data(), ec == std::errc() ? end : buf.data());
+    return *this;
+  }
+  // A JSON value written as is (an array of numbers).
+  JsonObject& raw(std::string_view key, std::string_view json) {
+    start(key);
+    text_ += json;
     return *this;
   }
   JsonObject& boolean(std::string_view key, bool value) {
@@ -71,6 +78,11 @@ constexpr std::array kHelp = {
     AppCommandHelp{"match ROOM_TYPE MODE SKILL", "queue for a match"},
     AppCommandHelp{"unmatch", "leave the match queue"},
     AppCommandHelp{"move DX DY", "arena input (-1..1 each); the input seq rises by itself"},
+    AppCommandHelp{"lb submit BOARD SCORE [SUBSCORE [METADATA]]", "submit a leaderboard score"},
+    AppCommandHelp{"lb top|prev BOARD [LIMIT [CURSOR]]",
+                   "a page in rank order (prev: the period before the last reset)"},
+    AppCommandHelp{"lb around|mine BOARD [LIMIT]", "the records around you; your own record"},
+    AppCommandHelp{"lb records BOARD USER_ID...", "these players' records"},
 };
 
 AppParse usage(std::string_view name) {
@@ -131,6 +143,65 @@ AppParse chat(const CommandLine& line, uint32_t id) {
   return usage("chat");
 }
 
+// lb submit|top|prev|around|mine|records BOARD ...
+AppParse leaderboard(const CommandLine& line, uint32_t id) {
+  const auto [verb, after_verb] = split_first_word(line.rest);
+  const auto [board, rest] = split_first_word(after_verb);
+  if (board.empty()) return usage("lb");
+  JsonObject json;
+  json.num("request_id", id).str("board_id", board);
+  const auto [first, more] = split_first_word(rest);
+  const auto [second, tail] = split_first_word(more);
+  if (verb == "submit") {
+    const auto score = parse_int(first, INT64_MIN, INT64_MAX);
+    if (!score) return usage("lb");
+    json.num("score", *score);
+    if (!second.empty()) {
+      const auto subscore = parse_int(second, INT64_MIN, INT64_MAX);
+      if (!subscore) return usage("lb");
+      json.num("subscore", *subscore);
+    }
+    if (!tail.empty()) json.str("metadata", tail);  // the rest of the line, spaces included
+    return request(cmd::kLeaderboardSubmit, json);
+  }
+  if (verb == "top" || verb == "prev" || verb == "around") {
+    if (!first.empty()) {
+      const auto limit = parse_int(first, 1, 100);
+      if (!limit) return usage("lb");
+      json.num("limit", *limit);
+    } else {
+      json.num("limit", 10);
+    }
+    if (verb == "around") {
+      if (!second.empty()) return usage("lb");
+      return request(cmd::kLeaderboardAround, json);
+    }
+    if (!tail.empty()) return usage("lb");
+    if (!second.empty()) json.str("cursor", second);
+    if (verb == "prev") json.str("period", "Previous");
+    return request(cmd::kLeaderboardTop, json);
+  }
+  if (verb == "mine") {
+    if (!rest.empty()) return usage("lb");
+    return request(cmd::kLeaderboardMine, json);
+  }
+  if (verb == "records") {
+    std::string ids = "[";
+    std::string_view left = rest;
+    while (!left.empty()) {
+      const auto [word, next] = split_first_word(left);
+      const auto user_id = parse_int(word, 1, INT64_MAX);
+      if (!user_id) return usage("lb");
+      if (ids.size() > 1) ids += ',';
+      ids += std::to_string(*user_id);
+      left = next;
+    }
+    if (ids.size() == 1) return usage("lb");
+    return request(cmd::kLeaderboardRecords, json.raw("user_ids", ids + "]"));
+  }
+  return usage("lb");
+}
+
 }  // namespace
 
 std::span<const AppCommandHelp> app_command_help() {
@@ -167,6 +238,7 @@ std::optional<AppParse> build_app_request(const CommandLine& line, AppCounters& 
         JsonObject().num("request_id", id).str("channel", "world").str("text", line.rest));
   }
   if (name == "chat") return chat(line, id);
+  if (name == "lb") return leaderboard(line, id);
   if (name == "tell") {
     if (!valid_words(first, rest)) return usage(name);
     JsonObject json;
@@ -243,6 +315,11 @@ std::string reply_result_name(uint16_t c, std::span<const uint8_t> payload) {
     case cmd::kMatchResult:
       if (const auto* r = proto::verified_root<msg::MatchResult>(payload)) {
         return msg::EnumNameRoomResult(r->result());
+      }
+      break;
+    case cmd::kLeaderboardReply:
+      if (const auto* r = proto::verified_root<msg::LeaderboardReply>(payload)) {
+        return msg::EnumNameLeaderboardResult(r->result());
       }
       break;
     default:

@@ -142,6 +142,12 @@ std::optional<uint16_t> reply_cmd_for(uint16_t request_cmd) {
     case proto::cmd::kMatchFind:
     case proto::cmd::kMatchCancel:
       return proto::cmd::kRoomReply;
+    case proto::cmd::kLeaderboardSubmit:
+    case proto::cmd::kLeaderboardTop:
+    case proto::cmd::kLeaderboardAround:
+    case proto::cmd::kLeaderboardRecords:
+    case proto::cmd::kLeaderboardMine:
+      return proto::cmd::kLeaderboardReply;
     default:
       return std::nullopt;
   }

@@ -35,6 +35,11 @@ struct AdminSources {
   // admin thread; must be thread-safe and must not wait on a game loop.
   std::function<std::string()> config_status;
   std::function<ReloadAnswer()> config_reload;
+  // POST /leaderboards: creates a board from the request's JSON body. Called
+  // on the admin thread; `done` runs once, on any thread, with the HTTP
+  // status and a one-line text body. Unset: the path answers 404.
+  using AdminReply = std::function<void(unsigned status, std::string text)>;
+  std::function<void(std::string body, AdminReply done)> create_leaderboard;
 };
 
 // Writes extra metric families on every scrape (rooms, ticks, chat, storage

@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #include "ops/admin/bearer_auth.h"
@@ -101,6 +103,15 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   const std::string_view query =
       question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
 
+  if (path == "/leaderboards" && sources_.create_leaderboard) {
+    if (request.method() != http::verb::post) {
+      Response res =
+          make_response(http::status::method_not_allowed, version, "only POST is served here\n");
+      res.set(http::field::allow, "POST");
+      co_return res;
+    }
+    co_return co_await create_leaderboard(request.body(), version);
+  }
   const bool config_paths =
       sources_.config_status && (path == "/config" || path == "/config/reload");
   const bool known =
@@ -143,6 +154,41 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     co_return make_response(http::status::ok, version, metrics_text(), kPrometheusTextContentType);
   }
   co_return co_await profile(query, version);
+}
+
+asio::awaitable<Response> Endpoints::create_leaderboard(std::string body, unsigned version) {
+  // The answer comes from another thread. It is left in a shared slot that
+  // this coroutine polls, rather than posted to the admin executor: the
+  // service may answer after the admin server has stopped, when posting to
+  // its executor would no longer be safe. A board is made rarely; a few
+  // wake-ups a request cost nothing.
+  struct Slot {
+    std::mutex mutex;
+    bool done = false;
+    unsigned status = 0;
+    std::string text;
+  };
+  auto slot = std::make_shared<Slot>();
+  sources_.create_leaderboard(std::move(body), [slot](unsigned status, std::string text) {
+    std::lock_guard lock(slot->mutex);
+    slot->done = true;
+    slot->status = status;
+    slot->text = std::move(text);
+  });
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (int waited_ms = 0; waited_ms < kAdminCallTimeoutMs; waited_ms += kAdminPollMs) {
+    {
+      std::lock_guard lock(slot->mutex);
+      if (slot->done) {
+        co_return make_response(static_cast<http::status>(slot->status), version,
+                                slot->text + "\n");
+      }
+    }
+    timer.expires_after(std::chrono::milliseconds(kAdminPollMs));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return make_response(http::status::service_unavailable, version,
+                          "the server did not answer in time; the board may have been made\n");
 }
 
 asio::awaitable<Response> Endpoints::profile(std::string_view query, unsigned version) {

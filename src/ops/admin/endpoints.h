@@ -1,4 +1,5 @@
-// The admin server's routes: GET /health, GET /metrics, GET /debug/profile.
+// The admin server's routes: GET /health, GET /metrics, GET /debug/profile,
+// and POST /leaderboards when the process has leaderboards.
 // Checks the bearer token first (so an unauthenticated client learns nothing,
 // not even which paths exist), then the path (404), then the method (405).
 // Runs on the admin thread only.
@@ -45,6 +46,10 @@ class Endpoints {
 
  private:
   boost::asio::awaitable<Response> profile(std::string_view query, unsigned http_version);
+  boost::asio::awaitable<Response> create_leaderboard(std::string body, unsigned http_version);
+
+  static constexpr int kAdminPollMs = 2;
+  static constexpr int kAdminCallTimeoutMs = 10'000;
 
   const AdminConfig& config_;
   AdminSources sources_;

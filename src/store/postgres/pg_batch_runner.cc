@@ -36,9 +36,9 @@ Param int8(const BinaryInt8& v) {
 }
 
 bool send_prepared(PGconn* conn, const char* name, std::initializer_list<Param> params) {
-  std::array<const char*, 8> values{};
-  std::array<int, 8> lengths{};
-  std::array<int, 8> formats{};
+  std::array<const char*, 12> values{};
+  std::array<int, 12> lengths{};
+  std::array<int, 12> formats{};
   int n = 0;
   for (const Param& p : params) {
     values[n] = p.data;
@@ -251,10 +251,31 @@ bool BatchRunner::send(PGconn* conn, Request& request) {
           return send_prepared(conn, stmt::kAppendHistory,
                                {text(r.channel), int8(sender), text(r.message.sender_name),
                                 text(r.message.text), int8(sent_at)});
-        } else {
-          static_assert(std::is_same_v<T, LoadHistoryRequest>);
+        } else if constexpr (std::is_same_v<T, LoadHistoryRequest>) {
           const BinaryInt8 limit(std::min(r.limit, history_per_channel_));
           return send_prepared(conn, stmt::kLoadHistory, {text(r.channel), int8(limit)});
+        } else if constexpr (std::is_same_v<T, SaveLeaderboardRequest>) {
+          const LeaderboardBoardRow& b = r.board;
+          const BinaryInt8 order(b.sort_order), op(b.score_operator),
+              metadata(b.max_metadata_bytes), records(b.max_records),
+              current(b.current_start_unix_ms), has_previous(b.has_previous ? 1 : 0),
+              previous_start(b.previous_start_unix_ms), previous_end(b.previous_end_unix_ms);
+          return send_prepared(conn, stmt::kSaveLeaderboard,
+                               {text(b.id), int8(order), int8(op), text(b.reset_schedule),
+                                int8(metadata), int8(records), int8(current), int8(has_previous),
+                                int8(previous_start), int8(previous_end)});
+        } else if constexpr (std::is_same_v<T, SaveLeaderboardRecordRequest>) {
+          const LeaderboardRecordRow& x = r.record;
+          const BinaryInt8 period(x.period_start_unix_ms), user(x.user_id), score(x.score),
+              subscore(x.subscore), submissions(x.num_submissions), created(x.create_time_unix_ms),
+              updated(x.update_time_unix_ms), sequence(x.sequence);
+          return send_prepared(conn, stmt::kSaveLeaderboardRecord,
+                               {text(x.board_id), int8(period), int8(user), text(x.username),
+                                int8(score), int8(subscore), int8(submissions), text(x.metadata),
+                                int8(created), int8(updated), int8(sequence)});
+        } else {
+          static_assert(std::is_same_v<T, LoadLeaderboardsRequest>);
+          return send_prepared(conn, stmt::kLoadLeaderboards, {});
         }
       },
       request);
@@ -298,6 +319,24 @@ void BatchRunner::take_result(Request& request, const PGresult* res) {
           for (int row = rows - 1; row >= 0; --row) {
             messages.push_back({int64_at(res, row, 0), text_at(res, row, 1), text_at(res, row, 2),
                                 int64_at(res, row, 3)});
+          }
+        } else if constexpr (std::is_same_v<T, LoadLeaderboardsRequest>) {
+          auto& data = r.result.value;
+          const int rows = PQntuples(res);
+          for (int row = 0; row < rows; ++row) {
+            std::string id = text_at(res, row, 0);
+            if (data.boards.empty() || data.boards.back().id != id) {  // rows come by board
+              data.boards.push_back(
+                  {id, int64_at(res, row, 1), int64_at(res, row, 2), text_at(res, row, 3),
+                   int64_at(res, row, 4), int64_at(res, row, 5), int64_at(res, row, 6),
+                   int64_at(res, row, 7) != 0, int64_at(res, row, 8), int64_at(res, row, 9)});
+            }
+            if (PQgetisnull(res, row, 11)) continue;  // a board without records
+            data.records.push_back({std::move(id), int64_at(res, row, 10), int64_at(res, row, 11),
+                                    text_at(res, row, 12), int64_at(res, row, 13),
+                                    int64_at(res, row, 14), int64_at(res, row, 15),
+                                    text_at(res, row, 16), int64_at(res, row, 17),
+                                    int64_at(res, row, 18), int64_at(res, row, 19)});
           }
         }
       },

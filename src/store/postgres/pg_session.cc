@@ -43,6 +43,35 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
       );
       CREATE INDEX chat_history_by_channel ON chat_history (channel, id);
     )sql",
+    // 1 -> 2: leaderboards, as in the SQLite schema (src/store/leaderboard_store.h).
+    R"sql(
+      CREATE TABLE leaderboard_boards (
+        id                 TEXT PRIMARY KEY,
+        sort_order         BIGINT NOT NULL,
+        score_operator     BIGINT NOT NULL,
+        reset_schedule     TEXT NOT NULL,
+        max_metadata_bytes BIGINT NOT NULL,
+        max_records        BIGINT NOT NULL,
+        current_start_ms   BIGINT NOT NULL,
+        has_previous       BIGINT NOT NULL,
+        previous_start_ms  BIGINT NOT NULL,
+        previous_end_ms    BIGINT NOT NULL
+      );
+      CREATE TABLE leaderboard_records (
+        board_id        TEXT NOT NULL,
+        period_start_ms BIGINT NOT NULL,
+        user_id         BIGINT NOT NULL,
+        username        TEXT NOT NULL,
+        score           BIGINT NOT NULL,
+        subscore        BIGINT NOT NULL,
+        num_submissions BIGINT NOT NULL,
+        metadata        TEXT NOT NULL,
+        create_ms       BIGINT NOT NULL,
+        update_ms       BIGINT NOT NULL,
+        sequence        BIGINT NOT NULL,
+        PRIMARY KEY (board_id, period_start_ms, user_id)
+      );
+    )sql",
 };
 
 // Serialises migrations of nodes that start at once (pg_advisory_xact_lock

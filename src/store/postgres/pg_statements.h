@@ -31,12 +31,15 @@ inline constexpr const char* kGuestLogin = "citadel_guest_login";
 inline constexpr const char* kAppendHistory = "citadel_append_history";
 inline constexpr const char* kLoadHistory = "citadel_load_history";
 inline constexpr const char* kTrimHistory = "citadel_trim_history";
+inline constexpr const char* kSaveLeaderboard = "citadel_save_leaderboard";
+inline constexpr const char* kSaveLeaderboardRecord = "citadel_save_leaderboard_record";
+inline constexpr const char* kLoadLeaderboards = "citadel_load_leaderboards";
 }  // namespace stmt
 
 #define CITADEL_PG_ACCOUNT_COLUMNS \
   "SELECT id, username, password_hash, device_id, created_at_ms FROM accounts "
 
-inline const std::array<Statement, 7> kStatements = {{
+inline const std::array<Statement, 10> kStatements = {{
     // The insert's own row is invisible to the rest of the statement (one
     // snapshot), so the EXISTS columns see only earlier accounts: they say
     // which unique key clashed when no id comes back.
@@ -74,6 +77,43 @@ inline const std::array<Statement, 7> kStatements = {{
      "DELETE FROM chat_history WHERE channel = $1 AND id < ("
      "SELECT id FROM chat_history WHERE channel = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)",
      {kTextOid, kInt8Oid}},
+    // Leaderboards: the board's row, then (one statement, so one result) its
+    // records of periods no longer kept.
+    {stmt::kSaveLeaderboard,
+     "WITH up AS (INSERT INTO leaderboard_boards (id, sort_order, score_operator, "
+     "reset_schedule, max_metadata_bytes, max_records, current_start_ms, has_previous, "
+     "previous_start_ms, previous_end_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+     "ON CONFLICT (id) DO UPDATE SET sort_order = EXCLUDED.sort_order, "
+     "score_operator = EXCLUDED.score_operator, reset_schedule = EXCLUDED.reset_schedule, "
+     "max_metadata_bytes = EXCLUDED.max_metadata_bytes, max_records = EXCLUDED.max_records, "
+     "current_start_ms = EXCLUDED.current_start_ms, has_previous = EXCLUDED.has_previous, "
+     "previous_start_ms = EXCLUDED.previous_start_ms, previous_end_ms = EXCLUDED.previous_end_ms "
+     "RETURNING 1) "
+     "DELETE FROM leaderboard_records WHERE board_id = $1 AND period_start_ms < "
+     "CASE WHEN $8 <> 0 THEN $9 ELSE $7 END",
+     {kTextOid, kInt8Oid, kInt8Oid, kTextOid, kInt8Oid, kInt8Oid, kInt8Oid, kInt8Oid, kInt8Oid,
+      kInt8Oid}},
+    {stmt::kSaveLeaderboardRecord,
+     "INSERT INTO leaderboard_records (board_id, period_start_ms, user_id, username, score, "
+     "subscore, num_submissions, metadata, create_ms, update_ms, sequence) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+     "ON CONFLICT (board_id, period_start_ms, user_id) DO UPDATE SET "
+     "username = EXCLUDED.username, score = EXCLUDED.score, subscore = EXCLUDED.subscore, "
+     "num_submissions = EXCLUDED.num_submissions, metadata = EXCLUDED.metadata, "
+     "create_ms = EXCLUDED.create_ms, update_ms = EXCLUDED.update_ms, "
+     "sequence = EXCLUDED.sequence",
+     {kTextOid, kInt8Oid, kInt8Oid, kTextOid, kInt8Oid, kInt8Oid, kInt8Oid, kTextOid, kInt8Oid,
+      kInt8Oid, kInt8Oid}},
+    // One statement, so one result per request: each board with each of its
+    // records (a board without records once, with NULL record columns).
+    {stmt::kLoadLeaderboards,
+     "SELECT b.id, b.sort_order, b.score_operator, b.reset_schedule, b.max_metadata_bytes, "
+     "b.max_records, b.current_start_ms, b.has_previous, b.previous_start_ms, "
+     "b.previous_end_ms, r.period_start_ms, r.user_id, r.username, r.score, r.subscore, "
+     "r.num_submissions, r.metadata, r.create_ms, r.update_ms, r.sequence "
+     "FROM leaderboard_boards b LEFT JOIN leaderboard_records r ON r.board_id = b.id "
+     "ORDER BY b.id",
+     {}},
 }};
 
 #undef CITADEL_PG_ACCOUNT_COLUMNS

@@ -1,0 +1,172 @@
+// Leaderboards on the wire: LeaderboardSubmit, Top, Around, Records and Mine,
+// each answered by one LeaderboardReply, over the in-process engine
+// (src/leaderboard, docs/leaderboards.md).
+//
+// Threads: the engine is not thread-safe, so it lives on the service loop and
+// nothing else touches it. Handlers (on the connections' loops) only verify
+// the payload and post the request there; server-side callers (rooms, the
+// admin API) post too. Replies go out through the Outbox, in request order
+// per user (a ReplySequencer, as chat does).
+//
+// Persistence (store::LeaderboardStore, the configured backend): every board
+// is loaded into the engine at start. An accepted submit is applied in
+// memory, its record row is queued to the store, and the reply waits for the
+// commit (batched with everything else in the store's queue), so an
+// acknowledged score is on disk. A reset saves the board's row, which drops
+// the periods no longer kept.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "leaderboard/cursor.h"
+#include "leaderboard/leaderboards.h"
+#include "net/event_loop.h"
+#include "ops/config.h"
+#include "protocol/leaderboard_generated.h"
+#include "rooms/score_sink.h"
+#include "server/outbox.h"
+#include "server/router.h"
+#include "services/chat/reply_sequencer.h"
+#include "services/session/session_registry.h"
+#include "store/leaderboard_store.h"
+
+namespace citadel::services {
+
+struct LeaderboardConfig {
+  std::vector<leaderboard::BoardConfig> boards;  // created at start
+  double submits_per_second = 10;                // per player, token bucket ...
+  double submit_burst = 20;                      // ... of this size
+  // The clock boards reset by (Unix ms); empty: the wall clock. Tests step it.
+  std::function<int64_t()> now_unix_ms;
+};
+
+// The `leaderboards:` section of the config file, as the service takes it
+// (the config layer checked names and ranges; the engine checks the rest).
+LeaderboardConfig leaderboard_config(const ops::LeaderboardsConfig& config);
+leaderboard::BoardConfig board_config(const ops::LeaderboardBoardConfig& board);
+
+// Wire limits (docs/protocol.md, Leaderboards): smaller than the engine's.
+inline constexpr uint32_t kLeaderboardMaxLimit = 100;
+inline constexpr std::size_t kLeaderboardMaxIds = 100;
+
+class LeaderboardService final : public rooms::ScoreSink {
+ public:
+  // Loads the stored boards (waiting for the store: before the loops run),
+  // then creates the configured boards that are not stored yet; a configured
+  // board that is stored keeps its records and periods under the configured
+  // settings. Throws std::runtime_error naming a board the engine refuses, or
+  // when the store cannot be read.
+  LeaderboardService(net::EventLoop& service_loop, server::Outbox& outbox,
+                     SessionRegistry& sessions, store::LeaderboardStore& store,
+                     const leaderboard::CursorKey& cursor_key, const LeaderboardConfig& config);
+
+  // Start-up: every leaderboard command, logged-in users only.
+  void register_handlers(server::Router& router);
+  // Session hook (service loop): forgets the player's rate limit and order.
+  void on_session_end_in_loop(const Session& s);
+
+  // Server side, any thread: creates and saves a board (the admin API).
+  // `done` runs on the service loop, once the board is saved.
+  void create_board(leaderboard::BoardConfig config,
+                    std::function<void(leaderboard::LeaderboardError)> done);
+  // The admin API's POST /leaderboards, any thread: parses the JSON body
+  // (the keys of a board in the config file) and creates the board. `done`
+  // gets 201, 400 (the body or the board is refused, and why) or 409 (a
+  // board with this id exists).
+  void create_board_from_json(std::string body,
+                              std::function<void(unsigned status, std::string text)> done);
+  // Server side, any thread: a submit not limited by rate (room code, e.g.
+  // match results). `done` (optional) runs on the service loop: with the
+  // engine's refusal, or kOk and whether the record was committed (false:
+  // the store failed, the score is not known to be on disk).
+  using ServerSubmitDone = std::function<void(leaderboard::LeaderboardError, bool committed)>;
+  void submit_from_server(std::string board_id, uint64_t user_id, std::string username,
+                          int64_t score, int64_t subscore, std::optional<std::string> metadata,
+                          ServerSubmitDone done);
+  // rooms::ScoreSink (room code, any thread): submit_from_server.
+  void submit_score(rooms::ScoreSubmission submission, Done done) override;
+
+ private:
+  using Result = msg::LeaderboardResult;
+  struct Request {
+    uint64_t connection_id = 0;
+    uint64_t user_id = 0;
+    uint32_t request_id = 0;
+  };
+  struct UserState {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point refilled{};
+    ReplySequencer replies;  // every LeaderboardReply in request order
+  };
+  // What a reply carries besides its result; defaults for a refusal.
+  struct ReplyBody {
+    explicit ReplyBody(std::string_view board,
+                       const std::vector<leaderboard::Record>* list = nullptr)
+        : board_id(board), records(list) {}
+    std::string_view board_id;
+    const std::vector<leaderboard::Record>* records = nullptr;
+    std::string_view next_cursor, prev_cursor;
+    uint64_t total = 0;
+    leaderboard::Period period = leaderboard::Period::kCurrent;
+    std::optional<leaderboard::PeriodInfo> info;
+    bool taken = false;
+  };
+
+  // Service loop.
+  // Loads what the store holds and creates the configured boards (constructor).
+  void load(const std::vector<leaderboard::BoardConfig>& configured);
+  // Applies due resets (before any call that takes the time) and saves the
+  // boards that reset.
+  void roll_over_in_loop(int64_t now);
+  void save_board_in_loop(const std::string& board_id, store::LeaderboardStore::WriteCallback done);
+  // Queues the player's current record; `done` runs on the service loop
+  // with whether it committed (or, refused, what the store said).
+  void save_record_in_loop(const std::string& board_id, uint64_t user_id,
+                           std::function<void(store::StoreError)> done);
+  void submit_in_loop(Request req, std::string board_id, int64_t score, int64_t subscore,
+                      std::optional<std::string> metadata);
+  void top_in_loop(Request req, std::string board_id, uint32_t limit, std::string cursor,
+                   leaderboard::Period period);
+  void around_in_loop(Request req, std::string board_id, uint32_t limit,
+                      leaderboard::Period period);
+  void records_in_loop(Request req, std::string board_id, std::vector<uint64_t> ids,
+                       leaderboard::Period period);
+  void mine_in_loop(Request req, std::string board_id, leaderboard::Period period);
+  bool take_token_in_loop(uint64_t user_id);
+  std::optional<leaderboard::PeriodInfo> period_info_in_loop(const std::string& board_id,
+                                                             leaderboard::Period period);
+  void reply_page_in_loop(const Request& req, const std::string& board_id,
+                          const leaderboard::Result<leaderboard::RecordPage>& page,
+                          leaderboard::Period period);
+  void refuse(const Request& req, leaderboard::LeaderboardError error, std::string_view board_id);
+  void reply(const Request& req, Result result, std::string_view message, const ReplyBody& body);
+  static net::SharedBytes encode(const Request& req, Result result, std::string_view message,
+                                 const ReplyBody& body);
+  int64_t now_ms() const;
+  // The time, after applying the resets due by then.
+  int64_t tick_in_loop();
+
+  net::EventLoop& loop_;
+  server::Outbox& outbox_;
+  SessionRegistry& sessions_;
+  store::LeaderboardStore& store_;
+  const LeaderboardConfig config_;
+  leaderboard::Leaderboards engine_;  // service loop only
+  // The earliest next reset of any board: until then no call looks for one.
+  // INT64_MIN until the first look.
+  int64_t next_reset_unix_ms_ = INT64_MIN;
+  std::unordered_map<uint64_t, UserState> users_;
+};
+
+// The cursor key, derived from the token secret in `secret_file` (created if
+// absent): secret, and the same across restarts, so cursors handed out
+// before a restart still work, without a second key file.
+leaderboard::CursorKey leaderboard_cursor_key(const std::string& secret_file);
+
+}  // namespace citadel::services
