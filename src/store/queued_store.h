@@ -53,6 +53,14 @@ class QueuedStore : public Store {
               int64_t sent_at_unix_ms) final;
   void load_recent(std::string channel, uint32_t limit, HistoryCallback done) final;
 
+  // ObjectStore. Any thread. A batch that breaks the rules of
+  // object_validation.h (names, JSON object, permissions, one item per
+  // object) completes inline with kInvalidArgument; so does an empty one.
+  void read_objects(std::vector<ObjectId> ids, ReadCallback done) final;
+  void write_objects(std::vector<ObjectWrite> writes, WriteCallback done) final;
+  void delete_objects(std::vector<ObjectDelete> deletes, WriteCallback done) final;
+  void list_objects(ObjectListQuery query, ListCallback done) final;
+
   // Store.
   void shutdown() final;
   StoreStats stats() const final;

@@ -53,7 +53,8 @@ BatchRunner::BatchRunner(sqlite3* db, uint32_t history_per_channel)
       trim_history_(db,
                     "DELETE FROM chat_history WHERE channel = ?1 AND id < ("
                     "SELECT id FROM chat_history WHERE channel = ?1 "
-                    "ORDER BY id DESC LIMIT 1 OFFSET ?2)") {}
+                    "ORDER BY id DESC LIMIT 1 OFFSET ?2)"),
+      objects_(db) {}
 
 bool BatchRunner::run_in_writer(std::span<QueuedRequest> batch) {
   channels_appended_.clear();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/sqlite_handle.h"
+#include "store/sqlite_object_runner.h"
 #include "store/store_requests.h"
 
 namespace citadel::store::sqlite {
@@ -37,6 +38,10 @@ class BatchRunner {
   int execute(GuestLoginRequest& r);
   int execute(AppendHistoryRequest& r);
   int execute(LoadHistoryRequest& r);
+  int execute(ReadObjectsRequest& r) { return objects_.execute(r); }
+  int execute(WriteObjectsRequest& r) { return objects_.execute(r, batch_time_unix_ms_); }
+  int execute(DeleteObjectsRequest& r) { return objects_.execute(r); }
+  int execute(ListObjectsRequest& r) { return objects_.execute(r); }
 
   // Runs a SELECT of one account row; `found` is left empty when no row matched.
   int select_account(Statement& stmt, std::optional<Account>& found);
@@ -62,6 +67,7 @@ class BatchRunner {
   Statement insert_history_;
   Statement select_recent_history_;
   Statement trim_history_;
+  ObjectRunner objects_;
 
   // Channels appended to in the current batch; the views point into the
   // batch's requests, which outlive the batch.

@@ -10,7 +10,9 @@ namespace citadel::store {
 bool is_write(const Request& request) {
   return std::holds_alternative<CreateAccountRequest>(request) ||
          std::holds_alternative<GuestLoginRequest>(request) ||
-         std::holds_alternative<AppendHistoryRequest>(request);
+         std::holds_alternative<AppendHistoryRequest>(request) ||
+         std::holds_alternative<WriteObjectsRequest>(request) ||
+         std::holds_alternative<DeleteObjectsRequest>(request);
 }
 
 void fail(Request& request, StoreError error) {

@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "store/account_store.h"
 #include "store/chat_history_store.h"
+#include "store/object_store.h"
 
 namespace citadel::store {
 
@@ -55,8 +57,35 @@ struct LoadHistoryRequest {
   HistoryResult result;
 };
 
-using Request = std::variant<CreateAccountRequest, FindByUsernameRequest, FindByIdRequest,
-                             GuestLoginRequest, AppendHistoryRequest, LoadHistoryRequest>;
+// Player storage objects (object_store.h).
+struct ReadObjectsRequest {
+  std::vector<ObjectId> ids;
+  ObjectStore::ReadCallback done;
+  ObjectReadResult result;
+};
+
+struct WriteObjectsRequest {
+  std::vector<ObjectWrite> writes;
+  ObjectStore::WriteCallback done;
+  ObjectWriteResult result;
+};
+
+struct DeleteObjectsRequest {
+  std::vector<ObjectDelete> deletes;
+  ObjectStore::WriteCallback done;
+  ObjectWriteResult result;
+};
+
+struct ListObjectsRequest {
+  ObjectListQuery query;
+  ObjectStore::ListCallback done;
+  ObjectListResult result;
+};
+
+using Request =
+    std::variant<CreateAccountRequest, FindByUsernameRequest, FindByIdRequest, GuestLoginRequest,
+                 AppendHistoryRequest, LoadHistoryRequest, ReadObjectsRequest, WriteObjectsRequest,
+                 DeleteObjectsRequest, ListObjectsRequest>;
 
 // A request as it sits in the queue: with the time it was accepted, so the
 // store can report request latency (queue wait plus transaction).

@@ -22,7 +22,7 @@ class SessionError : public std::runtime_error {
 };
 
 // The schema this build writes; older databases are migrated up to it.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Throws SessionError.
 Conn open_session(const PostgresConfig& config);
