@@ -190,6 +190,8 @@ citadel::services::ServicesConfig services_config(const Config& config) {
   s.chat.max_channels_per_user = config.chat.max_channels_per_user;
   s.chat.history_on_join = config.chat.history_on_join;
   s.chat.presence_max_members = config.chat.presence_max_members;
+  s.storage.max_value_bytes = config.storage.max_value_bytes;
+  s.storage.max_objects_per_batch = config.storage.max_objects_per_batch;
   s.rooms.executor_threads = config.rooms.executor_threads;
   s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
   s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);

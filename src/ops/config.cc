@@ -141,7 +141,8 @@ Config parse_config(const std::string& yaml_text) {
     const std::string name = entry.first.as<std::string>();
     if (name != "server" && name != "limits" && name != "websocket" && name != "web" &&
         name != "tls" && name != "shutdown" && name != "log" && name != "admin" &&
-        name != "store" && name != "auth" && name != "chat" && name != "rooms") {
+        name != "store" && name != "auth" && name != "chat" && name != "storage" &&
+        name != "rooms") {
       fail(name, "unknown key");
     }
   }
@@ -285,6 +286,15 @@ Config parse_config(const std::string& yaml_text) {
                  if (name == "history_on_join") read_uint(n, key, ch.history_on_join, 0, 1000);
                  if (name == "presence_max_members")
                    read_uint(n, key, ch.presence_max_members, 0, 10'000'000);
+               });
+  read_section(root, "storage", {"max_value_bytes", "max_objects_per_batch"},
+               [&](const std::string& name, const YAML::Node& n, const std::string& key) {
+                 // An object travels whole in one reply frame (64 KiB
+                 // payloads at most, with room for the rest of the reply).
+                 if (name == "max_value_bytes")
+                   read_uint(n, key, c.storage.max_value_bytes, 2, 32 * 1024);
+                 if (name == "max_objects_per_batch")
+                   read_uint(n, key, c.storage.max_objects_per_batch, 1, 1000);
                });
   read_section(root, "rooms", {"executor_threads", "arena", "lockstep"},
                [&](const std::string& name, const YAML::Node& n, const std::string& key) {
@@ -532,6 +542,10 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "max_channels_per_user" << YAML::Value << c.chat.max_channels_per_user;
   out << YAML::Key << "history_on_join" << YAML::Value << c.chat.history_on_join;
   out << YAML::Key << "presence_max_members" << YAML::Value << c.chat.presence_max_members;
+  out << YAML::EndMap;
+  out << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_value_bytes" << YAML::Value << c.storage.max_value_bytes;
+  out << YAML::Key << "max_objects_per_batch" << YAML::Value << c.storage.max_objects_per_batch;
   out << YAML::EndMap;
   out << YAML::Key << "rooms" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "executor_threads" << YAML::Value << c.rooms.executor_threads;

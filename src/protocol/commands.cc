@@ -34,6 +34,11 @@ constexpr std::array kMessageTypes = {
     MessageType{cmd::kArenaState, "ArenaState", D::kServerToClient},
     MessageType{cmd::kLockstepInput, "LockstepInput", D::kClientToServer},
     MessageType{cmd::kLockstepFrame, "LockstepFrame", D::kServerToClient},
+    MessageType{cmd::kStorageRead, "StorageRead", D::kClientToServer},
+    MessageType{cmd::kStorageWrite, "StorageWrite", D::kClientToServer},
+    MessageType{cmd::kStorageDelete, "StorageDelete", D::kClientToServer},
+    MessageType{cmd::kStorageList, "StorageList", D::kClientToServer},
+    MessageType{cmd::kStorageReply, "StorageReply", D::kServerToClient},
 };
 }  // namespace
 

@@ -4,13 +4,14 @@
 
 #include <stdexcept>
 
-#include "protocol/auth_generated.h"
 #include "protocol/arena_generated.h"
+#include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
-#include "protocol/lockstep_generated.h"
-#include "protocol/rooms_generated.h"
 #include "protocol/commands.h"
 #include "protocol/embedded_schemas.h"
+#include "protocol/lockstep_generated.h"
+#include "protocol/rooms_generated.h"
+#include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
 
 namespace citadel::protocol {
@@ -75,6 +76,16 @@ bool verify(uint16_t c, std::span<const uint8_t> payload) {
       return verified_root<msg::LockstepInput>(payload) != nullptr;
     case cmd::kLockstepFrame:
       return verified_root<msg::LockstepFrame>(payload) != nullptr;
+    case cmd::kStorageRead:
+      return verified_root<msg::StorageRead>(payload) != nullptr;
+    case cmd::kStorageWrite:
+      return verified_root<msg::StorageWrite>(payload) != nullptr;
+    case cmd::kStorageDelete:
+      return verified_root<msg::StorageDelete>(payload) != nullptr;
+    case cmd::kStorageList:
+      return verified_root<msg::StorageList>(payload) != nullptr;
+    case cmd::kStorageReply:
+      return verified_root<msg::StorageReply>(payload) != nullptr;
   }
   return false;
 }

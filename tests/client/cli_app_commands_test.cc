@@ -197,6 +197,10 @@ TEST(CliParse, CmdsByNameAndReplyCmdsOfTheNewCommands) {
   EXPECT_EQ(reply_cmd_for(cmd::kLogout), cmd::kAuthReply);
   EXPECT_EQ(reply_cmd_for(cmd::kRoomJoin), cmd::kRoomReply);
   EXPECT_EQ(reply_cmd_for(cmd::kMatchCancel), cmd::kRoomReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageRead), cmd::kStorageReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageWrite), cmd::kStorageReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageDelete), cmd::kStorageReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageList), cmd::kStorageReply);
   EXPECT_FALSE(reply_cmd_for(cmd::kArenaInput));
   EXPECT_TRUE(is_one_way(cmd::kArenaInput));
   EXPECT_TRUE(is_one_way(cmd::kLockstepInput));
