@@ -16,6 +16,7 @@
 
 #include "net/output_queue.h"
 #include "protocol/verified_payload.h"
+#include "rooms/room_storage.h"
 
 namespace citadel::rooms {
 
@@ -52,6 +53,9 @@ class RoomContext {
   virtual std::size_t page_bytes() const = 0;
   // Ends the room once the current callback returns; players get `reason`.
   virtual void close(std::string_view reason) = 0;
+  // Player storage objects with server rights (room_storage.h); completions
+  // come back on this room's thread. Valid as long as the room.
+  virtual RoomStorage& storage() = 0;
 
  protected:
   ~RoomContext() = default;

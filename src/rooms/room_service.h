@@ -61,6 +61,10 @@ class RoomService final : private RoomHost {
   // Start-up, before register_handlers. Throws std::invalid_argument for a
   // duplicate name or input cmd, or options out of range.
   void add_type(RoomType type);
+  // Start-up: the objects rooms reach through RoomContext::storage(). Without
+  // it, their storage calls fail with kStorageError. Must outlive the rooms'
+  // last completion: the store is shut down before stop().
+  void set_object_store(store::ObjectStore& objects) { objects_ = &objects; }
   void register_handlers(server::Router& router);
   // Stops the logic threads (if any; they start with the service). After
   // the server has stopped; the destructor does it too.
@@ -128,6 +132,7 @@ class RoomService final : private RoomHost {
   bool match_timer_armed_ = false;
   uint64_t next_room_id_ = 0;
   std::size_t next_executor_ = 0;
+  store::ObjectStore* objects_ = nullptr;
 };
 
 }  // namespace citadel::rooms

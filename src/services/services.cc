@@ -24,6 +24,7 @@ Services::Services(server::Server& server, const ServicesConfig& config)
   rooms_.add_type(rooms::arena_room_type(config.arena));
   rooms_.add_type(rooms::lockstep_room_type(config.lockstep));
   for (const auto& type : config.extra_room_types) rooms_.add_type(type);
+  rooms_.set_object_store(*store_);
   auth_.register_handlers(server.router());
   chat_.register_handlers(server.router());
   storage_.register_handlers(server.router());
