@@ -283,6 +283,27 @@ TEST_F(StorageTest, ListPagesWithCursorAndRefusesBadCursors) {
             StorageResult::InvalidRequest);
 }
 
+TEST_F(StorageTest, RepliesStayWithinOneFrame) {
+  start();
+  auto [c, me] = guest_login("storage-device-9");
+  const std::string big = "{\"s\":\"" + std::string(15000, 'v') + "\"}";
+  ASSERT_EQ(write(c, {{"big", "a", big}, {"big", "b", big}, {"big", "c", big}}).result,
+            StorageResult::Ok);
+  ASSERT_EQ(write(c, {{"big", "d", big}, {"big", "e", big}}).result, StorageResult::Ok);
+  // Five values of 15 KB do not fit one 64 KiB reply: a read is refused ...
+  const auto r = read(c, {{"big", "a"}, {"big", "b"}, {"big", "c"}, {"big", "d"}, {"big", "e"}});
+  EXPECT_EQ(r.result, StorageResult::TooManyObjects);
+  // ... and a list page ends early, with a cursor to the rest.
+  const auto first = storage_call(c, cmd::kStorageList, list_msg("big", 0, 10, ""));
+  ASSERT_EQ(first.result, StorageResult::Ok);
+  ASSERT_EQ(first.objects.size(), 4u);
+  ASSERT_FALSE(first.cursor.empty());
+  const auto second = storage_call(c, cmd::kStorageList, list_msg("big", 0, 10, first.cursor));
+  ASSERT_EQ(second.objects.size(), 1u);
+  EXPECT_EQ(second.objects[0].key, "e");
+  EXPECT_TRUE(second.cursor.empty());
+}
+
 TEST_F(StorageTest, BadInputGetsASpecificResultAndTheServerKeepsServing) {
   storage_.max_value_bytes = 64;
   storage_.max_objects_per_batch = 3;

@@ -21,6 +21,11 @@ std::string_view view(const flatbuffers::String* s) {
   return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
 }
 
+flatbuffers::Offset<flatbuffers::String> str(flatbuffers::FlatBufferBuilder& fbb,
+                                             const std::string& s) {
+  return fbb.CreateString(s.data(), s.size());
+}
+
 // What is wrong with an item's names, if anything.
 std::optional<std::pair<Result, std::string>> name_problem(std::string_view collection,
                                                            std::string_view key) {
@@ -77,11 +82,14 @@ net::SharedBytes encode(uint32_t request_id, const Reply& r, uint64_t reader) {
     list.reserve(r.objects->size());
     for (const store::StorageObject& o : *r.objects) {
       if (!readable_by(o, reader)) continue;
-      list.push_back(msg::CreateStorageObjectDirect(
-          fbb, o.collection.c_str(), o.key.c_str(), static_cast<uint64_t>(o.owner_id),
-          o.value.c_str(), static_cast<uint64_t>(o.version), o.read, o.write,
-          static_cast<uint64_t>(o.created_at_unix_ms),
-          static_cast<uint64_t>(o.updated_at_unix_ms)));
+      // Sized strings: a value is stored byte for byte, so never cut at a NUL.
+      const auto collection = str(fbb, o.collection), key = str(fbb, o.key),
+                 value = str(fbb, o.value);
+      list.push_back(msg::CreateStorageObject(fbb, collection, key,
+                                              static_cast<uint64_t>(o.owner_id), value,
+                                              static_cast<uint64_t>(o.version), o.read, o.write,
+                                              static_cast<uint64_t>(o.created_at_unix_ms),
+                                              static_cast<uint64_t>(o.updated_at_unix_ms)));
     }
     objects = fbb.CreateVector(list);
   }
