@@ -11,6 +11,7 @@ packages=(
   libboost1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libsodium-dev libssl-dev liburing-dev
+  nlohmann-json3-dev  # validates player storage values (JSON objects)
   libpq-dev    # the PostgreSQL store's client library (store.backend: postgres)
   libgoogle-perftools-dev google-perftools
   # tests and benchmarks

@@ -8,6 +8,7 @@
 #include "protocol/chat_generated.h"
 #include "protocol/commands.h"
 #include "protocol/rooms_generated.h"
+#include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
 
 namespace citadel::client {
@@ -31,7 +32,7 @@ flatbuffers::Offset<flatbuffers::String> string(flatbuffers::FlatBufferBuilder& 
 }
 
 constexpr std::array kKeyedReplyCmds = {proto::cmd::kAuthReply, proto::cmd::kChatReply,
-                                        proto::cmd::kRoomReply};
+                                        proto::cmd::kRoomReply, proto::cmd::kStorageReply};
 
 }  // namespace
 
@@ -112,6 +113,11 @@ std::optional<uint64_t> read_reply_request_id(uint16_t cmd, std::span<const uint
       break;
     case proto::cmd::kRoomReply:
       if (const auto* r = proto::verified_root<msg::RoomReply>(payload)) return r->request_id();
+      break;
+    case proto::cmd::kStorageReply:
+      // A storage refusal decided on arrival may overtake earlier storage
+      // replies (protocol.md, "Reply order"): only the id matches safely.
+      if (const auto* r = proto::verified_root<msg::StorageReply>(payload)) return r->request_id();
       break;
     default:
       break;

@@ -60,7 +60,8 @@ std::vector<uint8_t> encode_logout(uint32_t request_id);
 // 0x0211); nullopt for other cmds or a payload that does not verify.
 std::optional<uint64_t> read_push_id(uint16_t cmd, std::span<const uint8_t> payload);
 
-// The request_id a reply echoes (AuthReply, ChatReply, RoomReply); nullopt
+// The request_id a reply echoes (AuthReply, ChatReply, RoomReply,
+// StorageReply); nullopt
 // for other cmds or a payload that does not verify. Used as the Client's
 // reply-key reader for those cmds.
 std::optional<uint64_t> read_reply_request_id(uint16_t cmd, std::span<const uint8_t> payload);

@@ -159,6 +159,12 @@ struct ChatLimitsConfig {
   uint32_t presence_max_members = 500;  // larger channels send no online/offline events
 };
 
+// Player storage objects (the storage service, docs/protocol.md "Storage").
+struct StorageLimitsConfig {
+  uint32_t max_value_bytes = 16 * 1024;  // one object's JSON value
+  uint32_t max_objects_per_batch = 100;  // items in one read, write or delete
+};
+
 // One room type's settings (see src/rooms/room_type.h).
 struct RoomTypeConfig {
   uint32_t tick_hz = 20;  // 1 to 120
@@ -223,6 +229,7 @@ struct Config {
   StoreConfig store;
   AuthConfig auth;
   ChatLimitsConfig chat;
+  StorageLimitsConfig storage;
   RoomsConfig rooms;
   LeaderboardsConfig leaderboards;
 

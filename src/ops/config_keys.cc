@@ -226,6 +226,11 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(chat, history_on_join, 0ull, 1000ull, kLive, "last messages sent with a join"),
       CITADEL_KEY(chat, presence_max_members, 0ull, 10000000ull, kLive,
                   "named channels with more members send no online/offline events"),
+      CITADEL_KEY(storage, max_value_bytes, 2ull, 32'768ull, kAtStart,
+                  "one storage object's JSON value (at most 32 KiB, so one object always fits a "
+                  "reply)"),
+      CITADEL_KEY(storage, max_objects_per_batch, 1ull, 1000ull, kAtStart,
+                  "items in one storage read, write or delete"),
       CITADEL_KEY(leaderboards, submits_per_second, 1ull, 1'000'000ull, kAtStart,
                   "leaderboard submits per player and second: the token bucket's refill ..."),
       CITADEL_KEY(leaderboards, submit_burst, 1ull, 1'000'000ull, kAtStart,

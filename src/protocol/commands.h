@@ -41,6 +41,12 @@ inline constexpr uint16_t kArenaState = 0x0311;
 // Lockstep rooms (schemas/lockstep.fbs)
 inline constexpr uint16_t kLockstepInput = 0x0320;
 inline constexpr uint16_t kLockstepFrame = 0x0321;
+// Player storage (schemas/storage.fbs)
+inline constexpr uint16_t kStorageRead = 0x0400;
+inline constexpr uint16_t kStorageWrite = 0x0401;
+inline constexpr uint16_t kStorageDelete = 0x0402;
+inline constexpr uint16_t kStorageList = 0x0403;
+inline constexpr uint16_t kStorageReply = 0x0404;
 // Leaderboards (schemas/leaderboard.fbs)
 inline constexpr uint16_t kLeaderboardSubmit = 0x0500;
 inline constexpr uint16_t kLeaderboardTop = 0x0501;

@@ -4,14 +4,15 @@
 
 #include <stdexcept>
 
-#include "protocol/auth_generated.h"
 #include "protocol/arena_generated.h"
+#include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
+#include "protocol/commands.h"
+#include "protocol/embedded_schemas.h"
 #include "protocol/leaderboard_generated.h"
 #include "protocol/lockstep_generated.h"
 #include "protocol/rooms_generated.h"
-#include "protocol/commands.h"
-#include "protocol/embedded_schemas.h"
+#include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
 
 namespace citadel::protocol {
@@ -76,6 +77,16 @@ bool verify(uint16_t c, std::span<const uint8_t> payload) {
       return verified_root<msg::LockstepInput>(payload) != nullptr;
     case cmd::kLockstepFrame:
       return verified_root<msg::LockstepFrame>(payload) != nullptr;
+    case cmd::kStorageRead:
+      return verified_root<msg::StorageRead>(payload) != nullptr;
+    case cmd::kStorageWrite:
+      return verified_root<msg::StorageWrite>(payload) != nullptr;
+    case cmd::kStorageDelete:
+      return verified_root<msg::StorageDelete>(payload) != nullptr;
+    case cmd::kStorageList:
+      return verified_root<msg::StorageList>(payload) != nullptr;
+    case cmd::kStorageReply:
+      return verified_root<msg::StorageReply>(payload) != nullptr;
     case cmd::kLeaderboardSubmit:
       return verified_root<msg::LeaderboardSubmit>(payload) != nullptr;
     case cmd::kLeaderboardTop:

@@ -12,7 +12,8 @@
 namespace citadel::rooms {
 
 Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-           RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes)
+           RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes,
+           store::ObjectStore* objects)
     : id_(id),
       type_(type),
       executor_(executor),
@@ -22,6 +23,7 @@ Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery
       interval_(std::chrono::nanoseconds(1'000'000'000LL / type.options.tick_hz)),
       max_players_(type.options.max_players),
       page_bytes_(page_bytes),
+      objects_(objects),
       logic_(type.make()),
       inputs_(type.options.input_queue, type.options.input_queue_bytes),
       next_tick_at_(first_tick) {}
@@ -339,6 +341,58 @@ void Room::close_in_loop(std::string_view reason, bool fault, bool tell_host) {
   stats_.rooms_open.sub();
   if (fault) stats_.rooms_faulted.add();
   if (tell_host) host_.room_closed(id_);
+}
+
+template <class Result, class Done>
+auto Room::storage_completion(Done done) {
+  // The store may answer after the room is gone: hold it weakly. The
+  // executor outlives every room (the room service stops it last, after the
+  // store has completed everything).
+  return [weak = weak_from_this(), &executor = executor_, done = std::move(done)](Result r) {
+    executor.post([weak, done, r = std::move(r)]() mutable {
+      const auto room = weak.lock();
+      if (!room) return;
+      room->guarded("a storage completion", [&] { done(*room, std::move(r)); });
+    });
+  };
+}
+
+// RoomStorage (room_storage.h): store calls whose completions come back on
+// the room's thread, through the same fault guard as room callbacks.
+
+namespace {
+
+template <class Result, class Callback>
+void fail_without_store(Callback&& callback) {
+  Result r;
+  r.error = store::StoreError::kStorageError;
+  callback(std::move(r));
+}
+
+}  // namespace
+
+void Room::read(std::vector<store::ObjectId> ids, ReadDone done) {
+  auto complete = storage_completion<store::ObjectReadResult>(std::move(done));
+  if (objects_ == nullptr) return fail_without_store<store::ObjectReadResult>(complete);
+  objects_->read_objects(std::move(ids), std::move(complete));
+}
+
+void Room::write(std::vector<store::ObjectWrite> writes, WriteDone done) {
+  auto complete = storage_completion<store::ObjectWriteResult>(std::move(done));
+  if (objects_ == nullptr) return fail_without_store<store::ObjectWriteResult>(complete);
+  objects_->write_objects(std::move(writes), std::move(complete));
+}
+
+void Room::remove(std::vector<store::ObjectDelete> deletes, WriteDone done) {
+  auto complete = storage_completion<store::ObjectWriteResult>(std::move(done));
+  if (objects_ == nullptr) return fail_without_store<store::ObjectWriteResult>(complete);
+  objects_->delete_objects(std::move(deletes), std::move(complete));
+}
+
+void Room::list(store::ObjectListQuery query, ListDone done) {
+  auto complete = storage_completion<store::ObjectListResult>(std::move(done));
+  if (objects_ == nullptr) return fail_without_store<store::ObjectListResult>(complete);
+  objects_->list_objects(std::move(query), std::move(complete));
 }
 
 }  // namespace citadel::rooms

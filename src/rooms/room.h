@@ -52,12 +52,15 @@ struct JoinTicket {
   uint32_t waited_ms = 0;  // matchmaking: time in the queue
 };
 
-class Room final : public std::enable_shared_from_this<Room>, private RoomContext {
+class Room final : public std::enable_shared_from_this<Room>,
+                   private RoomContext,
+                   private RoomStorage {
  public:
   using Clock = net::EventLoop::Clock;  // the loops' clock: a test may fake it
 
   Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-       RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes);
+       RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes,
+       store::ObjectStore* objects = nullptr);
   ~Room();
 
   uint64_t id() const { return id_; }
@@ -93,6 +96,17 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   std::size_t page_bytes() const override { return page_bytes_; }
   void close(std::string_view reason) override;
   ScoreSink& scores() override { return host_.scores(); }
+  RoomStorage& storage() override { return *this; }
+
+  // RoomStorage
+  void read(std::vector<store::ObjectId> ids, ReadDone done) override;
+  void write(std::vector<store::ObjectWrite> writes, WriteDone done) override;
+  void remove(std::vector<store::ObjectDelete> deletes, WriteDone done) override;
+  void list(store::ObjectListQuery query, ListDone done) override;
+  // The store's callback (store thread) for `done`: posts the result to the
+  // room's thread and runs `done` there if the room is still open.
+  template <class Result, class Done>
+  auto storage_completion(Done done);
 
   // Runs room code; an exception closes the room. False if the room is
   // closed afterwards (by a fault or by the code asking to close).
@@ -123,6 +137,7 @@ class Room final : public std::enable_shared_from_this<Room>, private RoomContex
   // service loop owns the type's options; this thread never reads them).
   const uint32_t max_players_;
   const std::size_t page_bytes_;
+  store::ObjectStore* const objects_;  // null: storage calls fail (kStorageError)
   std::unique_ptr<RoomLogic> logic_;
   InputQueue inputs_;
   std::vector<std::unique_ptr<Player>> players_;

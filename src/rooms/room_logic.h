@@ -17,6 +17,7 @@
 #include "net/output_queue.h"
 #include "protocol/verified_payload.h"
 #include "rooms/score_sink.h"
+#include "rooms/room_storage.h"
 
 namespace citadel::rooms {
 
@@ -56,6 +57,9 @@ class RoomContext {
   // Leaderboards: record a player's score, e.g. at the end of a match
   // (docs/rooms.md). Without leaderboards every submission is refused.
   virtual ScoreSink& scores() { return no_scores(); }
+  // Player storage objects with server rights (room_storage.h); completions
+  // come back on this room's thread. Valid as long as the room.
+  virtual RoomStorage& storage() = 0;
 
  protected:
   ~RoomContext() = default;

@@ -227,7 +227,7 @@ RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
   auto room = std::make_shared<Room>(
       id, type, *executors_[slot], delivery_, *stats_[slot], host,
       first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now()),
-      static_cast<std::size_t>(server_.config().limits.output_queue_bytes / 4));
+      static_cast<std::size_t>(server_.config().limits.output_queue_bytes / 4), objects_);
   room->executor().post([room] { room->start_in_loop(); });
   Entry& entry = rooms_[id];
   entry.room = std::move(room);

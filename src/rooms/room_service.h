@@ -69,6 +69,10 @@ class RoomService final : private RoomHost {
   // Start-up: where RoomContext::scores() sends the rooms' scores (the
   // leaderboard service). Without it rooms get no_scores().
   void set_score_sink(ScoreSink& sink) { score_sink_ = &sink; }
+  // Start-up: the objects rooms reach through RoomContext::storage(). Without
+  // it, their storage calls fail with kStorageError. Must outlive the rooms'
+  // last completion: the store is shut down before stop().
+  void set_object_store(store::ObjectStore& objects) { objects_ = &objects; }
   void register_handlers(server::Router& router);
   // Stops the logic threads (if any; they start with the service). After
   // the server has stopped; the destructor does it too.
@@ -140,6 +144,7 @@ class RoomService final : private RoomHost {
   bool match_timer_armed_ = false;
   uint64_t next_room_id_ = 0;
   std::size_t next_executor_ = 0;
+  store::ObjectStore* objects_ = nullptr;
 };
 
 }  // namespace citadel::rooms

@@ -11,12 +11,14 @@ namespace citadel::services {
 Services::Services(server::Server& server, const ServicesConfig& config)
     : store_(store::open_store(config.store)),
       hasher_(config.hasher),
-      signer_(load_or_create_secret(config.token_secret_file)),
+      secret_(load_or_create_secret(config.token_secret_file)),
+      signer_(secret_),
       sessions_(server.service_loop(), server, signer_, config.session),
       auth_(server.service_loop(), server, *store_, hasher_, sessions_, signer_, config.auth),
       chat_(server.service_loop(), server, sessions_, *store_, config.chat),
       leaderboards_(server.service_loop(), server, sessions_, *store_,
                     leaderboard_cursor_key(config.token_secret_file), config.leaderboards),
+      storage_(server.service_loop(), server, *store_, secret_, config.storage),
       rooms_(server, config.rooms, [this](uint64_t user_id) {
         const Session* s = sessions_.find_in_loop(user_id);
         return s ? s->username : std::string();
@@ -25,9 +27,11 @@ Services::Services(server::Server& server, const ServicesConfig& config)
   rooms_.add_type(rooms::lockstep_room_type(config.lockstep));
   for (const auto& type : config.extra_room_types) rooms_.add_type(type);
   rooms_.set_score_sink(leaderboards_);
+  rooms_.set_object_store(*store_);
   auth_.register_handlers(server.router());
   chat_.register_handlers(server.router());
   leaderboards_.register_handlers(server.router());
+  storage_.register_handlers(server.router());
   rooms_.register_handlers(server.router());
   sessions_.set_hooks(
       [this](const Session& s) { chat_.on_session_start_in_loop(s); },

@@ -1,6 +1,6 @@
 // Everything above the network core, wired into one Server: the account
 // store, password hashing, session tokens, the session registry, and the
-// auth and chat services, and the rooms. Construct after the Server and
+// auth, chat and storage services, and the rooms. Construct after the Server and
 // before server.start(); destroy after server.stop() (the services' timers
 // run on the server's service loop).
 //
@@ -21,6 +21,7 @@
 #include "services/chat/chat_service.h"
 #include "services/leaderboard/leaderboard_service.h"
 #include "services/session/session_registry.h"
+#include "services/storage/storage_service.h"
 #include "store/store.h"
 #include "store/store_config.h"
 
@@ -34,6 +35,7 @@ struct ServicesConfig {
   PasswordHasherConfig hasher;
   ChatConfig chat;
   LeaderboardConfig leaderboards;
+  StorageConfig storage;
   rooms::RoomsConfig rooms;
   rooms::RoomTypeOptions arena{};                 // the arena demo's room type
   rooms::RoomTypeOptions lockstep{30, 8};         // the lockstep room type
@@ -69,11 +71,13 @@ class Services {
   // threads of the first two before any member below them is destroyed.
   std::unique_ptr<store::Store> store_;
   PasswordHasher hasher_;
+  const TokenSigner::Secret secret_;  // signs tokens and storage cursors
   TokenSigner signer_;
   SessionRegistry sessions_;
   AuthService auth_;
   ChatService chat_;
   LeaderboardService leaderboards_;
+  StorageService storage_;
   rooms::RoomService rooms_;
 };
 

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "store/object_validation.h"
+
 namespace citadel::store {
 namespace {
 
@@ -99,6 +101,60 @@ void QueuedStore::save_leaderboard_record(LeaderboardRecordRow record, WriteCall
 
 void QueuedStore::load_leaderboards(LoadCallback done) {
   submit(LoadLeaderboardsRequest{std::move(done), {}});
+}
+
+namespace {
+
+bool valid_id(const ObjectId& id) {
+  return valid_object_name(id.collection) && valid_object_name(id.key);
+}
+
+template <class Result, class Callback>
+void refuse_inline(Callback& done) {
+  Result r;
+  r.error = StoreError::kInvalidArgument;
+  if (done) done(std::move(r));
+}
+
+}  // namespace
+
+void QueuedStore::read_objects(std::vector<ObjectId> ids, ReadCallback done) {
+  if (ids.empty() || !std::all_of(ids.begin(), ids.end(), valid_id)) {
+    return refuse_inline<ObjectReadResult>(done);
+  }
+  submit(ReadObjectsRequest{std::move(ids), std::move(done), {}});
+}
+
+void QueuedStore::write_objects(std::vector<ObjectWrite> writes, WriteCallback done) {
+  const bool valid =
+      !writes.empty() &&
+      std::all_of(writes.begin(), writes.end(),
+                  [](const ObjectWrite& w) {
+                    return valid_id(w.id) && valid_permissions(w.read, w.write) &&
+                           valid_object_json(w.value) &&
+                           (w.condition != ObjectCondition::kVersion || w.version > 0);
+                  }) &&
+      !has_duplicate_ids(writes, [](const ObjectWrite& w) -> const ObjectId& { return w.id; });
+  if (!valid) return refuse_inline<ObjectWriteResult>(done);
+  submit(WriteObjectsRequest{std::move(writes), std::move(done), {}});
+}
+
+void QueuedStore::delete_objects(std::vector<ObjectDelete> deletes, WriteCallback done) {
+  const bool valid =
+      !deletes.empty() &&
+      std::all_of(deletes.begin(), deletes.end(),
+                  [](const ObjectDelete& d) { return valid_id(d.id) && d.version >= 0; }) &&
+      !has_duplicate_ids(deletes, [](const ObjectDelete& d) -> const ObjectId& { return d.id; });
+  if (!valid) return refuse_inline<ObjectWriteResult>(done);
+  submit(DeleteObjectsRequest{std::move(deletes), std::move(done), {}});
+}
+
+void QueuedStore::list_objects(ObjectListQuery query, ListCallback done) {
+  const bool valid = valid_object_name(query.collection) &&
+                     (query.after_key.empty() || valid_object_name(query.after_key)) &&
+                     query.limit > 0 && query.min_read <= kReadPublic;
+  if (!valid) return refuse_inline<ObjectListResult>(done);
+  submit(ListObjectsRequest{std::move(query), std::move(done), {}});
 }
 
 StoreStats QueuedStore::stats() const {

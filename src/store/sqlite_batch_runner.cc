@@ -73,7 +73,8 @@ BatchRunner::BatchRunner(sqlite3* db, uint32_t history_per_channel)
       select_leaderboard_records_(
           db,
           "SELECT board_id, period_start_ms, user_id, username, score, subscore, "
-          "num_submissions, metadata, create_ms, update_ms, sequence FROM leaderboard_records") {}
+          "num_submissions, metadata, create_ms, update_ms, sequence FROM leaderboard_records"),
+      objects_(db) {}
 
 bool BatchRunner::run_in_writer(std::span<QueuedRequest> batch) {
   channels_appended_.clear();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/sqlite_handle.h"
+#include "store/sqlite_object_runner.h"
 #include "store/store_requests.h"
 
 namespace citadel::store::sqlite {
@@ -40,6 +41,10 @@ class BatchRunner {
   int execute(SaveLeaderboardRequest& r);
   int execute(SaveLeaderboardRecordRequest& r);
   int execute(LoadLeaderboardsRequest& r);
+  int execute(ReadObjectsRequest& r) { return objects_.execute(r); }
+  int execute(WriteObjectsRequest& r) { return objects_.execute(r, batch_time_unix_ms_); }
+  int execute(DeleteObjectsRequest& r) { return objects_.execute(r); }
+  int execute(ListObjectsRequest& r) { return objects_.execute(r); }
 
   // Runs a SELECT of one account row; `found` is left empty when no row matched.
   int select_account(Statement& stmt, std::optional<Account>& found);
@@ -70,6 +75,7 @@ class BatchRunner {
   Statement upsert_leaderboard_record_;
   Statement select_leaderboards_;
   Statement select_leaderboard_records_;
+  ObjectRunner objects_;
 
   // Channels appended to in the current batch; the views point into the
   // batch's requests, which outlive the batch.

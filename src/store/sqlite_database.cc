@@ -67,6 +67,25 @@ constexpr std::array<const char*, kSqliteSchemaVersion> kMigrations = {
         PRIMARY KEY (board_id, period_start_ms, user_id)
       );
     )sql",
+    // 2 -> 3: player storage objects (object_store.h). The primary key leads
+    // with the owner and collection, so a list walks it in key order;
+    // WITHOUT ROWID keeps each object in that one b-tree. Keys compare as
+    // bytes (BINARY), the order cursors rely on. No foreign key to
+    // accounts: owner 0 is the server's.
+    R"sql(
+      CREATE TABLE storage_objects (
+        owner_id      INTEGER NOT NULL,
+        collection    TEXT NOT NULL,
+        key           TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        read_perm     INTEGER NOT NULL CHECK (read_perm BETWEEN 0 AND 2),
+        write_perm    INTEGER NOT NULL CHECK (write_perm BETWEEN 0 AND 1),
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (owner_id, collection, key)
+      ) WITHOUT ROWID;
+    )sql",
 };
 
 // The WAL file is truncated back to this size after a checkpoint, so a burst

@@ -9,7 +9,7 @@
 namespace citadel::store {
 
 // The schema this build writes; open_sqlite_database migrates older files up to it.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 // Opens (creating when absent) the database at config.path for reading and
 // writing, applies the PRAGMAs, and brings the schema to kSqliteSchemaVersion.

@@ -1,5 +1,5 @@
-// A storage backend as the server holds it: both ports (AccountStore,
-// ChatHistoryStore) plus what every backend has besides them, its shutdown
+// A storage backend as the server holds it: the ports (AccountStore,
+// ChatHistoryStore, ObjectStore) plus what every backend has besides them, its shutdown
 // and its statistics. Services hand the ports to the services that need
 // them and keep this for the lifecycle and /metrics. open_store()
 // (store_factory.h) picks the backend from the config.
@@ -10,11 +10,15 @@
 #include "store/account_store.h"
 #include "store/chat_history_store.h"
 #include "store/leaderboard_store.h"
+#include "store/object_store.h"
 #include "store/store_stats.h"
 
 namespace citadel::store {
 
-class Store : public AccountStore, public ChatHistoryStore, public LeaderboardStore {
+class Store : public AccountStore,
+              public ChatHistoryStore,
+              public LeaderboardStore,
+              public ObjectStore {
  public:
   // Refuses new calls (kShuttingDown, completed inline), completes every
   // request already accepted (writes committed, callbacks run) and joins the

@@ -12,7 +12,9 @@ bool is_write(const Request& request) {
          std::holds_alternative<GuestLoginRequest>(request) ||
          std::holds_alternative<AppendHistoryRequest>(request) ||
          std::holds_alternative<SaveLeaderboardRequest>(request) ||
-         std::holds_alternative<SaveLeaderboardRecordRequest>(request);
+         std::holds_alternative<SaveLeaderboardRecordRequest>(request) ||
+         std::holds_alternative<WriteObjectsRequest>(request) ||
+         std::holds_alternative<DeleteObjectsRequest>(request);
 }
 
 void fail(Request& request, StoreError error) {

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "store/account_store.h"
 #include "store/chat_history_store.h"
 #include "store/leaderboard_store.h"
+#include "store/object_store.h"
 
 namespace citadel::store {
 
@@ -73,10 +75,36 @@ struct LoadLeaderboardsRequest {
   LeaderboardLoadResult result;
 };
 
+// Player storage objects (object_store.h).
+struct ReadObjectsRequest {
+  std::vector<ObjectId> ids;
+  ObjectStore::ReadCallback done;
+  ObjectReadResult result;
+};
+
+struct WriteObjectsRequest {
+  std::vector<ObjectWrite> writes;
+  ObjectStore::WriteCallback done;
+  ObjectWriteResult result;
+};
+
+struct DeleteObjectsRequest {
+  std::vector<ObjectDelete> deletes;
+  ObjectStore::WriteCallback done;
+  ObjectWriteResult result;
+};
+
+struct ListObjectsRequest {
+  ObjectListQuery query;
+  ObjectStore::ListCallback done;
+  ObjectListResult result;
+};
+
 using Request =
     std::variant<CreateAccountRequest, FindByUsernameRequest, FindByIdRequest, GuestLoginRequest,
                  AppendHistoryRequest, LoadHistoryRequest, SaveLeaderboardRequest,
-                 SaveLeaderboardRecordRequest, LoadLeaderboardsRequest>;
+                 SaveLeaderboardRecordRequest, LoadLeaderboardsRequest, ReadObjectsRequest,
+                 WriteObjectsRequest, DeleteObjectsRequest, ListObjectsRequest>;
 
 // A request as it sits in the queue: with the time it was accepted, so the
 // store can report request latency (queue wait plus transaction).

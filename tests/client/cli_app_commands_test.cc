@@ -15,6 +15,7 @@
 #include "protocol/json_codec.h"
 #include "protocol/leaderboard_generated.h"
 #include "protocol/rooms_generated.h"
+#include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
 #include "protocol/wire.h"
 #include "test_messages.h"
@@ -57,6 +58,55 @@ std::string usage_error(std::string_view line) {
   const auto parse = build_app_request(split_command(line), counters);
   if (!parse) return "not an app command";
   return parse->request ? "built: " + parse->request->json : parse->error;
+}
+
+TEST(CliAppCommands, StorageCommandsBuildTheirMessages) {
+  const auto w =
+      build(R"(storage write saves slot1 @3 read=2 write=0 {"level": 3, "name": "a b"})");
+  ASSERT_EQ(w.cmd, cmd::kStorageWrite);
+  const auto* write = proto::verified_root<msg::StorageWrite>(w.payload);
+  ASSERT_NE(write, nullptr);
+  EXPECT_EQ(write->request_id(), 5u);
+  ASSERT_EQ(write->objects()->size(), 1u);
+  const auto* item = write->objects()->Get(0);
+  EXPECT_EQ(item->collection()->str(), "saves");
+  EXPECT_EQ(item->key()->str(), "slot1");
+  EXPECT_EQ(item->value()->str(), R"({"level": 3, "name": "a b"})");
+  EXPECT_EQ(item->version(), 3u);
+  EXPECT_FALSE(item->if_absent());
+  EXPECT_EQ(item->permission_read(), 2);
+  EXPECT_EQ(item->permission_write(), 0);
+
+  const auto a = build(R"(storage write saves slot1 @absent {})");
+  const auto* absent = proto::verified_root<msg::StorageWrite>(a.payload)->objects()->Get(0);
+  EXPECT_TRUE(absent->if_absent());
+  EXPECT_EQ(absent->permission_read(), 1) << "the schema's default";
+
+  const auto r = build("storage read saves slot1 #42");
+  ASSERT_EQ(r.cmd, cmd::kStorageRead);
+  const auto* read = proto::verified_root<msg::StorageRead>(r.payload);
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->objects()->Get(0)->user_id(), 42u);
+
+  const auto d = build("storage delete saves slot1 @2");
+  ASSERT_EQ(d.cmd, cmd::kStorageDelete);
+  EXPECT_EQ(proto::verified_root<msg::StorageDelete>(d.payload)->objects()->Get(0)->version(), 2u);
+
+  const auto l = build("storage list saves #7 10 s1.abc.def");
+  ASSERT_EQ(l.cmd, cmd::kStorageList);
+  const auto* list = proto::verified_root<msg::StorageList>(l.payload);
+  ASSERT_NE(list, nullptr);
+  EXPECT_EQ(list->collection()->str(), "saves");
+  EXPECT_EQ(list->user_id(), 7u);
+  EXPECT_EQ(list->limit(), 10u);
+  EXPECT_EQ(list->cursor()->str(), "s1.abc.def");
+
+  for (const char* bad :
+       {"storage", "storage write saves", "storage write saves k",
+        "storage write saves k read=3 {}", "storage write saves k @0 {}", "storage read saves",
+        "storage read saves k 42", "storage delete saves k @absent", "storage peek saves k"}) {
+    EXPECT_EQ(usage_error(bad).rfind("usage: storage", 0), 0u) << bad << ": " << usage_error(bad);
+  }
 }
 
 template <class Table>
@@ -234,6 +284,10 @@ TEST(CliParse, CmdsByNameAndReplyCmdsOfTheNewCommands) {
   EXPECT_EQ(reply_cmd_for(cmd::kLogout), cmd::kAuthReply);
   EXPECT_EQ(reply_cmd_for(cmd::kRoomJoin), cmd::kRoomReply);
   EXPECT_EQ(reply_cmd_for(cmd::kMatchCancel), cmd::kRoomReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageRead), cmd::kStorageReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageWrite), cmd::kStorageReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageDelete), cmd::kStorageReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kStorageList), cmd::kStorageReply);
   EXPECT_FALSE(reply_cmd_for(cmd::kArenaInput));
   EXPECT_TRUE(is_one_way(cmd::kArenaInput));
   EXPECT_TRUE(is_one_way(cmd::kLockstepInput));

@@ -90,6 +90,9 @@ TEST(AuthMessages, ReplyRequestIdsOfTheKeyedReplies) {
   EXPECT_EQ(
       read_reply_request_id(cmd::kRoomReply, bytes_of(cmd::kRoomReply, R"({"request_id": 9})")),
       9u);
+  EXPECT_EQ(read_reply_request_id(cmd::kStorageReply,
+                                  bytes_of(cmd::kStorageReply, R"({"request_id": 10})")),
+            10u);
   EXPECT_FALSE(read_reply_request_id(cmd::kChatReply, std::vector<uint8_t>{0, 0}));
   EXPECT_FALSE(
       read_reply_request_id(cmd::kChatMessage, bytes_of(cmd::kChatMessage, R"({"push_id": 8})")));

@@ -114,6 +114,7 @@
 #include "protocol/leaderboard_generated.h"
 #include "protocol/lockstep_generated.h"
 #include "protocol/rooms_generated.h"
+#include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
 #include "protocol/wire.h"
 #include "rooms/room_logic.h"
@@ -315,6 +316,10 @@ const std::array kClientCmds = {
     request<msg::LeaderboardAround>(cmd::kLeaderboardAround, cmd::kLeaderboardReply),
     request<msg::LeaderboardRecords>(cmd::kLeaderboardRecords, cmd::kLeaderboardReply),
     request<msg::LeaderboardMine>(cmd::kLeaderboardMine, cmd::kLeaderboardReply),
+    request<msg::StorageRead>(cmd::kStorageRead, cmd::kStorageReply),
+    request<msg::StorageWrite>(cmd::kStorageWrite, cmd::kStorageReply),
+    request<msg::StorageDelete>(cmd::kStorageDelete, cmd::kStorageReply),
+    request<msg::StorageList>(cmd::kStorageList, cmd::kStorageReply),
 };
 
 const ClientCmd* find_client_cmd(uint16_t c) {
@@ -343,6 +348,20 @@ const std::array<std::string, 3> kModes = {"", "ranked", "casual"};
 const std::array<std::string, 4> kBoards = {"points", "laps", "nope", ""};
 const std::array<std::string, 5> kMetadata = {"", "{\"car\":1}", std::string(65, 'm'),
                                               "\xff\xfe bad utf-8", std::string("a\0b", 3)};
+const std::array<std::string, 6> kCollections = {"saves", "inv",      "a:b.c",
+                                                 "",      "bad name", std::string(129, 'c')};
+const std::array<std::string, 6> kKeys = {"k1", "k2", "k3", "", "k\n", kLong};
+// Objects, arrays, broken JSON, NaN, bad UTF-8, and one over 16 KiB.
+const std::array<std::string, 8> kValues = {"{}",
+                                            R"({"a":1,"b":[true,null,"x"]})",
+                                            "[1,2]",
+                                            "{\"a\":",
+                                            R"({"n":NaN})",
+                                            "\xff",
+                                            "{\"s\":\"" + std::string(17000, 'v') + "\"}",
+                                            "{\"s\":\"" + std::string(15000, 'v') + "\"}"};
+const std::array<std::string, 4> kCursors = {"", "garbage", "s1.azE.AAAAAAAAAAAAAAAAAAAAAA",
+                                             "s1.."};
 const std::array<std::string, 6> kTexts = {
     "hi", "hello, world", std::string(512, 't'), std::string(513, 't'), "\xff\xfe bad utf-8", ""};
 
@@ -775,6 +794,12 @@ class World {
         answered(p, f.cmd, m->request_id());
         return;
       }
+      case cmd::kStorageReply: {
+        const auto* m = wire::verified_root<msg::StorageReply>(f.payload);
+        FUZZ_CHECK(m != nullptr);
+        answered(p, f.cmd, m->request_id());
+        return;
+      }
       case cmd::kChatMessage: {
         const auto* m = wire::verified_root<msg::ChatMessage>(f.payload);
         FUZZ_CHECK(m != nullptr);
@@ -1098,6 +1123,49 @@ Bytes build(uint16_t c, Input& in, const World& world) {
       const auto board = s(pick(in, kBoards));
       fbb.Finish(msg::CreateLeaderboardMine(fbb, rid, board,
                                             static_cast<msg::LeaderboardPeriod>(in.u8() % 3)));
+      break;
+    }
+    // Storage: 0-4 items (0 is refused; duplicates happen), owners among the
+    // first few user ids, versions small enough to match.
+    case cmd::kStorageRead: {
+      std::vector<flatbuffers::Offset<msg::StorageObjectId>> items(in.u8() % 5);
+      for (auto& item : items) {
+        const auto c = s(pick(in, kCollections));
+        const auto k = s(pick(in, kKeys));
+        item = msg::CreateStorageObjectId(fbb, c, k, in.u8() % 6);
+      }
+      fbb.Finish(msg::CreateStorageRead(fbb, rid, fbb.CreateVector(items)));
+      break;
+    }
+    case cmd::kStorageWrite: {
+      // At most 3: four values of 17 KB would not fit one frame.
+      std::vector<flatbuffers::Offset<msg::StorageWriteItem>> items(in.u8() % 4);
+      for (auto& item : items) {
+        const auto c = s(pick(in, kCollections));
+        const auto k = s(pick(in, kKeys));
+        const auto v = s(pick(in, kValues));
+        const uint8_t bits = in.u8();
+        item = msg::CreateStorageWriteItem(fbb, c, k, v, bits % 4, (bits & 4) != 0, (bits >> 3) % 4,
+                                           (bits >> 5) % 3);
+      }
+      fbb.Finish(msg::CreateStorageWrite(fbb, rid, fbb.CreateVector(items)));
+      break;
+    }
+    case cmd::kStorageDelete: {
+      std::vector<flatbuffers::Offset<msg::StorageDeleteItem>> items(in.u8() % 5);
+      for (auto& item : items) {
+        const auto c = s(pick(in, kCollections));
+        const auto k = s(pick(in, kKeys));
+        item = msg::CreateStorageDeleteItem(fbb, c, k, in.u8() % 4);
+      }
+      fbb.Finish(msg::CreateStorageDelete(fbb, rid, fbb.CreateVector(items)));
+      break;
+    }
+    case cmd::kStorageList: {
+      const auto c = s(pick(in, kCollections));
+      const uint64_t owner = in.u8() % 6;
+      const uint32_t limit = in.u8();
+      fbb.Finish(msg::CreateStorageList(fbb, rid, c, owner, limit, s(pick(in, kCursors))));
       break;
     }
     default:

@@ -18,7 +18,8 @@ CMDS = ["GuestLogin", "Register", "Login", "Resume", "Logout", "ChatCreate", "Ch
         "ChatLeave", "ChatSend", "ChatPrivate", "ChatMembers", "ChatOnlineCount", "RoomJoin",
         "RoomLeave", "MatchFind", "MatchCancel", "ArenaInput", "LockstepInput", "ChaosInput",
         "LeaderboardSubmit", "LeaderboardTop", "LeaderboardAround", "LeaderboardRecords",
-        "LeaderboardMine"]
+        "LeaderboardMine",
+        "StorageRead", "StorageWrite", "StorageDelete", "StorageList"]
 # Dictionary indices (the per-field arrays in app_fuzz.cc)
 DEVICES = {"device-0001": 0, "device-0002": 1, "device-0003": 2, "device-0004": 3, "dev": 4}
 USERS = {"alice": 0, "bob": 1, "Alice": 2, "carol.c": 3, "guest-1": 4, "guest-2": 5}
@@ -30,6 +31,11 @@ TEXTS = {"hi": 0, "hello, world": 1, "long": 2, "too long": 3, "bad utf-8": 4, "
 BOARDS = {"points": 0, "laps": 1, "nope": 2, "": 3}
 METADATA = {"": 0, '{"car":1}': 1, "too large": 2, "bad utf-8": 3, "nul": 4}
 PERIODS = {"current": 0, "previous": 1}
+COLLECTIONS = {"saves": 0, "inv": 1, "a:b.c": 2, "": 3, "bad name": 4, "long": 5}
+KEYS = {"k1": 0, "k2": 1, "k3": 2, "": 3, "k\n": 4, "long": 5}
+VALUES = {"{}": 0, "object": 1, "[1,2]": 2, "broken": 3, "NaN": 4, "bad utf-8": 5, "17 KB": 6,
+          "15 KB": 7}
+CURSORS = {"": 0, "garbage": 1, "forged": 2, "s1..": 3}
 AXES = {-1.0: 0, 0.0: 1, 1.0: 2, 0.5: 3, -2.0: 4, 3.0: 5, "nan": 6, "inf": 7, "-inf": 8}
 # kSteps indices
 STEP = {"1ms": 0, "5ms": 1, "20ms": 2, "34ms": 3, "50ms": 4, "100ms": 5, "500ms": 6, "1s": 7,
@@ -73,6 +79,27 @@ def fields(name, rid=1, **f):
                       f.get("skill", 10) & 0xFF])
     elif name == "ArenaInput":
         out += bytes([AXES[f.get("dx", 1.0)], AXES[f.get("dy", 0.0)]])
+    elif name == "StorageRead":
+        # items: [(collection, key, owner)]; owner 0 is the sender
+        items = f.get("items", [("saves", "k1", 0)])
+        out += bytes([len(items)])
+        for c, k, owner in items:
+            out += bytes([COLLECTIONS[c], KEYS[k], owner])
+    elif name == "StorageWrite":
+        # items: [(collection, key, value, version 0-3, if_absent, read 0-3, write 0-2)]
+        items = f.get("items", [("saves", "k1", "object", 0, False, 1, 1)])
+        out += bytes([len(items)])
+        for c, k, v, version, if_absent, read, write in items:
+            bits = version | (4 if if_absent else 0) | (read << 3) | (write << 5)
+            out += bytes([COLLECTIONS[c], KEYS[k], VALUES[v], bits])
+    elif name == "StorageDelete":
+        items = f.get("items", [("saves", "k1", 0)])  # (collection, key, version 0-3)
+        out += bytes([len(items)])
+        for c, k, version in items:
+            out += bytes([COLLECTIONS[c], KEYS[k], version])
+    elif name == "StorageList":
+        out += bytes([COLLECTIONS[f.get("collection", "saves")], f.get("owner", 0),
+                      f.get("limit", 2), CURSORS[f.get("cursor", "")]])
     elif name in ("LockstepInput", "ChaosInput"):
         data = f.get("data", b"\x01")
         if len(data) >= 256:  # 256 (or 257) bytes: its first 8 chosen, the rest filler
@@ -191,7 +218,7 @@ SEEDS = {
     # (ERROR 3), and a raw ChatSend before any login (ERROR 9)
     "ping_echo_unknown": bytes([FLAGS]) + op(PING_ECHO) + bytes([0x05]) + b"hello"
     + op(PING_ECHO) + bytes([0x50]) + b"p" * 0x50 + op(PING_ECHO) + bytes([0x83]) + b"abc"
-    + op(PING_ECHO) + bytes([0xC2]) + b"xy" + struct.pack(">H", 0x0400)
+    + op(PING_ECHO) + bytes([0xC2]) + b"xy" + struct.pack(">H", 0x0FFF)
     + op(RAW) + bytes([CMDS.index("ChatSend"), 3]) + b"abc",
     # Leaderboards: submits with ties, metadata and refusals, pages through
     # cursors handed out (and a damaged one), around me, records, my rank,
@@ -219,6 +246,37 @@ SEEDS = {
     + msg("LeaderboardTop", rid=5, board="laps", limit=5, period="previous")
     + msg("LeaderboardMine", rid=6, board="laps", period="previous")
     + msg("LeaderboardTop", rid=7, board="laps", limit=0),
+    # Storage: writes with every condition and permission, a batch with a
+    # conflict, reads of one's own and another's objects, lists with limits
+    # and cursors (forged ones too), deletes with versions, and the refusals
+    # (bad names, bad JSON, NaN, oversized values, empty batches).
+    "storage": bytes([FLAGS]) + connect(1) + guest(0, "device-0001") + guest(1, "device-0002")
+    + msg("StorageWrite", rid=2, items=[("saves", "k1", "object", 0, False, 2, 1),
+                                        ("saves", "k2", "{}", 0, True, 1, 1),
+                                        ("inv", "k3", "15 KB", 0, False, 1, 0)])
+    + msg("StorageWrite", rid=3, items=[("saves", "k1", "{}", 1, False, 1, 1),
+                                        ("saves", "k2", "{}", 0, True, 1, 1)])
+    + msg("StorageWrite", rid=4, items=[("inv", "k3", "{}", 0, False, 1, 1)])
+    + msg("StorageRead", 0, rid=5, items=[("saves", "k1", 0), ("saves", "k2", 0),
+                                          ("inv", "k3", 0)])
+    + msg("StorageRead", 1, rid=2, items=[("saves", "k1", 1), ("saves", "k2", 1)])
+    + msg("StorageList", 0, rid=6, collection="saves", limit=1)
+    + msg("StorageList", 0, rid=7, collection="saves", limit=1, cursor="forged")
+    + msg("StorageList", 1, rid=3, collection="saves", owner=1, limit=0)
+    + msg("StorageDelete", 0, rid=8, items=[("saves", "k1", 3), ("saves", "k2", 0)])
+    + msg("StorageDelete", 0, rid=9, items=[("inv", "k3", 0)]),
+    "storage_refusals": bytes([FLAGS]) + msg("StorageRead", rid=1)  # before login: ERROR 9
+    + guest(0, "device-0003", rid=2)
+    + msg("StorageWrite", rid=3, items=[("saves", "k1", "broken", 0, False, 1, 1)])
+    + msg("StorageWrite", rid=4, items=[("saves", "k1", "NaN", 0, False, 1, 1)])
+    + msg("StorageWrite", rid=5, items=[("saves", "k1", "17 KB", 0, False, 1, 1)])
+    + msg("StorageWrite", rid=6, items=[("bad name", "k1", "{}", 0, False, 1, 1)])
+    + msg("StorageWrite", rid=7, items=[("saves", "k\n", "{}", 0, False, 3, 2)])
+    + msg("StorageWrite", rid=8, items=[("saves", "k1", "{}", 0, False, 1, 1),
+                                        ("saves", "k1", "{}", 0, False, 1, 1)])
+    + msg("StorageWrite", rid=9, items=[]) + msg("StorageDelete", rid=10, items=[])
+    + msg("StorageList", rid=11, collection="", cursor="garbage")
+    + msg("StorageList", rid=12, collection="long", limit=200),
     "garbage": bytes([FLAGS]) + op(GARBAGE) + bytes([6]) + b"GET / ",
     "two_loops_small_buffers": bytes([0x01 | 0x04 | 0x08]) + connect(1) + connect(2)
     + guest(0, "device-0001") + guest(1, "device-0002") + guest(2, "device-0003")

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "protocol/lockstep_generated.h"
@@ -45,6 +46,7 @@ class RecordingContext final : public RoomContext {
   }
   std::size_t page_bytes() const override { return kOutputQueueBytes / 4; }
   void close(std::string_view) override { ADD_FAILURE(); }
+  rooms::RoomStorage& storage() override { throw std::logic_error("no storage in this test"); }
 
   const Player& player(std::size_t i) const { return *players_[i]; }
   // Frame numbers each user received, and bytes since the last take_bytes().

@@ -62,6 +62,7 @@ class ServiceTest : public ::testing::Test {
     sc.session.grace = 2s;
     sc.session.push_buffer_frames = push_frames;
     sc.chat = chat_;
+    sc.storage = storage_;
     sc.arena = arena_;
     sc.lockstep = lockstep_;
     sc.rooms = rooms_;
@@ -92,6 +93,7 @@ class ServiceTest : public ::testing::Test {
 
   // Tests may change these before start().
   services::ChatConfig chat_;
+  services::StorageConfig storage_;
   rooms::RoomTypeOptions arena_{};
   rooms::RoomTypeOptions lockstep_{30, 8};
   rooms::RoomsConfig rooms_;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "postgres/postgres_server.h"
 #include "store/postgres/pg_session.h"
@@ -52,6 +53,27 @@ TEST_F(PostgresStoreTest, OpenCreatesTheSchemaAtVersionOne) {
   EXPECT_EQ(pg_query_int(url_, "SELECT version FROM citadel_schema_version"), pg::kSchemaVersion);
   EXPECT_EQ(pg_query_int(url_, "SELECT count(*) FROM citadel_schema_version"), 1);
   EXPECT_EQ(pg_query_int(url_, "SELECT count(*) FROM accounts"), 0);
+}
+
+// A database of schema version 1 (no storage objects) is migrated to
+// version 2 on connect, keeping its accounts.
+TEST_F(PostgresStoreTest, AVersionOneDatabaseGainsStorageObjectsAndKeepsItsAccounts) {
+  int64_t id = 0;
+  {
+    PostgresStore store(config());
+    id = create(store, "old-timer", "hash", "").value;
+  }
+  pg_exec(url_, "DROP TABLE storage_objects; UPDATE citadel_schema_version SET version = 1");
+  PostgresStore store(config());
+  EXPECT_EQ(find_name(store, "old-timer").value->id, id);
+  ObjectWrite w;
+  w.id = {"saves", "k", id};
+  w.value = "{}";
+  const auto written = await_result<ObjectWriteResult>(
+      [&](auto done) { store.write_objects({w}, std::move(done)); });
+  EXPECT_TRUE(written.ok());
+  EXPECT_EQ(written.value.versions, std::vector<int64_t>{1});
+  EXPECT_EQ(pg_query_int(url_, "SELECT version FROM citadel_schema_version"), 2);
 }
 
 TEST_F(PostgresStoreTest, NewerSchemaIsRefused) {

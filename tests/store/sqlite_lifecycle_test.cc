@@ -10,6 +10,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/sqlite_database.h"
 #include "store_test_support.h"
@@ -57,6 +58,34 @@ TEST(SqliteLifecycle, UnusablePathsFailWithAnErrorNamingThePath) {
   const std::string message = open_error(not_a_database);
   EXPECT_THAT(message, HasSubstr(not_a_database.path));
   EXPECT_THAT(message, HasSubstr("not a database"));
+}
+
+// A file of schema version 1 (accounts and chat history, no storage
+// objects) is migrated to version 2 on open, keeping its accounts.
+TEST(SqliteLifecycle, AVersionOneFileGainsStorageObjectsAndKeepsItsAccounts) {
+  TempDir dir;
+  const auto config = config_in(dir);
+  int64_t id = 0;
+  {
+    SqliteStore store(config);
+    id = create(store, "old-timer", "hash", "").value;
+  }
+  {
+    RawConnection raw(config.path);
+    raw.exec("DROP TABLE storage_objects");
+    raw.exec("UPDATE schema_version SET version = 1");
+  }
+  SqliteStore store(config);
+  EXPECT_EQ(find_name(store, "old-timer").value->id, id);
+  ObjectWrite w;
+  w.id = {"saves", "k", id};
+  w.value = "{}";
+  const auto written = await_result<ObjectWriteResult>(
+      [&](auto done) { store.write_objects({w}, std::move(done)); });
+  EXPECT_TRUE(written.ok());
+  EXPECT_EQ(written.value.versions, std::vector<int64_t>{1});
+  RawConnection raw(config.path);
+  EXPECT_EQ(raw.query_int("SELECT version FROM schema_version"), 2);
 }
 
 TEST(SqliteLifecycle, NewerSchemaIsRefused) {

@@ -251,6 +251,23 @@ TEST(Config, LeaderboardBoardsAreReadAndPrintedBack) {
             "leaderboards.boards: expected a list of boards");
 }
 
+TEST(Config, StorageLimitsAreReadCheckedAndPrinted) {
+  const Config defaults = parse_config("");
+  EXPECT_EQ(defaults.storage.max_value_bytes, 16u * 1024);
+  EXPECT_EQ(defaults.storage.max_objects_per_batch, 100u);
+  const Config c = parse_config("storage: {max_value_bytes: 4096, max_objects_per_batch: 10}\n");
+  EXPECT_EQ(c.storage.max_value_bytes, 4096u);
+  EXPECT_EQ(c.storage.max_objects_per_batch, 10u);
+  EXPECT_EQ(error_of("storage: {max_value_bytes: 40000}"),
+            "storage.max_value_bytes: must be between 2 and 32768, got 40000");
+  EXPECT_EQ(error_of("storage: {max_objects_per_batch: 0}"),
+            "storage.max_objects_per_batch: must be between 1 and 1000, got 0");
+  EXPECT_EQ(error_of("storage: {max_values: 1}"), "storage.max_values: unknown key");
+  const std::string printed = to_yaml(c);
+  EXPECT_NE(printed.find("max_value_bytes: 4096"), std::string::npos) << printed;
+  EXPECT_EQ(parse_config(printed).storage.max_objects_per_batch, 10u);
+}
+
 TEST(Config, PrintedConfigParsesBackToTheSameValues) {
   Config c;
   c.server.port = 9000;

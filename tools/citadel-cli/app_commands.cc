@@ -10,6 +10,7 @@
 #include "protocol/commands.h"
 #include "protocol/leaderboard_generated.h"
 #include "protocol/rooms_generated.h"
+#include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
 
 namespace citadel::cli {
@@ -50,6 +51,12 @@ class JsonObject {
     text_ += value ? "true" : "false";
     return *this;
   }
+  // `value` is a JSON value already (a nested object or array).
+  JsonObject& raw(std::string_view key, std::string_view value) {
+    start(key);
+    text_ += value;
+    return *this;
+  }
   std::string done() const { return text_ + "}"; }
 
  private:
@@ -83,6 +90,12 @@ constexpr std::array kHelp = {
                    "a page in rank order (prev: the period before the last reset)"},
     AppCommandHelp{"lb around|mine BOARD [LIMIT]", "the records around you; your own record"},
     AppCommandHelp{"lb records BOARD USER_ID...", "these players' records"},
+    AppCommandHelp{"storage write COLLECTION KEY [@VERSION|@absent] [read=0-2] [write=0-1] JSON",
+                   "write one of your storage objects (JSON: an object)"},
+    AppCommandHelp{"storage read COLLECTION KEY [#USER_ID]", "read a storage object"},
+    AppCommandHelp{"storage delete COLLECTION KEY [@VERSION]", "delete one of your objects"},
+    AppCommandHelp{"storage list COLLECTION [#USER_ID] [LIMIT] [CURSOR]",
+                   "a page of a user's objects (yours without #USER_ID)"},
 };
 
 AppParse usage(std::string_view name) {
@@ -202,6 +215,110 @@ AppParse leaderboard(const CommandLine& line, uint32_t id) {
   return usage("lb");
 }
 
+// A JSON array of one object. (Appended, not `"[" + ... + "]"`, which trips
+// GCC 12's false-positive -Wrestrict, GCC bug 105329.)
+std::string array_of(const JsonObject& item) {
+  std::string out = "[";
+  out += item.done();
+  out += ']';
+  return out;
+}
+
+// "@7" is version 7; "@absent" (write only) is if_absent.
+struct Condition {
+  int64_t version = 0;
+  bool if_absent = false;
+};
+std::optional<Condition> parse_condition(std::string_view word, bool absent_allowed) {
+  if (word.size() < 2 || word.front() != '@') return std::nullopt;
+  if (absent_allowed && word == "@absent") return Condition{0, true};
+  const auto version = parse_int(word.substr(1), 1, INT64_MAX);
+  if (!version) return std::nullopt;
+  return Condition{*version, false};
+}
+
+// storage write|read|delete|list: one object per command, in the JSON form
+// of storage.fbs (docs/protocol.md, "Storage").
+AppParse storage(const CommandLine& line, uint32_t id) {
+  const auto [verb, rest] = split_first_word(line.rest);
+  if (verb == "write") {
+    const auto [collection, after_collection] = split_first_word(rest);
+    auto [key, tail] = split_first_word(after_collection);
+    if (collection.empty() || key.empty()) return usage("storage");
+    JsonObject item;
+    item.str("collection", collection).str("key", key);
+    // Options until the JSON, which is the rest of the line.
+    while (!tail.empty() && tail.front() != '{') {
+      const auto [word, more] = split_first_word(tail);
+      if (const auto condition = parse_condition(word, true)) {
+        if (condition->if_absent) {
+          item.boolean("if_absent", true);
+        } else {
+          item.num("version", condition->version);
+        }
+      } else if (word.starts_with("read=")) {
+        const auto read = parse_int(word.substr(5), 0, 2);
+        if (!read) return usage("storage");
+        item.num("permission_read", *read);
+      } else if (word.starts_with("write=")) {
+        const auto write = parse_int(word.substr(6), 0, 1);
+        if (!write) return usage("storage");
+        item.num("permission_write", *write);
+      } else {
+        return usage("storage");
+      }
+      tail = more;
+    }
+    if (tail.empty()) return usage("storage");
+    item.str("value", tail);  // sent as given: the server checks it
+    return request(cmd::kStorageWrite,
+                   JsonObject().num("request_id", id).raw("objects", array_of(item)));
+  }
+  if (verb == "read" || verb == "delete") {
+    const auto [collection, after_collection] = split_first_word(rest);
+    const auto [key, after_key] = split_first_word(after_collection);
+    const auto [option, extra] = split_first_word(after_key);
+    if (collection.empty() || key.empty() || !extra.empty()) return usage("storage");
+    JsonObject item;
+    item.str("collection", collection).str("key", key);
+    if (!option.empty()) {
+      if (verb == "read") {
+        const auto user_id =
+            option.front() == '#' ? parse_int(option.substr(1), 1, INT64_MAX) : std::nullopt;
+        if (!user_id) return usage("storage");
+        item.num("user_id", *user_id);
+      } else {
+        const auto condition = parse_condition(option, false);
+        if (!condition) return usage("storage");
+        item.num("version", condition->version);
+      }
+    }
+    return request(verb == "read" ? cmd::kStorageRead : cmd::kStorageDelete,
+                   JsonObject().num("request_id", id).raw("objects", array_of(item)));
+  }
+  if (verb == "list") {
+    auto [collection, tail] = split_first_word(rest);
+    if (collection.empty()) return usage("storage");
+    JsonObject json;
+    json.num("request_id", id).str("collection", collection);
+    while (!tail.empty()) {
+      const auto [word, more] = split_first_word(tail);
+      if (word.front() == '#') {
+        const auto user_id = parse_int(word.substr(1), 1, INT64_MAX);
+        if (!user_id) return usage("storage");
+        json.num("user_id", *user_id);
+      } else if (const auto limit = parse_int(word, 1, 100)) {
+        json.num("limit", *limit);
+      } else {
+        json.str("cursor", word);  // opaque: the server checks it
+      }
+      tail = more;
+    }
+    return request(cmd::kStorageList, json);
+  }
+  return usage("storage");
+}
+
 }  // namespace
 
 std::span<const AppCommandHelp> app_command_help() {
@@ -239,6 +356,7 @@ std::optional<AppParse> build_app_request(const CommandLine& line, AppCounters& 
   }
   if (name == "chat") return chat(line, id);
   if (name == "lb") return leaderboard(line, id);
+  if (name == "storage") return storage(line, id);
   if (name == "tell") {
     if (!valid_words(first, rest)) return usage(name);
     JsonObject json;
@@ -320,6 +438,11 @@ std::string reply_result_name(uint16_t c, std::span<const uint8_t> payload) {
     case cmd::kLeaderboardReply:
       if (const auto* r = proto::verified_root<msg::LeaderboardReply>(payload)) {
         return msg::EnumNameLeaderboardResult(r->result());
+      }
+      break;
+    case cmd::kStorageReply:
+      if (const auto* r = proto::verified_root<msg::StorageReply>(payload)) {
+        return msg::EnumNameStorageResult(r->result());
       }
       break;
     default:

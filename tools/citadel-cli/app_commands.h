@@ -44,7 +44,7 @@ struct AppCommandHelp {
 std::span<const AppCommandHelp> app_command_help();
 
 // The `result` field of a reply (AuthReply, ChatReply, RoomReply,
-// MatchResult) by its enum name ("Ok", "SessionGone", ...), or "" for other
+// MatchResult, StorageReply) by its enum name ("Ok", "SessionGone", ...), or "" for other
 // cmds or a payload that does not verify.
 std::string reply_result_name(uint16_t cmd, std::span<const uint8_t> payload);
 

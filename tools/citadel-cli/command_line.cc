@@ -142,6 +142,11 @@ std::optional<uint16_t> reply_cmd_for(uint16_t request_cmd) {
     case proto::cmd::kMatchFind:
     case proto::cmd::kMatchCancel:
       return proto::cmd::kRoomReply;
+    case proto::cmd::kStorageRead:
+    case proto::cmd::kStorageWrite:
+    case proto::cmd::kStorageDelete:
+    case proto::cmd::kStorageList:
+      return proto::cmd::kStorageReply;
     case proto::cmd::kLeaderboardSubmit:
     case proto::cmd::kLeaderboardTop:
     case proto::cmd::kLeaderboardAround:

@@ -13,6 +13,13 @@ export { ChatApi, WORLD_CHANNEL, type ChannelJoined } from './api/chat';
 export { RoomsApi, type CurrentRoom, type FindMatchOptions, type MatchFound } from './api/rooms';
 export { ArenaApi } from './api/arena';
 export { LockstepApi } from './api/lockstep';
+export { StorageApi, type StorageListOptions, type StoragePage } from './api/storage';
+export type {
+  StorageDeleteRequest,
+  StorageObject,
+  StorageObjectRef,
+  StorageWriteRequest,
+} from './messages/storage';
 export type { PrivateRecipient } from './messages/chat';
 export { MAX_LOCKSTEP_INPUT_BYTES } from './messages/lockstep';
 export type * from './messages/types';
@@ -21,6 +28,7 @@ export { AuthResult } from './generated/citadel/msg/auth-result';
 export { ChatResult } from './generated/citadel/msg/chat-result';
 export { RoomResult } from './generated/citadel/msg/room-result';
 export { RoomEventKind } from './generated/citadel/msg/room-event-kind';
+export { StorageResult } from './generated/citadel/msg/storage-result';
 
 export * from './errors/citadel-error';
 export * from './errors/server-errors';

@@ -9,6 +9,7 @@
 
 #include "store/postgres/pg_handle.h"
 #include "store/postgres/pg_io.h"
+#include "store/postgres/pg_object_statements.h"
 #include "store/postgres/pg_statements.h"
 
 namespace citadel::store::pg {
@@ -251,6 +252,12 @@ bool BatchRunner::send(PGconn* conn, Request& request) {
           return send_prepared(conn, stmt::kAppendHistory,
                                {text(r.channel), int8(sender), text(r.message.sender_name),
                                 text(r.message.text), int8(sent_at)});
+        } else if constexpr (std::is_same_v<T, WriteObjectsRequest>) {
+          return send_object_request(conn, r, batch_time_unix_ms_);
+        } else if constexpr (std::is_same_v<T, ReadObjectsRequest> ||
+                             std::is_same_v<T, DeleteObjectsRequest> ||
+                             std::is_same_v<T, ListObjectsRequest>) {
+          return send_object_request(conn, r);
         } else if constexpr (std::is_same_v<T, LoadHistoryRequest>) {
           const BinaryInt8 limit(std::min(r.limit, history_per_channel_));
           return send_prepared(conn, stmt::kLoadHistory, {text(r.channel), int8(limit)});
@@ -311,6 +318,11 @@ void BatchRunner::take_result(Request& request, const PGresult* res) {
             return;
           }
           r.result.value = {int64_at(res, 0, 0), bool_at(res, 0, 1)};
+        } else if constexpr (std::is_same_v<T, ReadObjectsRequest> ||
+                             std::is_same_v<T, WriteObjectsRequest> ||
+                             std::is_same_v<T, DeleteObjectsRequest> ||
+                             std::is_same_v<T, ListObjectsRequest>) {
+          take_object_result(r, res);
         } else if constexpr (std::is_same_v<T, LoadHistoryRequest>) {
           auto& messages = r.result.value;
           const int rows = PQntuples(res);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/postgres/pg_io.h"
+#include "store/postgres/pg_object_statements.h"
 #include "store/postgres/pg_statements.h"
 
 namespace citadel::store::pg {
@@ -70,6 +71,23 @@ constexpr std::array<const char*, kSchemaVersion> kMigrations = {
         update_ms       BIGINT NOT NULL,
         sequence        BIGINT NOT NULL,
         PRIMARY KEY (board_id, period_start_ms, user_id)
+      );
+    )sql",
+    // 2 -> 3: player storage objects, as in the SQLite schema. Names are
+    // COLLATE "C" so keys sort and compare as bytes whatever the database's
+    // locale: the order list cursors rely on, and the same as SQLite's.
+    R"sql(
+      CREATE TABLE storage_objects (
+        owner_id      BIGINT NOT NULL,
+        collection    TEXT COLLATE "C" NOT NULL,
+        key           TEXT COLLATE "C" NOT NULL,
+        value         TEXT NOT NULL,
+        version       BIGINT NOT NULL,
+        read_perm     SMALLINT NOT NULL CHECK (read_perm BETWEEN 0 AND 2),
+        write_perm    SMALLINT NOT NULL CHECK (write_perm BETWEEN 0 AND 1),
+        created_at_ms BIGINT NOT NULL,
+        updated_at_ms BIGINT NOT NULL,
+        PRIMARY KEY (owner_id, collection, key)
       );
     )sql",
 };
@@ -149,7 +167,16 @@ void migrate(PGconn* conn, Deadline deadline) {
   }
 }
 
+void prepare_one(PGconn* conn, Deadline deadline, const Statement& s) {
+  if (PQsendPrepare(conn, s.name, s.sql, static_cast<int>(s.param_types.size()),
+                    s.param_types.data()) == 0) {
+    throw SessionError(error_message(conn));
+  }
+  collect(conn, deadline, fmt::format("preparing {}", s.name));
+}
+
 void prepare_all(PGconn* conn, Deadline deadline) {
+  for (const Statement& s : object_statements()) prepare_one(conn, deadline, s);
   for (const Statement& s : kStatements) {
     if (PQsendPrepare(conn, s.name, s.sql, static_cast<int>(s.param_types.size()),
                       s.param_types.data()) == 0) {

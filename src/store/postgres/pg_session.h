@@ -22,7 +22,7 @@ class SessionError : public std::runtime_error {
 };
 
 // The schema this build writes; older databases are migrated up to it.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Throws SessionError.
 Conn open_session(const PostgresConfig& config);

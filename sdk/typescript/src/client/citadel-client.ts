@@ -10,6 +10,7 @@
 
 import { ArenaApi } from '../api/arena';
 import { ChatApi } from '../api/chat';
+import { StorageApi } from '../api/storage';
 import { LockstepApi } from '../api/lockstep';
 import { RoomsApi } from '../api/rooms';
 import {
@@ -99,6 +100,8 @@ const AUTH_REQUEST_CMDS: ReadonlySet<number> = new Set([
 
 export class CitadelClient {
   readonly chat: ChatApi;
+  /** Player storage objects (docs/protocol.md, "Storage"). */
+  readonly storage: StorageApi;
   readonly rooms: RoomsApi;
   readonly arena: ArenaApi;
   readonly lockstep: LockstepApi;
@@ -146,6 +149,7 @@ export class CitadelClient {
       autoRoomResync: this.options.autoRoomResync,
     };
     this.chat = new ChatApi(core);
+    this.storage = new StorageApi(core);
     this.arena = new ArenaApi(core);
     this.lockstep = new LockstepApi(core);
     this.rooms = new RoomsApi(core, this.arena, this.lockstep);

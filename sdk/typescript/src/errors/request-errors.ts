@@ -5,6 +5,7 @@
 import { AuthResult } from '../generated/citadel/msg/auth-result';
 import { ChatResult } from '../generated/citadel/msg/chat-result';
 import { RoomResult } from '../generated/citadel/msg/room-result';
+import { StorageResult } from '../generated/citadel/msg/storage-result';
 import { cmdName } from '../wire/commands';
 import { CitadelError } from './citadel-error';
 
@@ -52,6 +53,25 @@ export class ChatError extends RequestFailedError {
     readonly channel: string,
   ) {
     const statusName = ChatResult[status] ?? `ChatResult ${status}`;
+    super(cmd, status, serverMessage, statusName);
+    this.status = status;
+    this.statusName = statusName;
+  }
+}
+
+/** A StorageReply whose result is not Ok (e.g. VersionConflict, PermissionDenied). */
+export class StorageError extends RequestFailedError {
+  override name = 'StorageError';
+  override readonly status: StorageResult;
+  readonly statusName: string;
+  constructor(
+    cmd: number,
+    status: StorageResult,
+    serverMessage: string,
+    /** The item of the request the refusal is about, or -1. */
+    readonly failedIndex: number,
+  ) {
+    const statusName = StorageResult[status] ?? `StorageResult ${status}`;
     super(cmd, status, serverMessage, statusName);
     this.status = status;
     this.statusName = statusName;

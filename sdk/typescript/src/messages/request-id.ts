@@ -1,11 +1,16 @@
 // The replies that carry the request_id their request chose (AuthReply,
-// ChatReply, RoomReply): the SDK matches them by it, never by order
+// ChatReply, RoomReply, StorageReply): the SDK matches them by it, never by order
 // (docs/protocol.md, "Reply order"). request_id is the first field of each.
 
 import * as flatbuffers from 'flatbuffers';
 import { Cmd } from '../wire/commands';
 
-export const KEYED_REPLY_CMDS: ReadonlySet<number> = new Set([Cmd.AuthReply, Cmd.ChatReply, Cmd.RoomReply]);
+export const KEYED_REPLY_CMDS: ReadonlySet<number> = new Set([
+  Cmd.AuthReply,
+  Cmd.ChatReply,
+  Cmd.RoomReply,
+  Cmd.StorageReply,
+]);
 
 /** The reply's request_id, or null if the payload is too malformed to hold one. */
 export function readRequestId(payload: Uint8Array): number | null {

@@ -39,6 +39,12 @@ export const Cmd = {
 
   LockstepInput: 0x0320,
   LockstepFrame: 0x0321,
+
+  StorageRead: 0x0400,
+  StorageWrite: 0x0401,
+  StorageDelete: 0x0402,
+  StorageList: 0x0403,
+  StorageReply: 0x0404,
 } as const;
 
 export type CmdName = keyof typeof Cmd;
