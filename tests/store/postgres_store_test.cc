@@ -55,15 +55,17 @@ TEST_F(PostgresStoreTest, OpenCreatesTheSchemaAtVersionOne) {
   EXPECT_EQ(pg_query_int(url_, "SELECT count(*) FROM accounts"), 0);
 }
 
-// A database of schema version 1 (no storage objects) is migrated to
-// version 2 on connect, keeping its accounts.
+// A database of schema version 1 (no leaderboards, no storage objects) is
+// migrated to version 3 on connect, keeping its accounts.
 TEST_F(PostgresStoreTest, AVersionOneDatabaseGainsStorageObjectsAndKeepsItsAccounts) {
   int64_t id = 0;
   {
     PostgresStore store(config());
     id = create(store, "old-timer", "hash", "").value;
   }
-  pg_exec(url_, "DROP TABLE storage_objects; UPDATE citadel_schema_version SET version = 1");
+  pg_exec(url_,
+          "DROP TABLE storage_objects, leaderboard_boards, leaderboard_records; "
+          "UPDATE citadel_schema_version SET version = 1");
   PostgresStore store(config());
   EXPECT_EQ(find_name(store, "old-timer").value->id, id);
   ObjectWrite w;
@@ -73,7 +75,7 @@ TEST_F(PostgresStoreTest, AVersionOneDatabaseGainsStorageObjectsAndKeepsItsAccou
       [&](auto done) { store.write_objects({w}, std::move(done)); });
   EXPECT_TRUE(written.ok());
   EXPECT_EQ(written.value.versions, std::vector<int64_t>{1});
-  EXPECT_EQ(pg_query_int(url_, "SELECT version FROM citadel_schema_version"), 2);
+  EXPECT_EQ(pg_query_int(url_, "SELECT version FROM citadel_schema_version"), 3);
 }
 
 TEST_F(PostgresStoreTest, NewerSchemaIsRefused) {

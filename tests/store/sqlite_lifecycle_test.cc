@@ -73,6 +73,8 @@ TEST(SqliteLifecycle, AVersionOneFileGainsStorageObjectsAndKeepsItsAccounts) {
   {
     RawConnection raw(config.path);
     raw.exec("DROP TABLE storage_objects");
+    raw.exec("DROP TABLE leaderboard_boards");
+    raw.exec("DROP TABLE leaderboard_records");
     raw.exec("UPDATE schema_version SET version = 1");
   }
   SqliteStore store(config);
@@ -85,7 +87,7 @@ TEST(SqliteLifecycle, AVersionOneFileGainsStorageObjectsAndKeepsItsAccounts) {
   EXPECT_TRUE(written.ok());
   EXPECT_EQ(written.value.versions, std::vector<int64_t>{1});
   RawConnection raw(config.path);
-  EXPECT_EQ(raw.query_int("SELECT version FROM schema_version"), 2);
+  EXPECT_EQ(raw.query_int("SELECT version FROM schema_version"), 3);
 }
 
 TEST(SqliteLifecycle, NewerSchemaIsRefused) {
