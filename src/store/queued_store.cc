@@ -91,11 +91,13 @@ void QueuedStore::load_recent(std::string channel, uint32_t limit, HistoryCallba
   submit(LoadHistoryRequest{std::move(channel), limit, std::move(done), {}});
 }
 
-void QueuedStore::save_leaderboard(LeaderboardBoardRow board, WriteCallback done) {
+void QueuedStore::save_leaderboard(LeaderboardBoardRow board,
+                                   LeaderboardStore::WriteCallback done) {
   submit(SaveLeaderboardRequest{std::move(board), std::move(done), {}});
 }
 
-void QueuedStore::save_leaderboard_record(LeaderboardRecordRow record, WriteCallback done) {
+void QueuedStore::save_leaderboard_record(LeaderboardRecordRow record,
+                                          LeaderboardStore::WriteCallback done) {
   submit(SaveLeaderboardRecordRequest{std::move(record), std::move(done), {}});
 }
 
@@ -125,7 +127,7 @@ void QueuedStore::read_objects(std::vector<ObjectId> ids, ReadCallback done) {
   submit(ReadObjectsRequest{std::move(ids), std::move(done), {}});
 }
 
-void QueuedStore::write_objects(std::vector<ObjectWrite> writes, WriteCallback done) {
+void QueuedStore::write_objects(std::vector<ObjectWrite> writes, ObjectStore::WriteCallback done) {
   const bool valid =
       !writes.empty() &&
       std::all_of(writes.begin(), writes.end(),
@@ -139,7 +141,8 @@ void QueuedStore::write_objects(std::vector<ObjectWrite> writes, WriteCallback d
   submit(WriteObjectsRequest{std::move(writes), std::move(done), {}});
 }
 
-void QueuedStore::delete_objects(std::vector<ObjectDelete> deletes, WriteCallback done) {
+void QueuedStore::delete_objects(std::vector<ObjectDelete> deletes,
+                                 ObjectStore::WriteCallback done) {
   const bool valid =
       !deletes.empty() &&
       std::all_of(deletes.begin(), deletes.end(),

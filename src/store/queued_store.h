@@ -54,15 +54,16 @@ class QueuedStore : public Store {
   void load_recent(std::string channel, uint32_t limit, HistoryCallback done) final;
 
   // LeaderboardStore. Any thread.
-  void save_leaderboard(LeaderboardBoardRow board, WriteCallback done) final;
-  void save_leaderboard_record(LeaderboardRecordRow record, WriteCallback done) final;
+  void save_leaderboard(LeaderboardBoardRow board, LeaderboardStore::WriteCallback done) final;
+  void save_leaderboard_record(LeaderboardRecordRow record,
+                               LeaderboardStore::WriteCallback done) final;
   void load_leaderboards(LoadCallback done) final;
   // ObjectStore. Any thread. A batch that breaks the rules of
   // object_validation.h (names, JSON object, permissions, one item per
   // object) completes inline with kInvalidArgument; so does an empty one.
   void read_objects(std::vector<ObjectId> ids, ReadCallback done) final;
-  void write_objects(std::vector<ObjectWrite> writes, WriteCallback done) final;
-  void delete_objects(std::vector<ObjectDelete> deletes, WriteCallback done) final;
+  void write_objects(std::vector<ObjectWrite> writes, ObjectStore::WriteCallback done) final;
+  void delete_objects(std::vector<ObjectDelete> deletes, ObjectStore::WriteCallback done) final;
   void list_objects(ObjectListQuery query, ListCallback done) final;
 
   // Store.

@@ -40,7 +40,7 @@ class JsonObject {
     text_.append(buf.data(), ec == std::errc() ? end : buf.data());
     return *this;
   }
-  // A JSON value written as is (an array of numbers).
+  // A JSON value written as is (an array, a nested object).
   JsonObject& raw(std::string_view key, std::string_view json) {
     start(key);
     text_ += json;
@@ -49,12 +49,6 @@ class JsonObject {
   JsonObject& boolean(std::string_view key, bool value) {
     start(key);
     text_ += value ? "true" : "false";
-    return *this;
-  }
-  // `value` is a JSON value already (a nested object or array).
-  JsonObject& raw(std::string_view key, std::string_view value) {
-    start(key);
-    text_ += value;
     return *this;
   }
   std::string done() const { return text_ + "}"; }
