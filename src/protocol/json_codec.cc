@@ -4,14 +4,14 @@
 
 #include <stdexcept>
 
-#include "protocol/auth_generated.h"
 #include "protocol/arena_generated.h"
+#include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
+#include "protocol/commands.h"
+#include "protocol/embedded_schemas.h"
 #include "protocol/leaderboard_generated.h"
 #include "protocol/lockstep_generated.h"
 #include "protocol/rooms_generated.h"
-#include "protocol/commands.h"
-#include "protocol/embedded_schemas.h"
 #include "protocol/verified_payload.h"
 
 namespace citadel::protocol {
