@@ -5,10 +5,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <filesystem>
+
 #include "app/room_metrics.h"
 #include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
 #include "ops/crash_report.h"
+#include "ops/json_escape.h"
 #include "ops/logging.h"
 #include "server/builtin_handlers.h"
 #include "server/server.h"
@@ -68,6 +72,32 @@ services::ServicesConfig services_config(const ops::Config& config) {
   return s;
 }
 
+rooms::PluginOptions plugin_options(const ops::Config& c) {
+  rooms::PluginOptions o;
+  o.scratch_dir = c.rooms.plugin_scratch_dir.empty()
+                      ? std::filesystem::temp_directory_path() / "citadel-plugins"
+                      : std::filesystem::path(c.rooms.plugin_scratch_dir);
+  o.rollback_window = std::chrono::milliseconds(c.rooms.plugin_rollback_window_ms);
+  o.min_faults = c.rooms.plugin_rollback_faults;
+  return o;
+}
+
+ops::admin::ReloadAnswer plugin_answer(const rooms::PluginRegistry::Outcome& outcome) {
+  std::string json = outcome.ok ? "{\"ok\":true,\"message\":" : "{\"ok\":false,\"error\":";
+  ops::append_json_quoted(json, outcome.message);
+  json += "}";
+  return {outcome.ok, std::move(json)};
+}
+
+// A request body as one line: trailing whitespace (curl -d adds none, a
+// here-doc adds a newline) is not part of a path or a name.
+std::string trimmed(std::string body) {
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.pop_back();
+  std::size_t start = 0;
+  while (start < body.size() && std::isspace(static_cast<unsigned char>(body[start]))) ++start;
+  return body.substr(start);
+}
+
 // Starts the admin HTTP server, or returns null if it is disabled or cannot
 // bind. A failed bind is logged, not fatal: the admin port is a side channel,
 // and refusing game traffic over it would turn a port clash (two servers on
@@ -120,7 +150,16 @@ Node::Node(Options options) : config_(std::move(options.config)) {
   }
   server_ = std::make_unique<server::Server>(config_);
   server::register_builtin_handlers(server_->router());
-  services_ = std::make_unique<services::Services>(*server_, services_config(config_));
+  services::ServicesConfig services = services_config(config_);
+  plugins_ = std::make_unique<rooms::PluginRegistry>(plugin_options(config_));
+  for (const auto& path : config_.rooms.plugins) {
+    // A plugin that cannot load stops the start (rooms.plugins names what
+    // the node must serve): PluginError says which file and why.
+    services.extra_room_types.push_back(plugins_->load_at_start(
+        path, room_type_options(ops::RoomTypeConfig{}, config_.limits.output_queue_bytes)));
+  }
+  services_ = std::make_unique<services::Services>(*server_, std::move(services));
+  plugins_->attach(services_->rooms());
   reloader_ = std::make_unique<ConfigReloader>(
       config_,
       ConfigReloader::Sources{std::move(options.config_file), std::move(options.apply_flags),
@@ -137,6 +176,15 @@ void Node::start(ops::admin::AdminSources admin_sources) {
     boards->create_board_from_json(std::move(body), std::move(done));
   };
   admin_sources.config_status = [this] { return reloader_->status_json(); };
+  admin_sources.plugins_status = [this] { return plugins_->status_json(); };
+  admin_sources.plugins_load = [this](std::string body) {
+    return plugin_answer(plugins_->load(trimmed(std::move(body))));
+  };
+  admin_sources.plugins_rollback = [this](std::string body) {
+    return plugin_answer(
+        plugins_->rollback(trimmed(std::move(body)), "asked for (POST /plugins/rollback)"));
+  };
+  server_->service_loop().post([this] { check_plugin_rollbacks_in_loop(); });
   admin_sources.config_reload = [this] {
     const ConfigReloader::Outcome outcome = reloader_->reload("POST /config/reload");
     return ops::admin::ReloadAnswer{outcome.ok, ConfigReloader::outcome_json(outcome)};
@@ -144,8 +192,21 @@ void Node::start(ops::admin::AdminSources admin_sources) {
   admin_ = start_admin(
       config_, *server_, std::move(admin_sources),
       [rooms = &services_->rooms(), store = &services_->store(), reloader = reloader_.get(),
-       crashes = crash_reports_found_](ops::admin::MetricsWriter& out) {
+       crashes = crash_reports_found_, plugins = plugins_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
+        const auto p = plugins->counters();
+        out.counter("citadel_plugin_swaps_total", "Plugin room types swapped to a new version.",
+                    p.swaps);
+        out.counter("citadel_plugin_rollbacks_total",
+                    "Plugin swaps rolled back (asked for or automatic).", p.rollbacks);
+        out.counter("citadel_plugin_automatic_rollbacks_total",
+                    "Plugin swaps rolled back because the new version's rooms faulted.",
+                    p.automatic_rollbacks);
+        out.counter("citadel_plugin_load_failures_total",
+                    "Plugin libraries refused (file, symbol, SDK version, info, factory).",
+                    p.load_failures);
+        out.counter("citadel_plugin_unloads_total",
+                    "Plugin libraries unloaded after their last room closed.", p.unloaded);
         write_store_metrics(out, store->backend(), store->stats());
         reloader->write_metrics(out);
         out.gauge("citadel_crash_reports",
@@ -159,8 +220,20 @@ uint16_t Node::port() const {
   return server_->port();
 }
 
+void Node::check_plugin_rollbacks_in_loop() {
+  plugins_->check_rollbacks(std::chrono::steady_clock::now());
+  server_->service_loop().run_at_in_loop(net::EventLoop::Clock::now() + std::chrono::seconds(1),
+                                         [this] { check_plugin_rollbacks_in_loop(); });
+}
+
 void Node::apply_live(const ops::Config& c) {
   ops::set_log_level(c.log.level);
+  // Each listed library is loaded (on this, the control thread) and its
+  // type swapped when its version differs from the running one.
+  for (const auto& path : c.rooms.plugins) {
+    const auto outcome = plugins_->load(path);
+    if (!outcome.ok) spdlog::error("reload: rooms.plugins: {}", outcome.message);
+  }
   server_->apply_live_limits(c);
   services_->chat().apply_limits(chat_config(c.chat));
   for (const auto& [name, type] :

@@ -13,6 +13,7 @@
 #include "app/config_reloader.h"
 #include "ops/admin/admin_sources.h"
 #include "ops/config.h"
+#include "rooms/plugins/plugin_registry.h"
 
 namespace citadel::server {
 class Server;
@@ -61,7 +62,13 @@ class Node {
  private:
   void apply_live(const ops::Config& config);
 
+  // Every 1 s on the service loop: the plugins' automatic rollback.
+  void check_plugin_rollbacks_in_loop();
+
   const ops::Config config_;  // as started
+  // Before server_ and services_: rooms hold their plugin code, not the
+  // registry, but the rollback timer on the service loop reaches it.
+  std::unique_ptr<rooms::PluginRegistry> plugins_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<services::Services> services_;  // after server_: its timers run on the loops
   std::unique_ptr<ConfigReloader> reloader_;

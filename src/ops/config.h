@@ -188,6 +188,10 @@ struct RoomsConfig {
   uint32_t executor_threads = 0;  // 0: rooms run on the I/O loops; N: on N logic threads
   RoomTypeConfig arena{20, 16};
   RoomTypeConfig lockstep{30, 8};
+  std::vector<std::string> plugins;  // plugin libraries (.so), each one room type
+  uint32_t plugin_rollback_window_ms = 60'000;
+  uint32_t plugin_rollback_faults = 3;
+  std::string plugin_scratch_dir;  // empty: $TMPDIR/citadel-plugins
 };
 
 // One leaderboard made at start (docs/leaderboards.md). The id, limits and

@@ -238,6 +238,23 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(rooms, executor_threads, 0ull, 256ull, kAtStart,
                   "0: rooms run on the I/O loops (fastest: no thread hop per input); N: on N logic "
                   "threads"),
+      CITADEL_KEY(rooms, plugins, 0ull, 0ull, kLive,
+                  "room types from plugin libraries (paths to .so files built with the room "
+                  "SDK, docs/plugins.md); a reload loads each listed file and swaps its type to it "
+                  "when its version differs (new rooms run it, open rooms finish on theirs); a new "
+                  "type needs a restart"),
+      CITADEL_KEY(rooms, plugin_rollback_window_ms, 1'000ull, 86'400'000ull, kAtStart,
+                  "after a plugin swap, how long its rooms' faults are watched: more faults per "
+                  "room (at least rooms.plugin_rollback_faults) or tick overruns per tick than the "
+                  "previous version's roll the swap back"),
+      CITADEL_KEY(rooms, plugin_rollback_faults, 1ull, 1'000'000ull, kAtStart,
+                  "faults (rooms closed by an exception) a new plugin version needs within the "
+                  "window before it can be rolled back automatically"),
+      CITADEL_KEY(
+          rooms, plugin_scratch_dir, 0ull, 0ull, kAtStart,
+          "where plugin libraries are copied before loading (each load a private copy, so a "
+          "file replaced in place never touches running code); empty: "
+          "$TMPDIR/citadel-plugins"),
   };
   {
     Key boards;

@@ -24,9 +24,12 @@ Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery
       max_players_(type.options.max_players),
       page_bytes_(page_bytes),
       objects_(objects),
-      logic_(type.make()),
+      code_(type.code ? type.code : builtin_code(type)),
+      logic_(code_->make()),
       inputs_(type.options.input_queue, type.options.input_queue_bytes),
-      next_tick_at_(first_tick) {}
+      next_tick_at_(first_tick) {
+  code_->stats->rooms.fetch_add(1, std::memory_order_relaxed);
+}
 
 Room::~Room() = default;
 
@@ -40,10 +43,12 @@ bool Room::guarded(const char* callback, F&& f) {
   } catch (const std::exception& e) {
     spdlog::error("room {} ({}): {} threw: {}; closing the room", id_, type_.name, callback,
                   e.what());
+    code_->stats->faults.fetch_add(1, std::memory_order_relaxed);
     close_in_loop(fmt::format("room error in {}: {}", callback, e.what()), true, true);
     return false;
   } catch (...) {
     spdlog::error("room {} ({}): {} threw; closing the room", id_, type_.name, callback);
+    code_->stats->faults.fetch_add(1, std::memory_order_relaxed);
     close_in_loop(fmt::format("room error in {}", callback), true, true);
     return false;
   }
@@ -253,6 +258,7 @@ void Room::tick_in_loop() {
   }
   ++ticks_;
   stats_.ticks.add();
+  code_->stats->ticks.fetch_add(1, std::memory_order_relaxed);
   const bool alive =
       guarded("on_input",
               [&] {
@@ -264,7 +270,10 @@ void Room::tick_in_loop() {
   const auto took = Clock::now() - started;
   stats_.tick_time.observe_ns(
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
-  if (took > interval_) stats_.tick_overruns.add();
+  if (took > interval_) {
+    stats_.tick_overruns.add();
+    code_->stats->overruns.fetch_add(1, std::memory_order_relaxed);
+  }
   if (!alive) return;
   next_tick_at_ += interval_;
   schedule_tick_in_loop();

@@ -65,6 +65,8 @@ class Room final : public std::enable_shared_from_this<Room>,
 
   uint64_t id() const { return id_; }
   const RoomType& type() const { return type_; }
+  // The code this room opened with (immutable: any thread may read it).
+  const RoomCode& code() const { return *code_; }
   net::EventLoop& executor() { return executor_; }
 
   void start_in_loop();
@@ -138,6 +140,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   const uint32_t max_players_;
   const std::size_t page_bytes_;
   store::ObjectStore* const objects_;  // null: storage calls fail (kStorageError)
+  // Declared before logic_: a plugin's logic must go before its library.
+  const std::shared_ptr<const RoomCode> code_;
   std::unique_ptr<RoomLogic> logic_;
   InputQueue inputs_;
   std::vector<std::unique_ptr<Player>> players_;

@@ -16,17 +16,14 @@
 
 #include "net/output_queue.h"
 #include "protocol/verified_payload.h"
-#include "rooms/score_sink.h"
+#include "room_sdk/room_plugin.h"
 #include "rooms/room_storage.h"
+#include "rooms/score_sink.h"
 
 namespace citadel::rooms {
 
-struct Player {
-  uint64_t user_id = 0;
-  std::string username;
-  uint64_t connection_id = 0;  // 0 while the player's connection is gone (grace period)
-  bool connected() const { return connection_id != 0; }
-};
+// The same struct plugins see (room_sdk/room_plugin.h).
+using Player = room_sdk::Player;
 
 // What room code may do; passed to every callback. Valid only during it.
 class RoomContext {

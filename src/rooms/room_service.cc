@@ -78,6 +78,7 @@ void RoomService::add_type(RoomType type) {
     throw std::invalid_argument("room type '" + type.name +
                                 "': input_queue_bytes must be at least 8");
   }
+  if (!type.code) type.code = builtin_code(type);
   types_.push_back(std::make_unique<RoomType>(std::move(type)));
 }
 
@@ -136,16 +137,30 @@ void RoomService::register_handlers(server::Router& router) {
 
 void RoomService::on_input(net::Responder& peer, const RoomType& type,
                            std::span<const uint8_t> payload) {
-  if (std::string problem = type.check_input(payload); !problem.empty()) {
+  const auto refuse = [&](const std::string& problem) {
     peer.send_error(protocol::ErrorCode::kBadPayload,
                     fmt::format("cmd {:#06x} ({} input): {}", type.input_cmd, type.name, problem));
-    return;
+  };
+  // A built-in type's code never changes, so it is read here without a
+  // lock and checks before the lookup; a plugin type's code may be swapped
+  // on the service loop, so the room's own version checks, after it.
+  const auto aligned = protocol::aligned_payload(payload);
+  if (!type.swappable) {
+    if (std::string problem = type.code->check_input(aligned); !problem.empty()) {
+      return refuse(problem);
+    }
   }
   Room* room = delivery_.route_in_loop(peer.connection_id());
   if (room == nullptr || &room->type() != &type) {
     peer.send_error(protocol::ErrorCode::kNotInRoom,
                     fmt::format("cmd {:#06x}: you are in no {} room", type.input_cmd, type.name));
     return;
+  }
+  if (type.swappable) {
+    // The route keeps the room, and so its code, alive for this call.
+    if (std::string problem = room->code().check_input(aligned); !problem.empty()) {
+      return refuse(problem);
+    }
   }
   const uint64_t user_id = peer.user_id();
   if (room->executor().is_in_loop_thread()) return room->input_in_loop(user_id, payload);
@@ -186,6 +201,16 @@ bool RoomService::apply_type_limits(std::string_view name, uint32_t max_players,
   return true;
 }
 
+bool RoomService::swap_code(std::string_view name, std::shared_ptr<const RoomCode> code) {
+  RoomType* type = nullptr;
+  for (auto& t : types_) {
+    if (t->name == name) type = t.get();
+  }
+  if (type == nullptr || !type->swappable) return false;
+  service_loop_.post([type, code = std::move(code)]() mutable { type->code = std::move(code); });
+  return true;
+}
+
 // ---- service loop ----
 
 void RoomService::reply_in_loop(const Request& req, msg::RoomResult result,
@@ -198,6 +223,9 @@ RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type) {
   Entry* best = nullptr;
   for (auto& [id, entry] : rooms_) {
     if (entry.type != &type || entry.seats >= entry.max_players) continue;
+    // Rooms on an older version of a plugin's code finish with the players
+    // they have (a RoomJoin by room id still reaches them).
+    if (&entry.room->code() != type.code.get()) continue;
     if (best == nullptr || entry.seats > best->seats) best = &entry;
   }
   return best;

@@ -66,6 +66,11 @@ class RoomService final : private RoomHost {
   // rooms that empty from now on. False if no type has that name.
   bool apply_type_limits(std::string_view name, uint32_t max_players,
                          std::chrono::milliseconds empty_ttl);
+  // The code rooms of type `name` open with from now on (any thread;
+  // applied on the service loop). Rooms already open keep theirs. False if
+  // no type has that name or the type is not swappable (a plugin's). The caller keeps what the code
+  // needs alive through `code` (a plugin's library).
+  bool swap_code(std::string_view name, std::shared_ptr<const RoomCode> code);
   // Start-up: where RoomContext::scores() sends the rooms' scores (the
   // leaderboard service). Without it rooms get no_scores().
   void set_score_sink(ScoreSink& sink) { score_sink_ = &sink; }

@@ -10,6 +10,7 @@
 
 #include "protocol/finite_fields.h"
 #include "protocol/verified_payload.h"
+#include "rooms/room_code.h"
 #include "rooms/room_logic.h"
 
 namespace citadel::rooms {
@@ -43,7 +44,22 @@ struct RoomType {
   // least run the FlatBuffers verifier and refuse non-finite numbers
   // (protocol::first_non_finite_field); make_room_type does both.
   std::function<std::string(std::span<const uint8_t>)> check_input;
+  // The code new rooms get. add_type makes it from make and check_input
+  // when unset; a plugin swap replaces it (service loop only).
+  std::shared_ptr<const RoomCode> code;
+  // A plugin's type: its code can be swapped, so connection loops never read
+  // `code` (inputs are checked by the code of the room they go to).
+  bool swappable = false;
 };
+
+// The code of a type compiled into the server: its make and check_input.
+inline std::shared_ptr<const RoomCode> builtin_code(const RoomType& type) {
+  auto code = std::make_shared<RoomCode>();
+  code->version = "builtin";
+  code->make = type.make;
+  code->check_input = type.check_input;
+  return code;
+}
 
 // Builds a RoomType for a TypedRoomLogic subclass `Logic`. Every input is
 // checked before the room sees it:

@@ -235,4 +235,19 @@ std::optional<HttpResponse> http_request(uint16_t port, std::string_view method,
   return r;
 }
 
+std::optional<HttpResponse> http_post(uint16_t port, std::string_view target, std::string_view body,
+                                      std::chrono::milliseconds timeout, std::string* error) {
+  HttpClient c;
+  const std::string text =
+      request_text("POST", target, {"Content-Length: " + std::to_string(body.size())}) +
+      std::string(body);
+  if (!c.connect(port, timeout) || !c.send(text, timeout)) {
+    if (error) *error = c.error();
+    return std::nullopt;
+  }
+  auto r = c.read_response(timeout);
+  if (!r && error) *error = c.error();
+  return r;
+}
+
 }  // namespace citadel::test

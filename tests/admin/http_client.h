@@ -65,6 +65,11 @@ std::optional<HttpResponse> http_request(uint16_t port, std::string_view method,
                                          std::chrono::milliseconds timeout = 5s,
                                          std::string* error = nullptr);
 
+// "POST target" with `body` (Content-Length set) and Connection: close.
+std::optional<HttpResponse> http_post(uint16_t port, std::string_view target, std::string_view body,
+                                      std::chrono::milliseconds timeout = 5s,
+                                      std::string* error = nullptr);
+
 // A request as raw text: "GET /x HTTP/1.1\r\nHost: t\r\n..." + extra + "\r\n".
 std::string request_text(std::string_view method, std::string_view target,
                          const std::vector<std::string>& headers = {}, bool keep_alive = false);

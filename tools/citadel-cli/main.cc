@@ -4,6 +4,8 @@
 //   citadel-cli [--connect HOST:PORT|URL] [--transport tcp|ws|tls|wss] [--tls-ca FILE]
 //               [--json] [--timeout-ms N] [--heartbeat-ms N]
 //               [--no-reconnect] [--max-tries N] [--backoff-base-ms N] [--backoff-cap-ms N]
+//   citadel-cli --admin HOST:PORT [--admin-token T] plugins list|load PATH|rollback TYPE
+//   citadel-cli --admin HOST:PORT [--admin-token T] config show|reload
 //
 // The transport is tcp (raw frames) unless --transport or the URL's scheme
 // (tcp://, ws://, tls://, wss://) says otherwise. TLS does not verify the
@@ -20,15 +22,19 @@
 // mute, unmute, muted, help (docs/client.md lists their fields).
 //
 // Exit codes: 0 at end of input or `quit` (whatever the commands did),
-// 1 bad arguments, 2 a fatal setup error.
+// 1 bad arguments, 2 a fatal setup error. With --admin: 0 when the admin port
+// answered 2xx, 3 when it answered anything else (the body says why), 2 when
+// it did not answer.
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "admin_request.h"
 #include "command_line.h"
 #include "output.h"
 #include "session.h"
@@ -51,6 +57,9 @@ struct Flags {
   uint32_t max_tries = 0;
   uint32_t backoff_base_ms = 200;
   uint32_t backoff_cap_ms = 10000;
+  std::string admin;  // HOST:PORT of an admin port: run one operator command
+  std::string admin_token;
+  std::vector<std::string> command;
 };
 
 citadel::client::ClientOptions client_options(const Flags& f) {
@@ -67,6 +76,29 @@ citadel::client::ClientOptions client_options(const Flags& f) {
                     .value_or(citadel::client::transport::Transport::kTcp);
   o.tls_ca_file = f.tls_ca;
   return o;
+}
+
+// --admin: one request, its body on stdout; exit 0 on a 2xx answer, 3 on
+// any other, 1 on bad arguments, 2 when the admin port did not answer.
+int run_admin(const Flags& f) {
+  if (f.admin.empty()) {
+    std::fprintf(stderr, "citadel-cli: a command needs --admin HOST:PORT\n");
+    return kExitBadArguments;
+  }
+  std::string why;
+  const cli::AdminCommand command = cli::parse_admin_command(f.command, &why);
+  if (command.method.empty()) {
+    std::fprintf(stderr, "citadel-cli: %s\n", why.c_str());
+    return kExitBadArguments;
+  }
+  const cli::AdminResult r = cli::send_admin_request(f.admin, f.admin_token, command, f.timeout_ms);
+  if (r.status == 0) {
+    std::fprintf(stderr, "citadel-cli: %s\n", r.body.c_str());
+    return 2;
+  }
+  std::fwrite(r.body.data(), 1, r.body.size(), stdout);
+  if (r.body.empty() || r.body.back() != '\n') std::fputc('\n', stdout);
+  return r.status >= 200 && r.status < 300 ? 0 : 3;
 }
 
 int run(int argc, char** argv) {
@@ -101,12 +133,19 @@ int run(int argc, char** argv) {
   app.add_option("--backoff-cap-ms", f.backoff_cap_ms, "largest reconnect delay")
       ->capture_default_str()
       ->check(CLI::Range(1u, 3'600'000u));
+  app.add_option("--admin", f.admin,
+                 "run one operator command against this admin port (HOST:PORT) and exit: plugins "
+                 "list | plugins load PATH | plugins rollback TYPE | config show | config reload");
+  app.add_option("--admin-token", f.admin_token, "the admin port's bearer token (admin.token)");
+  app.add_option("command", f.command, "with --admin: the operator command");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitBadArguments;
   }
+
+  if (!f.admin.empty() || !f.command.empty()) return run_admin(f);
 
   const citadel::client::ClientOptions options = client_options(f);
   std::optional<citadel::client::transport::Endpoint> target;

@@ -40,6 +40,13 @@ struct AdminSources {
   // status and a one-line text body. Unset: the path answers 404.
   using AdminReply = std::function<void(unsigned status, std::string text)>;
   std::function<void(std::string body, AdminReply done)> create_leaderboard;
+  // GET /plugins (JSON), POST /plugins/load (body: a library's path) and
+  // POST /plugins/rollback (body: a room type's name); 404 when unset.
+  // Called on the admin thread: loading a library happens there, never on
+  // a game loop; the swap itself is posted to the room service.
+  std::function<std::string()> plugins_status;
+  std::function<ReloadAnswer(std::string body)> plugins_load;
+  std::function<ReloadAnswer(std::string body)> plugins_rollback;
 };
 
 // Writes extra metric families on every scrape (rooms, ticks, chat, storage

@@ -112,6 +112,26 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     }
     co_return co_await create_leaderboard(request.body(), version);
   }
+  if (sources_.plugins_status &&
+      (path == "/plugins" || path == "/plugins/load" || path == "/plugins/rollback")) {
+    const http::verb wanted = path == "/plugins" ? http::verb::get : http::verb::post;
+    if (request.method() != wanted) {
+      Response res = make_response(
+          http::status::method_not_allowed, version,
+          wanted == http::verb::post ? "only POST is served here\n" : "only GET is served here\n");
+      res.set(http::field::allow, wanted == http::verb::post ? "POST" : "GET");
+      co_return res;
+    }
+    if (path == "/plugins") {
+      co_return make_response(http::status::ok, version, sources_.plugins_status(),
+                              "application/json");
+    }
+    // 422: the library or the type was refused; nothing changed.
+    ReloadAnswer answer = path == "/plugins/load" ? sources_.plugins_load(request.body())
+                                                  : sources_.plugins_rollback(request.body());
+    co_return make_response(answer.ok ? http::status::ok : http::status::unprocessable_entity,
+                            version, std::move(answer.json), "application/json");
+  }
   const bool config_paths =
       sources_.config_status && (path == "/config" || path == "/config/reload");
   const bool known =
@@ -119,7 +139,8 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   if (!known) {
     co_return make_response(
         http::status::not_found, version,
-        "no such endpoint; try /health, /metrics, /config, /config/reload or /debug/profile\n");
+        "no such endpoint; try /health, /metrics, /config, /config/reload, /plugins or "
+        "/debug/profile\n");
   }
   // Reloading changes the server, so it takes POST; everything else only reads.
   const http::verb wanted = path == "/config/reload" ? http::verb::post : http::verb::get;
