@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev libsodium-dev libssl-dev liburing-dev
   nlohmann-json3-dev  # validates player storage values (JSON objects)
   libpq-dev    # the PostgreSQL store's client library (store.backend: postgres)
+  libsystemd-dev  # sd_notify: READY, RELOADING, STOPPING and WATCHDOG for the systemd unit
   libgoogle-perftools-dev google-perftools
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "app/room_metrics.h"
@@ -10,6 +11,7 @@
 #include "ops/admin/admin_server.h"
 #include "ops/crash_report.h"
 #include "ops/logging.h"
+#include "ops/service_manager.h"
 #include "server/builtin_handlers.h"
 #include "server/server.h"
 #include "services/services.h"
@@ -109,7 +111,8 @@ std::unique_ptr<ops::admin::AdminServer> start_admin(const ops::Config& config,
 
 }  // namespace
 
-Node::Node(Options options) : config_(std::move(options.config)) {
+Node::Node(Options options)
+    : config_(std::move(options.config)), service_manager_(options.service_manager) {
   if (config_.crash.enabled) {
     const ops::CrashReportFound found = ops::find_crash_reports(config_.crash.directory);
     crash_reports_found_ = found.count;
@@ -138,7 +141,7 @@ void Node::start(ops::admin::AdminSources admin_sources) {
   };
   admin_sources.config_status = [this] { return reloader_->status_json(); };
   admin_sources.config_reload = [this] {
-    const ConfigReloader::Outcome outcome = reloader_->reload("POST /config/reload");
+    const ConfigReloader::Outcome outcome = notified_reload("POST /config/reload");
     return ops::admin::ReloadAnswer{outcome.ok, ConfigReloader::outcome_json(outcome)};
   };
   admin_ = start_admin(
@@ -159,6 +162,20 @@ uint16_t Node::port() const {
   return server_->port();
 }
 
+std::string Node::ready_status() const {
+  return fmt::format("serving on port {}, config version {}", server_->port(),
+                     reloader_->version());
+}
+
+ConfigReloader::Outcome Node::notified_reload(std::string_view trigger) {
+  if (service_manager_) service_manager_->reloading();
+  ConfigReloader::Outcome outcome = reloader_->reload(trigger);
+  // READY even when the reload failed: the server keeps serving on the
+  // running config, and systemd must not wait for a READY that never comes.
+  if (service_manager_) service_manager_->ready(ready_status());
+  return outcome;
+}
+
 void Node::apply_live(const ops::Config& c) {
   ops::set_log_level(c.log.level);
   server_->apply_live_limits(c);
@@ -171,6 +188,7 @@ void Node::apply_live(const ops::Config& c) {
 }
 
 void Node::reload_on_signal() {
+  if (service_manager_) service_manager_->reloading();
   reloader_->reload("SIGHUP");
   if (!server_->web_root().empty()) {
     if (auto problem = server_->reload_web()) {
@@ -184,6 +202,9 @@ void Node::reload_on_signal() {
       spdlog::info("SIGHUP: TLS certificate reloaded from {}", config_.tls.certificate_file);
     }
   }
+  // After the web files and the certificate too: `systemctl reload` returns
+  // once everything SIGHUP reloads is in place.
+  if (service_manager_) service_manager_->ready(ready_status());
 }
 
 void Node::stop() {

@@ -24,6 +24,10 @@ namespace citadel::ops::admin {
 class AdminServer;
 }
 
+namespace citadel::ops {
+class ServiceManager;
+}
+
 namespace citadel::app {
 
 class Node {
@@ -33,6 +37,9 @@ class Node {
     std::string config_file;  // "" when running on defaults
     // The command line's values, applied again over every reloaded file.
     std::function<void(ops::Config&)> apply_flags;
+    // Told RELOADING/READY around every reload (systemctl reload waits for
+    // the READY); null: nobody to tell. Outlives the node.
+    const ops::ServiceManager* service_manager = nullptr;
   };
 
   // Builds the server and the services (opens the store, the token secret).
@@ -46,6 +53,8 @@ class Node {
   // be bound; a failed admin bind is logged, not fatal.
   void start(ops::admin::AdminSources admin_sources);
   uint16_t port() const;
+  // The STATUS= sent with READY=1 ("serving on port 7777, config version 1").
+  std::string ready_status() const;
   server::Server& server() { return *server_; }
 
   // SIGHUP: the config file (live keys applied, the rest logged), then the
@@ -60,8 +69,11 @@ class Node {
 
  private:
   void apply_live(const ops::Config& config);
+  // A reload bracketed by RELOADING=1 and READY=1 for the service manager.
+  ConfigReloader::Outcome notified_reload(std::string_view trigger);
 
-  const ops::Config config_;  // as started
+  const ops::Config config_;                    // as started
+  const ops::ServiceManager* service_manager_;  // may be null
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<services::Services> services_;  // after server_: its timers run on the loops
   std::unique_ptr<ConfigReloader> reloader_;
