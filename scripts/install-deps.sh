@@ -25,6 +25,7 @@ packages=(
   python3-websockets  # an independent WebSocket client for tests/websocket/ws_cross_client_test.py
   openssl      # makes the test certificate of tests/tls/tls_cross_client_test.py
   systemd      # systemd-analyze verify/security on deploy/systemd/citadel.service (ctest: deploy_systemd_unit)
+  supervisor   # the real supervisord that runs deploy/supervisor/citadel.conf (ctest: deploy_supervisor_restart)
   # the README's 60-second tour: nc -q (netcat-openbsd's nc has -q and -N), xxd
   netcat-openbsd xxd
   # the TypeScript SDK (sdk/typescript, scripts/build-ts-sdk.sh): node runs its build
