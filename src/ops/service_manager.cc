@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -20,7 +21,8 @@ ServiceManager::ServiceManager() {
   if (enabled < 0) {
     spdlog::warn("systemd watchdog: bad WATCHDOG_USEC/WATCHDOG_PID ({}); not pinging", -enabled);
   } else if (enabled > 0 && usec > 0) {
-    watchdog_period_ = std::chrono::microseconds(usec / 2);
+    // At least 1 ms: a tiny WATCHDOG_USEC must not make the timer spin.
+    watchdog_period_ = std::chrono::microseconds(std::max<uint64_t>(usec / 2, 1000));
     spdlog::info("systemd watchdog: every {} ms (WatchdogSec {} ms)", usec / 2000, usec / 1000);
   }
 }
