@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev libsodium-dev libssl-dev liburing-dev
   nlohmann-json3-dev  # validates player storage values (JSON objects)
   libpq-dev    # the PostgreSQL store's client library (store.backend: postgres)
+  libsystemd-dev  # sd_notify: READY, RELOADING, STOPPING and WATCHDOG for the systemd unit
   libgoogle-perftools-dev google-perftools
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -23,6 +24,8 @@ packages=(
   python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
   python3-websockets  # an independent WebSocket client for tests/websocket/ws_cross_client_test.py
   openssl      # makes the test certificate of tests/tls/tls_cross_client_test.py
+  systemd      # systemd-analyze verify/security on deploy/systemd/citadel.service (ctest: deploy_systemd_unit)
+  supervisor   # the real supervisord that runs deploy/supervisor/citadel.conf (ctest: deploy_supervisor_restart)
   # the README's 60-second tour: nc -q (netcat-openbsd's nc has -q and -N), xxd
   netcat-openbsd xxd
   # the TypeScript SDK (sdk/typescript, scripts/build-ts-sdk.sh): node runs its build

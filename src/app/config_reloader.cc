@@ -112,6 +112,11 @@ std::string ConfigReloader::status_json() const {
          "\n";
 }
 
+uint64_t ConfigReloader::version() const {
+  std::lock_guard lock(mutex_);
+  return version_;
+}
+
 void ConfigReloader::write_metrics(ops::admin::MetricsWriter& out) const {
   std::lock_guard lock(mutex_);
   out.counter("citadel_config_reloads_total",

@@ -56,6 +56,8 @@ class ConfigReloader {
   std::string status_json() const;
   static std::string outcome_json(const Outcome& outcome);
   void write_metrics(ops::admin::MetricsWriter& out) const;
+  // The running config's version (1 at start, one more per applied reload).
+  uint64_t version() const;
 
  private:
   const Sources sources_;

@@ -22,9 +22,11 @@
 #include <optional>
 
 #include "app/node.h"
+#include "app/watchdog.h"
 #include "ops/config.h"
 #include "ops/crash_report.h"
 #include "ops/logging.h"
+#include "ops/service_manager.h"
 #include "server/server.h"
 
 namespace {
@@ -96,7 +98,8 @@ std::string stats_line(const citadel::net::StatsSnapshot& s) {
 // Waits for SIGINT/SIGTERM, then drains until every connection has closed or
 // the drain deadline passes. A second signal cuts the drain short.
 void run_until_signalled(citadel::server::Server& server, boost::asio::io_context& control,
-                         boost::asio::signal_set& signals) {
+                         boost::asio::signal_set& signals,
+                         const citadel::ops::ServiceManager& service_manager) {
   boost::asio::steady_timer poll(control);
   std::chrono::steady_clock::time_point deadline;
 
@@ -118,6 +121,9 @@ void run_until_signalled(citadel::server::Server& server, boost::asio::io_contex
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("received signal {}", signo);
+    // Before the drain: systemd then counts TimeoutStopSec from here and
+    // `systemctl status` says the server is stopping, not failing.
+    service_manager.stopping();
     deadline = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(server.config().shutdown.drain_timeout_ms);
     server.begin_shutdown();
@@ -206,11 +212,15 @@ int main(int argc, char** argv) {
   sigaddset(&mask, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
+  // systemd's notifications (READY, RELOADING, STOPPING, WATCHDOG); no-ops
+  // when not started by systemd with Type=notify.
+  const citadel::ops::ServiceManager service_manager;
   // Destroyed at the end of main, after node->stop() below.
   std::unique_ptr<citadel::app::Node> node;
   try {
     node = std::make_unique<citadel::app::Node>(citadel::app::Node::Options{
-        config, flags.config_file, [flags](Config& c) { apply_flags(flags, c); }});
+        config, flags.config_file, [flags](Config& c) { apply_flags(flags, c); },
+        &service_manager});
     // The admin server starts before the port file is written, so whoever
     // waits for that file finds the admin server's outcome already logged.
     node->start(std::move(admin_sources));
@@ -222,7 +232,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
 
   reload_on_sighup(*node, reload_signals);
-  run_until_signalled(node->server(), control, signals);
+  // READY at the same point as the port file: the game port listens and the
+  // admin server has started (or logged why not), so units ordered After=
+  // this one find a server that accepts connections.
+  service_manager.ready(node->ready_status());
+  citadel::app::Watchdog watchdog(control, service_manager, node->server());
+  watchdog.start();
+  run_until_signalled(node->server(), control, signals, service_manager);
   node->stop();
   spdlog::info("stopped: {}", stats_line(node->server().stats()));
   spdlog::default_logger()->flush();

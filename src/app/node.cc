@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cctype>
@@ -14,6 +15,7 @@
 #include "ops/crash_report.h"
 #include "ops/json_escape.h"
 #include "ops/logging.h"
+#include "ops/service_manager.h"
 #include "server/builtin_handlers.h"
 #include "server/server.h"
 #include "services/services.h"
@@ -139,7 +141,8 @@ std::unique_ptr<ops::admin::AdminServer> start_admin(const ops::Config& config,
 
 }  // namespace
 
-Node::Node(Options options) : config_(std::move(options.config)) {
+Node::Node(Options options)
+    : config_(std::move(options.config)), service_manager_(options.service_manager) {
   if (config_.crash.enabled) {
     const ops::CrashReportFound found = ops::find_crash_reports(config_.crash.directory);
     crash_reports_found_ = found.count;
@@ -186,7 +189,7 @@ void Node::start(ops::admin::AdminSources admin_sources) {
   };
   server_->service_loop().post([this] { check_plugin_rollbacks_in_loop(); });
   admin_sources.config_reload = [this] {
-    const ConfigReloader::Outcome outcome = reloader_->reload("POST /config/reload");
+    const ConfigReloader::Outcome outcome = notified_reload("POST /config/reload");
     return ops::admin::ReloadAnswer{outcome.ok, ConfigReloader::outcome_json(outcome)};
   };
   admin_ = start_admin(
@@ -226,10 +229,25 @@ void Node::check_plugin_rollbacks_in_loop() {
                                          [this] { check_plugin_rollbacks_in_loop(); });
 }
 
+std::string Node::ready_status() const {
+  return fmt::format("serving on port {}, config version {}", server_->port(),
+                     reloader_->version());
+}
+
+ConfigReloader::Outcome Node::notified_reload(std::string_view trigger) {
+  if (service_manager_) service_manager_->reloading();
+  ConfigReloader::Outcome outcome = reloader_->reload(trigger);
+  // READY even when the reload failed: the server keeps serving on the
+  // running config, and systemd must not wait for a READY that never comes.
+  if (service_manager_) service_manager_->ready(ready_status());
+  return outcome;
+}
+
 void Node::apply_live(const ops::Config& c) {
   ops::set_log_level(c.log.level);
-  // Each listed library is loaded (on this, the control thread) and its
-  // type swapped when its version differs from the running one.
+  // Each listed library is loaded on the reloading thread (control or
+  // admin, never a game loop) and its type swapped when its version differs
+  // from the running one.
   for (const auto& path : c.rooms.plugins) {
     const auto outcome = plugins_->load(path);
     if (!outcome.ok) spdlog::error("reload: rooms.plugins: {}", outcome.message);
@@ -244,6 +262,7 @@ void Node::apply_live(const ops::Config& c) {
 }
 
 void Node::reload_on_signal() {
+  if (service_manager_) service_manager_->reloading();
   reloader_->reload("SIGHUP");
   if (!server_->web_root().empty()) {
     if (auto problem = server_->reload_web()) {
@@ -257,6 +276,9 @@ void Node::reload_on_signal() {
       spdlog::info("SIGHUP: TLS certificate reloaded from {}", config_.tls.certificate_file);
     }
   }
+  // After the web files and the certificate too: `systemctl reload` returns
+  // once everything SIGHUP reloads is in place.
+  if (service_manager_) service_manager_->ready(ready_status());
 }
 
 void Node::stop() {

@@ -25,6 +25,10 @@ namespace citadel::ops::admin {
 class AdminServer;
 }
 
+namespace citadel::ops {
+class ServiceManager;
+}
+
 namespace citadel::app {
 
 class Node {
@@ -34,6 +38,9 @@ class Node {
     std::string config_file;  // "" when running on defaults
     // The command line's values, applied again over every reloaded file.
     std::function<void(ops::Config&)> apply_flags;
+    // Told RELOADING/READY around every reload (systemctl reload waits for
+    // the READY); null: nobody to tell. Outlives the node.
+    const ops::ServiceManager* service_manager = nullptr;
   };
 
   // Builds the server and the services (opens the store, the token secret).
@@ -47,6 +54,8 @@ class Node {
   // be bound; a failed admin bind is logged, not fatal.
   void start(ops::admin::AdminSources admin_sources);
   uint16_t port() const;
+  // The STATUS= sent with READY=1 ("serving on port 7777, config version 1").
+  std::string ready_status() const;
   server::Server& server() { return *server_; }
 
   // SIGHUP: the config file (live keys applied, the rest logged), then the
@@ -61,11 +70,14 @@ class Node {
 
  private:
   void apply_live(const ops::Config& config);
+  // A reload bracketed by RELOADING=1 and READY=1 for the service manager.
+  ConfigReloader::Outcome notified_reload(std::string_view trigger);
 
   // Every 1 s on the service loop: the plugins' automatic rollback.
   void check_plugin_rollbacks_in_loop();
 
-  const ops::Config config_;  // as started
+  const ops::Config config_;                    // as started
+  const ops::ServiceManager* service_manager_;  // may be null
   // Before server_ and services_: rooms hold their plugin code, not the
   // registry, but the rollback timer on the service loop reaches it.
   std::unique_ptr<rooms::PluginRegistry> plugins_;
