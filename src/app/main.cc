@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/config_file_watch.h"
 #include "app/node.h"
 #include "app/watchdog.h"
 #include "ops/config.h"
@@ -232,6 +233,20 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
 
   reload_on_sighup(*node, reload_signals);
+  std::unique_ptr<citadel::app::ConfigFileWatch> file_watch;
+  if (config.reload.watch_file && !flags.config_file.empty()) {
+    try {
+      file_watch = std::make_unique<citadel::app::ConfigFileWatch>(
+          control, flags.config_file, [&node] { node->reload_on_file_change(); });
+      file_watch->start();
+      spdlog::info("reloading the config whenever {} changes", flags.config_file);
+    } catch (const std::system_error& e) {
+      spdlog::error(
+          "reload.watch_file: cannot watch {}: {}; SIGHUP and POST /config/reload still "
+          "reload",
+          flags.config_file, e.what());
+    }
+  }
   // READY at the same point as the port file: the game port listens and the
   // admin server has started (or logged why not), so units ordered After=
   // this one find a server that accepts connections.

@@ -261,6 +261,10 @@ void Node::apply_live(const ops::Config& c) {
   }
 }
 
+void Node::reload_on_file_change() {
+  notified_reload("file change");
+}
+
 void Node::reload_on_signal() {
   if (service_manager_) service_manager_->reloading();
   reloader_->reload("SIGHUP");

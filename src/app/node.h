@@ -62,6 +62,8 @@ class Node {
   // TLS certificate and the web files. Control thread; changes nothing that
   // fails to load.
   void reload_on_signal();
+  // reload.watch_file: the file changed (control thread).
+  void reload_on_file_change();
   ConfigReloader& reloader() { return *reloader_; }
 
   // After the drain: stops the admin server, then the loops, then the

@@ -96,6 +96,10 @@ struct CrashConfig {
   std::string directory = "crashes";  // relative to the working directory
 };
 
+struct ReloadConfig {
+  bool watch_file = false;  // reload when the config file changes (inotify)
+};
+
 struct ShutdownConfig {
   uint32_t drain_timeout_ms = 5'000;
 };
@@ -228,6 +232,7 @@ struct Config {
   TlsConfig tls;
   ShutdownConfig shutdown;
   CrashConfig crash;
+  ReloadConfig reload;
   LogConfig log;
   AdminConfig admin;
   StoreConfig store;

@@ -153,6 +153,10 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(crash, directory, 0ull, 0ull, kAtStart,
                   "where crash reports go (created at start); reports found there at start are "
                   "logged and counted in `citadel_crash_reports`"),
+      CITADEL_KEY(reload, watch_file, 0ull, 0ull, kAtStart,
+                  "reload the config whenever its file changes (saved in place or renamed over it; "
+                  "one reload once the writes settle for 200 ms), besides SIGHUP and POST "
+                  "/config/reload"),
       CITADEL_KEY(log, level, 0ull, 0ull, kLive, "trace, debug, info, warn, error, off"),
       CITADEL_KEY(log, format, 0ull, 0ull, kAtStart,
                   "`text` for people, `json` for log pipelines (see [Logs](#logs))"),

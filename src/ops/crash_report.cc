@@ -25,6 +25,7 @@ std::array<char, 64> g_version{};
 std::atomic<bool> g_installed{false};
 
 thread_local const char* t_room_type = nullptr;
+thread_local const char* t_code_version = nullptr;
 thread_local uint64_t t_room_id = 0;
 
 constexpr std::array<int, 5> kSignals = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
@@ -120,6 +121,10 @@ void on_fatal_signal(int sig) {
     head.add(t_room_type);
     head.add(" ");
     head.add(t_room_id);
+    if (t_code_version != nullptr) {
+      head.add("\ncode: ");  // "builtin", or the plugin version the room runs
+      head.add(t_code_version);
+    }
   } else {
     head.add("none");
   }
@@ -193,15 +198,18 @@ CrashReportFound find_crash_reports(const std::string& directory) {
   return found;
 }
 
-CrashContextScope::CrashContextScope(const char* room_type, uint64_t room_id)
-    : previous_type_(t_room_type), previous_id_(t_room_id) {
+CrashContextScope::CrashContextScope(const char* room_type, uint64_t room_id,
+                                     const char* code_version)
+    : previous_type_(t_room_type), previous_id_(t_room_id), previous_version_(t_code_version) {
   t_room_type = room_type;
   t_room_id = room_id;
+  t_code_version = code_version;
 }
 
 CrashContextScope::~CrashContextScope() {
   t_room_type = previous_type_;
   t_room_id = previous_id_;
+  t_code_version = previous_version_;
 }
 
 }  // namespace citadel::ops

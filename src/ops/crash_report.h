@@ -28,11 +28,12 @@ void install_crash_reporter(const std::string& directory, const std::string& ver
 CrashReportFound find_crash_reports(const std::string& directory);
 
 // What the calling thread is running, for a crash report: set by a room's
-// executor around each room callback. `room_type` must outlive the scope
-// (a room type's name does).
+// executor around each room callback. `room_type` and `code_version` must
+// outlive the scope (a room type's name and its code's version do);
+// code_version is "builtin" or a plugin's version.
 class CrashContextScope {
  public:
-  CrashContextScope(const char* room_type, uint64_t room_id);
+  CrashContextScope(const char* room_type, uint64_t room_id, const char* code_version = nullptr);
   ~CrashContextScope();
   CrashContextScope(const CrashContextScope&) = delete;
   CrashContextScope& operator=(const CrashContextScope&) = delete;
@@ -40,6 +41,7 @@ class CrashContextScope {
  private:
   const char* previous_type_;
   uint64_t previous_id_;
+  const char* previous_version_;
 };
 
 }  // namespace citadel::ops

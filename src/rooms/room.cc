@@ -37,7 +37,7 @@ template <class F>
 bool Room::guarded(const char* callback, F&& f) {
   if (closed_) return false;
   // Named in a crash report if this callback brings the process down.
-  const ops::CrashContextScope crash_context(type_.name.c_str(), id_);
+  const ops::CrashContextScope crash_context(type_.name.c_str(), id_, code_->version.c_str());
   try {
     f();
   } catch (const std::exception& e) {

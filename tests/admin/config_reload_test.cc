@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -213,6 +214,34 @@ TEST_F(ConfigReload, ARoomTypesMaxPlayersAppliesToRoomsOpenedAfterIt) {
   rewrite_config("rooms:\n  arena:\n    max_players: 4\n    match_size: 2\n");
   ASSERT_EQ(post_reload().status, 200);
   EXPECT_EQ(join(second, 2), 4u);  // a new room, for a client connected before the reload
+}
+
+TEST_F(ConfigReload, WithWatchFileAChangedFileIsReloadedWhetherWrittenInPlaceOrRenamed) {
+  const std::string watch = "reload:\n  watch_file: true\n";
+  start(watch + kStingyChat);
+  ASSERT_TRUE(proc_.server->wait_for_output("reloading the config whenever", 5s))
+      << proc_.server->output();
+  // Saved in place (IN_CLOSE_WRITE).
+  rewrite_config(watch + kGenerousChat);
+  EXPECT_TRUE(config_shows(R"("version":2)")) << get_body("/config");
+  EXPECT_TRUE(config_shows(R"("chat.message_burst":"1000")")) << get_body("/config");
+  // Written beside it and renamed over it (IN_MOVED_TO), as editors and
+  // deploy tools do.
+  const std::string path = proc_.server->config_path();
+  {
+    std::ofstream out(path + ".new", std::ios::trunc);
+    out << watch << kStingyChat;
+  }
+  ASSERT_EQ(std::rename((path + ".new").c_str(), path.c_str()), 0);
+  EXPECT_TRUE(config_shows(R"("version":3)")) << get_body("/config");
+  EXPECT_TRUE(config_shows(R"("chat.message_burst":"2")")) << get_body("/config");
+  EXPECT_TRUE(proc_.server->wait_for_output("file change", 5s));
+  // A broken save changes nothing and says why; the next good one applies.
+  rewrite_config(watch + "chat:\n  messages_per_second: -5\n");
+  EXPECT_TRUE(proc_.server->wait_for_output("config reload (file change): ", 5s));
+  EXPECT_TRUE(config_shows("chat.messages_per_second: expected a non-negative integer"))
+      << get_body("/config");
+  EXPECT_NE(get_body("/config").find(R"("version":3)"), std::string::npos);
 }
 
 TEST_F(ConfigReload, TheConfigEndpointHidesSecretsAndReloadTakesOnlyPost) {

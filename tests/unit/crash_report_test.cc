@@ -62,7 +62,7 @@ class CrashReport : public testing::Test {
 
 TEST_F(CrashReport, AFatalSignalWritesAReportThenKillsWithTheSameSignal) {
   const int sig = crash_child([] {
-    const CrashContextScope room("arena", 42);
+    const CrashContextScope room("arena", 42, "2.1.0");
     ::raise(SIGSEGV);
   });
   EXPECT_EQ(sig, SIGSEGV);  // the default action still runs: a core where allowed
@@ -70,6 +70,7 @@ TEST_F(CrashReport, AFatalSignalWritesAReportThenKillsWithTheSameSignal) {
   EXPECT_NE(report.find("version: 9.9.9-test"), std::string::npos) << report;
   EXPECT_NE(report.find("signal: 11 (SIGSEGV)"), std::string::npos) << report;
   EXPECT_NE(report.find("room: arena 42"), std::string::npos) << report;
+  EXPECT_NE(report.find("room: arena 42\ncode: 2.1.0"), std::string::npos) << report;
   EXPECT_NE(report.find("backtrace"), std::string::npos) << report;
   EXPECT_NE(report.find("thread: "), std::string::npos) << report;
 }
