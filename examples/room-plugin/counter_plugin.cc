@@ -6,11 +6,16 @@
 // everyone gets the new total (with the plugin's version, so a client can
 // see which code its room runs); a newcomer gets it on joining; once it
 // reaches 1000 the room refuses newcomers.
+#include <cstring>
+
 #include "counter_generated.h"
 #include "room_sdk/room_plugin.h"
 
 #ifndef COUNTER_VERSION
 #define COUNTER_VERSION "1.0.0"
+#endif
+#ifndef COUNTER_HANDS_OVER  // 1: a new version takes over open rooms (docs/plugins.md)
+#define COUNTER_HANDS_OVER 1
 #endif
 #ifndef COUNTER_EMPTY_TTL_MS  // how long an empty room lives (the tests shorten it)
 #define COUNTER_EMPTY_TTL_MS 30'000
@@ -27,6 +32,9 @@ constexpr uint16_t kTotal = 0x1001;  // 0x1000 and up are free for games
 
 class CounterRoom final : public citadel::room_sdk::TypedLogic<Add> {
  public:
+  // When a new version of this plugin is swapped in, open rooms move to it
+  // between two ticks, keeping their total (save_state, restore_state).
+  static constexpr bool kHandsOverState = COUNTER_HANDS_OVER != 0;
   std::string on_join(Context&, const Player&) override {
     return total_ >= 1000 ? "this game is over" : "";  // non-empty: refused, with this reason
   }
@@ -46,6 +54,19 @@ class CounterRoom final : public citadel::room_sdk::TypedLogic<Add> {
   }
   void on_sync(Context& ctx, const Player& player, uint32_t) override {
     ctx.send(player, kTotal, encode(ctx));
+  }
+  // The state a new version takes over: the total, 8 bytes little-endian.
+  // (A real game would version this format: the next version reads it.)
+  bool save_state(std::vector<uint8_t>& out) override {
+    out.resize(sizeof total_);
+    std::memcpy(out.data(), &total_, sizeof total_);
+    return true;
+  }
+  bool restore_state(Context&, std::span<const uint8_t> state) override {
+    if (state.size() != sizeof total_) return false;
+    std::memcpy(&total_, state.data(), sizeof total_);
+    changed_ = true;  // everyone sees the new version's first Total next tick
+    return true;
   }
 
  private:

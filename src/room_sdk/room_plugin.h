@@ -78,6 +78,17 @@ class Logic {
   virtual void on_sync(Context&, const Player&, uint32_t /*last_frame*/) {}
   virtual void on_reconnect(Context& ctx, const Player& player) { on_sync(ctx, player, 0); }
   virtual void on_dispose(Context&) {}
+
+  // Handing a running room over to a new version (a type opts in with
+  // `static constexpr bool kHandsOverState = true;` in its Logic class).
+  // When such a version is swapped in, every open room of the type moves to
+  // it between two ticks: save_state on the old version's logic, then
+  // restore_state on a new logic of the new version (instead of on_create),
+  // which ticks on with the same players and connections. Either returning
+  // false (or throwing) keeps the room on its old version. Inputs queued for
+  // the next tick go to the new version.
+  virtual bool save_state(std::vector<uint8_t>& /*out*/) { return false; }
+  virtual bool restore_state(Context&, std::span<const uint8_t> /*state*/) { return false; }
 };
 
 // Logic whose input is one FlatBuffers table: on_input receives the table.
@@ -117,7 +128,20 @@ struct PluginInfo {
   // else refuses it (ERROR bad_payload with this text) and the room never
   // sees it.
   std::string (*check_input)(std::span<const uint8_t> aligned_payload) = nullptr;
+  // Open rooms of the type move to this version when it is swapped in (see
+  // Logic::save_state); otherwise they finish on theirs.
+  bool hands_over_state = false;
 };
+
+// Whether Logic opts in to state handover (kHandsOverState).
+template <class Logic>
+constexpr bool hands_over_state() {
+  if constexpr (requires { Logic::kHandsOverState; }) {
+    return Logic::kHandsOverState;
+  } else {
+    return false;
+  }
+}
 
 // The check every plugin input gets: the FlatBuffers verifier, no NaN or
 // infinity in any float (the schema compiled with flatc --reflect-names),
@@ -160,6 +184,7 @@ using citadel_room_plugin_fn = const citadel::room_sdk::PluginInfo* (*)();
         DEFAULTS,                                                                                  \
         []() -> std::unique_ptr<::citadel::room_sdk::Logic> { return std::make_unique<LOGIC>(); }, \
         &::citadel::room_sdk::check_typed_input<LOGIC>,                                            \
+        ::citadel::room_sdk::hands_over_state<LOGIC>(),                                            \
     };                                                                                             \
     return &info;                                                                                  \
   }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "ops/crash_report.h"
 #include "protocol/commands.h"
@@ -226,15 +227,71 @@ void Room::resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t req
   guarded("on_sync", [&] { logic_->on_sync(*this, player, last_frame); });
 }
 
-void Room::input_in_loop(uint64_t user_id, std::span<const uint8_t> payload) {
+void Room::input_in_loop(uint64_t user_id, std::span<const uint8_t> payload, bool check) {
   CITADEL_ASSERT_IN_LOOP(executor_);
   if (closed_) return;
+  if (check) {
+    std::string problem = code_->check_input(protocol::aligned_payload(payload));
+    if (!problem.empty()) {
+      const Player* p = find(user_id);
+      if (p == nullptr || !p->connected()) return;
+      // ERROR 8, as the connection's loop answers a built-in type's refusal.
+      const std::string text =
+          fmt::format("cmd {:#06x} ({} input): {}", type_.input_cmd, type_.name, problem);
+      std::vector<uint8_t> error(2 + text.size());
+      const auto code = static_cast<uint16_t>(protocol::ErrorCode::kBadPayload);
+      error[0] = static_cast<uint8_t>(code >> 8);
+      error[1] = static_cast<uint8_t>(code & 0xff);
+      std::memcpy(error.data() + 2, text.data(), text.size());
+      delivery_.send(executor_, p->connection_id,
+                     server::make_shared_frame(protocol::cmd::kError, error));
+      return;
+    }
+  }
   if (inputs_.push(user_id, payload, players_.size()) == InputQueue::Push::kQueued) {
     stats_.inputs.add();
   } else {
     stats_.inputs_dropped.add();
     stats_.input_bytes_dropped.add(payload.size());
   }
+}
+
+void Room::hand_over_in_loop(std::shared_ptr<const RoomCode> next) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  if (closed_ || !next || next == code_ || !next->hands_over_state) return;
+  const std::string from = code_->version;
+  // Old and new code both run here, between two ticks: a task on this
+  // executor never interleaves with a tick.
+  std::unique_ptr<RoomLogic> logic;
+  std::string failure;
+  try {
+    std::vector<uint8_t> state;
+    const ops::CrashContextScope crash_context(type_.name.c_str(), id_, code_->version.c_str());
+    if (!logic_->save_state(state)) {
+      failure = "its version cannot save its state";
+    } else {
+      const ops::CrashContextScope next_context(type_.name.c_str(), id_, next->version.c_str());
+      logic = next->make();
+      if (!logic->restore_state(*this, state)) failure = "the new version refused the state";
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an exception";
+  }
+  if (!failure.empty() || close_requested_) {
+    close_requested_.reset();  // a close asked for by the refused version is not kept
+    spdlog::warn("room {} ({}): stays on {}: no handover to {}: {}", id_, type_.name, from,
+                 next->version, failure.empty() ? "the new version asked to close" : failure);
+    return;
+  }
+  std::swap(logic_, logic);  // the old logic goes first, then (below) its code
+  code_ = std::move(next);
+  logic.reset();
+  code_->stats->rooms.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("room {} ({}): handed over from {} to {} at tick {}", id_, type_.name, from,
+               code_->version, ticks_);
+  host_.room_code_changed(id_, code_);
 }
 
 void Room::schedule_tick_in_loop() {

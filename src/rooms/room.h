@@ -35,6 +35,8 @@ class RoomHost {
  public:
   virtual void join_refused(uint64_t room_id, uint64_t user_id) = 0;
   virtual void room_closed(uint64_t room_id) = 0;
+  // The room now runs `code` (a handover).
+  virtual void room_code_changed(uint64_t room_id, std::shared_ptr<const RoomCode> code) = 0;
   // Where the rooms' scores go (any thread).
   virtual ScoreSink& scores() { return no_scores(); }
 
@@ -65,8 +67,6 @@ class Room final : public std::enable_shared_from_this<Room>,
 
   uint64_t id() const { return id_; }
   const RoomType& type() const { return type_; }
-  // The code this room opened with (immutable: any thread may read it).
-  const RoomCode& code() const { return *code_; }
   net::EventLoop& executor() { return executor_; }
 
   void start_in_loop();
@@ -80,7 +80,13 @@ class Room final : public std::enable_shared_from_this<Room>,
   void attach_in_loop(uint64_t user_id, uint64_t connection_id);
   void resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t request_id,
                       uint32_t last_frame);
-  void input_in_loop(uint64_t user_id, std::span<const uint8_t> payload);
+  // check: run the room's code's input check first (plugin types, whose
+  // code may change; built-in types were checked on the connection's loop).
+  void input_in_loop(uint64_t user_id, std::span<const uint8_t> payload, bool check = false);
+  // Moves the room to `next` between two ticks if its code opts in and the
+  // running logic can save its state (see RoomLogic::save_state); else the
+  // room stays on its version.
+  void hand_over_in_loop(std::shared_ptr<const RoomCode> next);
   // Ends the room without telling the directory (it asked).
   void dispose_in_loop(std::string_view reason);
 
@@ -140,8 +146,9 @@ class Room final : public std::enable_shared_from_this<Room>,
   const uint32_t max_players_;
   const std::size_t page_bytes_;
   store::ObjectStore* const objects_;  // null: storage calls fail (kStorageError)
-  // Declared before logic_: a plugin's logic must go before its library.
-  const std::shared_ptr<const RoomCode> code_;
+  // The code this room runs: the type's when it opened, or a later version
+  // it was handed over to (room thread only). Declared before logic_.
+  std::shared_ptr<const RoomCode> code_;
   std::unique_ptr<RoomLogic> logic_;
   InputQueue inputs_;
   std::vector<std::unique_ptr<Player>> players_;

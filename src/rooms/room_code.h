@@ -35,6 +35,9 @@ struct RoomCode {
   // text. The room it is bound for holds this code, so the code (and its
   // library) outlive the call.
   std::function<std::string(std::span<const uint8_t>)> check_input;
+  // Open rooms on other versions of the type move to this one when it is
+  // swapped in (RoomLogic::save_state / restore_state).
+  bool hands_over_state = false;
   // Shared so the registry can keep a version's counts after its code (and
   // library) are gone.
   std::shared_ptr<RoomCodeStats> stats = std::make_shared<RoomCodeStats>();

@@ -85,6 +85,10 @@ class RoomLogic {
   // frame it last saw (RoomJoin with last_frame).
   virtual void on_reconnect(RoomContext& ctx, const Player& player) { on_sync(ctx, player, 0); }
   virtual void on_dispose(RoomContext&) {}
+  // Moving a running room to a new version of its code (plugins only; see
+  // room_sdk::Logic::save_state). False: this logic cannot.
+  virtual bool save_state(std::vector<uint8_t>& /*out*/) { return false; }
+  virtual bool restore_state(RoomContext&, std::span<const uint8_t> /*state*/) { return false; }
 };
 
 // RoomLogic for a room type whose input is a FlatBuffers table: on_input

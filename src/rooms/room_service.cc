@@ -143,7 +143,7 @@ void RoomService::on_input(net::Responder& peer, const RoomType& type,
   };
   // A built-in type's code never changes, so it is read here without a
   // lock and checks before the lookup; a plugin type's code may be swapped
-  // on the service loop, so the room's own version checks, after it.
+  // on the service loop, so the room checks, with the version it runs.
   const auto aligned = protocol::aligned_payload(payload);
   if (!type.swappable) {
     if (std::string problem = type.code->check_input(aligned); !problem.empty()) {
@@ -156,18 +156,15 @@ void RoomService::on_input(net::Responder& peer, const RoomType& type,
                     fmt::format("cmd {:#06x}: you are in no {} room", type.input_cmd, type.name));
     return;
   }
-  if (type.swappable) {
-    // The route keeps the room, and so its code, alive for this call.
-    if (std::string problem = room->code().check_input(aligned); !problem.empty()) {
-      return refuse(problem);
-    }
-  }
+  // A plugin type's input is checked on the room's thread, by the version
+  // the room runs then (a handover may change it between two inputs).
+  const bool check = type.swappable;
   const uint64_t user_id = peer.user_id();
-  if (room->executor().is_in_loop_thread()) return room->input_in_loop(user_id, payload);
+  if (room->executor().is_in_loop_thread()) return room->input_in_loop(user_id, payload, check);
   // Another thread: the bytes travel with the task.
-  room->executor().post([room = room->shared_from_this(), user_id,
+  room->executor().post([room = room->shared_from_this(), user_id, check,
                          bytes = std::vector<uint8_t>(payload.begin(), payload.end())] {
-    room->input_in_loop(user_id, bytes);
+    room->input_in_loop(user_id, bytes, check);
   });
 }
 
@@ -207,8 +204,23 @@ bool RoomService::swap_code(std::string_view name, std::shared_ptr<const RoomCod
     if (t->name == name) type = t.get();
   }
   if (type == nullptr || !type->swappable) return false;
-  service_loop_.post([type, code = std::move(code)]() mutable { type->code = std::move(code); });
+  service_loop_.post([this, type, code = std::move(code)]() mutable {
+    type->code = code;
+    if (!code->hands_over_state) return;
+    // Each open room of the type moves over between two of its ticks (or
+    // says why not and stays).
+    for (auto& [id, entry] : rooms_) {
+      if (entry.type != type || entry.code == code) continue;
+      entry.room->executor().post([room = entry.room, code] { room->hand_over_in_loop(code); });
+    }
+  });
   return true;
+}
+
+void RoomService::room_code_changed(uint64_t room_id, std::shared_ptr<const RoomCode> code) {
+  service_loop_.post([this, room_id, code = std::move(code)]() mutable {
+    if (auto it = rooms_.find(room_id); it != rooms_.end()) it->second.code = std::move(code);
+  });
 }
 
 // ---- service loop ----
@@ -225,7 +237,7 @@ RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type) {
     if (entry.type != &type || entry.seats >= entry.max_players) continue;
     // Rooms on an older version of a plugin's code finish with the players
     // they have (a RoomJoin by room id still reaches them).
-    if (&entry.room->code() != type.code.get()) continue;
+    if (entry.code != type.code) continue;
     if (best == nullptr || entry.seats > best->seats) best = &entry;
   }
   return best;
@@ -260,6 +272,7 @@ RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
   Entry& entry = rooms_[id];
   entry.room = std::move(room);
   entry.type = &type;
+  entry.code = type.code;
   entry.max_players = type.options.max_players;
   return entry;
 }

@@ -105,14 +105,16 @@ class RoomService final : private RoomHost {
   struct Entry {
     std::shared_ptr<Room> room;
     const RoomType* type = nullptr;
-    uint32_t seats = 0;        // taken or promised
-    uint32_t max_players = 0;  // the type's when the room opened
+    std::shared_ptr<const RoomCode> code;  // what the room runs, as it last said
+    uint32_t seats = 0;                    // taken or promised
+    uint32_t max_players = 0;              // the type's when the room opened
     std::optional<net::TimerQueue::TimerId> empty_timer;
   };
 
   // RoomHost (room threads).
   void join_refused(uint64_t room_id, uint64_t user_id) override;
   void room_closed(uint64_t room_id) override;
+  void room_code_changed(uint64_t room_id, std::shared_ptr<const RoomCode> code) override;
   ScoreSink& scores() override { return score_sink_ ? *score_sink_ : no_scores(); }
 
   // Service loop.

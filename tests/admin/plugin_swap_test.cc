@@ -222,6 +222,56 @@ TEST_F(Plugins, ASwapUnderLoadSendsNewRoomsToTheNewVersionWhileOpenRoomsFinishOn
   EXPECT_NE(get_body("/metrics").find("citadel_plugin_swaps_total 2"), std::string::npos);
 }
 
+TEST_F(Plugins, AVersionThatHandsOverTakesOverOpenRoomsBetweenTwoTicks) {
+  start();
+  TestClient a = login("handover-a");
+  TestClient b = login("handover-b");
+  const uint64_t room = join(a);
+  ASSERT_NE(room, 0u);
+  ASSERT_EQ(join(b), room);
+  for (TestClient* c : {&a, &b}) {
+    const auto t = next_total(*c);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->version, "1.0.0");
+  }
+  add(a, 5);
+  for (TestClient* c : {&a, &b}) {
+    Total t;
+    while (t.value < 5) {
+      const auto next = next_total(*c);
+      ASSERT_TRUE(next.has_value());
+      t = *next;
+    }
+    EXPECT_EQ(t.version, "1.0.0");
+  }
+  const HttpResponse swapped = post("/plugins/load", CITADEL_PLUGIN_V2_HANDOVER);
+  ASSERT_EQ(swapped.status, 200) << swapped.describe();
+  // The same room, the same connections: the next Total comes from the new
+  // version with the total the old one had.
+  for (TestClient* c : {&a, &b}) {
+    const auto t = next_total(*c);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->version, "2.0.0-handover");
+    EXPECT_EQ(t->value, 5);
+  }
+  add(b, 3);
+  for (TestClient* c : {&a, &b}) {
+    const auto t = next_total(*c);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->version, "2.0.0-handover");
+    EXPECT_EQ(t->value, 8);
+  }
+  EXPECT_TRUE(proc_.server->wait_for_output(
+      "room " + std::to_string(room) + " (counter): handed over from 1.0.0 to 2.0.0-handover", 5s));
+  // Its inputs are checked by the version it runs now: still 1 to 10.
+  add(a, 11);
+  const auto refused = next_of(a, cmd::kError);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->error_code(), static_cast<uint16_t>(wire::ErrorCode::kBadPayload));
+  EXPECT_NE(refused->error_text().find("amount: 1 to 10"), std::string::npos)
+      << refused->error_text();
+}
+
 TEST_F(Plugins, AFaultingVersionIsRolledBackAutomatically) {
   start();
   const HttpResponse swapped = post("/plugins/load", CITADEL_PLUGIN_FAULTY);

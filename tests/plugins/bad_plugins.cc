@@ -40,6 +40,7 @@ citadel_room_plugin() {
       {},
       []() -> std::unique_ptr<citadel::room_sdk::Logic> { return std::make_unique<Idle>(); },
       &citadel::room_sdk::check_typed_input<Idle>,
+      false,
   };
   return &info;
 }

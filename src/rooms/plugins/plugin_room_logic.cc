@@ -63,6 +63,11 @@ class PluginRoomLogic final : public RoomLogic {
     SdkContext c(ctx);
     logic_->on_dispose(c);
   }
+  bool save_state(std::vector<uint8_t>& out) override { return logic_->save_state(out); }
+  bool restore_state(RoomContext& ctx, std::span<const uint8_t> state) override {
+    SdkContext c(ctx);
+    return logic_->restore_state(c, state);
+  }
 
  private:
   // Declared first, destroyed last: the logic's destructor is library code.
@@ -75,6 +80,7 @@ class PluginRoomLogic final : public RoomLogic {
 std::shared_ptr<const RoomCode> plugin_code(std::shared_ptr<const PluginLibrary> library) {
   auto code = std::make_shared<RoomCode>();
   code->version = library->info().version;
+  code->hands_over_state = library->info().hands_over_state;
   const auto* info = &library->info();
   code->make = [library, info]() -> std::unique_ptr<RoomLogic> {
     return std::make_unique<PluginRoomLogic>(library, info->create());
