@@ -142,6 +142,12 @@ struct StoreConfig {
   PostgresStoreConfig postgres;     // postgres
 };
 
+// Redis (redis.url): when set, leaderboards live there instead of in
+// process (docs/leaderboards.md, "Redis").
+struct RedisConfig {
+  std::string url;  // redis://host:port[/db]; empty: no Redis
+};
+
 // Logins and sessions.
 struct AuthConfig {
   std::string token_secret_file = "citadel.secret";  // created (mode 0600) if absent
@@ -227,6 +233,7 @@ struct Config {
   LogConfig log;
   AdminConfig admin;
   StoreConfig store;
+  RedisConfig redis;
   AuthConfig auth;
   ChatLimitsConfig chat;
   StorageLimitsConfig storage;

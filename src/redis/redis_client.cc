@@ -43,6 +43,9 @@ RedisClient::~RedisClient() {
   alive_.reset();
   if (ctx_ != nullptr) {
     failure_ = kClosed;
+    // Closing the socket takes it out of the epoll set: no loop call, so the
+    // client may be destroyed after its loop stopped.
+    fd_ = -1;
     redisAsyncFree(ctx_);  // completes what is in flight; on_cleanup unregisters the fd
   }
 }

@@ -12,9 +12,10 @@
 // In flight at most Options::max_in_flight requests: beyond that a request
 // completes at once with "redis: too many requests in flight".
 //
-// Loop thread only: construct, call and destroy it on the loop's thread (or,
-// in tests, on the thread that drives the loop by hand). Destroying it
-// completes the requests in flight with "redis: client closed".
+// Loop thread only: construct and call it on the loop's thread (or, in
+// tests, on the thread that drives the loop by hand); destroy it there or
+// after the loop stopped. Destroying it completes the requests in flight
+// with "redis: client closed".
 #pragma once
 
 #include <hiredis/async.h>

@@ -9,6 +9,12 @@
 #include "protocol/leaderboard_generated.h"
 #include "service_fixture.h"
 
+#ifdef CITADEL_LEADERBOARD_REDIS
+#include <thread>
+
+#include "redis/redis_server.h"
+#endif
+
 namespace citadel {
 
 struct LbRecord {
@@ -53,6 +59,26 @@ class LeaderboardTest : public ServiceTest {
 
   LeaderboardTest() {
     leaderboards_.now_unix_ms = [clock = clock_] { return clock->load(); };
+#ifdef CITADEL_LEADERBOARD_REDIS
+    // leaderboard_redis_test: the same tests with the boards in a real Redis.
+    test::RedisServer::shared().flush_all();
+    leaderboards_.redis_url = test::RedisServer::shared().url();
+#endif
+  }
+
+  // ServiceTest::start, then (Redis) until the configured boards are in
+  // Redis: the service creates them once its connection is up.
+  void start() {
+    ServiceTest::start();
+#ifdef CITADEL_LEADERBOARD_REDIS
+    for (const auto& b : leaderboards_.boards) {
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (test::RedisServer::shared().command({"EXISTS", "lb:{" + b.id + "}:meta"}) != "1") {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "board " << b.id;
+        std::this_thread::sleep_for(5ms);  // polling the service's start, bounded
+      }
+    }
+#endif
   }
 
   static leaderboard::BoardConfig board(

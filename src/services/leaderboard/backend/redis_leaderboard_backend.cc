@@ -166,7 +166,10 @@ RedisLeaderboardBackend::RedisLeaderboardBackend(redis::RedisClient& client,
       create_{&redis_scripts::create_script(), sha1_hex(redis_scripts::create_script())},
       submit_{&redis_scripts::submit_script(), sha1_hex(redis_scripts::submit_script())},
       read_{&redis_scripts::read_script(), sha1_hex(redis_scripts::read_script())} {
-  client_.set_connected_hook([this] { load_scripts(); });
+  client_.set_connected_hook([this] {
+    load_scripts();
+    if (connected_hook_) connected_hook_();
+  });
   if (client_.connected()) load_scripts();
 }
 

@@ -73,6 +73,10 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
   void board_info(const std::string& board_id, int64_t now_unix_ms,
                   Done<leaderboard::BoardInfo> done) override;
 
+  // Runs after the scripts are queued for loading on each new connection
+  // (the first included): the owner's own start-up work.
+  void set_connected_hook(std::function<void()> hook) { connected_hook_ = std::move(hook); }
+
   // Scripts resent as EVAL after a NOSCRIPT reply (tests).
   uint64_t script_reloads() const { return script_reloads_; }
 
@@ -109,6 +113,7 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
   Script read_;
   std::unordered_map<std::string, BoardState> boards_;
   uint64_t script_reloads_ = 0;
+  std::function<void()> connected_hook_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
