@@ -223,6 +223,41 @@ TEST_P(BackendConformance, Errors) {
   EXPECT_EQ(unknown.value.at(1).error, LeaderboardError::kUnknownBoard);
 }
 
+TEST_P(BackendConformance, BatchRecordsAreAsEachSubmissionLeftThem) {
+  BoardConfig config = board("br", SortOrder::kDescending, ScoreOperator::kIncrement);
+  config.max_metadata_bytes = 4;
+  h.create(config, kT0);
+  auto r = h.call<std::vector<services::SubmitOutcome>>([&](auto done) {
+    h.backend().submit_batch_records(
+        "br",
+        {sub(1, 5, 0, "ann", "m1"), sub(2, 9), sub(1, 7, 1, "", "toolong"), sub(1, 1, 0, "al")},
+        kT0 + 7, done);
+  });
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.value.size(), 4u);
+  const Record& first = r.value[0].record;
+  EXPECT_EQ(first.user_id, 1u);
+  EXPECT_EQ(first.score, 5);
+  EXPECT_EQ(first.username, "ann");
+  EXPECT_EQ(first.metadata, "m1");
+  EXPECT_EQ(first.rank, 1u);
+  EXPECT_EQ(first.num_submissions, 1u);
+  EXPECT_EQ(first.create_time_unix_ms, kT0 + 7);
+  EXPECT_EQ(r.value[1].record.rank, 1u);
+  EXPECT_EQ(r.value[2].result.error, LeaderboardError::kMetadataTooLarge);
+  const Record& last = r.value[3].record;
+  EXPECT_EQ(last.score, 6);
+  EXPECT_EQ(last.rank, 2u);
+  EXPECT_EQ(last.username, "al");
+  EXPECT_EQ(last.metadata, "m1");
+  EXPECT_EQ(last.num_submissions, 2u);
+  EXPECT_EQ(last.update_time_unix_ms, kT0 + 7);
+  EXPECT_EQ(r.value[3].result.value.rank, 2u);
+  auto unknown = h.call<std::vector<services::SubmitOutcome>>(
+      [&](auto done) { h.backend().submit_batch_records("nope", {sub(1, 1)}, kT0, done); });
+  EXPECT_EQ(unknown.value.at(0).result.error, LeaderboardError::kUnknownBoard);
+}
+
 TEST_P(BackendConformance, PagesAndCursors) {
   h.create(board("p", SortOrder::kDescending, ScoreOperator::kBest), kT0);
   std::vector<OwnedSubmission> batch;

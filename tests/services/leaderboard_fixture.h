@@ -10,6 +10,7 @@
 #include "service_fixture.h"
 
 #ifdef CITADEL_LEADERBOARD_REDIS
+#include <future>
 #include <thread>
 
 #include "redis/redis_server.h"
@@ -66,11 +67,34 @@ class LeaderboardTest : public ServiceTest {
 #endif
   }
 
-  // ServiceTest::start, then (Redis) until the configured boards are in
-  // Redis: the service creates them once its connection is up.
+  // ServiceTest::start and restart, then (Redis) until the service is
+  // connected and the configured boards are in Redis (it creates them once
+  // its connection is up).
   void start() {
     ServiceTest::start();
+    wait_for_redis();
+  }
+  void restart() {
+    ServiceTest::restart();
+    wait_for_redis();
+  }
+  void wait_for_redis() {
 #ifdef CITADEL_LEADERBOARD_REDIS
+    // Until the service's connection is up: a probe board it creates.
+    const auto connected_by = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      std::promise<leaderboard::LeaderboardError> made;
+      services_->leaderboards().create_board(
+          board("redis-probe", leaderboard::ScoreOperator::kBest),
+          [&made](leaderboard::LeaderboardError e) { made.set_value(e); });
+      const auto error = made.get_future().get();
+      if (error == leaderboard::LeaderboardError::kOk ||
+          error == leaderboard::LeaderboardError::kBoardExists) {
+        break;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), connected_by) << "Redis never connected";
+      std::this_thread::sleep_for(5ms);  // polling the service's start, bounded
+    }
     for (const auto& b : leaderboards_.boards) {
       const auto deadline = std::chrono::steady_clock::now() + 10s;
       while (test::RedisServer::shared().command({"EXISTS", "lb:{" + b.id + "}:meta"}) != "1") {

@@ -112,6 +112,40 @@ TEST_F(LeaderboardTest, OperatorsCombineSubmissionsOverTheWire) {
   EXPECT_EQ(submit(u, "incr", INT64_MAX).result, R::ScoreOutOfRange);
 }
 
+// Submits sent back to back (in Redis mode, gathered into one script call
+// per loop turn): each reply in request order, with the record as that
+// submit left it, a refusal among them included.
+TEST_F(LeaderboardTest, BackToBackSubmitsEachGetTheirOwnRecordInOrder) {
+  leaderboards_.boards = {board("burst", ScoreOperator::kIncrement)};
+  start();
+  User a = login("lb-burst-a"), b = login("lb-burst-b");
+  for (uint32_t i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(a.client.send_frame(cmd::kLeaderboardSubmit,
+                                    submit_msg("burst", i == 3 ? INT64_MAX : 1, 0, {}, i)));
+    ASSERT_TRUE(b.client.send_frame(cmd::kLeaderboardSubmit, submit_msg("burst", 10, 0, {}, i)));
+  }
+  for (uint32_t i = 1; i <= 4; ++i) {
+    const LbReply ra = read_reply(a.client);
+    EXPECT_EQ(ra.request_id, i);
+    if (i == 3) {
+      EXPECT_EQ(ra.result, R::ScoreOutOfRange);
+      continue;
+    }
+    ASSERT_EQ(ra.result, R::Ok) << ra.message;
+    EXPECT_EQ(ra.records.at(0).score, i < 3 ? int64_t(i) : 3);
+    EXPECT_EQ(ra.records.at(0).num_submissions, i < 3 ? i : 3u);
+  }
+  for (uint32_t i = 1; i <= 4; ++i) {
+    const LbReply rb = read_reply(b.client);
+    EXPECT_EQ(rb.request_id, i);
+    EXPECT_EQ(rb.records.at(0).score, int64_t(10 * i));
+    EXPECT_EQ(rb.records.at(0).rank, 1u);
+  }
+  const LbReply page = top(a, "burst", 10);
+  EXPECT_EQ(page.ids(), (std::vector<uint64_t>{b.id, a.id}));
+  EXPECT_EQ(page.scores(), (std::vector<int64_t>{40, 3}));
+}
+
 TEST_F(LeaderboardTest, TiesGoBySubscoreThenEarliestSubmission) {
   leaderboards_.boards = {board("points", ScoreOperator::kBest)};
   start();

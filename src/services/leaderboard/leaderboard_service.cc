@@ -324,7 +324,13 @@ void LeaderboardService::register_handlers(server::Router& router) {
 void LeaderboardService::create_board(leaderboard::BoardConfig config,
                                       std::function<void(LeaderboardError)> done) {
   loop_.post([this, config = std::move(config), done = std::move(done)]() mutable {
-    if (in_redis()) return create_board_in_redis(std::move(config), std::move(done));
+    if (in_redis()) {
+      return create_board_in_redis(
+          std::move(config), [done](LeaderboardError error, std::string_view unavailable) {
+            if (!done) return;
+            done(unavailable.empty() ? error : LeaderboardError::kInvalidConfig);
+          });
+    }
     const int64_t now = tick_in_loop();
     const LeaderboardError error = engine_.create_board(config, now);
     if (error != LeaderboardError::kOk) {
@@ -349,11 +355,23 @@ void LeaderboardService::create_board_from_json(
   }
   leaderboard::BoardConfig config = board_config(parsed);
   std::string id = config.id;
-  create_board(std::move(config), [done = std::move(done), id](LeaderboardError error) {
+  auto answer = [done = std::move(done), id](LeaderboardError error, std::string_view unavailable) {
+    if (!unavailable.empty()) {
+      return done(503, "board '" + id + "': leaderboards unavailable, retry later (" +
+                           std::string(unavailable) + ")");
+    }
     if (error == LeaderboardError::kOk) return done(201, "created board '" + id + "'");
     done(error == LeaderboardError::kBoardExists ? 409 : 400,
          "board '" + id + "': " + std::string(leaderboard::to_string(error)));
-  });
+  };
+  if (in_redis()) {
+    loop_.post([this, config = std::move(config), answer = std::move(answer)]() mutable {
+      create_board_in_redis(std::move(config), std::move(answer));
+    });
+    return;
+  }
+  create_board(std::move(config),
+               [answer = std::move(answer)](LeaderboardError error) { answer(error, {}); });
 }
 
 void LeaderboardService::submit_from_server(std::string board_id, uint64_t user_id,

@@ -92,13 +92,15 @@ class LeaderboardService final : public rooms::ScoreSink {
   void on_session_end_in_loop(const Session& s);
 
   // Server side, any thread: creates and saves a board (the admin API).
-  // `done` runs on the service loop, once the board is saved.
+  // `done` runs on the service loop, once the board is saved. In Redis mode
+  // a board Redis could not be asked about (Redis away) is kInvalidConfig
+  // here; create_board_from_json tells it apart (503).
   void create_board(leaderboard::BoardConfig config,
                     std::function<void(leaderboard::LeaderboardError)> done);
   // The admin API's POST /leaderboards, any thread: parses the JSON body
   // (the keys of a board in the config file) and creates the board. `done`
-  // gets 201, 400 (the body or the board is refused, and why) or 409 (a
-  // board with this id exists).
+  // gets 201, 400 (the body or the board is refused, and why), 409 (a
+  // board with this id exists) or, in Redis mode, 503 (Redis away).
   void create_board_from_json(std::string body,
                               std::function<void(unsigned status, std::string text)> done);
   // Server side, any thread: a submit not limited by rate (room code, e.g.
@@ -178,13 +180,18 @@ class LeaderboardService final : public rooms::ScoreSink {
   void start_redis_in_loop(const leaderboard::CursorKey& cursor_key);
   // Creates the configured boards that Redis does not hold (each connection).
   void create_configured_in_redis();
+  // Queues the submit; what one loop turn queued goes to Redis as one
+  // script call per board (flush_redis_submits, posted once per turn).
   void submit_in_redis(Request req, std::string board_id, OwnedSubmission submission);
+  void flush_redis_submits();
   void page_in_redis(Request req, std::string board_id, leaderboard::Period period,
                      std::function<void(LeaderboardBackend::Done<leaderboard::RecordPage>)> call);
   void records_in_redis(Request req, std::string board_id, std::vector<uint64_t> ids,
                         leaderboard::Period period, bool mine);
-  void create_board_in_redis(leaderboard::BoardConfig config,
-                             std::function<void(leaderboard::LeaderboardError)> done);
+  // `unavailable` set: Redis could not be asked (error meaningless).
+  using CreateDone =
+      std::function<void(leaderboard::LeaderboardError, std::string_view unavailable)>;
+  void create_board_in_redis(leaderboard::BoardConfig config, CreateDone done);
   void server_submit_in_redis(std::string board_id, OwnedSubmission submission,
                               ServerSubmitDone done);
   // Sends a reply whose place in the player's order was reserved (ticket).
@@ -208,6 +215,16 @@ class LeaderboardService final : public rooms::ScoreSink {
   std::unordered_map<uint64_t, UserState> users_;
   std::unique_ptr<redis::RedisClient> redis_client_;  // Redis mode only
   std::unique_ptr<LeaderboardBackend> redis_;         // over redis_client_
+  struct QueuedSubmit {
+    Request req;
+    ReplySequencer::Ticket ticket;
+  };
+  struct SubmitBatch {
+    std::vector<QueuedSubmit> replies;
+    std::vector<OwnedSubmission> submissions;
+  };
+  std::unordered_map<std::string, SubmitBatch> redis_submits_;  // this turn's, by board
+  bool redis_flush_posted_ = false;
 };
 
 // The cursor key, derived from the token secret in `secret_file` (created if

@@ -1,7 +1,9 @@
 // LeaderboardService in Redis mode (redis.url set): every command goes to
 // RedisLeaderboardBackend and is answered once Redis answered, in request
 // order per player (a reserved ReplySequencer ticket). A reply that carries
-// the period's bounds asks Redis for them in the same pipeline.
+// the period's bounds asks Redis for them in the same pipeline. Submits are
+// gathered for the rest of the loop turn and sent as one script call per
+// board (SubmitBatch), which returns each submission's record as it left it.
 #include <spdlog/spdlog.h>
 
 #include <optional>
@@ -95,38 +97,56 @@ void LeaderboardService::submit_in_redis(Request req, std::string board_id,
     return reply(req, Result::ServerBusy, "leaderboards unavailable, retry later (starting)",
                  ReplyBody{board_id});
   }
-  const ReplySequencer::Ticket ticket = users_[req.user_id].replies.reserve();
+  SubmitBatch& batch = redis_submits_[std::move(board_id)];
+  batch.replies.push_back({req, users_[req.user_id].replies.reserve()});
+  batch.submissions.push_back(std::move(submission));
+  if (redis_flush_posted_) return;
+  redis_flush_posted_ = true;
+  // After the rest of this turn's posted work: every submit it brings joins.
+  loop_.post([this] { flush_redis_submits(); });
+}
+
+void LeaderboardService::flush_redis_submits() {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  redis_flush_posted_ = false;
+  auto batches = std::move(redis_submits_);
+  redis_submits_.clear();
   const int64_t now = now_ms();
-  // Submit, then the record as it left it, then the period: one pipeline.
-  using Submits = std::vector<leaderboard::Result<leaderboard::SubmitResult>>;
-  auto submitted = std::make_shared<std::optional<BackendResult<Submits>>>();
-  redis_->submit_batch(board_id, {std::move(submission)}, now,
-                       [submitted](BackendResult<Submits> r) { *submitted = std::move(r); });
-  const uint64_t user = req.user_id;
-  with_info<std::vector<leaderboard::Record>>(
-      *redis_, board_id, now,
-      [&](auto done) { redis_->records_of(board_id, {user}, Period::kCurrent, now, done); },
-      [this, req, ticket, board_id, submitted](BackendResult<std::vector<leaderboard::Record>> recs,
-                                               BackendResult<BoardInfo> info) {
-        // Replies come in command order: the submit's came first.
-        if (!submitted->has_value() || !(*submitted)->available()) {
-          const std::string why = submitted->has_value() ? (*submitted)->unavailable : "no reply";
-          return fill_in_loop(req, ticket, unavailable(req, board_id, why));
-        }
-        const auto& result = (*submitted)->result.value.at(0);
-        if (!result.ok()) return fill_in_loop(req, ticket, refusal(req, result.error, board_id));
-        if (!recs.ok()) {
-          return fill_in_loop(req, ticket, unavailable(req, board_id, recs.unavailable));
-        }
-        ReplyBody body{board_id, &recs.result.value};
-        body.info = period_in(info, Period::kCurrent);
-        body.total = body.info ? body.info->records : 0;
-        body.taken = result.value.taken;
-        fill_in_loop(
-            req, ticket,
-            encode(req, Result::Ok,
-                   result.value.taken ? "recorded" : "not better: record unchanged", body));
-      });
+  for (auto& [board_id, batch] : batches) {
+    // One script call for the batch (records included) and one for the
+    // period, pipelined: one round trip.
+    with_info<std::vector<SubmitOutcome>>(
+        *redis_, board_id, now,
+        [&, id = board_id](auto done) {
+          redis_->submit_batch_records(id, std::move(batch.submissions), now, std::move(done));
+        },
+        [this, board_id = board_id, replies = std::move(batch.replies)](
+            BackendResult<std::vector<SubmitOutcome>> outcomes, BackendResult<BoardInfo> info) {
+          const std::optional<leaderboard::PeriodInfo> period = period_in(info, Period::kCurrent);
+          for (std::size_t i = 0; i < replies.size(); ++i) {
+            const QueuedSubmit& q = replies[i];
+            if (!outcomes.available() || i >= outcomes.result.value.size()) {
+              const std::string why = outcomes.available() ? "no result" : outcomes.unavailable;
+              fill_in_loop(q.req, q.ticket, unavailable(q.req, board_id, why));
+              continue;
+            }
+            const SubmitOutcome& o = outcomes.result.value[i];
+            if (!o.result.ok()) {
+              fill_in_loop(q.req, q.ticket, refusal(q.req, o.result.error, board_id));
+              continue;
+            }
+            const std::vector<leaderboard::Record> records{o.record};
+            ReplyBody body{board_id, &records};
+            body.info = period;
+            body.total = period ? period->records : 0;
+            body.taken = o.result.value.taken;
+            fill_in_loop(
+                q.req, q.ticket,
+                encode(q.req, Result::Ok,
+                       o.result.value.taken ? "recorded" : "not better: record unchanged", body));
+          }
+        });
+  }
 }
 
 void LeaderboardService::page_in_redis(
@@ -186,20 +206,17 @@ void LeaderboardService::records_in_redis(Request req, std::string board_id,
       });
 }
 
-void LeaderboardService::create_board_in_redis(leaderboard::BoardConfig config,
-                                               std::function<void(LeaderboardError)> done) {
+void LeaderboardService::create_board_in_redis(leaderboard::BoardConfig config, CreateDone done) {
   if (!redis_) {
-    if (done) done(LeaderboardError::kInvalidConfig);
+    if (done) done(LeaderboardError::kOk, "starting");
     return;
   }
   redis_->create_board(config, now_ms(),
                        [id = config.id, done = std::move(done)](BackendResult<bool> r) {
-                         if (!r.available())
+                         if (!r.available()) {
                            spdlog::warn("leaderboards: cannot create '{}': {}", id, r.unavailable);
-                         if (!done) return;
-                         // Redis away: no LeaderboardError says so; the admin API answers 400 with
-                         // it.
-                         done(r.available() ? r.result.error : LeaderboardError::kInvalidConfig);
+                         }
+                         if (done) done(r.result.error, r.unavailable);
                        });
 }
 

@@ -26,6 +26,26 @@ void InProcessBackend::submit_batch(
   done(std::move(out));
 }
 
+void InProcessBackend::submit_batch_records(const std::string& board_id,
+                                            std::vector<OwnedSubmission> submissions,
+                                            int64_t now_unix_ms,
+                                            Done<std::vector<SubmitOutcome>> done) {
+  BackendResult<std::vector<SubmitOutcome>> out;
+  out.result.value.resize(submissions.size());
+  for (std::size_t i = 0; i < submissions.size(); ++i) {
+    const OwnedSubmission& s = submissions[i];
+    leaderboard::Submission v{s.user_id, s.username, s.score, s.subscore, std::nullopt};
+    if (s.metadata) v.metadata = *s.metadata;
+    SubmitOutcome& o = out.result.value[i];
+    o.result = engine_.submit(board_id, v, now_unix_ms);
+    if (!o.result.ok()) continue;
+    const uint64_t ids[] = {s.user_id};
+    auto records = engine_.records_of(board_id, ids, leaderboard::Period::kCurrent, now_unix_ms);
+    if (records.ok() && !records.value.empty()) o.record = std::move(records.value[0]);
+  }
+  done(std::move(out));
+}
+
 void InProcessBackend::list(const std::string& board_id, PageRequest request, int64_t now_unix_ms,
                             Done<leaderboard::RecordPage> done) {
   done({engine_.list(board_id, {request.limit, request.cursor, request.period}, now_unix_ms), {}});

@@ -43,6 +43,13 @@ struct BackendResult {
   bool ok() const { return available() && result.ok(); }
 };
 
+// A submission's result and, when it is ok, the record as it left it (the
+// reply to a submit on the wire carries it).
+struct SubmitOutcome {
+  leaderboard::Result<leaderboard::SubmitResult> result;
+  leaderboard::Record record;
+};
+
 struct PageRequest {
   uint32_t limit = 100;
   std::string cursor;  // empty: from rank 1
@@ -63,6 +70,11 @@ class LeaderboardBackend {
   virtual void submit_batch(
       const std::string& board_id, std::vector<OwnedSubmission> submissions, int64_t now_unix_ms,
       Done<std::vector<leaderboard::Result<leaderboard::SubmitResult>>> done) = 0;
+  // submit_batch, with each accepted submission's record as it left it:
+  // still one round trip for the batch on Redis.
+  virtual void submit_batch_records(const std::string& board_id,
+                                    std::vector<OwnedSubmission> submissions, int64_t now_unix_ms,
+                                    Done<std::vector<SubmitOutcome>> done) = 0;
   virtual void list(const std::string& board_id, PageRequest request, int64_t now_unix_ms,
                     Done<leaderboard::RecordPage> done) = 0;
   virtual void around(const std::string& board_id, uint64_t user_id, uint32_t limit,

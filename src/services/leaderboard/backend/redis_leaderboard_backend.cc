@@ -297,7 +297,22 @@ void RedisLeaderboardBackend::create_board(const leaderboard::BoardConfig& confi
 void RedisLeaderboardBackend::submit_batch(
     const std::string& board_id, std::vector<OwnedSubmission> submissions, int64_t now_unix_ms,
     Done<std::vector<leaderboard::Result<leaderboard::SubmitResult>>> done) {
-  using Results = std::vector<leaderboard::Result<leaderboard::SubmitResult>>;
+  submit_batch_records(
+      board_id, std::move(submissions), now_unix_ms,
+      [done = std::move(done)](BackendResult<std::vector<SubmitOutcome>> r) {
+        BackendResult<std::vector<leaderboard::Result<leaderboard::SubmitResult>>> out;
+        out.unavailable = std::move(r.unavailable);
+        out.result.value.reserve(r.result.value.size());
+        for (const SubmitOutcome& o : r.result.value) out.result.value.push_back(o.result);
+        done(std::move(out));
+      });
+}
+
+void RedisLeaderboardBackend::submit_batch_records(const std::string& board_id,
+                                                   std::vector<OwnedSubmission> submissions,
+                                                   int64_t now_unix_ms,
+                                                   Done<std::vector<SubmitOutcome>> done) {
+  using Results = std::vector<SubmitOutcome>;
   with_board(board_id, [this, board_id, submissions = std::move(submissions), now_unix_ms,
                         done = std::move(done)](const BoardState* board,
                                                 std::string_view unavailable) mutable {
@@ -308,7 +323,7 @@ void RedisLeaderboardBackend::submit_batch(
     }
     out.result.value.resize(submissions.size());
     if (board == nullptr) {
-      for (auto& r : out.result.value) r = {LeaderboardError::kUnknownBoard};
+      for (auto& r : out.result.value) r.result = {LeaderboardError::kUnknownBoard};
       return done(std::move(out));
     }
     // The checks that need no state are made here; the rest go to Redis.
@@ -319,11 +334,11 @@ void RedisLeaderboardBackend::submit_batch(
     for (std::size_t i = 0; i < submissions.size(); ++i) {
       const OwnedSubmission& s = submissions[i];
       if (s.username.size() > leaderboard::kMaxUsernameBytes) {
-        out.result.value[i] = {LeaderboardError::kUsernameTooLong};
+        out.result.value[i].result = {LeaderboardError::kUsernameTooLong};
         continue;
       }
       if (s.metadata && s.metadata->size() > board->config.max_metadata_bytes) {
-        out.result.value[i] = {LeaderboardError::kMetadataTooLarge};
+        out.result.value[i].result = {LeaderboardError::kMetadataTooLarge};
         continue;
       }
       sent->push_back(i);
@@ -350,24 +365,36 @@ void RedisLeaderboardBackend::submit_batch(
           }
           if (reply->elements == 1 && reply->element[0]->type == REDIS_REPLY_INTEGER) {
             boards_.erase(board_id);  // deleted behind our back
-            for (auto& res : out.result.value) res = {LeaderboardError::kUnknownBoard};
+            for (auto& res : out.result.value) res.result = {LeaderboardError::kUnknownBoard};
             return done(std::move(out));
           }
           for (std::size_t k = 0; k < sent->size() && k < reply->elements; ++k) {
             const redisReply* one = reply->element[k];
-            auto& res = out.result.value[(*sent)[k]];
+            SubmitOutcome& o = out.result.value[(*sent)[k]];
             const LeaderboardError code = code_of(one);
-            if (code != LeaderboardError::kOk || one->elements < 6) {
-              res = {code};
+            if (code != LeaderboardError::kOk || one->elements < 10 ||
+                str(one->element[2]).size() != kMemberBytes) {
+              o.result = {code == LeaderboardError::kOk ? LeaderboardError::kBadSnapshot : code};
               continue;
             }
-            const leaderboard::RankKey key = key_of_member(str(one->element[2]));
-            res = {LeaderboardError::kOk,
-                   {static_cast<uint64_t>(num(one->element[1])),
-                    leaderboard::order_unmapped(key.score, order),
-                    leaderboard::order_unmapped(key.subscore, order),
-                    static_cast<uint32_t>(num(one->element[3])), num(one->element[4]) != 0,
-                    num(one->element[5]) != 0}};
+            redisReply* const* f = one->element;
+            const std::string_view member = str(f[2]);
+            const leaderboard::RankKey key = key_of_member(member);
+            const uint64_t rank = static_cast<uint64_t>(num(f[1]));
+            const int64_t score = leaderboard::order_unmapped(key.score, order);
+            const int64_t subscore = leaderboard::order_unmapped(key.subscore, order);
+            const auto num_submissions = static_cast<uint32_t>(num(f[3]));
+            o.result = {LeaderboardError::kOk,
+                        {rank, score, subscore, num_submissions, num(f[4]) != 0, num(f[5]) != 0}};
+            o.record = {get_be64(member, 24),
+                        std::string(str(f[6])),
+                        score,
+                        subscore,
+                        num_submissions,
+                        std::string(str(f[7])),
+                        num(f[8]),
+                        num(f[9]),
+                        rank};
           }
           done(std::move(out));
         });

@@ -103,7 +103,7 @@ for i = 0, n - 1 do
       local m = ''
       if has_meta then m = md end
       redis.call('HSET', rkey, uid, cmsgpack.pack({member, 1, t, t, name, m}))
-      out[#out + 1] = {0, redis.call('ZRANK', zkey, member) + 1, member, 1, 1, 1}
+      out[#out + 1] = {0, redis.call('ZRANK', zkey, member) + 1, member, 1, 1, 1, name, m, t, t}
     end
   else
     local rec = cmsgpack.unpack(packed)
@@ -144,7 +144,8 @@ for i = 0, n - 1 do
       redis.call('HSET', rkey, uid, cmsgpack.pack(rec))
       local tk = 0
       if taken then tk = 1 end
-      out[#out + 1] = {0, redis.call('ZRANK', zkey, member) + 1, member, rec[2], 0, tk}
+      out[#out + 1] = {0, redis.call('ZRANK', zkey, member) + 1, member, rec[2], 0, tk,
+                       rec[5], rec[6], rec[3], rec[4]}
     end
   end
 end

@@ -21,7 +21,8 @@ const std::string& create_script();
 // PeriodArgs), then 8 per submission: user (8 bytes), username, score hi,
 // score lo, subscore hi, subscore lo, has metadata (0/1), metadata. Returns
 // {1} for an unknown board, else one array per submission: {error} or
-// {0, rank, member, num_submissions, created, taken}.
+// {0, rank, member, num_submissions, created, taken, username, metadata,
+// create time, update time} (the record as that submission left it).
 const std::string& submit_script();
 // KEYS[1] meta. ARGV: t, last, next, prevfire, period ("c"/"p"), op, args.
 // Ops: info; check limit; range limit first; cursor limit key24 after
