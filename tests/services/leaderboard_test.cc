@@ -424,5 +424,33 @@ TEST_F(LeaderboardTest, AcknowledgedRecordsAndResetsSurviveARestart) {
   EXPECT_EQ(top(a, "points", 10).ids(), (std::vector<uint64_t>{a.id, b.id, d.id, c.id}));
 }
 
+#ifdef CITADEL_LEADERBOARD_REDIS
+// Redis mode only: while Redis is away every command is answered at once
+// (ServerBusy; the admin API 503), and the service reconnects by itself.
+TEST_F(LeaderboardTest, RedisAwayIsServerBusyThenWorksAgain) {
+  leaderboards_.boards = {board("outage", ScoreOperator::kIncrement)};
+  start();
+  User u = login("lb-redis-outage");
+  ASSERT_EQ(submit(u, "outage", 2).result, R::Ok);
+  test::RedisServer::shared().command({"SAVE"});
+  test::RedisServer::shared().stop();
+  const LbReply busy = submit(u, "outage", 1);
+  EXPECT_EQ(busy.result, R::ServerBusy);
+  EXPECT_NE(busy.message.find("redis"), std::string::npos) << busy.message;
+  EXPECT_EQ(top(u, "outage", 10).result, R::ServerBusy);
+  std::promise<std::pair<unsigned, std::string>> answer;
+  services_->leaderboards().create_board_from_json(R"({"id": "later"})",
+                                                   [&](unsigned status, std::string text) {
+                                                     answer.set_value({status, std::move(text)});
+                                                   });
+  EXPECT_EQ(answer.get_future().get().first, 503u);
+  test::RedisServer::shared().start();  // its snapshot reloaded
+  wait_for_redis();
+  const LbReply again = submit(u, "outage", 1);
+  ASSERT_EQ(again.result, R::Ok) << again.message;
+  EXPECT_EQ(again.records.at(0).score, 3);
+}
+#endif
+
 }  // namespace
 }  // namespace citadel
