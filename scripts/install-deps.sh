@@ -14,6 +14,8 @@ packages=(
   nlohmann-json3-dev  # validates player storage values (JSON objects)
   libpq-dev    # the PostgreSQL store's client library (store.backend: postgres)
   libsystemd-dev  # sd_notify: READY, RELOADING, STOPPING and WATCHDOG for the systemd unit
+  libhiredis-dev  # Redis client (hiredis 0.14.1 on Debian 12), its async API driven by our
+                  # event loop: leaderboards in Redis when redis.url is set (src/redis)
   libgoogle-perftools-dev google-perftools
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -21,6 +23,10 @@ packages=(
   # the real PostgreSQL 15 server that store_pg_test and auth_pg_test start in a
   # temp dir (tests/support/postgres); the package's own cluster is not used
   postgresql-15
+  # the real Redis 7 server that the Redis suites (redis_client_test,
+  # leaderboard_backend_test) start in a temp dir on a free loopback port
+  # (tests/support/redis); the package's own service is not used
+  redis-server
   python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
   python3-websockets  # an independent WebSocket client for tests/websocket/ws_cross_client_test.py
   openssl      # makes the test certificate of tests/tls/tls_cross_client_test.py

@@ -67,6 +67,7 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.chat = chat_config(config.chat);
   s.rooms.executor_threads = config.rooms.executor_threads;
   s.leaderboards = services::leaderboard_config(config.leaderboards);
+  s.leaderboards.redis_url = config.redis.url;
   s.storage.max_value_bytes = config.storage.max_value_bytes;
   s.storage.max_objects_per_batch = config.storage.max_objects_per_batch;
   s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);

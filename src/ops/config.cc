@@ -14,6 +14,7 @@
 
 #include "net/http/static_site.h"
 #include "net/websocket/handshake.h"
+#include "redis/redis_url.h"
 
 namespace citadel::ops {
 namespace {
@@ -182,6 +183,12 @@ void validate(const Config& c) {
     }
   } else {
     fail("store.backend", "unknown backend '" + c.store.backend + "' (sqlite, postgres)");
+  }
+  if (!c.redis.url.empty()) {
+    std::string why;
+    if (!redis::parse_redis_url(c.redis.url, &why)) {
+      fail("redis.url", "expected redis://host:port[/db]: " + why);
+    }
   }
   for (const auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {
     const std::string key = std::string("rooms.") + (type == &c.rooms.arena ? "arena" : "lockstep");

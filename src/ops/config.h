@@ -146,6 +146,12 @@ struct StoreConfig {
   PostgresStoreConfig postgres;     // postgres
 };
 
+// Redis (redis.url): when set, leaderboards live there instead of in
+// process (docs/leaderboards.md, "Redis").
+struct RedisConfig {
+  std::string url;  // redis://host:port[/db]; empty: no Redis
+};
+
 // Logins and sessions.
 struct AuthConfig {
   std::string token_secret_file = "citadel.secret";  // created (mode 0600) if absent
@@ -236,6 +242,7 @@ struct Config {
   LogConfig log;
   AdminConfig admin;
   StoreConfig store;
+  RedisConfig redis;
   AuthConfig auth;
   ChatLimitsConfig chat;
   StorageLimitsConfig storage;

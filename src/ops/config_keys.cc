@@ -213,6 +213,10 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(store, postgres.reconnect_interval_ms, 10ull, 600000ull, kAtStart,
                   "while the database cannot be reached, one connection attempt per interval; "
                   "requests in between fail at once"),
+      CITADEL_KEY(redis, url, 0ull, 0ull, kAtStart,
+                  "`redis://host:port[/db]`: leaderboards live in this Redis (sorted sets and Lua "
+                  "scripts; Redis is their durable home) instead of in process; empty: no Redis. "
+                  "See [Leaderboards in Redis](leaderboards.md#redis)"),
       CITADEL_KEY(auth, token_secret_file, 0ull, 0ull, kAtStart,
                   "32-byte HMAC key for session tokens; created with mode 0600 on first start. "
                   "Keep it across restarts, or tokens issued before become invalid"),

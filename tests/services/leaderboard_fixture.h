@@ -9,6 +9,13 @@
 #include "protocol/leaderboard_generated.h"
 #include "service_fixture.h"
 
+#ifdef CITADEL_LEADERBOARD_REDIS
+#include <future>
+#include <thread>
+
+#include "redis/redis_server.h"
+#endif
+
 namespace citadel {
 
 struct LbRecord {
@@ -53,6 +60,49 @@ class LeaderboardTest : public ServiceTest {
 
   LeaderboardTest() {
     leaderboards_.now_unix_ms = [clock = clock_] { return clock->load(); };
+#ifdef CITADEL_LEADERBOARD_REDIS
+    // leaderboard_redis_test: the same tests with the boards in a real Redis.
+    test::RedisServer::shared().flush_all();
+    leaderboards_.redis_url = test::RedisServer::shared().url();
+#endif
+  }
+
+  // ServiceTest::start and restart, then (Redis) until the service is
+  // connected and the configured boards are in Redis (it creates them once
+  // its connection is up).
+  void start() {
+    ServiceTest::start();
+    wait_for_redis();
+  }
+  void restart() {
+    ServiceTest::restart();
+    wait_for_redis();
+  }
+  void wait_for_redis() {
+#ifdef CITADEL_LEADERBOARD_REDIS
+    // Until the service's connection is up: a probe board it creates.
+    const auto connected_by = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      std::promise<leaderboard::LeaderboardError> made;
+      services_->leaderboards().create_board(
+          board("redis-probe", leaderboard::ScoreOperator::kBest),
+          [&made](leaderboard::LeaderboardError e) { made.set_value(e); });
+      const auto error = made.get_future().get();
+      if (error == leaderboard::LeaderboardError::kOk ||
+          error == leaderboard::LeaderboardError::kBoardExists) {
+        break;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), connected_by) << "Redis never connected";
+      std::this_thread::sleep_for(5ms);  // polling the service's start, bounded
+    }
+    for (const auto& b : leaderboards_.boards) {
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (test::RedisServer::shared().command({"EXISTS", "lb:{" + b.id + "}:meta"}) != "1") {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "board " << b.id;
+        std::this_thread::sleep_for(5ms);  // polling the service's start, bounded
+      }
+    }
+#endif
   }
 
   static leaderboard::BoardConfig board(

@@ -112,6 +112,40 @@ TEST_F(LeaderboardTest, OperatorsCombineSubmissionsOverTheWire) {
   EXPECT_EQ(submit(u, "incr", INT64_MAX).result, R::ScoreOutOfRange);
 }
 
+// Submits sent back to back (in Redis mode, gathered into one script call
+// per loop turn): each reply in request order, with the record as that
+// submit left it, a refusal among them included.
+TEST_F(LeaderboardTest, BackToBackSubmitsEachGetTheirOwnRecordInOrder) {
+  leaderboards_.boards = {board("burst", ScoreOperator::kIncrement)};
+  start();
+  User a = login("lb-burst-a"), b = login("lb-burst-b");
+  for (uint32_t i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(a.client.send_frame(cmd::kLeaderboardSubmit,
+                                    submit_msg("burst", i == 3 ? INT64_MAX : 1, 0, {}, i)));
+    ASSERT_TRUE(b.client.send_frame(cmd::kLeaderboardSubmit, submit_msg("burst", 10, 0, {}, i)));
+  }
+  for (uint32_t i = 1; i <= 4; ++i) {
+    const LbReply ra = read_reply(a.client);
+    EXPECT_EQ(ra.request_id, i);
+    if (i == 3) {
+      EXPECT_EQ(ra.result, R::ScoreOutOfRange);
+      continue;
+    }
+    ASSERT_EQ(ra.result, R::Ok) << ra.message;
+    EXPECT_EQ(ra.records.at(0).score, i < 3 ? int64_t(i) : 3);
+    EXPECT_EQ(ra.records.at(0).num_submissions, i < 3 ? i : 3u);
+  }
+  for (uint32_t i = 1; i <= 4; ++i) {
+    const LbReply rb = read_reply(b.client);
+    EXPECT_EQ(rb.request_id, i);
+    EXPECT_EQ(rb.records.at(0).score, int64_t(10 * i));
+    EXPECT_EQ(rb.records.at(0).rank, 1u);
+  }
+  const LbReply page = top(a, "burst", 10);
+  EXPECT_EQ(page.ids(), (std::vector<uint64_t>{b.id, a.id}));
+  EXPECT_EQ(page.scores(), (std::vector<int64_t>{40, 3}));
+}
+
 TEST_F(LeaderboardTest, TiesGoBySubscoreThenEarliestSubmission) {
   leaderboards_.boards = {board("points", ScoreOperator::kBest)};
   start();
@@ -389,6 +423,34 @@ TEST_F(LeaderboardTest, AcknowledgedRecordsAndResetsSurviveARestart) {
   ASSERT_EQ(submit(d, "points", 100, 1).result, R::Ok);
   EXPECT_EQ(top(a, "points", 10).ids(), (std::vector<uint64_t>{a.id, b.id, d.id, c.id}));
 }
+
+#ifdef CITADEL_LEADERBOARD_REDIS
+// Redis mode only: while Redis is away every command is answered at once
+// (ServerBusy; the admin API 503), and the service reconnects by itself.
+TEST_F(LeaderboardTest, RedisAwayIsServerBusyThenWorksAgain) {
+  leaderboards_.boards = {board("outage", ScoreOperator::kIncrement)};
+  start();
+  User u = login("lb-redis-outage");
+  ASSERT_EQ(submit(u, "outage", 2).result, R::Ok);
+  test::RedisServer::shared().command({"SAVE"});
+  test::RedisServer::shared().stop();
+  const LbReply busy = submit(u, "outage", 1);
+  EXPECT_EQ(busy.result, R::ServerBusy);
+  EXPECT_NE(busy.message.find("redis"), std::string::npos) << busy.message;
+  EXPECT_EQ(top(u, "outage", 10).result, R::ServerBusy);
+  std::promise<std::pair<unsigned, std::string>> answer;
+  services_->leaderboards().create_board_from_json(R"({"id": "later"})",
+                                                   [&](unsigned status, std::string text) {
+                                                     answer.set_value({status, std::move(text)});
+                                                   });
+  EXPECT_EQ(answer.get_future().get().first, 503u);
+  test::RedisServer::shared().start();  // its snapshot reloaded
+  wait_for_redis();
+  const LbReply again = submit(u, "outage", 1);
+  ASSERT_EQ(again.result, R::Ok) << again.message;
+  EXPECT_EQ(again.records.at(0).score, 3);
+}
+#endif
 
 }  // namespace
 }  // namespace citadel

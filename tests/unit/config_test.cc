@@ -341,6 +341,15 @@ TEST(Config, StoreBackendIsSqliteByDefaultAndPostgresNeedsAUrl) {
             "store.postgres.max_batch: must be between 1 and 100000, got 0");
   // A url without backend: postgres is kept but unused (SQLite stays the default).
   EXPECT_EQ(parse_config("store: {postgres: {url: 'postgresql://db/x'}}").store.backend, "sqlite");
+
+  // redis.url: leaderboards in Redis when set.
+  EXPECT_EQ(defaults.redis.url, "");
+  EXPECT_EQ(parse_config("redis: {url: 'redis://127.0.0.1:6380/2'}").redis.url,
+            "redis://127.0.0.1:6380/2");
+  EXPECT_EQ(error_of("redis: {url: 'http://h'}"),
+            "redis.url: expected redis://host:port[/db]: must start with redis://");
+  EXPECT_EQ(error_of("redis: {url: 'redis://h:1/99'}"),
+            "redis.url: expected redis://host:port[/db]: the database must be 0 to 15");
 }
 
 TEST(Config, DerivedConnectionCapKeepsHeadroomBelowTheFileLimit) {

@@ -10,6 +10,7 @@
 
 #include "protocol/commands.h"
 #include "protocol/utf8.h"
+#include "redis/redis_client.h"
 #include "server/verified_handler.h"
 #include "services/auth/token_signer.h"
 
@@ -136,7 +137,17 @@ LeaderboardService::LeaderboardService(net::EventLoop& service_loop, server::Out
       store_(store),
       config_(config),
       engine_(cursor_key) {
-  load(config_.boards);
+  if (!in_redis()) {
+    load(config_.boards);
+    return;
+  }
+  // Redis mode: the client lives on the service loop, so it starts there.
+  loop_.post([this, cursor_key] { start_redis_in_loop(cursor_key); });
+}
+
+LeaderboardService::~LeaderboardService() {
+  redis_.reset();  // before the client it uses
+  redis_client_.reset();
 }
 
 void LeaderboardService::load(const std::vector<leaderboard::BoardConfig>& configured) {
@@ -312,7 +323,14 @@ void LeaderboardService::register_handlers(server::Router& router) {
 
 void LeaderboardService::create_board(leaderboard::BoardConfig config,
                                       std::function<void(LeaderboardError)> done) {
-  loop_.post([this, config = std::move(config), done = std::move(done)] {
+  loop_.post([this, config = std::move(config), done = std::move(done)]() mutable {
+    if (in_redis()) {
+      return create_board_in_redis(
+          std::move(config), [done](LeaderboardError error, std::string_view unavailable) {
+            if (!done) return;
+            done(unavailable.empty() ? error : LeaderboardError::kInvalidConfig);
+          });
+    }
     const int64_t now = tick_in_loop();
     const LeaderboardError error = engine_.create_board(config, now);
     if (error != LeaderboardError::kOk) {
@@ -337,11 +355,23 @@ void LeaderboardService::create_board_from_json(
   }
   leaderboard::BoardConfig config = board_config(parsed);
   std::string id = config.id;
-  create_board(std::move(config), [done = std::move(done), id](LeaderboardError error) {
+  auto answer = [done = std::move(done), id](LeaderboardError error, std::string_view unavailable) {
+    if (!unavailable.empty()) {
+      return done(503, "board '" + id + "': leaderboards unavailable, retry later (" +
+                           std::string(unavailable) + ")");
+    }
     if (error == LeaderboardError::kOk) return done(201, "created board '" + id + "'");
     done(error == LeaderboardError::kBoardExists ? 409 : 400,
          "board '" + id + "': " + std::string(leaderboard::to_string(error)));
-  });
+  };
+  if (in_redis()) {
+    loop_.post([this, config = std::move(config), answer = std::move(answer)]() mutable {
+      create_board_in_redis(std::move(config), std::move(answer));
+    });
+    return;
+  }
+  create_board(std::move(config),
+               [answer = std::move(answer)](LeaderboardError error) { answer(error, {}); });
 }
 
 void LeaderboardService::submit_from_server(std::string board_id, uint64_t user_id,
@@ -349,7 +379,12 @@ void LeaderboardService::submit_from_server(std::string board_id, uint64_t user_
                                             std::optional<std::string> metadata,
                                             ServerSubmitDone done) {
   loop_.post([this, board_id = std::move(board_id), user_id, username = std::move(username), score,
-              subscore, metadata = std::move(metadata), done = std::move(done)] {
+              subscore, metadata = std::move(metadata), done = std::move(done)]() mutable {
+    if (in_redis()) {
+      return server_submit_in_redis(
+          std::move(board_id), {user_id, std::move(username), score, subscore, std::move(metadata)},
+          std::move(done));
+    }
     leaderboard::Submission s{user_id, username, score, subscore, std::nullopt};
     if (metadata) s.metadata = *metadata;
     const int64_t now = tick_in_loop();
@@ -415,6 +450,11 @@ void LeaderboardService::submit_in_loop(Request req, std::string board_id, int64
                  ReplyBody{board_id});
   }
   const Session* session = sessions_.find_in_loop(req.user_id);
+  if (in_redis()) {
+    return submit_in_redis(req, std::move(board_id),
+                           {req.user_id, session ? session->username : std::string(), score,
+                            subscore, std::move(metadata)});
+  }
   leaderboard::Submission s{req.user_id, session ? std::string_view(session->username) : "", score,
                             subscore, std::nullopt};
   if (metadata) s.metadata = *metadata;
@@ -457,6 +497,12 @@ void LeaderboardService::top_in_loop(Request req, std::string board_id, uint32_t
   if (limit == 0 || limit > kLeaderboardMaxLimit) {
     return refuse(req, LeaderboardError::kInvalidLimit, board_id);
   }
+  if (in_redis()) {
+    const int64_t now = now_ms();
+    return page_in_redis(req, board_id, period, [=, this](auto done) {
+      redis_->list(board_id, {limit, cursor, period}, now, std::move(done));
+    });
+  }
   const auto page = engine_.list(board_id, {limit, cursor, period}, tick_in_loop());
   reply_page_in_loop(req, board_id, page, period);
 }
@@ -467,6 +513,12 @@ void LeaderboardService::around_in_loop(Request req, std::string board_id, uint3
   if (limit == 0 || limit > kLeaderboardMaxLimit) {
     return refuse(req, LeaderboardError::kInvalidLimit, board_id);
   }
+  if (in_redis()) {
+    const int64_t now = now_ms();
+    return page_in_redis(req, board_id, period, [=, this](auto done) {
+      redis_->around(board_id, req.user_id, limit, period, now, std::move(done));
+    });
+  }
   const auto page = engine_.around(board_id, req.user_id, limit, period, tick_in_loop());
   reply_page_in_loop(req, board_id, page, period);
 }
@@ -475,6 +527,7 @@ void LeaderboardService::records_in_loop(Request req, std::string board_id,
                                          std::vector<uint64_t> ids, Period period) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (ids.size() > kLeaderboardMaxIds) return refuse(req, LeaderboardError::kTooManyIds, board_id);
+  if (in_redis()) return records_in_redis(req, std::move(board_id), std::move(ids), period, false);
   const auto records = engine_.records_of(board_id, ids, period, tick_in_loop());
   if (!records.ok()) return refuse(req, records.error, board_id);
   ReplyBody body{board_id, &records.value};
@@ -486,6 +539,7 @@ void LeaderboardService::records_in_loop(Request req, std::string board_id,
 
 void LeaderboardService::mine_in_loop(Request req, std::string board_id, Period period) {
   CITADEL_ASSERT_IN_LOOP(loop_);
+  if (in_redis()) return records_in_redis(req, std::move(board_id), {req.user_id}, period, true);
   const uint64_t ids[] = {req.user_id};
   const auto records = engine_.records_of(board_id, ids, period, tick_in_loop());
   if (!records.ok()) return refuse(req, records.error, board_id);
@@ -519,13 +573,32 @@ void LeaderboardService::reply_page_in_loop(
 
 void LeaderboardService::refuse(const Request& req, LeaderboardError error,
                                 std::string_view board_id) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  auto send = [this](uint64_t connection_id, net::SharedBytes f) {
+    outbox_.send(connection_id, std::move(f));
+  };
+  net::SharedBytes frame = refusal(req, error, board_id);
+  auto it = users_.find(req.user_id);
+  if (it == users_.end()) return send(req.connection_id, std::move(frame));
+  it->second.replies.ready(req.connection_id, std::move(frame), send);
+}
+
+net::SharedBytes LeaderboardService::refusal(const Request& req, LeaderboardError error,
+                                             std::string_view board_id) {
   std::string message(leaderboard::to_string(error));
   if (error == LeaderboardError::kInvalidLimit) {
     message = "limit must be 1 to " + std::to_string(kLeaderboardMaxLimit);
   } else if (error == LeaderboardError::kTooManyIds) {
     message = "at most " + std::to_string(kLeaderboardMaxIds) + " user ids";
   }
-  reply(req, result_of(error), message, ReplyBody{board_id});
+  return encode(req, result_of(error), message, ReplyBody{board_id});
+}
+
+net::SharedBytes LeaderboardService::unavailable(const Request& req, std::string_view board_id,
+                                                 std::string_view why) {
+  return encode(req, Result::ServerBusy,
+                "leaderboards unavailable, retry later (" + std::string(why) + ")",
+                ReplyBody{board_id});
 }
 
 void LeaderboardService::reply(const Request& req, Result result, std::string_view message,

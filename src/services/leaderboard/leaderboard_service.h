@@ -14,11 +14,21 @@
 // commit (batched with everything else in the store's queue), so an
 // acknowledged score is on disk. A reset saves the board's row, which drops
 // the periods no longer kept.
+//
+// With redis.url set (LeaderboardConfig::redis_url) the boards live in Redis
+// instead (RedisLeaderboardBackend, leaderboard_service_redis.cc): Redis is
+// their durable home, the engine and the store hold none of them, and every
+// command is answered once Redis answered. While Redis is away a command is
+// answered ServerBusy at once (nothing waits or queues); the client
+// reconnects by itself. Configured boards are created in Redis on every
+// (re)connection unless there already; a board already in Redis keeps the
+// settings it was made with.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -33,8 +43,13 @@
 #include "server/outbox.h"
 #include "server/router.h"
 #include "services/chat/reply_sequencer.h"
+#include "services/leaderboard/backend/leaderboard_backend.h"
 #include "services/session/session_registry.h"
 #include "store/leaderboard_store.h"
+
+namespace citadel::redis {
+class RedisClient;
+}
 
 namespace citadel::services {
 
@@ -44,6 +59,9 @@ struct LeaderboardConfig {
   double submit_burst = 20;                      // ... of this size
   // The clock boards reset by (Unix ms); empty: the wall clock. Tests step it.
   std::function<int64_t()> now_unix_ms;
+  // redis://host:port[/db] (redis.url): the boards live in this Redis; empty:
+  // in process, persisted to the store.
+  std::string redis_url;
 };
 
 // The `leaderboards:` section of the config file, as the service takes it
@@ -65,6 +83,8 @@ class LeaderboardService final : public rooms::ScoreSink {
   LeaderboardService(net::EventLoop& service_loop, server::Outbox& outbox,
                      SessionRegistry& sessions, store::LeaderboardStore& store,
                      const leaderboard::CursorKey& cursor_key, const LeaderboardConfig& config);
+  // After the loops stopped (the Redis connection is closed from here).
+  ~LeaderboardService();
 
   // Start-up: every leaderboard command, logged-in users only.
   void register_handlers(server::Router& router);
@@ -72,13 +92,15 @@ class LeaderboardService final : public rooms::ScoreSink {
   void on_session_end_in_loop(const Session& s);
 
   // Server side, any thread: creates and saves a board (the admin API).
-  // `done` runs on the service loop, once the board is saved.
+  // `done` runs on the service loop, once the board is saved. In Redis mode
+  // a board Redis could not be asked about (Redis away) is kInvalidConfig
+  // here; create_board_from_json tells it apart (503).
   void create_board(leaderboard::BoardConfig config,
                     std::function<void(leaderboard::LeaderboardError)> done);
   // The admin API's POST /leaderboards, any thread: parses the JSON body
   // (the keys of a board in the config file) and creates the board. `done`
-  // gets 201, 400 (the body or the board is refused, and why) or 409 (a
-  // board with this id exists).
+  // gets 201, 400 (the body or the board is refused, and why), 409 (a
+  // board with this id exists) or, in Redis mode, 503 (Redis away).
   void create_board_from_json(std::string body,
                               std::function<void(unsigned status, std::string text)> done);
   // Server side, any thread: a submit not limited by rate (room code, e.g.
@@ -152,6 +174,35 @@ class LeaderboardService final : public rooms::ScoreSink {
   // The time, after applying the resets due by then.
   int64_t tick_in_loop();
 
+  // ---- Redis mode (leaderboard_service_redis.cc), service loop ----
+  bool in_redis() const { return !config_.redis_url.empty(); }
+  // Connects (from the service loop: the client lives there).
+  void start_redis_in_loop(const leaderboard::CursorKey& cursor_key);
+  // Creates the configured boards that Redis does not hold (each connection).
+  void create_configured_in_redis();
+  // Queues the submit; what one loop turn queued goes to Redis as one
+  // script call per board (flush_redis_submits, posted once per turn).
+  void submit_in_redis(Request req, std::string board_id, OwnedSubmission submission);
+  void flush_redis_submits();
+  void page_in_redis(Request req, std::string board_id, leaderboard::Period period,
+                     std::function<void(LeaderboardBackend::Done<leaderboard::RecordPage>)> call);
+  void records_in_redis(Request req, std::string board_id, std::vector<uint64_t> ids,
+                        leaderboard::Period period, bool mine);
+  // `unavailable` set: Redis could not be asked (error meaningless).
+  using CreateDone =
+      std::function<void(leaderboard::LeaderboardError, std::string_view unavailable)>;
+  void create_board_in_redis(leaderboard::BoardConfig config, CreateDone done);
+  void server_submit_in_redis(std::string board_id, OwnedSubmission submission,
+                              ServerSubmitDone done);
+  // Sends a reply whose place in the player's order was reserved (ticket).
+  void fill_in_loop(const Request& req, ReplySequencer::Ticket ticket, net::SharedBytes frame);
+  // The refusal refuse() sends, as a frame.
+  static net::SharedBytes refusal(const Request& req, leaderboard::LeaderboardError error,
+                                  std::string_view board_id);
+  // A command Redis could not take: ServerBusy, with why.
+  static net::SharedBytes unavailable(const Request& req, std::string_view board_id,
+                                      std::string_view why);
+
   net::EventLoop& loop_;
   server::Outbox& outbox_;
   SessionRegistry& sessions_;
@@ -162,6 +213,18 @@ class LeaderboardService final : public rooms::ScoreSink {
   // INT64_MIN until the first look.
   int64_t next_reset_unix_ms_ = INT64_MIN;
   std::unordered_map<uint64_t, UserState> users_;
+  std::unique_ptr<redis::RedisClient> redis_client_;  // Redis mode only
+  std::unique_ptr<LeaderboardBackend> redis_;         // over redis_client_
+  struct QueuedSubmit {
+    Request req;
+    ReplySequencer::Ticket ticket;
+  };
+  struct SubmitBatch {
+    std::vector<QueuedSubmit> replies;
+    std::vector<OwnedSubmission> submissions;
+  };
+  std::unordered_map<std::string, SubmitBatch> redis_submits_;  // this turn's, by board
+  bool redis_flush_posted_ = false;
 };
 
 // The cursor key, derived from the token secret in `secret_file` (created if

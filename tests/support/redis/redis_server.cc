@@ -1,0 +1,233 @@
+#include "redis_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace citadel::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+fs::path find_binary() {
+  if (const char* path = std::getenv("CITADEL_REDIS_SERVER")) return path;
+  for (const char* candidate : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"}) {
+    if (fs::exists(candidate)) return candidate;
+  }
+  throw std::runtime_error(
+      "redis-server not found: run scripts/install-deps.sh (redis-server) or set "
+      "CITADEL_REDIS_SERVER");
+}
+
+uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// fork + exec with output to `log`. Only async-signal-safe calls between
+// fork and exec: everything is prepared before.
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
+  const std::string cwd = log.parent_path().string();
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const std::string log_path = log.string();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid > 0) return pid;
+  const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (out >= 0) {
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(out, STDERR_FILENO);
+    ::close(out);
+  }
+  const int null_in = ::open("/dev/null", O_RDONLY);
+  if (null_in >= 0) ::dup2(null_in, STDIN_FILENO);
+  if (::chdir(cwd.c_str()) != 0) ::_exit(124);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);       // dies with the test process
+  if (::getppid() != parent) ::_exit(125);  // the test died before prctl
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct ContextFree {
+  void operator()(redisContext* c) const noexcept { redisFree(c); }
+};
+struct ReplyFree {
+  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+using Context = std::unique_ptr<redisContext, ContextFree>;
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+Context connect(uint16_t port) {
+  const timeval timeout{2, 0};
+  Context c(redisConnectWithTimeout("127.0.0.1", port, timeout));
+  if (!c || c->err) return nullptr;
+  redisSetTimeout(c.get(), timeout);
+  return c;
+}
+
+std::string text_of(const redisReply* r) {
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r->integer);
+    case REDIS_REPLY_NIL:
+      return "(nil)";
+    case REDIS_REPLY_ARRAY: {
+      std::string out;
+      for (size_t i = 0; i < r->elements; ++i) {
+        if (i > 0) out += '\n';
+        out += text_of(r->element[i]);
+      }
+      return out;
+    }
+    default:
+      return std::string(r->str, r->len);
+  }
+}
+
+}  // namespace
+
+RedisServer& RedisServer::shared() {
+  static RedisServer server;
+  return server;
+}
+
+RedisServer::RedisServer() {
+  std::string tmpl = (fs::temp_directory_path() / "citadel-redis-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  start();
+}
+
+RedisServer::~RedisServer() {
+  stop();
+  std::error_code ec;
+  if (std::getenv("CITADEL_TEST_KEEP_TMP") == nullptr) fs::remove_all(dir_, ec);
+}
+
+void RedisServer::start() {
+  if (running()) return;
+  const bool keep_port = port_ != 0;  // a restart comes back where clients expect it
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (!keep_port) port_ = free_port();
+    if (try_start()) return;
+    if (keep_port) std::this_thread::sleep_for(100ms);  // the old socket may linger
+  }
+  throw std::runtime_error("redis-server did not start:\n" + log_tail());
+}
+
+bool RedisServer::try_start() {
+  pid_ = spawn({find_binary().string(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                "--dir", dir_.string(), "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--protected-mode", "no", "--logfile", ""},
+               dir_ / "server.log");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ping()) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: the port was taken, say
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(10ms);  // polling the server's readiness, bounded
+  }
+  stop();
+  throw std::runtime_error("redis-server did not answer PING within 20 s:\n" + log_tail());
+}
+
+bool RedisServer::ping() const {
+  Context c = connect(port_);
+  if (!c) return false;
+  Reply r(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
+  return r && r->type == REDIS_REPLY_STATUS && std::string(r->str, r->len) == "PONG";
+}
+
+void RedisServer::stop() {
+  if (!running()) return;
+  ::kill(pid_, SIGTERM);
+  wait_exit(10'000);
+}
+
+void RedisServer::wait_exit(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(5ms);  // polling for the exit, bounded
+  }
+  pid_ = -1;
+}
+
+std::string RedisServer::log_tail() const {
+  const std::string log = read_file(dir_ / "server.log");
+  return log.size() > 4000 ? log.substr(log.size() - 4000) : log;
+}
+
+std::string RedisServer::url(int db) const {
+  return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+}
+
+std::string RedisServer::command(const std::vector<std::string>& args, int db) const {
+  Context c = connect(port_);
+  if (!c) throw std::runtime_error("cannot connect to redis on port " + std::to_string(port_));
+  if (db != 0) {
+    Reply s(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", db)));
+    if (!s || s->type == REDIS_REPLY_ERROR) throw std::runtime_error("SELECT failed");
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  Reply r(static_cast<redisReply*>(
+      redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
+  if (!r) throw std::runtime_error("redis: " + std::string(c->errstr));
+  if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("redis: " + text_of(r.get()));
+  return text_of(r.get());
+}
+
+void RedisServer::flush_all() const {
+  command({"FLUSHALL"});
+}
+
+}  // namespace citadel::test
