@@ -15,14 +15,18 @@ namespace citadel::store {
 class ChatHistoryStore {
  public:
   using HistoryCallback = std::function<void(HistoryResult)>;
+  using AppendCallback = std::function<void(HistoryAppendResult)>;
 
   virtual ~ChatHistoryStore() = default;
 
-  // Fire-and-forget: queued and written with the next batch. Returns false
-  // (and counts a drop) when the queue is full or the store is closing; chat
-  // delivery does not depend on it.
+  // Queued and written with the next batch; `done` (if set) runs on the
+  // store's thread once the batch is committed (or failed), so a sender's
+  // acknowledgement can wait until the message is on disk. Returns false
+  // (and counts a drop) when the queue is full or the store is closing;
+  // `done` then runs at once, on this thread, with kOverloaded or
+  // kShuttingDown.
   virtual bool append(std::string channel, int64_t sender_id, std::string sender_name,
-                      std::string text, int64_t sent_at_unix_ms) = 0;
+                      std::string text, int64_t sent_at_unix_ms, AppendCallback done = {}) = 0;
 
   // The newest min(limit, history_per_channel) messages of `channel`, oldest
   // first. Sees every append queued before this call.

@@ -79,10 +79,16 @@ void QueuedStore::find_or_create_guest(std::string device_id, GuestLoginCallback
 }
 
 bool QueuedStore::append(std::string channel, int64_t sender_id, std::string sender_name,
-                         std::string text, int64_t sent_at_unix_ms) {
-  if (options_.history_per_channel == 0) return true;  // history is off: nothing to keep
-  const bool queued = submit(AppendHistoryRequest{
-      std::move(channel), {sender_id, std::move(sender_name), std::move(text), sent_at_unix_ms}});
+                         std::string text, int64_t sent_at_unix_ms, AppendCallback done) {
+  if (options_.history_per_channel == 0) {  // history is off: nothing to keep
+    if (done) done({});
+    return true;
+  }
+  const bool queued = submit(
+      AppendHistoryRequest{std::move(channel),
+                           {sender_id, std::move(sender_name), std::move(text), sent_at_unix_ms},
+                           std::move(done),
+                           {}});
   if (!queued) history_appends_dropped_.fetch_add(1, std::memory_order_relaxed);
   return queued;
 }

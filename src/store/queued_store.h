@@ -50,7 +50,7 @@ class QueuedStore : public Store {
   // ChatHistoryStore. Any thread. With history_per_channel == 0 history is
   // off: append stores nothing and load_recent returns no messages.
   bool append(std::string channel, int64_t sender_id, std::string sender_name, std::string text,
-              int64_t sent_at_unix_ms) final;
+              int64_t sent_at_unix_ms, AppendCallback done = {}) final;
   void load_recent(std::string channel, uint32_t limit, HistoryCallback done) final;
 
   // LeaderboardStore. Any thread.

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
-#include <type_traits>
 
 namespace citadel::store {
 
@@ -20,10 +19,8 @@ bool is_write(const Request& request) {
 void fail(Request& request, StoreError error) {
   std::visit(
       [error](auto& r) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(r)>, AppendHistoryRequest>) {
-          r.result = {};
-          r.result.error = error;
-        }
+        r.result = {};
+        r.result.error = error;
       },
       request);
 }
@@ -33,29 +30,19 @@ void reset_result(Request& request) {
 }
 
 StoreError error_of(const Request& request) {
-  return std::visit(
-      [](const auto& r) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, AppendHistoryRequest>) {
-          return StoreError::kOk;
-        } else {
-          return r.result.error;
-        }
-      },
-      request);
+  return std::visit([](const auto& r) { return r.result.error; }, request);
 }
 
 void complete(Request& request) {
   std::visit(
       [](auto& r) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(r)>, AppendHistoryRequest>) {
-          if (!r.done) return;
-          try {
-            r.done(std::move(r.result));
-          } catch (const std::exception& e) {
-            spdlog::error("store: a completion callback threw: {}", e.what());
-          } catch (...) {
-            spdlog::error("store: a completion callback threw a non-standard exception");
-          }
+        if (!r.done) return;
+        try {
+          r.done(std::move(r.result));
+        } catch (const std::exception& e) {
+          spdlog::error("store: a completion callback threw: {}", e.what());
+        } catch (...) {
+          spdlog::error("store: a completion callback threw a non-standard exception");
         }
       },
       request);

@@ -49,6 +49,8 @@ struct GuestLoginRequest {
 struct AppendHistoryRequest {
   std::string channel;
   ChatMessage message;
+  ChatHistoryStore::AppendCallback done;  // may be empty
+  HistoryAppendResult result;
 };
 
 struct LoadHistoryRequest {

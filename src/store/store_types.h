@@ -57,5 +57,6 @@ using CreateAccountResult = StoreResult<int64_t>;  // value: the new account id
 using FindAccountResult = StoreResult<std::optional<Account>>;
 using GuestLoginResult = StoreResult<GuestLogin>;
 using HistoryResult = StoreResult<std::vector<ChatMessage>>;  // oldest first
+using HistoryAppendResult = StoreResult<bool>;                // value: unused
 
 }  // namespace citadel::store

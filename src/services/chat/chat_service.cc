@@ -259,13 +259,44 @@ void ChatService::send_in_loop(Request req, const std::string& name, const std::
   // Logged out meanwhile: every request still gets its one reply.
   if (from == nullptr) return reply(req, Result::NotMember, "not logged in", name);
   const int64_t now_ms = unix_ms_now();
+  // The sender's Ok waits until the message is on disk (an acknowledged
+  // message survives a crash); the members get it now. Replies to the
+  // sender's later chat requests wait behind this one.
+  const ReplySequencer::Ticket ticket = user.replies.reserve();
+  const bool queued = history_.append(
+      name, static_cast<int64_t>(req.user_id), from->username, text, now_ms,
+      [this, req, name, ticket](store::HistoryAppendResult stored) {
+        loop_.post([this, req, name, ticket, error = stored.error] {
+          flatbuffers::FlatBufferBuilder fbb(128);
+          net::SharedBytes frame;
+          switch (error) {
+            case store::StoreError::kOk:
+              frame = encode_reply(req, fbb, Result::Ok, "sent", name);
+              break;
+            case store::StoreError::kOverloaded:
+            case store::StoreError::kShuttingDown:
+              frame = encode_reply(req, fbb, Result::InternalError,
+                                   "not sent: the message store is busy; retry", name);
+              break;
+            default:
+              frame = encode_reply(req, fbb, Result::InternalError,
+                                   "sent to the channel's members, but not stored", name);
+              break;
+          }
+          auto send = [this](uint64_t connection_id, net::SharedBytes f) {
+            outbox_.send(connection_id, std::move(f));
+          };
+          auto user = users_.find(req.user_id);
+          if (user == users_.end()) return send(req.connection_id, std::move(frame));
+          user->second.replies.fill(ticket, req.connection_id, std::move(frame), send);
+        });
+      });
+  if (!queued) return;  // refused: nobody gets it, and the reply says so
   const uint64_t push_id = sessions_.next_push_id_in_loop();
   const std::vector<uint64_t> members(it->second.members.begin(), it->second.members.end());
   sessions_.push_in_loop(
       members, push_id,
       encode_message(push_id, name, req.user_id, from->username, text, now_ms, false));
-  history_.append(name, static_cast<int64_t>(req.user_id), from->username, text, now_ms);
-  reply(req, Result::Ok, "sent", name);
 }
 
 void ChatService::private_in_loop(Request req, uint64_t to_id, const std::string& to_name,
