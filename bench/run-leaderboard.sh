@@ -19,6 +19,9 @@
 # bench by default: a 2-CPU machine has no third core, and the bar is
 # the server on one core.
 #
+# The redis mode also reads redis-server's CPU time over the bench run (from
+# /proc, like the server's) and reports it per submit sent.
+#
 # With STRACE=1 one more run per mode (not in the table) counts the server's
 # system calls (strace -c -f, attached for the whole bench run) and divides by
 # the submits sent; in the redis mode the redis-server is counted too.
@@ -169,6 +172,10 @@ run_mode() {
     [[ -z $REDIS_PID ]] || strace_start "$REDIS_PID" "$BENCH_TMP/strace-redis.txt"
     sleep 0.5  # strace attaches to every thread before the load starts
   fi
+  # Redis's own CPU over the whole bench run (its work is all submits: the
+  # logins never reach it), for its CPU per submit beside the server's.
+  local redis_t0=""
+  [[ -z $REDIS_PID ]] || redis_t0=$(cpu_ticks "$REDIS_PID")
   if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" $((DURATION + WARMUP + 90)) \
     "$BIN_DIR/citadel-bench" leaderboard --host 127.0.0.1 --port "$SERVER_PORT" \
     --threads "$BENCH_THREADS" --connections "$CONNS" --depth "$DEPTH" --board bench \
@@ -178,12 +185,17 @@ run_mode() {
   else
     err="citadel-bench leaderboard failed (exit $?)"
   fi
+  if [[ -n $redis_t0 ]]; then
+    local redis_t1
+    redis_t1=$(cpu_ticks "$REDIS_PID") &&
+      extra+=",\"redis_cpu_s\":$(awk -v t=$((redis_t1 - redis_t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')"
+  fi
   if [[ -n $traced ]]; then
     strace_stop
     local s r
     s=$(strace_total "$BENCH_TMP/strace-server.txt")
     r=$( [[ -z $REDIS_PID ]] || strace_total "$BENCH_TMP/strace-redis.txt")
-    extra=",\"strace\":true,\"server_syscalls\":${s:-null},\"redis_syscalls\":${r:-null}"
+    extra+=",\"strace\":true,\"server_syscalls\":${s:-null},\"redis_syscalls\":${r:-null}"
     mkdir -p "$LOGS"
     cp "$BENCH_TMP/strace-server.txt" "$LOGS/strace-$mode-server.txt" 2>/dev/null || true
     [[ -z $REDIS_PID ]] || cp "$BENCH_TMP/strace-redis.txt" "$LOGS/strace-$mode-redis.txt" 2>/dev/null || true

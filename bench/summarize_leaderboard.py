@@ -73,6 +73,14 @@ def report(rows):
                        f"| {fmt(x.get('server_cpu_us_per_submit'), 2)} | {refused} "
                        f"| {x['disconnects']} |")
     out.append("")
+    redis_cpu = {r["round"]: r["redis_cpu_s"] * 1e6 / r["result"]["submits_sent"]
+                 for r in measured if r["mode"] == "redis" and r["ok"]
+                 and r.get("redis_cpu_s") is not None and r["result"]["submits_sent"]}
+    if redis_cpu:
+        out.append("redis-server CPU per submit sent (whole bench run): "
+                   + ", ".join(f"r{k}: {v:.2f} us" for k, v in sorted(redis_cpu.items()))
+                   + f"; median {median(redis_cpu.values()):.2f} us.")
+        out.append("")
     out.append("Medians over the rounds:")
     out.append("")
     out.append("| mode | submits/s | p50 us | p99 us | server CPU us/submit | rounds |")
