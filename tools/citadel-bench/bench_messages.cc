@@ -2,6 +2,7 @@
 
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
+#include "protocol/leaderboard_generated.h"
 #include "protocol/verified_payload.h"
 
 namespace citadel::bench {
@@ -40,6 +41,16 @@ std::span<const uint8_t> MessageEncoder::chat_send(uint32_t request_id, std::str
   return finished();
 }
 
+std::span<const uint8_t> MessageEncoder::leaderboard_submit(uint32_t request_id,
+                                                            std::string_view board_id,
+                                                            int64_t score) {
+  fbb_.Clear();
+  const auto b = str(fbb_, board_id);
+  // No metadata: the record keeps its own (none), as a game's plain submit would.
+  fbb_.Finish(msg::CreateLeaderboardSubmit(fbb_, request_id, b, score));
+  return finished();
+}
+
 std::optional<AuthReplyFields> decode_auth_reply(std::span<const uint8_t> payload) {
   const auto* m = protocol::verified_root<msg::AuthReply>(payload);
   if (m == nullptr) return std::nullopt;
@@ -50,6 +61,12 @@ std::optional<ChatReplyFields> decode_chat_reply(std::span<const uint8_t> payloa
   const auto* m = protocol::verified_root<msg::ChatReply>(payload);
   if (m == nullptr) return std::nullopt;
   return ChatReplyFields{m->request_id(), static_cast<uint16_t>(m->result())};
+}
+
+std::optional<LeaderboardReplyFields> decode_leaderboard_reply(std::span<const uint8_t> payload) {
+  const auto* m = protocol::verified_root<msg::LeaderboardReply>(payload);
+  if (m == nullptr) return std::nullopt;
+  return LeaderboardReplyFields{m->request_id(), static_cast<uint16_t>(m->result()), m->taken()};
 }
 
 std::optional<std::string_view> decode_chat_message_text(std::span<const uint8_t> payload) {
@@ -65,6 +82,11 @@ std::string_view auth_result_name(uint16_t result) {
 
 std::string_view chat_result_name(uint16_t result) {
   const char* name = msg::EnumNameChatResult(static_cast<msg::ChatResult>(result));
+  return *name != '\0' ? std::string_view(name) : std::string_view("unknown");
+}
+
+std::string_view leaderboard_result_name(uint16_t result) {
+  const char* name = msg::EnumNameLeaderboardResult(static_cast<msg::LeaderboardResult>(result));
   return *name != '\0' ? std::string_view(name) : std::string_view("unknown");
 }
 

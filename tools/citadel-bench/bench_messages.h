@@ -21,13 +21,16 @@ class MessageEncoder {
   std::span<const uint8_t> logout(uint32_t request_id);
   std::span<const uint8_t> chat_send(uint32_t request_id, std::string_view channel,
                                      std::string_view text);
+  std::span<const uint8_t> leaderboard_submit(uint32_t request_id, std::string_view board_id,
+                                              int64_t score);
 
  private:
   std::span<const uint8_t> finished();
   flatbuffers::FlatBufferBuilder fbb_{256};
 };
 
-// AuthResult / ChatResult values span 0..12 and 0..10; one counter array
+// AuthResult / ChatResult / LeaderboardResult values span 0..12, 0..10 and
+// 0..14; one counter array
 // covers either, with the last slot for anything unknown.
 inline constexpr std::size_t kResultSlots = 16;
 
@@ -41,9 +44,16 @@ struct ChatReplyFields {
   uint16_t result = 0;  // msg::ChatResult
 };
 
+struct LeaderboardReplyFields {
+  uint32_t request_id = 0;
+  uint16_t result = 0;  // msg::LeaderboardResult
+  bool taken = false;   // the score changed the record
+};
+
 // nullopt: the payload is not a valid table of that type.
 std::optional<AuthReplyFields> decode_auth_reply(std::span<const uint8_t> payload);
 std::optional<ChatReplyFields> decode_chat_reply(std::span<const uint8_t> payload);
+std::optional<LeaderboardReplyFields> decode_leaderboard_reply(std::span<const uint8_t> payload);
 // The text of a ChatMessage push (a view into the payload, or into this
 // thread's alignment scratch: valid until the next decode on this thread).
 std::optional<std::string_view> decode_chat_message_text(std::span<const uint8_t> payload);
@@ -51,5 +61,6 @@ std::optional<std::string_view> decode_chat_message_text(std::span<const uint8_t
 // Names for reports: "Ok", "ServerBusy", ...; "result_<n>" if unknown.
 std::string_view auth_result_name(uint16_t result);
 std::string_view chat_result_name(uint16_t result);
+std::string_view leaderboard_result_name(uint16_t result);
 
 }  // namespace citadel::bench

@@ -4,6 +4,7 @@
 
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
+#include "protocol/leaderboard_generated.h"
 #include "protocol/verified_payload.h"
 
 namespace citadel::bench {
@@ -32,6 +33,15 @@ TEST(BenchMessages, EncodedRequestsVerifyAsTheServerReadsThem) {
     EXPECT_EQ(m->channel()->str(), "world");
     EXPECT_EQ(m->text()->str(), "hello");
   }
+  {
+    const auto bytes = enc.leaderboard_submit(10, "bench", -42);
+    const auto* m = protocol::verified_root<msg::LeaderboardSubmit>(bytes);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->request_id(), 10u);
+    EXPECT_EQ(m->board_id()->str(), "bench");
+    EXPECT_EQ(m->score(), -42);
+    EXPECT_EQ(m->metadata(), nullptr);  // absent: the record keeps its own
+  }
 }
 
 TEST(BenchMessages, RepliesAndPushesDecode) {
@@ -51,6 +61,18 @@ TEST(BenchMessages, RepliesAndPushesDecode) {
   EXPECT_EQ(chat_result_name(chat->result), "RateLimited");
 
   fbb.Clear();
+  msg::LeaderboardReplyBuilder lb(fbb);
+  lb.add_request_id(11);
+  lb.add_result(msg::LeaderboardResult::ServerBusy);
+  lb.add_taken(true);
+  fbb.Finish(lb.Finish());
+  const auto board = decode_leaderboard_reply({fbb.GetBufferPointer(), fbb.GetSize()});
+  ASSERT_TRUE(board);
+  EXPECT_EQ(board->request_id, 11u);
+  EXPECT_TRUE(board->taken);
+  EXPECT_EQ(leaderboard_result_name(board->result), "ServerBusy");
+
+  fbb.Clear();
   const auto c = fbb.CreateString("world"), n = fbb.CreateString("guest-1"),
              t = fbb.CreateString("cb 1 2 3");
   fbb.Finish(msg::CreateChatMessage(fbb, 1, c, 1, n, t, 0, false));
@@ -63,6 +85,7 @@ TEST(BenchMessages, GarbageIsRefusedNotRead) {
   const uint8_t junk[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   EXPECT_FALSE(decode_auth_reply(junk));
   EXPECT_FALSE(decode_chat_reply(junk));
+  EXPECT_FALSE(decode_leaderboard_reply(junk));
   EXPECT_FALSE(decode_chat_message_text(junk));
   EXPECT_FALSE(decode_chat_message_text({}));
   EXPECT_EQ(auth_result_name(999), "unknown");

@@ -15,6 +15,8 @@
 //                          --warmup 2 --connect-rate 1000 [--join-storm [--join-window 1]
 //                          [--join-timeout 10]] [--room-type arena] [--server-pid PID] ...
 //   citadel-bench lockstep --host H --port P --players 2000 --input-hz 10 --duration 30 ...
+//   citadel-bench leaderboard --host H --port P --connections 1000 --depth 4 --board bench
+//                             --duration 10 --warmup 2 [--threads 1] [--server-pid PID] ...
 //
 // Every scenario runs over any transport of the game port: --transport
 // tcp|ws|tls|wss (default tcp), or --url ws://H:P/ (tcp://, ws://, tls://,
@@ -44,6 +46,7 @@
 #include "echo_scenario.h"
 #include "hold_scenario.h"
 #include "interrupt.h"
+#include "leaderboard_scenario.h"
 #include "login_scenario.h"
 #include "options.h"
 #include "plot.h"
@@ -61,6 +64,8 @@ constexpr int kExitPlotFailed = 4;
 // More than this many requests in flight per connection only fills buffers.
 constexpr uint32_t kMaxDepth = 4096;
 constexpr uint32_t kMaxThreads = 64;
+// Leaderboard replies are matched by a look over the connection's slots.
+constexpr uint32_t kMaxBoardDepth = 256;
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -260,6 +265,26 @@ int run(int argc, char** argv) {
                    "server process: report its CPU time while messages flow")
       ->check(CLI::Range(1, 1 << 30));
 
+  LeaderboardOptions board;
+  board.common.connections = 1000;
+  CLI::App* board_app = app.add_subcommand(
+      "leaderboard",
+      "players log in as guests, then each keeps --depth LeaderboardSubmit requests in flight "
+      "to one board (a random score each); measure submits/s and latency");
+  add_common_options(*board_app, board.common);
+  board_app->add_option("--depth", board.depth, "submits in flight per connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, kMaxBoardDepth));
+  board_app->add_option("--board", board.board, "board id (must exist on the server)")
+      ->capture_default_str();
+  board_app->add_option("--warmup", board.warmup_s, "seconds run but not measured")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  board_app
+      ->add_option("--server-pid", board.server_pid,
+                   "server process: report its CPU time over the measured window")
+      ->check(CLI::Range(1, 1 << 30));
+
   RoomCommands rooms;  // arena, lockstep
   add_room_commands(app, rooms, add_common_options);
 
@@ -274,6 +299,7 @@ int run(int argc, char** argv) {
                           : hold_app->parsed()  ? hold.common
                           : login_app->parsed() ? login.common
                           : rooms.parsed()      ? rooms.selected().common
+                          : board_app->parsed() ? board.common
                                                 : chat.common;
   if (chat_app->parsed()) {
     if (chat.rate == 0 && chat.messages == 0) {
@@ -300,6 +326,7 @@ int run(int argc, char** argv) {
                          : login_app->parsed() ? login.server_pid
                          : chat_app->parsed()  ? chat.server_pid
                          : rooms.parsed()      ? rooms.selected().server_pid
+                         : board_app->parsed() ? board.server_pid
                                                : 0;
   if (server_pid > 0 && (!read_vm_rss_kb(server_pid) || !read_cpu_seconds(server_pid))) {
     return fail(fmt::format("--server-pid {}: cannot read /proc/{}/status and /proc/{}/stat",
@@ -345,6 +372,10 @@ int run(int argc, char** argv) {
                                       login.common.connections);
   } else if (rooms.parsed()) {
     code = rooms.run(*server, csv.get(), title);
+  } else if (board_app->parsed()) {
+    code = run_leaderboard(board, *server, csv.get());
+    title = fmt::format("citadel-bench leaderboard: {} players, depth {} (submits/s)",
+                        board.common.connections, board.depth);
   } else {
     code = run_chat(chat, *server, csv.get());
     title = fmt::format("citadel-bench chat: {} users (receipts/s, receipt latency)",

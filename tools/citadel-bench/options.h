@@ -69,4 +69,15 @@ struct ChatOptions {
   int server_pid = 0;  // 0: do not read the server's CPU time
 };
 
+// leaderboard: `connections` players log in as new guests, then each keeps
+// `depth` LeaderboardSubmit requests in flight, a random score each, to one
+// board; replies are matched by request_id.
+struct LeaderboardOptions {
+  CommonOptions common;
+  uint32_t depth = 4;           // submits in flight per connection
+  std::string board = "bench";  // must exist on the server (leaderboards.boards)
+  double warmup_s = 2;          // submits run but not measured, after every login
+  int server_pid = 0;           // 0: do not read the server's CPU time
+};
+
 }  // namespace citadel::bench

@@ -1,7 +1,8 @@
-// Black box: the real `citadel-bench login`, `login --storm` and `chat`
-// against the real `citadel` for about a second each, with a few connections,
-// and what their JSON lines say. The server runs in its own temp directory
-// (its SQLite file and token secret live there) with the admin port off.
+// Black box: the real `citadel-bench login`, `login --storm`, `chat` and
+// `leaderboard` against the real `citadel` for about a second each, with a few
+// connections, and what their JSON lines say. The server runs in its own temp
+// directory (its SQLite file and token secret live there) with the admin port
+// off, one board made at start and the per-player submit limit lifted.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -25,6 +26,12 @@ class BenchScenarioSmoke : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions o;
+    o.config_yaml =
+        "leaderboards:\n"
+        "  submits_per_second: 1000000\n"
+        "  submit_burst: 1000000\n"
+        "  boards:\n"
+        "    - {id: bench, sort: desc, operator: best}\n";
     o.extra_args = {"--admin-port", "0", "--threads", "1"};
     server_ = std::make_unique<ServerProcess>(o);
     std::string why;
@@ -81,6 +88,29 @@ TEST_F(BenchScenarioSmoke, ChatReachesEveryMember) {
   EXPECT_TRUE(has(open.json, R"("messages_incomplete":0,)")) << open.json;
   EXPECT_TRUE(has(open.json, R"("messages_refused":0,)")) << open.json;
   EXPECT_FALSE(has(open.json, R"("messages_complete":0,)")) << open.json;
+}
+
+TEST_F(BenchScenarioSmoke, LeaderboardSubmitsArePipelinedAndAnswered) {
+  const BenchRun r = run_bench({"leaderboard", "--port", port_, "--connections", "6", "--threads",
+                                "2", "--depth", "4", "--warmup", "0.2", "--duration", "1",
+                                "--server-pid", std::to_string(server_->pid()), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("scenario":"leaderboard")")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("logged_in":6,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("submits_refused":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("unexpected_frames":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("disconnects":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("submits":0,)")) << r.json;  // some submits were measured
+  EXPECT_FALSE(has(r.json, R"("server_cpu_s":null)")) << r.json;
+
+  // A board the server does not have: every submit is refused, by name.
+  const BenchRun missing =
+      run_bench({"leaderboard", "--port", port_, "--connections", "2", "--board", "nope",
+                 "--warmup", "0", "--duration", "0.3", "--quiet"});
+  ASSERT_EQ(missing.exit_code, 0) << missing.json;
+  EXPECT_TRUE(has(missing.json, R"("submits":0,)")) << missing.json;
+  EXPECT_TRUE(has(missing.json, R"("NoSuchBoard":)")) << missing.json;
 }
 
 }  // namespace
