@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <type_traits>
 
 namespace citadel::leaderboard {
 namespace {
@@ -27,18 +28,30 @@ uint64_t get_u64(const uint8_t* in) {
 
 }  // namespace
 
-CursorCodec::CursorCodec(const CursorKey& key) : key_(key) {
+static_assert(sizeof(crypto_auth_hmacsha256_state) == 208 &&
+                  alignof(crypto_auth_hmacsha256_state) <= 16,
+              "cursor.h sizes keyed_state_ for libsodium's HMAC state");
+static_assert(std::is_trivially_copyable_v<crypto_auth_hmacsha256_state>);
+
+CursorCodec::CursorCodec(const CursorKey& key) {
   // Idempotent and thread-safe. It fails (-1) only when the platform has no
   // usable randomness source, which HMAC and base64 never touch.
-  if (sodium_init() < 0) return;
+  if (sodium_init() < 0) {
+    // Nothing below needs randomness: go on.
+  }
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const uint8_t*>(kDomain.data()),
+                                kDomain.size());
+  std::memcpy(keyed_state_.data(), &state, sizeof state);
+  sodium_memzero(&state, sizeof state);
 }
 
 std::array<uint8_t, CursorCodec::kTagBytes> CursorCodec::tag(
     std::string_view board_id, std::span<const uint8_t, kPayloadBytes> payload) const {
+  // The same HMAC as init(key) + update(domain), from the state saved then.
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key_.data(), key_.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const uint8_t*>(kDomain.data()),
-                                kDomain.size());
+  std::memcpy(&state, keyed_state_.data(), sizeof state);
   // Board ids are at most kMaxBoardIdBytes (128), so one length byte is enough.
   uint8_t length = uint8_t(board_id.size());
   crypto_auth_hmacsha256_update(&state, &length, 1);
