@@ -48,6 +48,11 @@ struct CursorPosition {
 class CursorCodec {
  public:
   explicit CursorCodec(const CursorKey& key);
+  ~CursorCodec();
+  CursorCodec(const CursorCodec&) = default;
+  CursorCodec& operator=(const CursorCodec&) = default;
+
+  using KeyedState = std::array<uint8_t, 224>;
 
   std::string encode(std::string_view board_id, const CursorPosition& position) const;
   // kBadCursor for anything this codec did not encode for this board.
@@ -60,12 +65,12 @@ class CursorCodec {
   std::array<uint8_t, kTagBytes> tag(std::string_view board_id,
                                      std::span<const uint8_t, kPayloadBytes> payload) const;
 
-  // HMAC-SHA-256 after the key's inner and outer pad blocks and the domain:
-  // each tag copies it and hashes only what differs, which saves two of the
-  // five SHA-256 blocks a cursor costs (an around-me page signs two).
-  // Opaque bytes so this header does not need <sodium.h>; cursor.cc checks
-  // the size.
-  alignas(16) std::array<uint8_t, 208> keyed_state_{};
+  // HMAC-SHA-256's two SHA-256 states after the key's inner pad block and
+  // the domain (inner) and after its outer pad block (outer): each tag copies
+  // them and hashes only what differs, three blocks instead of five (an
+  // around-me page signs two cursors). Opaque bytes so this header needs no
+  // OpenSSL; cursor.cc checks the size.
+  KeyedState keyed_{};
 };
 
 }  // namespace citadel::leaderboard
