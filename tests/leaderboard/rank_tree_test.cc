@@ -163,7 +163,21 @@ void random_operations_match_reference(const char* name, int bursts, int per_bur
     uint64_t score_range = burst % 2 == 0 ? 50 : 1'000'000;
     for (int i = 0; i < per_burst; ++i) {
       bool insert = present.empty() || (growing ? rng() % 4 != 0 : rng() % 4 == 0);
-      if (insert) {
+      if (!present.empty() && rng() % 4 == 0) {
+        // A record's new pair: move(), most often a small step (often within
+        // the same leaf, the in-place path), else anywhere.
+        std::size_t pick = rng() % present.size();
+        RankKey from = present[pick];
+        uint64_t score = rng() % 2 == 0 ? from.score + rng() % 3 : rng() % score_range;
+        RankKey to{score, rng() % 3, next_sequence++};
+        uint64_t rank = tree.move(from, to, uint32_t(to.sequence));
+        reference.erase(from);
+        if (check_this_one(i)) {
+          ASSERT_EQ(rank, uint64_t(std::distance(reference.begin(), reference.lower_bound(to))));
+        }
+        reference.insert(to);
+        present[pick] = to;
+      } else if (insert) {
         RankKey key{rng() % score_range, rng() % 3, next_sequence++};
         uint32_t value = uint32_t(key.sequence);
         uint64_t rank = tree.insert(key, value);
