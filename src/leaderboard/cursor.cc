@@ -1,8 +1,15 @@
 #include "leaderboard/cursor.h"
 
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but
+// they are still there, and only they let a saved state be copied without an
+// allocation; OpenSSL's SHA-256 uses the CPU's SHA extensions where present
+// (libsodium's is portable C, about four times slower a block).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <cstring>
+#include <type_traits>
 
 namespace citadel::leaderboard {
 namespace {
@@ -13,6 +20,7 @@ constexpr uint8_t kInclusiveFlag = 2;
 constexpr std::string_view kDomain = "citadel-leaderboard-cursor-v1";
 constexpr std::size_t kWireBytes = 50;
 constexpr std::size_t kTextChars = 67;  // base64 of 50 bytes, unpadded
+constexpr std::size_t kShaBlockBytes = 64;
 constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 
 void put_u64(uint8_t* out, uint64_t value) {
@@ -27,29 +35,66 @@ uint64_t get_u64(const uint8_t* in) {
 
 }  // namespace
 
-CursorCodec::CursorCodec(const CursorKey& key) : key_(key) {
+static_assert(sizeof(SHA256_CTX) * 2 <= sizeof(CursorCodec::KeyedState),
+              "cursor.h sizes KeyedState for two of OpenSSL's SHA-256 states (copied with memcpy)");
+static_assert(std::is_trivially_copyable_v<SHA256_CTX>);
+
+CursorCodec::CursorCodec(const CursorKey& key) {
   // Idempotent and thread-safe. It fails (-1) only when the platform has no
-  // usable randomness source, which HMAC and base64 never touch.
-  if (sodium_init() < 0) return;
+  // usable randomness source, which base64 never touches.
+  if (sodium_init() < 0) {
+    // Nothing here needs randomness: go on.
+  }
+  // HMAC (RFC 2104): H((K ^ opad) || H((K ^ ipad) || message)), K the key
+  // padded with zeros to the 64-byte block (a 32-byte key needs no hashing).
+  static_assert(kCursorKeyBytes <= kShaBlockBytes);
+  uint8_t inner_pad[kShaBlockBytes];
+  uint8_t outer_pad[kShaBlockBytes];
+  for (std::size_t i = 0; i < kShaBlockBytes; ++i) {
+    uint8_t k = i < key.size() ? key[i] : 0;
+    inner_pad[i] = k ^ 0x36;
+    outer_pad[i] = k ^ 0x5c;
+  }
+  SHA256_CTX inner;
+  SHA256_CTX outer;
+  SHA256_Init(&inner);
+  SHA256_Update(&inner, inner_pad, sizeof inner_pad);
+  SHA256_Update(&inner, kDomain.data(), kDomain.size());
+  SHA256_Init(&outer);
+  SHA256_Update(&outer, outer_pad, sizeof outer_pad);
+  std::memcpy(keyed_.data(), &inner, sizeof inner);
+  std::memcpy(keyed_.data() + sizeof inner, &outer, sizeof outer);
+  sodium_memzero(inner_pad, sizeof inner_pad);
+  sodium_memzero(outer_pad, sizeof outer_pad);
+  sodium_memzero(&inner, sizeof inner);
+  sodium_memzero(&outer, sizeof outer);
+}
+
+CursorCodec::~CursorCodec() {
+  sodium_memzero(keyed_.data(), keyed_.size());
 }
 
 std::array<uint8_t, CursorCodec::kTagBytes> CursorCodec::tag(
     std::string_view board_id, std::span<const uint8_t, kPayloadBytes> payload) const {
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key_.data(), key_.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const uint8_t*>(kDomain.data()),
-                                kDomain.size());
+  // Resume from the states saved at construction: the inner one has hashed
+  // the key's inner pad and the domain, the outer one the key's outer pad.
+  SHA256_CTX inner;
+  SHA256_CTX outer;
+  std::memcpy(&inner, keyed_.data(), sizeof inner);
+  std::memcpy(&outer, keyed_.data() + sizeof inner, sizeof outer);
   // Board ids are at most kMaxBoardIdBytes (128), so one length byte is enough.
   uint8_t length = uint8_t(board_id.size());
-  crypto_auth_hmacsha256_update(&state, &length, 1);
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const uint8_t*>(board_id.data()),
-                                board_id.size());
-  crypto_auth_hmacsha256_update(&state, payload.data(), payload.size());
-  uint8_t full[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_final(&state, full);
+  SHA256_Update(&inner, &length, 1);
+  SHA256_Update(&inner, board_id.data(), board_id.size());
+  SHA256_Update(&inner, payload.data(), payload.size());
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256_Final(digest, &inner);
+  SHA256_Update(&outer, digest, sizeof digest);
+  SHA256_Final(digest, &outer);
   std::array<uint8_t, kTagBytes> truncated;
-  std::memcpy(truncated.data(), full, kTagBytes);
-  sodium_memzero(&state, sizeof state);
+  std::memcpy(truncated.data(), digest, kTagBytes);
+  sodium_memzero(&inner, sizeof inner);
+  sodium_memzero(&outer, sizeof outer);
   return truncated;
 }
 

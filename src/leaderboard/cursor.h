@@ -48,6 +48,11 @@ struct CursorPosition {
 class CursorCodec {
  public:
   explicit CursorCodec(const CursorKey& key);
+  ~CursorCodec();
+  CursorCodec(const CursorCodec&) = default;
+  CursorCodec& operator=(const CursorCodec&) = default;
+
+  using KeyedState = std::array<uint8_t, 224>;
 
   std::string encode(std::string_view board_id, const CursorPosition& position) const;
   // kBadCursor for anything this codec did not encode for this board.
@@ -60,7 +65,12 @@ class CursorCodec {
   std::array<uint8_t, kTagBytes> tag(std::string_view board_id,
                                      std::span<const uint8_t, kPayloadBytes> payload) const;
 
-  CursorKey key_;
+  // HMAC-SHA-256's two SHA-256 states after the key's inner pad block and
+  // the domain (inner) and after its outer pad block (outer): each tag copies
+  // them and hashes only what differs, three blocks instead of five (an
+  // around-me page signs two cursors). Opaque bytes so this header needs no
+  // OpenSSL; cursor.cc checks the size.
+  KeyedState keyed_{};
 };
 
 }  // namespace citadel::leaderboard

@@ -60,6 +60,13 @@ class BasicRankTree {
   // Removes key, which must be present. Returns the 0-based rank it had.
   uint64_t erase(const RankKey& key);
 
+  // Replaces `from` (present) with `to` (absent) -> value: erase(from) then
+  // insert(to, value), the rank insert returns included. Both paths are
+  // walked at once, so their misses overlap; when both keys fall in the same
+  // leaf (a small change of score), the key moves within it and no count
+  // above changes.
+  uint64_t move(const RankKey& from, const RankKey& to, uint32_t value);
+
   // The number of keys < key: the 0-based rank key has, or would have.
   uint64_t count_less(const RankKey& key) const;
   // The number of keys <= key.

@@ -183,6 +183,50 @@ uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::erase(const RankKey& key)
   return rank + slot;
 }
 
+template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>
+uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::move(const RankKey& from, const RankKey& to,
+                                                            uint32_t value) {
+  // Both descents in step: each level's next nodes are asked for before
+  // either is searched, so the two leaves (the likely misses) load together.
+  uint32_t from_node = root_;
+  uint32_t to_node = root_;
+  uint64_t to_rank = 0;
+  for (int level = height_; level > 0; --level) {
+    const Inner& from_inner = inners_[from_node];
+    const Inner& to_inner = inners_[to_node];
+    uint32_t from_child = from_inner.separators.template search<true>(from_inner.count - 1, from);
+    uint32_t to_child = to_inner.separators.template search<true>(to_inner.count - 1, to);
+    to_rank += sum_before(to_inner, to_child);
+    from_node = from_inner.children[from_child];
+    to_node = to_inner.children[to_child];
+    prefetch_node(from_node, level == 1);
+    if (to_node != from_node) prefetch_node(to_node, level == 1);
+  }
+  if (from_node != to_node) {
+    // Now the walk is in cache: the plain way, with its splits and merges.
+    erase(from);
+    return insert(to, value);
+  }
+  // The same leaf: its key count and every count above stay, and `to` lies
+  // between the separators that bound it (the descent put it there), so
+  // nothing but the leaf changes. Keys before the leaf are the same before
+  // and after, so to_rank still counts them.
+  Leaf& leaf = leaves_[from_node];
+  uint32_t from_slot = leaf.keys.template search<false>(leaf.count, from);
+  assert(from_slot < leaf.count && leaf.keys.get(from_slot) == from);
+  uint32_t rest = leaf.count - 1;
+  leaf.keys.move_from(from_slot, leaf.keys, from_slot + 1, rest - from_slot);
+  rank_tree_detail::move_elements(leaf.values + from_slot, leaf.values + from_slot + 1,
+                                  rest - from_slot);
+  uint32_t to_slot = leaf.keys.template search<false>(rest, to);
+  assert(to_slot == rest || !(leaf.keys.get(to_slot) == to));
+  leaf.keys.move_from(to_slot + 1, leaf.keys, to_slot, rest - to_slot);
+  rank_tree_detail::move_elements(leaf.values + to_slot + 1, leaf.values + to_slot, rest - to_slot);
+  leaf.keys.set(to_slot, to);
+  leaf.values[to_slot] = value;
+  return to_rank + to_slot;
+}
+
 // Repairs the leaf the path's last step leads to, which has too few keys,
 // by merging with or borrowing from a sibling.
 template <uint32_t kLeafCapacity, uint32_t kInnerCapacity>

@@ -70,12 +70,12 @@ uint64_t RecordTable::insert(const StoredRecord& fields, std::string_view userna
 
 uint64_t RecordTable::reposition(uint32_t index, int64_t score, int64_t subscore,
                                  uint64_t sequence) {
-  ranks_.erase(key_of(index));
+  RankKey from = key_of(index);
   StoredRecord& r = records_[index];
   r.score = score;
   r.subscore = subscore;
   r.sequence = sequence;
-  return ranks_.insert(key_of(index), index);
+  return ranks_.move(from, key_of(index), index);
 }
 
 void RecordTable::erase(uint32_t index) {

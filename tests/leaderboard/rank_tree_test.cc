@@ -7,6 +7,8 @@
 
 #include "leaderboard/rank_tree_impl.h"
 
+#include "leaderboard/key_columns.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -161,7 +163,21 @@ void random_operations_match_reference(const char* name, int bursts, int per_bur
     uint64_t score_range = burst % 2 == 0 ? 50 : 1'000'000;
     for (int i = 0; i < per_burst; ++i) {
       bool insert = present.empty() || (growing ? rng() % 4 != 0 : rng() % 4 == 0);
-      if (insert) {
+      if (!present.empty() && rng() % 4 == 0) {
+        // A record's new pair: move(), most often a small step (often within
+        // the same leaf, the in-place path), else anywhere.
+        std::size_t pick = rng() % present.size();
+        RankKey from = present[pick];
+        uint64_t score = rng() % 2 == 0 ? from.score + rng() % 3 : rng() % score_range;
+        RankKey to{score, rng() % 3, next_sequence++};
+        uint64_t rank = tree.move(from, to, uint32_t(to.sequence));
+        reference.erase(from);
+        if (check_this_one(i)) {
+          ASSERT_EQ(rank, uint64_t(std::distance(reference.begin(), reference.lower_bound(to))));
+        }
+        reference.insert(to);
+        present[pick] = to;
+      } else if (insert) {
         RankKey key{rng() % score_range, rng() % 3, next_sequence++};
         uint32_t value = uint32_t(key.sequence);
         uint64_t rank = tree.insert(key, value);
@@ -192,6 +208,39 @@ TEST(RankTree, RandomOperationsMatchReference) {
 
 TEST(RankTree, SmallNodesRandomOperationsMatchReference) {
   random_operations_match_reference<SmallRankTree>("RankTree small nodes random", 60, 300, 1);
+}
+
+// KeyColumns::search (score column first, without branches; the other
+// columns on a tie) against std::lower_bound / std::upper_bound, at every
+// count up to a full node, with scores drawn from few values so ties and
+// runs of equal scores are common, and probe keys around every stored one.
+TEST(KeyColumns, SearchMatchesStdBounds) {
+  std::mt19937_64 random(testing::test_seed("KeyColumns search"));
+  constexpr uint32_t kSlots = 65;
+  KeyColumns<kSlots> columns;
+  for (int round = 0; round < 200; ++round) {
+    uint32_t count = uint32_t(random() % (kSlots + 1));
+    uint64_t spread = 1 + random() % 8;
+    std::vector<RankKey> keys(count);
+    for (RankKey& key : keys) {
+      key = {UINT64_MAX - 4 + random() % spread, random() % 3, random() % 4};
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    count = uint32_t(keys.size());
+    for (uint32_t i = 0; i < count; ++i) columns.set(i, keys[i]);
+    for (uint64_t score = UINT64_MAX - 5; score != 1; ++score) {
+      for (uint64_t subscore = 0; subscore < 4; ++subscore) {
+        for (uint64_t sequence = 0; sequence < 5; ++sequence) {
+          RankKey probe{score, subscore, sequence};
+          auto lower = uint32_t(std::lower_bound(keys.begin(), keys.end(), probe) - keys.begin());
+          auto upper = uint32_t(std::upper_bound(keys.begin(), keys.end(), probe) - keys.begin());
+          ASSERT_EQ(columns.search<false>(count, probe), lower) << round;
+          ASSERT_EQ(columns.search<true>(count, probe), upper) << round;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
