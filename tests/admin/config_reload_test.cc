@@ -14,6 +14,7 @@
 
 #include "admin_process.h"
 #include "fixture.h"
+#include "frame_helpers.h"
 #include "http_client.h"
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
@@ -25,20 +26,6 @@ namespace {
 
 namespace msg = citadel::msg;
 namespace cmd = citadel::protocol::cmd;
-
-std::span<const uint8_t> bytes_of(const flatbuffers::FlatBufferBuilder& fbb) {
-  return {fbb.GetBufferPointer(), fbb.GetSize()};
-}
-
-// The next frame with `want`'s cmd (pushes and pings in between skipped).
-std::optional<Frame> next_of(TestClient& c, uint16_t want) {
-  for (int i = 0; i < 50; ++i) {
-    const ReadResult r = c.read_frame(5s);
-    if (r.status != ReadStatus::kFrame) return std::nullopt;
-    if (r.frame.cmd == want) return r.frame;
-  }
-  return std::nullopt;
-}
 
 class ConfigReload : public testing::Test {
  protected:

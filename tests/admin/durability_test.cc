@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "fixture.h"
+#include "frame_helpers.h"
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
 #include "protocol/commands.h"
@@ -21,19 +22,6 @@ namespace {
 
 namespace msg = citadel::msg;
 namespace cmd = citadel::protocol::cmd;
-
-std::span<const uint8_t> bytes_of(const flatbuffers::FlatBufferBuilder& fbb) {
-  return {fbb.GetBufferPointer(), fbb.GetSize()};
-}
-
-std::optional<Frame> next_of(TestClient& c, uint16_t want) {
-  for (int i = 0; i < 100; ++i) {
-    const ReadResult r = c.read_frame(5s);
-    if (r.status != ReadStatus::kFrame) return std::nullopt;
-    if (r.frame.cmd == want) return r.frame;
-  }
-  return std::nullopt;
-}
 
 class Durability : public testing::Test {
  protected:

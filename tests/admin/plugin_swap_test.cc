@@ -19,6 +19,7 @@
 #include "admin_process.h"
 #include "counter_generated.h"
 #include "fixture.h"
+#include "frame_helpers.h"
 #include "http_client.h"
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
@@ -32,19 +33,6 @@ namespace cmd = citadel::protocol::cmd;
 
 constexpr uint16_t kAdd = 0x1000;
 constexpr uint16_t kTotal = 0x1001;
-
-std::span<const uint8_t> bytes_of(const flatbuffers::FlatBufferBuilder& fbb) {
-  return {fbb.GetBufferPointer(), fbb.GetSize()};
-}
-
-std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::milliseconds wait = 5s) {
-  for (int i = 0; i < 200; ++i) {
-    const ReadResult r = c.read_frame(wait);
-    if (r.status != ReadStatus::kFrame) return std::nullopt;
-    if (r.frame.cmd == want) return r.frame;
-  }
-  return std::nullopt;
-}
 
 struct Total {
   int64_t value = -1;

@@ -59,6 +59,19 @@ Response make_response(http::status status, unsigned http_version, std::string b
   return res;
 }
 
+namespace {
+
+// 405 with Allow: each path takes one method.
+Response method_not_allowed(http::verb wanted, unsigned http_version) {
+  const bool post = wanted == http::verb::post;
+  Response res = make_response(http::status::method_not_allowed, http_version,
+                               post ? "only POST is served here\n" : "only GET is served here\n");
+  res.set(http::field::allow, post ? "POST" : "GET");
+  return res;
+}
+
+}  // namespace
+
 Endpoints::Endpoints(const AdminConfig& config, AdminSources sources,
                      std::vector<MetricsCollector> collectors)
     : config_(config), sources_(std::move(sources)), collectors_(std::move(collectors)) {}
@@ -105,23 +118,14 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
 
   if (path == "/leaderboards" && sources_.create_leaderboard) {
     if (request.method() != http::verb::post) {
-      Response res =
-          make_response(http::status::method_not_allowed, version, "only POST is served here\n");
-      res.set(http::field::allow, "POST");
-      co_return res;
+      co_return method_not_allowed(http::verb::post, version);
     }
     co_return co_await create_leaderboard(request.body(), version);
   }
   if (sources_.plugins_status &&
       (path == "/plugins" || path == "/plugins/load" || path == "/plugins/rollback")) {
     const http::verb wanted = path == "/plugins" ? http::verb::get : http::verb::post;
-    if (request.method() != wanted) {
-      Response res = make_response(
-          http::status::method_not_allowed, version,
-          wanted == http::verb::post ? "only POST is served here\n" : "only GET is served here\n");
-      res.set(http::field::allow, wanted == http::verb::post ? "POST" : "GET");
-      co_return res;
-    }
+    if (request.method() != wanted) co_return method_not_allowed(wanted, version);
     if (path == "/plugins") {
       co_return make_response(http::status::ok, version, sources_.plugins_status(),
                               "application/json");
@@ -144,13 +148,7 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   }
   // Reloading changes the server, so it takes POST; everything else only reads.
   const http::verb wanted = path == "/config/reload" ? http::verb::post : http::verb::get;
-  if (request.method() != wanted) {
-    Response res = make_response(
-        http::status::method_not_allowed, version,
-        wanted == http::verb::post ? "only POST is served here\n" : "only GET is served here\n");
-    res.set(http::field::allow, wanted == http::verb::post ? "POST" : "GET");
-    co_return res;
-  }
+  if (request.method() != wanted) co_return method_not_allowed(wanted, version);
   if (path == "/config") {
     co_return make_response(http::status::ok, version, sources_.config_status(),
                             "application/json");
