@@ -99,13 +99,14 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the
   # citadel-bench tests (bench_*) by name, and the *_cross_client tests run
-  # the citadel binary (not built here). ts_sdk (the TypeScript SDK against
+  # the citadel binary (not built here), as do the deploy_* checks of the
+  # systemd unit, sd_notify and supervisord (tests/deploy). ts_sdk (the TypeScript SDK against
   # the citadel binary) and browser_demo (the demo in chromium) are
   # registered for release builds only; they are named here too so that they
   # can never run here. tests/tsan.supp holds the
   # third-party false positives, each with its reason.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
-    ctest --test-dir build-tsan --output-on-failure -j 2 --timeout 600 -E '_NOT_BUILT$|^bench_|_cross_client$|^ts_sdk$|^browser_demo$'
+    ctest --test-dir build-tsan --output-on-failure -j 2 --timeout 600 -E '_NOT_BUILT$|^bench_|_cross_client$|^deploy_|^ts_sdk$|^browser_demo$'
 fi
 
 if [[ -z "${CITADEL_SKIP_FUZZ:-}" ]]; then
