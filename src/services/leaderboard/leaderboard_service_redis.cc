@@ -112,7 +112,11 @@ void LeaderboardService::flush_redis_submits() {
   auto batches = std::move(redis_submits_);
   redis_submits_.clear();
   const int64_t now = now_ms();
-  for (auto& [board_id, batch] : batches) {
+  for (auto& entry : batches) {
+    // Named references, not a structured binding: clang 14 (the fuzz build)
+    // cannot capture a binding in a lambda.
+    const auto& board_id = entry.first;
+    auto& batch = entry.second;
     // One script call for the batch (records included) and one for the
     // period, pipelined: one round trip.
     with_info<std::vector<SubmitOutcome>>(
