@@ -9,6 +9,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "app/recovery_metrics.h"
 #include "app/room_metrics.h"
 #include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
@@ -66,6 +67,10 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.hasher.threads = config.auth.hash_threads;
   s.chat = chat_config(config.chat);
   s.rooms.executor_threads = config.rooms.executor_threads;
+  s.recovery.enabled = config.recovery.enabled;
+  s.recovery.path = config.recovery.path;
+  s.recovery.snapshot_every_ticks = config.recovery.snapshot_every_ticks;
+  s.recovery.session_flush = std::chrono::milliseconds(config.recovery.session_flush_ms);
   s.leaderboards = services::leaderboard_config(config.leaderboards);
   s.leaderboards.redis_url = config.redis.url;
   s.storage.max_value_bytes = config.storage.max_value_bytes;
@@ -195,8 +200,9 @@ void Node::start(ops::admin::AdminSources admin_sources) {
   };
   admin_ = start_admin(
       config_, *server_, std::move(admin_sources),
-      [rooms = &services_->rooms(), store = &services_->store(), reloader = reloader_.get(),
-       crashes = crash_reports_found_, plugins = plugins_.get()](ops::admin::MetricsWriter& out) {
+      [rooms = &services_->rooms(), store = &services_->store(), services = services_.get(),
+       reloader = reloader_.get(), crashes = crash_reports_found_,
+       plugins = plugins_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
         const auto p = plugins->counters();
         out.counter("citadel_plugin_swaps_total", "Plugin room types swapped to a new version.",
@@ -212,6 +218,7 @@ void Node::start(ops::admin::AdminSources admin_sources) {
         out.counter("citadel_plugin_unloads_total",
                     "Plugin libraries unloaded after their last room closed.", p.unloaded);
         write_store_metrics(out, store->backend(), store->stats());
+        write_recovery_metrics(out, *services);
         reloader->write_metrics(out);
         out.gauge("citadel_crash_reports",
                   "Crash reports found in crash.directory at start (earlier "

@@ -28,6 +28,9 @@ void write_room_metrics(ops::admin::MetricsWriter& out, const rooms::RoomStatsSn
               "Inputs dropped because the room's input queue, or the player's fair share of it, "
               "was full.",
               s.inputs_dropped);
+  out.counter("citadel_room_snapshots_total",
+              "Room states handed to the recovery log (recovery.snapshot_every_ticks).",
+              s.snapshots);
   out.family("citadel_room_tick_seconds", MetricType::kHistogram,
              "Time one tick took: its queued inputs and on_tick.");
   out.histogram_seconds(s.tick_time);

@@ -96,6 +96,15 @@ struct CrashConfig {
   std::string directory = "crashes";  // relative to the working directory
 };
 
+// Crash recovery: sessions and room snapshots in a node-local file, so a
+// restarted node takes its players back (docs/operations.md).
+struct RecoveryConfig {
+  bool enabled = true;
+  std::string path = "citadel-recovery.db";  // relative to the working directory
+  uint32_t snapshot_every_ticks = 20;        // 0: rooms are not saved
+  uint32_t session_flush_ms = 100;           // session changes are written this often
+};
+
 struct ReloadConfig {
   bool watch_file = false;  // reload when the config file changes (inotify)
 };
@@ -238,6 +247,7 @@ struct Config {
   TlsConfig tls;
   ShutdownConfig shutdown;
   CrashConfig crash;
+  RecoveryConfig recovery;
   ReloadConfig reload;
   LogConfig log;
   AdminConfig admin;

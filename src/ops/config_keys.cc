@@ -153,6 +153,19 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(crash, directory, 0ull, 0ull, kAtStart,
                   "where crash reports go (created at start); reports found there at start are "
                   "logged and counted in `citadel_crash_reports`"),
+      CITADEL_KEY(recovery, enabled, 0ull, 0ull, kAtStart,
+                  "keep sessions and room snapshots in `recovery.path`, so that after a crash or "
+                  "a restart a client that resumes within `auth.session_grace_ms` is back in its "
+                  "channels and its room. See [Crash recovery](#crash-recovery)"),
+      CITADEL_KEY(recovery, path, 0ull, 0ull, kAtStart,
+                  "the recovery file (SQLite, WAL beside it): this node's own, whatever "
+                  "`store.backend` holds"),
+      CITADEL_KEY(recovery, snapshot_every_ticks, 0ull, 1000000ull, kAtStart,
+                  "a room saves its state every this many ticks (and at the tick after a player "
+                  "joins or leaves); 0: rooms are not saved and do not survive a restart"),
+      CITADEL_KEY(recovery, session_flush_ms, 10ull, 60000ull, kAtStart,
+                  "session changes (logins, logouts, channel joins) are written this often; a "
+                  "login younger than this may not survive a crash"),
       CITADEL_KEY(reload, watch_file, 0ull, 0ull, kAtStart,
                   "reload the config whenever its file changes (saved in place or renamed over it; "
                   "one reload once the writes settle for 200 ms), besides SIGHUP and POST "

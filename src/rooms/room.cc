@@ -11,6 +11,15 @@
 #include "server/outbox.h"
 
 namespace citadel::rooms {
+namespace {
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             net::LoopClock::system_now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
            RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes,
@@ -69,6 +78,35 @@ void Room::start_in_loop() {
   if (guarded("on_create", [&] { logic_->on_create(*this); })) schedule_tick_in_loop();
 }
 
+void Room::restore_in_loop(store::RoomRecord record, std::vector<uint64_t> gone) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  stats_.rooms_open.add();
+  stats_.rooms_restored.add();
+  // The ticks it would have run while the process was down count as run:
+  // tick numbers (and a frame-sync room's frame numbers) never repeat one a
+  // client saw before the crash.
+  const int64_t down_ms = std::max<int64_t>(0, unix_ms_now() - record.saved_unix_ms);
+  ticks_ = record.tick + static_cast<uint64_t>(down_ms) * type_.options.tick_hz / 1000 + 1;
+  for (auto& seat : record.seats) {
+    auto player = std::make_unique<Player>();
+    player->user_id = seat.user_id;
+    player->username = std::move(seat.username);
+    player_view_.push_back(players_.emplace_back(std::move(player)).get());
+    stats_.players.add();
+  }
+  bool restored = false;
+  if (!guarded("restore_state", [&] { restored = logic_->restore_state(*this, record.state); })) {
+    return;  // closed, and the host told
+  }
+  if (!restored) {
+    spdlog::warn("room {} ({}): its code refused the saved state; the room ends", id_, type_.name);
+    return close_in_loop("could not be restored after a restart", false, true);
+  }
+  for (uint64_t user_id : gone) leave_in_loop(user_id, 0, 0);
+  snapshot_due_ = true;
+  schedule_tick_in_loop();
+}
+
 Player* Room::find(uint64_t user_id) {
   for (auto& p : players_) {
     if (p->user_id == user_id) return p.get();
@@ -113,6 +151,7 @@ const Player* Room::admit_in_loop(JoinTicket& t) {
   const Player& p = *players_.emplace_back(std::move(player));
   player_view_.push_back(&p);
   stats_.players.add();
+  snapshot_due_ = true;
   return &p;
 }
 
@@ -174,6 +213,7 @@ void Room::remove_player(uint64_t user_id) {
   player_view_.erase(std::find(player_view_.begin(), player_view_.end(), it->get()));
   players_.erase(it);
   stats_.players.sub();
+  snapshot_due_ = true;
 }
 
 void Room::leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_id) {
@@ -332,8 +372,35 @@ void Room::tick_in_loop() {
     code_->stats->overruns.fetch_add(1, std::memory_order_relaxed);
   }
   if (!alive) return;
+  if (snapshot_every_ != 0 && (snapshot_due_ || ticks_ % snapshot_every_ == 0)) {
+    snapshot_in_loop();
+    if (closed_) return;
+  }
   next_tick_at_ += interval_;
   schedule_tick_in_loop();
+}
+
+void Room::snapshot_in_loop() {
+  snapshot_due_ = false;
+  store::RoomRecord record;
+  bool saved = false;
+  if (!guarded("save_state", [&] { saved = logic_->save_state(record.state); })) return;
+  if (!saved) {
+    // This code cannot save its state (a plugin may not): the room is not
+    // recoverable, and asking again every interval would only cost.
+    spdlog::debug("room {} ({}): its code saves no state; no snapshots", id_, type_.name);
+    snapshot_every_ = 0;
+    return;
+  }
+  record.room_id = id_;
+  record.type = type_.name;
+  record.code_version = code_->version;
+  record.tick = ticks_;
+  record.saved_unix_ms = unix_ms_now();
+  record.seats.reserve(players_.size());
+  for (const auto& p : players_) record.seats.push_back(store::RoomSeat{p->user_id, p->username});
+  recovery_->put_room(std::move(record));
+  stats_.snapshots.add();
 }
 
 void Room::broadcast(uint16_t cmd, std::span<const uint8_t> payload) {
@@ -406,6 +473,7 @@ void Room::close_in_loop(std::string_view reason, bool fault, bool tell_host) {
   player_view_.clear();
   stats_.rooms_open.sub();
   if (fault) stats_.rooms_faulted.add();
+  if (recovery_ != nullptr) recovery_->erase_room(id_);
   if (tell_host) host_.room_closed(id_);
 }
 

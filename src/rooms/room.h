@@ -26,6 +26,7 @@
 #include "rooms/room_messages.h"
 #include "rooms/room_stats.h"
 #include "rooms/room_type.h"
+#include "store/recovery/recovery_log.h"
 
 namespace citadel::rooms {
 
@@ -69,7 +70,20 @@ class Room final : public std::enable_shared_from_this<Room>,
   const RoomType& type() const { return type_; }
   net::EventLoop& executor() { return executor_; }
 
+  // Crash recovery, before start: every `every_ticks` ticks (and at the
+  // tick after a player joins or leaves) the room saves its state
+  // (RoomLogic::save_state) and seats to `log`; closing erases them.
+  void enable_snapshots(store::RecoveryLog& log, uint32_t every_ticks) {
+    recovery_ = &log;
+    snapshot_every_ = every_ticks;
+  }
   void start_in_loop();
+  // Instead of start_in_loop: the room as its last snapshot left it, its
+  // players detached (each waits for its session's resume), its tick count
+  // advanced by the time it was down. Seats of `gone` (users whose session
+  // did not survive) are then given up (on_leave). A logic that refuses the
+  // state closes the room.
+  void restore_in_loop(store::RoomRecord record, std::vector<uint64_t> gone);
   void join_in_loop(JoinTicket ticket);
   // A matched group: every member is seated (on_join) before any is told,
   // so each MatchResult and first state lists the whole group.
@@ -123,6 +137,7 @@ class Room final : public std::enable_shared_from_this<Room>,
   void close_in_loop(std::string_view reason, bool fault, bool tell_host);
   void schedule_tick_in_loop();
   void tick_in_loop();
+  void snapshot_in_loop();
   void send_to_others(const Player& who, const net::SharedBytes& frame);
   // Seats one player (on_join); refusals are answered here. Null if refused.
   const Player* admit_in_loop(JoinTicket& ticket);
@@ -159,6 +174,10 @@ class Room final : public std::enable_shared_from_this<Room>,
   uint64_t ticks_ = 0;
   bool closed_ = false;
   std::optional<std::string> close_requested_;
+  // Crash recovery (room thread).
+  store::RecoveryLog* recovery_ = nullptr;
+  uint32_t snapshot_every_ = 0;  // 0: no snapshots
+  bool snapshot_due_ = false;    // seats changed since the last one
 };
 
 }  // namespace citadel::rooms

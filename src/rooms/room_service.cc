@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -260,21 +261,103 @@ Room::Clock::time_point first_tick_at(uint64_t room_id, uint32_t tick_hz,
   return first;
 }
 
-RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
-  const uint64_t id = ++next_room_id_;
+namespace {
+// Room ids stay below the floor written to the recovery log: it is raised
+// when ids come within half of this of it (the write lands in milliseconds).
+constexpr uint64_t kRoomIdHeadroom = uint64_t{1} << 20;
+}  // namespace
+
+RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t id) {
   const std::size_t slot = next_executor_++ % executors_.size();
   RoomHost& host = *this;
   auto room = std::make_shared<Room>(
       id, type, *executors_[slot], delivery_, *stats_[slot], host,
       first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now()),
       static_cast<std::size_t>(server_.config().limits.output_queue_bytes / 4), objects_);
-  room->executor().post([room] { room->start_in_loop(); });
+  if (recovery_ != nullptr && snapshot_every_ticks_ != 0) {
+    room->enable_snapshots(*recovery_, snapshot_every_ticks_);
+  }
   Entry& entry = rooms_[id];
   entry.room = std::move(room);
   entry.type = &type;
   entry.code = type.code;
   entry.max_players = type.options.max_players;
   return entry;
+}
+
+RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
+  const uint64_t id = ++next_room_id_;
+  if (recovery_ != nullptr && id + kRoomIdHeadroom / 2 > room_id_floor_) {
+    room_id_floor_ = id + kRoomIdHeadroom;
+    recovery_->raise_floor(store::kRoomIdFloor, room_id_floor_);
+  }
+  Entry& entry = add_room_in_loop(type, id);
+  entry.room->executor().post([room = entry.room] { room->start_in_loop(); });
+  return entry;
+}
+
+std::size_t RoomService::restore_in_loop(std::vector<store::RoomRecord> records,
+                                         const std::function<bool(uint64_t)>& has_session,
+                                         uint64_t room_id_floor) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  next_room_id_ = std::max(next_room_id_, room_id_floor);
+  std::size_t restored = 0;
+  for (auto& record : records) {
+    next_room_id_ = std::max(next_room_id_, record.room_id);
+    const RoomType* type = find_type(record.type);
+    const auto skip = [&](std::string_view why) {
+      spdlog::warn("recovery: room {} ({}) not restored: {}", record.room_id, record.type, why);
+      if (recovery_ != nullptr) recovery_->erase_room(record.room_id);
+      for (const auto& seat : record.seats) {
+        if (!has_session(seat.user_id)) continue;
+        lost_rooms_[seat.user_id] = {record.room_id,
+                                     fmt::format("the room did not survive a restart: {}", why)};
+      }
+    };
+    if (type == nullptr) {
+      skip("no such room type now");
+      continue;
+    }
+    if (record.code_version != type->code->version && !type->code->hands_over_state) {
+      skip(fmt::format("its state is from version {}, the type now runs {}", record.code_version,
+                       type->code->version));
+      continue;
+    }
+    if (rooms_.contains(record.room_id)) {
+      skip("a room with its id is open");
+      continue;
+    }
+    std::vector<uint64_t> gone;
+    uint32_t seats = 0;
+    for (const auto& seat : record.seats) {
+      if (has_session(seat.user_id) && !user_room_.contains(seat.user_id)) {
+        ++seats;
+      } else {
+        gone.push_back(seat.user_id);
+      }
+    }
+    if (seats == 0) {
+      skip("none of its players' sessions survived");
+      continue;
+    }
+    Entry& entry = add_room_in_loop(*type, record.room_id);
+    entry.max_players = std::max<uint32_t>(entry.max_players, seats);
+    for (const auto& seat : record.seats) {
+      if (std::find(gone.begin(), gone.end(), seat.user_id) == gone.end()) {
+        seat_in_loop(entry, seat.user_id);
+      }
+    }
+    entry.room->executor().post(
+        [room = entry.room, record = std::move(record), gone = std::move(gone)]() mutable {
+          room->restore_in_loop(std::move(record), std::move(gone));
+        });
+    ++restored;
+  }
+  if (recovery_ != nullptr) {
+    room_id_floor_ = next_room_id_ + kRoomIdHeadroom;
+    recovery_->raise_floor(store::kRoomIdFloor, room_id_floor_);
+  }
+  return restored;
 }
 
 void RoomService::seat_in_loop(Entry& entry, uint64_t user_id) {
@@ -368,6 +451,11 @@ void RoomService::leave_in_loop(Request req) {
 
 void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connection_id) {
   CITADEL_ASSERT_IN_LOOP(service_loop_);
+  if (auto lost = lost_rooms_.find(user_id); lost != lost_rooms_.end()) {
+    server_.send(connection_id, encode_room_event(msg::RoomEventKind::Closed, lost->second.first,
+                                                  nullptr, lost->second.second));
+    lost_rooms_.erase(lost);
+  }
   auto it = user_room_.find(user_id);
   if (it == user_room_.end()) return;
   auto room = rooms_.find(it->second);
@@ -378,6 +466,7 @@ void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connect
 
 void RoomService::on_session_ended_in_loop(uint64_t user_id) {
   CITADEL_ASSERT_IN_LOOP(service_loop_);
+  lost_rooms_.erase(user_id);
   matchmaker_.remove(user_id);
   auto it = user_room_.find(user_id);
   if (it == user_room_.end()) return;

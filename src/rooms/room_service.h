@@ -78,6 +78,22 @@ class RoomService final : private RoomHost {
   // it, their storage calls fail with kStorageError. Must outlive the rooms'
   // last completion: the store is shut down before stop().
   void set_object_store(store::ObjectStore& objects) { objects_ = &objects; }
+  // Start-up, crash recovery: rooms opened from now on save a snapshot to
+  // `log` every `snapshot_every_ticks` ticks (0: none), and room ids stay
+  // above the floor written there.
+  void set_recovery(store::RecoveryLog& log, uint32_t snapshot_every_ticks) {
+    recovery_ = &log;
+    snapshot_every_ticks_ = snapshot_every_ticks;
+  }
+  // Start-up (service loop): the rooms of the previous run, from their last
+  // snapshots. Only seats whose user `has_session` are kept; a room left
+  // with none, of a type no longer served, or whose state was saved by a
+  // version of its code that is not running now (unless that code takes
+  // over states: hands_over_state) is not brought back. Room ids issued
+  // later stay above `room_id_floor`. Returns the rooms brought back.
+  std::size_t restore_in_loop(std::vector<store::RoomRecord> rooms,
+                              const std::function<bool(uint64_t user_id)>& has_session,
+                              uint64_t room_id_floor);
   void register_handlers(server::Router& router);
   // Stops the logic threads (if any; they start with the service). After
   // the server has stopped; the destructor does it too.
@@ -125,6 +141,8 @@ class RoomService final : private RoomHost {
   void match_cancel_in_loop(Request req);
   void poll_matches_in_loop();
   Entry& open_room_in_loop(const RoomType& type);
+  // A new room's object and directory entry (not started).
+  Entry& add_room_in_loop(const RoomType& type, uint64_t id);
   Entry* pick_room_in_loop(const RoomType& type);
   void seat_in_loop(Entry& entry, uint64_t user_id);
   void release_seat_in_loop(uint64_t room_id, uint64_t user_id);
@@ -152,6 +170,12 @@ class RoomService final : private RoomHost {
   uint64_t next_room_id_ = 0;
   std::size_t next_executor_ = 0;
   store::ObjectStore* objects_ = nullptr;
+  store::RecoveryLog* recovery_ = nullptr;  // set at start-up
+  uint32_t snapshot_every_ticks_ = 0;
+  uint64_t room_id_floor_ = 0;  // as last handed to the log (service loop)
+  // Users whose room did not come back after a restart: the room's id and
+  // why, told (RoomEvent Closed) when they resume (service loop).
+  std::unordered_map<uint64_t, std::pair<uint64_t, std::string>> lost_rooms_;
 };
 
 }  // namespace citadel::rooms

@@ -19,13 +19,15 @@ struct RoomStats {
   net::RelaxedCounter inputs;
   net::RelaxedCounter inputs_dropped;  // the room's input queue, or the player's share, was full
   net::RelaxedCounter input_bytes_dropped;  // their payload bytes
+  net::RelaxedCounter snapshots;            // states handed to the recovery log
+  net::RelaxedCounter rooms_restored;       // brought back from it at start
   ops::DurationHistogram tick_time;         // on_tick plus the inputs handed over before it
 };
 
 struct RoomStatsSnapshot {
   uint64_t rooms_open = 0, players = 0, rooms_created = 0, rooms_faulted = 0;
   uint64_t ticks = 0, tick_overruns = 0, ticks_skipped = 0, inputs = 0, inputs_dropped = 0;
-  uint64_t input_bytes_dropped = 0;
+  uint64_t input_bytes_dropped = 0, snapshots = 0, rooms_restored = 0;
   uint64_t routes = 0;  // connections routed to a room (set by the room service)
   ops::DurationHistogram::Snapshot tick_time;
 
@@ -40,6 +42,8 @@ struct RoomStatsSnapshot {
     inputs += s.inputs.get();
     inputs_dropped += s.inputs_dropped.get();
     input_bytes_dropped += s.input_bytes_dropped.get();
+    snapshots += s.snapshots.get();
+    rooms_restored += s.rooms_restored.get();
     s.tick_time.add_to(tick_time);
   }
 };

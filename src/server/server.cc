@@ -204,6 +204,7 @@ uint64_t Server::active_connections() const {
 void Server::stop() {
   if (!started_) return;
   started_ = false;
+  if (before_stop_) before_stop_();
   for (auto& loop : loops_) loop->stop_and_join();
   acceptor_.reset();
   transport_acceptors_.clear();

@@ -43,6 +43,9 @@ class Server final : public Outbox {
   void set_connection_closed_hook(std::function<void(uint64_t connection_id, uint64_t user_id)> f) {
     connection_closed_ = std::move(f);
   }
+  // Before start(): called by stop() on the stopping thread while the loops
+  // still run, so services can hand their last work to them (and wait).
+  void set_before_stop_hook(std::function<void()> f) { before_stop_ = std::move(f); }
   const ops::Config& config() const { return config_; }
 
   // Binds the listener (throws boost::system::system_error if it cannot) and
@@ -117,6 +120,7 @@ class Server final : public Outbox {
   // websocket.port and tls.port, when set: one wire each.
   std::vector<std::unique_ptr<net::Acceptor>> transport_acceptors_;
   std::function<void(uint64_t, uint64_t)> connection_closed_;
+  std::function<void()> before_stop_;
   uint16_t port_ = 0;
   bool started_ = false;
   std::atomic<bool> draining_{false};

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "rooms/games/arena_room.h"
 #include "rooms/games/lockstep_room.h"
 #include "store/store_factory.h"
@@ -41,6 +43,7 @@ Services::Services(server::Server& server, const ServicesConfig& config)
         rooms_.on_session_ended_in_loop(s.user_id);
       },
       [this](const Session& s) { rooms_.on_session_attached_in_loop(s.user_id, s.connection_id); });
+  if (config.recovery.enabled) start_recovery(server, config.recovery);
   server.set_connection_closed_hook([this](uint64_t connection_id, uint64_t user_id) {
     // The room route goes whatever the connection's user id says: a
     // connection taken over by a newer login has lost its user id already.
@@ -49,6 +52,59 @@ Services::Services(server::Server& server, const ServicesConfig& config)
     auth_.on_user_disconnected(connection_id, user_id);
     rooms_.on_user_disconnected(connection_id, user_id);
   });
+}
+
+void Services::start_recovery(server::Server& server, const RecoveryConfig& config) {
+  recovery_ = std::make_unique<store::RecoveryStore>(config.path);
+  store::RecoveredState state = recovery_->load();
+  // Sessions wait `grace` for a resume; after a longer stop they are gone.
+  // The previous run wrote at least once a second while it was up.
+  const int64_t down_ms = unix_ms_now() - state.last_commit_unix_ms;
+  if (state.last_commit_unix_ms != 0 && down_ms > sessions_.grace().count()) {
+    spdlog::info("recovery: {} is {} s old, past the session grace period: starting afresh",
+                 config.path, down_ms / 1000);
+    recovery_->clear_sessions_and_rooms();
+    state.sessions.clear();
+    state.rooms.clear();
+  }
+  recovery_->start();
+  sessions_.set_recovery(*recovery_, config.session_flush,
+                         [this](uint64_t user_id) { return chat_.channels_of_in_loop(user_id); });
+  rooms_.set_recovery(*recovery_, config.snapshot_every_ticks);
+  // A planned stop hands over the session changes of the last interval too.
+  server.set_before_stop_hook([this] {
+    auto flushed = std::make_shared<std::promise<void>>();
+    sessions_.service_loop().post([this, flushed] {
+      sessions_.flush_recovery_in_loop();
+      flushed->set_value();
+    });
+    flushed->get_future().wait_for(std::chrono::seconds(2));
+  });
+  // The first task of the service loop: before any connection exists.
+  sessions_.service_loop().post(
+      [this, state = std::move(state)]() mutable { restore_in_loop(std::move(state)); });
+}
+
+void Services::restore_in_loop(store::RecoveredState state) {
+  const auto floor = [&](std::string_view name) {
+    auto it = state.floors.find(name);
+    return it == state.floors.end() ? uint64_t{0} : it->second;
+  };
+  sessions_.restore_in_loop(state.sessions, floor(store::kPushIdFloor),
+                            floor(store::kSessionIdFloor));
+  for (const auto& s : state.sessions) chat_.restore_channels_in_loop(s.user_id, s.channels);
+  const std::size_t rooms = rooms_.restore_in_loop(
+      std::move(state.rooms),
+      [this](uint64_t user_id) { return sessions_.find_in_loop(user_id) != nullptr; },
+      floor(store::kRoomIdFloor));
+  sessions_restored_.store(state.sessions.size(), std::memory_order_relaxed);
+  rooms_restored_.store(rooms, std::memory_order_relaxed);
+  if (!state.sessions.empty() || rooms != 0) {
+    spdlog::info(
+        "recovery: {} sessions and {} rooms back from {}; each waits for its players' "
+        "resume",
+        state.sessions.size(), rooms, recovery_->path());
+  }
 }
 
 Services::~Services() {
@@ -61,6 +117,9 @@ void Services::shutdown() {
   if (dropped != 0) spdlog::info("shutdown: {} queued password hashes dropped", dropped);
   store_->shutdown();
   rooms_.stop();
+  // Last: the rooms and the registry no longer write. What is waiting is
+  // committed, so a planned restart brings the players back too.
+  if (recovery_) recovery_->shutdown();
 }
 
 }  // namespace citadel::services

@@ -9,6 +9,8 @@
 // joined (shutdown()) before any service is destroyed.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -22,10 +24,20 @@
 #include "services/leaderboard/leaderboard_service.h"
 #include "services/session/session_registry.h"
 #include "services/storage/storage_service.h"
+#include "store/recovery/recovery_store.h"
 #include "store/store.h"
 #include "store/store_config.h"
 
 namespace citadel::services {
+
+// Crash recovery (docs/operations.md "Crash recovery"): sessions and room
+// snapshots in a node-local file, brought back at the next start.
+struct RecoveryConfig {
+  bool enabled = false;
+  std::string path = "citadel-recovery.db";
+  uint32_t snapshot_every_ticks = 20;  // 0: rooms are not saved
+  std::chrono::milliseconds session_flush{100};
+};
 
 struct ServicesConfig {
   store::StoreConfig store;                          // the backend and its settings
@@ -37,6 +49,7 @@ struct ServicesConfig {
   LeaderboardConfig leaderboards;
   StorageConfig storage;
   rooms::RoomsConfig rooms;
+  RecoveryConfig recovery;
   rooms::RoomTypeOptions arena{};                 // the arena demo's room type
   rooms::RoomTypeOptions lockstep{30, 8};         // the lockstep room type
   std::vector<rooms::RoomType> extra_room_types;  // a game's own room types
@@ -65,11 +78,19 @@ class Services {
   // their threads has come back to the service loop.
   store::Store& store() { return *store_; }
   PasswordHasher& hasher() { return hasher_; }
+  // Null when recovery is off.
+  const store::RecoveryStore* recovery() const { return recovery_.get(); }
+  // What the start brought back (service loop writes once; any thread reads).
+  uint64_t sessions_restored() const { return sessions_restored_.load(std::memory_order_relaxed); }
+  uint64_t rooms_restored() const { return rooms_restored_.load(std::memory_order_relaxed); }
 
  private:
   // Declared (so built) first and destroyed last; shutdown() stops the
   // threads of the first two before any member below them is destroyed.
   std::unique_ptr<store::Store> store_;
+  // Outlives the rooms and the session registry, which write to it.
+  std::unique_ptr<store::RecoveryStore> recovery_;
+  std::atomic<uint64_t> sessions_restored_{0}, rooms_restored_{0};
   PasswordHasher hasher_;
   const TokenSigner::Secret secret_;  // signs tokens and storage cursors
   TokenSigner signer_;
@@ -79,6 +100,9 @@ class Services {
   LeaderboardService leaderboards_;
   StorageService storage_;
   rooms::RoomService rooms_;
+
+  void start_recovery(server::Server& server, const RecoveryConfig& config);
+  void restore_in_loop(store::RecoveredState state);
 };
 
 }  // namespace citadel::services

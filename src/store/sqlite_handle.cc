@@ -47,6 +47,14 @@ void Statement::bind_text_or_null(int index, std::string_view value) {
   }
 }
 
+void Statement::bind_blob(int index, std::span<const uint8_t> value) {
+  const auto size =
+      static_cast<int>(std::min<std::size_t>(value.size(), std::numeric_limits<int>::max()));
+  // A zero-length blob with a null pointer would bind NULL; "" keeps it a blob.
+  sqlite3_bind_blob(stmt_.get(), index, value.empty() ? "" : static_cast<const void*>(value.data()),
+                    size, SQLITE_STATIC);
+}
+
 int Statement::step() {
   return sqlite3_step(stmt_.get());
 }
@@ -60,6 +68,13 @@ std::string Statement::column_text(int index) const {
   if (text == nullptr) return {};
   const int size = sqlite3_column_bytes(stmt_.get(), index);
   return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
+}
+
+std::vector<uint8_t> Statement::column_blob(int index) const {
+  const auto* bytes = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_.get(), index));
+  if (bytes == nullptr) return {};
+  const int size = sqlite3_column_bytes(stmt_.get(), index);
+  return std::vector<uint8_t>(bytes, bytes + size);
 }
 
 void Statement::reset() {

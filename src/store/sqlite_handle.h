@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace citadel::store {
 
@@ -51,12 +53,16 @@ class Statement {
   void bind_text(int index, std::string_view value);
   // Empty strings are stored as NULL, so UNIQUE columns allow many "absent" values.
   void bind_text_or_null(int index, std::string_view value);
+  // Bytes, bound without a copy like text.
+  void bind_blob(int index, std::span<const uint8_t> value);
 
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int step();
   int64_t column_int64(int index) const;
   // NULL reads as "".
   std::string column_text(int index) const;
+  // NULL reads as no bytes.
+  std::vector<uint8_t> column_blob(int index) const;
 
   // Ends the statement's current run and drops its bindings (no dangling
   // pointers to the caller's strings, no read snapshot held open).

@@ -41,7 +41,8 @@ class Durability : public testing::Test {
     ServerOptions o;
     o.config_yaml = "store:\n  path: " + (dir_ / "citadel.db").string() +
                     "\nauth:\n  token_secret_file: " + (dir_ / "citadel.secret").string() +
-                    "\ncrash:\n  enabled: false\nleaderboards:\n  boards: [{id: durable}]\n";
+                    "\ncrash:\n  enabled: false\nrecovery:\n  enabled: false\nleaderboards:\n  "
+                    "boards: [{id: durable}]\n";
     server_ = std::make_unique<ServerProcess>(o);
     std::string why;
     ASSERT_TRUE(server_->start(&why)) << why;

@@ -28,6 +28,9 @@ class FragileRoom final : public rooms::TypedRoomLogic<msg::LockstepInput> {
     }
   }
   void on_tick(rooms::RoomContext&) override {}
+  // Nothing to keep, but a snapshot (crash recovery) may be taken.
+  bool save_state(std::vector<uint8_t>&) override { return true; }
+  bool restore_state(rooms::RoomContext&, std::span<const uint8_t>) override { return true; }
 };
 
 TEST_F(RoomTest, JoinOrCreateFillsOpenRoomsBeforeOpeningNewOnes) {
@@ -207,6 +210,88 @@ TEST_F(RoomTest, AResumedPlayerIsBackInTheSameRoomWithAFreshSnapshot) {
     const auto* me = find_player(s, a.id);
     return me && me->ack() == 1;
   }));
+}
+
+// Crash recovery through a planned restart (the black-box suite kills the
+// process): rooms on logic threads save their snapshots from those threads,
+// and the new process puts each player back where it stood.
+TEST_F(RoomTest, AfterARestartAResumedPlayerIsBackInItsRoomWhereItStood) {
+  recovery_.enabled = true;
+  recovery_.snapshot_every_ticks = 1;
+  recovery_.session_flush = 10ms;
+  rooms_.executor_threads = 2;
+  start();
+  Player a = login("restart-a"), b = login("restart-b");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("arena"));
+  ASSERT_EQ(joined.result, R::Ok);
+  ASSERT_EQ(request(b, cmd::kRoomJoin, join_msg("arena")).result, R::Ok);
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(1, 0, 1)));
+  ASSERT_TRUE(arena_until(a.client, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    return me && me->ack() == 1;
+  }));
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(2, 0, 0)));
+  float y = 0;
+  ASSERT_TRUE(arena_until(a.client, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    if (me && me->ack() == 2) y = me->y();
+    return me && me->ack() == 2;
+  }));
+  restart();  // a graceful stop commits what waits
+
+  TestClient again = connect();
+  const auto resumed = call(again, cmd::kResume, resume(a.token, 0));
+  ASSERT_TRUE(resumed);
+  ASSERT_EQ(resumed->result, msg::AuthResult::Ok);
+  EXPECT_TRUE(resumed->resync);
+  const auto back_frame = read_until(again, cmd::kRoomEvent);
+  const auto* back = as<msg::RoomEvent>(back_frame);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(back->kind(), msg::RoomEventKind::Rejoined);
+  EXPECT_EQ(back->room_id(), joined.room_id);
+  ASSERT_TRUE(arena_until(again, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    return s.snapshot() && me && me->y() == y && find_player(s, b.id);
+  }));
+  // A new room gets an id the old run never used.
+  Player c = login("restart-c");
+  const auto fresh = request(c, cmd::kRoomJoin, join_msg("arena", 0, true));
+  ASSERT_EQ(fresh.result, R::Ok);
+  EXPECT_GT(fresh.room_id, joined.room_id);
+}
+
+TEST_F(RoomTest, AfterARestartAPlayerWhoseRoomDidNotComeBackIsToldItClosed) {
+  recovery_.enabled = true;
+  recovery_.snapshot_every_ticks = 1;
+  extra_room_types_.push_back(
+      rooms::make_room_type<FragileRoom>("fragile", kFragileInput, rooms::RoomTypeOptions{}));
+  start();
+  Player a = login("lost-a");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("fragile"));
+  ASSERT_EQ(joined.result, R::Ok);
+  // A snapshot taken after the join (the tick after a seat changes takes one).
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (services_->rooms().stats().snapshots == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);  // polling an event, bounded
+  }
+  ASSERT_GT(services_->rooms().stats().snapshots, 0u);
+  services_config_.extra_room_types.clear();  // the next run serves no "fragile"
+  restart();
+
+  TestClient again = connect();
+  const auto resumed = call(again, cmd::kResume, resume(a.token, 0));
+  ASSERT_TRUE(resumed);
+  ASSERT_EQ(resumed->result, msg::AuthResult::Ok);
+  const auto closed_frame = read_until(again, cmd::kRoomEvent);
+  const auto* closed = as<msg::RoomEvent>(closed_frame);
+  ASSERT_NE(closed, nullptr);
+  EXPECT_EQ(closed->kind(), msg::RoomEventKind::Closed);
+  EXPECT_EQ(closed->room_id(), joined.room_id);
+  EXPECT_NE(closed->reason()->str().find("no such room type"), std::string::npos)
+      << closed->reason()->str();
+  // In no room: a join is answered as for anyone.
+  Player back{std::move(again), a.id, a.token};
+  EXPECT_EQ(request(back, cmd::kRoomJoin, join_msg("arena")).result, R::Ok);
 }
 
 TEST_F(RoomTest, LockstepBroadcastsEachFramesInputsAndResendsMissedFrames) {

@@ -68,6 +68,8 @@ class ServiceTest : public ::testing::Test {
     sc.rooms = rooms_;
     sc.extra_room_types = extra_room_types_;
     sc.leaderboards = leaderboards_;
+    sc.recovery = recovery_;
+    sc.recovery.path = (dir_ / "recovery.db").string();
     services_ = std::make_unique<services::Services>(*server_, sc);
     server_->start();
     config_ = config;
@@ -99,6 +101,7 @@ class ServiceTest : public ::testing::Test {
   rooms::RoomsConfig rooms_;
   std::vector<rooms::RoomType> extra_room_types_;
   services::LeaderboardConfig leaderboards_;
+  services::RecoveryConfig recovery_;  // off unless a test turns it on
 
   TestClient connect() {
     TestClient c;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "protocol/commands.h"
 
@@ -56,6 +57,80 @@ void ArenaRoom::on_tick(RoomContext& ctx) {
 
 void ArenaRoom::on_sync(RoomContext& ctx, const Player& player, uint32_t) {
   ctx.send(player, protocol::cmd::kArenaState, encode(ctx, true));
+}
+
+namespace {
+
+// A saved avatar: user id, x, y, dx, dy, latest seq, ack, in this
+// machine's byte order (a snapshot is read back by the same build on the
+// same host).
+constexpr std::size_t kSavedAvatarBytes = 8 + 4 * 4 + 4 + 4;
+
+template <class T>
+void put(std::vector<uint8_t>& out, T value) {
+  const auto at = out.size();
+  out.resize(at + sizeof value);
+  std::memcpy(out.data() + at, &value, sizeof value);
+}
+
+template <class T>
+T take(std::span<const uint8_t>& in) {
+  T value;
+  std::memcpy(&value, in.data(), sizeof value);
+  in = in.subspan(sizeof value);
+  return value;
+}
+
+bool on_field(float v) {
+  return std::isfinite(v) && v >= 0 && v <= ArenaRoom::kFieldSize;
+}
+
+}  // namespace
+
+bool ArenaRoom::save_state(std::vector<uint8_t>& out) {
+  out.reserve(out.size() + 4 + avatars_.size() * kSavedAvatarBytes);
+  put(out, static_cast<uint32_t>(avatars_.size()));
+  for (const Avatar& a : avatars_) {
+    put(out, a.user_id);
+    put(out, a.x);
+    put(out, a.y);
+    put(out, a.dx);
+    put(out, a.dy);
+    put(out, a.latest_seq);
+    put(out, a.ack);
+  }
+  return true;
+}
+
+bool ArenaRoom::restore_state(RoomContext& ctx, std::span<const uint8_t> state) {
+  if (state.size() < 4) return false;
+  const auto count = take<uint32_t>(state);
+  if (state.size() != static_cast<std::size_t>(count) * kSavedAvatarBytes) return false;
+  std::vector<Avatar> avatars;
+  for (uint32_t i = 0; i < count; ++i) {
+    Avatar a;
+    a.user_id = take<uint64_t>(state);
+    a.x = take<float>(state);
+    a.y = take<float>(state);
+    a.dx = take<float>(state);
+    a.dy = take<float>(state);
+    a.latest_seq = take<uint32_t>(state);
+    a.ack = take<uint32_t>(state);
+    const bool moves =
+        std::isfinite(a.dx) && std::isfinite(a.dy) && std::abs(a.dx) <= 1 && std::abs(a.dy) <= 1;
+    if (!on_field(a.x) || !on_field(a.y) || !moves) return false;
+    avatars.push_back(a);
+  }
+  // Avatars of the room's players only, and one for each of them.
+  avatars_.clear();
+  for (const Player* p : ctx.players()) {
+    auto it = std::find_if(avatars.begin(), avatars.end(),
+                           [&](const Avatar& a) { return a.user_id == p->user_id; });
+    avatars_.push_back(it != avatars.end() ? *it : Avatar{p->user_id});
+    avatars_.back().changed = true;
+  }
+  left_.clear();
+  return true;
 }
 
 std::span<const uint8_t> ArenaRoom::encode(RoomContext& ctx, bool snapshot) {

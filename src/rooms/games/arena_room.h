@@ -27,6 +27,9 @@ class ArenaRoom final : public TypedRoomLogic<msg::ArenaInput> {
   void on_input(RoomContext& ctx, const Player& player, const msg::ArenaInput& input) override;
   void on_tick(RoomContext& ctx) override;
   void on_sync(RoomContext& ctx, const Player& player, uint32_t last_frame) override;
+  // Crash recovery: every avatar (position, latest input, ack).
+  bool save_state(std::vector<uint8_t>& out) override;
+  bool restore_state(RoomContext& ctx, std::span<const uint8_t> state) override;
 
  private:
   struct Avatar {

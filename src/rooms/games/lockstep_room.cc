@@ -1,6 +1,7 @@
 #include "rooms/games/lockstep_room.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "protocol/commands.h"
@@ -36,6 +37,7 @@ void LockstepRoom::on_tick(RoomContext& ctx) {
   pending_bytes_ = 0;
   const auto list = fbb_.CreateVector(inputs);
   fbb_.Finish(msg::CreateLockstepFrame(fbb_, ++frame_, list));
+  frame_tick_ = ctx.tick();
   auto frame = server::make_shared_frame(protocol::cmd::kLockstepFrame,
                                          {fbb_.GetBufferPointer(), fbb_.GetSize()});
   history_.push_back(frame);
@@ -76,6 +78,39 @@ void LockstepRoom::on_sync(RoomContext& ctx, const Player& player, uint32_t last
 void LockstepRoom::on_reconnect(RoomContext& ctx, const Player& player) {
   on_leave(ctx, player);
   catching_up_.push_back(CatchUp{player.user_id, 0, /*awaiting_sync=*/true});
+}
+
+bool LockstepRoom::save_state(std::vector<uint8_t>& out) {
+  const auto at = out.size();
+  out.resize(at + sizeof frame_ + sizeof frame_tick_);
+  std::memcpy(out.data() + at, &frame_, sizeof frame_);
+  std::memcpy(out.data() + at + sizeof frame_, &frame_tick_, sizeof frame_tick_);
+  return true;
+}
+
+bool LockstepRoom::restore_state(RoomContext& ctx, std::span<const uint8_t> state) {
+  uint32_t frame = 0;
+  uint64_t tick = 0;
+  if (state.size() != sizeof frame + sizeof tick) return false;
+  std::memcpy(&frame, state.data(), sizeof frame);
+  std::memcpy(&tick, state.data() + sizeof frame, sizeof tick);
+  if (tick > ctx.tick()) return false;
+  // One frame a tick: the ticks the room counts as run while it was down
+  // (Room::restore_in_loop) are frames no client can have seen.
+  const uint64_t next = frame + (ctx.tick() - tick);
+  if (next > UINT32_MAX) return false;
+  frame_ = static_cast<uint32_t>(next);
+  frame_tick_ = ctx.tick();
+  history_.clear();
+  history_bytes_ = 0;
+  catching_up_.clear();
+  pending_count_ = 0;
+  pending_bytes_ = 0;
+  // Every player is away until it resumes: hold its frames until it asks.
+  for (const Player* p : ctx.players()) {
+    catching_up_.push_back(CatchUp{p->user_id, 0, /*awaiting_sync=*/true});
+  }
+  return true;
 }
 
 bool LockstepRoom::send_page(RoomContext& ctx, const Player& player, CatchUp& c) {

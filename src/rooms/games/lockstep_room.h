@@ -56,6 +56,12 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   // After a resume the client says which frame it saw last (RoomJoin);
   // until then it gets no frames.
   void on_reconnect(RoomContext& ctx, const Player& player) override;
+  // Crash recovery: the frame count only. The frames themselves are not
+  // saved (up to 16 MiB, every few ticks): after a restart the room goes on
+  // from a frame past every one sent before, and a client asking for older
+  // frames sees the jump and starts over, as when they have aged out.
+  bool save_state(std::vector<uint8_t>& out) override;
+  bool restore_state(RoomContext& ctx, std::span<const uint8_t> state) override;
 
  private:
   struct PendingInput {
@@ -79,6 +85,7 @@ class LockstepRoom final : public TypedRoomLogic<msg::LockstepInput> {
   std::deque<net::SharedBytes> history_;  // history_.back() is frame frame_
   std::size_t history_bytes_ = 0;
   uint32_t frame_ = 0;
+  uint64_t frame_tick_ = 0;  // ctx.tick() when frame_ was closed (it is one frame a tick)
   flatbuffers::FlatBufferBuilder fbb_{1024};
   std::vector<flatbuffers::Offset<msg::PlayerInput>> offsets_;  // reused every tick
 };

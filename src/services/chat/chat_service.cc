@@ -177,6 +177,23 @@ void ChatService::on_session_end_in_loop(const Session& s) {
   channels_[config_.world_channel].members.erase(s.user_id);
 }
 
+std::vector<std::string> ChatService::channels_of_in_loop(uint64_t user_id) const {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  auto it = users_.find(user_id);
+  return it == users_.end() ? std::vector<std::string>{} : it->second.channels;
+}
+
+void ChatService::restore_channels_in_loop(uint64_t user_id,
+                                           const std::vector<std::string>& channels) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  UserState& user = users_[user_id];
+  for (const std::string& name : channels) {
+    if (!valid_channel_name(name) || name == config_.world_channel) continue;
+    if (!channels_[name].members.insert(user_id).second) continue;
+    user.channels.push_back(name);
+  }
+}
+
 void ChatService::create_or_join_in_loop(Request req, std::string name, bool create) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (!valid_channel_name(name)) {
@@ -196,6 +213,7 @@ void ChatService::create_or_join_in_loop(Request req, std::string name, bool cre
     }
     channel.members.insert(req.user_id);
     user.channels.push_back(name);
+    sessions_.mark_changed_in_loop(req.user_id);
     if (const Session* s = sessions_.find_in_loop(req.user_id)) presence_in_loop(name, *s, true);
   }
   // The reply carries the channel's recent history, read from the store.
@@ -242,6 +260,7 @@ void ChatService::leave_in_loop(Request req, const std::string& name) {
   remove_member_in_loop(req.user_id, name);
   auto& joined = users_[req.user_id].channels;
   joined.erase(std::remove(joined.begin(), joined.end(), name), joined.end());
+  sessions_.mark_changed_in_loop(req.user_id);
   if (const Session* s = sessions_.find_in_loop(req.user_id)) presence_in_loop(name, *s, false);
   reply(req, Result::Ok, "left", name);
 }

@@ -58,6 +58,11 @@ class ChatService {
   // Session hooks (service loop).
   void on_session_start_in_loop(const Session& s);
   void on_session_end_in_loop(const Session& s);
+  // Crash recovery (service loop): the named channels a user is in, and
+  // the same put back after a restart (no presence, no history: the
+  // members were offline meanwhile, and a resume after a restart resyncs).
+  std::vector<std::string> channels_of_in_loop(uint64_t user_id) const;
+  void restore_channels_in_loop(uint64_t user_id, const std::vector<std::string>& channels);
 
  private:
   using Result = msg::ChatResult;

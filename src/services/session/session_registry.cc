@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "net/responder.h"
 
 namespace citadel::services {
@@ -65,7 +67,9 @@ SessionRegistry::Login SessionRegistry::login_in_loop(uint64_t user_id, std::str
   s.session_id = ++next_session_id_;
   s.connection_id = connection_id;
   s.pushes.clear();  // a fresh login has seen nothing; it starts from now
+  s.restored = false;
   ++attached_;
+  mark_changed_in_loop(user_id);
   Login out{&s, {}, 0};
   out.token = issue_token(s, out.token_expires_unix_ms);
   if (fresh && on_start_) on_start_(s);
@@ -90,6 +94,11 @@ SessionRegistry::ResumeResult SessionRegistry::resume_in_loop(const TokenClaims&
   s->connection_id = connection_id;
   ++attached_;
   missed = s->pushes.since(last_push_id, complete);
+  if (s->restored) {
+    // The pushes before the restart are gone; the client re-reads state.
+    complete = false;
+    s->restored = false;
+  }
   renewed.session = s;
   renewed.token = issue_token(*s, renewed.token_expires_unix_ms);
   return ResumeResult::kResumed;
@@ -152,6 +161,92 @@ void SessionRegistry::end_in_loop(uint64_t user_id) {
   if (on_end_) on_end_(*it->second);
   if (!it->second->username.empty()) by_name_.erase(fold_username(it->second->username));
   sessions_.erase(it);
+  mark_changed_in_loop(user_id);
+}
+
+// ---- crash recovery ----
+
+namespace {
+// Ids issued stay below the floor written, with this much room: the floor
+// is raised (at the next flush) once ids come within half of it, and no
+// node issues 2^31 push or session ids in one flush interval.
+constexpr uint64_t kFloorHeadroom = uint64_t{1} << 32;
+}  // namespace
+
+void SessionRegistry::set_recovery(store::RecoveryLog& log, std::chrono::milliseconds flush,
+                                   ChannelsOf channels_of) {
+  recovery_ = &log;
+  recovery_flush_ = flush;
+  channels_of_ = std::move(channels_of);
+  loop_.post([this] { schedule_recovery_flush_in_loop(); });
+}
+
+void SessionRegistry::mark_changed_in_loop(uint64_t user_id) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  if (recovery_ != nullptr) changed_.push_back(user_id);
+}
+
+void SessionRegistry::restore_in_loop(const std::vector<store::SessionRecord>& sessions,
+                                      uint64_t push_id_floor, uint64_t session_id_floor) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  last_push_id_ = std::max(last_push_id_, push_id_floor);
+  next_session_id_ = std::max(next_session_id_, session_id_floor);
+  const auto now = Clock::now();
+  for (const auto& record : sessions) {
+    auto& slot = sessions_[record.user_id];
+    if (slot) continue;  // a duplicate row: the first wins
+    slot = std::make_unique<Session>(config_.push_buffer_frames, config_.push_buffer_bytes);
+    slot->user_id = record.user_id;
+    slot->username = record.username;
+    slot->session_id = record.session_id;
+    slot->detached_at = now;  // the grace period starts again
+    slot->restored = true;
+    if (!slot->username.empty()) by_name_[fold_username(slot->username)] = record.user_id;
+    if (on_start_) on_start_(*slot);
+  }
+  if (recovery_ != nullptr) flush_recovery_in_loop();  // the raised floors, at once
+}
+
+void SessionRegistry::schedule_recovery_flush_in_loop() {
+  loop_.run_at_in_loop(Clock::now() + recovery_flush_, [this] {
+    flush_recovery_in_loop();
+    schedule_recovery_flush_in_loop();
+  });
+}
+
+void SessionRegistry::flush_recovery_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  if (recovery_ == nullptr) return;
+  if (last_push_id_ + kFloorHeadroom / 2 > push_id_floor_) {
+    push_id_floor_ = last_push_id_ + kFloorHeadroom;
+    recovery_->raise_floor(store::kPushIdFloor, push_id_floor_);
+  }
+  if (next_session_id_ + kFloorHeadroom / 2 > session_id_floor_) {
+    session_id_floor_ = next_session_id_ + kFloorHeadroom;
+    recovery_->raise_floor(store::kSessionIdFloor, session_id_floor_);
+  }
+  const int64_t now_ms = unix_ms_now();
+  if (now_ms - alive_written_ms_ >= 1000) {
+    alive_written_ms_ = now_ms;
+    recovery_->raise_floor(store::kAliveUnixMs, static_cast<uint64_t>(now_ms));
+  }
+  if (changed_.empty()) return;
+  std::sort(changed_.begin(), changed_.end());
+  changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  std::vector<store::SessionRecord> put;
+  std::vector<uint64_t> erased;
+  for (uint64_t user_id : changed_) {
+    const Session* s = find_in_loop(user_id);
+    if (s == nullptr) {
+      erased.push_back(user_id);
+      continue;
+    }
+    put.push_back(
+        store::SessionRecord{s->user_id, s->username, s->session_id,
+                             channels_of_ ? channels_of_(user_id) : std::vector<std::string>{}});
+  }
+  changed_.clear();
+  recovery_->write_sessions(std::move(put), std::move(erased));
 }
 
 // Ends sessions whose grace period has passed, once a second.

@@ -20,6 +20,7 @@
 #include "server/outbox.h"
 #include "services/auth/token_signer.h"
 #include "services/session/push_buffer.h"
+#include "store/recovery/recovery_log.h"
 
 namespace citadel::services {
 
@@ -37,6 +38,9 @@ struct Session {
   uint64_t connection_id = 0;  // 0 while detached, waiting for a resume
   std::chrono::steady_clock::time_point detached_at{};
   PushBuffer pushes;
+  // Brought back from the recovery log after a restart: the pushes it had
+  // are gone, so its first resume is told to resync.
+  bool restored = false;
 
   Session(uint32_t frames, uint64_t bytes) : pushes(frames, bytes) {}
   bool attached() const { return connection_id != 0; }
@@ -88,6 +92,9 @@ class SessionRegistry {
     return ++last_push_id_;
   }
 
+  net::EventLoop& service_loop() { return loop_; }
+  std::chrono::milliseconds grace() const { return config_.grace; }
+
   Session* find_in_loop(uint64_t user_id);
   Session* find_by_name_in_loop(std::string_view username);
   // Users with a connection now (sessions waiting in their grace period excluded).
@@ -106,10 +113,27 @@ class SessionRegistry {
     on_attach_ = std::move(on_attach);
   }
 
+  // Crash recovery (start-up, before the loop runs): sessions that start,
+  // end or change (`mark_changed_in_loop`) are written to `log` once per
+  // `flush`, with their chat channels from `channels_of`.
+  using ChannelsOf = std::function<std::vector<std::string>(uint64_t user_id)>;
+  void set_recovery(store::RecoveryLog& log, std::chrono::milliseconds flush,
+                    ChannelsOf channels_of);
+  // Hands the changes marked so far to the log now (also every `flush`).
+  void flush_recovery_in_loop();
+  // The session's recorded state changed (e.g. it joined a channel).
+  void mark_changed_in_loop(uint64_t user_id);
+  // Start-up: the sessions of the previous run, each detached and waiting
+  // `grace` (from now) for its Resume; on_start runs for each. Ids issued
+  // from now on stay above the floors.
+  void restore_in_loop(const std::vector<store::SessionRecord>& sessions, uint64_t push_id_floor,
+                       uint64_t session_id_floor);
+
  private:
   void schedule_expiry_sweep_in_loop();
   std::string issue_token(const Session& s, int64_t& expires_unix_ms) const;
   void end_in_loop(uint64_t user_id);
+  void schedule_recovery_flush_in_loop();
 
   net::EventLoop& loop_;
   server::Outbox& outbox_;
@@ -121,6 +145,15 @@ class SessionRegistry {
   uint64_t last_push_id_ = 0;
   uint64_t next_session_id_ = 0;
   SessionHook on_start_, on_end_, on_attach_;
+
+  // Crash recovery (service loop).
+  store::RecoveryLog* recovery_ = nullptr;
+  std::chrono::milliseconds recovery_flush_{100};
+  ChannelsOf channels_of_;
+  std::vector<uint64_t> changed_;  // users to write at the next flush (may repeat)
+  uint64_t push_id_floor_ = 0;     // as last handed to the log
+  uint64_t session_id_floor_ = 0;
+  int64_t alive_written_ms_ = 0;
 };
 
 // Lower-cases ASCII letters: usernames compare case-insensitively.
