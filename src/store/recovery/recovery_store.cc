@@ -19,6 +19,8 @@ namespace {
 // little, misreading it could seat players in the wrong rooms).
 constexpr int kRecoverySchemaVersion = 1;
 
+constexpr auto kGatherWindow = std::chrono::milliseconds(5);
+
 constexpr const char* kSchema = R"sql(
   CREATE TABLE IF NOT EXISTS sessions (
     user_id    INTEGER PRIMARY KEY,
@@ -249,6 +251,10 @@ void RecoveryStore::run() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
       if (pending_.empty()) return;  // stopping, and everything is written
+      // Rooms snapshot on a tick grid spread over the period: gathering
+      // what a few milliseconds bring makes one commit of many records
+      // instead of one commit per record.
+      wake_.wait_for(lock, kGatherWindow, [&] { return stopping_; });
       std::swap(batch, pending_);
     }
     commit(batch);

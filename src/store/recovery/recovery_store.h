@@ -1,9 +1,10 @@
 // The recovery log in a SQLite file of its own (recovery.path), written by
 // one thread (`citadel-recover`). Callers hand records over under a mutex
 // (a map insert: the newest record of a room or session replaces one still
-// waiting) and the writer commits everything waiting in one transaction,
-// then waits for more. So a room snapshotting every second costs one map
-// insert on its thread, and a burst of logins costs one commit.
+// waiting) and the writer, once woken, gathers for 5 ms more and commits
+// everything waiting in one transaction, then waits for more. So a room
+// snapshotting every second costs one map insert on its thread, and a
+// burst of logins or of room snapshots costs one commit.
 //
 // Durability: WAL with synchronous=NORMAL, as the main SQLite store. A
 // killed process loses nothing committed; what was still waiting (at most
