@@ -181,7 +181,7 @@ def restart_brief(run):
 
 def restart_table(runs):
     rows = [r for r in runs if r.get("part") == "restart"]
-    print("| round | players in before the kill | kill -9 -> listening s | kill -9 -> serving s "
+    print("| round | players in (joined) | kill -9 -> listening s | kill -9 -> serving s "
           "(connect + answer) | resumed | lost | refusals | gap p50 ms | gap p99 ms | gap max ms "
           "| under 2 s |")
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
@@ -194,7 +194,7 @@ def restart_table(runs):
         lost = b.get("resume_lost")
         verdict = ("yes" if lost == 0 and gap_max is not None and gap_max < 2000
                    and (r.get("restart_s") or 99) < 2 else "no")
-        print(f"| {r.get('round')} | {b.get('in_room_before_drop', '–')} "
+        print(f"| {r.get('round')} | {b.get('joined', '–')} "
               f"| {fmt(r.get('listen_s'), '.3f')} | {fmt(r.get('restart_s'), '.3f')} "
               f"| {b.get('resumed', '–')} | {fmt(lost, 'd')} | {b.get('resume_refused_by_result') or '–'} "
               f"| {fmt(ms(b.get('gap_p50_us')), '.0f')} | {fmt(ms(b.get('gap_p99_us')), '.0f')} "
