@@ -150,7 +150,7 @@ ops_during() {
 # operations inside its window); one raw line.
 window() {
   local kind=$1 round=$2 err="" json="" limit started ops_json="[]"
-  local wfile=$BENCH_TMP/window.txt opsfile=$BENCH_TMP/ops.jsonl bench_pid ops_pid=""
+  local wfile=$BENCH_TMP/window.txt opsfile=$BENCH_TMP/ops.jsonl bench_pid
   rm -f "$wfile"
   : >"$opsfile"
   limit=$((WINDOW + WARMUP + PLAYERS / CONNECT_RATE + 120))

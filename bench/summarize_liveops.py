@@ -155,11 +155,18 @@ def plugin_rooms_line(runs):
         print(f" /plugins at the end: {p.get('swaps')} swaps, {p.get('unloaded')} versions "
               f"unloaded, {p.get('load_failures')} load failures", end="")
         for t in p.get("types", []):
-            versions = ", ".join(f"{v['version']} ({v['rooms']} rooms, {v['ticks']} ticks, "
-                                 f"{v['overruns']} overruns, {v['faults']} faults"
-                                 f"{'' if v.get('loaded') else ', unloaded'})"
-                                 for v in t.get("versions", []))
-            print(f"; `{t['name']}` runs {t['version']}, versions: {versions}", end="")
+            vs = t.get("versions", [])
+            loads = {}
+            for v in vs:
+                loads[v["version"]] = loads.get(v["version"], 0) + 1
+            # The versions that did something (rooms, ticks) or are still loaded, in load order.
+            busy = ", ".join(f"{v['version']}: {v['rooms']} rooms, {v['ticks']} ticks, "
+                             f"{v['overruns']} overruns, {v['faults']} faults"
+                             for v in vs if v.get("rooms") or v.get("ticks"))
+            print(f"; `{t['name']}` runs {t['version']}; {len(vs)} loads "
+                  f"({', '.join(f'{k} x{n}' for k, n in sorted(loads.items()))}), "
+                  f"{sum(1 for v in vs if not v.get('loaded'))} of them unloaded since"
+                  + (f"; with rooms: {busy}" if busy else ""), end="")
     print(".")
 
 
