@@ -181,7 +181,7 @@ def restart_brief(run):
     b = run.get("bench") or {}
     return (f"restart r{run.get('round')}: serving again {fmt(run.get('restart_s'), '.3f')} s after "
             f"kill -9; resumed {b.get('resumed', '–')}/{b.get('players', '–')}, lost "
-            f"{b.get('resume_lost', '–')} ({b.get('resume_refused_by_result', '')}); gap p50/p99/max "
+            f"{b.get('resume_lost', '–')} (refused: {b.get('resume_refused_by_result', '')}); gap p50/p99/max "
             f"{fmt(ms(b.get('gap_p50_us')), '.0f')}/{fmt(ms(b.get('gap_p99_us')), '.0f')}/"
             f"{fmt(ms(b.get('gap_max_us')), '.0f')} ms")
 
@@ -197,14 +197,17 @@ def restart_table(runs):
         if not r.get("ok") and not b:
             print(f"| {r.get('round')} | FAILED: {r.get('error')} ||||||||||")
             continue
-        gap_max = ms(b.get("gap_max_us"))
         lost = b.get("resume_lost")
+        back = bool(b.get("resumed"))  # no gap figures without a player back
+        gap = {k: ms(b.get(f"gap_{k}_us")) if back else None for k in ("p50", "p99", "max")}
+        gap_max = gap["max"]
+        refusals = ", ".join(f"{k} {v}" for k, v in (b.get("resume_refused_by_result") or {}).items())
         verdict = ("yes" if lost == 0 and gap_max is not None and gap_max < 2000
                    and (r.get("restart_s") or 99) < 2 else "no")
         print(f"| {r.get('round')} | {b.get('joined', '–')} "
               f"| {fmt(r.get('listen_s'), '.3f')} | {fmt(r.get('restart_s'), '.3f')} "
-              f"| {b.get('resumed', '–')} | {fmt(lost, 'd')} | {b.get('resume_refused_by_result') or '–'} "
-              f"| {fmt(ms(b.get('gap_p50_us')), '.0f')} | {fmt(ms(b.get('gap_p99_us')), '.0f')} "
+              f"| {b.get('resumed', '–')} | {fmt(lost, 'd')} | {refusals or '–'} "
+              f"| {fmt(gap['p50'], '.0f')} | {fmt(gap['p99'], '.0f')} "
               f"| {fmt(gap_max, '.0f')} | {verdict} |")
     print()
 
