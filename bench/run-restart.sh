@@ -20,13 +20,18 @@
 # (Resume refused, by result code, or not back RESUME_GIVE_UP s after the
 # drop), gap p50/p99/max.
 #
+# MODE=drop instead keeps the server up and has citadel-bench drop every
+# connection itself KILL_AFTER s into the window (--drop-after): the same
+# reconnect, Resume, Rejoined and snapshot path within the session grace,
+# which today's server already serves; the baseline for the gaps.
+#
 # Until the server recovers sessions and rooms across a restart (the
 # recovery.* keys), every Resume after the restart is refused with
 # SessionGone: the report then says so (all lost). RECOVERY=1 writes the
 # recovery keys into the config (a build that does not know them refuses to
 # start, and the script says so).
 #
-# Environment (defaults): PLAYERS=1000 ROUNDS=3 WINDOW=20 WARMUP=3
+# Environment (defaults): MODE=kill (or drop) PLAYERS=1000 ROUNDS=3 WINDOW=20 WARMUP=3
 #   KILL_AFTER=5 CONNECT_RATE=1000 RESUME_GIVE_UP=15 RECONNECT_BASE_MS=100
 #   RECONNECT_MAX_MS=1000 RECOVERY=0 (1: write recovery.enabled: true,
 #   recovery.snapshot_every_ticks: $SNAPSHOT_EVERY_TICKS (20) and
@@ -34,8 +39,8 @@
 #   EXECUTOR_THREADS=0 ADMIN_PORT=17491 PORT=0 (0: a free port, kept across
 #   the restart) NICE=0 SERVER_CPU=0 BENCH_CPU=1 BIN_DIR=build/bin
 #   RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
-# Output: a markdown report on stdout and in $RESULTS_DIR/restart-<stamp>.md;
-# one raw JSON line per round in $RESULTS_DIR/restart-<stamp>.jsonl.
+# Output: a markdown report on stdout and in $RESULTS_DIR/restart-<mode>-<stamp>.md;
+# one raw JSON line per round in $RESULTS_DIR/restart-<mode>-<stamp>.jsonl.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -43,6 +48,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=bench/lib-rooms.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-rooms.sh"
 
+MODE=${MODE:-kill}
 PLAYERS=${PLAYERS:-1000}
 ROUNDS=${ROUNDS:-3}
 WINDOW=${WINDOW:-20}
@@ -69,6 +75,7 @@ done
 [[ $PORT =~ ^[0-9]+$ ]] || die "PORT must be a port number or 0"
 [[ $ADMIN_PORT =~ ^[1-9][0-9]*$ ]] || die "ADMIN_PORT must be a port number"
 [[ $RECOVERY == 0 || $RECOVERY == 1 ]] || die "RECOVERY must be 0 or 1"
+[[ $MODE == kill || $MODE == drop ]] || die "MODE must be kill or drop"
 for b in taskset timeout python3 curl; do command -v "$b" >/dev/null || die "'$b' is required"; done
 require_bin citadel
 require_bin citadel-bench
@@ -78,9 +85,9 @@ need_room_fds "$PLAYERS"
 bench_init
 mkdir -p "$RESULTS_DIR"
 STAMP=$(date +%Y%m%d-%H%M%S)
-RAW=$RESULTS_DIR/restart-$STAMP.jsonl
-REPORT=$RESULTS_DIR/restart-$STAMP.md
-LOGS=$RESULTS_DIR/restart-$STAMP-logs
+RAW=$RESULTS_DIR/restart-$MODE-$STAMP.jsonl
+REPORT=$RESULTS_DIR/restart-$MODE-$STAMP.md
+LOGS=$RESULTS_DIR/restart-$MODE-$STAMP-logs
 : >"$RAW"
 
 # write_restart_config FILE DIR: the rooms bench config with the database and
@@ -166,12 +173,14 @@ restart_round() {
   port=$SERVER_PORT
   citadel_cmd "$port" "$admin" "$dir/citadel.yaml" "$dir"  # the restart keeps the port
   wfile=$dir/window.txt
+  DROP=()
+  [[ $MODE == drop ]] && DROP=(--drop-after "$KILL_AFTER")
   limit=$((WINDOW + WARMUP + PLAYERS / CONNECT_RATE + 120))
   timeout --kill-after=5 "$limit" taskset -c "$BENCH_CPU" "${PRIO[@]}" "$BIN_DIR/citadel-bench" arena \
     --host 127.0.0.1 --port "$port" --players "$PLAYERS" --duration "$WINDOW" --warmup "$WARMUP" \
     --connect-rate "$CONNECT_RATE" --threads "$BENCH_THREADS" --resume \
     --resume-give-up "$RESUME_GIVE_UP" --reconnect-base-ms "$RECONNECT_BASE_MS" \
-    --reconnect-max-ms "$RECONNECT_MAX_MS" --window-file "$wfile" --quiet \
+    --reconnect-max-ms "$RECONNECT_MAX_MS" --window-file "$wfile" "${DROP[@]}" --quiet \
     >"$dir/bench.out" 2>"$dir/bench.err" &
   bench_pid=$!
   BENCH_PIDS+=("$bench_pid")
@@ -179,7 +188,9 @@ restart_round() {
   until [[ -s $wfile ]] || ((SECONDS >= deadline)) || ! kill -0 "$bench_pid" 2>/dev/null; do
     sleep 0.1
   done
-  if [[ -s $wfile ]]; then
+  if [[ $MODE == drop ]]; then
+    [[ -s $wfile ]] || err="citadel-bench never opened its window"
+  elif [[ -s $wfile ]]; then
     read -r start _ <"$wfile"
     sleep "$(awk -v s="$start" -v k="$KILL_AFTER" -v n="$(date +%s.%N)" \
       'BEGIN { d = s + k - n; printf "%.3f", (d > 0 ? d : 0) }')"
@@ -223,12 +234,12 @@ restart_round() {
 
 # record_round ROUND OK ERROR LISTEN_S SERVE_S BENCH_JSON
 record_round() {
-  printf '{"part":"restart","round":%s,"ok":%s,"error":"%s","players":%s,"kill_after_s":%s,"recovery_keys":%s,"listen_s":%s,"restart_s":%s,"bench":%s}\n' \
-    "$1" "$2" "${3//\"/\'}" "$PLAYERS" "$KILL_AFTER" "$([[ $RECOVERY == 1 ]] && echo true || echo false)" \
+  printf '{"part":"restart","mode":"%s","round":%s,"ok":%s,"error":"%s","players":%s,"kill_after_s":%s,"recovery_keys":%s,"listen_s":%s,"restart_s":%s,"bench":%s}\n' \
+    "$MODE" "$1" "$2" "${3//\"/\'}" "$PLAYERS" "$KILL_AFTER" "$([[ $RECOVERY == 1 ]] && echo true || echo false)" \
     "$4" "$5" "$6" >>"$RAW"
 }
 
-log "restart: $PLAYERS players, $ROUNDS rounds; kill -9 ${KILL_AFTER}s into a ${WINDOW}s window, restarted at once; recovery keys $([[ $RECOVERY == 1 ]] && echo "written (snapshot_every_ticks $SNAPSHOT_EVERY_TICKS, session_flush_ms $SESSION_FLUSH_MS)" || echo "not written (server defaults)"); load average $(cut -d' ' -f1 /proc/loadavg)"
+log "restart ($MODE): $PLAYERS players, $ROUNDS rounds; kill -9 (or, MODE=drop, every connection dropped by the bench) ${KILL_AFTER}s into a ${WINDOW}s window, restarted at once; recovery keys $([[ $RECOVERY == 1 ]] && echo "written (snapshot_every_ticks $SNAPSHOT_EVERY_TICKS, session_flush_ms $SESSION_FLUSH_MS)" || echo "not written (server defaults)"); load average $(cut -d' ' -f1 /proc/loadavg)"
 for ((round = 1; round <= ROUNDS; round++)); do
   log "round $round/$ROUNDS"
   restart_round "$round"
@@ -238,7 +249,10 @@ done
   echo "# Restart under supervision, $(date -u +%Y-%m-%d)"
   echo
   machine_info_md
-  echo "- server: citadel --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; killed with SIGKILL ${KILL_AFTER}s into the window and started again at once, same command, config and data directory; citadel-bench arena --resume --threads $BENCH_THREADS pinned to CPU $BENCH_CPU"
+  if [[ $MODE == drop ]]; then
+    echo "- MODE=drop: the server stays up; citadel-bench drops every connection itself ${KILL_AFTER}s into the window (--drop-after), then reconnects and resumes"
+  fi
+  echo "- server: citadel --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $([[ $MODE == kill ]] && echo "killed with SIGKILL ${KILL_AFTER}s into the window and started again at once, same command, config and data directory" || echo "not restarted"); citadel-bench arena --resume --threads $BENCH_THREADS pinned to CPU $BENCH_CPU"
   echo "- $PLAYERS players join at $CONNECT_RATE/s; ${WARMUP}s warm-up, ${WINDOW}s window; reconnect backoff ${RECONNECT_BASE_MS} ms doubling to ${RECONNECT_MAX_MS} ms, full jitter; a player not back ${RESUME_GIVE_UP}s after the drop is lost; nice $NICE"
   echo "- recovery keys: $([[ $RECOVERY == 1 ]] && echo "recovery.enabled true, snapshot_every_ticks $SNAPSHOT_EVERY_TICKS, session_flush_ms $SESSION_FLUSH_MS" || echo "not in the config (the server's defaults)")"
   echo "- raw: $(basename "$RAW")"
