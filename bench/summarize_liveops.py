@@ -92,6 +92,8 @@ def ops_table(runs):
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     p99 = {"quiet": {}, "ops": {}}
     p50 = {"quiet": {}, "ops": {}}
+    p999 = {"quiet": {}, "ops": {}}
+    top = {"quiet": {}, "ops": {}}
     totals = {"ops_done": 0, "ops_ok": 0, "disconnects": 0, "skipped": 0, "gaps": 0,
               "kinds": {}}
     for r in rows:
@@ -104,6 +106,8 @@ def ops_table(runs):
         done, ok, kinds, slowest = ops_summary(r)
         p99[kind][rnd] = b["p99_us"]
         p50[kind][rnd] = b["p50_us"]
+        p999[kind][rnd] = b.get("p999_us")
+        top[kind][rnd] = b.get("max_us")
         if kind == "ops":
             totals["ops_done"] += done
             totals["ops_ok"] += ok
@@ -134,6 +138,11 @@ def ops_table(runs):
         print(f"\np99 input-to-ack, ops / quiet of the same round: "
               f"{', '.join(f'r{k} {v:.3f}' for k, v in rs)}; median **{paired.median_ratio(p99['ops'], p99['quiet']):.3f}×**"
               + (f" (p50: median {paired.median_ratio(p50['ops'], p50['quiet']):.3f}×)" if rs50 else ""))
+        for name, figures in (("p99.9", p999), ("max", top)):
+            rr = paired.round_ratios(figures["ops"], figures["quiet"])
+            if rr:
+                print(f"\n{name} input-to-ack, ops / quiet: {', '.join(f'r{k} {v:.3f}' for k, v in rr)}; "
+                      f"median {paired.median_ratio(figures['ops'], figures['quiet']):.3f}×")
     print()
 
 
