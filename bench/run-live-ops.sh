@@ -11,7 +11,7 @@
 # its own citadel-bench arena run: PLAYERS new guests join at CONNECT_RATE
 # (16 a room, inputs at 20 Hz), WARMUP s, then WINDOW s measured. In an ops
 # window the script acts inside the measured window (citadel-bench
-# --window-file says when it opens): every OP_EVERY s, in turn,
+# --window-file says when it opens): every OP_EVERY s, in turn (OPS),
 #   reload  the config file is rewritten with live keys changed
 #           (chat.messages_per_second 5 <-> 6, rooms.lockstep.max_players
 #           8 <-> 9; rooms.plugins names the version running) and
@@ -32,7 +32,8 @@
 # round (median of the per-round ratios, bench/paired.py).
 #
 # Environment (defaults): PLAYERS=2000 ROUNDS=3 WINDOW=20 WARMUP=3
-#   OP_EVERY=2 PLUGIN_PLAYERS=16 (0: none) CONNECT_RATE=1000 BENCH_THREADS=1 EXECUTOR_THREADS=0
+#   OP_EVERY=2 OPS="reload swap" (the operations taken in turn; "reload" or
+#   "swap" alone to tell their effects apart) PLUGIN_PLAYERS=16 (0: none) CONNECT_RATE=1000 BENCH_THREADS=1 EXECUTOR_THREADS=0
 #   PLUGIN_DIR=$BUILD_DIR/tests/plugins (libcounter_v1.so, libcounter_v2.so)
 #   ADMIN_PORT=17491 PORT=0 NICE=0 SERVER_CPU=0 BENCH_CPU=1 BIN_DIR=build/bin
 #   RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
@@ -51,6 +52,12 @@ WINDOW=${WINDOW:-20}
 WARMUP=${WARMUP:-3}
 OP_EVERY=${OP_EVERY:-2}
 PLUGIN_PLAYERS=${PLUGIN_PLAYERS:-16}
+OPS=${OPS:-"reload swap"}
+read -ra OP_LIST <<<"$OPS"
+((${#OP_LIST[@]} > 0)) || die "OPS must name at least one operation (reload, swap)"
+for o in "${OP_LIST[@]}"; do
+  [[ $o == reload || $o == swap ]] || die "OPS: unknown operation '$o' (reload, swap)"
+done
 CONNECT_RATE=${CONNECT_RATE:-1000}
 BENCH_THREADS=${BENCH_THREADS:-1}
 PORT=${PORT:-0}
@@ -119,7 +126,7 @@ admin_post() {
 # alternates reload and swap every OP_EVERY s inside it (from 0.5 s after its
 # start to 0.5 s before its end); one JSON object per operation into OUT.
 ops_during() {
-  local wfile=$1 limit=$2 out=$3 deadline=$((SECONDS + $2)) start end now next kind=0
+  local wfile=$1 out=$3 deadline=$((SECONDS + $2)) start end now next turn=0
   : >"$out"
   until [[ -s $wfile ]]; do
     ((SECONDS < deadline)) || return 0
@@ -131,7 +138,7 @@ ops_during() {
     now=$(date +%s.%N)
     awk -v n="$now" -v x="$next" -v e="$end" 'BEGIN { exit !(x < e - 0.5) }' || break
     sleep "$(awk -v n="$now" -v x="$next" 'BEGIN { d = x - n; printf "%.3f", (d > 0 ? d : 0) }')"
-    if ((kind == 0)); then
+    if [[ ${OP_LIST[$((turn % ${#OP_LIST[@]}))]} == reload ]]; then
       RELOAD_FLIP=$((1 - RELOAD_FLIP))
       write_config
       admin_post /config/reload "" reload >>"$out"
@@ -141,7 +148,7 @@ ops_during() {
       admin_post /plugins/load "${PLUGINS[$PLUGIN_NOW]}" swap >>"$out"
     fi
     echo >>"$out"
-    kind=$((1 - kind))
+    turn=$((turn + 1))
     next=$(awk -v x="$next" -v p="$OP_EVERY" 'BEGIN { printf "%.3f", x + p }')
   done
 }
@@ -211,7 +218,7 @@ if ((PLUGIN_PLAYERS > 0)); then
   sleep 2
 fi
 
-log "live ops: $PLAYERS players, $ROUNDS rounds x (quiet, ops) windows of ${WARMUP}s + ${WINDOW}s, an operation every ${OP_EVERY}s, load average $(cut -d' ' -f1 /proc/loadavg)"
+log "live ops: $PLAYERS players, $ROUNDS rounds x (quiet, ops) windows of ${WARMUP}s + ${WINDOW}s, an operation ($OPS in turn) every ${OP_EVERY}s, load average $(cut -d' ' -f1 /proc/loadavg)"
 for ((round = 1; round <= ROUNDS; round++)); do
   if ((round % 2)); then order=(quiet ops); else order=(ops quiet); fi
   for kind in "${order[@]}"; do
@@ -237,7 +244,7 @@ stop_server "$SERVER_PID"
   echo
   machine_info_md
   echo "- server: citadel --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU, one server for the whole run; citadel-bench arena --threads $BENCH_THREADS pinned to CPU $BENCH_CPU, a new run ($PLAYERS new players) per window"
-  echo "- windows: ${WARMUP}s warm-up + ${WINDOW}s measured; players join at $CONNECT_RATE/s; ops windows: reload and swap in turn every ${OP_EVERY}s; nice $NICE"
+  echo "- windows: ${WARMUP}s warm-up + ${WINDOW}s measured; players join at $CONNECT_RATE/s; ops windows: $OPS in turn every ${OP_EVERY}s; nice $NICE"
   echo "- plugin rooms: $PLUGIN_PLAYERS players in \`counter\` rooms (4 a room) for the whole run"
   echo "- plugins: ${PLUGINS[*]}"
   echo "- raw: $(basename "$RAW")"
