@@ -65,6 +65,23 @@ TEST_F(BenchRoomsSmoke, ArenaPlayersGetTheirInputsAcked) {
   EXPECT_NEAR(end - start, 1.5, 0.01);
 }
 
+TEST_F(BenchRoomsSmoke, DroppedPlayersResumeIntoTheirRooms) {
+  // The bench drops every connection 0.3 s into the window; each player
+  // reconnects, resumes with its token (within the session grace), gets
+  // RoomEvent Rejoined and a snapshot, and plays on.
+  const BenchRun r = run_bench({"arena", "--port", port_, "--players", "20", "--warmup", "0.2",
+                                "--duration", "1.5", "--resume", "--drop-after", "0.3", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("disconnects":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("drops":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("resumes_ok":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("rejoined":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("resumed":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("resume_lost":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("in_room_at_end":20,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("gap_max_us":0.0,)")) << r.json;  // every gap was timed
+}
+
 TEST_F(BenchRoomsSmoke, JoinStormGetsEveryoneIn) {
   const BenchRun r =
       run_bench({"arena", "--join-storm", "--port", port_, "--players", "30", "--join-window",
