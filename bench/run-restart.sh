@@ -81,6 +81,10 @@ require_bin citadel
 require_bin citadel-bench
 require_release_build
 need_room_fds "$PLAYERS"
+if ((RECOVERY)); then
+  "$BIN_DIR/citadel" --print-config 2>/dev/null | grep -q 'snapshot_every_ticks' ||
+    die "RECOVERY=1, but this citadel ($BIN_DIR/citadel) has no recovery.* keys (crash recovery, issue 16, is not in this build); run without RECOVERY=1"
+fi
 
 bench_init
 mkdir -p "$RESULTS_DIR"
