@@ -35,6 +35,8 @@
 #   OP_EVERY=2 OPS="reload swap" (the operations taken in turn; "reload" or
 #   "swap" alone to tell their effects apart) PLUGIN_PLAYERS=16 (0: none) CONNECT_RATE=1000 BENCH_THREADS=1 EXECUTOR_THREADS=0
 #   PLUGIN_DIR=$BUILD_DIR/tests/plugins (libcounter_v1.so, libcounter_v2.so)
+#   PLUGIN_B=libcounter_v2.so (the version swapped with v1; libcounter_v2_handover.so
+#   takes the open plugin rooms over when it is swapped in, docs/plugins.md)
 #   ADMIN_PORT=17491 PORT=0 NICE=0 SERVER_CPU=0 BENCH_CPU=1 BIN_DIR=build/bin
 #   RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
 # Output: a markdown report on stdout and in $RESULTS_DIR/live-ops-<stamp>.md;
@@ -74,9 +76,9 @@ for b in taskset timeout python3 curl; do command -v "$b" >/dev/null || die "'$b
 require_bin citadel
 require_bin citadel-bench
 require_release_build
-PLUGINS=("$PLUGIN_DIR/libcounter_v1.so" "$PLUGIN_DIR/libcounter_v2.so")
+PLUGINS=("$PLUGIN_DIR/libcounter_v1.so" "$PLUGIN_DIR/${PLUGIN_B:-libcounter_v2.so}")
 for p in "${PLUGINS[@]}"; do
-  [[ -f $p ]] || die "$p not found: build the test plugins (cmake --build build --target counter_v1 counter_v2) or set PLUGIN_DIR"
+  [[ -f $p ]] || die "$p not found: build the test plugins (cmake --build build --target counter_v1 counter_v2 counter_v2_handover) or set PLUGIN_DIR"
 done
 need_room_fds $((PLAYERS + PLUGIN_PLAYERS))
 
