@@ -153,7 +153,8 @@ start_server() {
   BENCH_PIDS+=("$SERVER_PID")
   local deadline=$((SECONDS + 15)) port=""
   while :; do
-    port=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9]\+' "$logfile" | sed 's/.*://' || true)
+    # (2>/dev/null: the shell may not have created the log file yet)
+    port=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9]\+' "$logfile" 2>/dev/null | sed 's/.*://' || true)
     if [[ -z $port && $portfile != - && -s $portfile ]]; then
       port=$(grep -m1 -o '^[0-9]\+$' "$portfile" || true)
     fi

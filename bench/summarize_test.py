@@ -22,6 +22,7 @@ import summarize  # noqa: E402
 import summarize_rooms  # noqa: E402
 import summarize_sessions  # noqa: E402
 import summarize_transports  # noqa: E402
+import summarize_liveops  # noqa: E402
 
 
 def write_jsonl(rows):
@@ -272,3 +273,66 @@ class TransportsTest(unittest.TestCase):
         self.assertIn("0.010", sys_row)   # io_uring_enter per request
         ws = table_row(text, "ws")
         self.assertEqual(ws[3], "+500")   # per round +500, +700, +500 (of medians: +600)
+
+
+def live_window(rnd, kind, p99_ms, p50_ms=25.0, ops=(), samples=None, disconnects=0, gaps=0):
+    return {"part": "live-ops", "kind": kind, "round": rnd, "ok": True, "error": "",
+            "players": 2000, "window": [100.0, 120.0], "ops": list(ops),
+            "metrics_samples": samples,
+            "bench": {"joined": 2000, "rooms": 125, "room_hz_min": 20.0, "p50_us": p50_ms * 1000,
+                      "p99_us": p99_ms * 1000, "max_us": 60000, "disconnects": disconnects,
+                      "slow_rooms": 0, "tick_gaps": gaps, "server_cores_per_1000": 0.2}}
+
+
+class LiveOpsTest(unittest.TestCase):
+    def test_ops_over_quiet_is_the_median_of_per_round_ratios(self):
+        # p99 quiet 50, 40, 60; ops 55, 60, 60 -> 1.100, 1.500, 1.000: median 1.100
+        # (ratio of the medians would be 60 / 50 = 1.2).
+        rows = [live_window(1, "quiet", 50), live_window(1, "ops", 55),
+                live_window(2, "ops", 60), live_window(2, "quiet", 40),
+                live_window(3, "quiet", 60), live_window(3, "ops", 60)]
+        _, text = run(summarize_liveops.ops_table, rows)
+        self.assertIn("r1 1.100, r2 1.500, r3 1.000; median **1.100×**", text)
+
+    def test_window_counters_use_only_the_samples_inside_the_window(self):
+        samples = [[99.0, {"ticks": 0, "skipped": 0, "overruns": 0}],
+                   [101.0, {"ticks": 100, "skipped": 1, "overruns": 2}],
+                   [119.0, {"ticks": 1900, "skipped": 4, "overruns": 2}],
+                   [121.0, {"ticks": 2100, "skipped": 9, "overruns": 5}]]
+        w = summarize_liveops.window_counters(live_window(1, "ops", 50, samples=samples))
+        self.assertEqual(w, {"seconds": 18.0, "ticks": 1800, "skipped": 3, "overruns": 0})
+
+    def test_operations_count_as_ok_only_with_http_200_and_ok_true(self):
+        ops = [{"op": "reload", "http": 200, "s": 0.002, "body": "{'ok':true,'version':2}"},
+               {"op": "swap", "http": 422, "s": 0.004, "body": "{'ok':false}"},
+               {"op": "swap", "http": 200, "s": 0.001, "body": "{'ok':true,'message':'x'}"}]
+        done, ok, kinds, slowest = summarize_liveops.ops_summary(live_window(1, "ops", 50, ops=ops))
+        self.assertEqual((done, ok, slowest), (3, 2, 0.004))
+        self.assertEqual(kinds, {"reload": [1, 1], "swap": [1, 2]})
+
+    def test_snapshot_cost_pairs_each_value_with_no_snapshots_of_its_round(self):
+        def snap(rnd, every, pct):
+            return {"part": "snapshot", "round": rnd, "snapshot_every_ticks": every, "ok": True,
+                    "bench": {"joined": 1000, "server_cores_per_1000": pct / 100,
+                              "p99_us": 50000, "disconnects": 0}}
+        # 20 against 0: 22/20, 18/12, 21/20 -> 1.100, 1.500, 1.050: median 1.100; +2, +6, +1: +2
+        rows = [snap(1, 20, 22), snap(1, 0, 20), snap(2, 0, 12), snap(2, 20, 18),
+                snap(3, 20, 21), snap(3, 0, 20)]
+        _, text = run(summarize_liveops.snapshot_table, rows)
+        self.assertIn("ratios r1 1.100, r2 1.500, r3 1.050; median **1.100×** the CPU, +2.00 points",
+                      text)
+
+    def test_restart_meets_the_goal_only_with_everyone_back_within_2_s(self):
+        def rnd(n, lost, gap_max_ms, restart_s):
+            return {"part": "restart", "round": n, "ok": True, "restart_s": restart_s,
+                    "listen_s": restart_s / 2,
+                    "bench": {"joined": 1000, "resumed": 1000 - lost, "resume_lost": lost,
+                              "resume_refused_by_result": {"SessionGone": lost} if lost else {},
+                              "gap_p50_us": 500e3, "gap_p99_us": 900e3,
+                              "gap_max_us": gap_max_ms * 1000}}
+        _, text = run(summarize_liveops.restart_table,
+                      [rnd(1, 0, 1500, 0.3), rnd(2, 1000, 0, 0.3), rnd(3, 0, 2500, 0.3)])
+        rows = [line for line in text.splitlines() if line.startswith("| ") and "round" not in line]
+        self.assertTrue(rows[0].endswith("| yes |"), rows[0])
+        self.assertTrue(rows[1].endswith("| no |"), rows[1])  # all lost (SessionGone)
+        self.assertTrue(rows[2].endswith("| no |"), rows[2])  # a gap over 2 s

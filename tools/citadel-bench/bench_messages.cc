@@ -27,6 +27,14 @@ std::span<const uint8_t> MessageEncoder::guest_login(uint32_t request_id,
   return finished();
 }
 
+std::span<const uint8_t> MessageEncoder::resume(uint32_t request_id, std::string_view token,
+                                                uint64_t last_push_id) {
+  fbb_.Clear();
+  const auto t = str(fbb_, token);
+  fbb_.Finish(msg::CreateResume(fbb_, request_id, t, last_push_id));
+  return finished();
+}
+
 std::span<const uint8_t> MessageEncoder::logout(uint32_t request_id) {
   fbb_.Clear();
   fbb_.Finish(msg::CreateLogout(fbb_, request_id));
@@ -54,7 +62,13 @@ std::span<const uint8_t> MessageEncoder::leaderboard_submit(uint32_t request_id,
 std::optional<AuthReplyFields> decode_auth_reply(std::span<const uint8_t> payload) {
   const auto* m = protocol::verified_root<msg::AuthReply>(payload);
   if (m == nullptr) return std::nullopt;
-  return AuthReplyFields{m->request_id(), static_cast<uint16_t>(m->result()), m->user_id()};
+  AuthReplyFields f;
+  f.request_id = m->request_id();
+  f.result = static_cast<uint16_t>(m->result());
+  f.user_id = m->user_id();
+  if (const auto* token = m->token()) f.token = std::string_view(token->c_str(), token->size());
+  f.resumed = m->resumed();
+  return f;
 }
 
 std::optional<ChatReplyFields> decode_chat_reply(std::span<const uint8_t> payload) {

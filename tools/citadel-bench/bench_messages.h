@@ -19,6 +19,8 @@ class MessageEncoder {
  public:
   std::span<const uint8_t> guest_login(uint32_t request_id, std::string_view device_id);
   std::span<const uint8_t> logout(uint32_t request_id);
+  std::span<const uint8_t> resume(uint32_t request_id, std::string_view token,
+                                  uint64_t last_push_id);
   std::span<const uint8_t> chat_send(uint32_t request_id, std::string_view channel,
                                      std::string_view text);
   std::span<const uint8_t> leaderboard_submit(uint32_t request_id, std::string_view board_id,
@@ -38,6 +40,8 @@ struct AuthReplyFields {
   uint32_t request_id = 0;
   uint16_t result = 0;  // msg::AuthResult
   uint64_t user_id = 0;
+  std::string_view token;  // a view into the payload: copy it to keep it
+  bool resumed = false;
 };
 struct ChatReplyFields {
   uint32_t request_id = 0;

@@ -26,6 +26,14 @@ TEST(BenchMessages, EncodedRequestsVerifyAsTheServerReadsThem) {
     EXPECT_EQ(m->request_id(), 8u);
   }
   {
+    const auto bytes = enc.resume(12, "tok.en", 3);
+    const auto* m = protocol::verified_root<msg::Resume>(bytes);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->request_id(), 12u);
+    EXPECT_EQ(m->token()->str(), "tok.en");
+    EXPECT_EQ(m->last_push_id(), 3u);
+  }
+  {
     const auto bytes = enc.chat_send(9, "world", "hello");
     const auto* m = protocol::verified_root<msg::ChatSend>(bytes);
     ASSERT_NE(m, nullptr);
@@ -52,6 +60,17 @@ TEST(BenchMessages, RepliesAndPushesDecode) {
   ASSERT_TRUE(auth);
   EXPECT_EQ(auth->request_id, 5u);
   EXPECT_EQ(auth_result_name(auth->result), "ServerBusy");
+  EXPECT_TRUE(auth->token.empty());
+  EXPECT_FALSE(auth->resumed);
+
+  fbb.Clear();
+  fbb.Finish(msg::CreateAuthReplyDirect(fbb, 6, msg::AuthResult::Ok, "", 9, "guest-9", "t0k", 0,
+                                        /*resumed=*/true));
+  const auto resumed = decode_auth_reply({fbb.GetBufferPointer(), fbb.GetSize()});
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->user_id, 9u);
+  EXPECT_EQ(resumed->token, "t0k");
+  EXPECT_TRUE(resumed->resumed);
 
   fbb.Clear();
   fbb.Finish(msg::CreateChatReply(fbb, 6, msg::ChatResult::RateLimited));

@@ -36,8 +36,19 @@ Connector::Connector(ConnectSettings settings, std::size_t total, int epoll_fd,
       phase_start_(Clock::now()) {}
 
 void Connector::start_due(Clock::time_point now, const std::function<void(ConnId)>& opened) {
+  if (!restarts_.empty()) {
+    std::erase_if(restarts_, [&](ConnId id) {
+      ConnSlot& c = slot_of_(id);
+      if (c.state != ConnState::kConnecting && c.state != ConnState::kHandshaking) return true;
+      if (now - c.connect_started < settings_.timeout) return false;
+      fail(c);
+      return true;
+    });
+  }
   const Clock::duration elapsed = now - phase_start_;
+  if (gave_up_) return;
   if (elapsed >= settings_.phase_limit) {
+    gave_up_ = true;
     // Give up: whatever is not open by now will not be.
     for (; next_to_start_ < total_; ++next_to_start_) {
       slot_of_(static_cast<ConnId>(next_to_start_)).state = ConnState::kClosed;
@@ -66,6 +77,14 @@ void Connector::start_due(Clock::time_point now, const std::function<void(ConnId
     start(static_cast<ConnId>(next_to_start_++), now, opened);
     if (Clock::now() >= budget_end) break;
   }
+}
+
+void Connector::restart(ConnId id, Clock::time_point now,
+                        const std::function<void(ConnId)>& opened) {
+  ConnSlot& c = slot_of_(id);
+  if (c.state != ConnState::kClosed) return;
+  restarts_.push_back(id);
+  start(id, now, opened);
 }
 
 void Connector::start(ConnId id, Clock::time_point now, const std::function<void(ConnId)>& opened) {

@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "client/transport/client_stream.h"
 
@@ -83,6 +84,10 @@ class Connector {
   void start_due(Clock::time_point now, const std::function<void(ConnId)>& opened);
   // True while some connection is neither open nor finished (failed or closed).
   bool connecting() const { return next_to_start_ < total_ || in_progress_ > 0; }
+  // Connects `id` again (it must be closed), outside the paced first phase:
+  // a client that reconnects after its connection dropped. Same timeout; the
+  // phase limit does not apply. Finishes like any connect (finish()).
+  void restart(ConnId id, Clock::time_point now, const std::function<void(ConnId)>& opened);
   // After EPOLLOUT on a connecting socket. kOpen: the connection is open and
   // polled for input. kHandshaking: TCP is up and polled for input, and
   // slot.stream is made and started (its first bytes are in `first_bytes`):
@@ -109,6 +114,8 @@ class Connector {
   std::size_t next_to_start_ = 0;      // connects are started in id order...
   std::size_t oldest_connecting_ = 0;  // ...so timeouts are checked from here on
   uint32_t in_progress_ = 0;
+  bool gave_up_ = false;          // the phase limit passed: the first phase is over
+  std::vector<ConnId> restarts_;  // restart()ed connects, for their timeouts
 };
 
 }  // namespace citadel::bench

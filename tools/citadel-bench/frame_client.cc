@@ -45,6 +45,10 @@ void FrameClient::start_due_connects(Clock::time_point now) {
   connector_.start_due(now, [&](ConnId id) { finish_connect(id, now); });
 }
 
+void FrameClient::reconnect(ConnId id, Clock::time_point now) {
+  connector_.restart(id, now, [&](ConnId opened) { finish_connect(opened, now); });
+}
+
 void FrameClient::finish_connect(ConnId id, Clock::time_point now) {
   Connection& c = conns_[id];
   switch (connector_.finish(id, c.out)) {

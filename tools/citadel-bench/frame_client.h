@@ -80,6 +80,14 @@ class FrameClient {
   // flush_writes(). Ignored on a connection that is not open.
   void send(ConnId id, uint16_t cmd, std::span<const uint8_t> payload);
   bool is_open(ConnId id) const { return conns_[id].state == State::kOpen; }
+  bool is_closed(ConnId id) const { return conns_[id].state == State::kClosed; }
+  // Connects a closed connection again (a client reconnecting after a drop):
+  // on_open when it is open, else it is closed again (is_closed) after a
+  // refusal or the connect timeout.
+  void reconnect(ConnId id, Clock::time_point now);
+  // Closes an open connection from this side (counted as a disconnect;
+  // on_close follows): a dropped connection, for testing a resume.
+  void drop(ConnId id) { close_connection(id); }
   uint32_t size() const { return static_cast<uint32_t>(conns_.size()); }
 
   void flush_writes();

@@ -44,6 +44,12 @@ std::optional<RoomReplyFields> decode_room_reply(std::span<const uint8_t> payloa
                          m->tick_hz()};
 }
 
+std::optional<RoomEventFields> decode_room_event(std::span<const uint8_t> payload) {
+  const auto* m = protocol::verified_root<msg::RoomEvent>(payload);
+  if (m == nullptr) return std::nullopt;
+  return RoomEventFields{static_cast<uint8_t>(m->kind()), m->room_id()};
+}
+
 std::optional<ArenaStateFields> decode_arena_state(std::span<const uint8_t> payload,
                                                    uint64_t own_user_id) {
   const auto* m = protocol::verified_root<msg::ArenaState>(payload);

@@ -51,6 +51,11 @@ struct LockstepFrameFields {
 
 // nullopt: the payload is not a valid table of that type.
 std::optional<RoomReplyFields> decode_room_reply(std::span<const uint8_t> payload);
+struct RoomEventFields {
+  uint8_t kind = 0;  // msg::RoomEventKind: 5 Rejoined
+  uint64_t room_id = 0;
+};
+std::optional<RoomEventFields> decode_room_event(std::span<const uint8_t> payload);
 std::optional<ArenaStateFields> decode_arena_state(std::span<const uint8_t> payload,
                                                    uint64_t own_user_id);
 std::optional<LockstepFrameFields> decode_lockstep_frame(std::span<const uint8_t> payload,

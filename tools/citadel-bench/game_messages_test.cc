@@ -55,6 +55,18 @@ TEST(GameMessages, DecodesRoomReply) {
   EXPECT_FALSE(decode_room_reply(junk));
 }
 
+TEST(GameMessages, DecodesRoomEvent) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(
+      msg::CreateRoomEventDirect(fbb, msg::RoomEventKind::Rejoined, 77, 9, "guest-9", "arena"));
+  const auto e = decode_room_event(bytes(fbb));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, 5);
+  EXPECT_EQ(e->room_id, 77u);
+  const std::vector<uint8_t> junk{1, 2, 3};
+  EXPECT_FALSE(decode_room_event(junk));
+}
+
 TEST(GameMessages, ArenaStateYieldsTickAndOnlyTheOwnAck) {
   flatbuffers::FlatBufferBuilder fbb;
   const std::vector<msg::ArenaPlayer> players{{10, 1, 2, 5}, {11, 3, 4, 9}};

@@ -32,6 +32,28 @@ void add_room_options(CLI::App& cmd, RoomLoadOptions& o) {
                  "server process: report its CPU time over the window and VmRSS before "
                  "connecting and once everyone is in")
       ->check(CLI::Range(1, 1 << 30));
+  cmd.add_flag("--resume", o.resume,
+               "arena: a player whose connection drops reconnects (backoff with jitter) and "
+               "resumes its session with its token; reports each player's gap between states");
+  cmd.add_option("--reconnect-base-ms", o.reconnect_base_ms,
+                 "--resume: first backoff cap; each attempt doubles it (full jitter)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 60'000.0));
+  cmd.add_option("--reconnect-max-ms", o.reconnect_max_ms, "--resume: largest backoff cap")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 600'000.0));
+  cmd.add_option("--resume-give-up", o.resume_give_up_s,
+                 "--resume: seconds after a drop when a player stops trying (lost)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd.add_option("--drop-after", o.drop_after_s,
+                 "seconds into the window when the bench drops every player's connection itself "
+                 "(to try --resume without a server restart); 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd.add_option("--window-file", o.window_file,
+                 "write the measured window's start and end (Unix seconds) to this file once "
+                 "it is set, for a script that acts inside it");
 }
 
 }  // namespace
@@ -64,6 +86,10 @@ void add_room_commands(CLI::App& app, RoomCommands& rooms, AddCommonOptions add_
 std::string RoomCommands::check() const {
   const RoomLoadOptions& o = arena_app->parsed() ? arena : lockstep;
   if (o.room_type.empty()) return "--room-type must not be empty";
+  if (o.resume && o.game != RoomGame::kArena) return "--resume is for the arena scenario";
+  if (o.reconnect_max_ms < o.reconnect_base_ms) {
+    return "--reconnect-max-ms must not be below --reconnect-base-ms";
+  }
   return "";
 }
 

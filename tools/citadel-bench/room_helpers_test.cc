@@ -6,6 +6,7 @@
 
 #include "frame_jitter.h"
 #include "input_pacer.h"
+#include "reconnect_backoff.h"
 #include "room_ticks.h"
 #include "seq_time_ring.h"
 
@@ -154,6 +155,18 @@ TEST(RoomTicks, MergeKeepsEachRoomOnceAtTheHighestRate) {
       EXPECT_DOUBLE_EQ(r.hz, 19.5);
     }
   }
+}
+
+TEST(ReconnectBackoff, DoublesUpToTheCapWithFullJitter) {
+  using std::chrono::milliseconds;
+  const auto base = milliseconds(100), max = milliseconds(1000);
+  EXPECT_EQ(reconnect_backoff(0, 0.0, base, max), Clock::duration::zero());
+  EXPECT_EQ(reconnect_backoff(0, 0.5, base, max), milliseconds(50));
+  EXPECT_EQ(reconnect_backoff(1, 0.5, base, max), milliseconds(100));
+  EXPECT_EQ(reconnect_backoff(3, 1.0, base, max), milliseconds(800));
+  EXPECT_EQ(reconnect_backoff(4, 1.0, base, max), max);                // 1,600 capped
+  EXPECT_EQ(reconnect_backoff(60, 1.0, base, max), max);               // no overflow
+  EXPECT_EQ(reconnect_backoff(2, 7.0, base, max), milliseconds(400));  // u clamped
 }
 
 }  // namespace

@@ -31,6 +31,21 @@ struct RoomLoadOptions {
   double join_window_s = 1;
   double join_timeout_s = 10;
   int server_pid = 0;  // 0: do not read the server's CPU time and memory
+  // --resume (arena): a player whose connection drops reconnects (backoff
+  // with jitter, reconnect_backoff.h), sends Resume with its session token,
+  // and counts as back at the first ArenaState after AuthReply Ok; the time
+  // from its last ArenaState before the drop to that one is its gap. It gives
+  // up resume_give_up_s after the drop.
+  bool resume = false;
+  double reconnect_base_ms = 100;
+  double reconnect_max_ms = 1000;
+  double resume_give_up_s = 30;
+  // > 0: this many seconds into the window the bench drops every player's
+  // connection itself (to try --resume without restarting the server).
+  double drop_after_s = 0;
+  // Non-empty: once the measured window is set, write "<start> <end>\n" there
+  // (Unix time in seconds), so a script can act inside the window.
+  std::string window_file;
 };
 
 }  // namespace citadel::bench

@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "controller.h"
@@ -38,7 +40,18 @@ void add(GameCounts& a, const GameCounts& b) {
   a.bad_pushes += b.bad_pushes;
   a.other_pushes += b.other_pushes;
   a.frame_gaps += b.frame_gaps;
+  a.tick_gaps += b.tick_gaps;
+  a.tick_gap_max = std::max(a.tick_gap_max, b.tick_gap_max);
   a.frames_out_of_order += b.frames_out_of_order;
+}
+
+void add(ResumeCounts& a, const ResumeCounts& b) {
+  a.drops += b.drops;
+  a.reconnects += b.reconnects;
+  a.resumed += b.resumed;
+  a.rejoined += b.rejoined;
+  a.refused += b.refused;
+  a.gave_up += b.gave_up;
 }
 
 void add(SessionCounts& a, const SessionCounts& b) {
@@ -48,9 +61,26 @@ void add(SessionCounts& a, const SessionCounts& b) {
   a.joins_ok += b.joins_ok;
   a.joins_refused += b.joins_refused;
   a.unexpected += b.unexpected;
+  a.resumes_sent += b.resumes_sent;
+  a.resumes_ok += b.resumes_ok;
   for (std::size_t i = 0; i < kResultSlots; ++i) {
     a.login_results[i] += b.login_results[i];
     a.join_results[i] += b.join_results[i];
+    a.resume_results[i] += b.resume_results[i];
+  }
+}
+
+// "<start> <end>\n" in Unix seconds: the steady clock's window on the wall clock.
+void write_window_file(const std::string& path, Clock::time_point measure_start,
+                       double duration_s) {
+  const auto wall_now = std::chrono::system_clock::now();
+  const double start = std::chrono::duration<double>(wall_now.time_since_epoch()).count() +
+                       seconds_between(Clock::now(), measure_start);
+  const std::string tmp = path + ".tmp";
+  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+    std::fprintf(f, "%.3f %.3f\n", start, start + duration_s);
+    std::fclose(f);
+    std::rename(tmp.c_str(), path.c_str());  // whole or not at all, for a script polling it
   }
 }
 
@@ -147,6 +177,8 @@ int run_room_load(const RoomLoadOptions& options, const sockaddr_in& server, std
       const Clock::time_point measure_start = Clock::now() + seconds(options.warmup_s);
       const Clock::time_point measure_end = measure_start + seconds(common.duration_s);
       control.set_window(measure_start, measure_end);
+      if (!options.window_file.empty())
+        write_window_file(options.window_file, measure_start, common.duration_s);
       control.go.store(true, std::memory_order_release);
       waited = controller.wait(measure_start);
       result.in_room_at_start = sum(&RoomWorker::in_room);
@@ -175,6 +207,8 @@ int run_room_load(const RoomLoadOptions& options, const sockaddr_in& server, std
     accumulate(result.totals, WorkerSnapshot{w->counters(), w->first_error(), 0});
     add(result.sessions, w->sessions());
     add(result.game, w->game());
+    add(result.resumes, w->resumes());
+    result.gaps.merge(w->gaps());
     result.in_room_at_end += w->in_phase(SessionPhase::kInRoom);
     result.join_latency.merge(w->join_latency());
     result.latency.merge(w->latency());

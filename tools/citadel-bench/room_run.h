@@ -28,6 +28,8 @@ struct RoomRunResult {
   WorkerSnapshot totals;
   SessionCounts sessions;
   GameCounts game;
+  ResumeCounts resumes;           // --resume
+  Histogram gaps;                 // --resume: last state before a drop -> first after the resume
   uint64_t in_room_at_start = 0;  // when the window opened
   uint64_t in_room_at_end = 0;
   Histogram join_latency;  // RoomJoin -> RoomReply Ok, every join

@@ -13,8 +13,11 @@ constexpr uint16_t kOk = 0;  // AuthResult::Ok and RoomResult::Ok
 }  // namespace
 
 RoomSessions::RoomSessions(uint32_t connections, std::string room_type, std::string_view run_prefix,
-                           uint32_t worker)
-    : room_type_(std::move(room_type)), ids_(run_prefix, worker), conns_(connections) {
+                           uint32_t worker, bool keep_tokens)
+    : room_type_(std::move(room_type)),
+      keep_tokens_(keep_tokens),
+      ids_(run_prefix, worker),
+      conns_(connections) {
   in_phase_[static_cast<std::size_t>(SessionPhase::kConnecting)] = connections;
 }
 
@@ -29,6 +32,14 @@ void RoomSessions::login(FrameClient& client, ConnId id) {
   c.request_id = next_request_++;
   client.send(id, proto::cmd::kGuestLogin, auth_.guest_login(c.request_id, ids_.next()));
   set_phase(c, SessionPhase::kLoggingIn);
+}
+
+void RoomSessions::resume(FrameClient& client, ConnId id) {
+  Conn& c = conns_[id];
+  c.request_id = next_request_++;
+  client.send(id, proto::cmd::kResume, auth_.resume(c.request_id, c.token, 0));
+  ++counts_.resumes_sent;
+  set_phase(c, SessionPhase::kResuming);
 }
 
 void RoomSessions::join(FrameClient& client, ConnId id, Clock::time_point now) {
@@ -61,8 +72,21 @@ bool RoomSessions::on_frame(ConnId id, const protocol::FrameView& frame, Clock::
   Conn& c = conns_[id];
   if (frame.cmd == proto::cmd::kAuthReply) {
     const auto reply = decode_auth_reply(frame.payload);
-    if (!reply || c.phase != SessionPhase::kLoggingIn || reply->request_id != c.request_id) {
+    if (!reply || (c.phase != SessionPhase::kLoggingIn && c.phase != SessionPhase::kResuming) ||
+        reply->request_id != c.request_id) {
       ++counts_.unexpected;
+      return true;
+    }
+    if (c.phase == SessionPhase::kResuming) {
+      ++counts_.resume_results[std::min<std::size_t>(reply->result, kResultSlots - 1)];
+      if (reply->result != kOk) {
+        set_phase(c, SessionPhase::kFailed);
+        event = Event::kFailed;
+        return true;
+      }
+      ++counts_.resumes_ok;
+      set_phase(c, SessionPhase::kInRoom);  // RoomEvent Rejoined and a snapshot follow
+      event = Event::kResumed;
       return true;
     }
     ++counts_.login_results[std::min<std::size_t>(reply->result, kResultSlots - 1)];
@@ -74,6 +98,7 @@ bool RoomSessions::on_frame(ConnId id, const protocol::FrameView& frame, Clock::
     }
     ++counts_.logins_ok;
     c.user_id = reply->user_id;
+    if (keep_tokens_) c.token.assign(reply->token);
     set_phase(c, SessionPhase::kLoggedIn);
     event = Event::kLoggedIn;
     return true;

@@ -26,8 +26,9 @@ enum class SessionPhase : uint8_t {
   kLoggedIn,    // waiting for the scenario to send RoomJoin
   kJoining,     // RoomJoin sent
   kInRoom,
-  kFailed,  // login or join refused, or a reply that made no sense
-  kClosed,  // the connection closed
+  kFailed,    // login or join refused, or a reply that made no sense
+  kClosed,    // the connection closed
+  kResuming,  // --resume: reconnected, Resume sent
 };
 
 struct SessionCounts {
@@ -39,19 +40,26 @@ struct SessionCounts {
   uint64_t unexpected = 0;  // replies to nothing we asked, or undecodable
   ResultCounts login_results{};
   ResultCounts join_results{};
+  uint64_t resumes_sent = 0;  // --resume
+  uint64_t resumes_ok = 0;
+  ResultCounts resume_results{};
 };
 
 class RoomSessions {
  public:
-  enum class Event { kNone, kLoggedIn, kJoined, kFailed };
+  enum class Event { kNone, kLoggedIn, kJoined, kFailed, kResumed };
 
+  // keep_tokens: keep each session's token for resume().
   RoomSessions(uint32_t connections, std::string room_type, std::string_view run_prefix,
-               uint32_t worker);
+               uint32_t worker, bool keep_tokens = false);
 
   // The connection is open: log it in.
   void login(FrameClient& client, ConnId id);
   // Sends RoomJoin (the connection must be kLoggedIn).
   void join(FrameClient& client, ConnId id, Clock::time_point now);
+  // The connection is open again after a drop: Resume with the session's
+  // token (AuthReply Ok: back kInRoom, Event::kResumed; else kFailed).
+  void resume(FrameClient& client, ConnId id);
   // AuthReply and RoomReply are handled here (true); any other frame is the
   // scenario's (false). `event` says what the frame changed.
   bool on_frame(ConnId id, const protocol::FrameView& frame, Clock::time_point now, Event& event);
@@ -82,11 +90,13 @@ class RoomSessions {
     uint64_t user_id = 0;
     uint64_t room_id = 0;
     Clock::time_point join_sent_at{};
+    std::string token;  // --resume: the session token of the login
   };
 
   void set_phase(Conn& c, SessionPhase p);
 
   std::string room_type_;
+  bool keep_tokens_ = false;
   DeviceIds ids_;
   MessageEncoder auth_;
   GameEncoder game_;
@@ -94,7 +104,7 @@ class RoomSessions {
   uint32_t next_request_ = 1;
   SessionCounts counts_;
   Histogram join_latency_;
-  std::array<uint64_t, 7> in_phase_{};
+  std::array<uint64_t, 8> in_phase_{};
   Clock::time_point last_join_reply_at_{};
 };
 

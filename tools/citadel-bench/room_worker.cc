@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "protocol/commands.h"
+#include "reconnect_backoff.h"
 #include "scenario_setup.h"
 
 namespace citadel::bench {
@@ -14,6 +15,12 @@ Clock::duration seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
+Clock::duration ms_duration(double ms) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
+}
+
+constexpr uint8_t kRoomEventRejoined = 5;  // RoomEventKind::Rejoined
+
 }  // namespace
 
 RoomWorker::RoomWorker(FrameClientConfig config, const RoomLoadOptions& options,
@@ -22,7 +29,7 @@ RoomWorker::RoomWorker(FrameClientConfig config, const RoomLoadOptions& options,
     : options_(options),
       control_(control),
       board_(board),
-      sessions_(config.connections, options.room_type, prefix, index),
+      sessions_(config.connections, options.room_type, prefix, index, options.resume),
       players_(config.connections),
       inputs_(config.connections, period_of_hz(options.input_hz), Clock::now()),
       rng_(index * 7919 + 17),
@@ -35,6 +42,8 @@ void RoomWorker::run_in_thread() {
     if (client_.connecting()) client_.start_due_connects(now);
     follow_window();
     if (options_.join_storm) run_storm(now);
+    if (options_.drop_after_s > 0) drop_everyone_once(now);
+    if (!away_.empty()) run_reconnects(now);
     inputs_.run_due(now, [&](uint32_t slot, Clock::time_point due) { send_input(slot, due, now); });
     client_.flush_writes();
     if (now >= next_publish) {
@@ -47,7 +56,7 @@ void RoomWorker::run_in_thread() {
 }
 
 Clock::duration RoomWorker::poll_timeout(Clock::time_point now) const {
-  if (client_.connecting()) return kConnectPollPeriod;
+  if (client_.connecting() || !away_.empty()) return kConnectPollPeriod;
   Clock::time_point wake = now + kIdlePollPeriod;
   if (!inputs_.done()) wake = std::min(wake, inputs_.next_due());
   if (storm_started_ && !storm_joins_.done()) wake = std::min(wake, storm_joins_.next_due());
@@ -88,12 +97,69 @@ void RoomWorker::run_storm(Clock::time_point now) {
 }
 
 void RoomWorker::on_open(ConnId id, Clock::time_point) {
-  sessions_.login(client_, id);
+  if (players_[id].away) {
+    sessions_.resume(client_, id);
+  } else {
+    sessions_.login(client_, id);
+  }
 }
 
 void RoomWorker::on_close(ConnId id) {
-  if (sessions_.phase(id) == SessionPhase::kJoining) ++joins_closed_;
+  const SessionPhase was = sessions_.phase(id);
+  if (was == SessionPhase::kJoining) ++joins_closed_;
   sessions_.on_close(id);
+  if (options_.resume && !control_.stop.load(std::memory_order_relaxed) &&
+      (was == SessionPhase::kInRoom || was == SessionPhase::kResuming)) {
+    went_away(id, Clock::now());
+  }
+}
+
+// --resume: the player lost its connection (again, if it was away already).
+void RoomWorker::went_away(ConnId id, Clock::time_point now) {
+  Player& p = players_[id];
+  if (!p.away) {
+    p.away = true;
+    p.gap_from = p.last_state_at == Clock::time_point{} ? now : p.last_state_at;
+    p.attempts = 0;
+    ++resume_.drops;
+    away_.push_back(id);
+  }
+  p.last_tick = 0;  // the room's ticks after the gap are not compared with before
+  p.reconnect_due = now + reconnect_backoff(p.attempts++, jitter_u_(rng_),
+                                            ms_duration(options_.reconnect_base_ms),
+                                            ms_duration(options_.reconnect_max_ms));
+}
+
+// --resume: reconnects whose time has come; players back (or lost) leave the list.
+void RoomWorker::run_reconnects(Clock::time_point now) {
+  std::erase_if(away_, [&](ConnId id) {
+    Player& p = players_[id];
+    if (!p.away) return true;
+    if (!client_.is_closed(id) || now < p.reconnect_due) return false;
+    if (now - p.gap_from > seconds(options_.resume_give_up_s)) {
+      p.away = false;
+      ++resume_.gave_up;
+      return true;
+    }
+    client_.reconnect(id, now);
+    ++resume_.reconnects;
+    // If this connect fails too, the next try waits a longer backoff.
+    p.reconnect_due = now + reconnect_backoff(p.attempts++, jitter_u_(rng_),
+                                              ms_duration(options_.reconnect_base_ms),
+                                              ms_duration(options_.reconnect_max_ms));
+    return false;
+  });
+}
+
+// --drop-after: once, that far into the window, every open connection closes.
+void RoomWorker::drop_everyone_once(Clock::time_point now) {
+  if (dropped_everyone_ || !window_known_ || now < window_start_ + seconds(options_.drop_after_s)) {
+    return;
+  }
+  dropped_everyone_ = true;
+  for (ConnId id = 0; id < client_.size(); ++id) {
+    if (client_.is_open(id)) client_.drop(id);
+  }
 }
 
 void RoomWorker::on_sent(ConnId id, Clock::time_point at) {
@@ -136,6 +202,9 @@ void RoomWorker::on_frame(ConnId id, const proto::FrameView& frame, Clock::time_
     if (event == RoomSessions::Event::kLoggedIn && !options_.join_storm) {
       sessions_.join(client_, id, now);
       if (first_join_sent_at_ == Clock::time_point{}) first_join_sent_at_ = now;
+    } else if (event == RoomSessions::Event::kFailed && players_[id].away) {
+      players_[id].away = false;  // the Resume was refused: lost
+      ++resume_.refused;
     } else if (event == RoomSessions::Event::kJoined) {
       players_[id].room_index = ticks_.index_of(sessions_.room_id(id));
       const uint32_t hz = sessions_.tick_hz(id);
@@ -156,6 +225,13 @@ void RoomWorker::on_frame(ConnId id, const proto::FrameView& frame, Clock::time_
     on_lockstep_frame(id, frame, now);
   } else {
     ++game_.other_pushes;  // RoomEvent (players joining) and the like
+    if (options_.resume && frame.cmd == proto::cmd::kRoomEvent) {
+      const auto event = decode_room_event(frame.payload);
+      if (event && event->kind == kRoomEventRejoined) {
+        ++resume_.rejoined;
+        players_[id].room_index = ticks_.index_of(event->room_id);
+      }
+    }
   }
 }
 
@@ -168,7 +244,21 @@ void RoomWorker::on_arena_state(ConnId id, const proto::FrameView& frame, Clock:
   Player& p = players_[id];
   ++game_.pushes;
   if (in_window(now)) ++game_.pushes_measured;
+  if (p.away) {  // --resume: the first state after the Resume
+    gaps_.record(now - p.gap_from);
+    p.away = false;
+    ++resume_.resumed;
+  }
+  p.last_state_at = now;
   ticks_.observe(p.room_index, state->tick, now);
+  if (state->tick > p.last_tick) {
+    if (p.last_tick != 0 && in_window(now)) {
+      const uint32_t missing = state->tick - p.last_tick - 1;
+      game_.tick_gaps += missing;
+      game_.tick_gap_max = std::max(game_.tick_gap_max, missing);
+    }
+    p.last_tick = state->tick;
+  }
   if (state->own_ack) p.sent.ack(*state->own_ack, [&](Clock::time_point t) { answered(t, now); });
 }
 

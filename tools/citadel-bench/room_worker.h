@@ -45,7 +45,22 @@ struct GameCounts {
   uint64_t bad_pushes = 0;       // undecodable
   uint64_t other_pushes = 0;     // RoomEvent and anything else not measured
   uint64_t frame_gaps = 0;       // lockstep: frames missing between two received
+  // arena: tick numbers missing between two ArenaStates a player received
+  // inside the window (a skipped or lost tick), summed over players; and the
+  // longest such run of one player.
+  uint64_t tick_gaps = 0;
+  uint32_t tick_gap_max = 0;
   uint64_t frames_out_of_order = 0;
+};
+
+// --resume: what the players' reconnects came to (summed over workers).
+struct ResumeCounts {
+  uint64_t drops = 0;       // a player in its room lost its connection (once per absence)
+  uint64_t reconnects = 0;  // connects started again
+  uint64_t resumed = 0;     // back: AuthReply Ok, then an ArenaState
+  uint64_t rejoined = 0;    // RoomEvent Rejoined received
+  uint64_t refused = 0;     // Resume refused (e.g. SessionGone): lost
+  uint64_t gave_up = 0;     // not back resume_give_up_s after the drop: lost
 };
 
 class RoomWorker final : public FrameEvents {
@@ -80,6 +95,9 @@ class RoomWorker final : public FrameEvents {
   const Histogram& jitter() const { return jitter_; }
   const Histogram& input_lag() const { return input_lag_; }
   const GameCounts& game() const { return game_; }
+  const ResumeCounts& resumes() const { return resume_; }
+  // --resume: per absence, last ArenaState before the drop -> first one after.
+  const Histogram& gaps() const { return gaps_; }
   // A room whose last tick came more than 5 periods before the window's end has stalled.
   std::vector<RoomRate> room_rates() const { return ticks_.rates(5 * frame_period_); }
   uint32_t tick_hz() const { return tick_hz_; }
@@ -92,6 +110,14 @@ class RoomWorker final : public FrameEvents {
     FrameArrivals arrivals;
     uint32_t room_index = 0;
     uint32_t last_frame = 0;
+    uint32_t last_tick = 0;             // arena: newest ArenaState.tick received
+    Clock::time_point last_state_at{};  // arena: newest ArenaState's arrival
+    // --resume: away from the room since a drop (not back yet), the gap's
+    // start, when to try again, and how many tries so far.
+    bool away = false;
+    Clock::time_point gap_from{};
+    Clock::time_point reconnect_due{};
+    uint32_t attempts = 0;
     float dx = 0, dy = 0;
     bool stamp_pending = false;
   };
@@ -111,6 +137,9 @@ class RoomWorker final : public FrameEvents {
   }
   bool in_window(Clock::time_point t) const { return t >= window_start_ && t < window_end_; }
   void follow_window();
+  void went_away(ConnId id, Clock::time_point now);
+  void run_reconnects(Clock::time_point now);
+  void drop_everyone_once(Clock::time_point now);
   void run_storm(Clock::time_point now);
   Clock::duration poll_timeout(Clock::time_point now) const;
   ClientCounters merged_counters() const;
@@ -126,6 +155,11 @@ class RoomWorker final : public FrameEvents {
   Histogram input_lag_;  // how late the worker sent inputs against their schedule, in the window
   RoomTicks ticks_;
   GameCounts game_;
+  ResumeCounts resume_;
+  Histogram gaps_;
+  std::vector<ConnId> away_;  // --resume: players away (some maybe back already)
+  std::uniform_real_distribution<double> jitter_u_{0.0, 1.0};
+  bool dropped_everyone_ = false;
   std::vector<Player> players_;
   InputPacer inputs_;
   InputPacer storm_joins_;

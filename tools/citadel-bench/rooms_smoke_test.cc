@@ -4,6 +4,8 @@
 // temp directory (SQLite file, token secret) with the admin port off.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,9 +41,11 @@ class BenchRoomsSmoke : public ::testing::Test {
 
 TEST_F(BenchRoomsSmoke, ArenaPlayersGetTheirInputsAcked) {
   // 20 players: two rooms (16 + 4).
-  const BenchRun r =
-      run_bench({"arena", "--port", port_, "--players", "20", "--warmup", "0.3", "--duration",
-                 "1.5", "--server-pid", std::to_string(server_->pid()), "--quiet"});
+  const std::string window_file = ::testing::TempDir() + "arena-window.txt";
+  std::remove(window_file.c_str());
+  const BenchRun r = run_bench({"arena", "--port", port_, "--players", "20", "--warmup", "0.3",
+                                "--duration", "1.5", "--server-pid", std::to_string(server_->pid()),
+                                "--window-file", window_file, "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.json;
   EXPECT_TRUE(has(r.json, R"("scenario":"arena")")) << r.json;
   EXPECT_TRUE(has(r.json, R"("joined":20,)")) << r.json;
@@ -52,6 +56,30 @@ TEST_F(BenchRoomsSmoke, ArenaPlayersGetTheirInputsAcked) {
   EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
   EXPECT_FALSE(has(r.json, R"("acks":0,)")) << r.json;  // inputs were acked
   EXPECT_FALSE(has(r.json, R"("server_cpu_s":null)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("tick_gaps":0,)")) << r.json;  // every tick reached every player
+  // The window as Unix seconds: "<start> <end>", 1.5 s apart.
+  std::ifstream in(window_file);
+  double start = 0, end = 0;
+  ASSERT_TRUE(in >> start >> end) << window_file;
+  EXPECT_GT(start, 1.7e9);
+  EXPECT_NEAR(end - start, 1.5, 0.01);
+}
+
+TEST_F(BenchRoomsSmoke, DroppedPlayersResumeIntoTheirRooms) {
+  // The bench drops every connection 0.3 s into the window; each player
+  // reconnects, resumes with its token (within the session grace), gets
+  // RoomEvent Rejoined and a snapshot, and plays on.
+  const BenchRun r = run_bench({"arena", "--port", port_, "--players", "20", "--warmup", "0.2",
+                                "--duration", "1.5", "--resume", "--drop-after", "0.3", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("disconnects":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("drops":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("resumes_ok":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("rejoined":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("resumed":20,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("resume_lost":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("in_room_at_end":20,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("gap_max_us":0.0,)")) << r.json;  // every gap was timed
 }
 
 TEST_F(BenchRoomsSmoke, JoinStormGetsEveryoneIn) {
