@@ -43,7 +43,8 @@ EOF
 # METRICS_URL (empty without an admin port).
 start_rooms_server() {
   local port=$1 config=$2 admin=0
-  rm -f "$BENCH_TMP"/citadel.db "$BENCH_TMP"/citadel.db-wal "$BENCH_TMP"/citadel.db-shm
+  rm -f "$BENCH_TMP"/citadel.db "$BENCH_TMP"/citadel.db-wal "$BENCH_TMP"/citadel.db-shm \
+    "$BENCH_TMP"/citadel-recovery.db*
   ((ADMIN_PORT == 0)) || admin=$(pick_port "$ADMIN_PORT")
   start_server citadel "$BENCH_TMP/server.log" "$BENCH_TMP/citadel.port" \
     "${PRIO[@]}" "$BIN_DIR/citadel" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \

@@ -27,10 +27,12 @@ EOF
   fi
 }
 
-# fresh_store: removes the database of the previous server, so each server
-# starts empty (the same accounts table size in every round).
+# fresh_store: removes the database (and the crash-recovery file) of the
+# previous server, so each server starts empty (the same accounts table size
+# in every round, and no sessions or rooms of the last round brought back).
 fresh_store() {
-  rm -f "$BENCH_TMP"/citadel.db "$BENCH_TMP"/citadel.db-wal "$BENCH_TMP"/citadel.db-shm
+  rm -f "$BENCH_TMP"/citadel.db "$BENCH_TMP"/citadel.db-wal "$BENCH_TMP"/citadel.db-shm \
+    "$BENCH_TMP"/citadel-recovery.db*
 }
 
 # start_citadel PORT CONFIG: a fresh citadel pinned to SERVER_CPU with one I/O

@@ -51,6 +51,16 @@ services::ChatConfig chat_config(const ops::ChatLimitsConfig& c) {
   return chat;
 }
 
+// recovery.path, or by default the file beside the SQLite store (so a
+// server given a data directory keeps both there), else in the working
+// directory.
+std::string recovery_path(const ops::Config& config) {
+  if (!config.recovery.path.empty()) return config.recovery.path;
+  constexpr const char* kFile = "citadel-recovery.db";
+  if (config.store.backend != "sqlite" || config.store.path == ":memory:") return kFile;
+  return (std::filesystem::path(config.store.path).parent_path() / kFile).string();
+}
+
 services::ServicesConfig services_config(const ops::Config& config) {
   services::ServicesConfig s;
   // validate() accepted only these two spellings.
@@ -68,7 +78,7 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.chat = chat_config(config.chat);
   s.rooms.executor_threads = config.rooms.executor_threads;
   s.recovery.enabled = config.recovery.enabled;
-  s.recovery.path = config.recovery.path;
+  s.recovery.path = recovery_path(config);
   s.recovery.snapshot_every_ticks = config.recovery.snapshot_every_ticks;
   s.recovery.session_flush = std::chrono::milliseconds(config.recovery.session_flush_ms);
   s.leaderboards = services::leaderboard_config(config.leaderboards);

@@ -159,7 +159,8 @@ std::vector<Key> all_keys() {
                   "channels and its room. See [Crash recovery](#crash-recovery)"),
       CITADEL_KEY(recovery, path, 0ull, 0ull, kAtStart,
                   "the recovery file (SQLite, WAL beside it): this node's own, whatever "
-                  "`store.backend` holds"),
+                  "`store.backend` holds; empty: `citadel-recovery.db` in the directory of "
+                  "`store.path` (with `store.backend: sqlite`), else in the working directory"),
       CITADEL_KEY(recovery, snapshot_every_ticks, 0ull, 1000000ull, kAtStart,
                   "a room saves its state every this many ticks (and at the tick after a player "
                   "joins or leaves); 0: rooms are not saved and do not survive a restart"),
