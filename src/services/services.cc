@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <future>
 
 #include "rooms/games/arena_room.h"
@@ -55,8 +56,24 @@ Services::Services(server::Server& server, const ServicesConfig& config)
 }
 
 void Services::start_recovery(server::Server& server, const RecoveryConfig& config) {
-  recovery_ = std::make_unique<store::RecoveryStore>(config.path);
-  store::RecoveredState state = recovery_->load();
+  store::RecoveredState state;
+  try {
+    recovery_ = std::make_unique<store::RecoveryStore>(config.path);
+    state = recovery_->load();
+  } catch (const store::RecoveryFileBusy&) {
+    throw;  // another server runs on this file: refuse to start, touch nothing
+  } catch (const std::exception& e) {
+    // The file only speeds players back: a damaged one (a machine crash,
+    // a stray write) costs those sessions, never the start.
+    recovery_.reset();
+    const std::string aside = config.path + ".damaged";
+    std::error_code ec;
+    std::filesystem::rename(config.path, aside, ec);
+    for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(config.path + suffix, ec);
+    spdlog::error("recovery: {} cannot be read ({}); moved to {}, starting without it", config.path,
+                  e.what(), aside);
+    recovery_ = std::make_unique<store::RecoveryStore>(config.path);  // throws if it cannot be made
+  }
   // Sessions wait `grace` for a resume; after a longer stop they are gone.
   // The previous run wrote at least once a second while it was up.
   const int64_t down_ms = unix_ms_now() - state.last_commit_unix_ms;

@@ -11,6 +11,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "admin_process.h"
@@ -97,6 +98,14 @@ class RestartRecovery : public testing::Test {
     const double now = metric("citadel_recovery_room_snapshots_written_total");
     ASSERT_GE(now, 0);
     ASSERT_TRUE(metric_reaches("citadel_recovery_room_snapshots_written_total", now + snapshots));
+  }
+
+  // Without rooms: session writes (every 20 ms) are done once two more
+  // commits land after this call (the writer gathers 100 ms a commit).
+  void wait_saved_sessions() {
+    const double now = metric("citadel_recovery_commits_total");
+    ASSERT_GE(now, 0);
+    ASSERT_TRUE(metric_reaches("citadel_recovery_commits_total", now + 2));
   }
 
   msg::AuthResult registered(Player& p, const std::string& name) {
@@ -315,6 +324,23 @@ TEST_F(RestartRecovery, APlayerWhoLoggedOutIsNotBroughtBack) {
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(flatbuffers::GetRoot<msg::AuthReply>(reply->payload.data())->result(),
             msg::AuthResult::SessionGone);
+}
+
+TEST_F(RestartRecovery, ADamagedRecoveryFileIsSetAsideAndTheServerStarts) {
+  {
+    std::ofstream out(dir_ / "recovery.db");
+    out << std::string(8192, 'z');  // not a database
+  }
+  start();
+  Player gina;
+  EXPECT_EQ(registered(gina, "rec-gina"), msg::AuthResult::Ok);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "recovery.db.damaged"));
+  EXPECT_TRUE(proc_.server->wait_for_output("moved to", 5s)) << proc_.server->output();
+  // And the fresh file works: the new session survives the next kill.
+  wait_saved_sessions();
+  kill_now();
+  start();
+  EXPECT_EQ(metric("citadel_recovery_sessions_restored"), 1);
 }
 
 }  // namespace

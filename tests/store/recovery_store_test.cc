@@ -130,15 +130,22 @@ TEST_F(RecoveryStoreTest, ClearForgetsSessionsAndRoomsButKeepsFloors) {
 }
 
 TEST_F(RecoveryStoreTest, ShutdownCommitsWhatWaitsAndIsIdempotent) {
-  RecoveryStore store(path());
-  // Handed over before the writer starts: it waits, then goes in the first commit.
-  store.put_room(room(5, 1, {}));
-  store.start();
-  store.shutdown();
-  store.shutdown();
-  EXPECT_EQ(store.stats().room_snapshots_written, 1u);
-  EXPECT_EQ(store.stats().failures, 0u);
+  {
+    RecoveryStore store(path());
+    // Handed over before the writer starts: it waits, then goes in the first commit.
+    store.put_room(room(5, 1, {}));
+    store.start();
+    store.shutdown();
+    store.shutdown();
+    EXPECT_EQ(store.stats().room_snapshots_written, 1u);
+    EXPECT_EQ(store.stats().failures, 0u);
+  }
   EXPECT_EQ(read_back().rooms.size(), 1u);
+}
+
+TEST_F(RecoveryStoreTest, AFileHeldByAnotherStoreIsBusyNotDamaged) {
+  RecoveryStore owner(path());
+  EXPECT_THROW(RecoveryStore second(path()), RecoveryFileBusy);
 }
 
 TEST_F(RecoveryStoreTest, AFileThatIsNotADatabaseIsRefusedByName) {

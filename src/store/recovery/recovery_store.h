@@ -1,15 +1,16 @@
 // The recovery log in a SQLite file of its own (recovery.path), written by
 // one thread (`citadel-recover`). Callers hand records over under a mutex
 // (a map insert: the newest record of a room or session replaces one still
-// waiting) and the writer, once woken, gathers for 5 ms more and commits
+// waiting) and the writer, once woken, gathers for 100 ms more and commits
 // everything waiting in one transaction, then waits for more. So a room
-// snapshotting every second costs one map insert on its thread, and a
-// burst of logins or of room snapshots costs one commit.
+// snapshotting every second costs one map insert on its thread, and the
+// file takes at most ten commits a second however many rooms there are.
 //
-// Durability: WAL with synchronous=NORMAL, as the main SQLite store. A
-// killed process loses nothing committed; what was still waiting (at most
-// one commit's worth: milliseconds) is lost, and those sessions or rooms
-// come back as of their previous record, or not at all.
+// Durability: WAL without fsync (synchronous=OFF), the file locked by this
+// process alone. A killed process loses nothing committed (the kernel has
+// it); what was still waiting (at most 100 ms of changes) is lost, and
+// those sessions or rooms come back as of their previous record, or not at
+// all. A machine crash may damage the file: it is then set aside at start.
 #pragma once
 
 #include <atomic>
@@ -24,8 +25,16 @@
 #include <unordered_map>
 
 #include "store/recovery/recovery_log.h"
+#include "store/store_open_error.h"
 
 namespace citadel::store {
+
+// The file is locked by another process (another server on the same data
+// directory): nothing may be read or set aside.
+class RecoveryFileBusy : public StoreOpenError {
+ public:
+  using StoreOpenError::StoreOpenError;
+};
 
 // Everything the file held at start.
 struct RecoveredState {
@@ -45,7 +54,9 @@ struct RecoveryStats {
 
 class RecoveryStore final : public RecoveryLog {
  public:
-  // Opens (creating) the file. Throws StoreOpenError naming it.
+  // Opens (creating) the file and locks it for this process. Throws
+  // RecoveryFileBusy if another holds it, StoreOpenError naming the file
+  // for anything else (it cannot be made, or is not a recovery file).
   explicit RecoveryStore(const std::string& path);
   ~RecoveryStore();
   RecoveryStore(const RecoveryStore&) = delete;
