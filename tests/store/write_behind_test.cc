@@ -294,6 +294,51 @@ TEST_F(WriteBehindTest, ARowChangedInPostgresBehindTheStoreIsAConflictNotOverwri
   EXPECT_EQ(store.stats().write_behind.conflicts, 1u);
 }
 
+// A list shows writes and deletes at once, flushed or not.
+TEST_F(WriteBehindTest, AListShowsPendingWritesAndDeletesAtOnce) {
+  {
+    WriteBehindStore store(pg(), wb());
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(put(store, {write_of(numbered("k", i), "{}")}).ok());
+    ASSERT_TRUE(eventually([&] { return store.stats().write_behind.pending == 0; }));
+  }
+  // Nothing flushes now: the list must come from both sides.
+  WriteBehindConfig slow = wb();
+  slow.flush_interval_ms = 60'000;
+  WriteBehindStore store(pg(), slow);
+  ObjectDelete d;
+  d.id = {"saves", "k1", 7};
+  const auto removed = remove(store, {d});
+  ASSERT_TRUE(removed.ok()) << to_string(removed.error);
+  ASSERT_TRUE(put(store, {write_of("k3", R"({"new":1})"), write_of("k45", "{}")}).ok());
+  EXPECT_EQ(store.stats().write_behind.pending, 3u);
+  const auto page = [&](const std::string& after, uint32_t limit) {
+    ObjectListQuery q;
+    q.owner_id = 7;
+    q.collection = "saves";
+    q.after_key = after;
+    q.limit = limit;
+    return await_result<ObjectListResult>(
+        [&](auto done) { store.list_objects(std::move(q), std::move(done)); });
+  };
+  std::vector<std::string> keys;
+  std::string after;
+  for (int pages = 0; pages < 10; ++pages) {
+    const ObjectListResult r = page(after, 2);
+    ASSERT_TRUE(r.ok());
+    for (const auto& o : r.value.objects) {
+      keys.push_back(o.key);
+      if (o.key == "k3") {
+        EXPECT_EQ(o.value, R"({"new":1})");
+      }
+    }
+    if (!r.value.more) break;
+    after = keys.back();
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"k0", "k2", "k3", "k4", "k45", "k5"}));
+  EXPECT_EQ(pg_version("k45"), 0);  // still only local
+  EXPECT_EQ(pg_version("k1"), 1);
+}
+
 TEST_F(WriteBehindTest, BadInputIsRefusedInlineAndSqliteWithWriteBehindIsRefused) {
   WriteBehindStore store(pg(), wb());
   EXPECT_EQ(put(store, {write_of("k", "not json")}).error, StoreError::kInvalidArgument);

@@ -102,7 +102,10 @@ class LocalLog::Impl {
                  "INSERT OR IGNORE INTO storage_objects (owner_id, collection, key, value, "
                  "version, read_perm, write_perm, created_at_ms, updated_at_ms) "
                  "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM "
-                 "wb_tombstones WHERE owner_id = ?1 AND collection = ?2 AND key = ?3)") {}
+                 "wb_tombstones WHERE owner_id = ?1 AND collection = ?2 AND key = ?3)"),
+        pending_keys_(db_.get(),
+                      "SELECT DISTINCT key FROM wb_outbox WHERE owner_id = ?1 AND collection = ?2 "
+                      "AND key > ?3 ORDER BY key") {}
 
   sqlite3* db() { return db_.get(); }
 
@@ -207,6 +210,17 @@ class LocalLog::Impl {
     return done_ok(r);
   }
 
+  // Keys of (owner, collection) past after_key with outbox entries, by key.
+  int pending_keys(const ObjectListQuery& q, std::vector<std::string>& keys) {
+    StatementScope scope(pending_keys_);
+    pending_keys_.bind_int64(1, q.owner_id);
+    pending_keys_.bind_text(2, q.collection);
+    pending_keys_.bind_text(3, q.after_key);
+    int r = 0;
+    while ((r = pending_keys_.step()) == SQLITE_ROW) keys.push_back(pending_keys_.column_text(0));
+    return done_ok(r);
+  }
+
   sqlite::ObjectRunner& runner() { return runner_; }
 
  private:
@@ -214,7 +228,7 @@ class LocalLog::Impl {
   sqlite::ObjectRunner runner_;
   Statement begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
   Statement insert_outbox_, delete_outbox_, later_entry_, is_tombstone_, add_tombstone_,
-      drop_tombstone_, evict_, hydrate_;
+      drop_tombstone_, evict_, hydrate_, pending_keys_;
 };
 
 LocalLog::LocalLog(const WriteBehindConfig& config) : config_(config) {
@@ -307,7 +321,7 @@ bool LocalLog::push(Job& job) {
       std::visit(
           [error](auto& j) {
             using T = std::decay_t<decltype(j)>;
-            if constexpr (std::is_same_v<T, ReadJob>) {
+            if constexpr (std::is_same_v<T, ReadJob> || std::is_same_v<T, ListJob>) {
               j.result.error = error;
             } else if constexpr (!std::is_same_v<T, HydrateJob>) {
               j.result.result.error = error;
@@ -347,6 +361,11 @@ void LocalLog::submit_delete(std::vector<ObjectDelete> deletes, std::vector<Stor
                              std::vector<ObjectId> absent, WriteDone done) {
   Job job =
       DeleteJob{std::move(deletes), std::move(hydrated), std::move(absent), std::move(done), {}};
+  push(job);
+}
+
+void LocalLog::submit_list(ObjectListQuery query, ListDone done) {
+  Job job = ListJob{std::move(query), std::move(done), {}};
   push(job);
 }
 
@@ -460,6 +479,24 @@ void LocalLog::run_group(std::vector<Job>& jobs, std::vector<FlushReport>& repor
           if constexpr (std::is_same_v<T, HydrateJob>) {
             for (const StorageObject& o : j.rows) {
               if (rc == SQLITE_OK) rc = db.hydrate(o);
+            }
+          } else if constexpr (std::is_same_v<T, ListJob>) {
+            std::vector<std::string> keys;
+            rc = db.pending_keys(j.query, keys);
+            if (rc != SQLITE_OK || keys.empty()) return;
+            std::vector<ObjectId> ids;
+            for (std::string& k : keys) ids.push_back({j.query.collection, k, j.query.owner_id});
+            ReadObjectsRequest read{ids, {}, {}};
+            rc = db.runner().execute(read);
+            if (rc != SQLITE_OK) return;
+            std::size_t next = 0;
+            for (const ObjectId& id : ids) {
+              auto& f = read.result.value;
+              if (next < f.size() && f[next].key == id.key) {
+                j.result.rows.push_back(std::move(f[next++]));
+              } else {
+                j.result.deleted_keys.push_back(id.key);
+              }
             }
           } else if constexpr (std::is_same_v<T, ReadJob>) {
             ReadObjectsRequest read{j.ids, {}, {}};
@@ -586,7 +623,7 @@ void LocalLog::run_group(std::vector<Job>& jobs, std::vector<FlushReport>& repor
     std::visit(
         [](auto& j) {
           using T = std::decay_t<decltype(j)>;
-          if constexpr (std::is_same_v<T, ReadJob>) {
+          if constexpr (std::is_same_v<T, ReadJob> || std::is_same_v<T, ListJob>) {
             j.result = {};
             j.result.error = StoreError::kStorageError;
           } else if constexpr (!std::is_same_v<T, HydrateJob>) {

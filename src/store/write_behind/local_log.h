@@ -51,10 +51,19 @@ struct LocalWriteResult {
   std::vector<ObjectDelete> deletes;
 };
 
+// What a list must lay over PostgreSQL's page: the objects of one owner and
+// collection past a key whose writes are not flushed yet.
+struct LocalListResult {
+  StoreError error = StoreError::kOk;
+  std::vector<StorageObject> rows;        // written here, by key
+  std::vector<std::string> deleted_keys;  // deleted here
+};
+
 class LocalLog {
  public:
   using ReadDone = std::function<void(LocalReadResult)>;
   using WriteDone = std::function<void(LocalWriteResult)>;
+  using ListDone = std::function<void(LocalListResult)>;
   // The entries just committed, in seq order: hand them to their writers.
   using CommittedCallback = std::function<void(std::vector<OutboxEntry>)>;
 
@@ -82,6 +91,9 @@ class LocalLog {
                     std::vector<ObjectId> absent, WriteDone done);
   void submit_delete(std::vector<ObjectDelete> deletes, std::vector<StorageObject> hydrated,
                      std::vector<ObjectId> absent, WriteDone done);
+  // The pending (unflushed) objects of `query`'s owner and collection past
+  // its after_key.
+  void submit_list(ObjectListQuery query, ListDone done);
   // Rows read from PostgreSQL, kept so the next write of them is local.
   // Fire and forget; dropped when the queue is full.
   void submit_hydrate(std::vector<StorageObject> rows);
@@ -116,7 +128,12 @@ class LocalLog {
   struct HydrateJob {
     std::vector<StorageObject> rows;
   };
-  using Job = std::variant<ReadJob, WriteJob, DeleteJob, HydrateJob>;
+  struct ListJob {
+    ObjectListQuery query;
+    ListDone done;
+    LocalListResult result;
+  };
+  using Job = std::variant<ReadJob, WriteJob, DeleteJob, HydrateJob, ListJob>;
 
   bool push(Job& job);
   void run();

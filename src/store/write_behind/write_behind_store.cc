@@ -1,6 +1,7 @@
 #include "store/write_behind/write_behind_store.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
@@ -232,9 +233,56 @@ void WriteBehindStore::delete_round(std::vector<ObjectDelete> deletes,
       });
 }
 
+// PostgreSQL's page with what is not flushed yet laid over it: rows written
+// here replace or join PostgreSQL's, rows deleted here leave. PostgreSQL is
+// asked for as many more rows as there are pending keys, so the page is
+// still full after the deletes; and when PostgreSQL has more, pending rows
+// past its last key wait for a later page (they would jump the queue).
 void WriteBehindStore::list_objects(ObjectListQuery query, ListCallback done) {
+  if (!valid_object_list(query)) {
+    return complete_with<ObjectListResult>(done, StoreError::kInvalidArgument);
+  }
   if (closing()) return complete_with<ObjectListResult>(done, StoreError::kShuttingDown);
-  pg_->list_objects(std::move(query), std::move(done));
+  auto asked = std::make_shared<ObjectListQuery>(query);
+  local_->submit_list(
+      std::move(query), [this, asked, done = std::move(done)](wb::LocalListResult local) mutable {
+        if (local.error != StoreError::kOk)
+          return complete_with<ObjectListResult>(done, local.error);
+        if (local.rows.empty() && local.deleted_keys.empty()) {
+          return pg_->list_objects(*asked, std::move(done));
+        }
+        ObjectListQuery wider = *asked;
+        wider.limit += static_cast<uint32_t>(local.rows.size() + local.deleted_keys.size());
+        auto pending = std::make_shared<wb::LocalListResult>(std::move(local));
+        pg_->list_objects(std::move(wider), [asked, pending,
+                                             done = std::move(done)](ObjectListResult remote) {
+          if (!remote.ok()) return complete_with<ObjectListResult>(done, remote.error);
+          std::map<std::string, StorageObject> merged;
+          for (StorageObject& o : remote.value.objects) {
+            std::string key = o.key;
+            merged.emplace(std::move(key), std::move(o));
+          }
+          const bool remote_more = remote.value.more;
+          const std::string remote_last = merged.empty() ? std::string() : merged.rbegin()->first;
+          for (const std::string& k : pending->deleted_keys) merged.erase(k);
+          for (StorageObject& o : pending->rows) {
+            if (o.read < asked->min_read) {
+              merged.erase(o.key);
+            } else {
+              std::string key = o.key;
+              merged.insert_or_assign(std::move(key), std::move(o));
+            }
+          }
+          if (remote_more) merged.erase(merged.upper_bound(remote_last), merged.end());
+          ObjectListResult r;
+          r.value.more = remote_more || merged.size() > asked->limit;
+          for (auto& [key, object] : merged) {
+            if (r.value.objects.size() == asked->limit) break;
+            r.value.objects.push_back(std::move(object));
+          }
+          done(std::move(r));
+        });
+      });
 }
 
 StoreStats WriteBehindStore::stats() const {

@@ -20,9 +20,9 @@
 // Reads come from the local copy when the object is there (the hot path),
 // else from PostgreSQL (and the rows are kept locally). A write of an object
 // the local copy does not know fetches it from PostgreSQL first, so its
-// condition is checked against the real version. Lists read PostgreSQL: they
-// show a write once it is flushed. On start a non-empty outbox is replayed.
-// While PostgreSQL is away the outbox grows up to max_pending, then writes are
+// condition is checked against the real version. Lists read PostgreSQL's
+// page and lay the local writes not yet flushed over it (read-your-writes). On start a non-empty
+// outbox is replayed. While PostgreSQL is away the outbox grows up to max_pending, then writes are
 // refused with kBacklogFull; flushing resumes by itself when it returns.
 //
 // Thread contract: account_store.h. Callbacks run on the local log's thread
