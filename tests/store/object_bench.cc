@@ -4,7 +4,8 @@
 // rounds on one PostgreSQL server; the flush lag while writing behind; and
 // reads served from the local copy against reads from PostgreSQL.
 //
-//   store-object-bench                      # starts its own PostgreSQL (tests/support/postgres)
+//   store-object-bench                      # starts its own PostgreSQL (tests/support/postgres,
+//                                           # durable: fsync and synchronous_commit on)
 //   store-object-bench --url postgresql://citadel@127.0.0.1:5432/bench --rounds 5 --seconds 5
 //
 // Load: a closed loop of threads x outstanding chains, each issuing its next
@@ -179,7 +180,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<citadel::test::PostgresServer> server;
   if (o.url.empty()) {
-    server = std::make_unique<citadel::test::PostgresServer>();
+    server = std::make_unique<citadel::test::PostgresServer>(/*durable=*/true);
     o.url = server->create_database();
   }
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("wb-bench-{}", getpid());
