@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -33,6 +34,8 @@
 #include "store/write_behind/write_behind_config.h"
 
 namespace citadel::store::wb {
+
+class LocalDb;
 
 struct LocalReadResult {
   StoreError error = StoreError::kOk;
@@ -139,12 +142,11 @@ class LocalLog {
   void run();
   void run_group(std::vector<Job>& jobs, std::vector<FlushReport>& reports,
                  std::vector<OutboxEntry>& committed);
-  class Impl;
 
   const WriteBehindConfig config_;
   std::string log_id_;
   uint32_t writers_ = 1;
-  std::unique_ptr<Impl> impl_;  // the connection and statements: this thread only
+  std::unique_ptr<LocalDb> impl_;  // the connection and statements: this thread only
   std::vector<OutboxEntry> replay_;
 
   std::mutex mutex_;
