@@ -7,6 +7,8 @@
 // changed in PostgreSQL behind the store is a conflict, counted and kept,
 // never written over.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -207,6 +209,43 @@ TEST_F(WriteBehindTest, WhatWasAcknowledgedButNotFlushedIsReplayedOnTheNextStart
             1);
   ASSERT_TRUE(eventually([&] { return again.stats().write_behind.pending == 0; }));
   EXPECT_EQ(again.stats().write_behind.conflicts, 0u);
+}
+
+// A real crash: a child process acknowledges writes and dies at once
+// (_exit: no destructor, no final flush, its threads gone mid-flight). The
+// next store on the same file replays them.
+TEST_F(WriteBehindTest, AProcessThatDiesBetweenAckAndFlushLosesNothingAcknowledged) {
+  WriteBehindConfig slow = wb();
+  slow.flush_interval_ms = 60'000;  // nothing flushes before the crash
+  const PostgresConfig config = pg();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      WriteBehindStore store(config, slow);
+      int code = 0;
+      for (int i = 0; i < 3; ++i) {
+        const auto r = put(store, {write_of(numbered("crash", i), R"({"acked":true})")});
+        if (!r.ok() || r.value.versions != std::vector<int64_t>{1}) code = 1;
+      }
+      if (store.stats().write_behind.pending != 3) code = 2;
+      ::_exit(code);  // inside the store's scope: its destructor never runs
+    } catch (...) {
+      ::_exit(4);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(pg_int("SELECT count(*) FROM storage_objects"), 0);  // acknowledged, not flushed
+
+  WriteBehindStore again(pg(), wb());
+  EXPECT_EQ(again.stats().write_behind.pending, 3u);
+  ASSERT_TRUE(eventually([&] {
+    return pg_int("SELECT count(*) FROM storage_objects WHERE value = '{\"acked\":true}'") == 3;
+  }));
+  ASSERT_TRUE(eventually([&] { return again.stats().write_behind.pending == 0; }));
 }
 
 // Entries already in PostgreSQL whose outbox rows were not removed (a crash
