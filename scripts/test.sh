@@ -82,6 +82,8 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   #   auth_test          a real Server (2 I/O loops) and its Services: the service
   #                      loop, the store thread, the password hasher; auth and chat
   #   auth_pg_test       the same on PostgreSQL (the store thread's connection)
+  #   store_wb_test      write-behind: the local log's thread, the PostgreSQL
+  #                      writers and the PostgreSQL store's thread handing work on
   #   rooms_test         rooms on the I/O loops and on logic threads, Delivery's
   #                      cross-loop posts, the matchmaker on the service loop
   #   example_room_test  a game's own room type on the same runtime
@@ -92,7 +94,7 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
   # compile of the tree), and the server threads they would exercise are the
   # ones auth_test and rooms_test already run in process.
-  tsan_suites=(core_unit_test store_test store_pg_test auth_test auth_pg_test rooms_test
+  tsan_suites=(core_unit_test store_test store_pg_test store_wb_test auth_test auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
                leaderboard_redis_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan

@@ -72,6 +72,9 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.store.postgres.queue_capacity = config.store.postgres.queue_capacity;
   s.store.postgres.batch_timeout_ms = config.store.postgres.batch_timeout_ms;
   s.store.postgres.reconnect_interval_ms = config.store.postgres.reconnect_interval_ms;
+  const auto& wb = config.store.write_behind;
+  s.store.write_behind = {wb.enabled,   wb.path,    wb.flush_interval_ms,
+                          wb.max_batch, wb.writers, wb.max_pending};
   s.token_secret_file = config.auth.token_secret_file;
   s.session.grace = std::chrono::milliseconds(config.auth.session_grace_ms);
   s.hasher.threads = config.auth.hash_threads;

@@ -62,6 +62,30 @@ void write_store_metrics(ops::admin::MetricsWriter& out, std::string_view backen
   gauge("citadel_store_connected",
         "1 while the store holds a usable database connection (always 1 for SQLite).",
         s.connected ? 1.0 : 0.0);
+  if (s.write_behind.enabled) {
+    const auto& w = s.write_behind;
+    gauge("citadel_store_write_behind_pending",
+          "Storage object writes acknowledged (in the local outbox) and not yet in PostgreSQL.",
+          static_cast<double>(w.pending));
+    gauge("citadel_store_write_behind_max_pending",
+          "The bound on citadel_store_write_behind_pending; past it writes are refused.",
+          static_cast<double>(w.max_pending));
+    gauge("citadel_store_write_behind_flush_lag_seconds",
+          "Age of the oldest acknowledged write not yet flushed to PostgreSQL (0 when none waits).",
+          w.flush_lag_seconds);
+    counter("citadel_store_write_behind_flushed_total",
+            "Outbox entries settled in PostgreSQL (applied, or kept as conflicts).", w.flushed);
+    counter("citadel_store_write_behind_batches_total",
+            "Write-behind flush transactions committed.", w.batches);
+    counter("citadel_store_write_behind_conflicts_total",
+            "Flushed writes whose base version PostgreSQL did not hold: kept in "
+            "citadel_write_behind_conflicts, not applied.",
+            w.conflicts);
+    counter("citadel_store_write_behind_refusals_total",
+            "Storage writes refused because the write-behind outbox was full.", w.refusals);
+    counter("citadel_store_write_behind_flush_failures_total",
+            "Write-behind flush attempts and connects that failed (retried).", w.flush_failures);
+  }
   out.family("citadel_store_request_seconds", MetricType::kHistogram,
              "Store request latency: from accepted to result ready (queue wait + transaction).");
   out.histogram_seconds(to_ops(s.request_latency), {label});

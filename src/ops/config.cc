@@ -184,6 +184,12 @@ void validate(const Config& c) {
   } else {
     fail("store.backend", "unknown backend '" + c.store.backend + "' (sqlite, postgres)");
   }
+  if (c.store.write_behind.enabled) {
+    if (c.store.backend != "postgres") {
+      fail("store.write_behind.enabled", "needs store.backend: postgres");
+    }
+    if (c.store.write_behind.path.empty()) fail("store.write_behind.path", "must not be empty");
+  }
   if (!c.redis.url.empty()) {
     std::string why;
     if (!redis::parse_redis_url(c.redis.url, &why)) {

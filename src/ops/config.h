@@ -149,12 +149,24 @@ struct PostgresStoreConfig {
   uint32_t reconnect_interval_ms = 1'000;  // between attempts while the database is away
 };
 
+// Write-behind for storage objects (store.write_behind.*; postgres only).
+// Defaults match store::WriteBehindConfig.
+struct WriteBehindStoreConfig {
+  bool enabled = false;
+  std::string path = "citadel-writebehind.db";  // the local copy and outbox (SQLite)
+  uint32_t flush_interval_ms = 50;              // longest wait of a pending write
+  uint32_t max_batch = 500;                     // outbox entries per PostgreSQL transaction
+  uint32_t writers = 2;                         // PostgreSQL writer connections (shards)
+  uint32_t max_pending = 100'000;               // outbox bound; past it writes are refused
+};
+
 // Accounts and chat history: the embedded SQLite file (WAL beside it), or a
 // PostgreSQL database several nodes share.
 struct StoreConfig {
-  std::string backend = "sqlite";   // sqlite | postgres
-  std::string path = "citadel.db";  // sqlite: relative paths are from the working directory
-  PostgresStoreConfig postgres;     // postgres
+  std::string backend = "sqlite";       // sqlite | postgres
+  std::string path = "citadel.db";      // sqlite: relative paths are from the working directory
+  PostgresStoreConfig postgres;         // postgres
+  WriteBehindStoreConfig write_behind;  // postgres: storage objects written behind
 };
 
 // Redis (redis.url): when set, leaderboards live there instead of in

@@ -227,6 +227,23 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(store, postgres.reconnect_interval_ms, 10ull, 600000ull, kAtStart,
                   "while the database cannot be reached, one connection attempt per interval; "
                   "requests in between fail at once"),
+      CITADEL_KEY(store, write_behind.enabled, 0ull, 0ull, kAtStart,
+                  "`postgres` only: storage object writes are acknowledged once committed to a "
+                  "local file and flushed to PostgreSQL in batches (see [Write-behind]"
+                  "(#write-behind-storage-objects)); off: every write is a PostgreSQL transaction"),
+      CITADEL_KEY(store, write_behind.path, 0ull, 0ull, kAtStart,
+                  "the local copy and outbox (SQLite); keep it across restarts: what it holds "
+                  "unflushed is replayed on start"),
+      CITADEL_KEY(
+          store, write_behind.flush_interval_ms, 1ull, 60000ull, kAtStart,
+          "longest a pending write waits before its writer flushes (sooner at `max_batch`)"),
+      CITADEL_KEY(store, write_behind.max_batch, 1ull, 100000ull, kAtStart,
+                  "outbox entries per PostgreSQL transaction (one statement)"),
+      CITADEL_KEY(store, write_behind.writers, 1ull, 64ull, kAtStart,
+                  "PostgreSQL writer connections; objects are sharded over them by owner id"),
+      CITADEL_KEY(store, write_behind.max_pending, 1ull, 10000000ull, kAtStart,
+                  "acknowledged writes not yet in PostgreSQL, at most; past it writes are refused "
+                  "(`StoreUnavailable`, `citadel_store_write_behind_refusals_total`)"),
       CITADEL_KEY(redis, url, 0ull, 0ull, kAtStart,
                   "`redis://host:port[/db]`: leaderboards live in this Redis (sorted sets and Lua "
                   "scripts; Redis is their durable home) instead of in process; empty: no Redis. "

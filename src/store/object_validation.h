@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 #include "store/object_store.h"
 
@@ -24,6 +25,13 @@ bool valid_object_json(std::string_view value);
 
 // Read 0..2, write 0..1.
 bool valid_permissions(uint8_t read, uint8_t write);
+
+// Whole requests, as every ObjectStore checks them before queueing: names,
+// permissions, JSON, a version with kVersion, one item per object, not empty.
+bool valid_object_reads(const std::vector<ObjectId>& ids);
+bool valid_object_writes(const std::vector<ObjectWrite>& writes);
+bool valid_object_deletes(const std::vector<ObjectDelete>& deletes);
+bool valid_object_list(const ObjectListQuery& query);
 
 // Two items of one batch name the same object (not allowed: which one wins
 // would be undefined, and a batch is one atomic step).

@@ -113,10 +113,6 @@ void QueuedStore::load_leaderboards(LoadCallback done) {
 
 namespace {
 
-bool valid_id(const ObjectId& id) {
-  return valid_object_name(id.collection) && valid_object_name(id.key);
-}
-
 template <class Result, class Callback>
 void refuse_inline(Callback& done) {
   Result r;
@@ -127,42 +123,23 @@ void refuse_inline(Callback& done) {
 }  // namespace
 
 void QueuedStore::read_objects(std::vector<ObjectId> ids, ReadCallback done) {
-  if (ids.empty() || !std::all_of(ids.begin(), ids.end(), valid_id)) {
-    return refuse_inline<ObjectReadResult>(done);
-  }
+  if (!valid_object_reads(ids)) return refuse_inline<ObjectReadResult>(done);
   submit(ReadObjectsRequest{std::move(ids), std::move(done), {}});
 }
 
 void QueuedStore::write_objects(std::vector<ObjectWrite> writes, ObjectStore::WriteCallback done) {
-  const bool valid =
-      !writes.empty() &&
-      std::all_of(writes.begin(), writes.end(),
-                  [](const ObjectWrite& w) {
-                    return valid_id(w.id) && valid_permissions(w.read, w.write) &&
-                           valid_object_json(w.value) &&
-                           (w.condition != ObjectCondition::kVersion || w.version > 0);
-                  }) &&
-      !has_duplicate_ids(writes, [](const ObjectWrite& w) -> const ObjectId& { return w.id; });
-  if (!valid) return refuse_inline<ObjectWriteResult>(done);
+  if (!valid_object_writes(writes)) return refuse_inline<ObjectWriteResult>(done);
   submit(WriteObjectsRequest{std::move(writes), std::move(done), {}});
 }
 
 void QueuedStore::delete_objects(std::vector<ObjectDelete> deletes,
                                  ObjectStore::WriteCallback done) {
-  const bool valid =
-      !deletes.empty() &&
-      std::all_of(deletes.begin(), deletes.end(),
-                  [](const ObjectDelete& d) { return valid_id(d.id) && d.version >= 0; }) &&
-      !has_duplicate_ids(deletes, [](const ObjectDelete& d) -> const ObjectId& { return d.id; });
-  if (!valid) return refuse_inline<ObjectWriteResult>(done);
+  if (!valid_object_deletes(deletes)) return refuse_inline<ObjectWriteResult>(done);
   submit(DeleteObjectsRequest{std::move(deletes), std::move(done), {}});
 }
 
 void QueuedStore::list_objects(ObjectListQuery query, ListCallback done) {
-  const bool valid = valid_object_name(query.collection) &&
-                     (query.after_key.empty() || valid_object_name(query.after_key)) &&
-                     query.limit > 0 && query.min_read <= kReadPublic;
-  if (!valid) return refuse_inline<ObjectListResult>(done);
+  if (!valid_object_list(query)) return refuse_inline<ObjectListResult>(done);
   submit(ListObjectsRequest{std::move(query), std::move(done), {}});
 }
 

@@ -7,6 +7,7 @@
 
 #include "store/postgres/postgres_config.h"
 #include "store/sqlite_config.h"
+#include "store/write_behind/write_behind_config.h"
 
 namespace citadel::store {
 
@@ -19,6 +20,9 @@ struct StoreConfig {
   StoreBackend backend = StoreBackend::kSqlite;
   SqliteConfig sqlite;      // used when backend is kSqlite
   PostgresConfig postgres;  // used when backend is kPostgres
+  // Storage objects acknowledged locally and flushed to PostgreSQL later
+  // (kPostgres only; src/store/write_behind/write_behind_store.h).
+  WriteBehindConfig write_behind;
 };
 
 // "sqlite" / "postgres", the config file's spelling.

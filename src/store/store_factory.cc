@@ -1,7 +1,10 @@
 #include "store/store_factory.h"
 
+#include <stdexcept>
+
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "store/write_behind/write_behind_store.h"
 
 namespace citadel::store {
 
@@ -24,8 +27,15 @@ std::optional<StoreBackend> parse_store_backend(std::string_view name) {
 std::unique_ptr<Store> open_store(const StoreConfig& config) {
   switch (config.backend) {
     case StoreBackend::kSqlite:
+      if (config.write_behind.enabled) {
+        throw std::invalid_argument(
+            "store.write_behind.enabled needs store.backend: postgres (SQLite is local already)");
+      }
       return std::make_unique<SqliteStore>(config.sqlite);
     case StoreBackend::kPostgres:
+      if (config.write_behind.enabled) {
+        return std::make_unique<WriteBehindStore>(config.postgres, config.write_behind);
+      }
       return std::make_unique<PostgresStore>(config.postgres);
   }
   throw StoreOpenError("store: unknown backend");

@@ -24,6 +24,18 @@ struct StoreStats {
   uint64_t connection_failures = 0;            // connects that failed plus connections lost
   bool connected = true;                       // gauge: the store thread holds a usable connection
   LatencyHistogram::Snapshot request_latency;  // from accepted to result ready
+  // Write-behind (store.write_behind.enabled; all 0 without it).
+  struct WriteBehind {
+    bool enabled = false;
+    uint64_t pending = 0;          // gauge: acknowledged writes not yet in PostgreSQL
+    uint64_t max_pending = 0;      // the bound on pending
+    uint64_t flushed = 0;          // outbox entries settled in PostgreSQL
+    uint64_t batches = 0;          // flush transactions committed
+    uint64_t conflicts = 0;        // flushed writes whose base version PostgreSQL did not hold
+    uint64_t refusals = 0;         // writes refused with kBacklogFull
+    uint64_t flush_failures = 0;   // flush attempts or connects that failed
+    double flush_lag_seconds = 0;  // gauge: age of the oldest write not yet flushed
+  } write_behind;
 };
 
 }  // namespace citadel::store

@@ -18,6 +18,8 @@ std::string_view to_string(StoreError error) {
       return "shutting down";
     case StoreError::kStorageError:
       return "storage error";
+    case StoreError::kBacklogFull:
+      return "write-behind backlog full";
   }
   return "unknown";
 }

@@ -19,6 +19,8 @@ enum class StoreError : uint8_t {
   kShuttingDown,     // the store is closing and accepts no new requests
   kStorageError,     // the database failed or could not be reached (I/O, disk full, an outage);
                      // logged by the store. For a write: not known to be done
+  kBacklogFull,      // write-behind: too many acknowledged writes wait for the database
+                     // (store.write_behind.max_pending); nothing was done, retry later
 };
 
 std::string_view to_string(StoreError error);

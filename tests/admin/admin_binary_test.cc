@@ -1,6 +1,7 @@
 // Black box: the real `citadel` binary with --admin-port, driven over its game
 // port and its admin port on 127.0.0.1.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -98,6 +99,34 @@ class AdminBinary : public testing::Test {
 // One smoke test of the binary on PostgreSQL (the behaviour is tested
 // in-process, in store_pg_test and auth_pg_test): it opens the configured
 // database, migrates it, and reports the backend on /metrics.
+// With store.write_behind.enabled the binary opens its local file beside
+// PostgreSQL and /metrics carries the write-behind families.
+TEST_F(AdminBinary, WriteBehindOnPostgresReportsItsOutboxOnMetrics) {
+  PostgresServer postgres;
+  const std::string url = postgres.create_database();
+  const auto dir =
+      std::filesystem::temp_directory_path() / fmt::format("citadel-admin-wb-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "wb.db").string();
+  ASSERT_NO_FATAL_FAILURE(start("store:\n  backend: postgres\n  postgres: {url: '" + url +
+                                "'}\n  write_behind: {enabled: true, path: '" + path + "'}\n"));
+  const auto metrics = get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(sample_value(metrics->body, "citadel_store_write_behind_pending{backend=\"postgres\"}"),
+            0.0);
+  EXPECT_EQ(
+      sample_value(metrics->body, "citadel_store_write_behind_max_pending{backend=\"postgres\"}"),
+      100000.0);
+  EXPECT_EQ(sample_value(metrics->body,
+                         "citadel_store_write_behind_conflicts_total{backend=\"postgres\"}"),
+            0.0);
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(pg_query_int(url, "SELECT count(*) FROM citadel_write_behind_conflicts"), 0);
+  proc_.server.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 TEST_F(AdminBinary, RunsOnPostgresWhenConfiguredAndStopsWhenTheDatabaseIsUnreachable) {
   PostgresServer postgres;
   const std::string url = postgres.create_database();

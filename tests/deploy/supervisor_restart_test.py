@@ -59,7 +59,8 @@ def alive(pid):
     try:
         with open("/proc/{}/stat".format(pid)) as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Reaped between the open and the read: reading then fails with ESRCH.
         return False
 
 

@@ -165,6 +165,7 @@ bool StorageService::refuse_store_error(const Request& req, store::StoreError er
     case store::StoreError::kOverloaded:
     case store::StoreError::kShuttingDown:
     case store::StoreError::kStorageError:
+    case store::StoreError::kBacklogFull:  // write-behind: the database is behind or away
       loop_.post([this, req, error] {
         refuse(req, Result::StoreUnavailable,
                fmt::format("storage unavailable ({}); retry later", store::to_string(error)));

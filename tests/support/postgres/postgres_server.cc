@@ -125,7 +125,7 @@ PostgresServer& PostgresServer::shared() {
   return server;
 }
 
-PostgresServer::PostgresServer() : bin_(find_bindir()) {
+PostgresServer::PostgresServer(bool durable) : bin_(find_bindir()), durable_(durable) {
   const RunAs as = run_as();
   // As root the server user must reach the dir: TMPDIR may be private to root.
   const fs::path base = as.drop ? fs::path("/tmp") : fs::temp_directory_path();
@@ -168,11 +168,23 @@ void PostgresServer::start() {
 }
 
 bool PostgresServer::try_start() {
-  pid_ = spawn({(bin_ / "postgres").string(), "-D", (dir_ / "data").string(), "-p",
-                std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c",
-                "unix_socket_directories=" + dir_.string(), "-c", "fsync=off", "-c",
-                "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=60"},
-               dir_ / "server.log", run_as());
+  std::vector<std::string> args = {(bin_ / "postgres").string(),
+                                   "-D",
+                                   (dir_ / "data").string(),
+                                   "-p",
+                                   std::to_string(port_),
+                                   "-c",
+                                   "listen_addresses=127.0.0.1",
+                                   "-c",
+                                   "unix_socket_directories=" + dir_.string(),
+                                   "-c",
+                                   "max_connections=60"};
+  if (!durable_) {
+    for (const char* fast : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
+      args.insert(args.end(), {"-c", fast});
+    }
+  }
+  pid_ = spawn(args, dir_ / "server.log", run_as());
   const std::string ping =
       fmt::format("host=127.0.0.1 port={} user={} dbname=postgres connect_timeout=2", port_, kUser);
   const auto deadline = std::chrono::steady_clock::now() + 30s;

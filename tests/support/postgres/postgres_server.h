@@ -27,8 +27,10 @@ namespace citadel::test {
 class PostgresServer {
  public:
   // initdb and start, waiting until it accepts connections. Throws
-  // std::runtime_error (with the server's log) when it cannot.
-  PostgresServer();
+  // std::runtime_error (with the server's log) when it cannot. Tests run it
+  // with fsync and synchronous_commit off; `durable` keeps PostgreSQL's
+  // defaults (every commit flushed), for benchmarks that compare against it.
+  explicit PostgresServer(bool durable = false);
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -61,6 +63,7 @@ class PostgresServer {
   uint16_t port_ = 0;
   pid_t pid_ = -1;
   int databases_ = 0;
+  bool durable_ = false;
 };
 
 // One-shot queries from outside the store (bounded by connect_timeout).
