@@ -94,7 +94,8 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
   # compile of the tree), and the server threads they would exercise are the
   # ones auth_test and rooms_test already run in process.
-  tsan_suites=(core_unit_test store_test store_pg_test store_wb_test auth_test auth_pg_test rooms_test
+  tsan_suites=(core_unit_test store_test store_pg_test store_wb_test storage_wb_test auth_test
+               auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
                leaderboard_redis_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan

@@ -219,7 +219,23 @@ void RedisLeaderboardBackend::run(const Script& script, std::vector<std::string>
 }
 
 void RedisLeaderboardBackend::with_board(const std::string& board_id, BoardDone done) {
+  if (auto waiting = board_waiters_.find(board_id); waiting != board_waiters_.end()) {
+    waiting->second.push_back(std::move(done));  // behind the calls already waiting
+    return;
+  }
   if (auto it = boards_.find(board_id); it != boards_.end()) return done(&it->second, {});
+  board_waiters_[board_id].push_back(std::move(done));
+  // Every waiter gets the same answer, in order.
+  done = [this, board_id](const BoardState* board, std::string_view unavailable) {
+    auto node = board_waiters_.extract(board_id);
+    if (node.empty()) return;
+    const std::string why(unavailable);
+    for (auto& waiter : node.mapped()) {
+      // A waiter may forget the board (a reset); look it up again for each.
+      auto it = board != nullptr ? boards_.find(board_id) : boards_.end();
+      waiter(it != boards_.end() ? &it->second : nullptr, why);
+    }
+  };
   std::vector<std::string_view> args = {
       "HMGET", "", "order", "op", "max_metadata_bytes", "max_records", "schedule"};
   const std::string key = meta_key(board_id);

@@ -114,6 +114,10 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
   Script submit_;
   Script read_;
   std::unordered_map<std::string, BoardState> boards_;
+  // Calls waiting for a board's settings being read (HMGET in flight), in
+  // the order they came: each runs, and so sends its own command, in that
+  // order, so a later call never overtakes an earlier one on the connection.
+  std::unordered_map<std::string, std::vector<BoardDone>> board_waiters_;
   uint64_t script_reloads_ = 0;
   std::function<void()> connected_hook_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
