@@ -525,9 +525,16 @@ class World {
   void send(std::size_t slot, uint16_t c, std::span<const uint8_t> payload, std::size_t count) {
     Peer& p = peers_[slot];
     if (!p.open() || p.half_closed) return;
+    // Counted before writing: a long write pumps the server (write_all
+    // drains what it answers), so replies to the first copies may arrive
+    // before the last copy is written.
+    expect_answers(p, c, payload, count);
     Bytes out;
     for (std::size_t i = 0; i < count; ++i) wire::append_frame(out, c, payload);
-    if (!write_all(p, out)) return;
+    write_all(p, out);
+  }
+
+  void expect_answers(Peer& p, uint16_t c, std::span<const uint8_t> payload, std::size_t count) {
     if (c == cmd::kPing) {
       if (payload.size() <= wire::kMaxPingPayloadBytes) {
         p.pings += count;
