@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 
 namespace citadel::net {
 
@@ -43,6 +44,12 @@ class LoopClock {
   static std::chrono::system_clock::time_point system_now() noexcept {
     const Fake* fake = fake_.load(std::memory_order_relaxed);
     return fake == nullptr ? std::chrono::system_clock::now() : fake->system;
+  }
+
+  // system_now() in milliseconds since the Unix epoch, as the wire carries it.
+  static int64_t unix_ms() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(system_now().time_since_epoch())
+        .count();
   }
 
   // Tests only. `fake` is read in place, so it must outlive its installation;

@@ -11,15 +11,6 @@
 #include "server/outbox.h"
 
 namespace citadel::rooms {
-namespace {
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             net::LoopClock::system_now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
            RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes,
@@ -85,7 +76,7 @@ void Room::restore_in_loop(store::RoomRecord record, std::vector<uint64_t> gone)
   // The ticks it would have run while the process was down count as run:
   // tick numbers (and a frame-sync room's frame numbers) never repeat one a
   // client saw before the crash.
-  const int64_t down_ms = std::max<int64_t>(0, unix_ms_now() - record.saved_unix_ms);
+  const int64_t down_ms = std::max<int64_t>(0, net::LoopClock::unix_ms() - record.saved_unix_ms);
   ticks_ = record.tick + static_cast<uint64_t>(down_ms) * type_.options.tick_hz / 1000 + 1;
   for (auto& seat : record.seats) {
     auto player = std::make_unique<Player>();
@@ -396,7 +387,7 @@ void Room::snapshot_in_loop() {
   record.type = type_.name;
   record.code_version = code_->version;
   record.tick = ticks_;
-  record.saved_unix_ms = unix_ms_now();
+  record.saved_unix_ms = net::LoopClock::unix_ms();
   record.seats.reserve(players_.size());
   for (const auto& p : players_) record.seats.push_back(store::RoomSeat{p->user_id, p->username});
   recovery_->put_room(std::move(record));

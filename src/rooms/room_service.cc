@@ -261,12 +261,6 @@ Room::Clock::time_point first_tick_at(uint64_t room_id, uint32_t tick_hz,
   return first;
 }
 
-namespace {
-// Room ids stay below the floor written to the recovery log: it is raised
-// when ids come within half of this of it (the write lands in milliseconds).
-constexpr uint64_t kRoomIdHeadroom = uint64_t{1} << 20;
-}  // namespace
-
 RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t id) {
   const std::size_t slot = next_executor_++ % executors_.size();
   RoomHost& host = *this;
@@ -287,10 +281,7 @@ RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t
 
 RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
   const uint64_t id = ++next_room_id_;
-  if (recovery_ != nullptr && id + kRoomIdHeadroom / 2 > room_id_floor_) {
-    room_id_floor_ = id + kRoomIdHeadroom;
-    recovery_->raise_floor(store::kRoomIdFloor, room_id_floor_);
-  }
+  if (recovery_ != nullptr) room_id_floor_.keep_above(id, *recovery_);
   Entry& entry = add_room_in_loop(type, id);
   entry.room->executor().post([room = entry.room] { room->start_in_loop(); });
   return entry;
@@ -353,10 +344,7 @@ std::size_t RoomService::restore_in_loop(std::vector<store::RoomRecord> records,
         });
     ++restored;
   }
-  if (recovery_ != nullptr) {
-    room_id_floor_ = next_room_id_ + kRoomIdHeadroom;
-    recovery_->raise_floor(store::kRoomIdFloor, room_id_floor_);
-  }
+  if (recovery_ != nullptr) room_id_floor_.keep_above(next_room_id_, *recovery_);
   return restored;
 }
 

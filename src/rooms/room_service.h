@@ -172,7 +172,8 @@ class RoomService final : private RoomHost {
   store::ObjectStore* objects_ = nullptr;
   store::RecoveryLog* recovery_ = nullptr;  // set at start-up
   uint32_t snapshot_every_ticks_ = 0;
-  uint64_t room_id_floor_ = 0;  // as last handed to the log (service loop)
+  // Service loop. Rooms open far slower than 2^19 in a write's few milliseconds.
+  store::IdFloor room_id_floor_{store::kRoomIdFloor, uint64_t{1} << 20};
   // Users whose room did not come back after a restart: the room's id and
   // why, told (RoomEvent Closed) when they resume (service loop).
   std::unordered_map<uint64_t, std::pair<uint64_t, std::string>> lost_rooms_;

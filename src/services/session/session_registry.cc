@@ -17,9 +17,7 @@ std::string fold_username(std::string_view name) {
 }
 
 int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             net::LoopClock::system_now().time_since_epoch())
-      .count();
+  return net::LoopClock::unix_ms();
 }
 
 // The registry must be destroyed only after the service loop has stopped:
@@ -166,13 +164,6 @@ void SessionRegistry::end_in_loop(uint64_t user_id) {
 
 // ---- crash recovery ----
 
-namespace {
-// Ids issued stay below the floor written, with this much room: the floor
-// is raised (at the next flush) once ids come within half of it, and no
-// node issues 2^31 push or session ids in one flush interval.
-constexpr uint64_t kFloorHeadroom = uint64_t{1} << 32;
-}  // namespace
-
 void SessionRegistry::set_recovery(store::RecoveryLog& log, std::chrono::milliseconds flush,
                                    ChannelsOf channels_of) {
   recovery_ = &log;
@@ -217,14 +208,8 @@ void SessionRegistry::schedule_recovery_flush_in_loop() {
 void SessionRegistry::flush_recovery_in_loop() {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (recovery_ == nullptr) return;
-  if (last_push_id_ + kFloorHeadroom / 2 > push_id_floor_) {
-    push_id_floor_ = last_push_id_ + kFloorHeadroom;
-    recovery_->raise_floor(store::kPushIdFloor, push_id_floor_);
-  }
-  if (next_session_id_ + kFloorHeadroom / 2 > session_id_floor_) {
-    session_id_floor_ = next_session_id_ + kFloorHeadroom;
-    recovery_->raise_floor(store::kSessionIdFloor, session_id_floor_);
-  }
+  push_id_floor_.keep_above(last_push_id_, *recovery_);
+  session_id_floor_.keep_above(next_session_id_, *recovery_);
   const int64_t now_ms = unix_ms_now();
   if (now_ms - alive_written_ms_ >= 1000) {
     alive_written_ms_ = now_ms;

@@ -151,8 +151,9 @@ class SessionRegistry {
   std::chrono::milliseconds recovery_flush_{100};
   ChannelsOf channels_of_;
   std::vector<uint64_t> changed_;  // users to write at the next flush (may repeat)
-  uint64_t push_id_floor_ = 0;     // as last handed to the log
-  uint64_t session_id_floor_ = 0;
+  // No node issues 2^31 push or session ids in one flush interval.
+  store::IdFloor push_id_floor_{store::kPushIdFloor, uint64_t{1} << 32};
+  store::IdFloor session_id_floor_{store::kSessionIdFloor, uint64_t{1} << 32};
   int64_t alive_written_ms_ = 0;
 };
 

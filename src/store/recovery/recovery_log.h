@@ -65,4 +65,23 @@ class RecoveryLog {
   ~RecoveryLog() = default;
 };
 
+// One id counter's floor as last handed to a log. Ids issued stay below it
+// with `headroom` to spare: it is raised (to the newest id + headroom) once
+// ids come within half the headroom of it, so a write that lands a few
+// milliseconds later is still ahead of every id issued meanwhile.
+class IdFloor {
+ public:
+  IdFloor(std::string_view name, uint64_t headroom) : name_(name), headroom_(headroom) {}
+  void keep_above(uint64_t newest_id, RecoveryLog& log) {
+    if (newest_id + headroom_ / 2 <= written_) return;
+    written_ = newest_id + headroom_;
+    log.raise_floor(name_, written_);
+  }
+
+ private:
+  std::string_view name_;
+  uint64_t headroom_;
+  uint64_t written_ = 0;
+};
+
 }  // namespace citadel::store
