@@ -10,6 +10,7 @@
 #include "leaderboard/rank_key.h"
 #include "leaderboard/username_pool.h"
 #include "services/leaderboard/backend/redis_leaderboard_scripts.h"
+#include "services/leaderboard/backend/redis_submit_reply.h"
 
 namespace citadel::services {
 namespace {
@@ -375,42 +376,43 @@ void RedisLeaderboardBackend::submit_batch_records(const std::string& board_id,
             return done(std::move(out));
           }
           const redisReply* reply = r.reply;
-          if (reply->type != REDIS_REPLY_ARRAY) {
-            out.unavailable = "redis: unexpected reply to the submit script";
-            return done(std::move(out));
-          }
-          if (reply->elements == 1 && reply->element[0]->type == REDIS_REPLY_INTEGER) {
+          if (reply->type == REDIS_REPLY_INTEGER) {
             boards_.erase(board_id);  // deleted behind our back
             for (auto& res : out.result.value) res.result = {LeaderboardError::kUnknownBoard};
+            return done(std::move(out));
+          }
+          if (reply->type != REDIS_REPLY_ARRAY) {
+            out.unavailable = "redis: unexpected reply to the submit script";
             return done(std::move(out));
           }
           for (std::size_t k = 0; k < sent->size() && k < reply->elements; ++k) {
             const redisReply* one = reply->element[k];
             SubmitOutcome& o = out.result.value[(*sent)[k]];
-            const LeaderboardError code = code_of(one);
-            if (code != LeaderboardError::kOk || one->elements < 10 ||
-                str(one->element[2]).size() != kMemberBytes) {
+            if (one->type == REDIS_REPLY_INTEGER) {  // refused: its error code
+              const auto code = static_cast<LeaderboardError>(one->integer);
               o.result = {code == LeaderboardError::kOk ? LeaderboardError::kBadSnapshot : code};
               continue;
             }
-            redisReply* const* f = one->element;
-            const std::string_view member = str(f[2]);
-            const leaderboard::RankKey key = key_of_member(member);
-            const uint64_t rank = static_cast<uint64_t>(num(f[1]));
+            const std::optional<SubmitReplyRecord> got = parse_submit_reply(str(one));
+            if (!got || one->type != REDIS_REPLY_STRING) {
+              o.result = {LeaderboardError::kBadSnapshot};
+              continue;
+            }
+            const leaderboard::RankKey key = key_of_member(got->member);
             const int64_t score = leaderboard::order_unmapped(key.score, order);
             const int64_t subscore = leaderboard::order_unmapped(key.subscore, order);
-            const auto num_submissions = static_cast<uint32_t>(num(f[3]));
-            o.result = {LeaderboardError::kOk,
-                        {rank, score, subscore, num_submissions, num(f[4]) != 0, num(f[5]) != 0}};
-            o.record = {get_be64(member, 24),
-                        std::string(str(f[6])),
+            o.result = {
+                LeaderboardError::kOk,
+                {got->rank, score, subscore, got->num_submissions, got->created, got->taken}};
+            o.record = {get_be64(got->member, 24),
+                        std::string(got->username),
                         score,
                         subscore,
-                        num_submissions,
-                        std::string(str(f[7])),
-                        num(f[8]),
-                        num(f[9]),
-                        rank};
+                        got->num_submissions,
+                        std::string(got->metadata),
+                        got->create_unix_ms,
+                        got->update_unix_ms,
+                        got->rank};
           }
           done(std::move(out));
         });

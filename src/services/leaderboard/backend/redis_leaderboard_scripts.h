@@ -20,9 +20,9 @@ const std::string& create_script();
 // KEYS[1] meta. ARGV: t, last, next, prevfire (the period arguments, see
 // PeriodArgs), then 8 per submission: user (8 bytes), username, score hi,
 // score lo, subscore hi, subscore lo, has metadata (0/1), metadata. Returns
-// {1} for an unknown board, else one array per submission: {error} or
-// {0, rank, member, num_submissions, created, taken, username, metadata,
-// create time, update time} (the record as that submission left it).
+// 1 (an integer) for an unknown board, else one element per submission: its error code
+// (an integer), or the record as that submission left it (one string, laid
+// out as redis_submit_reply.h says).
 const std::string& submit_script();
 // KEYS[1] meta. ARGV: t, last, next, prevfire, period ("c"/"p"), op, args.
 // Ops: info; check limit; range limit first; cursor limit key24 after
