@@ -19,6 +19,12 @@
 # bench by default: a 2-CPU machine has no third core, and the issue's bar is
 # the server on one core.
 #
+# With RATE=N the load is an open loop instead: N submits/s offered over all
+# players at scheduled times (citadel-bench --rate), DEPTH capping each
+# player's in flight, every round trip timed from its scheduled send; a
+# submit that finds every slot busy is counted as missed. This is the mode
+# that reads the latency bar: the rate is set, the p99 is measured.
+#
 # The redis mode also reads redis-server's CPU time over the bench run (from
 # /proc, like the server's) and reports it per submit sent.
 #
@@ -26,7 +32,7 @@
 # system calls (strace -c -f, attached for the whole bench run) and divides by
 # the submits sent; in the redis mode the redis-server is counted too.
 #
-# Environment (defaults): ROUNDS=3 CONNS=1000 DEPTH=1 DURATION=10 WARMUP=2
+# Environment (defaults): ROUNDS=3 CONNS=1000 DEPTH=1 RATE=0 DURATION=10 WARMUP=2
 #   BENCH_THREADS=1 STRACE=0 PORT=17401 SERVER_CPU=0 BENCH_CPU=1 REDIS_CPU=$BENCH_CPU
 #   BIN_DIR=build/bin RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
 # Output: a markdown report on stdout and in $RESULTS_DIR/leaderboard-<stamp>.md;
@@ -42,6 +48,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib-session.sh"
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-1000}
 DEPTH=${DEPTH:-1}
+RATE=${RATE:-0}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 BENCH_THREADS=${BENCH_THREADS:-1}
@@ -53,6 +60,7 @@ for v in ROUNDS CONNS DEPTH DURATION BENCH_THREADS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer"
+[[ $RATE =~ ^[0-9]+$ ]] || die "RATE must be a non-negative integer (0: closed loop)"
 if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT != 0 && (PORT < 1024 || PORT > 65535))); then
   die "PORT must be 0 or in 1024..65535"
 fi
@@ -179,7 +187,8 @@ run_mode() {
   if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" $((DURATION + WARMUP + 90)) \
     "$BIN_DIR/citadel-bench" leaderboard --host 127.0.0.1 --port "$SERVER_PORT" \
     --threads "$BENCH_THREADS" --connections "$CONNS" --depth "$DEPTH" --board bench \
-    --duration "$DURATION" --warmup "$WARMUP" --connect-rate 5000 --server-pid "$pid" --quiet; then
+    --duration "$DURATION" --warmup "$WARMUP" --connect-rate 5000 --server-pid "$pid" \
+    --rate "$RATE" --quiet; then
     json=$(last_json_line "$BENCH_TMP/bench.out")
     [[ -n $json ]] || err="citadel-bench printed no JSON line"
   else
@@ -229,7 +238,11 @@ verdict=0
   echo "# Leaderboard submits over the wire, $(date -u +%Y-%m-%d)"
   echo
   machine_info_md
-  echo "- load: $CONNS players (guest logins, one per connection), $DEPTH LeaderboardSubmit in flight each, board bench (desc, best), a random score per submit; ${WARMUP}s warm-up + ${DURATION}s measured per mode and round"
+  if ((RATE > 0)); then
+    echo "- load: open loop, $RATE LeaderboardSubmit/s offered over $CONNS players (guest logins, one per connection), at most $DEPTH in flight each, latency from the scheduled send; board bench (desc, best), a random score per submit; ${WARMUP}s warm-up + ${DURATION}s measured per mode and round"
+  else
+    echo "- load: $CONNS players (guest logins, one per connection), $DEPTH LeaderboardSubmit in flight each, board bench (desc, best), a random score per submit; ${WARMUP}s warm-up + ${DURATION}s measured per mode and round"
+  fi
   echo "- pinning: citadel (--threads 1) on CPU $SERVER_CPU, citadel-bench (--threads $BENCH_THREADS) on CPU $BENCH_CPU, redis-server $(redis-server --version | grep -o 'v=[^ ]*') on CPU $REDIS_CPU"
   echo "- raw: $(basename "$RAW")"
   echo

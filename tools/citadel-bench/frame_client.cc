@@ -203,10 +203,14 @@ void FrameClient::set_write_interest(ConnId id, bool want) {
 }
 
 void FrameClient::poll(Clock::duration timeout) {
-  const auto timeout_ms = static_cast<int>(
-      std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(timeout).count()));
-  const int n = ::epoll_wait(epoll_.get(), events_buf_.data(), static_cast<int>(events_buf_.size()),
-                             timeout_ms);
+  // epoll_pwait2: a timeout finer than epoll_wait's milliseconds, for
+  // open-loop senders whose next send is due within one.
+  const auto ns =
+      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count());
+  const timespec wait{static_cast<time_t>(ns / 1'000'000'000),
+                      static_cast<long>(ns % 1'000'000'000)};
+  const int n = ::epoll_pwait2(epoll_.get(), events_buf_.data(),
+                               static_cast<int>(events_buf_.size()), &wait, nullptr);
   for (int i = 0; i < n; ++i) handle_event(events_buf_[i].data.u32, events_buf_[i].events);
 }
 

@@ -30,6 +30,10 @@ void print_leaderboard_report(const LeaderboardResult& r) {
              o.warmup_s, r.interrupted ? " (interrupted)" : "");
   fmt::print(stderr, "  {:<14} {} ok ({:.1f} submits/s), {} of them taken\n", "submits", submits,
              per_s, r.taken);
+  if (o.rate > 0) {
+    fmt::print(stderr, "  {:<14} {:.0f} submits/s offered, {} missed (every slot busy)\n",
+               "open loop", o.rate, r.missed);
+  }
   fmt::print(stderr, "  {:<14} {}\n", "refused", refusals_text(r.results, leaderboard_result_name));
   print_latency_row(r.latency, "submit (us)");
   print_error_rows(r.totals);
@@ -58,6 +62,8 @@ void print_leaderboard_report(const LeaderboardResult& r) {
       .add("submits_per_s", per_s)
       .add("submits_taken", r.taken)
       .add("submits_refused", refused)
+      .add("rate", o.rate)
+      .add("missed", r.missed)
       .add("p50_us", r.latency.percentile_us(50))
       .add("p90_us", r.latency.percentile_us(90))
       .add("p99_us", r.latency.percentile_us(99))

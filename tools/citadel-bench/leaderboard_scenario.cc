@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -30,13 +31,18 @@ constexpr uint16_t kLeaderboardOk = 0;  // msg::LeaderboardResult::Ok
 // One thread's share of the players. Each connection logs in once (a refused
 // login is retried with a new device id), then, from go on, keeps `depth`
 // submits in flight: every reply, whatever its result, sends the next one, so
-// a refusal (RateLimited, ServerBusy) costs no pipeline slot.
+// a refusal (RateLimited, ServerBusy) costs no pipeline slot. With --rate
+// (open loop) the worker sends its share of the rate at scheduled times
+// instead, each to the next player with a free slot, and times each submit
+// from its scheduled time, so a server that falls behind shows as latency,
+// not as a lower offered rate; a submit that finds every slot busy is missed.
 class LeaderboardWorker final : public FrameEvents {
  public:
-  LeaderboardWorker(FrameClientConfig config, const LeaderboardOptions& options,
+  LeaderboardWorker(FrameClientConfig config, const LeaderboardOptions& options, uint32_t workers,
                     std::string_view prefix, uint32_t index, uint64_t seed, RunControl& control,
                     StatsBoard& board)
       : depth_(options.depth),
+        rate_per_s_(options.rate / workers),
         board_id_(options.board),
         ids_(prefix, index),
         rng_state_(seed | 1),  // xorshift must not start at 0
@@ -54,6 +60,9 @@ class LeaderboardWorker final : public FrameEvents {
       const Clock::time_point now = Clock::now();
       if (client_.connecting()) client_.start_due_connects(now);
       if (!going_ && control_.go.load(std::memory_order_acquire)) start_submits();
+      Clock::duration wait = client_.connecting() ? Clock::duration(kConnectPollPeriod)
+                                                  : Clock::duration(kIdlePollPeriod);
+      if (going_ && rate_per_s_ > 0) wait = std::min(wait, send_due(now));
       client_.flush_writes();
       resolved_.store(logins_ok_conns_ + failed_conns_ + client_.counters().connect_failed,
                       std::memory_order_relaxed);
@@ -62,7 +71,7 @@ class LeaderboardWorker final : public FrameEvents {
         publish();
         next_publish = now + kPublishPeriod;
       }
-      client_.poll(client_.connecting() ? Clock::duration(kConnectPollPeriod) : kIdlePollPeriod);
+      client_.poll(wait);
     }
     publish();
   }
@@ -83,6 +92,7 @@ class LeaderboardWorker final : public FrameEvents {
   uint64_t logged_in() const { return logged_in_now_; }
   uint64_t logins_refused() const { return logins_refused_; }
   uint64_t submits_sent() const { return submits_sent_; }
+  uint64_t missed() const { return missed_; }
   uint64_t unexpected_frames() const { return unexpected_; }
 
  private:
@@ -117,6 +127,10 @@ class LeaderboardWorker final : public FrameEvents {
 
   void on_close(ConnId id) override {
     Conn& c = conns_[id];
+    for (Slot& s : c.slots) {
+      if (s.request_id != 0) --in_flight_;
+      s.request_id = 0;
+    }
     if (c.logged_in) --logged_in_now_;
     c.logged_in = false;
     if (!c.resolved) {
@@ -155,7 +169,7 @@ class LeaderboardWorker final : public FrameEvents {
       c.resolved = true;
       ++logins_ok_conns_;
     }
-    if (going_) fill(id);
+    if (going_ && rate_per_s_ == 0) fill(id);
   }
 
   void on_submit_reply(ConnId id, const proto::FrameView& frame, Clock::time_point now) {
@@ -175,6 +189,7 @@ class LeaderboardWorker final : public FrameEvents {
       return;
     }
     slot->request_id = 0;
+    --in_flight_;
     const bool ok = reply->result == kLeaderboardOk;
     if (ok) {
       ++submits_ok_;
@@ -186,7 +201,7 @@ class LeaderboardWorker final : public FrameEvents {
       ++results_[std::min<std::size_t>(reply->result, kResultSlots - 1)];
       if (ok && reply->taken) ++taken_;
     }
-    send_submit(id, *slot);
+    if (rate_per_s_ == 0) send_submit(id, *slot);
   }
 
   void send_login(ConnId id) {
@@ -202,14 +217,21 @@ class LeaderboardWorker final : public FrameEvents {
     }
   }
 
-  void send_submit(ConnId id, Slot& slot) {
+  // `scheduled`: the open loop's send time, which the round trip counts
+  // from; otherwise the send's own time, stamped in on_sent.
+  void send_submit(ConnId id, Slot& slot, std::optional<Clock::time_point> scheduled = {}) {
     Conn& c = conns_[id];
     if (!c.logged_in || !client_.is_open(id)) return;
     slot.request_id = c.next_request++;
     if (c.next_request == 0) c.next_request = 1;  // 0 marks a free slot
-    slot.stamp_pending = true;
-    slot.sent_at = Clock::now();  // replaced by the send's own time in on_sent
-    c.stamp_pending = true;
+    ++in_flight_;
+    if (scheduled) {
+      slot.sent_at = *scheduled;
+    } else {
+      slot.stamp_pending = true;
+      slot.sent_at = Clock::now();  // replaced by the send's own time in on_sent
+      c.stamp_pending = true;
+    }
     client_.send(id, proto::cmd::kLeaderboardSubmit,
                  encoder_.leaderboard_submit(slot.request_id, board_id_, next_score()));
     ++submits_sent_;
@@ -224,13 +246,53 @@ class LeaderboardWorker final : public FrameEvents {
     return static_cast<int64_t>(rng_state_ >> 34);
   }
 
+  // Open loop: sends every submit scheduled up to `now`; returns the time
+  // until the next one is due.
+  Clock::duration send_due(Clock::time_point now) {
+    const double elapsed = std::chrono::duration<double>(now - go_at_).count();
+    const auto due = static_cast<uint64_t>(elapsed * rate_per_s_);
+    for (; scheduled_ < due; ++scheduled_) {
+      const Clock::time_point at =
+          go_at_ + seconds_of(static_cast<double>(scheduled_) / rate_per_s_);
+      if (!send_to_free_slot(at) && at >= window_start_ && at < window_end_) ++missed_;
+    }
+    const Clock::time_point next =
+        go_at_ + seconds_of(static_cast<double>(scheduled_) / rate_per_s_);
+    return std::max(Clock::duration::zero(), next - now);
+  }
+
+  // Round robin over the players from the last one served.
+  bool send_to_free_slot(Clock::time_point scheduled) {
+    if (in_flight_ >= logged_in_now_ * depth_) return false;
+    const ConnId n = static_cast<ConnId>(conns_.size());
+    for (ConnId k = 0; k < n; ++k) {
+      const ConnId id = next_conn_;
+      next_conn_ = next_conn_ + 1 == n ? 0 : next_conn_ + 1;
+      Conn& c = conns_[id];
+      if (!c.logged_in) continue;
+      for (Slot& s : c.slots) {
+        if (s.request_id == 0) {
+          send_submit(id, s, scheduled);
+          return s.request_id != 0;
+        }
+      }
+    }
+    return false;
+  }
+
+  static Clock::duration seconds_of(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  }
+
   void start_submits() {
     going_ = true;
+    go_at_ = Clock::now();
     window_start_ =
         Clock::time_point(Clock::duration(control_.measure_start.load(std::memory_order_relaxed)));
     window_end_ =
         Clock::time_point(Clock::duration(control_.measure_end.load(std::memory_order_relaxed)));
     recorder_.set_window(window_start_, window_end_);
+    if (rate_per_s_ > 0) return;  // the open loop sends from run_in_thread
     for (ConnId id = 0; id < client_.size(); ++id) fill(id);
   }
 
@@ -248,6 +310,7 @@ class LeaderboardWorker final : public FrameEvents {
   }
 
   const uint32_t depth_;
+  const double rate_per_s_;  // 0: closed loop
   const std::string board_id_;
   DeviceIds ids_;
   MessageEncoder encoder_;
@@ -258,6 +321,11 @@ class LeaderboardWorker final : public FrameEvents {
   std::vector<Conn> conns_;
   std::array<uint64_t, kResultSlots> results_{};
   uint64_t taken_ = 0;
+  uint64_t in_flight_ = 0;  // slots in use, over every connection
+  uint64_t scheduled_ = 0;  // open loop: submits scheduled since go_at_
+  uint64_t missed_ = 0;     // open loop: scheduled in the window, no free slot
+  ConnId next_conn_ = 0;
+  Clock::time_point go_at_;
   uint64_t submits_sent_ = 0, submits_ok_ = 0, submits_refused_ = 0, unexpected_ = 0;
   uint64_t logged_in_now_ = 0, logins_refused_ = 0;
   uint64_t logins_ok_conns_ = 0, failed_conns_ = 0;
@@ -301,8 +369,8 @@ int run_leaderboard(const LeaderboardOptions& options, const sockaddr_in& server
     config.source_ports = base.source_ports;
     config.stream = base.stream;
     const uint64_t seed = (uint64_t{entropy()} << 32) | entropy();
-    lb_workers.push_back(std::make_unique<LeaderboardWorker>(std::move(config), options, prefix, i,
-                                                             seed, control, boards[i]));
+    lb_workers.push_back(std::make_unique<LeaderboardWorker>(std::move(config), options, workers,
+                                                             prefix, i, seed, control, boards[i]));
   }
 
   Controller controller(boards, common.connections, common.quiet, csv, "submits/s");
@@ -353,6 +421,7 @@ int run_leaderboard(const LeaderboardOptions& options, const sockaddr_in& server
     result.logged_in += w->logged_in();
     result.logins_refused += w->logins_refused();
     result.submits_sent += w->submits_sent();
+    result.missed += w->missed();
     result.unexpected_frames += w->unexpected_frames();
   }
   print_leaderboard_report(result);

@@ -284,6 +284,12 @@ int run(int argc, char** argv) {
       ->add_option("--server-pid", board.server_pid,
                    "server process: report its CPU time over the measured window")
       ->check(CLI::Range(1, 1 << 30));
+  board_app
+      ->add_option("--rate", board.rate,
+                   "open loop: submits/s offered over all players, timed from their scheduled "
+                   "send (0: closed loop, --depth in flight each)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e8));
 
   RoomCommands rooms;  // arena, lockstep
   add_room_commands(app, rooms, add_common_options);

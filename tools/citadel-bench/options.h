@@ -78,6 +78,10 @@ struct LeaderboardOptions {
   std::string board = "bench";  // must exist on the server (leaderboards.boards)
   double warmup_s = 2;          // submits run but not measured, after every login
   int server_pid = 0;           // 0: do not read the server's CPU time
+  // Open loop: submits/s offered over all players, each sent at its
+  // scheduled time to the next player with a free slot (--depth caps a
+  // player's in flight) and timed from that time; 0: closed loop.
+  double rate = 0;
 };
 
 }  // namespace citadel::bench
