@@ -18,6 +18,8 @@
 #include <optional>
 #include <vector>
 
+#include "leaderboard/huge_pages.h"
+
 namespace citadel::leaderboard {
 
 class FlatIndex {
@@ -107,7 +109,7 @@ class FlatIndex {
   void grow() {
     unsigned bits = slots_.empty() ? kInitialBits : bits_ + 1;
     assert(bits <= 32);
-    std::vector<uint64_t> old(std::size_t{1} << bits, 0);
+    Slots old(std::size_t{1} << bits, 0);
     old.swap(slots_);
     bits_ = bits;
     for (uint64_t entry : old) {
@@ -115,7 +117,9 @@ class FlatIndex {
     }
   }
 
-  std::vector<uint64_t> slots_;
+  // A million players' index is 16 MiB of random probes: huge pages.
+  using Slots = std::vector<uint64_t, HugePageAllocator<uint64_t>>;
+  Slots slots_;
   std::size_t size_ = 0;
   unsigned bits_ = 0;  // slots_.size() == 1 << bits_
 };

@@ -103,6 +103,35 @@ TEST(ChunkedPool, ReusesReleasedSlotsAndResetsThem) {
   EXPECT_EQ(pool.live(), 110u);
 }
 
+// Past kHugePageBytes the chunks come from huge slabs: every element keeps
+// its value and its type's alignment, strings are destroyed (ASan sees a
+// leak otherwise), and a moved pool owns them all.
+TEST(ChunkedPool, GrowsIntoHugeSlabsKeepingValuesAndAlignment) {
+  struct alignas(64) Wide {
+    uint64_t value = 0;
+    std::string name;
+  };
+  ChunkedPool<Wide, 256> pool;
+  const std::size_t n = 3 * kHugePageBytes / sizeof(Wide);  // several huge slabs
+  for (std::size_t i = 0; i < n; ++i) {
+    Wide& w = pool[pool.allocate()];
+    w.value = i;
+    w.name = "a name long enough to live on the heap " + std::to_string(i);
+  }
+  EXPECT_GE(pool.memory_bytes(), n * sizeof(Wide));
+  ChunkedPool<Wide, 256> moved(std::move(pool));
+  ChunkedPool<Wide, 256> assigned;
+  assigned[assigned.allocate()].name = "replaced by the move: destroyed, not leaked";
+  assigned = std::move(moved);
+  EXPECT_EQ(assigned.live(), n);
+  for (std::size_t i = 0; i < n; i += 997) {
+    const Wide& w = assigned[static_cast<uint32_t>(i)];
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(&w) % alignof(Wide), 0u) << i;
+    EXPECT_EQ(w.value, i);
+    EXPECT_EQ(w.name, "a name long enough to live on the heap " + std::to_string(i));
+  }
+}
+
 TEST(UsernamePool, InternsAndCountsReferences) {
   UsernamePool pool;
   EXPECT_EQ(pool.acquire(""), UsernamePool::kNoName);
