@@ -9,7 +9,7 @@
 # in flight, the clients' reads and writes alone (6-11 us of kernel time a
 # read plus a write on this loopback) would fill the server's core; the wire
 # figures are in run-leaderboard.sh. Here the bench stands for the server's
-# loop: one core (BENCH_CPU), and Redis has the other (REDIS_CPU), nothing
+# loop: one core (SERVER_CPU), and Redis has the other (REDIS_CPU), nothing
 # else of ours on it.
 #
 # Each round runs both backends back to back (order alternated), the board
@@ -19,7 +19,7 @@
 # persistence), stopped by PID; its CPU over the run is read from /proc.
 #
 # Environment (defaults): ROUNDS=3 PLAYERS=100000 RATE=125000 TICK_US=250
-#   DURATION=10 WARMUP=2 BENCH_CPU=0 REDIS_CPU=1 BIN_DIR=build/bin
+#   DURATION=10 WARMUP=2 SERVER_CPU=0 REDIS_CPU=1 BIN_DIR=build/bin
 #   RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
 # Output: a markdown report on stdout and in
 # $RESULTS_DIR/leaderboard-service-<stamp>.md, raw JSON lines beside it.
@@ -37,8 +37,10 @@ RATE=${RATE:-125000}
 TICK_US=${TICK_US:-250}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-BENCH_CPU=${BENCH_CPU:-0}
 REDIS_CPU=${REDIS_CPU:-1}
+# The bench stands for the server: lib.sh's run_pinned pins to BENCH_CPU.
+BENCH_CPU=$SERVER_CPU
+((SERVER_CPU != REDIS_CPU)) || die "SERVER_CPU and REDIS_CPU must differ" 
 
 for v in ROUNDS PLAYERS RATE TICK_US DURATION; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
