@@ -1,5 +1,5 @@
-// Leaderboards on the wire: LeaderboardSubmit, Top, Around, Records and Mine,
-// each answered by one LeaderboardReply, over the in-process engine
+// Leaderboards on the wire: LeaderboardSubmit, Top, Around, Records, Mine and
+// Delete, each answered by one LeaderboardReply, over the in-process engine
 // (src/leaderboard, docs/leaderboards.md).
 //
 // Threads: the engine is not thread-safe, so it lives on the service loop and
@@ -12,8 +12,9 @@
 // is loaded into the engine at start. An accepted submit is applied in
 // memory, its record row is queued to the store, and the reply waits for the
 // commit (batched with everything else in the store's queue), so an
-// acknowledged score is on disk. A reset saves the board's row, which drops
-// the periods no longer kept.
+// acknowledged score is on disk. A delete likewise removes the record in
+// memory, queues the row's deletion and answers once that committed. A reset saves the board's row,
+// which drops the periods no longer kept.
 //
 // With redis.url set (LeaderboardConfig::redis_url) the boards live in Redis
 // instead (RedisLeaderboardBackend, leaderboard_service_redis.cc): Redis is
@@ -113,6 +114,21 @@ class LeaderboardService final : public rooms::ScoreSink {
                           ServerSubmitDone done);
   // rooms::ScoreSink (room code, any thread): submit_from_server.
   void submit_score(rooms::ScoreSubmission submission, Done done) override;
+  // Server side, any thread: deletes any player's record of the board's
+  // current period (the admin API, room code). `done` (optional) runs on the
+  // service loop: kOk, kUnknownBoard or kNotFound, and whether the deletion
+  // was committed (kOk and false: the store failed, or in Redis mode Redis
+  // could not be asked, then the error is kOk and nothing is known deleted).
+  using ServerDeleteDone = std::function<void(leaderboard::LeaderboardError, bool committed)>;
+  void delete_from_server(std::string board_id, uint64_t user_id, ServerDeleteDone done);
+  // The admin API's DELETE /leaderboards/{board_id}/records/{user_id}, any
+  // thread. `done` gets 200 (deleted), 404 (no such board, or no record for
+  // the player in the current period), 503 (Redis away) or 500 (the store
+  // failed: not known to be deleted), with a one-line text.
+  void delete_record_for_admin(std::string board_id, uint64_t user_id,
+                               std::function<void(unsigned status, std::string text)> done);
+  // rooms::ScoreSink (room code, any thread): delete_from_server.
+  void delete_score(std::string board_id, uint64_t user_id, Done done) override;
 
  private:
   using Result = msg::LeaderboardResult;
@@ -160,6 +176,11 @@ class LeaderboardService final : public rooms::ScoreSink {
   void records_in_loop(Request req, std::string board_id, std::vector<uint64_t> ids,
                        leaderboard::Period period);
   void mine_in_loop(Request req, std::string board_id, leaderboard::Period period);
+  void delete_in_loop(Request req, std::string board_id);
+  // Queues the deletion of the player's row of the board's current period;
+  // `done` runs on the service loop with what the store said.
+  void delete_stored_record_in_loop(const std::string& board_id, uint64_t user_id,
+                                    std::function<void(store::StoreError)> done);
   bool take_token_in_loop(uint64_t user_id);
   std::optional<leaderboard::PeriodInfo> period_info_in_loop(const std::string& board_id,
                                                              leaderboard::Period period);
@@ -194,6 +215,8 @@ class LeaderboardService final : public rooms::ScoreSink {
   void create_board_in_redis(leaderboard::BoardConfig config, CreateDone done);
   void server_submit_in_redis(std::string board_id, OwnedSubmission submission,
                               ServerSubmitDone done);
+  void delete_in_redis(Request req, std::string board_id);
+  void server_delete_in_redis(std::string board_id, uint64_t user_id, ServerDeleteDone done);
   // Sends a reply whose place in the player's order was reserved (ticket).
   void fill_in_loop(const Request& req, ReplySequencer::Ticket ticket, net::SharedBytes frame);
   // The refusal refuse() sends, as a frame.

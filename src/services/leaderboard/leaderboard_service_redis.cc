@@ -210,6 +210,49 @@ void LeaderboardService::records_in_redis(Request req, std::string board_id,
       });
 }
 
+void LeaderboardService::delete_in_redis(Request req, std::string board_id) {
+  if (!redis_) {
+    return reply(req, Result::ServerBusy, "leaderboards unavailable, retry later (starting)",
+                 ReplyBody{board_id});
+  }
+  // Submits wait for the end of the loop turn; one of this player's that
+  // came before the delete must reach Redis before it.
+  if (!redis_submits_.empty()) flush_redis_submits();
+  const ReplySequencer::Ticket ticket = users_[req.user_id].replies.reserve();
+  const int64_t now = now_ms();
+  with_info<bool>(
+      *redis_, board_id, now,
+      [&](auto done) { redis_->delete_record(board_id, req.user_id, now, std::move(done)); },
+      [this, req, ticket, board_id](BackendResult<bool> r, BackendResult<BoardInfo> info) {
+        if (!r.available()) {
+          return fill_in_loop(req, ticket, unavailable(req, board_id, r.unavailable));
+        }
+        if (!r.result.ok()) {
+          return fill_in_loop(req, ticket, refusal(req, r.result.error, board_id));
+        }
+        ReplyBody body{board_id};
+        body.info = period_in(info, Period::kCurrent);
+        body.total = body.info ? body.info->records : 0;
+        fill_in_loop(req, ticket, encode(req, Result::Ok, "deleted", body));
+      });
+}
+
+void LeaderboardService::server_delete_in_redis(std::string board_id, uint64_t user_id,
+                                                ServerDeleteDone done) {
+  if (!redis_) {
+    if (done) done(LeaderboardError::kOk, false);
+    return;
+  }
+  if (!redis_submits_.empty()) flush_redis_submits();
+  redis_->delete_record(board_id, user_id, now_ms(),
+                        [done = std::move(done)](BackendResult<bool> r) {
+                          if (!done) return;
+                          // Not available: not known to be deleted (committed = false).
+                          if (!r.available()) return done(LeaderboardError::kOk, false);
+                          done(r.result.error, r.result.ok());
+                        });
+}
+
 void LeaderboardService::create_board_in_redis(leaderboard::BoardConfig config, CreateDone done) {
   if (!redis_) {
     if (done) done(LeaderboardError::kOk, "starting");
