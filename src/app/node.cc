@@ -197,6 +197,10 @@ void Node::start(ops::admin::AdminSources admin_sources) {
   admin_sources.create_leaderboard = [boards = &services_->leaderboards()](auto body, auto done) {
     boards->create_board_from_json(std::move(body), std::move(done));
   };
+  admin_sources.delete_leaderboard_record = [boards = &services_->leaderboards()](
+                                                std::string board_id, uint64_t user_id, auto done) {
+    boards->delete_record_for_admin(std::move(board_id), user_id, std::move(done));
+  };
   admin_sources.config_status = [this] { return reloader_->status_json(); };
   admin_sources.plugins_status = [this] { return plugins_->status_json(); };
   admin_sources.plugins_load = [this](std::string body) {
