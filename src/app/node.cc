@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "app/recovery_metrics.h"
+#include "app/redis_metrics.h"
 #include "app/room_metrics.h"
 #include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
@@ -236,6 +237,9 @@ void Node::start(ops::admin::AdminSources admin_sources) {
                     "Plugin libraries unloaded after their last room closed.", p.unloaded);
         write_store_metrics(out, store->backend(), store->stats());
         write_recovery_metrics(out, *services);
+        if (const auto* redis = services->leaderboards().redis_stats()) {
+          write_redis_metrics(out, *redis);
+        }
         reloader->write_metrics(out);
         out.gauge("citadel_crash_reports",
                   "Crash reports found in crash.directory at start (earlier "

@@ -142,6 +142,7 @@ LeaderboardService::LeaderboardService(net::EventLoop& service_loop, server::Out
     return;
   }
   // Redis mode: the client lives on the service loop, so it starts there.
+  redis_stats_ = std::make_shared<redis::RedisClientStats>();
   loop_.post([this, cursor_key] { start_redis_in_loop(cursor_key); });
 }
 

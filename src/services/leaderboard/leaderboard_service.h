@@ -50,7 +50,8 @@
 
 namespace citadel::redis {
 class RedisClient;
-}
+struct RedisClientStats;
+}  // namespace citadel::redis
 
 namespace citadel::services {
 
@@ -60,7 +61,7 @@ struct LeaderboardConfig {
   double submit_burst = 20;                      // ... of this size
   // The clock boards reset by (Unix ms); empty: the wall clock. Tests step it.
   std::function<int64_t()> now_unix_ms;
-  // redis://host:port[/db] (redis.url): the boards live in this Redis; empty:
+  // redis://[[user]:password@]host[:port][/db] (redis.url): the boards live in this Redis; empty:
   // in process, persisted to the store.
   std::string redis_url;
 };
@@ -129,6 +130,11 @@ class LeaderboardService final : public rooms::ScoreSink {
                                std::function<void(unsigned status, std::string text)> done);
   // rooms::ScoreSink (room code, any thread): delete_from_server.
   void delete_score(std::string board_id, uint64_t user_id, Done done) override;
+
+  // Redis mode: the connection's counters (connected, connections, failed
+  // attempts, refused AUTHs), readable from any thread (/metrics); null in
+  // process.
+  const redis::RedisClientStats* redis_stats() const { return redis_stats_.get(); }
 
  private:
   using Result = msg::LeaderboardResult;
@@ -236,6 +242,9 @@ class LeaderboardService final : public rooms::ScoreSink {
   // INT64_MIN until the first look.
   int64_t next_reset_unix_ms_ = INT64_MIN;
   std::unordered_map<uint64_t, UserState> users_;
+  // Redis mode only: made with the service (before any thread reads it), so
+  // the admin thread may read it while the client comes and goes.
+  std::shared_ptr<redis::RedisClientStats> redis_stats_;
   std::unique_ptr<redis::RedisClient> redis_client_;  // Redis mode only
   std::unique_ptr<LeaderboardBackend> redis_;         // over redis_client_
   struct QueuedSubmit {

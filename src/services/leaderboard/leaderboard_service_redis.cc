@@ -56,14 +56,20 @@ void LeaderboardService::start_redis_in_loop(const leaderboard::CursorKey& curso
   CITADEL_ASSERT_IN_LOOP(loop_);
   const auto url = redis::parse_redis_url(config_.redis_url);
   if (!url) {  // the config layer checked it: not reached
-    spdlog::error("leaderboards: redis.url '{}' is not redis://host:port[/db]", config_.redis_url);
+    // Not the URL itself: it may hold a password.
+    spdlog::error("leaderboards: redis.url is not redis://[[user]:password@]host[:port][/db]");
     return;
   }
-  redis_client_ = std::make_unique<redis::RedisClient>(loop_, *url);
+  redis::RedisClient::Options options;
+  options.stats = redis_stats_;
+  redis_client_ = std::make_unique<redis::RedisClient>(loop_, *url, options);
   auto backend = std::make_unique<RedisLeaderboardBackend>(*redis_client_, cursor_key);
   backend->set_connected_hook([this] { create_configured_in_redis(); });
   redis_ = std::move(backend);
-  spdlog::info("leaderboards: in Redis at {}:{} (database {})", url->host, url->port, url->db);
+  spdlog::info("leaderboards: in Redis at {}:{} (database {}{})", url->host, url->port, url->db,
+               url->password.empty() ? ""
+               : url->user.empty()   ? ", with a password"
+                                     : ", as ACL user " + url->user);
 }
 
 void LeaderboardService::create_configured_in_redis() {
