@@ -14,6 +14,7 @@
 #include "admin_process.h"
 #include "fixture.h"
 #include "http_client.h"
+#include "tool_checks.h"
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
 #include "protocol/leaderboard_generated.h"
@@ -183,6 +184,11 @@ TEST(RedisLeaderboardWireTest, PasswordAuthenticatesAndStaysOutOfLogsAndConfig) 
   EXPECT_EQ(metric(metrics->body, "citadel_redis_connected"), 1);
   EXPECT_EQ(metric(metrics->body, "citadel_redis_auth_failures_total"), 0);
   EXPECT_EQ(server.server->output().find(password), std::string::npos) << server.server->output();
+  const auto promtool = find_tool("promtool");
+  if (!promtool) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  const ToolRun check = promtool_check_metrics(*promtool, metrics->body);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.output, "") << "promtool lint findings (the Redis families included)";
 }
 
 TEST(RedisLeaderboardWireTest, WrongPasswordIsServerBusyLoggedAndCounted) {
