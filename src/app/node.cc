@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "app/recovery_metrics.h"
+#include "app/redis_metrics.h"
 #include "app/room_metrics.h"
 #include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
@@ -197,6 +198,10 @@ void Node::start(ops::admin::AdminSources admin_sources) {
   admin_sources.create_leaderboard = [boards = &services_->leaderboards()](auto body, auto done) {
     boards->create_board_from_json(std::move(body), std::move(done));
   };
+  admin_sources.delete_leaderboard_record = [boards = &services_->leaderboards()](
+                                                std::string board_id, uint64_t user_id, auto done) {
+    boards->delete_record_for_admin(std::move(board_id), user_id, std::move(done));
+  };
   admin_sources.config_status = [this] { return reloader_->status_json(); };
   admin_sources.plugins_status = [this] { return plugins_->status_json(); };
   admin_sources.plugins_load = [this](std::string body) {
@@ -232,6 +237,9 @@ void Node::start(ops::admin::AdminSources admin_sources) {
                     "Plugin libraries unloaded after their last room closed.", p.unloaded);
         write_store_metrics(out, store->backend(), store->stats());
         write_recovery_metrics(out, *services);
+        if (const auto* redis = services->leaderboards().redis_stats()) {
+          write_redis_metrics(out, *redis);
+        }
         reloader->write_metrics(out);
         out.gauge("citadel_crash_reports",
                   "Crash reports found in crash.directory at start (earlier "

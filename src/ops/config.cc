@@ -193,7 +193,7 @@ void validate(const Config& c) {
   if (!c.redis.url.empty()) {
     std::string why;
     if (!redis::parse_redis_url(c.redis.url, &why)) {
-      fail("redis.url", "expected redis://host:port[/db]: " + why);
+      fail("redis.url", "expected redis://[[user]:password@]host[:port][/db]: " + why);
     }
   }
   for (const auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {

@@ -245,9 +245,12 @@ std::vector<Key> all_keys() {
                   "acknowledged writes not yet in PostgreSQL, at most; past it writes are refused "
                   "(`StoreUnavailable`, `citadel_store_write_behind_refusals_total`)"),
       CITADEL_KEY(redis, url, 0ull, 0ull, kAtStart,
-                  "`redis://host:port[/db]`: leaderboards live in this Redis (sorted sets and Lua "
-                  "scripts; Redis is their durable home) instead of in process; empty: no Redis. "
-                  "See [Leaderboards in Redis](leaderboards.md#redis)"),
+                  "`redis://[[user]:password@]host[:port][/db]`: leaderboards live in this Redis "
+                  "(sorted sets and Lua scripts; Redis is their durable home) instead of in "
+                  "process; empty: no Redis. With a password, `AUTH` (as the ACL user when one is "
+                  "given; both percent-decoded) on every connection; the URL is shown as `(set)`. "
+                  "`rediss://` (TLS) is refused: see [Redis over TLS](#redis-over-tls). See "
+                  "[Leaderboards in Redis](leaderboards.md#redis)"),
       CITADEL_KEY(auth, token_secret_file, 0ull, 0ull, kAtStart,
                   "32-byte HMAC key for session tokens; created with mode 0600 on first start. "
                   "Keep it across restarts, or tokens issued before become invalid"),
@@ -314,7 +317,10 @@ std::vector<Key> all_keys() {
     keys.insert(at + 1, std::move(boards));
   }
   for (Key& k : keys) {
-    if (k.path == "admin.token" || k.path == "store.postgres.url") k.secret = true;
+    // redis.url may hold a password: /config and logs show "(set)".
+    if (k.path == "admin.token" || k.path == "store.postgres.url" || k.path == "redis.url") {
+      k.secret = true;
+    }
   }
   for (auto&& k : room_type_keys("arena", &RoomsConfig::arena)) keys.push_back(std::move(k));
   for (auto&& k : room_type_keys("lockstep", &RoomsConfig::lockstep)) keys.push_back(std::move(k));

@@ -45,6 +45,7 @@ constexpr std::array kMessageTypes = {
     MessageType{cmd::kLeaderboardRecords, "LeaderboardRecords", D::kClientToServer},
     MessageType{cmd::kLeaderboardMine, "LeaderboardMine", D::kClientToServer},
     MessageType{cmd::kLeaderboardReply, "LeaderboardReply", D::kServerToClient},
+    MessageType{cmd::kLeaderboardDelete, "LeaderboardDelete", D::kClientToServer},
 };
 }  // namespace
 

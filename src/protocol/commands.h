@@ -54,6 +54,7 @@ inline constexpr uint16_t kLeaderboardAround = 0x0502;
 inline constexpr uint16_t kLeaderboardRecords = 0x0503;
 inline constexpr uint16_t kLeaderboardMine = 0x0504;
 inline constexpr uint16_t kLeaderboardReply = 0x0505;
+inline constexpr uint16_t kLeaderboardDelete = 0x0506;
 }  // namespace cmd
 
 enum class Direction : uint8_t { kClientToServer, kServerToClient };

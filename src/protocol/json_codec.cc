@@ -99,6 +99,8 @@ bool verify(uint16_t c, std::span<const uint8_t> payload) {
       return verified_root<msg::LeaderboardMine>(payload) != nullptr;
     case cmd::kLeaderboardReply:
       return verified_root<msg::LeaderboardReply>(payload) != nullptr;
+    case cmd::kLeaderboardDelete:
+      return verified_root<msg::LeaderboardDelete>(payload) != nullptr;
   }
   return false;
 }

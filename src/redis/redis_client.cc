@@ -15,6 +15,7 @@ constexpr std::string_view kConnectionLost = "redis: connection lost";
 constexpr std::string_view kTooMany = "redis: too many requests in flight";
 constexpr std::string_view kClosed = "redis: client closed";
 constexpr std::string_view kConnectTimeout = "redis: connect timed out";
+constexpr std::string_view kAuthRefused = "redis: authentication refused";
 constexpr std::size_t kStackArgs = 16;
 
 RedisClient* self_of(const redisAsyncContext* ac) {
@@ -34,7 +35,8 @@ RedisClient::RedisClient(net::EventLoop& loop, RedisUrl url, Options options)
       url_(std::move(url)),
       options_(options),
       backoff_(options.reconnect_min),
-      alive_(std::make_shared<RedisClient*>(this)) {
+      alive_(std::make_shared<RedisClient*>(this)),
+      stats_(options.stats ? options.stats : std::make_shared<RedisClientStats>()) {
   connect();
 }
 
@@ -59,6 +61,7 @@ void RedisClient::connect() {
       spdlog::warn("redis: cannot connect to {}:{}: {}", url_.host, url_.port,
                    ac ? ac->errstr : "out of memory");
     warned_ = true;
+    count_failure();
     if (ac != nullptr) redisAsyncFree(ac);
     schedule_reconnect();
     return;
@@ -75,8 +78,56 @@ void RedisClient::connect() {
   ac->ev.cleanup = &on_cleanup;
   redisAsyncSetConnectCallback(ac, &on_connect);  // asks for writability: the connect's end
   redisAsyncSetDisconnectCallback(ac, &on_disconnect);
+  queue_handshake(ac);
+  std::weak_ptr<RedisClient*> alive = alive_;
+  loop_.run_at_in_loop(net::EventLoop::Clock::now() + options_.connect_timeout, [alive, attempt] {
+    auto self = alive.lock();
+    if (!self) return;
+    RedisClient& client = **self;
+    if (client.attempt_ == attempt && client.state_ == State::kConnecting && client.ctx_) {
+      spdlog::warn("redis: connecting to {}:{} timed out", client.url_.host, client.url_.port);
+      client.count_failure();
+      client.drop(kConnectTimeout);
+    }
+  });
+}
+
+void RedisClient::queue_handshake(redisAsyncContext* ac) {
+  // Both are queued before any request (command() refuses until the
+  // connection is marked up): hiredis sends them first, in this order.
+  if (!url_.password.empty()) {
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<size_t> lens = {4};
+    if (!url_.user.empty()) {
+      argv.push_back(url_.user.c_str());
+      lens.push_back(url_.user.size());
+    }
+    argv.push_back(url_.password.c_str());
+    lens.push_back(url_.password.size());
+    auto pending = std::make_unique<Pending>(Pending{
+        [this](const RedisResult& r) {
+          if (r.reply == nullptr) return;  // the connection went first: on_cleanup retries
+          if (r.ok()) return mark_connected();
+          stats_->auth_failures.fetch_add(1, std::memory_order_relaxed);
+          count_failure();
+          // Redis's error text names no password; the URL is not logged.
+          if (!warned_) {
+            spdlog::error(
+                "redis: {}:{} refused AUTH{}{}: {} (check the user and password in redis.url; "
+                "retrying every {} ms at most)",
+                url_.host, url_.port, url_.user.empty() ? "" : " as user ", url_.user,
+                r.error_text(), options_.reconnect_max.count());
+          }
+          warned_ = true;
+          drop(kAuthRefused);  // deferred by hiredis until this callback returns
+        },
+        false});
+    if (redisAsyncCommandArgv(ac, &on_reply, pending.get(), static_cast<int>(argv.size()),
+                              argv.data(), lens.data()) == REDIS_OK) {
+      pending.release();
+    }
+  }
   if (url_.db != 0) {
-    // Queued ahead of every request: hiredis sends it once connected.
     const std::string db = std::to_string(url_.db);
     const char* argv[] = {"SELECT", db.c_str()};
     const size_t lens[] = {6, db.size()};
@@ -90,20 +141,25 @@ void RedisClient::connect() {
       pending.release();
     }
   }
-  std::weak_ptr<RedisClient*> alive = alive_;
-  loop_.run_at_in_loop(net::EventLoop::Clock::now() + options_.connect_timeout, [alive, attempt] {
-    auto self = alive.lock();
-    if (!self) return;
-    RedisClient& client = **self;
-    if (client.attempt_ == attempt && client.state_ == State::kConnecting && client.ctx_) {
-      spdlog::warn("redis: connecting to {}:{} timed out", client.url_.host, client.url_.port);
-      client.drop(kConnectTimeout);
-    }
-  });
+}
+
+void RedisClient::mark_connected() {
+  state_ = State::kConnected;
+  warned_ = false;
+  backoff_ = options_.reconnect_min;
+  stats_->connected.store(true, std::memory_order_relaxed);
+  stats_->connections.fetch_add(1, std::memory_order_relaxed);
+  if (++connections_ > 1) spdlog::info("redis: reconnected to {}:{}", url_.host, url_.port);
+  if (connected_hook_) connected_hook_();
+}
+
+void RedisClient::count_failure() {
+  stats_->connect_failures.fetch_add(1, std::memory_order_relaxed);
 }
 
 void RedisClient::schedule_reconnect() {
   state_ = State::kIdle;
+  stats_->connected.store(false, std::memory_order_relaxed);
   if (destroying_) return;
   std::weak_ptr<RedisClient*> alive = alive_;
   loop_.run_at_in_loop(net::EventLoop::Clock::now() + backoff_, [alive] {
@@ -208,14 +264,12 @@ void RedisClient::on_connect(const redisAsyncContext* ac, int status) {
     }
     c->warned_ = true;
     c->failure_ = kConnectionLost;
+    c->count_failure();
     return;  // hiredis frees the context next: on_cleanup plans the retry
   }
-  c->state_ = State::kConnected;
-  c->warned_ = false;
-  c->backoff_ = c->options_.reconnect_min;
-  if (++c->connections_ > 1)
-    spdlog::info("redis: reconnected to {}:{}", c->url_.host, c->url_.port);
-  if (c->connected_hook_) c->connected_hook_();
+  // With a password the connection is up once AUTH is accepted (queue_handshake).
+  if (!c->url_.password.empty()) return;
+  c->mark_connected();
 }
 
 void RedisClient::on_disconnect(const redisAsyncContext* ac, int status) {

@@ -12,6 +12,13 @@
 // In flight at most Options::max_in_flight requests: beyond that a request
 // completes at once with "redis: too many requests in flight".
 //
+// With a password in the URL, AUTH (`AUTH password`, or `AUTH user
+// password` for an ACL user) is the first command of every connection; the
+// connection counts as up (connected(), the hook) only once Redis accepted
+// it. A refused AUTH is logged as an error (the password never is), counted
+// in RedisClientStats::auth_failures and handled like any failed attempt:
+// the connection is closed and retried with the backoff.
+//
 // Loop thread only: construct and call it on the loop's thread (or, in
 // tests, on the thread that drives the loop by hand); destroy it there or
 // after the loop stopped. Destroying it completes the requests in flight
@@ -21,6 +28,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -50,6 +58,15 @@ struct RedisResult {
   }
 };
 
+// What a client counts, for /metrics: written on the loop's thread, read
+// from any (the admin thread).
+struct RedisClientStats {
+  std::atomic<bool> connected{false};
+  std::atomic<uint64_t> connections{0};       // connections that came up (AUTH accepted)
+  std::atomic<uint64_t> connect_failures{0};  // attempts that failed (refused, timed out, AUTH)
+  std::atomic<uint64_t> auth_failures{0};     // attempts whose AUTH Redis refused
+};
+
 class RedisClient final : private net::IoHandler {
  public:
   using Callback = std::function<void(const RedisResult&)>;
@@ -63,6 +80,8 @@ class RedisClient final : private net::IoHandler {
     // A connect attempt that has not completed by then is abandoned.
     std::chrono::milliseconds connect_timeout{2000};
     std::size_t max_in_flight = 1 << 20;
+    // Where the client counts; null: it keeps its own (stats()).
+    std::shared_ptr<RedisClientStats> stats;
   };
 
   // Starts connecting at once.
@@ -82,12 +101,20 @@ class RedisClient final : private net::IoHandler {
   // Connections that came up so far (1 after the first).
   uint64_t connections() const { return connections_; }
   void set_connected_hook(ConnectedHook hook) { connected_hook_ = std::move(hook); }
+  const RedisClientStats& stats() const { return *stats_; }
 
  private:
   enum class State { kIdle, kConnecting, kConnected };
   struct Pending;
 
   void connect();
+  // Queues AUTH (when the URL has a password) and SELECT (db != 0) ahead
+  // of every request of the new connection.
+  void queue_handshake(redisAsyncContext* ac);
+  // The connection is usable: counts it, resets the backoff, runs the hook.
+  void mark_connected();
+  // An attempt failed (counted for /metrics; the callers log).
+  void count_failure();
   void schedule_reconnect();
   // Closes the context (its callbacks complete with `why`) and plans a
   // reconnect unless the client is being destroyed.
@@ -123,6 +150,7 @@ class RedisClient final : private net::IoHandler {
   // Timers hold a weak pointer: a timer that fires after destruction does nothing.
   std::shared_ptr<RedisClient*> alive_;
   uint64_t attempt_ = 0;  // which connect attempt a connect-timeout timer belongs to
+  std::shared_ptr<RedisClientStats> stats_;
 };
 
 }  // namespace citadel::redis

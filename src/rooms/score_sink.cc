@@ -8,6 +8,9 @@ class NoScores final : public ScoreSink {
   void submit_score(ScoreSubmission, Done done) override {
     if (done) done("no leaderboards here");
   }
+  void delete_score(std::string, uint64_t, Done done) override {
+    if (done) done("no leaderboards here");
+  }
 };
 
 }  // namespace

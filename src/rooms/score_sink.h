@@ -29,6 +29,10 @@ class ScoreSink {
 
   // Any thread; returns at once. Not rate limited (server code is trusted).
   virtual void submit_score(ScoreSubmission submission, Done done = nullptr) = 0;
+  // Deletes the player's record of the board's current period: `problem`
+  // empty once deleted and stored, else why not ("unknown board", "no
+  // record", ...). Any thread; returns at once.
+  virtual void delete_score(std::string board_id, uint64_t user_id, Done done = nullptr) = 0;
 
  protected:
   ~ScoreSink() = default;

@@ -64,6 +64,11 @@ class LeaderboardStore {
   // Inserts or replaces the record of (board, period, user). The callback
   // runs once it is committed: acknowledge the submit then.
   virtual void save_leaderboard_record(LeaderboardRecordRow record, WriteCallback done) = 0;
+  // Deletes the record of (board, period, user), if there is one (deleting
+  // nothing is no error: the engine already said whether it existed). The
+  // callback runs once it is committed: acknowledge the delete then.
+  virtual void delete_leaderboard_record(std::string board_id, int64_t period_start_unix_ms,
+                                         int64_t user_id, WriteCallback done) = 0;
   // Every board and record; sees every save queued before it.
   virtual void load_leaderboards(LoadCallback done) = 0;
 };

@@ -107,6 +107,12 @@ void QueuedStore::save_leaderboard_record(LeaderboardRecordRow record,
   submit(SaveLeaderboardRecordRequest{std::move(record), std::move(done), {}});
 }
 
+void QueuedStore::delete_leaderboard_record(std::string board_id, int64_t period_start_unix_ms,
+                                            int64_t user_id, LeaderboardStore::WriteCallback done) {
+  submit(DeleteLeaderboardRecordRequest{
+      std::move(board_id), period_start_unix_ms, user_id, std::move(done), {}});
+}
+
 void QueuedStore::load_leaderboards(LoadCallback done) {
   submit(LoadLeaderboardsRequest{std::move(done), {}});
 }

@@ -57,6 +57,8 @@ class QueuedStore : public Store {
   void save_leaderboard(LeaderboardBoardRow board, LeaderboardStore::WriteCallback done) final;
   void save_leaderboard_record(LeaderboardRecordRow record,
                                LeaderboardStore::WriteCallback done) final;
+  void delete_leaderboard_record(std::string board_id, int64_t period_start_unix_ms,
+                                 int64_t user_id, LeaderboardStore::WriteCallback done) final;
   void load_leaderboards(LoadCallback done) final;
   // ObjectStore. Any thread. A batch that breaks the rules of
   // object_validation.h (names, JSON object, permissions, one item per

@@ -66,6 +66,9 @@ BatchRunner::BatchRunner(sqlite3* db, uint32_t history_per_channel)
           "INSERT OR REPLACE INTO leaderboard_records (board_id, period_start_ms, user_id, "
           "username, score, subscore, num_submissions, metadata, create_ms, update_ms, sequence) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+      delete_leaderboard_record_(db,
+                                 "DELETE FROM leaderboard_records WHERE board_id = ?1 AND "
+                                 "period_start_ms = ?2 AND user_id = ?3"),
       select_leaderboards_(db,
                            "SELECT id, sort_order, score_operator, reset_schedule, "
                            "max_metadata_bytes, max_records, current_start_ms, has_previous, "
@@ -267,6 +270,14 @@ int BatchRunner::execute(SaveLeaderboardRecordRequest& r) {
   upsert->bind_int64(10, x.update_time_unix_ms);
   upsert->bind_int64(11, x.sequence);
   return done_or_error(upsert->step());
+}
+
+int BatchRunner::execute(DeleteLeaderboardRecordRequest& r) {
+  StatementScope remove(delete_leaderboard_record_);
+  remove->bind_text(1, r.board_id);
+  remove->bind_int64(2, r.period_start_unix_ms);
+  remove->bind_int64(3, r.user_id);
+  return done_or_error(remove->step());
 }
 
 int BatchRunner::execute(LoadLeaderboardsRequest& r) {

@@ -40,6 +40,7 @@ class BatchRunner {
   int execute(LoadHistoryRequest& r);
   int execute(SaveLeaderboardRequest& r);
   int execute(SaveLeaderboardRecordRequest& r);
+  int execute(DeleteLeaderboardRecordRequest& r);
   int execute(LoadLeaderboardsRequest& r);
   int execute(ReadObjectsRequest& r) { return objects_.execute(r); }
   int execute(WriteObjectsRequest& r) { return objects_.execute(r, batch_time_unix_ms_); }
@@ -73,6 +74,7 @@ class BatchRunner {
   Statement upsert_leaderboard_;
   Statement delete_old_leaderboard_records_;
   Statement upsert_leaderboard_record_;
+  Statement delete_leaderboard_record_;
   Statement select_leaderboards_;
   Statement select_leaderboard_records_;
   ObjectRunner objects_;

@@ -12,6 +12,7 @@ bool is_write(const Request& request) {
          std::holds_alternative<AppendHistoryRequest>(request) ||
          std::holds_alternative<SaveLeaderboardRequest>(request) ||
          std::holds_alternative<SaveLeaderboardRecordRequest>(request) ||
+         std::holds_alternative<DeleteLeaderboardRecordRequest>(request) ||
          std::holds_alternative<WriteObjectsRequest>(request) ||
          std::holds_alternative<DeleteObjectsRequest>(request);
 }

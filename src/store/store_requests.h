@@ -72,6 +72,14 @@ struct SaveLeaderboardRecordRequest {
   LeaderboardWriteResult result;
 };
 
+struct DeleteLeaderboardRecordRequest {
+  std::string board_id;
+  int64_t period_start_unix_ms = 0;
+  int64_t user_id = 0;
+  LeaderboardStore::WriteCallback done;
+  LeaderboardWriteResult result;
+};
+
 struct LoadLeaderboardsRequest {
   LeaderboardStore::LoadCallback done;
   LeaderboardLoadResult result;
@@ -106,7 +114,8 @@ using Request =
     std::variant<CreateAccountRequest, FindByUsernameRequest, FindByIdRequest, GuestLoginRequest,
                  AppendHistoryRequest, LoadHistoryRequest, SaveLeaderboardRequest,
                  SaveLeaderboardRecordRequest, LoadLeaderboardsRequest, ReadObjectsRequest,
-                 WriteObjectsRequest, DeleteObjectsRequest, ListObjectsRequest>;
+                 WriteObjectsRequest, DeleteObjectsRequest, ListObjectsRequest,
+                 DeleteLeaderboardRecordRequest>;
 
 // A request as it sits in the queue: with the time it was accepted, so the
 // store can report request latency (queue wait plus transaction).

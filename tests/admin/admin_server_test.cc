@@ -77,6 +77,7 @@ class AdminServerTest : public testing::Test {
     };
     s.draining = [this] { return draining_.load(); };
     s.create_leaderboard = create_leaderboard_;
+    s.delete_leaderboard_record = delete_leaderboard_record_;
     server_ = std::make_unique<AdminServer>(config_, s);
     for (auto& c : collectors_) server_->add_metrics_collector(c);
     server_->start();
@@ -97,6 +98,7 @@ class AdminServerTest : public testing::Test {
   std::atomic<bool> draining_{false};
   std::vector<MetricsCollector> collectors_;
   std::function<void(std::string, AdminSources::AdminReply)> create_leaderboard_;
+  std::function<void(std::string, uint64_t, AdminSources::AdminReply)> delete_leaderboard_record_;
   std::unique_ptr<AdminServer> server_;
   uint16_t port_ = 0;
 };
@@ -305,6 +307,71 @@ TEST_F(AdminServerTest, PostLeaderboardsHandsTheBodyOverAndAnswersWhatComesBack)
 TEST_F(AdminServerTest, LeaderboardsPathIs404WithoutLeaderboards) {
   ASSERT_NO_FATAL_FAILURE(start());
   const auto r = get("/leaderboards");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+}
+
+// ---- DELETE /leaderboards/{board_id}/records/{user_id} --------------------------
+
+TEST_F(AdminServerTest, DeleteRecordHandsBoardAndUserOverAndAnswersWhatComesBack) {
+  config_.token = "t0ken-abc";
+  std::mutex mu;
+  std::vector<std::pair<std::string, uint64_t>> asked;
+  std::vector<std::thread> answerers;
+  // Answered later, from another thread, as the leaderboard service does.
+  delete_leaderboard_record_ = [&](std::string board, uint64_t user,
+                                   AdminSources::AdminReply done) {
+    std::lock_guard lock(mu);
+    asked.emplace_back(board, user);
+    answerers.emplace_back([board, user, done] {
+      std::this_thread::sleep_for(20ms);
+      if (user == 404) return done(404, "board '" + board + "', user 404: no record");
+      done(200, "board '" + board + "', user " + std::to_string(user) + ": record deleted");
+    });
+  };
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto send = [&](std::string_view method, std::string_view target, bool with_token = true) {
+    std::vector<std::string> headers = {"Content-Length: 0"};
+    if (with_token) headers.push_back("Authorization: Bearer t0ken-abc");
+    HttpClient c;
+    EXPECT_TRUE(c.connect(port_)) << c.error();
+    EXPECT_TRUE(c.send(request_text(method, target, headers)));
+    return c.read_response(5s);
+  };
+  const auto deleted = send("DELETE", "/leaderboards/weekly/records/42");
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->status, 200);
+  EXPECT_EQ(deleted->body, "board 'weekly', user 42: record deleted\n");
+  // A board id with '/' and a space, percent-encoded.
+  const auto missing = send("DELETE", "/leaderboards/season%2F1%20b/records/404");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->body, "board 'season/1 b', user 404: no record\n");
+  for (const char* bad :
+       {"/leaderboards/weekly/records/0", "/leaderboards/weekly/records/x1",
+        "/leaderboards/weekly/records/9223372036854775808", "/leaderboards/records/7",
+        "/leaderboards/week%zz/records/7", "/leaderboards/weekly"}) {
+    const auto r = send("DELETE", bad);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad << ": " << r->body;
+  }
+  const auto anonymous = send("DELETE", "/leaderboards/weekly/records/42", false);
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << "the bearer token is checked first";
+  const auto wrong_method =
+      get("/leaderboards/weekly/records/42", {"Authorization: Bearer t0ken-abc"});
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->header("allow"), "DELETE");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(asked,
+            (std::vector<std::pair<std::string, uint64_t>>{{"weekly", 42}, {"season/1 b", 404}}));
+  for (auto& t : answerers) t.join();
+}
+
+TEST_F(AdminServerTest, RecordPathIs404WithoutLeaderboards) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  const auto r = get("/leaderboards/weekly/records/1");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
 }

@@ -221,17 +221,22 @@ TEST(CliAppCommands, Leaderboards) {
   EXPECT_EQ(as<msg::LeaderboardTop>(prev)->period(), msg::LeaderboardPeriod::Previous);
   EXPECT_EQ(as<msg::LeaderboardAround>(build("lb around weekly 5"))->limit(), 5u);
   EXPECT_EQ(build("lb mine weekly").cmd, cmd::kLeaderboardMine);
+  const Built removed = build("lb delete weekly");
+  EXPECT_EQ(removed.cmd, cmd::kLeaderboardDelete);
+  EXPECT_EQ(as<msg::LeaderboardDelete>(removed)->board_id()->string_view(), "weekly");
   const Built records = build("lb records weekly 4 8 15");
   const auto* ids = as<msg::LeaderboardRecords>(records)->user_ids();
   ASSERT_NE(ids, nullptr);
   EXPECT_EQ(std::vector<uint64_t>(ids->begin(), ids->end()), (std::vector<uint64_t>{4, 8, 15}));
   for (const char* bad :
        {"lb", "lb submit weekly", "lb submit weekly high", "lb top weekly 0", "lb top weekly 101",
-        "lb records weekly", "lb records weekly x", "lb mine weekly 3", "lb shout weekly"}) {
+        "lb records weekly", "lb records weekly x", "lb mine weekly 3", "lb shout weekly",
+        "lb delete", "lb delete weekly 7"}) {
     EXPECT_EQ(usage_error(bad).rfind("usage: lb ", 0), 0u) << bad;
   }
   EXPECT_EQ(reply_cmd_for(cmd::kLeaderboardSubmit), cmd::kLeaderboardReply);
   EXPECT_EQ(reply_cmd_for(cmd::kLeaderboardRecords), cmd::kLeaderboardReply);
+  EXPECT_EQ(reply_cmd_for(cmd::kLeaderboardDelete), cmd::kLeaderboardReply);
   EXPECT_EQ(reply_result_name(
                 cmd::kLeaderboardReply,
                 client::test::bytes_of(cmd::kLeaderboardReply, R"({"result": "BadCursor"})")),

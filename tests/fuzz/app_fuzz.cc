@@ -320,6 +320,8 @@ const std::array kClientCmds = {
     request<msg::StorageWrite>(cmd::kStorageWrite, cmd::kStorageReply),
     request<msg::StorageDelete>(cmd::kStorageDelete, cmd::kStorageReply),
     request<msg::StorageList>(cmd::kStorageList, cmd::kStorageReply),
+    // Last, so the seed corpus's command indices above stay as they were.
+    request<msg::LeaderboardDelete>(cmd::kLeaderboardDelete, cmd::kLeaderboardReply),
 };
 
 const ClientCmd* find_client_cmd(uint16_t c) {
@@ -1132,6 +1134,9 @@ Bytes build(uint16_t c, Input& in, const World& world) {
                                             static_cast<msg::LeaderboardPeriod>(in.u8() % 3)));
       break;
     }
+    case cmd::kLeaderboardDelete:
+      fbb.Finish(msg::CreateLeaderboardDelete(fbb, rid, s(pick(in, kBoards))));
+      break;
     // Storage: 0-4 items (0 is refused; duplicates happen), owners among the
     // first few user ids, versions small enough to match.
     case cmd::kStorageRead: {

@@ -19,7 +19,7 @@ CMDS = ["GuestLogin", "Register", "Login", "Resume", "Logout", "ChatCreate", "Ch
         "RoomLeave", "MatchFind", "MatchCancel", "ArenaInput", "LockstepInput", "ChaosInput",
         "LeaderboardSubmit", "LeaderboardTop", "LeaderboardAround", "LeaderboardRecords",
         "LeaderboardMine",
-        "StorageRead", "StorageWrite", "StorageDelete", "StorageList"]
+        "StorageRead", "StorageWrite", "StorageDelete", "StorageList", "LeaderboardDelete"]
 # Dictionary indices (the per-field arrays in app_fuzz.cc)
 DEVICES = {"device-0001": 0, "device-0002": 1, "device-0003": 2, "device-0004": 3, "dev": 4}
 USERS = {"alice": 0, "bob": 1, "Alice": 2, "carol.c": 3, "guest-1": 4, "guest-2": 5}
@@ -132,6 +132,8 @@ def fields(name, rid=1, **f):
                      + [PERIODS[f.get("period", "current")]])
     elif name == "LeaderboardMine":
         out += bytes([BOARDS[f.get("board", "points")], PERIODS[f.get("period", "current")]])
+    elif name == "LeaderboardDelete":
+        out += bytes([BOARDS[f.get("board", "points")]])
     return out
 
 
@@ -237,6 +239,17 @@ SEEDS = {
     + msg("LeaderboardRecords", 1, rid=6, ids=[1, 3, 9])
     + msg("LeaderboardMine", 1, rid=7) + msg("LeaderboardMine", 1, rid=8, board="nope")
     + burst("LeaderboardSubmit", 8, 0, rid=9, score=1),
+    # Deletes: one's own record (then gone: NotRanked), an unknown board,
+    # a resubmit after the delete, a flood into the shared rate limit.
+    "leaderboard_delete": bytes([FLAGS]) + connect(1) + guest(0, "device-0001")
+    + guest(1, "device-0002")
+    + msg("LeaderboardSubmit", 0, rid=2, score=10) + msg("LeaderboardSubmit", 1, rid=2, score=9)
+    + msg("LeaderboardDelete", 0, rid=3) + msg("LeaderboardDelete", 0, rid=4)
+    + msg("LeaderboardDelete", 0, rid=5, board="nope")
+    + msg("LeaderboardTop", 1, rid=3, limit=5)
+    + msg("LeaderboardSubmit", 0, rid=6, score=3)
+    + msg("LeaderboardMine", 0, rid=7)
+    + burst("LeaderboardDelete", 8, 1, rid=4),
     "leaderboard_reset": bytes([FLAGS]) + guest(0, "device-0001")
     + msg("LeaderboardSubmit", rid=2, board="laps", score=30)
     + msg("LeaderboardSubmit", rid=3, board="laps", extreme=2 | 4)

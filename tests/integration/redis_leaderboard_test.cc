@@ -2,14 +2,19 @@
 // redis-server (started by this test on a free loopback port). A client logs
 // in as a guest, submits and reads a board over the wire; the records are in
 // Redis; while Redis is away a submit is answered ServerBusy at once, and
-// once it is back (its own snapshot reloaded) the board works again.
+// once it is back (its own snapshot reloaded) the board works again. With a
+// password in redis.url the server authenticates, and the password shows
+// in neither its output nor GET /config; a wrong one shows in /metrics.
 #include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <thread>
 
+#include "admin_process.h"
 #include "fixture.h"
+#include "http_client.h"
+#include "tool_checks.h"
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
 #include "protocol/leaderboard_generated.h"
@@ -135,6 +140,84 @@ TEST(RedisLeaderboardWireTest, SubmitAndReadThroughRedisAndSurviveAnOutage) {
   ASSERT_EQ(r.result, msg::LeaderboardResult::Ok) << r.message << "\n" << server.output();
   EXPECT_EQ(r.records.at(0).second, 10);  // 9 from before the outage, kept by Redis
   EXPECT_EQ(top(b).records.size(), 2u);
+}
+
+// The value of an unlabelled sample in a /metrics text, -1 when absent.
+double metric(const std::string& text, const std::string& name) {
+  const std::string key = "\n" + name + " ";
+  const auto at = text.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + key.size()));
+}
+
+std::string config_with_password(const RedisServer& redis, std::string_view password) {
+  return "redis:\n  url: redis://:" + std::string(password) +
+         "@127.0.0.1:" + std::to_string(redis.port()) +
+         "/2\n"
+         "leaderboards:\n"
+         "  boards:\n"
+         "    - {id: wire, sort: desc, operator: incr}\n";
+}
+
+TEST(RedisLeaderboardWireTest, PasswordAuthenticatesAndStaysOutOfLogsAndConfig) {
+  const std::string password = "hunter2-Secret";
+  RedisServer redis({{"--requirepass", password}, "", password});
+  AdminServerProcess server;
+  std::string why;
+  ASSERT_TRUE(start_with_admin({config_with_password(redis, password), {}}, server, &why)) << why;
+  const auto deadline = Clock::now() + 10s;
+  while (redis.command({"EXISTS", "lb:{wire}:meta"}, 2) != "1") {
+    ASSERT_LT(Clock::now(), deadline) << server.server->output();
+    std::this_thread::sleep_for(10ms);  // polling the server's start, bounded
+  }
+  TestClient a;
+  ASSERT_TRUE(a.connect(server.server->port()));
+  guest_login(a, "redis-auth-a");
+  const Reply r = submit(a, 5);
+  ASSERT_EQ(r.result, msg::LeaderboardResult::Ok) << r.message;
+  const auto config = http_get(server.admin_port, "/config");
+  ASSERT_TRUE(config);
+  EXPECT_NE(config->body.find("redis.url"), std::string::npos) << config->body;
+  EXPECT_EQ(config->body.find(password), std::string::npos) << config->body;
+  const auto metrics = http_get(server.admin_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metric(metrics->body, "citadel_redis_connected"), 1);
+  EXPECT_EQ(metric(metrics->body, "citadel_redis_auth_failures_total"), 0);
+  EXPECT_EQ(server.server->output().find(password), std::string::npos) << server.server->output();
+  const auto promtool = find_tool("promtool");
+  if (!promtool) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  const ToolRun check = promtool_check_metrics(*promtool, metrics->body);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.output, "") << "promtool lint findings (the Redis families included)";
+}
+
+TEST(RedisLeaderboardWireTest, WrongPasswordIsServerBusyLoggedAndCounted) {
+  RedisServer redis({{"--requirepass", "the-right-one"}, "", "the-right-one"});
+  AdminServerProcess server;
+  std::string why;
+  ASSERT_TRUE(
+      start_with_admin({config_with_password(redis, "not-the-Right-one"), {}}, server, &why))
+      << why;
+  const auto deadline = Clock::now() + 10s;
+  double failures = 0;
+  while ((failures = [&] {
+           const auto m = http_get(server.admin_port, "/metrics");
+           return m ? metric(m->body, "citadel_redis_auth_failures_total") : -1;
+         }()) < 2) {
+    ASSERT_LT(Clock::now(), deadline) << server.server->output();
+    std::this_thread::sleep_for(20ms);  // polling the retries, bounded
+  }
+  const auto metrics = http_get(server.admin_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metric(metrics->body, "citadel_redis_connected"), 0);
+  TestClient a;
+  ASSERT_TRUE(a.connect(server.server->port()));
+  guest_login(a, "redis-auth-wrong");
+  const Reply r = submit(a, 5);
+  EXPECT_EQ(r.result, msg::LeaderboardResult::ServerBusy) << r.message;
+  const std::string output = server.server->output();
+  EXPECT_NE(output.find("refused AUTH"), std::string::npos) << output;
+  EXPECT_EQ(output.find("not-the-Right-one"), std::string::npos) << output;
 }
 
 }  // namespace

@@ -302,5 +302,30 @@ TEST_F(Queries, RankOfAndDelete) {
   EXPECT_EQ(again.value[0].create_time_unix_ms, kT0 + 5);
 }
 
+TEST_F(Queries, DeleteKeepsCountsPagesAndAroundInStep) {
+  fill("b", SortOrder::kDescending, 10);  // 9, 10, 7, 8, 5, 6, 3, 4, 1, 2
+  ASSERT_EQ(engine.delete_record("b", 9, Period::kCurrent, kT0), LeaderboardError::kOk);  // rank 1
+  ASSERT_EQ(engine.delete_record("b", 2, Period::kCurrent, kT0), LeaderboardError::kOk);  // last
+  EXPECT_EQ(engine.board_info("b", kT0).value.current.records, 8u);
+  const RecordPage all = page("b", 100);
+  EXPECT_EQ(ids_of(all.records), (std::vector<uint64_t>{10, 7, 8, 5, 6, 3, 4, 1}));
+  for (std::size_t i = 0; i < all.records.size(); ++i) EXPECT_EQ(all.records[i].rank, i + 1);
+  EXPECT_EQ(all.total, 8u);
+  // The page around the new last player ends at the new last rank.
+  EXPECT_EQ(around("b", 1, 3), (std::vector<uint64_t>{3, 4, 1}));
+  EXPECT_EQ(engine.rank_of("b", 10, Period::kCurrent, kT0).value, 1u);
+  // Nothing before the first reset: the previous period cannot be deleted from.
+  EXPECT_EQ(engine.delete_record("b", 10, Period::kPrevious, kT0),
+            LeaderboardError::kNoPreviousPeriod);
+  // Deleting every record leaves an empty, usable board.
+  for (uint64_t id : {10, 7, 8, 5, 6, 3, 4, 1}) {
+    ASSERT_EQ(engine.delete_record("b", id, Period::kCurrent, kT0), LeaderboardError::kOk) << id;
+  }
+  EXPECT_EQ(page("b", 10).total, 0u);
+  EXPECT_TRUE(page("b", 10).next_cursor.empty());
+  ASSERT_TRUE(engine.submit("b", score_of(5, 3), kT0).ok());
+  EXPECT_EQ(engine.rank_of("b", 5, Period::kCurrent, kT0).value, 1u);
+}
+
 }  // namespace
 }  // namespace citadel::leaderboard

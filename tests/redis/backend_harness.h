@@ -110,6 +110,9 @@ class BackendHarness {
                                         int64_t now = 0) {
     return call<uint64_t>([&](auto done) { backend_->rank_of(board, user, period, now, done); });
   }
+  leaderboard::LeaderboardError remove(const std::string& board, uint64_t user, int64_t now = 0) {
+    return call<bool>([&](auto done) { backend_->delete_record(board, user, now, done); }).error;
+  }
   leaderboard::Result<leaderboard::BoardInfo> info(const std::string& board, int64_t now = 0) {
     return call<leaderboard::BoardInfo>([&](auto done) { backend_->board_info(board, now, done); });
   }

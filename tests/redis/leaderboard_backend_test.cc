@@ -394,6 +394,50 @@ TEST_P(BackendConformance, ResetsKeepOnePreviousPeriod) {
             (std::vector<uint64_t>{3, 4}));
 }
 
+TEST_P(BackendConformance, DeleteRemovesTheRecordAndRanksCloseUp) {
+  h.create(board("del", SortOrder::kDescending, ScoreOperator::kBest), kT0);
+  for (uint64_t user = 1; user <= 4; ++user) {
+    ASSERT_TRUE(h.submit("del", sub(user, 50 - 10 * static_cast<int64_t>(user), 0, "n"), kT0).ok());
+  }
+  EXPECT_EQ(h.remove("del", 2, kT0 + 1), LeaderboardError::kOk);
+  EXPECT_EQ(h.remove("del", 2, kT0 + 2), LeaderboardError::kNotFound) << "deleted already";
+  EXPECT_EQ(h.remove("del", 99, kT0 + 2), LeaderboardError::kNotFound) << "never submitted";
+  EXPECT_EQ(h.remove("nope", 1, kT0 + 2), LeaderboardError::kUnknownBoard);
+  auto page = h.list("del", 10, "", Period::kCurrent, kT0 + 3);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(ids_of(page.value.records), (std::vector<uint64_t>{1, 3, 4}));
+  EXPECT_EQ(ranks_of(page.value.records), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(page.value.total, 3u);
+  EXPECT_EQ(h.rank_of("del", 3, Period::kCurrent, kT0 + 3).value, 2u);
+  EXPECT_EQ(h.rank_of("del", 2, Period::kCurrent, kT0 + 3).error, LeaderboardError::kNotFound);
+  EXPECT_TRUE(h.records_of("del", {2}, Period::kCurrent, kT0 + 3).value.empty());
+  EXPECT_EQ(h.info("del", kT0 + 3).value.current.records, 3u);
+  // Submitting again starts a new record: a first submission, ranked last.
+  auto again = h.submit("del", sub(2, 1), kT0 + 4);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again.value.created);
+  EXPECT_EQ(again.value.rank, 4u);
+  EXPECT_EQ(again.value.num_submissions, 1u);
+  // Deleting the last record leaves an empty board.
+  for (uint64_t user : {1, 2, 3, 4})
+    EXPECT_EQ(h.remove("del", user, kT0 + 5), LeaderboardError::kOk);
+  EXPECT_EQ(h.list("del", 10, "", Period::kCurrent, kT0 + 6).value.total, 0u);
+}
+
+TEST_P(BackendConformance, DeleteAppliesADueResetFirstAndKeepsThePreviousPeriod) {
+  h.create(board("dd", SortOrder::kDescending, ScoreOperator::kBest, "0 0 * * *"), kT0);
+  ASSERT_TRUE(h.submit("dd", sub(1, 10), kT0 + 1).ok());
+  // The next day the record is in the previous period: nothing to delete.
+  EXPECT_EQ(h.remove("dd", 1, kT0 + kDay + 1), LeaderboardError::kNotFound);
+  EXPECT_EQ(ids_of(h.list("dd", 5, "", Period::kPrevious, kT0 + kDay + 2).value.records),
+            (std::vector<uint64_t>{1}));
+  ASSERT_TRUE(h.submit("dd", sub(1, 3), kT0 + kDay + 3).ok());
+  EXPECT_EQ(h.remove("dd", 1, kT0 + kDay + 4), LeaderboardError::kOk);
+  EXPECT_EQ(h.list("dd", 5, "", Period::kCurrent, kT0 + kDay + 5).value.total, 0u);
+  EXPECT_EQ(h.list("dd", 5, "", Period::kPrevious, kT0 + kDay + 5).value.total, 1u)
+      << "only the current period's record goes";
+}
+
 // ------------------------------------------------------------ Redis only --
 
 TEST(RedisBackendTest, RedisRestartFailsClearlyThenWorksAgain) {
@@ -462,7 +506,7 @@ TEST(RedisBackendTest, RandomRunMatchesTheEngine) {
     ASSERT_EQ(redis.create(b, kT0), LeaderboardError::kOk);
   }
   // How much of the run did real work (a run of refusals would prove little).
-  int accepted = 0, records_seen = 0, resets = 0;
+  int accepted = 0, records_seen = 0, resets = 0, deleted = 0;
   auto pick_score = [&]() -> int64_t {
     switch (rng() % 6) {
       case 0:
@@ -477,12 +521,12 @@ TEST(RedisBackendTest, RandomRunMatchesTheEngine) {
   };
   int64_t now = kT0;
   std::vector<std::string> cursors;
-  for (int step = 0; step < 2000; ++step) {
+  for (int step = 0; step < 2400; ++step) {  // 2000 before deletes took a seventh
     SCOPED_TRACE("step " + std::to_string(step));
     now += static_cast<int64_t>(rng() % 120'000);
     const std::string id = boards[rng() % boards.size()].id;
     const Period period = rng() % 4 == 0 ? Period::kPrevious : Period::kCurrent;
-    switch (rng() % 6) {
+    switch (rng() % 7) {
       case 0:
       case 1: {
         std::vector<OwnedSubmission> batch;
@@ -548,6 +592,15 @@ TEST(RedisBackendTest, RandomRunMatchesTheEngine) {
         ASSERT_EQ(a.value, b.value);
         break;
       }
+      case 5: {
+        // Deletes, a few: they shrink the boards the other reads look at.
+        const uint64_t user = 1 + rng() % 32;
+        if (rng() % 3 != 0) break;
+        const LeaderboardError a = engine.remove(id, user, now);
+        ASSERT_EQ(a, redis.remove(id, user, now));
+        deleted += a == LeaderboardError::kOk;
+        break;
+      }
       default: {
         const uint64_t user = 1 + rng() % 32;
         auto a = engine.rank_of(id, user, period, now);
@@ -573,6 +626,7 @@ TEST(RedisBackendTest, RandomRunMatchesTheEngine) {
   EXPECT_GT(accepted, 1000);
   EXPECT_GT(records_seen, 500);
   EXPECT_GT(resets, 20);
+  EXPECT_GT(deleted, 10);
 }
 
 }  // namespace

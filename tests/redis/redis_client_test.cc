@@ -21,9 +21,9 @@ using namespace std::chrono_literals;
 TEST(RedisUrlTest, ParsesAndRefuses) {
   auto url = parse_redis_url("redis://127.0.0.1:7000/3");
   ASSERT_TRUE(url);
-  EXPECT_EQ(*url, (RedisUrl{"127.0.0.1", 7000, 3}));
-  EXPECT_EQ(*parse_redis_url("redis://cache.internal"), (RedisUrl{"cache.internal", 6379, 0}));
-  EXPECT_EQ(*parse_redis_url("redis://h:1/"), (RedisUrl{"h", 1, 0}));
+  EXPECT_EQ(*url, (RedisUrl{"127.0.0.1", 7000, 3, "", ""}));
+  EXPECT_EQ(*parse_redis_url("redis://cache.internal"), (RedisUrl{"cache.internal", 6379, 0, "", ""}));
+  EXPECT_EQ(*parse_redis_url("redis://h:1/"), (RedisUrl{"h", 1, 0, "", ""}));
   std::string why;
   for (const char* bad :
        {"", "http://h:1", "redis://", "redis://:1", "redis://h:0", "redis://h:65536", "redis://h:x",
@@ -31,6 +31,41 @@ TEST(RedisUrlTest, ParsesAndRefuses) {
     EXPECT_FALSE(parse_redis_url(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
   }
+}
+
+TEST(RedisUrlTest, PasswordsAndAclUsersArePercentDecoded) {
+  RedisUrl url = *parse_redis_url("redis://:s3cret@127.0.0.1:7000/3");
+  EXPECT_EQ(url, (RedisUrl{"127.0.0.1", 7000, 3, "", "s3cret"}));
+  EXPECT_EQ(*parse_redis_url("redis://alice:p%40ss%3Aw%2Fd%25@cache"),
+            (RedisUrl{"cache", 6379, 0, "alice", "p@ss:w/d%"}));
+  // An '@' left unescaped in the password: the last '@' ends the user info.
+  EXPECT_EQ(*parse_redis_url("redis://u:p@ss@h:1"), (RedisUrl{"h", 1, 0, "u", "p@ss"}));
+  std::string why;
+  for (const char* bad :
+       {"redis://:@h", "redis://u:@h", "redis://u:%zz@h", "redis://u:pw%4@h", "redis://hunter2@h:1",
+        "redis://:hunter2@", "redis://:hunter2@h:0", "redis://u:hunter2@h:1/99"}) {
+    why.clear();
+    EXPECT_FALSE(parse_redis_url(bad, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+    EXPECT_EQ(why.find("hunter2"), std::string::npos) << "the error shows the password: " << why;
+  }
+}
+
+TEST(RedisUrlTest, TlsIsRefusedWithWhyAndWhereToRead) {
+  std::string why;
+  EXPECT_FALSE(parse_redis_url("rediss://:pw@cache.example:6380", &why));
+  EXPECT_NE(why.find("TLS"), std::string::npos) << why;
+  EXPECT_NE(why.find("hiredis"), std::string::npos) << why;
+  EXPECT_NE(why.find("docs/operations.md"), std::string::npos) << why;
+}
+
+TEST(RedisUrlTest, RedactedHidesOnlyThePassword) {
+  EXPECT_EQ(redacted_redis_url("redis://alice:hunter2@h:1/2"), "redis://alice:***@h:1/2");
+  EXPECT_EQ(redacted_redis_url("redis://:hunter2@h"), "redis://:***@h");
+  EXPECT_EQ(redacted_redis_url("redis://hunter2@h"), "redis://:***@h");
+  EXPECT_EQ(redacted_redis_url("rediss://u:p@ss@h"), "rediss://u:***@h");
+  EXPECT_EQ(redacted_redis_url("redis://h:1/2"), "redis://h:1/2");
+  EXPECT_EQ(redacted_redis_url("not a url"), "not a url");
 }
 
 RedisUrl url_of(const RedisServer& server, int db = 0) {
@@ -157,9 +192,83 @@ TEST(RedisClientTest, DestroyingCompletesWhatIsInFlight) {
   loop.run_until([] { return false; }, 50ms);  // no timer of the client's fires on a dead one
 }
 
+// With a password: AUTH first on every connection, the reconnect included.
+TEST(RedisClientTest, AuthenticatesWithAPasswordOnEveryConnection) {
+  RedisServer server({{"--requirepass", "s3cret:@/pw"}, "", "s3cret:@/pw"});
+  TestLoop loop;
+  RedisClient::Options options;
+  options.reconnect_min = 20ms;
+  options.reconnect_max = 100ms;
+  RedisUrl url = url_of(server, 2);
+  url.password = "s3cret:@/pw";
+  RedisClient client(loop.get(), url, options);
+  ASSERT_TRUE(loop.run_until([&] { return client.connected(); }));
+  std::string reply;
+  const std::string_view set[] = {"SET", "k", "v"};
+  client.command(set, [&](const RedisResult& r) { reply = text(r); });
+  ASSERT_TRUE(loop.run_until([&] { return !reply.empty(); }));
+  EXPECT_EQ(reply, "OK");
+  EXPECT_EQ(server.command({"GET", "k"}, 2), "v") << "SELECT ran after AUTH";
+  server.stop();
+  ASSERT_TRUE(loop.run_until([&] { return !client.connected(); }));
+  server.start();
+  ASSERT_TRUE(loop.run_until([&] { return client.connected(); }));
+  reply.clear();
+  const std::string_view ping[] = {"PING"};
+  client.command(ping, [&](const RedisResult& r) { reply = text(r); });
+  ASSERT_TRUE(loop.run_until([&] { return !reply.empty(); }));
+  EXPECT_EQ(reply, "PONG") << "authenticated again after the reconnect";
+  EXPECT_EQ(client.stats().connections.load(), 2u);
+  EXPECT_EQ(client.stats().auth_failures.load(), 0u);
+  EXPECT_TRUE(client.stats().connected.load());
+}
+
+TEST(RedisClientTest, AuthenticatesAsAnAclUser) {
+  RedisServer server(
+      {{"--user", "alice", "on", ">al1ce-pw", "~*", "&*", "+@all", "--user", "default", "off"},
+       "alice",
+       "al1ce-pw"});
+  TestLoop loop;
+  RedisUrl url =
+      *parse_redis_url("redis://alice:al1ce-pw@127.0.0.1:" + std::to_string(server.port()));
+  RedisClient client(loop.get(), url);
+  ASSERT_TRUE(loop.run_until([&] { return client.connected(); }));
+  std::string reply;
+  const std::string_view whoami[] = {"ACL", "WHOAMI"};
+  client.command(whoami, [&](const RedisResult& r) { reply = text(r); });
+  ASSERT_TRUE(loop.run_until([&] { return !reply.empty(); }));
+  EXPECT_EQ(reply, "alice");
+}
+
+// A refused AUTH: never connected, requests refused at once, retried with
+// the backoff (counted), and up by itself once the password is right.
+TEST(RedisClientTest, WrongPasswordIsRefusedCountedAndRetried) {
+  RedisServer server({{"--requirepass", "right"}, "", "right"});
+  TestLoop loop;
+  RedisClient::Options options;
+  options.reconnect_min = 10ms;
+  options.reconnect_max = 40ms;
+  RedisUrl url = url_of(server);
+  url.password = "wrong";
+  RedisClient client(loop.get(), url, options);
+  ASSERT_TRUE(loop.run_until([&] { return client.stats().auth_failures.load() >= 3; }));
+  EXPECT_FALSE(client.connected());
+  EXPECT_FALSE(client.stats().connected.load());
+  EXPECT_GE(client.stats().connect_failures.load(), 3u);
+  EXPECT_EQ(client.stats().connections.load(), 0u);
+  std::string reply;
+  const std::string_view ping[] = {"PING"};
+  client.command(ping, [&](const RedisResult& r) { reply = text(r); });
+  EXPECT_EQ(reply, "error: redis: not connected");
+  // The operator fixes the server's side: the next attempt gets in.
+  server.command({"CONFIG", "SET", "requirepass", "wrong"});
+  ASSERT_TRUE(loop.run_until([&] { return client.connected(); }));
+  EXPECT_EQ(client.stats().connections.load(), 1u);
+}
+
 TEST(RedisClientTest, NoServerNeverHangs) {
   TestLoop loop;
-  RedisUrl nowhere{"127.0.0.1", 1, 0};  // nothing listens on port 1
+  RedisUrl nowhere{"127.0.0.1", 1, 0, "", ""};  // nothing listens on port 1
   RedisClient::Options options;
   options.reconnect_min = 10ms;
   options.reconnect_max = 20ms;

@@ -153,6 +153,12 @@ class LeaderboardTest : public ServiceTest {
     fbb.Finish(msg::CreateLeaderboardRecords(fbb, 4, b, v));
     return finish(fbb);
   }
+  static test::Bytes delete_msg(std::string_view board, uint32_t rid = 6) {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto b = fbb.CreateString(board.data(), board.size());
+    fbb.Finish(msg::CreateLeaderboardDelete(fbb, rid, b));
+    return finish(fbb);
+  }
   static test::Bytes mine_msg(std::string_view board, Period period = Period::Current) {
     flatbuffers::FlatBufferBuilder fbb;
     const auto b = fbb.CreateString(board.data(), board.size());
@@ -208,6 +214,9 @@ class LeaderboardTest : public ServiceTest {
   LbReply submit(User& u, std::string_view board, int64_t score, int64_t subscore = 0,
                  std::optional<std::string_view> metadata = std::nullopt) {
     return call(u.client, cmd::kLeaderboardSubmit, submit_msg(board, score, subscore, metadata));
+  }
+  LbReply remove(User& u, std::string_view board) {
+    return call(u.client, cmd::kLeaderboardDelete, delete_msg(board));
   }
   LbReply top(User& u, std::string_view board, uint32_t limit, std::string_view cursor = {},
               Period period = Period::Current) {

@@ -267,6 +267,98 @@ TEST_F(LeaderboardTest, SubmitFloodIsRateLimitedPerPlayer) {
   EXPECT_EQ(page.scores(), (std::vector<int64_t>{3, 1})) << "the refused submit changed nothing";
 }
 
+TEST_F(LeaderboardTest, DeleteRemovesOnlyTheCallersRecord) {
+  leaderboards_.boards = {board("points", ScoreOperator::kBest)};
+  start();
+  User a = login("lb-del-a"), b = login("lb-del-b"), c = login("lb-del-c");
+  ASSERT_EQ(submit(a, "points", 30).result, R::Ok);
+  ASSERT_EQ(submit(b, "points", 20).result, R::Ok);
+  ASSERT_EQ(submit(c, "points", 10).result, R::Ok);
+  const LbReply deleted = remove(b, "points");
+  ASSERT_EQ(deleted.result, R::Ok) << deleted.message;
+  EXPECT_EQ(deleted.request_id, 6u);
+  EXPECT_EQ(deleted.board_id, "points");
+  EXPECT_EQ(deleted.message, "deleted");
+  EXPECT_EQ(deleted.total, 2u) << "the records left in the period";
+  EXPECT_TRUE(deleted.records.empty());
+  const LbReply page = top(a, "points", 10);
+  EXPECT_EQ(page.ids(), (std::vector<uint64_t>{a.id, c.id}));
+  EXPECT_EQ(page.records.at(1).rank, 2u) << "ranks close up";
+  EXPECT_EQ(call(b.client, cmd::kLeaderboardMine, mine_msg("points")).result, R::NotRanked);
+  EXPECT_EQ(remove(b, "points").result, R::NotRanked) << "nothing left to delete";
+  EXPECT_EQ(remove(b, "no-such-board").result, R::NoSuchBoard);
+  // Submitting again starts a new record.
+  const LbReply again = submit(b, "points", 5);
+  ASSERT_EQ(again.result, R::Ok);
+  EXPECT_EQ(again.records.at(0).num_submissions, 1u);
+  EXPECT_EQ(again.records.at(0).rank, 3u);
+}
+
+TEST_F(LeaderboardTest, SubmitThenDeleteBackToBackApplyInOrder) {
+  leaderboards_.boards = {board("points", ScoreOperator::kBest)};
+  start();
+  User a = login("lb-del-order");
+  // Both frames in one write: the delete must see the submit's record.
+  test::Bytes both = test::encode_frame(cmd::kLeaderboardSubmit, submit_msg("points", 7));
+  const test::Bytes del = test::encode_frame(cmd::kLeaderboardDelete, delete_msg("points"));
+  both.insert(both.end(), del.begin(), del.end());
+  ASSERT_TRUE(a.client.send_raw(both));
+  EXPECT_EQ(read_reply(a.client).result, R::Ok);
+  const LbReply deleted = read_reply(a.client);
+  EXPECT_EQ(deleted.result, R::Ok) << deleted.message;
+  EXPECT_EQ(top(a, "points", 10).total, 0u);
+}
+
+TEST_F(LeaderboardTest, DeletesTakeFromTheSubmitRateLimit) {
+  leaderboards_.boards = {board("points", ScoreOperator::kIncrement)};
+  leaderboards_.submits_per_second = 0.001;
+  leaderboards_.submit_burst = 3;
+  start();
+  User a = login("lb-del-rate");
+  ASSERT_EQ(submit(a, "points", 1).result, R::Ok);
+  EXPECT_EQ(remove(a, "points").result, R::Ok);
+  EXPECT_EQ(remove(a, "points").result, R::NotRanked);
+  EXPECT_EQ(remove(a, "points").result, R::RateLimited);
+  EXPECT_EQ(submit(a, "points", 1).result, R::RateLimited);
+}
+
+TEST_F(LeaderboardTest, ServerSideDeleteAndTheAdminAnswers) {
+  leaderboards_.boards = {board("matches", ScoreOperator::kIncrement)};
+  start();
+  User u = login("lb-server-delete"), v = login("lb-server-delete-2");
+  ASSERT_EQ(submit(u, "matches", 3).result, R::Ok);
+  ASSERT_EQ(submit(v, "matches", 4).result, R::Ok);
+  auto admin = [&](std::string board_id, uint64_t user_id) {
+    std::promise<std::pair<unsigned, std::string>> answer;
+    services_->leaderboards().delete_record_for_admin(std::move(board_id), user_id,
+                                                      [&](unsigned status, std::string text) {
+                                                        answer.set_value({status, std::move(text)});
+                                                      });
+    return answer.get_future().get();
+  };
+  const auto deleted = admin("matches", u.id);
+  EXPECT_EQ(deleted.first, 200u) << deleted.second;
+  EXPECT_NE(deleted.second.find("record deleted"), std::string::npos) << deleted.second;
+  const auto again = admin("matches", u.id);
+  EXPECT_EQ(again.first, 404u);
+  EXPECT_NE(again.second.find("no record"), std::string::npos) << again.second;
+  const auto no_board = admin("nope", u.id);
+  EXPECT_EQ(no_board.first, 404u);
+  EXPECT_NE(no_board.second.find("no such board"), std::string::npos) << no_board.second;
+  EXPECT_EQ(call(u.client, cmd::kLeaderboardMine, mine_msg("matches")).result, R::NotRanked);
+  // Room code's way (rooms::ScoreSink), from any thread.
+  rooms::ScoreSink& sink = services_->leaderboards();
+  std::promise<std::string> outcome;
+  sink.delete_score("matches", v.id,
+                    [&](std::string_view problem) { outcome.set_value(std::string(problem)); });
+  EXPECT_EQ(outcome.get_future().get(), "") << "deleted and stored";
+  std::promise<std::string> missing;
+  sink.delete_score("matches", v.id,
+                    [&](std::string_view problem) { missing.set_value(std::string(problem)); });
+  EXPECT_EQ(missing.get_future().get(), "no record");
+  EXPECT_EQ(top(u, "matches", 10).total, 0u);
+}
+
 TEST_F(LeaderboardTest, ResetKeepsThePreviousPeriodReadable) {
   auto hourly = board("hourly", ScoreOperator::kBest);
   hourly.reset_schedule = "@hourly";
@@ -422,6 +514,31 @@ TEST_F(LeaderboardTest, AcknowledgedRecordsAndResetsSurviveARestart) {
   User d = login("lb-restart-d");
   ASSERT_EQ(submit(d, "points", 100, 1).result, R::Ok);
   EXPECT_EQ(top(a, "points", 10).ids(), (std::vector<uint64_t>{a.id, b.id, d.id, c.id}));
+}
+
+TEST_F(LeaderboardTest, AcknowledgedDeletesSurviveARestart) {
+  auto hourly = board("hourly", ScoreOperator::kBest);
+  hourly.reset_schedule = "@hourly";
+  leaderboards_.boards = {board("points", ScoreOperator::kBest), hourly};
+  start();
+  const int64_t hour_start = clock_->load();
+  {
+    User a = login("lb-del-restart-a"), b = login("lb-del-restart-b");
+    ASSERT_EQ(submit(a, "points", 10).result, R::Ok);
+    ASSERT_EQ(submit(b, "points", 20).result, R::Ok);
+    ASSERT_EQ(submit(a, "hourly", 1).result, R::Ok);
+    clock_->store(hour_start + 3'600'000);  // a's hourly record is now the previous period's
+    ASSERT_EQ(submit(a, "hourly", 2).result, R::Ok);
+    ASSERT_EQ(remove(b, "points").result, R::Ok);
+    ASSERT_EQ(remove(a, "hourly").result, R::Ok);
+  }
+  restart();
+  User a = login("lb-del-restart-a"), b = login("lb-del-restart-b");
+  EXPECT_EQ(top(a, "points", 10).ids(), (std::vector<uint64_t>{a.id})) << "b stays deleted";
+  EXPECT_EQ(call(b.client, cmd::kLeaderboardMine, mine_msg("points")).result, R::NotRanked);
+  EXPECT_EQ(top(a, "hourly", 10).total, 0u) << "the current period's record stays deleted";
+  EXPECT_EQ(top(a, "hourly", 10, {}, Period::Previous).scores(), (std::vector<int64_t>{1}))
+      << "the previous period's is untouched";
 }
 
 #ifdef CITADEL_LEADERBOARD_REDIS

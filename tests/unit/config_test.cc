@@ -347,9 +347,19 @@ TEST(Config, StoreBackendIsSqliteByDefaultAndPostgresNeedsAUrl) {
   EXPECT_EQ(parse_config("redis: {url: 'redis://127.0.0.1:6380/2'}").redis.url,
             "redis://127.0.0.1:6380/2");
   EXPECT_EQ(error_of("redis: {url: 'http://h'}"),
-            "redis.url: expected redis://host:port[/db]: must start with redis://");
+            "redis.url: expected redis://[[user]:password@]host[:port][/db]: must start with "
+            "redis://");
   EXPECT_EQ(error_of("redis: {url: 'redis://h:1/99'}"),
-            "redis.url: expected redis://host:port[/db]: the database must be 0 to 15");
+            "redis.url: expected redis://[[user]:password@]host[:port][/db]: the database must be "
+            "0 to 15");
+  EXPECT_EQ(parse_config("redis: {url: 'redis://alice:pw@h:1/2'}").redis.url,
+            "redis://alice:pw@h:1/2");
+  // TLS: refused at the check, saying why and where to read on.
+  const std::string tls = error_of("redis: {url: 'rediss://:pw@h:6380'}");
+  EXPECT_NE(tls.find("rediss:// (TLS) is not supported"), std::string::npos) << tls;
+  EXPECT_NE(tls.find("docs/operations.md"), std::string::npos) << tls;
+  EXPECT_EQ(error_of("redis: {url: 'redis://:pw%zz@h'}").find("pw"), std::string::npos)
+      << "a refused URL's password is not repeated";
 }
 
 TEST(Config, DerivedConnectionCapKeepsHeadroomBelowTheFileLimit) {

@@ -84,6 +84,7 @@ constexpr std::array kHelp = {
                    "a page in rank order (prev: the period before the last reset)"},
     AppCommandHelp{"lb around|mine BOARD [LIMIT]", "the records around you; your own record"},
     AppCommandHelp{"lb records BOARD USER_ID...", "these players' records"},
+    AppCommandHelp{"lb delete BOARD", "delete your record of the current period"},
     AppCommandHelp{"storage write COLLECTION KEY [@VERSION|@absent] [read=0-2] [write=0-1] JSON",
                    "write one of your storage objects (JSON: an object)"},
     AppCommandHelp{"storage read COLLECTION KEY [#USER_ID]", "read a storage object"},
@@ -150,7 +151,7 @@ AppParse chat(const CommandLine& line, uint32_t id) {
   return usage("chat");
 }
 
-// lb submit|top|prev|around|mine|records BOARD ...
+// lb submit|top|prev|around|mine|records|delete BOARD ...
 AppParse leaderboard(const CommandLine& line, uint32_t id) {
   const auto [verb, after_verb] = split_first_word(line.rest);
   const auto [board, rest] = split_first_word(after_verb);
@@ -191,6 +192,10 @@ AppParse leaderboard(const CommandLine& line, uint32_t id) {
   if (verb == "mine") {
     if (!rest.empty()) return usage("lb");
     return request(cmd::kLeaderboardMine, json);
+  }
+  if (verb == "delete") {
+    if (!rest.empty()) return usage("lb");
+    return request(cmd::kLeaderboardDelete, json);
   }
   if (verb == "records") {
     std::string ids = "[";

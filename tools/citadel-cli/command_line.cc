@@ -152,6 +152,7 @@ std::optional<uint16_t> reply_cmd_for(uint16_t request_cmd) {
     case proto::cmd::kLeaderboardAround:
     case proto::cmd::kLeaderboardRecords:
     case proto::cmd::kLeaderboardMine:
+    case proto::cmd::kLeaderboardDelete:
       return proto::cmd::kLeaderboardReply;
     default:
       return std::nullopt;

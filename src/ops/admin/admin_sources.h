@@ -40,6 +40,11 @@ struct AdminSources {
   // status and a one-line text body. Unset: the path answers 404.
   using AdminReply = std::function<void(unsigned status, std::string text)>;
   std::function<void(std::string body, AdminReply done)> create_leaderboard;
+  // DELETE /leaderboards/{board_id}/records/{user_id}: deletes the player's
+  // record of the board's current period. Same contract as above; unset:
+  // the path answers 404.
+  std::function<void(std::string board_id, uint64_t user_id, AdminReply done)>
+      delete_leaderboard_record;
   // GET /plugins (JSON), POST /plugins/load (body: a library's path) and
   // POST /plugins/rollback (body: a room type's name); 404 when unset.
   // Called on the admin thread: loading a library happens there, never on

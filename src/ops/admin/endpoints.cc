@@ -17,6 +17,7 @@
 #include "ops/admin/core_metrics.h"
 #include "ops/admin/cpu_profiler.h"
 #include "ops/admin/health.h"
+#include "ops/admin/leaderboard_record_path.h"
 #include "ops/admin/metrics_writer.h"
 #include "ops/admin/process_stats.h"
 
@@ -122,6 +123,9 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     }
     co_return co_await create_leaderboard(request.body(), version);
   }
+  if (sources_.delete_leaderboard_record && is_leaderboard_record_path(path)) {
+    co_return co_await delete_leaderboard_record(path, request.method(), version);
+  }
   if (sources_.plugins_status &&
       (path == "/plugins" || path == "/plugins/load" || path == "/plugins/rollback")) {
     const http::verb wanted = path == "/plugins" ? http::verb::get : http::verb::post;
@@ -176,10 +180,41 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
 }
 
 asio::awaitable<Response> Endpoints::create_leaderboard(std::string body, unsigned version) {
+  // Named, not a temporary in the co_await expression: GCC 12 destroys such
+  // temporaries twice.
+  AdminCall call = [this, body = std::move(body)](AdminSources::AdminReply done) mutable {
+    sources_.create_leaderboard(std::move(body), std::move(done));
+  };
+  std::string timeout_text = "the server did not answer in time; the board may have been made\n";
+  co_return co_await await_answer(std::move(call), version, std::move(timeout_text));
+}
+
+asio::awaitable<Response> Endpoints::delete_leaderboard_record(std::string_view path,
+                                                               http::verb method,
+                                                               unsigned version) {
+  if (method != http::verb::delete_) {
+    Response res =
+        make_response(http::status::method_not_allowed, version, "only DELETE is served here\n");
+    res.set(http::field::allow, "DELETE");
+    co_return res;
+  }
+  std::string error;
+  auto parsed = parse_leaderboard_record_path(path, error);
+  if (!parsed) co_return make_response(http::status::bad_request, version, error + "\n");
+  AdminCall call = [this, record = std::move(*parsed)](AdminSources::AdminReply done) mutable {
+    sources_.delete_leaderboard_record(std::move(record.board_id), record.user_id, std::move(done));
+  };
+  std::string timeout_text =
+      "the server did not answer in time; the record may have been deleted\n";
+  co_return co_await await_answer(std::move(call), version, std::move(timeout_text));
+}
+
+asio::awaitable<Response> Endpoints::await_answer(AdminCall call, unsigned version,
+                                                  std::string timeout_text) {
   // The answer comes from another thread. It is left in a shared slot that
   // this coroutine polls, rather than posted to the admin executor: the
   // service may answer after the admin server has stopped, when posting to
-  // its executor would no longer be safe. A board is made rarely; a few
+  // its executor would no longer be safe. These calls are rare; a few
   // wake-ups a request cost nothing.
   struct Slot {
     std::mutex mutex;
@@ -188,7 +223,7 @@ asio::awaitable<Response> Endpoints::create_leaderboard(std::string body, unsign
     std::string text;
   };
   auto slot = std::make_shared<Slot>();
-  sources_.create_leaderboard(std::move(body), [slot](unsigned status, std::string text) {
+  call([slot](unsigned status, std::string text) {
     std::lock_guard lock(slot->mutex);
     slot->done = true;
     slot->status = status;
@@ -206,8 +241,7 @@ asio::awaitable<Response> Endpoints::create_leaderboard(std::string body, unsign
     timer.expires_after(std::chrono::milliseconds(kAdminPollMs));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  co_return make_response(http::status::service_unavailable, version,
-                          "the server did not answer in time; the board may have been made\n");
+  co_return make_response(http::status::service_unavailable, version, std::move(timeout_text));
 }
 
 asio::awaitable<Response> Endpoints::profile(std::string_view query, unsigned version) {

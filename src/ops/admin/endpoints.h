@@ -1,5 +1,6 @@
 // The admin server's routes: GET /health, GET /metrics, GET /debug/profile,
-// and POST /leaderboards when the process has leaderboards.
+// and POST /leaderboards and DELETE /leaderboards/{board_id}/records/{user_id}
+// when the process has leaderboards.
 // Checks the bearer token first (so an unauthenticated client learns nothing,
 // not even which paths exist), then the path (404), then the method (405).
 // Runs on the admin thread only.
@@ -47,6 +48,14 @@ class Endpoints {
  private:
   boost::asio::awaitable<Response> profile(std::string_view query, unsigned http_version);
   boost::asio::awaitable<Response> create_leaderboard(std::string body, unsigned http_version);
+  boost::asio::awaitable<Response> delete_leaderboard_record(std::string_view path,
+                                                             boost::beast::http::verb method,
+                                                             unsigned http_version);
+  // Starts `call` (it answers on any thread, once) and waits for its
+  // answer, up to kAdminCallTimeoutMs; then 503 with `timeout_text`.
+  using AdminCall = std::function<void(AdminSources::AdminReply)>;
+  boost::asio::awaitable<Response> await_answer(AdminCall call, unsigned http_version,
+                                                std::string timeout_text);
 
   static constexpr int kAdminPollMs = 2;
   static constexpr int kAdminCallTimeoutMs = 10'000;

@@ -142,6 +142,7 @@ LeaderboardService::LeaderboardService(net::EventLoop& service_loop, server::Out
     return;
   }
   // Redis mode: the client lives on the service loop, so it starts there.
+  redis_stats_ = std::make_shared<redis::RedisClientStats>();
   loop_.post([this, cursor_key] { start_redis_in_loop(cursor_key); });
 }
 
@@ -251,6 +252,23 @@ void LeaderboardService::save_record_in_loop(const std::string& board_id, uint64
       });
 }
 
+void LeaderboardService::delete_stored_record_in_loop(const std::string& board_id, uint64_t user_id,
+                                                      std::function<void(store::StoreError)> done) {
+  // The engine applied any due reset before deleting: its current period is
+  // the one the record was in.
+  const auto info = engine_.board_info(board_id, INT64_MIN);
+  if (!info.ok()) return done(store::StoreError::kInvalidArgument);
+  // The board's sequence counter is restored from the highest sequence
+  // stored, so a restart may hand the deleted record's sequence out again:
+  // harmless, since no record holds it any more.
+  store_.delete_leaderboard_record(
+      board_id, info.value.current.start_unix_ms, static_cast<int64_t>(user_id),
+      [this, done = std::move(done)](store::LeaderboardWriteResult result) {
+        // The store's thread: back to the service loop.
+        loop_.post([done, error = result.error] { done(error); });
+      });
+}
+
 int64_t LeaderboardService::tick_in_loop() {
   const int64_t now = now_ms();
   roll_over_in_loop(now);
@@ -319,6 +337,14 @@ void LeaderboardService::register_handlers(server::Router& router) {
                     period = period_of(m.period())] { mine_in_loop(req, board, period); });
       }),
       Access::kLoggedIn);
+  router.add(protocol::cmd::kLeaderboardDelete,
+             verified<msg::LeaderboardDelete>([this, request](auto& p, const auto& m) {
+               loop_.post([this, req = request(p, m.request_id()),
+                           board = std::string(view(m.board_id()))]() mutable {
+                 delete_in_loop(req, std::move(board));
+               });
+             }),
+             Access::kLoggedIn);
 }
 
 void LeaderboardService::create_board(leaderboard::BoardConfig config,
@@ -407,6 +433,57 @@ void LeaderboardService::submit_score(rooms::ScoreSubmission s, Done done) {
                        if (error != LeaderboardError::kOk)
                          return done(leaderboard::to_string(error));
                        done(committed ? "" : "storage failed: not known to be recorded");
+                     });
+}
+
+void LeaderboardService::delete_from_server(std::string board_id, uint64_t user_id,
+                                            ServerDeleteDone done) {
+  loop_.post([this, board_id = std::move(board_id), user_id, done = std::move(done)]() mutable {
+    if (in_redis()) return server_delete_in_redis(std::move(board_id), user_id, std::move(done));
+    const LeaderboardError error =
+        engine_.delete_record(board_id, user_id, Period::kCurrent, tick_in_loop());
+    if (error != LeaderboardError::kOk) {
+      if (done) done(error, false);
+      return;
+    }
+    delete_stored_record_in_loop(board_id, user_id, [done](store::StoreError stored) {
+      if (done) done(LeaderboardError::kOk, stored == store::StoreError::kOk);
+    });
+  });
+}
+
+void LeaderboardService::delete_record_for_admin(
+    std::string board_id, uint64_t user_id,
+    std::function<void(unsigned status, std::string text)> done) {
+  const std::string what = "board '" + board_id + "', user " + std::to_string(user_id);
+  const bool redis = in_redis();
+  delete_from_server(std::move(board_id), user_id,
+                     [what, redis, done = std::move(done)](LeaderboardError error, bool committed) {
+                       if (error == LeaderboardError::kUnknownBoard) {
+                         return done(404, what + ": no such board");
+                       }
+                       if (error == LeaderboardError::kNotFound) {
+                         return done(404, what + ": no record in the current period");
+                       }
+                       if (error != LeaderboardError::kOk) {
+                         return done(400, what + ": " + std::string(leaderboard::to_string(error)));
+                       }
+                       if (committed) return done(200, what + ": record deleted");
+                       if (redis) {
+                         return done(503, what + ": leaderboards unavailable, retry later");
+                       }
+                       done(500, what + ": storage failed: not known to be deleted");
+                     });
+}
+
+void LeaderboardService::delete_score(std::string board_id, uint64_t user_id, Done done) {
+  delete_from_server(std::move(board_id), user_id,
+                     [done = std::move(done)](LeaderboardError error, bool committed) {
+                       if (!done) return;
+                       if (error == LeaderboardError::kNotFound) return done("no record");
+                       if (error != LeaderboardError::kOk)
+                         return done(leaderboard::to_string(error));
+                       done(committed ? "" : "storage failed: not known to be deleted");
                      });
 }
 
@@ -549,6 +626,42 @@ void LeaderboardService::mine_in_loop(Request req, std::string board_id, Period 
   body.info = period_info_in_loop(board_id, period);
   body.total = body.info ? body.info->records : 0;
   reply(req, Result::Ok, "ok", body);
+}
+
+void LeaderboardService::delete_in_loop(Request req, std::string board_id) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  // A delete writes as a submit does: it takes from the same bucket.
+  if (!take_token_in_loop(req.user_id)) {
+    return reply(req, Result::RateLimited, "slow down", ReplyBody{board_id});
+  }
+  if (in_redis()) return delete_in_redis(req, std::move(board_id));
+  const LeaderboardError error =
+      engine_.delete_record(board_id, req.user_id, Period::kCurrent, tick_in_loop());
+  if (error == LeaderboardError::kNotFound) {
+    // Not in memory, but perhaps still stored: an earlier delete whose row
+    // the store failed to delete. Deleting it again makes a retry repair that.
+    delete_stored_record_in_loop(board_id, req.user_id, [](store::StoreError) {});
+  }
+  if (error != LeaderboardError::kOk) return refuse(req, error, board_id);
+  // As for a submit: built now, sent once the deletion is committed.
+  ReplyBody body{board_id};
+  body.info = period_info_in_loop(board_id, Period::kCurrent);
+  body.total = body.info ? body.info->records : 0;
+  const net::SharedBytes ok = encode(req, Result::Ok, "deleted", body);
+  const ReplySequencer::Ticket ticket = users_[req.user_id].replies.reserve();
+  delete_stored_record_in_loop(
+      board_id, req.user_id, [this, req, ticket, ok, board_id](store::StoreError stored) {
+        net::SharedBytes frame = ok;
+        if (stored == store::StoreError::kOverloaded) {
+          frame =
+              encode(req, Result::ServerBusy,
+                     "storage is busy: not known to be deleted, retry later", ReplyBody{board_id});
+        } else if (stored != store::StoreError::kOk) {
+          frame = encode(req, Result::InternalError, "storage failed: not known to be deleted",
+                         ReplyBody{board_id});
+        }
+        fill_in_loop(req, ticket, std::move(frame));
+      });
 }
 
 std::optional<leaderboard::PeriodInfo> LeaderboardService::period_info_in_loop(

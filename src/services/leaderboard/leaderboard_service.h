@@ -1,5 +1,5 @@
-// Leaderboards on the wire: LeaderboardSubmit, Top, Around, Records and Mine,
-// each answered by one LeaderboardReply, over the in-process engine
+// Leaderboards on the wire: LeaderboardSubmit, Top, Around, Records, Mine and
+// Delete, each answered by one LeaderboardReply, over the in-process engine
 // (src/leaderboard, docs/leaderboards.md).
 //
 // Threads: the engine is not thread-safe, so it lives on the service loop and
@@ -12,8 +12,9 @@
 // is loaded into the engine at start. An accepted submit is applied in
 // memory, its record row is queued to the store, and the reply waits for the
 // commit (batched with everything else in the store's queue), so an
-// acknowledged score is on disk. A reset saves the board's row, which drops
-// the periods no longer kept.
+// acknowledged score is on disk. A delete likewise removes the record in
+// memory, queues the row's deletion and answers once that committed. A reset saves the board's row,
+// which drops the periods no longer kept.
 //
 // With redis.url set (LeaderboardConfig::redis_url) the boards live in Redis
 // instead (RedisLeaderboardBackend, leaderboard_service_redis.cc): Redis is
@@ -49,7 +50,8 @@
 
 namespace citadel::redis {
 class RedisClient;
-}
+struct RedisClientStats;
+}  // namespace citadel::redis
 
 namespace citadel::services {
 
@@ -59,7 +61,7 @@ struct LeaderboardConfig {
   double submit_burst = 20;                      // ... of this size
   // The clock boards reset by (Unix ms); empty: the wall clock. Tests step it.
   std::function<int64_t()> now_unix_ms;
-  // redis://host:port[/db] (redis.url): the boards live in this Redis; empty:
+  // redis://[[user]:password@]host[:port][/db] (redis.url): the boards live in this Redis; empty:
   // in process, persisted to the store.
   std::string redis_url;
 };
@@ -113,6 +115,26 @@ class LeaderboardService final : public rooms::ScoreSink {
                           ServerSubmitDone done);
   // rooms::ScoreSink (room code, any thread): submit_from_server.
   void submit_score(rooms::ScoreSubmission submission, Done done) override;
+  // Server side, any thread: deletes any player's record of the board's
+  // current period (the admin API, room code). `done` (optional) runs on the
+  // service loop: kOk, kUnknownBoard or kNotFound, and whether the deletion
+  // was committed (kOk and false: the store failed, or in Redis mode Redis
+  // could not be asked, then the error is kOk and nothing is known deleted).
+  using ServerDeleteDone = std::function<void(leaderboard::LeaderboardError, bool committed)>;
+  void delete_from_server(std::string board_id, uint64_t user_id, ServerDeleteDone done);
+  // The admin API's DELETE /leaderboards/{board_id}/records/{user_id}, any
+  // thread. `done` gets 200 (deleted), 404 (no such board, or no record for
+  // the player in the current period), 503 (Redis away) or 500 (the store
+  // failed: not known to be deleted), with a one-line text.
+  void delete_record_for_admin(std::string board_id, uint64_t user_id,
+                               std::function<void(unsigned status, std::string text)> done);
+  // rooms::ScoreSink (room code, any thread): delete_from_server.
+  void delete_score(std::string board_id, uint64_t user_id, Done done) override;
+
+  // Redis mode: the connection's counters (connected, connections, failed
+  // attempts, refused AUTHs), readable from any thread (/metrics); null in
+  // process.
+  const redis::RedisClientStats* redis_stats() const { return redis_stats_.get(); }
 
  private:
   using Result = msg::LeaderboardResult;
@@ -160,6 +182,11 @@ class LeaderboardService final : public rooms::ScoreSink {
   void records_in_loop(Request req, std::string board_id, std::vector<uint64_t> ids,
                        leaderboard::Period period);
   void mine_in_loop(Request req, std::string board_id, leaderboard::Period period);
+  void delete_in_loop(Request req, std::string board_id);
+  // Queues the deletion of the player's row of the board's current period;
+  // `done` runs on the service loop with what the store said.
+  void delete_stored_record_in_loop(const std::string& board_id, uint64_t user_id,
+                                    std::function<void(store::StoreError)> done);
   bool take_token_in_loop(uint64_t user_id);
   std::optional<leaderboard::PeriodInfo> period_info_in_loop(const std::string& board_id,
                                                              leaderboard::Period period);
@@ -194,6 +221,8 @@ class LeaderboardService final : public rooms::ScoreSink {
   void create_board_in_redis(leaderboard::BoardConfig config, CreateDone done);
   void server_submit_in_redis(std::string board_id, OwnedSubmission submission,
                               ServerSubmitDone done);
+  void delete_in_redis(Request req, std::string board_id);
+  void server_delete_in_redis(std::string board_id, uint64_t user_id, ServerDeleteDone done);
   // Sends a reply whose place in the player's order was reserved (ticket).
   void fill_in_loop(const Request& req, ReplySequencer::Ticket ticket, net::SharedBytes frame);
   // The refusal refuse() sends, as a frame.
@@ -213,6 +242,9 @@ class LeaderboardService final : public rooms::ScoreSink {
   // INT64_MIN until the first look.
   int64_t next_reset_unix_ms_ = INT64_MIN;
   std::unordered_map<uint64_t, UserState> users_;
+  // Redis mode only: made with the service (before any thread reads it), so
+  // the admin thread may read it while the client comes and goes.
+  std::shared_ptr<redis::RedisClientStats> redis_stats_;
   std::unique_ptr<redis::RedisClient> redis_client_;  // Redis mode only
   std::unique_ptr<LeaderboardBackend> redis_;         // over redis_client_
   struct QueuedSubmit {

@@ -56,14 +56,20 @@ void LeaderboardService::start_redis_in_loop(const leaderboard::CursorKey& curso
   CITADEL_ASSERT_IN_LOOP(loop_);
   const auto url = redis::parse_redis_url(config_.redis_url);
   if (!url) {  // the config layer checked it: not reached
-    spdlog::error("leaderboards: redis.url '{}' is not redis://host:port[/db]", config_.redis_url);
+    // Not the URL itself: it may hold a password.
+    spdlog::error("leaderboards: redis.url is not redis://[[user]:password@]host[:port][/db]");
     return;
   }
-  redis_client_ = std::make_unique<redis::RedisClient>(loop_, *url);
+  redis::RedisClient::Options options;
+  options.stats = redis_stats_;
+  redis_client_ = std::make_unique<redis::RedisClient>(loop_, *url, options);
   auto backend = std::make_unique<RedisLeaderboardBackend>(*redis_client_, cursor_key);
   backend->set_connected_hook([this] { create_configured_in_redis(); });
   redis_ = std::move(backend);
-  spdlog::info("leaderboards: in Redis at {}:{} (database {})", url->host, url->port, url->db);
+  spdlog::info("leaderboards: in Redis at {}:{} (database {}{})", url->host, url->port, url->db,
+               url->password.empty() ? ""
+               : url->user.empty()   ? ", with a password"
+                                     : ", as ACL user " + url->user);
 }
 
 void LeaderboardService::create_configured_in_redis() {
@@ -208,6 +214,49 @@ void LeaderboardService::records_in_redis(Request req, std::string board_id,
         body.total = body.info ? body.info->records : 0;
         fill_in_loop(req, ticket, encode(req, Result::Ok, "ok", body));
       });
+}
+
+void LeaderboardService::delete_in_redis(Request req, std::string board_id) {
+  if (!redis_) {
+    return reply(req, Result::ServerBusy, "leaderboards unavailable, retry later (starting)",
+                 ReplyBody{board_id});
+  }
+  // Submits wait for the end of the loop turn; one of this player's that
+  // came before the delete must reach Redis before it.
+  if (!redis_submits_.empty()) flush_redis_submits();
+  const ReplySequencer::Ticket ticket = users_[req.user_id].replies.reserve();
+  const int64_t now = now_ms();
+  with_info<bool>(
+      *redis_, board_id, now,
+      [&](auto done) { redis_->delete_record(board_id, req.user_id, now, std::move(done)); },
+      [this, req, ticket, board_id](BackendResult<bool> r, BackendResult<BoardInfo> info) {
+        if (!r.available()) {
+          return fill_in_loop(req, ticket, unavailable(req, board_id, r.unavailable));
+        }
+        if (!r.result.ok()) {
+          return fill_in_loop(req, ticket, refusal(req, r.result.error, board_id));
+        }
+        ReplyBody body{board_id};
+        body.info = period_in(info, Period::kCurrent);
+        body.total = body.info ? body.info->records : 0;
+        fill_in_loop(req, ticket, encode(req, Result::Ok, "deleted", body));
+      });
+}
+
+void LeaderboardService::server_delete_in_redis(std::string board_id, uint64_t user_id,
+                                                ServerDeleteDone done) {
+  if (!redis_) {
+    if (done) done(LeaderboardError::kOk, false);
+    return;
+  }
+  if (!redis_submits_.empty()) flush_redis_submits();
+  redis_->delete_record(board_id, user_id, now_ms(),
+                        [done = std::move(done)](BackendResult<bool> r) {
+                          if (!done) return;
+                          // Not available: not known to be deleted (committed = false).
+                          if (!r.available()) return done(LeaderboardError::kOk, false);
+                          done(r.result.error, r.result.ok());
+                        });
 }
 
 void LeaderboardService::create_board_in_redis(leaderboard::BoardConfig config, CreateDone done) {

@@ -280,6 +280,10 @@ bool BatchRunner::send(PGconn* conn, Request& request) {
                                {text(x.board_id), int8(period), int8(user), text(x.username),
                                 int8(score), int8(subscore), int8(submissions), text(x.metadata),
                                 int8(created), int8(updated), int8(sequence)});
+        } else if constexpr (std::is_same_v<T, DeleteLeaderboardRecordRequest>) {
+          const BinaryInt8 period(r.period_start_unix_ms), user(r.user_id);
+          return send_prepared(conn, stmt::kDeleteLeaderboardRecord,
+                               {text(r.board_id), int8(period), int8(user)});
         } else {
           static_assert(std::is_same_v<T, LoadLeaderboardsRequest>);
           return send_prepared(conn, stmt::kLoadLeaderboards, {});

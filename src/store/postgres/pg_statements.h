@@ -33,13 +33,14 @@ inline constexpr const char* kLoadHistory = "citadel_load_history";
 inline constexpr const char* kTrimHistory = "citadel_trim_history";
 inline constexpr const char* kSaveLeaderboard = "citadel_save_leaderboard";
 inline constexpr const char* kSaveLeaderboardRecord = "citadel_save_leaderboard_record";
+inline constexpr const char* kDeleteLeaderboardRecord = "citadel_delete_leaderboard_record";
 inline constexpr const char* kLoadLeaderboards = "citadel_load_leaderboards";
 }  // namespace stmt
 
 #define CITADEL_PG_ACCOUNT_COLUMNS \
   "SELECT id, username, password_hash, device_id, created_at_ms FROM accounts "
 
-inline const std::array<Statement, 10> kStatements = {{
+inline const std::array<Statement, 11> kStatements = {{
     // The insert's own row is invisible to the rest of the statement (one
     // snapshot), so the EXISTS columns see only earlier accounts: they say
     // which unique key clashed when no id comes back.
@@ -104,6 +105,10 @@ inline const std::array<Statement, 10> kStatements = {{
      "sequence = EXCLUDED.sequence",
      {kTextOid, kInt8Oid, kInt8Oid, kTextOid, kInt8Oid, kInt8Oid, kInt8Oid, kTextOid, kInt8Oid,
       kInt8Oid, kInt8Oid}},
+    {stmt::kDeleteLeaderboardRecord,
+     "DELETE FROM leaderboard_records WHERE board_id = $1 AND period_start_ms = $2 AND "
+     "user_id = $3",
+     {kTextOid, kInt8Oid, kInt8Oid}},
     // One statement, so one result per request: each board with each of its
     // records (a board without records once, with NULL record columns).
     {stmt::kLoadLeaderboards,

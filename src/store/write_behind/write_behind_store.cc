@@ -123,6 +123,12 @@ void WriteBehindStore::save_leaderboard_record(LeaderboardRecordRow record,
                                                LeaderboardStore::WriteCallback done) {
   pg_->save_leaderboard_record(std::move(record), std::move(done));
 }
+void WriteBehindStore::delete_leaderboard_record(std::string board_id, int64_t period_start_unix_ms,
+                                                 int64_t user_id,
+                                                 LeaderboardStore::WriteCallback done) {
+  pg_->delete_leaderboard_record(std::move(board_id), period_start_unix_ms, user_id,
+                                 std::move(done));
+}
 void WriteBehindStore::load_leaderboards(LoadCallback done) {
   pg_->load_leaderboards(std::move(done));
 }

@@ -62,6 +62,8 @@ class WriteBehindStore final : public Store {
   void save_leaderboard(LeaderboardBoardRow board, LeaderboardStore::WriteCallback done) override;
   void save_leaderboard_record(LeaderboardRecordRow record,
                                LeaderboardStore::WriteCallback done) override;
+  void delete_leaderboard_record(std::string board_id, int64_t period_start_unix_ms,
+                                 int64_t user_id, LeaderboardStore::WriteCallback done) override;
   void load_leaderboards(LoadCallback done) override;
 
   // ObjectStore, as described above. Invalid input completes inline with

@@ -93,11 +93,25 @@ struct ReplyFree {
 using Context = std::unique_ptr<redisContext, ContextFree>;
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
-Context connect(uint16_t port) {
+// A connection, authenticated with `user`/`password` when the password is set.
+Context connect(uint16_t port, const std::string& user = "", const std::string& password = "") {
   const timeval timeout{2, 0};
   Context c(redisConnectWithTimeout("127.0.0.1", port, timeout));
   if (!c || c->err) return nullptr;
   redisSetTimeout(c.get(), timeout);
+  if (!password.empty()) {
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<size_t> lens = {4};
+    if (!user.empty()) {
+      argv.push_back(user.c_str());
+      lens.push_back(user.size());
+    }
+    argv.push_back(password.c_str());
+    lens.push_back(password.size());
+    Reply r(static_cast<redisReply*>(
+        redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
+    if (!r || r->type == REDIS_REPLY_ERROR) return nullptr;
+  }
   return c;
 }
 
@@ -127,7 +141,7 @@ RedisServer& RedisServer::shared() {
   return server;
 }
 
-RedisServer::RedisServer() {
+RedisServer::RedisServer(Options options) : options_(std::move(options)) {
   std::string tmpl = (fs::temp_directory_path() / "citadel-redis-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -152,10 +166,21 @@ void RedisServer::start() {
 }
 
 bool RedisServer::try_start() {
-  pid_ = spawn({find_binary().string(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                "--dir", dir_.string(), "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--protected-mode", "no", "--logfile", ""},
-               dir_ / "server.log");
+  std::vector<std::string> args = {find_binary().string()};
+  const std::pair<const char*, std::string> flags[] = {{"--port", std::to_string(port_)},
+                                                       {"--bind", "127.0.0.1"},
+                                                       {"--dir", dir_.string()},
+                                                       {"--save", ""},
+                                                       {"--appendonly", "no"},
+                                                       {"--daemonize", "no"},
+                                                       {"--protected-mode", "no"},
+                                                       {"--logfile", ""}};
+  for (const auto& flag : flags) {
+    args.push_back(flag.first);
+    args.push_back(flag.second);
+  }
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  pid_ = spawn(args, dir_ / "server.log");
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     if (ping()) return true;
@@ -171,7 +196,7 @@ bool RedisServer::try_start() {
 }
 
 bool RedisServer::ping() const {
-  Context c = connect(port_);
+  Context c = connect(port_, options_.auth_user, options_.auth_password);
   if (!c) return false;
   Reply r(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
   return r && r->type == REDIS_REPLY_STATUS && std::string(r->str, r->len) == "PONG";
@@ -207,7 +232,7 @@ std::string RedisServer::url(int db) const {
 }
 
 std::string RedisServer::command(const std::vector<std::string>& args, int db) const {
-  Context c = connect(port_);
+  Context c = connect(port_, options_.auth_user, options_.auth_password);
   if (!c) throw std::runtime_error("cannot connect to redis on port " + std::to_string(port_));
   if (db != 0) {
     Reply s(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", db)));

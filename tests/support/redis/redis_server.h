@@ -24,9 +24,20 @@ namespace citadel::test {
 
 class RedisServer {
  public:
+  struct Options {
+    // Appended to the command line, e.g. {"--requirepass", "pw"} or an ACL
+    // user {"--user", "alice", "on", ">pw", "~*", "&*", "+@all"}.
+    std::vector<std::string> extra_args;
+    // How ping() and command() authenticate (AUTH [user] password) when
+    // the server needs it; empty password: no AUTH.
+    std::string auth_user;
+    std::string auth_password;
+  };
+
   // Starts the server, waiting until it answers PING. Throws
   // std::runtime_error (with the server's log) when it cannot.
-  RedisServer();
+  RedisServer() : RedisServer(Options{}) {}
+  explicit RedisServer(Options options);
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -58,6 +69,7 @@ class RedisServer {
   void wait_exit(int timeout_ms);
   std::string log_tail() const;
 
+  Options options_;
   std::filesystem::path dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;

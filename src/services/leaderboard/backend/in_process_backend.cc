@@ -46,6 +46,13 @@ void InProcessBackend::submit_batch_records(const std::string& board_id,
   done(std::move(out));
 }
 
+void InProcessBackend::delete_record(const std::string& board_id, uint64_t user_id,
+                                     int64_t now_unix_ms, Done<bool> done) {
+  const LeaderboardError error =
+      engine_.delete_record(board_id, user_id, leaderboard::Period::kCurrent, now_unix_ms);
+  done({{error, error == LeaderboardError::kOk}, {}});
+}
+
 void InProcessBackend::list(const std::string& board_id, PageRequest request, int64_t now_unix_ms,
                             Done<leaderboard::RecordPage> done) {
   done({engine_.list(board_id, {request.limit, request.cursor, request.period}, now_unix_ms), {}});

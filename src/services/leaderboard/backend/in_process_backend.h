@@ -21,6 +21,8 @@ class InProcessBackend final : public LeaderboardBackend {
       Done<std::vector<leaderboard::Result<leaderboard::SubmitResult>>> done) override;
   void submit_batch_records(const std::string& board_id, std::vector<OwnedSubmission> submissions,
                             int64_t now_unix_ms, Done<std::vector<SubmitOutcome>> done) override;
+  void delete_record(const std::string& board_id, uint64_t user_id, int64_t now_unix_ms,
+                     Done<bool> done) override;
   void list(const std::string& board_id, PageRequest request, int64_t now_unix_ms,
             Done<leaderboard::RecordPage> done) override;
   void around(const std::string& board_id, uint64_t user_id, uint32_t limit,

@@ -75,6 +75,10 @@ class LeaderboardBackend {
   virtual void submit_batch_records(const std::string& board_id,
                                     std::vector<OwnedSubmission> submissions, int64_t now_unix_ms,
                                     Done<std::vector<SubmitOutcome>> done) = 0;
+  // Deletes the player's record of the current period (a reset due by now
+  // applies first): kNotFound when there is none. One round trip on Redis.
+  virtual void delete_record(const std::string& board_id, uint64_t user_id, int64_t now_unix_ms,
+                             Done<bool> done) = 0;
   virtual void list(const std::string& board_id, PageRequest request, int64_t now_unix_ms,
                     Done<leaderboard::RecordPage> done) = 0;
   virtual void around(const std::string& board_id, uint64_t user_id, uint32_t limit,

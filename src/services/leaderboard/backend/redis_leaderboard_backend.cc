@@ -166,7 +166,8 @@ RedisLeaderboardBackend::RedisLeaderboardBackend(redis::RedisClient& client,
       cursors_(cursor_key),
       create_{&redis_scripts::create_script(), sha1_hex(redis_scripts::create_script())},
       submit_{&redis_scripts::submit_script(), sha1_hex(redis_scripts::submit_script())},
-      read_{&redis_scripts::read_script(), sha1_hex(redis_scripts::read_script())} {
+      read_{&redis_scripts::read_script(), sha1_hex(redis_scripts::read_script())},
+      delete_{&redis_scripts::delete_script(), sha1_hex(redis_scripts::delete_script())} {
   client_.set_connected_hook([this] {
     load_scripts();
     if (connected_hook_) connected_hook_();
@@ -181,7 +182,7 @@ RedisLeaderboardBackend::~RedisLeaderboardBackend() {
 void RedisLeaderboardBackend::load_scripts() {
   // Pipelined ahead of every call on this connection; the replies only
   // confirm what sha1_hex computed.
-  for (const Script* s : {&create_, &submit_, &read_}) {
+  for (const Script* s : {&create_, &submit_, &read_, &delete_}) {
     const std::string_view args[] = {"SCRIPT", "LOAD", *s->text};
     client_.command(args, [](const redis::RedisResult&) {});
   }
@@ -415,6 +416,38 @@ void RedisLeaderboardBackend::submit_batch_records(const std::string& board_id,
                         got->rank};
           }
           done(std::move(out));
+        });
+  });
+}
+
+void RedisLeaderboardBackend::delete_record(const std::string& board_id, uint64_t user_id,
+                                            int64_t now_unix_ms, Done<bool> done) {
+  with_board(board_id, [this, board_id, user_id, now_unix_ms, done = std::move(done)](
+                           const BoardState* board, std::string_view unavailable) mutable {
+    BackendResult<bool> out;
+    if (!unavailable.empty()) {
+      out.unavailable = std::string(unavailable);
+      return done(std::move(out));
+    }
+    if (board == nullptr) return done({{LeaderboardError::kUnknownBoard}, {}});
+    std::vector<std::string> args{meta_key(board_id)};
+    for (std::string& a : period_args(*board, now_unix_ms)) args.push_back(std::move(a));
+    args.push_back(user_bytes(user_id));
+    run(delete_, std::move(args),
+        [this, board_id, done = std::move(done)](const redis::RedisResult& r) mutable {
+          BackendResult<bool> out;
+          if (!r.ok()) {
+            out.unavailable = "redis: " + std::string(r.error_text());
+            return done(std::move(out));
+          }
+          if (r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements != 1) {
+            out.unavailable = "redis: unexpected reply to the delete script";
+            return done(std::move(out));
+          }
+          const LeaderboardError code = code_of(r.reply);
+          if (code == LeaderboardError::kUnknownBoard)
+            boards_.erase(board_id);  // deleted behind our back
+          done({{code, code == LeaderboardError::kOk}, {}});
         });
   });
 }

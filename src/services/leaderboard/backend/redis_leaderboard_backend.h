@@ -19,7 +19,8 @@
 //                   member, num_submissions, created, updated, name,
 //                   metadata), written by the scripts only.
 // Every call is one Lua script (redis_leaderboard_scripts.h), so a submit's
-// read-modify-write is atomic and a page is read from one state; a reset is
+// read-modify-write is atomic, a page is read from one state and a delete
+// removes the member and its record together; a reset is
 // applied lazily by whichever script runs first at or past the period's
 // end (the previous period's keys are then UNLINKed, the current one's kept
 // as the previous). The cron arithmetic stays in C++: each call passes the
@@ -62,6 +63,8 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
       Done<std::vector<leaderboard::Result<leaderboard::SubmitResult>>> done) override;
   void submit_batch_records(const std::string& board_id, std::vector<OwnedSubmission> submissions,
                             int64_t now_unix_ms, Done<std::vector<SubmitOutcome>> done) override;
+  void delete_record(const std::string& board_id, uint64_t user_id, int64_t now_unix_ms,
+                     Done<bool> done) override;
   void list(const std::string& board_id, PageRequest request, int64_t now_unix_ms,
             Done<leaderboard::RecordPage> done) override;
   void around(const std::string& board_id, uint64_t user_id, uint32_t limit,
@@ -113,6 +116,7 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
   Script create_;
   Script submit_;
   Script read_;
+  Script delete_;
   std::unordered_map<std::string, BoardState> boards_;
   // Calls waiting for a board's settings being read (HMGET in flight), in
   // the order they came: each runs, and so sends its own command, in that

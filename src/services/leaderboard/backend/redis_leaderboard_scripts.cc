@@ -296,6 +296,20 @@ end
 return redis.error_reply('unknown op ' .. tostring(op))
 )lua";
 
+// A script of its own rather than an op of the read script: the read
+// script never writes (beyond the reset), and the submit script stays as it is.
+constexpr std::string_view kDeleteBody = R"lua(
+if redis.call('EXISTS', meta) == 0 then return {1} end
+roll(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local start = redis.call('HGET', meta, 'cur_start')
+local rkey = prefix .. 'r:' .. start
+local packed = redis.call('HGET', rkey, ARGV[5])
+if not packed then return {6} end
+redis.call('ZREM', prefix .. 'z:' .. start, cmsgpack.unpack(packed)[1])
+redis.call('HDEL', rkey, ARGV[5])
+return {0}
+)lua";
+
 }  // namespace
 
 const std::string& create_script() {
@@ -310,6 +324,11 @@ const std::string& submit_script() {
 
 const std::string& read_script() {
   static const std::string text = std::string(kPrelude) + std::string(kReadBody);
+  return text;
+}
+
+const std::string& delete_script() {
+  static const std::string text = std::string(kPrelude) + std::string(kDeleteBody);
   return text;
 }
 

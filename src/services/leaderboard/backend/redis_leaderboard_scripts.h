@@ -32,5 +32,10 @@ const std::string& submit_script();
 // info returns {0, cur_start, cur_end, cur_count, prev_start, prev_end,
 // prev_count} (prev_* "" before the first reset).
 const std::string& read_script();
+// KEYS[1] meta. ARGV: t, last, next, prevfire, user (8 bytes). Deletes the
+// user's record of the current period (after the lazy reset): its sorted-set
+// member and its hash field. Returns {1} for an unknown board, {6}
+// (kNotFound) without a record, else {0}.
+const std::string& delete_script();
 
 }  // namespace citadel::services::redis_scripts
