@@ -11,6 +11,7 @@
 
 #include "app/recovery_metrics.h"
 #include "app/room_metrics.h"
+#include "app/store_conflicts_admin.h"
 #include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
 #include "ops/crash_report.h"
@@ -197,6 +198,11 @@ void Node::start(ops::admin::AdminSources admin_sources) {
   admin_sources.create_leaderboard = [boards = &services_->leaderboards()](auto body, auto done) {
     boards->create_board_from_json(std::move(body), std::move(done));
   };
+  if (const auto store = services_config(config_).store;
+      store.backend == store::StoreBackend::kPostgres && store.write_behind.enabled) {
+    conflicts_ = std::make_unique<store::wb::ConflictAdmin>(store.postgres);
+    wire_store_conflicts(admin_sources, *conflicts_);
+  }
   admin_sources.config_status = [this] { return reloader_->status_json(); };
   admin_sources.plugins_status = [this] { return plugins_->status_json(); };
   admin_sources.plugins_load = [this](std::string body) {

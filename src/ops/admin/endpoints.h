@@ -1,5 +1,6 @@
 // The admin server's routes: GET /health, GET /metrics, GET /debug/profile,
-// and POST /leaderboards when the process has leaderboards.
+// POST /leaderboards when the process has leaderboards, and GET
+// /store/conflicts, DELETE /store/conflicts/{id} (write-behind's conflicts).
 // Checks the bearer token first (so an unauthenticated client learns nothing,
 // not even which paths exist), then the path (404), then the method (405).
 // Runs on the admin thread only.
@@ -10,6 +11,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,15 @@ class Endpoints {
  private:
   boost::asio::awaitable<Response> profile(std::string_view query, unsigned http_version);
   boost::asio::awaitable<Response> create_leaderboard(std::string body, unsigned http_version);
+  boost::asio::awaitable<Response> store_conflicts(boost::beast::http::verb method,
+                                                   std::string_view path, std::string_view query,
+                                                   unsigned http_version);
+  // Calls `start` with a completion that any thread may run once, and waits
+  // (without blocking the admin thread) at most kAdminCallTimeoutMs for it;
+  // then 503 with `timeout_text`.
+  boost::asio::awaitable<Response> await_answer(
+      std::function<void(AdminSources::AdminAnswerDone)> start, unsigned http_version,
+      std::string timeout_text);
 
   static constexpr int kAdminPollMs = 2;
   static constexpr int kAdminCallTimeoutMs = 10'000;
