@@ -7,7 +7,7 @@
 # store-object-bench's. As root the server runs as `nobody` (PostgreSQL
 # refuses root). Stopped by PID.
 
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+PG_BIN=${PG_BIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 PG_USER=citadel
 PG_PID=""
 PG_PORT=""
