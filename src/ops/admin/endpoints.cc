@@ -198,15 +198,37 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   co_return co_await profile(query, version);
 }
 
+// The answer of a call to another thread's service. The coroutine that
+// made the call polls the slot rather than being posted to the admin
+// executor: the service may answer after the admin server has stopped, when
+// posting to its executor would no longer be safe. These calls are rare; a
+// few wake-ups a request cost nothing.
+struct Endpoints::AnswerSlot {
+  std::mutex mutex;
+  std::optional<AdminSources::AdminAnswer> answer;
+};
+
+std::shared_ptr<Endpoints::AnswerSlot> Endpoints::start_call(
+    const std::function<void(AdminSources::AdminAnswerDone)>& call) {
+  auto slot = std::make_shared<AnswerSlot>();
+  call([slot](AdminSources::AdminAnswer answer) {
+    std::lock_guard lock(slot->mutex);
+    slot->answer = std::move(answer);
+  });
+  return slot;
+}
+
 asio::awaitable<Response> Endpoints::create_leaderboard(std::string body, unsigned version) {
+  // Named, not a temporary of the co_await below: g++ 12 may destroy a
+  // temporary of a co_await's full-expression twice.
+  const auto slot = start_call([&](AdminSources::AdminAnswerDone done) {
+    sources_.create_leaderboard(std::move(body),
+                                [done = std::move(done)](unsigned status, std::string text) {
+                                  done({status, text + "\n", "text/plain; charset=utf-8"});
+                                });
+  });
   co_return co_await await_answer(
-      [this, body = std::move(body)](AdminSources::AdminAnswerDone done) mutable {
-        sources_.create_leaderboard(std::move(body),
-                                    [done = std::move(done)](unsigned status, std::string text) {
-                                      done({status, text + "\n", "text/plain; charset=utf-8"});
-                                    });
-      },
-      version, "the server did not answer in time; the board may have been made\n");
+      slot, version, "the server did not answer in time; the board may have been made\n");
 }
 
 asio::awaitable<Response> Endpoints::store_conflicts(http::verb method, std::string_view path,
@@ -226,11 +248,10 @@ asio::awaitable<Response> Endpoints::store_conflicts(http::verb method, std::str
                                   std::to_string(kMaxConflictsPage) +
                                   ", after a conflict id (0 or more)\n");
     }
-    co_return co_await await_answer(
-        [this, after = *after, limit = static_cast<uint32_t>(*limit)](auto done) {
-          sources_.list_store_conflicts(after, limit, std::move(done));
-        },
-        version, "PostgreSQL did not answer in time\n");
+    const auto slot = start_call([&](AdminSources::AdminAnswerDone done) {
+      sources_.list_store_conflicts(*after, static_cast<uint32_t>(*limit), std::move(done));
+    });
+    co_return co_await await_answer(slot, version, "PostgreSQL did not answer in time\n");
   }
   if (method != http::verb::delete_) co_return method_not_allowed(http::verb::delete_, version);
   const std::string_view id_text = path.substr(kConflictsPath.size() + 1);
@@ -241,28 +262,15 @@ asio::awaitable<Response> Endpoints::store_conflicts(http::verb method, std::str
         http::status::bad_request, version,
         "DELETE /store/conflicts/{id}: id must be a conflict's id (1 or more)\n");
   }
+  const auto slot = start_call([&](AdminSources::AdminAnswerDone done) {
+    sources_.dismiss_store_conflict(id, std::move(done));
+  });
   co_return co_await await_answer(
-      [this, id](auto done) { sources_.dismiss_store_conflict(id, std::move(done)); }, version,
-      "PostgreSQL did not answer in time; the conflict may have been dismissed\n");
+      slot, version, "PostgreSQL did not answer in time; the conflict may have been dismissed\n");
 }
 
-asio::awaitable<Response> Endpoints::await_answer(
-    std::function<void(AdminSources::AdminAnswerDone)> start, unsigned version,
-    std::string timeout_text) {
-  // The answer comes from another thread. It is left in a shared slot that
-  // this coroutine polls, rather than posted to the admin executor: the
-  // service may answer after the admin server has stopped, when posting to
-  // its executor would no longer be safe. These calls are rare; a few
-  // wake-ups a request cost nothing.
-  struct Slot {
-    std::mutex mutex;
-    std::optional<AdminSources::AdminAnswer> answer;
-  };
-  auto slot = std::make_shared<Slot>();
-  start([slot](AdminSources::AdminAnswer answer) {
-    std::lock_guard lock(slot->mutex);
-    slot->answer = std::move(answer);
-  });
+asio::awaitable<Response> Endpoints::await_answer(const std::shared_ptr<AnswerSlot>& slot,
+                                                  unsigned version, std::string_view timeout_text) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (int waited_ms = 0; waited_ms < kAdminCallTimeoutMs; waited_ms += kAdminPollMs) {
     {
@@ -276,7 +284,7 @@ asio::awaitable<Response> Endpoints::await_answer(
     timer.expires_after(std::chrono::milliseconds(kAdminPollMs));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  co_return make_response(http::status::service_unavailable, version, std::move(timeout_text));
+  co_return make_response(http::status::service_unavailable, version, std::string(timeout_text));
 }
 
 asio::awaitable<Response> Endpoints::profile(std::string_view query, unsigned version) {

@@ -12,6 +12,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,12 +53,16 @@ class Endpoints {
   boost::asio::awaitable<Response> store_conflicts(boost::beast::http::verb method,
                                                    std::string_view path, std::string_view query,
                                                    unsigned http_version);
-  // Calls `start` with a completion that any thread may run once, and waits
-  // (without blocking the admin thread) at most kAdminCallTimeoutMs for it;
-  // then 503 with `timeout_text`.
-  boost::asio::awaitable<Response> await_answer(
-      std::function<void(AdminSources::AdminAnswerDone)> start, unsigned http_version,
-      std::string timeout_text);
+  // A call to another thread's service: start_call() makes it with a
+  // completion that any thread may run once; await_answer() waits for that
+  // (without blocking the admin thread) at most kAdminCallTimeoutMs, then
+  // answers 503 with `timeout_text`.
+  struct AnswerSlot;
+  std::shared_ptr<AnswerSlot> start_call(
+      const std::function<void(AdminSources::AdminAnswerDone)>& call);
+  boost::asio::awaitable<Response> await_answer(const std::shared_ptr<AnswerSlot>& slot,
+                                                unsigned http_version,
+                                                std::string_view timeout_text);
 
   static constexpr int kAdminPollMs = 2;
   static constexpr int kAdminCallTimeoutMs = 10'000;
