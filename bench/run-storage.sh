@@ -18,7 +18,10 @@
 # stop it by PID after the run; it is pinned to CPU $PG_CPU, with the bench by
 # default (a 2-CPU machine has no third core). Write-behind runs with the
 # defaults (writers 2, flush_interval_ms 50, max_batch 500) but max_pending
-# 10,000,000, so nothing is refused for a full outbox (as store-object-bench).
+# 10,000,000, so nothing is refused for a full outbox (as store-object-bench),
+# and an admin port: when the load stops, /metrics says how many
+# acknowledged writes were not yet in PostgreSQL and how old the oldest was
+# (the flush lag), and the script times the drain until none is left.
 #
 # With STRACE=1 one more run per mode (not in the table) counts the system
 # calls of the server and of PostgreSQL (strace -c -f, attached for the whole
@@ -118,7 +121,10 @@ run_mode() {
   fi
   write_storage_config "$config" "$mode"
   ((PORT == 0)) || port=$(pick_port "$PORT")
-  if ! start_citadel "$port" "$config"; then
+  # Write-behind's outbox is read from the admin port's /metrics after the run.
+  local admin=0
+  [[ $mode != pg-behind ]] || admin=$(pick_port 17601)
+  if ! start_citadel "$port" "$config" "$admin"; then
     record "$round" "$mode" false "server did not start" null
     keep_failure_logs "$LOGS" "r$round-$mode"
     stop_postgres
@@ -146,6 +152,9 @@ run_mode() {
   else
     err="citadel-bench storage failed (exit $?)"
   fi
+  # What the writers had not flushed when the load stopped, and how long
+  # they took to flush it (PostgreSQL then holds every acknowledged write).
+  ((admin == 0)) || extra+=$(outbox_drain "$admin")
   if [[ -n $pg_t0 ]]; then
     local pg_t1
     pg_t1=$(cpu_ticks_tree "$PG_PID") &&
@@ -174,6 +183,33 @@ run_mode() {
   fi
   record "$round" "$mode" true "" "$json" "$extra"
   log "  r$round $mode${traced:+ (strace)}: $(python3 "$BENCH_ROOT/bench/summarize_storage.py" brief "$json")"
+}
+
+# wb_metric ADMIN_PORT NAME: one write-behind gauge from /metrics ("" if none).
+wb_metric() {
+  curl -s --max-time 2 "http://127.0.0.1:$1/metrics" |
+    awk -v n="$2" 'index($0, n "{") == 1 { print $2; exit }'
+}
+
+# outbox_drain ADMIN_PORT: ,"wb_pending_at_end":N,"wb_lag_at_end_s":S,"wb_drain_s":D
+# (D null if the outbox did not empty within 120 s).
+outbox_drain() {
+  local pending lag start drain=null
+  pending=$(wb_metric "$1" citadel_store_write_behind_pending)
+  lag=$(wb_metric "$1" citadel_store_write_behind_flush_lag_seconds)
+  start=$(date +%s.%N)
+  while [[ -n $pending ]] && ! awk -v p="$(wb_metric "$1" citadel_store_write_behind_pending)" \
+    'BEGIN { exit !(p == 0) }'; do
+    if awk -v s="$start" -v now="$(date +%s.%N)" 'BEGIN { exit !(now - s > 120) }'; then
+      start=""
+      break
+    fi
+    sleep 0.05
+  done
+  [[ -z $start || -z $pending ]] ||
+    drain=$(awk -v s="$start" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", now - s }')
+  printf ',"wb_pending_at_end":%s,"wb_lag_at_end_s":%s,"wb_drain_s":%s' \
+    "${pending:-null}" "${lag:-null}" "$drain"
 }
 
 # cpu_ticks_tree PID: cpu_ticks of PID and its children (PostgreSQL serves

@@ -109,6 +109,17 @@ def report(rows):
             out.append(f"| {LABEL[mode]} | {name} "
                        f"| {', '.join(f'r{r}: {v:.2f}' for r, v in per) or '-'} "
                        f"| {fmt(paired.median_ratio(subject, ref), 2)} |")
+    behind = [r for r in measured if r["mode"] == "pg-behind" and r["ok"]
+              and r.get("wb_pending_at_end") is not None]
+    if behind:
+        out += ["", "Write-behind's outbox when the load stopped (admin /metrics), and the "
+                "time the writers took to flush it:", "",
+                "| round | requests sent | not yet in PostgreSQL | flush lag s | drained in s |",
+                "|---|---:|---:|---:|---:|"]
+        for r in behind:
+            out.append(f"| {r['round']} | {r['result']['requests_sent']:,} "
+                       f"| {r['wb_pending_at_end']:,} | {fmt(r.get('wb_lag_at_end_s'), 2)} "
+                       f"| {fmt(r.get('wb_drain_s'), 2)} |")
     traced = [r for r in rows if r["round"] == 0 and r["ok"] and r.get("strace")]
     if traced:
         out += ["", "System calls per request sent (strace -c -f over a whole extra run, logins "
