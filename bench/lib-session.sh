@@ -35,14 +35,15 @@ fresh_store() {
     "$BENCH_TMP"/citadel-recovery.db*
 }
 
-# start_citadel PORT CONFIG: a fresh citadel pinned to SERVER_CPU with one I/O
-# thread and no admin port; sets SERVER_PID and SERVER_PORT (lib.sh).
+# start_citadel PORT CONFIG [ADMIN_PORT]: a fresh citadel pinned to SERVER_CPU
+# with one I/O thread and no admin port (or one on 127.0.0.1:ADMIN_PORT);
+# sets SERVER_PID and SERVER_PORT (lib.sh).
 start_citadel() {
-  local port=$1 config=$2
+  local port=$1 config=$2 admin=${3:-0}
   fresh_store
   start_server citadel "$BENCH_TMP/server.log" "$BENCH_TMP/citadel.port" \
     "$BIN_DIR/citadel" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \
-    --admin-port 0 --config "$config" --port-file "$BENCH_TMP/citadel.port"
+    --admin-port "$admin" --config "$config" --port-file "$BENCH_TMP/citadel.port"
 }
 
 # run_bounded OUTFILE ERRFILE TIMEOUT_S CMD...: like lib.sh's run_pinned but

@@ -21,6 +21,7 @@ import paired  # noqa: E402
 import summarize  # noqa: E402
 import summarize_rooms  # noqa: E402
 import summarize_sessions  # noqa: E402
+import summarize_storage  # noqa: E402
 import summarize_transports  # noqa: E402
 import summarize_liveops  # noqa: E402
 
@@ -336,3 +337,25 @@ class LiveOpsTest(unittest.TestCase):
         self.assertTrue(rows[0].endswith("| yes |"), rows[0])
         self.assertTrue(rows[1].endswith("| no |"), rows[1])  # all lost (SessionGone)
         self.assertTrue(rows[2].endswith("| no |"), rows[2])  # a gap over 2 s
+
+
+class StorageTest(unittest.TestCase):
+    @staticmethod
+    def row(rnd, mode, per_s, p99=1000.0):
+        return {"round": rnd, "mode": mode, "ok": True, "error": "",
+                "result": {"ops_per_s": per_s, "writes_per_s": per_s, "reads_per_s": 0.0,
+                           "p50_us": 500.0, "p99_us": p99, "p999_us": 2000.0,
+                           "server_cpu_us_per_op": 5.0, "requests_sent": 1000,
+                           "refused_by_result": {}, "disconnects": 0}}
+
+    def test_ratios_to_write_through_are_paired_per_round(self):
+        # write-behind / write-through: 50/10, 30/10, 90/30 -> 5, 3, 3: median 3.00;
+        # the ratio of the medians would be 50/10 = 5.00.
+        rows = [self.row(1, "pg-through", 10), self.row(1, "pg-behind", 50),
+                self.row(2, "pg-through", 10), self.row(2, "pg-behind", 30),
+                self.row(3, "pg-through", 30), self.row(3, "pg-behind", 90)]
+        _, text = run(summarize_storage.report, rows)
+        self.assertIn("| PostgreSQL write-behind | ops/s | r1: 5.00, r2: 3.00, r3: 3.00 | 3.00 |",
+                      text)
+        # SQLite never ran: no ratio, not a crash.
+        self.assertIn("| SQLite (embedded) | ops/s | - | - |", text)

@@ -12,6 +12,7 @@
 #include "app/recovery_metrics.h"
 #include "app/redis_metrics.h"
 #include "app/room_metrics.h"
+#include "app/store_conflicts_admin.h"
 #include "app/store_metrics.h"
 #include "ops/admin/admin_server.h"
 #include "ops/crash_report.h"
@@ -202,6 +203,11 @@ void Node::start(ops::admin::AdminSources admin_sources) {
                                                 std::string board_id, uint64_t user_id, auto done) {
     boards->delete_record_for_admin(std::move(board_id), user_id, std::move(done));
   };
+  if (const auto store = services_config(config_).store;
+      store.backend == store::StoreBackend::kPostgres && store.write_behind.enabled) {
+    conflicts_ = std::make_unique<store::wb::ConflictAdmin>(store.postgres);
+    wire_store_conflicts(admin_sources, *conflicts_);
+  }
   admin_sources.config_status = [this] { return reloader_->status_json(); };
   admin_sources.plugins_status = [this] { return plugins_->status_json(); };
   admin_sources.plugins_load = [this](std::string body) {

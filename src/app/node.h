@@ -24,6 +24,9 @@ class Services;
 namespace citadel::ops::admin {
 class AdminServer;
 }
+namespace citadel::store::wb {
+class ConflictAdmin;
+}
 
 namespace citadel::ops {
 class ServiceManager;
@@ -86,6 +89,9 @@ class Node {
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<services::Services> services_;  // after server_: its timers run on the loops
   std::unique_ptr<ConfigReloader> reloader_;
+  // With write-behind: the admin port's /store/conflicts (before admin_,
+  // whose endpoints call it).
+  std::unique_ptr<store::wb::ConflictAdmin> conflicts_;
   std::unique_ptr<ops::admin::AdminServer> admin_;
   uint64_t crash_reports_found_ = 0;  // in crash.directory at start
   bool stopped_ = false;

@@ -21,6 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::http_get;
+using test::http_request;
 using test::HttpClient;
 using test::HttpResponse;
 using test::request_text;
@@ -78,6 +79,8 @@ class AdminServerTest : public testing::Test {
     s.draining = [this] { return draining_.load(); };
     s.create_leaderboard = create_leaderboard_;
     s.delete_leaderboard_record = delete_leaderboard_record_;
+    s.list_store_conflicts = list_conflicts_;
+    s.dismiss_store_conflict = dismiss_conflict_;
     server_ = std::make_unique<AdminServer>(config_, s);
     for (auto& c : collectors_) server_->add_metrics_collector(c);
     server_->start();
@@ -99,6 +102,8 @@ class AdminServerTest : public testing::Test {
   std::vector<MetricsCollector> collectors_;
   std::function<void(std::string, AdminSources::AdminReply)> create_leaderboard_;
   std::function<void(std::string, uint64_t, AdminSources::AdminReply)> delete_leaderboard_record_;
+  decltype(AdminSources::list_store_conflicts) list_conflicts_;
+  decltype(AdminSources::dismiss_store_conflict) dismiss_conflict_;
   std::unique_ptr<AdminServer> server_;
   uint16_t port_ = 0;
 };
@@ -374,6 +379,48 @@ TEST_F(AdminServerTest, RecordPathIs404WithoutLeaderboards) {
   const auto r = get("/leaderboards/weekly/records/1");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
+}
+
+// ---- /store/conflicts ---------------------------------------------------------
+
+// The query reaches the source checked and defaulted; the source's answer
+// (given later, from another thread) is the response, status and type.
+TEST_F(AdminServerTest, StoreConflictsPassTheCheckedQueryAndAnswerWhatComesBack) {
+  std::mutex mu;
+  std::vector<std::pair<int64_t, uint32_t>> asked;
+  std::vector<int64_t> dismissed;
+  std::vector<std::jthread> answerers;
+  list_conflicts_ = [&](int64_t after, uint32_t limit, AdminSources::AdminAnswerDone done) {
+    std::lock_guard lock(mu);
+    asked.emplace_back(after, limit);
+    answerers.emplace_back([done] { done({200, R"({"conflicts":[],"next_after":null})"}); });
+  };
+  dismiss_conflict_ = [&](int64_t id, AdminSources::AdminAnswerDone done) {
+    std::lock_guard lock(mu);
+    dismissed.push_back(id);
+    answerers.emplace_back([done] { done({503, "PostgreSQL: down\n", "text/plain"}); });
+  };
+  ASSERT_NO_FATAL_FAILURE(start());
+  const auto page = get("/store/conflicts");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->header("content-type"), "application/json");
+  EXPECT_EQ(page->body, R"({"conflicts":[],"next_after":null})");
+  ASSERT_TRUE(get("/store/conflicts?after=41&limit=1000"));
+  const auto too_many = get("/store/conflicts?limit=1001");
+  ASSERT_TRUE(too_many);
+  EXPECT_EQ(too_many->status, 400);
+  const auto negative = get("/store/conflicts?after=-1");
+  ASSERT_TRUE(negative);
+  EXPECT_EQ(negative->status, 400);
+  std::string error;
+  const auto down = http_request(port_, "DELETE", "/store/conflicts/9", {}, 5s, &error);
+  ASSERT_TRUE(down) << error;
+  EXPECT_EQ(down->status, 503);
+  EXPECT_EQ(down->body, "PostgreSQL: down\n");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(asked, (std::vector<std::pair<int64_t, uint32_t>>{{0, 100}, {41, 1000}}));
+  EXPECT_EQ(dismissed, std::vector<int64_t>{9});
 }
 
 // ---- bad input -----------------------------------------------------------------

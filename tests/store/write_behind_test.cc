@@ -18,6 +18,7 @@
 
 #include "postgres/postgres_server.h"
 #include "store/store_factory.h"
+#include "store/write_behind/conflict_admin.h"
 #include "store/write_behind/write_behind_store.h"
 #include "store_test_support.h"
 
@@ -37,6 +38,28 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
     std::this_thread::sleep_for(20ms);
   }
   return condition();
+}
+
+ObjectWrite write_of(const std::string& key, const std::string& value, int64_t owner = 7) {
+  ObjectWrite w;
+  w.id = {"saves", key, owner};
+  w.value = value;
+  return w;
+}
+
+ObjectWriteResult put(ObjectStore& s, std::vector<ObjectWrite> writes) {
+  return await_result<ObjectWriteResult>(
+      [&](auto done) { s.write_objects(std::move(writes), std::move(done)); });
+}
+
+ObjectWriteResult remove(ObjectStore& s, std::vector<ObjectDelete> deletes) {
+  return await_result<ObjectWriteResult>(
+      [&](auto done) { s.delete_objects(std::move(deletes), std::move(done)); });
+}
+
+ObjectReadResult get(ObjectStore& s, std::vector<ObjectId> ids) {
+  return await_result<ObjectReadResult>(
+      [&](auto done) { s.read_objects(std::move(ids), std::move(done)); });
 }
 
 class WriteBehindTest : public ::testing::Test {
@@ -67,32 +90,26 @@ class WriteBehindTest : public ::testing::Test {
         owner, key));
   }
 
+  // A write that loses to a row changed in PostgreSQL behind the store (by
+  // another node, an operator): `key` is written ({"mine":1}) and flushed,
+  // PostgreSQL's row moves to version 7, then {"mine":2}, based on version 1,
+  // reaches PostgreSQL as a conflict. Returns once it is counted.
+  void make_conflict(WriteBehindStore& store, const std::string& key) {
+    ASSERT_TRUE(put(store, {write_of(key, R"({"mine":1})")}).ok());
+    ASSERT_TRUE(eventually([&] { return pg_version(key) == 1; }));
+    const uint64_t before = store.stats().write_behind.conflicts;
+    pg_exec(url_, "UPDATE storage_objects SET value = '{\"theirs\":1}', version = 7 WHERE key = '" +
+                      key + "'");
+    const auto mine = put(store, {write_of(key, R"({"mine":2})")});
+    ASSERT_TRUE(mine.ok());
+    EXPECT_EQ(mine.value.versions, std::vector<int64_t>{2});  // checked against the local copy
+    ASSERT_TRUE(eventually([&] { return store.stats().write_behind.conflicts == before + 1; }));
+  }
+
   PostgresServer& server_ = PostgresServer::shared();
   std::string url_ = server_.create_database();
   TempDir dir_;
 };
-
-ObjectWrite write_of(const std::string& key, const std::string& value, int64_t owner = 7) {
-  ObjectWrite w;
-  w.id = {"saves", key, owner};
-  w.value = value;
-  return w;
-}
-
-ObjectWriteResult put(ObjectStore& s, std::vector<ObjectWrite> writes) {
-  return await_result<ObjectWriteResult>(
-      [&](auto done) { s.write_objects(std::move(writes), std::move(done)); });
-}
-
-ObjectWriteResult remove(ObjectStore& s, std::vector<ObjectDelete> deletes) {
-  return await_result<ObjectWriteResult>(
-      [&](auto done) { s.delete_objects(std::move(deletes), std::move(done)); });
-}
-
-ObjectReadResult get(ObjectStore& s, std::vector<ObjectId> ids) {
-  return await_result<ObjectReadResult>(
-      [&](auto done) { s.read_objects(std::move(ids), std::move(done)); });
-}
 
 TEST_F(WriteBehindTest, AWriteIsAcknowledgedLocallyThenFlushedToPostgres) {
   WriteBehindStore store(pg(), wb());
@@ -305,14 +322,7 @@ TEST_F(WriteBehindTest, AnOutageQueuesUpToMaxPendingThenRefusesAndDrainsByItself
 
 TEST_F(WriteBehindTest, ARowChangedInPostgresBehindTheStoreIsAConflictNotOverwritten) {
   WriteBehindStore store(pg(), wb());
-  ASSERT_TRUE(put(store, {write_of("c", R"({"mine":1})")}).ok());
-  ASSERT_TRUE(eventually([&] { return pg_version("c") == 1; }));
-  // Another writer (another node, an operator) moves the row on.
-  pg_exec(url_, "UPDATE storage_objects SET value = '{\"theirs\":1}', version = 7 WHERE key = 'c'");
-  const auto mine = put(store, {write_of("c", R"({"mine":2})")});
-  ASSERT_TRUE(mine.ok());
-  EXPECT_EQ(mine.value.versions, std::vector<int64_t>{2});  // checked against the local copy
-  ASSERT_TRUE(eventually([&] { return store.stats().write_behind.conflicts == 1; }));
+  ASSERT_NO_FATAL_FAILURE(make_conflict(store, "c"));
   EXPECT_EQ(pg_version("c"), 7);
   EXPECT_EQ(pg_int("SELECT count(*) FROM storage_objects WHERE value = '{\"theirs\":1}'"), 1);
   EXPECT_EQ(pg_int("SELECT count(*) FROM citadel_write_behind_conflicts WHERE key = 'c' AND "
@@ -331,6 +341,65 @@ TEST_F(WriteBehindTest, ARowChangedInPostgresBehindTheStoreIsAConflictNotOverwri
   EXPECT_EQ(put(store, {w}).value.versions, std::vector<int64_t>{8});
   ASSERT_TRUE(eventually([&] { return pg_version("c") == 8; }));
   EXPECT_EQ(store.stats().write_behind.conflicts, 1u);
+}
+
+// What an operator sees of conflicts (ConflictAdmin, behind the admin port's
+// /store/conflicts): the losing write and PostgreSQL's version, in pages;
+// a dismissed one is gone, and dismissing it again finds nothing.
+TEST_F(WriteBehindTest, ConflictsAreListedInPagesAndDismissed) {
+  WriteBehindStore store(pg(), wb());
+  ASSERT_NO_FATAL_FAILURE(make_conflict(store, "a"));
+  ASSERT_NO_FATAL_FAILURE(make_conflict(store, "b"));
+  wb::ConflictAdmin admin(pg());
+  const auto list = [&](int64_t after, uint32_t limit) {
+    return await_result<wb::ConflictPage>(
+        [&](auto done) { admin.list(after, limit, std::move(done)); });
+  };
+  const wb::ConflictPage all = list(0, 10);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  ASSERT_EQ(all.rows.size(), 2u);
+  const wb::ConflictRow& a = all.rows[0];
+  EXPECT_EQ(a.key, "a");
+  EXPECT_EQ(a.collection, "saves");
+  EXPECT_EQ(a.owner_id, 7);
+  EXPECT_FALSE(a.is_delete);
+  EXPECT_EQ(a.value, R"({"mine":2})");
+  EXPECT_EQ(a.base_version, 1);
+  EXPECT_EQ(a.version, 2);
+  EXPECT_EQ(a.found_version, 7);
+  EXPECT_GT(a.at_unix_ms, 0);
+  EXPECT_LT(a.id, all.rows[1].id);
+  // Pages: one at a time, the next after the last id seen.
+  const wb::ConflictPage first = list(0, 1);
+  ASSERT_EQ(first.rows.size(), 1u);
+  EXPECT_EQ(first.rows[0].key, "a");
+  const wb::ConflictPage second = list(first.rows[0].id, 1);
+  ASSERT_EQ(second.rows.size(), 1u);
+  EXPECT_EQ(second.rows[0].key, "b");
+  EXPECT_TRUE(list(second.rows[0].id, 1).rows.empty());
+
+  const auto dismiss = [&](int64_t id) {
+    return await_result<wb::DismissOutcome>([&](auto done) { admin.dismiss(id, std::move(done)); });
+  };
+  const wb::DismissOutcome gone = dismiss(a.id);
+  EXPECT_TRUE(gone.error.empty()) << gone.error;
+  EXPECT_TRUE(gone.found);
+  EXPECT_FALSE(dismiss(a.id).found);
+  const wb::ConflictPage left = list(0, 10);
+  ASSERT_EQ(left.rows.size(), 1u);
+  EXPECT_EQ(left.rows[0].key, "b");
+  EXPECT_EQ(pg_int("SELECT count(*) FROM citadel_write_behind_conflicts"), 1);
+}
+
+// With PostgreSQL away, a call answers with the reason instead of hanging.
+TEST_F(WriteBehindTest, ConflictAdminSaysWhenPostgresCannotBeReached) {
+  PostgresConfig unreachable = pg();
+  unreachable.url = "postgresql://citadel@127.0.0.1:1/nowhere?connect_timeout=2";
+  wb::ConflictAdmin admin(unreachable);
+  const auto page =
+      await_result<wb::ConflictPage>([&](auto done) { admin.list(0, 10, std::move(done)); });
+  EXPECT_FALSE(page.error.empty());
+  EXPECT_TRUE(page.rows.empty());
 }
 
 // A list shows writes and deletes at once, flushed or not.

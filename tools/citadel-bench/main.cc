@@ -17,6 +17,8 @@
 //   citadel-bench lockstep --host H --port P --players 2000 --input-hz 10 --duration 30 ...
 //   citadel-bench leaderboard --host H --port P --connections 1000 --depth 4 --board bench
 //                             --duration 10 --warmup 2 [--threads 1] [--server-pid PID] ...
+//   citadel-bench storage --host H --port P --connections 1000 --depth 4 [--read-ratio 0]
+//                         [--keys 1] [--collection bench] --duration 10 --warmup 2 ...
 //
 // Every scenario runs over any transport of the game port: --transport
 // tcp|ws|tls|wss (default tcp), or --url ws://H:P/ (tcp://, ws://, tls://,
@@ -52,6 +54,7 @@
 #include "plot.h"
 #include "protocol/wire.h"
 #include "room_commands.h"
+#include "storage_scenario.h"
 #include "system_info.h"
 
 namespace citadel::bench {
@@ -64,7 +67,7 @@ constexpr int kExitPlotFailed = 4;
 // More than this many requests in flight per connection only fills buffers.
 constexpr uint32_t kMaxDepth = 4096;
 constexpr uint32_t kMaxThreads = 64;
-// Leaderboard replies are matched by a look over the connection's slots.
+// Leaderboard and storage replies are matched by a look over the connection's slots.
 constexpr uint32_t kMaxBoardDepth = 256;
 
 struct FileCloser {
@@ -291,6 +294,36 @@ int run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e8));
 
+  StorageOptions storage;
+  storage.common.connections = 1000;
+  CLI::App* storage_app = app.add_subcommand(
+      "storage",
+      "players log in as guests, then each keeps --depth storage requests in flight on its own "
+      "objects (StorageWrite of a ~100-byte JSON object, StorageRead with --read-ratio); "
+      "measure ops/s and latency");
+  add_common_options(*storage_app, storage.common);
+  storage_app->add_option("--depth", storage.depth, "requests in flight per connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, kMaxBoardDepth));
+  storage_app
+      ->add_option("--read-ratio", storage.read_ratio,
+                   "share of the requests that are StorageRead (0: writes only, 1: reads only)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  storage_app
+      ->add_option("--keys", storage.keys, "objects per player, written and read round robin")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+  storage_app->add_option("--collection", storage.collection, "collection of the objects")
+      ->capture_default_str();
+  storage_app->add_option("--warmup", storage.warmup_s, "seconds run but not measured")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  storage_app
+      ->add_option("--server-pid", storage.server_pid,
+                   "server process: report its CPU time over the measured window")
+      ->check(CLI::Range(1, 1 << 30));
+
   RoomCommands rooms;  // arena, lockstep
   add_room_commands(app, rooms, add_common_options);
 
@@ -301,12 +334,13 @@ int run(int argc, char** argv) {
     return code == 0 ? 0 : kExitBadArguments;
   }
 
-  CommonOptions& common = echo_app->parsed()    ? echo.common
-                          : hold_app->parsed()  ? hold.common
-                          : login_app->parsed() ? login.common
-                          : rooms.parsed()      ? rooms.selected().common
-                          : board_app->parsed() ? board.common
-                                                : chat.common;
+  CommonOptions& common = echo_app->parsed()      ? echo.common
+                          : hold_app->parsed()    ? hold.common
+                          : login_app->parsed()   ? login.common
+                          : rooms.parsed()        ? rooms.selected().common
+                          : board_app->parsed()   ? board.common
+                          : storage_app->parsed() ? storage.common
+                                                  : chat.common;
   if (chat_app->parsed()) {
     if (chat.rate == 0 && chat.messages == 0) {
       return fail("chat --rate 0 (one message at a time) needs --messages N");
@@ -328,12 +362,13 @@ int run(int argc, char** argv) {
   const auto server = resolve_ipv4(common.host, common.port);
   if (!server)
     return fail(fmt::format("--host {}: not an IPv4 address or known name", common.host));
-  const int server_pid = hold_app->parsed()    ? hold.server_pid
-                         : login_app->parsed() ? login.server_pid
-                         : chat_app->parsed()  ? chat.server_pid
-                         : rooms.parsed()      ? rooms.selected().server_pid
-                         : board_app->parsed() ? board.server_pid
-                                               : 0;
+  const int server_pid = hold_app->parsed()      ? hold.server_pid
+                         : login_app->parsed()   ? login.server_pid
+                         : chat_app->parsed()    ? chat.server_pid
+                         : rooms.parsed()        ? rooms.selected().server_pid
+                         : board_app->parsed()   ? board.server_pid
+                         : storage_app->parsed() ? storage.server_pid
+                                                 : 0;
   if (server_pid > 0 && (!read_vm_rss_kb(server_pid) || !read_cpu_seconds(server_pid))) {
     return fail(fmt::format("--server-pid {}: cannot read /proc/{}/status and /proc/{}/stat",
                             server_pid, server_pid, server_pid));
@@ -382,6 +417,10 @@ int run(int argc, char** argv) {
     code = run_leaderboard(board, *server, csv.get());
     title = fmt::format("citadel-bench leaderboard: {} players, depth {} (submits/s)",
                         board.common.connections, board.depth);
+  } else if (storage_app->parsed()) {
+    code = run_storage(storage, *server, csv.get());
+    title = fmt::format("citadel-bench storage: {} players, depth {}, read ratio {:.2f} (ops/s)",
+                        storage.common.connections, storage.depth, storage.read_ratio);
   } else {
     code = run_chat(chat, *server, csv.get());
     title = fmt::format("citadel-bench chat: {} users (receipts/s, receipt latency)",

@@ -84,4 +84,17 @@ struct LeaderboardOptions {
   double rate = 0;
 };
 
+// storage: `connections` players log in as new guests, then each keeps `depth`
+// storage requests in flight on its own objects: StorageWrite of a small JSON
+// object (~100 bytes) or, a `read_ratio` share of them, StorageRead of one.
+struct StorageOptions {
+  CommonOptions common;
+  uint32_t depth = 4;     // requests in flight per connection
+  double read_ratio = 0;  // 0..1: share of the requests that are reads
+  uint32_t keys = 1;      // objects per player (key "k0".."k<keys-1>"), round robin
+  std::string collection = "bench";
+  double warmup_s = 2;  // requests run but not measured, after every login
+  int server_pid = 0;   // 0: do not read the server's CPU time
+};
+
 }  // namespace citadel::bench

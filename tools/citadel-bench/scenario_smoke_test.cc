@@ -1,5 +1,5 @@
-// Black box: the real `citadel-bench login`, `login --storm`, `chat` and
-// `leaderboard` against the real `citadel` for about a second each, with a few
+// Black box: the real `citadel-bench login`, `login --storm`, `chat`,
+// `leaderboard` and `storage` against the real `citadel` for about a second each, with a few
 // connections, and what their JSON lines say. The server runs in its own temp
 // directory (its SQLite file and token secret live there) with the admin port
 // off, one board made at start and the per-player submit limit lifted.
@@ -111,6 +111,46 @@ TEST_F(BenchScenarioSmoke, LeaderboardSubmitsArePipelinedAndAnswered) {
   ASSERT_EQ(missing.exit_code, 0) << missing.json;
   EXPECT_TRUE(has(missing.json, R"("submits":0,)")) << missing.json;
   EXPECT_TRUE(has(missing.json, R"("NoSuchBoard":)")) << missing.json;
+}
+
+TEST_F(BenchScenarioSmoke, StorageWritesAndReadsArePipelinedAndAnswered) {
+  const BenchRun r = run_bench({"storage",
+                                "--port",
+                                port_,
+                                "--connections",
+                                "6",
+                                "--threads",
+                                "2",
+                                "--depth",
+                                "4",
+                                "--read-ratio",
+                                "0.5",
+                                "--keys",
+                                "3",
+                                "--warmup",
+                                "0.2",
+                                "--duration",
+                                "1",
+                                "--server-pid",
+                                std::to_string(server_->pid()),
+                                "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("scenario":"storage")")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("logged_in":6,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("refused":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("unexpected_frames":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("disconnects":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("writes_ok":0,)")) << r.json;  // both kinds were measured
+  EXPECT_FALSE(has(r.json, R"("reads_ok":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("server_cpu_s":null)")) << r.json;
+
+  // A collection name the server refuses: every write is refused, by name.
+  const BenchRun bad = run_bench({"storage", "--port", port_, "--connections", "2", "--collection",
+                                  "no spaces", "--warmup", "0", "--duration", "0.3", "--quiet"});
+  ASSERT_EQ(bad.exit_code, 0) << bad.json;
+  EXPECT_TRUE(has(bad.json, R"("ops":0,)")) << bad.json;
+  EXPECT_TRUE(has(bad.json, R"("InvalidCollection":)")) << bad.json;
 }
 
 }  // namespace

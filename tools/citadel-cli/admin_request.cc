@@ -7,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace citadel::cli {
@@ -17,7 +18,12 @@ namespace {
 
 constexpr const char* kUsage =
     "admin commands: plugins list | plugins load PATH | plugins rollback TYPE | config show | "
-    "config reload";
+    "config reload | conflicts list [LIMIT [AFTER_ID]] | conflicts dismiss ID";
+
+// A positive decimal id or count, as the admin port takes it in a path or query.
+bool is_number(const std::string& s) {
+  return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+}
 
 }  // namespace
 
@@ -30,6 +36,18 @@ AdminCommand parse_admin_command(const std::vector<std::string>& words, std::str
   if (is(3, "plugins", "rollback")) return {"POST", "/plugins/rollback", words[2]};
   if (is(2, "config", "show")) return {"GET", "/config", ""};
   if (is(2, "config", "reload")) return {"POST", "/config/reload", ""};
+  // Write-behind's conflicts: a page of them, and dismissing one.
+  const bool list =
+      words.size() >= 2 && words.size() <= 4 && words[0] == "conflicts" && words[1] == "list";
+  if (list && std::all_of(words.begin() + 2, words.end(), is_number)) {
+    std::string target = "/store/conflicts";
+    if (words.size() >= 3) target += "?limit=" + words[2];
+    if (words.size() == 4) target += "&after=" + words[3];
+    return {"GET", target, ""};
+  }
+  if (is(3, "conflicts", "dismiss") && is_number(words[2])) {
+    return {"DELETE", "/store/conflicts/" + words[2], ""};
+  }
   if (why) *why = kUsage;
   return {};
 }
@@ -48,8 +66,7 @@ AdminResult send_admin_request(const std::string& host_port, const std::string& 
     boost::beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::milliseconds(timeout_ms));
     stream.connect(resolver.resolve(host, port));
-    http::request<http::string_body> req(
-        command.method == "POST" ? http::verb::post : http::verb::get, command.target, 11);
+    http::request<http::string_body> req(http::string_to_verb(command.method), command.target, 11);
     req.set(http::field::host, host);
     req.set(http::field::connection, "close");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);

@@ -5,6 +5,8 @@
 //   citadel-cli --admin 127.0.0.1:9101 plugins load /opt/game/libcounter-1.1.so
 //   citadel-cli --admin 127.0.0.1:9101 plugins rollback counter
 //   citadel-cli --admin 127.0.0.1:9101 config show | config reload
+//   citadel-cli --admin 127.0.0.1:9101 conflicts list [LIMIT [AFTER_ID]]
+//   citadel-cli --admin 127.0.0.1:9101 conflicts dismiss ID
 #pragma once
 
 #include <string>
@@ -13,7 +15,7 @@
 namespace citadel::cli {
 
 struct AdminCommand {
-  std::string method;  // GET or POST
+  std::string method;  // GET, POST or DELETE
   std::string target;  // "/plugins/load"
   std::string body;
 };

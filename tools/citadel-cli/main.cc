@@ -6,6 +6,7 @@
 //               [--no-reconnect] [--max-tries N] [--backoff-base-ms N] [--backoff-cap-ms N]
 //   citadel-cli --admin HOST:PORT [--admin-token T] plugins list|load PATH|rollback TYPE
 //   citadel-cli --admin HOST:PORT [--admin-token T] config show|reload
+//   citadel-cli --admin HOST:PORT [--admin-token T] conflicts list [LIMIT [AFTER_ID]]|dismiss ID
 //
 // The transport is tcp (raw frames) unless --transport or the URL's scheme
 // (tcp://, ws://, tls://, wss://) says otherwise. TLS does not verify the
@@ -135,7 +136,8 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1u, 3'600'000u));
   app.add_option("--admin", f.admin,
                  "run one operator command against this admin port (HOST:PORT) and exit: plugins "
-                 "list | plugins load PATH | plugins rollback TYPE | config show | config reload");
+                 "list | plugins load PATH | plugins rollback TYPE | config show | config reload | "
+                 "conflicts list [LIMIT [AFTER_ID]] | conflicts dismiss ID");
   app.add_option("--admin-token", f.admin_token, "the admin port's bearer token (admin.token)");
   app.add_option("command", f.command, "with --admin: the operator command");
   try {

@@ -45,6 +45,18 @@ struct AdminSources {
   // the path answers 404.
   std::function<void(std::string board_id, uint64_t user_id, AdminReply done)>
       delete_leaderboard_record;
+  // GET /store/conflicts?limit=N&after=ID (a JSON page) and DELETE
+  // /store/conflicts/{id}: write-behind's kept conflicts. Called on the admin
+  // thread with the checked query; `done` runs once, on any thread, with the
+  // status and a body of `content_type`. Unset (write-behind off): 404.
+  struct AdminAnswer {
+    unsigned status = 200;
+    std::string body;
+    std::string content_type = "application/json";
+  };
+  using AdminAnswerDone = std::function<void(AdminAnswer)>;
+  std::function<void(int64_t after_id, uint32_t limit, AdminAnswerDone done)> list_store_conflicts;
+  std::function<void(int64_t id, AdminAnswerDone done)> dismiss_store_conflict;
   // GET /plugins (JSON), POST /plugins/load (body: a library's path) and
   // POST /plugins/rollback (body: a room type's name); 404 when unset.
   // Called on the admin thread: loading a library happens there, never on

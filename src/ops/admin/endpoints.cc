@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,12 +65,31 @@ namespace {
 
 // 405 with Allow: each path takes one method.
 Response method_not_allowed(http::verb wanted, unsigned http_version) {
-  const bool post = wanted == http::verb::post;
+  const std::string_view name = http::to_string(wanted);
   Response res = make_response(http::status::method_not_allowed, http_version,
-                               post ? "only POST is served here\n" : "only GET is served here\n");
-  res.set(http::field::allow, post ? "POST" : "GET");
+                               "only " + std::string(name) + " is served here\n");
+  res.set(http::field::allow, name);
   return res;
 }
+
+// A query parameter that must be an integer in [low, high]; `fallback` when
+// absent. nullopt when present but not such a number.
+std::optional<int64_t> int_param(std::string_view query, std::string_view key, int64_t fallback,
+                                 int64_t low, int64_t high) {
+  const auto text = query_param(query, key);
+  if (!text) return fallback;
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size() || value < low || value > high) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+constexpr std::string_view kConflictsPath = "/store/conflicts";
+// GET /store/conflicts without ?limit=, and the most one page holds.
+constexpr int64_t kDefaultConflictsPage = 100;
+constexpr int64_t kMaxConflictsPage = 1000;
 
 }  // namespace
 
@@ -126,6 +146,9 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   if (sources_.delete_leaderboard_record && is_leaderboard_record_path(path)) {
     co_return co_await delete_leaderboard_record(path, request.method(), version);
   }
+  if (path == kConflictsPath || path.starts_with(std::string(kConflictsPath) + "/")) {
+    co_return co_await store_conflicts(request.method(), path, query, version);
+  }
   if (sources_.plugins_status &&
       (path == "/plugins" || path == "/plugins/load" || path == "/plugins/rollback")) {
     const http::verb wanted = path == "/plugins" ? http::verb::get : http::verb::post;
@@ -147,8 +170,8 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   if (!known) {
     co_return make_response(
         http::status::not_found, version,
-        "no such endpoint; try /health, /metrics, /config, /config/reload, /plugins or "
-        "/debug/profile\n");
+        "no such endpoint; try /health, /metrics, /config, /config/reload, /plugins, "
+        "/store/conflicts or /debug/profile\n");
   }
   // Reloading changes the server, so it takes POST; everything else only reads.
   const http::verb wanted = path == "/config/reload" ? http::verb::post : http::verb::get;
@@ -179,69 +202,110 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   co_return co_await profile(query, version);
 }
 
+// The answer of a call to another thread's service. The coroutine that
+// made the call polls the slot rather than being posted to the admin
+// executor: the service may answer after the admin server has stopped, when
+// posting to its executor would no longer be safe. These calls are rare; a
+// few wake-ups a request cost nothing.
+struct Endpoints::AnswerSlot {
+  std::mutex mutex;
+  std::optional<AdminSources::AdminAnswer> answer;
+};
+
+std::shared_ptr<Endpoints::AnswerSlot> Endpoints::start_call(
+    const std::function<void(AdminSources::AdminAnswerDone)>& call) {
+  auto slot = std::make_shared<AnswerSlot>();
+  call([slot](AdminSources::AdminAnswer answer) {
+    std::lock_guard lock(slot->mutex);
+    slot->answer = std::move(answer);
+  });
+  return slot;
+}
+
 asio::awaitable<Response> Endpoints::create_leaderboard(std::string body, unsigned version) {
-  // Named, not a temporary in the co_await expression: GCC 12 destroys such
-  // temporaries twice.
-  AdminCall call = [this, body = std::move(body)](AdminSources::AdminReply done) mutable {
-    sources_.create_leaderboard(std::move(body), std::move(done));
-  };
-  std::string timeout_text = "the server did not answer in time; the board may have been made\n";
-  co_return co_await await_answer(std::move(call), version, std::move(timeout_text));
+  // Named, not a temporary of the co_await below: g++ 12 may destroy a
+  // temporary of a co_await's full-expression twice.
+  const auto slot = start_call([&](AdminSources::AdminAnswerDone done) {
+    sources_.create_leaderboard(std::move(body),
+                                [done = std::move(done)](unsigned status, std::string text) {
+                                  done({status, text + "\n", "text/plain; charset=utf-8"});
+                                });
+  });
+  co_return co_await await_answer(
+      slot, version, "the server did not answer in time; the board may have been made\n");
 }
 
 asio::awaitable<Response> Endpoints::delete_leaderboard_record(std::string_view path,
                                                                http::verb method,
                                                                unsigned version) {
-  if (method != http::verb::delete_) {
-    Response res =
-        make_response(http::status::method_not_allowed, version, "only DELETE is served here\n");
-    res.set(http::field::allow, "DELETE");
-    co_return res;
-  }
+  if (method != http::verb::delete_) co_return method_not_allowed(http::verb::delete_, version);
   std::string error;
   auto parsed = parse_leaderboard_record_path(path, error);
   if (!parsed) co_return make_response(http::status::bad_request, version, error + "\n");
-  AdminCall call = [this, record = std::move(*parsed)](AdminSources::AdminReply done) mutable {
-    sources_.delete_leaderboard_record(std::move(record.board_id), record.user_id, std::move(done));
-  };
-  std::string timeout_text =
-      "the server did not answer in time; the record may have been deleted\n";
-  co_return co_await await_answer(std::move(call), version, std::move(timeout_text));
+  const auto slot = start_call([&](AdminSources::AdminAnswerDone done) {
+    sources_.delete_leaderboard_record(std::move(parsed->board_id), parsed->user_id,
+                                       [done = std::move(done)](unsigned status, std::string text) {
+                                         done({status, text + "\n", "text/plain; charset=utf-8"});
+                                       });
+  });
+  co_return co_await await_answer(
+      slot, version, "the server did not answer in time; the record may have been deleted\n");
 }
 
-asio::awaitable<Response> Endpoints::await_answer(AdminCall call, unsigned version,
-                                                  std::string timeout_text) {
-  // The answer comes from another thread. It is left in a shared slot that
-  // this coroutine polls, rather than posted to the admin executor: the
-  // service may answer after the admin server has stopped, when posting to
-  // its executor would no longer be safe. These calls are rare; a few
-  // wake-ups a request cost nothing.
-  struct Slot {
-    std::mutex mutex;
-    bool done = false;
-    unsigned status = 0;
-    std::string text;
-  };
-  auto slot = std::make_shared<Slot>();
-  call([slot](unsigned status, std::string text) {
-    std::lock_guard lock(slot->mutex);
-    slot->done = true;
-    slot->status = status;
-    slot->text = std::move(text);
+asio::awaitable<Response> Endpoints::store_conflicts(http::verb method, std::string_view path,
+                                                     std::string_view query, unsigned version) {
+  if (!sources_.list_store_conflicts) {
+    co_return make_response(http::status::not_found, version,
+                            "write-behind is not configured (store.write_behind.enabled): no "
+                            "conflicts to show\n");
+  }
+  if (path == kConflictsPath) {
+    if (method != http::verb::get) co_return method_not_allowed(http::verb::get, version);
+    const auto limit = int_param(query, "limit", kDefaultConflictsPage, 1, kMaxConflictsPage);
+    const auto after = int_param(query, "after", 0, 0, std::numeric_limits<int64_t>::max());
+    if (!limit || !after) {
+      co_return make_response(http::status::bad_request, version,
+                              "limit must be an integer from 1 to " +
+                                  std::to_string(kMaxConflictsPage) +
+                                  ", after a conflict id (0 or more)\n");
+    }
+    const auto slot = start_call([&](AdminSources::AdminAnswerDone done) {
+      sources_.list_store_conflicts(*after, static_cast<uint32_t>(*limit), std::move(done));
+    });
+    co_return co_await await_answer(slot, version, "PostgreSQL did not answer in time\n");
+  }
+  if (method != http::verb::delete_) co_return method_not_allowed(http::verb::delete_, version);
+  const std::string_view id_text = path.substr(kConflictsPath.size() + 1);
+  int64_t id = 0;
+  const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (ec != std::errc{} || end != id_text.data() + id_text.size() || id < 1) {
+    co_return make_response(
+        http::status::bad_request, version,
+        "DELETE /store/conflicts/{id}: id must be a conflict's id (1 or more)\n");
+  }
+  const auto slot = start_call([&](AdminSources::AdminAnswerDone done) {
+    sources_.dismiss_store_conflict(id, std::move(done));
   });
+  co_return co_await await_answer(
+      slot, version, "PostgreSQL did not answer in time; the conflict may have been dismissed\n");
+}
+
+asio::awaitable<Response> Endpoints::await_answer(const std::shared_ptr<AnswerSlot>& slot,
+                                                  unsigned version, std::string_view timeout_text) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (int waited_ms = 0; waited_ms < kAdminCallTimeoutMs; waited_ms += kAdminPollMs) {
     {
       std::lock_guard lock(slot->mutex);
-      if (slot->done) {
-        co_return make_response(static_cast<http::status>(slot->status), version,
-                                slot->text + "\n");
+      if (slot->answer) {
+        AdminSources::AdminAnswer& a = *slot->answer;
+        co_return make_response(static_cast<http::status>(a.status), version, std::move(a.body),
+                                a.content_type);
       }
     }
     timer.expires_after(std::chrono::milliseconds(kAdminPollMs));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  co_return make_response(http::status::service_unavailable, version, std::move(timeout_text));
+  co_return make_response(http::status::service_unavailable, version, std::string(timeout_text));
 }
 
 asio::awaitable<Response> Endpoints::profile(std::string_view query, unsigned version) {

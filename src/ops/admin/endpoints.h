@@ -1,6 +1,7 @@
 // The admin server's routes: GET /health, GET /metrics, GET /debug/profile,
-// and POST /leaderboards and DELETE /leaderboards/{board_id}/records/{user_id}
-// when the process has leaderboards.
+// POST /leaderboards and DELETE /leaderboards/{board_id}/records/{user_id}
+// when the process has leaderboards, and GET /store/conflicts, DELETE
+// /store/conflicts/{id} (write-behind's conflicts).
 // Checks the bearer token first (so an unauthenticated client learns nothing,
 // not even which paths exist), then the path (404), then the method (405).
 // Runs on the admin thread only.
@@ -11,6 +12,8 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,11 +54,19 @@ class Endpoints {
   boost::asio::awaitable<Response> delete_leaderboard_record(std::string_view path,
                                                              boost::beast::http::verb method,
                                                              unsigned http_version);
-  // Starts `call` (it answers on any thread, once) and waits for its
-  // answer, up to kAdminCallTimeoutMs; then 503 with `timeout_text`.
-  using AdminCall = std::function<void(AdminSources::AdminReply)>;
-  boost::asio::awaitable<Response> await_answer(AdminCall call, unsigned http_version,
-                                                std::string timeout_text);
+  boost::asio::awaitable<Response> store_conflicts(boost::beast::http::verb method,
+                                                   std::string_view path, std::string_view query,
+                                                   unsigned http_version);
+  // A call to another thread's service: start_call() makes it with a
+  // completion that any thread may run once; await_answer() waits for that
+  // (without blocking the admin thread) at most kAdminCallTimeoutMs, then
+  // answers 503 with `timeout_text`.
+  struct AnswerSlot;
+  std::shared_ptr<AnswerSlot> start_call(
+      const std::function<void(AdminSources::AdminAnswerDone)>& call);
+  boost::asio::awaitable<Response> await_answer(const std::shared_ptr<AnswerSlot>& slot,
+                                                unsigned http_version,
+                                                std::string_view timeout_text);
 
   static constexpr int kAdminPollMs = 2;
   static constexpr int kAdminCallTimeoutMs = 10'000;
