@@ -114,7 +114,7 @@ fi
 
 if [[ -z "${CITADEL_SKIP_FUZZ:-}" ]]; then
   stage "libFuzzer (bounded)"
-  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz" scripts/build.sh fuzz  # only the fuzz targets
+  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz etcd_json_fuzz" scripts/build.sh fuzz  # only the fuzz targets
   # The targets two side by side, 60 s each (their corpus-dir fixtures first).
   ctest --test-dir build-fuzz --output-on-failure -L fuzz -j 2 --timeout 300
 fi
