@@ -148,6 +148,7 @@ class RefusingPort {
   RefusingPort(const RefusingPort&) = delete;
   RefusingPort& operator=(const RefusingPort&) = delete;
   uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
 
  private:
   int fd_;
@@ -393,6 +394,26 @@ TEST(EtcdUnreachable, CallsFailPromptlyWithAClearError) {
   EXPECT_NE(out->error().describe().find("127.0.0.1:" + std::to_string(options.endpoint.port)),
             std::string::npos)
       << out->error().describe();
+}
+
+TEST(EtcdUnreachable, ASilentPeerGivesATimeoutByTheRequestTimeout) {
+  // Listening, never accepting, never answering: connects (the kernel's
+  // backlog takes it) and then nothing, like a hung etcd.
+  RefusingPort silent;
+  ASSERT_EQ(::listen(silent.fd(), 4), 0);
+  TaskQueue queue;
+  EtcdClient::Options options;
+  options.endpoint.port = silent.port();
+  options.request_timeout = 300ms;
+  EtcdClient client(options, queue.executor());
+  std::optional<Result<PutResult>> out;
+  const auto start = Clock::now();
+  client.put("/x", "y", 0, [&](Result<PutResult> r) { out.emplace(std::move(r)); });
+  ASSERT_TRUE(queue.run_until([&] { return out.has_value(); }, 5s));
+  EXPECT_GE(Clock::now() - start, 250ms);
+  EXPECT_LT(Clock::now() - start, 2s);
+  ASSERT_FALSE(*out);
+  EXPECT_EQ(out->error().kind, Error::Kind::kTimeout) << out->error().describe();
 }
 
 TEST_F(OwnEtcdTest, WatchResumesAfterARestartFromTheNextRevision) {

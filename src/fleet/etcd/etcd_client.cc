@@ -18,8 +18,9 @@ template <class T>
 asio::awaitable<void> run_call(EtcdClient::Options options, std::string target, std::string body,
                                Result<T> (*parse)(std::string_view), EtcdClient::Executor executor,
                                EtcdClient::Callback<T> done) {
-  auto reply = co_await http_post(options.endpoint, std::move(target), std::move(body),
-                                  options.request_timeout, options.max_answer_bytes);
+  auto reply = co_await http_post(
+      options.endpoint, std::move(target), std::move(body),
+      CallLimits{options.connect_timeout, options.request_timeout, options.max_answer_bytes});
   Result<T> result = reply ? interpret(reply.value(), parse) : Result<T>(reply.error());
   executor(
       [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });

@@ -10,6 +10,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
+
 namespace citadel::fleet::etcd {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -41,11 +43,13 @@ asio::awaitable<Result<Empty>> connect_stream(beast::tcp_stream& stream, const E
 }
 
 asio::awaitable<Result<HttpReply>> http_post(Endpoint endpoint, std::string target,
-                                             std::string body, std::chrono::milliseconds timeout,
-                                             std::size_t body_limit) {
+                                             std::string body, CallLimits limits) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (auto c = co_await connect_stream(stream, endpoint, timeout); !c) co_return c.error();
+  const auto deadline = std::chrono::steady_clock::now() + limits.timeout;
+  const auto connect_timeout = std::min(limits.connect_timeout, limits.timeout);
+  if (auto c = co_await connect_stream(stream, endpoint, connect_timeout); !c) {
+    co_return c.error();
+  }
   stream.expires_at(deadline);  // one deadline for the whole call
 
   http::request<http::string_body> request{http::verb::post, target, 11};
@@ -59,11 +63,11 @@ asio::awaitable<Result<HttpReply>> http_post(Endpoint endpoint, std::string targ
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(body_limit);
+  parser.body_limit(limits.body_limit);
   if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, kNoThrow); ec) {
     if (ec == http::error::body_limit) {
       co_return Error{Error::Kind::kMalformed, 0,
-                      "answer over " + std::to_string(body_limit) + " bytes"};
+                      "answer over " + std::to_string(limits.body_limit) + " bytes"};
     }
     co_return socket_error(endpoint, "read from", ec);
   }

@@ -36,11 +36,16 @@ boost::asio::awaitable<Result<Empty>> connect_stream(boost::beast::tcp_stream& s
                                                      const Endpoint& endpoint,
                                                      std::chrono::milliseconds timeout);
 
-// The whole call within `timeout`. The body is JSON.
+// Limits of one call: the connect alone (a dead host), and the whole call.
+struct CallLimits {
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds timeout{5000};
+  std::size_t body_limit = 64u << 20;
+};
+
+// The whole call within `limits.timeout`. The body is JSON.
 boost::asio::awaitable<Result<HttpReply>> http_post(Endpoint endpoint, std::string target,
-                                                    std::string body,
-                                                    std::chrono::milliseconds timeout,
-                                                    std::size_t body_limit);
+                                                    std::string body, CallLimits limits);
 
 // An error for a failed socket operation (`what`: "connect", "read"...).
 Error socket_error(const Endpoint& endpoint, std::string_view what,

@@ -59,8 +59,9 @@ void report_lost(const KeeperSpec& spec, const std::shared_ptr<LeaseKeeper::Stat
 template <class T>
 asio::awaitable<Result<T>> unary(const KeeperSpec& spec, const char* target, std::string body,
                                  milliseconds timeout, Result<T> (*parse)(std::string_view)) {
-  auto reply = co_await http_post(spec.options.endpoint, target, std::move(body), timeout,
-                                  spec.options.max_answer_bytes);
+  auto reply = co_await http_post(
+      spec.options.endpoint, target, std::move(body),
+      CallLimits{spec.options.connect_timeout, timeout, spec.options.max_answer_bytes});
   if (!reply) co_return reply.error();
   co_return interpret(reply.value(), parse);
 }
