@@ -367,6 +367,29 @@ TEST_F(EtcdClientTest, WatchSeesPutsAndDeletesInOrder) {
   EXPECT_EQ(log.events.size(), 4u);
 }
 
+TEST_F(EtcdClientTest, AQuietWatchReopensItsStreamWithoutLosingOrRepeating) {
+  EtcdClient::Options options = options_for(server_.client_port());
+  options.watch_idle_timeout = 200ms;
+  EtcdClient client(options, queue_.executor());
+  WatchLog log;
+  auto watch = client.watch_prefix("/t12/", 0, log.callback());
+  ASSERT_TRUE(queue_.run_until([&] { return watch->next_revision() != 0; }, 10s));
+  const auto a = put("/t12/a", "1");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(queue_.run_until([&] { return log.events.size() == 1; }, 10s));
+  const uint64_t streams = watch->streams();
+  // Quiet: the stream is closed and opened again, twice at least.
+  ASSERT_TRUE(queue_.run_until([&] { return watch->streams() >= streams + 2; }, 10s));
+  const auto b = put("/t12/b", "2");
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(queue_.run_until([&] { return log.events.size() >= 2; }, 10s));
+  queue_.run_until([] { return false; }, 300ms);  // anything repeated would show now
+  ASSERT_EQ(log.events.size(), 2u);
+  EXPECT_EQ(log.events[0].kv.mod_revision, a->revision);
+  EXPECT_EQ(log.events[1].kv.mod_revision, b->revision);
+  watch.reset();  // before its client
+}
+
 TEST_F(EtcdClientTest, WatchFromACompactedRevisionEndsWithAnError) {
   const auto first = put("/t10/a", "1");
   ASSERT_TRUE(first);

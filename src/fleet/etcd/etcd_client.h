@@ -60,6 +60,10 @@ class EtcdClient {
     // A watch whose stream broke reconnects after this, doubling up to max.
     std::chrono::milliseconds watch_retry_min{50};
     std::chrono::milliseconds watch_retry_max{1000};
+    // A watch stream quiet for this long is closed and opened again (from
+    // the next revision, so nothing is lost): a stream that died without a
+    // close (a partition, a host gone) is noticed, not trusted forever.
+    std::chrono::milliseconds watch_idle_timeout{30000};
   };
 
   EtcdClient(Options options, Executor executor);

@@ -122,7 +122,6 @@ asio::awaitable<StreamEnd> run_stream(const WatchSpec& spec, std::shared_ptr<Wat
   }
   if (parser.get().result_int() != 200 || !parser.chunked()) co_return StreamEnd::kBroken;
   state->streams.fetch_add(1);
-  stream.expires_never();  // a quiet watch is a healthy one
 
   std::string pending;  // bytes of the line not complete yet
   StreamEnd end = StreamEnd::kBroken;
@@ -142,6 +141,8 @@ asio::awaitable<StreamEnd> run_stream(const WatchSpec& spec, std::shared_ptr<Wat
   };
   parser.on_chunk_body(on_chunk);
   while (keep_going && !parser.is_done() && !state->cancelled.load()) {
+    // Quiet past the limit: start over from next_revision (Options::watch_idle_timeout).
+    stream.expires_after(options.watch_idle_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kNoThrow);
     if (ec == http::error::end_of_chunk) continue;
     if (ec) break;
