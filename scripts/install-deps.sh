@@ -27,6 +27,10 @@ packages=(
   # leaderboard_backend_test) start in a temp dir on a free loopback port
   # (tests/support/redis); the package's own service is not used
   redis-server
+  # the real etcd 3.4 that the fleet's etcd suites (tests/fleet) start in a temp dir on
+  # free loopback ports (tests/support/etcd), spoken to through its v3 JSON gateway;
+  # etcd-client adds etcdctl, for debugging only (no test needs it)
+  etcd-server etcd-client
   python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
   python3-websockets  # an independent WebSocket client for tests/websocket/ws_cross_client_test.py
   openssl      # makes the test certificate of tests/tls/tls_cross_client_test.py

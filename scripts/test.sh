@@ -89,6 +89,8 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   #   example_room_test  a game's own room type on the same runtime
   #   client_unit_test   the client library's I/O thread against a scripted server thread
   #   admin_unit_test    the admin HTTP thread reading counters other threads write
+  #   etcd_client_test   the etcd client's thread (calls, watch streams, LeaseKeeper)
+  #                      handing completions to the test's thread, against a real etcd
   # Left out: the black-box suites (integration_test, admin_integration_test,
   # client_integration_test and the bench smoke tests). They need the citadel,
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
@@ -97,7 +99,7 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   tsan_suites=(core_unit_test store_test store_pg_test store_wb_test storage_wb_test auth_test
                auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
-               leaderboard_redis_test)
+               leaderboard_redis_test etcd_client_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the
@@ -114,7 +116,7 @@ fi
 
 if [[ -z "${CITADEL_SKIP_FUZZ:-}" ]]; then
   stage "libFuzzer (bounded)"
-  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz" scripts/build.sh fuzz  # only the fuzz targets
+  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz etcd_json_fuzz" scripts/build.sh fuzz  # only the fuzz targets
   # The targets two side by side, 60 s each (their corpus-dir fixtures first).
   ctest --test-dir build-fuzz --output-on-failure -L fuzz -j 2 --timeout 300
 fi

@@ -1,0 +1,69 @@
+// libFuzzer: the etcd client's parsers of what etcd's JSON gateway answers
+// (src/fleet/etcd/etcd_json.h). An answer comes from the network, so any
+// bytes must give a value or an Error, never a crash, a hang or an
+// exception; for every input:
+//   - each parser returns (an exception escaping it aborts the target);
+//   - a parsed range's kvs, a txn's responses and a watch line's events
+//     are no more than the input could describe (each needs some bytes);
+//   - an Error always says what went wrong (a non-empty message).
+// The first byte picks the parser; the rest is the body.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "fleet/etcd/etcd_json.h"
+#include "fuzz_check.h"
+
+namespace {
+
+namespace json = citadel::fleet::etcd::json;
+using citadel::fleet::etcd::Result;
+
+template <class T>
+void check_error(const Result<T>& r) {
+  if (!r) FUZZ_CHECK(!r.error().message.empty());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+  switch (data[0] % 8) {
+    case 0: {
+      const auto r = json::parse_range(body);
+      check_error(r);
+      if (r) FUZZ_CHECK(r->kvs.size() <= body.size());
+      break;
+    }
+    case 1:
+      check_error(json::parse_put(body));
+      break;
+    case 2:
+      check_error(json::parse_delete(body));
+      break;
+    case 3: {
+      const auto r = json::parse_txn(body);
+      check_error(r);
+      if (r) FUZZ_CHECK(r->responses.size() <= body.size());
+      break;
+    }
+    case 4:
+      check_error(json::parse_grant(body));
+      break;
+    case 5:
+      check_error(json::parse_keepalive(body));
+      break;
+    case 6: {
+      const auto r = json::parse_watch_line(body);
+      check_error(r);
+      if (r) FUZZ_CHECK(r->batch.events.size() <= body.size());
+      break;
+    }
+    default:
+      check_error(json::parse_empty(body));
+      if (const auto e = json::parse_error(body)) FUZZ_CHECK(!e->message.empty());
+      break;
+  }
+  return 0;
+}
