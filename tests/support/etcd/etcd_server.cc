@@ -1,18 +1,17 @@
 #include "etcd_server.h"
 
+#include "child_process.h"
+
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -31,56 +30,6 @@ fs::path find_binary() {
   }
   throw std::runtime_error(
       "etcd not found: run scripts/install-deps.sh (etcd-server) or set CITADEL_ETCD");
-}
-
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// fork + exec with output to `log`. Only async-signal-safe calls between
-// fork and exec: everything is prepared before.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-  const std::string cwd = log.parent_path().string();
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const std::string log_path = log.string();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid > 0) return pid;
-  const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (out >= 0) {
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::close(out);
-  }
-  const int null_in = ::open("/dev/null", O_RDONLY);
-  if (null_in >= 0) ::dup2(null_in, STDIN_FILENO);
-  if (::chdir(cwd.c_str()) != 0) ::_exit(124);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);       // dies with the test process
-  if (::getppid() != parent) ::_exit(125);  // the test died before prctl
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // One blocking HTTP/1.0 GET on loopback (the server closes after answering),
@@ -128,9 +77,9 @@ void EtcdServer::start() {
   const bool keep_ports = client_port_ != 0;  // a restart comes back where clients expect it
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (!keep_ports) {
-      client_port_ = free_port();
+      client_port_ = free_loopback_port();
       do {
-        peer_port_ = free_port();
+        peer_port_ = free_loopback_port();
       } while (peer_port_ == client_port_);
     }
     if (try_start()) return;
@@ -142,14 +91,15 @@ void EtcdServer::start() {
 bool EtcdServer::try_start() {
   const std::string client = client_url();
   const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
-  pid_ = spawn({find_binary().string(), "--name", "citadel-test", "--data-dir",
-                (dir_ / "data").string(), "--listen-client-urls", client, "--advertise-client-urls",
-                client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "citadel-test=" + peer, "--initial-cluster-state", "new",
-                // a lone member elects itself within ~100 ms
-                "--heartbeat-interval", "10", "--election-timeout", "100", "--logger", "zap",
-                "--log-outputs", "stderr", "--log-level", "warn"},
-               dir_ / "server.log");
+  pid_ = spawn_logged(
+      {find_binary().string(), "--name", "citadel-test", "--data-dir", (dir_ / "data").string(),
+       "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-peer-urls",
+       peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "citadel-test=" + peer,
+       "--initial-cluster-state", "new",
+       // a lone member elects itself within ~100 ms
+       "--heartbeat-interval", "10", "--election-timeout", "100", "--logger", "zap",
+       "--log-outputs", "stderr", "--log-level", "warn"},
+      dir_ / "server.log");
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     if (healthy()) return true;
@@ -175,22 +125,11 @@ void EtcdServer::stop() {
 }
 
 void EtcdServer::wait_exit(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(5ms);  // polling for the exit, bounded
-  }
-  pid_ = -1;
+  wait_child_exit(pid_, timeout_ms);
 }
 
 std::string EtcdServer::log_tail() const {
-  const std::string log = read_file(dir_ / "server.log");
-  return log.size() > 4000 ? log.substr(log.size() - 4000) : log;
+  return citadel::test::log_tail(dir_ / "server.log");
 }
 
 std::string EtcdServer::client_url() const {

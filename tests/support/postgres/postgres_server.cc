@@ -1,22 +1,15 @@
 #include "postgres_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
-#include <pwd.h>
+#include "child_process.h"
+
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -43,81 +36,6 @@ fs::path find_bindir() {
       "scripts/install-deps.sh (postgresql-15) or set CITADEL_PG_BINDIR");
 }
 
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// Who the server runs as: ourselves, or `nobody` when we are root.
-struct RunAs {
-  bool drop = false;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
-RunAs run_as() {
-  RunAs r;
-  if (::geteuid() != 0) return r;
-  const passwd* pw = ::getpwnam("nobody");
-  if (pw == nullptr) throw std::runtime_error("running as root, and there is no user 'nobody'");
-  r.drop = true;
-  r.uid = pw->pw_uid;
-  r.gid = pw->pw_gid;
-  return r;
-}
-
-// fork + exec with output to `log`, privileges dropped as `as` says. Only
-// async-signal-safe calls between fork and exec: everything is prepared before.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log, const RunAs& as) {
-  // The server's own dir: the test's working dir may be closed to `nobody`.
-  const std::string cwd = log.parent_path().string();
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const std::string log_path = log.string();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid > 0) return pid;
-  const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (out >= 0) {
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::close(out);
-  }
-  const int null_in = ::open("/dev/null", O_RDONLY);
-  if (null_in >= 0) ::dup2(null_in, STDIN_FILENO);
-  if (as.drop) {
-    if (::setgroups(0, nullptr) != 0 || ::setgid(as.gid) != 0 || ::setuid(as.uid) != 0) {
-      ::_exit(126);
-    }
-  }
-  if (::chdir(cwd.c_str()) != 0) ::_exit(124);
-  // After setuid, which clears it: the server dies with the test process.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(125);  // the test died before prctl
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 PostgresServer& PostgresServer::shared() {
@@ -126,7 +44,7 @@ PostgresServer& PostgresServer::shared() {
 }
 
 PostgresServer::PostgresServer(bool durable) : bin_(find_bindir()), durable_(durable) {
-  const RunAs as = run_as();
+  const RunAs as = unprivileged_if_root();
   // As root the server user must reach the dir: TMPDIR may be private to root.
   const fs::path base = as.drop ? fs::path("/tmp") : fs::temp_directory_path();
   std::string tmpl = (base / "citadel-pg-XXXXXX").string();
@@ -147,13 +65,14 @@ PostgresServer::~PostgresServer() {
 
 void PostgresServer::init_cluster() {
   // --no-sync and, below, fsync=off: a test cluster need not survive a power cut.
-  const pid_t pid = spawn({(bin_ / "initdb").string(), "-D", (dir_ / "data").string(), "-U", kUser,
-                           "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"},
-                          dir_ / "initdb.log", run_as());
+  const pid_t pid =
+      spawn_logged({(bin_ / "initdb").string(), "-D", (dir_ / "data").string(), "-U", kUser,
+                    "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"},
+                   dir_ / "initdb.log", unprivileged_if_root());
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error("initdb failed:\n" + read_file(dir_ / "initdb.log"));
+    throw std::runtime_error("initdb failed:\n" + read_text(dir_ / "initdb.log"));
   }
 }
 
@@ -161,7 +80,7 @@ void PostgresServer::start() {
   if (running()) return;
   const bool keep_port = port_ != 0;  // a restart comes back where clients expect it
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (!keep_port) port_ = free_port();
+    if (!keep_port) port_ = free_loopback_port();
     if (try_start()) return;
   }
   throw std::runtime_error("postgres did not start:\n" + log_tail());
@@ -184,7 +103,7 @@ bool PostgresServer::try_start() {
       args.insert(args.end(), {"-c", fast});
     }
   }
-  pid_ = spawn(args, dir_ / "server.log", run_as());
+  pid_ = spawn_logged(args, dir_ / "server.log", unprivileged_if_root());
   const std::string ping =
       fmt::format("host=127.0.0.1 port={} user={} dbname=postgres connect_timeout=2", port_, kUser);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -208,22 +127,11 @@ void PostgresServer::stop() {
 }
 
 void PostgresServer::wait_exit(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(5ms);  // polling for the exit, bounded
-  }
-  pid_ = -1;
+  wait_child_exit(pid_, timeout_ms);
 }
 
 std::string PostgresServer::log_tail() const {
-  const std::string log = read_file(dir_ / "server.log");
-  return log.size() > 4000 ? log.substr(log.size() - 4000) : log;
+  return citadel::test::log_tail(dir_ / "server.log");
 }
 
 std::string PostgresServer::url(const std::string& database) const {

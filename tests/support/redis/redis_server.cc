@@ -1,20 +1,15 @@
 #include "redis_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
+#include "child_process.h"
+
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -32,56 +27,6 @@ fs::path find_binary() {
   throw std::runtime_error(
       "redis-server not found: run scripts/install-deps.sh (redis-server) or set "
       "CITADEL_REDIS_SERVER");
-}
-
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// fork + exec with output to `log`. Only async-signal-safe calls between
-// fork and exec: everything is prepared before.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-  const std::string cwd = log.parent_path().string();
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const std::string log_path = log.string();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid > 0) return pid;
-  const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (out >= 0) {
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::close(out);
-  }
-  const int null_in = ::open("/dev/null", O_RDONLY);
-  if (null_in >= 0) ::dup2(null_in, STDIN_FILENO);
-  if (::chdir(cwd.c_str()) != 0) ::_exit(124);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);       // dies with the test process
-  if (::getppid() != parent) ::_exit(125);  // the test died before prctl
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 struct ContextFree {
@@ -158,7 +103,7 @@ void RedisServer::start() {
   if (running()) return;
   const bool keep_port = port_ != 0;  // a restart comes back where clients expect it
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (!keep_port) port_ = free_port();
+    if (!keep_port) port_ = free_loopback_port();
     if (try_start()) return;
     if (keep_port) std::this_thread::sleep_for(100ms);  // the old socket may linger
   }
@@ -180,7 +125,7 @@ bool RedisServer::try_start() {
     args.push_back(flag.second);
   }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  pid_ = spawn(args, dir_ / "server.log");
+  pid_ = spawn_logged(args, dir_ / "server.log");
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     if (ping()) return true;
@@ -209,22 +154,11 @@ void RedisServer::stop() {
 }
 
 void RedisServer::wait_exit(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(5ms);  // polling for the exit, bounded
-  }
-  pid_ = -1;
+  wait_child_exit(pid_, timeout_ms);
 }
 
 std::string RedisServer::log_tail() const {
-  const std::string log = read_file(dir_ / "server.log");
-  return log.size() > 4000 ? log.substr(log.size() - 4000) : log;
+  return citadel::test::log_tail(dir_ / "server.log");
 }
 
 std::string RedisServer::url(int db) const {
