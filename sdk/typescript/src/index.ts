@@ -20,6 +20,16 @@ export type {
   StorageObjectRef,
   StorageWriteRequest,
 } from './messages/storage';
+export {
+  LeaderboardsApi,
+  type LeaderboardAroundOptions,
+  type LeaderboardPage,
+  type LeaderboardPeriodOptions,
+  type LeaderboardSubmitOptions,
+  type LeaderboardSubmitted,
+  type LeaderboardTopOptions,
+} from './api/leaderboards';
+export type { LeaderboardRecord } from './messages/leaderboard';
 export type { PrivateRecipient } from './messages/chat';
 export { MAX_LOCKSTEP_INPUT_BYTES } from './messages/lockstep';
 export type * from './messages/types';
@@ -29,6 +39,8 @@ export { ChatResult } from './generated/citadel/msg/chat-result';
 export { RoomResult } from './generated/citadel/msg/room-result';
 export { RoomEventKind } from './generated/citadel/msg/room-event-kind';
 export { StorageResult } from './generated/citadel/msg/storage-result';
+export { LeaderboardResult } from './generated/citadel/msg/leaderboard-result';
+export { LeaderboardPeriod } from './generated/citadel/msg/leaderboard-period';
 
 export * from './errors/citadel-error';
 export * from './errors/server-errors';

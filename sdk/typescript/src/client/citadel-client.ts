@@ -11,6 +11,7 @@
 import { ArenaApi } from '../api/arena';
 import { ChatApi } from '../api/chat';
 import { StorageApi } from '../api/storage';
+import { LeaderboardsApi } from '../api/leaderboards';
 import { LockstepApi } from '../api/lockstep';
 import { RoomsApi } from '../api/rooms';
 import {
@@ -102,6 +103,8 @@ export class CitadelClient {
   readonly chat: ChatApi;
   /** Player storage objects (docs/protocol.md, "Storage"). */
   readonly storage: StorageApi;
+  /** Leaderboards: submit scores, read pages and ranks (docs/protocol.md, "Leaderboards"). */
+  readonly leaderboards: LeaderboardsApi;
   readonly rooms: RoomsApi;
   readonly arena: ArenaApi;
   readonly lockstep: LockstepApi;
@@ -150,6 +153,7 @@ export class CitadelClient {
     };
     this.chat = new ChatApi(core);
     this.storage = new StorageApi(core);
+    this.leaderboards = new LeaderboardsApi(core);
     this.arena = new ArenaApi(core);
     this.lockstep = new LockstepApi(core);
     this.rooms = new RoomsApi(core, this.arena, this.lockstep);

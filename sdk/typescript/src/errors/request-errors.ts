@@ -4,6 +4,7 @@
 
 import { AuthResult } from '../generated/citadel/msg/auth-result';
 import { ChatResult } from '../generated/citadel/msg/chat-result';
+import { LeaderboardResult } from '../generated/citadel/msg/leaderboard-result';
 import { RoomResult } from '../generated/citadel/msg/room-result';
 import { StorageResult } from '../generated/citadel/msg/storage-result';
 import { cmdName } from '../wire/commands';
@@ -72,6 +73,25 @@ export class StorageError extends RequestFailedError {
     readonly failedIndex: number,
   ) {
     const statusName = StorageResult[status] ?? `StorageResult ${status}`;
+    super(cmd, status, serverMessage, statusName);
+    this.status = status;
+    this.statusName = statusName;
+  }
+}
+
+/** A LeaderboardReply whose result is not Ok (e.g. NoSuchBoard, NotRanked, RateLimited). */
+export class LeaderboardError extends RequestFailedError {
+  override name = 'LeaderboardError';
+  override readonly status: LeaderboardResult;
+  readonly statusName: string;
+  constructor(
+    cmd: number,
+    status: LeaderboardResult,
+    serverMessage: string,
+    /** The board the reply names. */
+    readonly boardId: string,
+  ) {
+    const statusName = LeaderboardResult[status] ?? `LeaderboardResult ${status}`;
     super(cmd, status, serverMessage, statusName);
     this.status = status;
     this.statusName = statusName;

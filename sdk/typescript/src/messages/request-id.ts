@@ -1,5 +1,5 @@
 // The replies that carry the request_id their request chose (AuthReply,
-// ChatReply, RoomReply, StorageReply): the SDK matches them by it, never by order
+// ChatReply, RoomReply, StorageReply, LeaderboardReply): the SDK matches them by it, never by order
 // (docs/protocol.md, "Reply order"). request_id is the first field of each.
 
 import * as flatbuffers from 'flatbuffers';
@@ -10,6 +10,7 @@ export const KEYED_REPLY_CMDS: ReadonlySet<number> = new Set([
   Cmd.ChatReply,
   Cmd.RoomReply,
   Cmd.StorageReply,
+  Cmd.LeaderboardReply,
 ]);
 
 /** The reply's request_id, or null if the payload is too malformed to hold one. */

@@ -45,6 +45,14 @@ export const Cmd = {
   StorageDelete: 0x0402,
   StorageList: 0x0403,
   StorageReply: 0x0404,
+
+  LeaderboardSubmit: 0x0500,
+  LeaderboardTop: 0x0501,
+  LeaderboardAround: 0x0502,
+  LeaderboardRecords: 0x0503,
+  LeaderboardMine: 0x0504,
+  LeaderboardReply: 0x0505,
+  LeaderboardDelete: 0x0506,
 } as const;
 
 export type CmdName = keyof typeof Cmd;

@@ -13,6 +13,8 @@ import {
   ErrorCode,
   FrameTooLargeError,
   IdleTimeoutError,
+  LeaderboardError,
+  LeaderboardResult,
   LoggedInElsewhereError,
   LoginTimeoutError,
   NotAuthenticatedError,
@@ -79,5 +81,11 @@ describe('request errors', () => {
     assert.equal(chat.channel, 'lobby');
     const room = new RoomError(0x0304, RoomResult.NoMatch, 'no match found in time');
     assert.equal(room.statusName, 'NoMatch');
+    const board = new LeaderboardError(0x0504, LeaderboardResult.NotRanked, 'no record', 'weekly');
+    assert.ok(board instanceof RequestFailedError);
+    assert.equal(board.status, LeaderboardResult.NotRanked);
+    assert.equal(board.statusName, 'NotRanked');
+    assert.equal(board.boardId, 'weekly');
+    assert.match(board.message, /LeaderboardMine refused: NotRanked \(no record\)/);
   });
 });
