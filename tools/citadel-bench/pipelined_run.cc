@@ -96,6 +96,8 @@ PipelinedResult run_pipelined(const CommonOptions& common, const sockaddr_in& se
     result.logged_in += w->logged_in();
     result.logins_refused += w->logins_refused();
     result.requests_sent += w->requests_sent();
+    result.flagged += w->flagged();
+    result.missed += w->missed();
     result.unexpected_frames += w->unexpected_frames();
   }
   return result;

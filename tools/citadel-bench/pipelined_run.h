@@ -27,6 +27,8 @@ struct PipelinedResult {
   uint64_t logged_in = 0;
   uint64_t logins_refused = 0;
   uint64_t requests_sent = 0;  // whole run
+  uint64_t flagged = 0;        // Ok replies in the window with the scenario's flag
+  uint64_t missed = 0;         // open loop: scheduled in the window, every slot busy
   uint64_t unexpected_frames = 0;
   double connect_s = 0;  // first connect until every connection is logged in (or not)
   double duration_s = 0;

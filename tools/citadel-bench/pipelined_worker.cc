@@ -14,8 +14,10 @@ constexpr uint16_t kAuthOk = 0;  // msg::AuthResult::Ok
 }  // namespace
 
 PipelinedWorker::PipelinedWorker(FrameClientConfig config, uint32_t depth, std::string_view prefix,
-                                 uint32_t index, RunControl& control, StatsBoard& board)
+                                 uint32_t index, RunControl& control, StatsBoard& board,
+                                 double rate_per_s)
     : depth_(depth),
+      rate_per_s_(rate_per_s),
       ids_(prefix, index),
       control_(control),
       board_(board),
@@ -30,6 +32,9 @@ void PipelinedWorker::run_in_thread() {
     const Clock::time_point now = Clock::now();
     if (client_.connecting()) client_.start_due_connects(now);
     if (!going_ && control_.go.load(std::memory_order_acquire)) start_requests();
+    Clock::duration wait = client_.connecting() ? Clock::duration(kConnectPollPeriod)
+                                                : Clock::duration(kIdlePollPeriod);
+    if (going_ && rate_per_s_ > 0) wait = std::min(wait, send_due(now));
     client_.flush_writes();
     resolved_.store(logins_ok_conns_ + failed_conns_ + client_.counters().connect_failed,
                     std::memory_order_relaxed);
@@ -38,7 +43,7 @@ void PipelinedWorker::run_in_thread() {
       publish();
       next_publish = now + kPublishPeriod;
     }
-    client_.poll(client_.connecting() ? Clock::duration(kConnectPollPeriod) : kIdlePollPeriod);
+    client_.poll(wait);
   }
   publish();
 }
@@ -57,6 +62,10 @@ void PipelinedWorker::on_sent(ConnId id, Clock::time_point at) {
 
 void PipelinedWorker::on_close(ConnId id) {
   Conn& c = conns_[id];
+  for (Slot& s : c.slots) {
+    if (s.request_id != 0) --in_flight_;
+    s.request_id = 0;
+  }
   if (c.logged_in) --logged_in_now_;
   c.logged_in = false;
   if (!c.resolved) {
@@ -95,7 +104,7 @@ void PipelinedWorker::on_login_reply(ConnId id, const proto::FrameView& frame) {
     c.resolved = true;
     ++logins_ok_conns_;
   }
-  if (going_) fill(id);
+  if (going_ && rate_per_s_ == 0) fill(id);
 }
 
 void PipelinedWorker::on_reply(ConnId id, const proto::FrameView& frame, Clock::time_point now) {
@@ -114,17 +123,21 @@ void PipelinedWorker::on_reply(ConnId id, const proto::FrameView& frame, Clock::
     return;
   }
   slot->request_id = 0;
+  --in_flight_;
   const bool ok = reply->result == 0;
   const bool measured = now >= window_start_ && now < window_end_;
   if (ok) {
     ++replies_ok_;
     recorder_.record(now - slot->sent_at, now);
-    if (measured) by_kind_[slot->kind].record(now - slot->sent_at);
+    if (measured) {
+      by_kind_[slot->kind].record(now - slot->sent_at);
+      if (reply->flagged) ++flagged_;
+    }
   } else {
     ++replies_refused_;
   }
   if (measured) ++results_[slot->kind][std::min<std::size_t>(reply->result, kResultSlots - 1)];
-  send_request(id, *slot);
+  if (rate_per_s_ == 0) send_request(id, *slot);
 }
 
 void PipelinedWorker::send_login(ConnId id) {
@@ -139,27 +152,67 @@ void PipelinedWorker::fill(ConnId id) {
   }
 }
 
-void PipelinedWorker::send_request(ConnId id, Slot& slot) {
+void PipelinedWorker::send_request(ConnId id, Slot& slot,
+                                   std::optional<Clock::time_point> scheduled) {
   Conn& c = conns_[id];
   if (!c.logged_in || !client_.is_open(id)) return;
   slot.request_id = c.next_request++;
   if (c.next_request == 0) c.next_request = 1;  // 0 marks a free slot
+  ++in_flight_;
   const Request request = next_request(id, slot.request_id);
   slot.kind = std::min<uint8_t>(request.kind, kRequestKinds - 1);
-  slot.stamp_pending = true;
-  slot.sent_at = Clock::now();  // replaced by the send's own time in on_sent
-  c.stamp_pending = true;
+  if (scheduled) {
+    slot.sent_at = *scheduled;
+  } else {
+    slot.stamp_pending = true;
+    slot.sent_at = Clock::now();  // replaced by the send's own time in on_sent
+    c.stamp_pending = true;
+  }
   client_.send(id, request.cmd, request.payload);
   ++requests_sent_;
 }
 
+Clock::duration PipelinedWorker::send_due(Clock::time_point now) {
+  const auto at = [this](uint64_t n) {
+    return go_at_ + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(n) / rate_per_s_));
+  };
+  const double elapsed = std::chrono::duration<double>(now - go_at_).count();
+  const auto due = static_cast<uint64_t>(elapsed * rate_per_s_);
+  for (; scheduled_ < due; ++scheduled_) {
+    const Clock::time_point when = at(scheduled_);
+    if (!send_to_free_slot(when) && when >= window_start_ && when < window_end_) ++missed_;
+  }
+  return std::max(Clock::duration::zero(), at(scheduled_) - now);
+}
+
+bool PipelinedWorker::send_to_free_slot(Clock::time_point scheduled) {
+  if (in_flight_ >= logged_in_now_ * depth_) return false;
+  const auto n = static_cast<ConnId>(conns_.size());
+  for (ConnId k = 0; k < n; ++k) {
+    const ConnId id = next_conn_;
+    next_conn_ = next_conn_ + 1 == n ? 0 : next_conn_ + 1;
+    Conn& c = conns_[id];
+    if (!c.logged_in) continue;
+    for (Slot& s : c.slots) {
+      if (s.request_id == 0) {
+        send_request(id, s, scheduled);
+        return s.request_id != 0;
+      }
+    }
+  }
+  return false;
+}
+
 void PipelinedWorker::start_requests() {
   going_ = true;
+  go_at_ = Clock::now();
   window_start_ =
       Clock::time_point(Clock::duration(control_.measure_start.load(std::memory_order_relaxed)));
   window_end_ =
       Clock::time_point(Clock::duration(control_.measure_end.load(std::memory_order_relaxed)));
   recorder_.set_window(window_start_, window_end_);
+  if (rate_per_s_ > 0) return;  // the open loop sends from run_in_thread
   for (ConnId id = 0; id < client_.size(); ++id) fill(id);
 }
 

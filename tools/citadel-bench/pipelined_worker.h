@@ -1,8 +1,13 @@
 // One thread's share of a "log in, then keep --depth requests in flight"
-// scenario (storage, issue 17): each connection logs in once as a new guest
-// (a refused login is retried with a new device id), then, from go on, keeps
-// `depth` requests in flight; every reply, whatever its result, sends the next
-// one, so a refusal (StoreUnavailable, ServerBusy) costs no pipeline slot.
+// scenario (storage, leaderboard; issue 17): each connection logs in once as a
+// new guest (a refused login is retried with a new device id), then, from go
+// on, keeps `depth` requests in flight; every reply, whatever its result,
+// sends the next one, so a refusal (StoreUnavailable, ServerBusy) costs no
+// pipeline slot. With a rate (open loop) the worker sends its share of the
+// rate at scheduled times instead, each to the next player with a free slot,
+// and times each request from its scheduled time, so a server that falls
+// behind shows as latency, not as a lower offered rate; a request that finds
+// every slot busy is missed.
 // What a request is and how its reply reads is the subclass's: next_request()
 // and decode_reply(). Replies are matched to their slot by request_id.
 #pragma once
@@ -31,8 +36,9 @@ using KindResults = std::array<std::array<uint64_t, kResultSlots>, kRequestKinds
 
 class PipelinedWorker : public FrameEvents {
  public:
+  // rate_per_s: this worker's open-loop rate; 0: closed loop.
   PipelinedWorker(FrameClientConfig config, uint32_t depth, std::string_view prefix, uint32_t index,
-                  RunControl& control, StatsBoard& board);
+                  RunControl& control, StatsBoard& board, double rate_per_s = 0);
 
   // Worker thread: runs until control.stop.
   void run_in_thread();
@@ -54,6 +60,10 @@ class PipelinedWorker : public FrameEvents {
   uint64_t logged_in() const { return logged_in_now_; }
   uint64_t logins_refused() const { return logins_refused_; }
   uint64_t requests_sent() const { return requests_sent_; }
+  // Ok replies in the measured window whose flag was set (leaderboard: taken).
+  uint64_t flagged() const { return flagged_; }
+  // Open loop: requests scheduled in the window that found every slot busy.
+  uint64_t missed() const { return missed_; }
   uint64_t unexpected_frames() const { return unexpected_; }
 
  protected:
@@ -64,7 +74,8 @@ class PipelinedWorker : public FrameEvents {
   };
   struct Reply {
     uint32_t request_id = 0;
-    uint16_t result = 0;  // 0: Ok
+    uint16_t result = 0;   // 0: Ok
+    bool flagged = false;  // a scenario's own yes/no about an Ok reply, counted
   };
 
   // The next request of connection `id`, built with encoder().
@@ -101,12 +112,19 @@ class PipelinedWorker : public FrameEvents {
   void on_reply(ConnId id, const protocol::FrameView& frame, Clock::time_point now);
   void send_login(ConnId id);
   void fill(ConnId id);  // every free slot of a logged-in connection
-  void send_request(ConnId id, Slot& slot);
+  // `scheduled`: the open loop's send time, which the round trip counts
+  // from; otherwise the send's own time, stamped in on_sent.
+  void send_request(ConnId id, Slot& slot, std::optional<Clock::time_point> scheduled = {});
   void start_requests();
+  // Open loop: sends every request scheduled up to `now`; returns the time
+  // until the next one is due.
+  Clock::duration send_due(Clock::time_point now);
+  bool send_to_free_slot(Clock::time_point scheduled);  // round robin over the players
   ClientCounters merged_counters() const;
   void publish();
 
   const uint32_t depth_;
+  const double rate_per_s_;  // 0: closed loop
   DeviceIds ids_;
   MessageEncoder encoder_;
   RunControl& control_;
@@ -116,6 +134,12 @@ class PipelinedWorker : public FrameEvents {
   std::vector<Conn> conns_;
   KindResults results_{};
   uint64_t requests_sent_ = 0, replies_ok_ = 0, replies_refused_ = 0, unexpected_ = 0;
+  uint64_t flagged_ = 0;
+  uint64_t in_flight_ = 0;  // slots in use, over every connection
+  uint64_t scheduled_ = 0;  // open loop: requests scheduled since go_at_
+  uint64_t missed_ = 0;
+  ConnId next_conn_ = 0;
+  Clock::time_point go_at_;
   uint64_t logged_in_now_ = 0, logins_refused_ = 0;
   uint64_t logins_ok_conns_ = 0, failed_conns_ = 0;
   std::atomic<uint64_t> resolved_{0};

@@ -111,6 +111,21 @@ TEST_F(BenchScenarioSmoke, LeaderboardSubmitsArePipelinedAndAnswered) {
   ASSERT_EQ(missing.exit_code, 0) << missing.json;
   EXPECT_TRUE(has(missing.json, R"("submits":0,)")) << missing.json;
   EXPECT_TRUE(has(missing.json, R"("NoSuchBoard":)")) << missing.json;
+
+  // Open loop: 400 submits/s offered over 4 players (2 threads) for a
+  // second, far below what the server takes: about 400 measured, none missed.
+  const BenchRun paced =
+      run_bench({"leaderboard", "--port", port_, "--connections", "4", "--threads", "2", "--rate",
+                 "400", "--warmup", "0.2", "--duration", "1", "--quiet"});
+  ASSERT_EQ(paced.exit_code, 0) << paced.json;
+  EXPECT_TRUE(has(paced.json, R"("rate":400)")) << paced.json;
+  EXPECT_TRUE(has(paced.json, R"("missed":0,)")) << paced.json;
+  EXPECT_TRUE(has(paced.json, R"("submits_refused":0,)")) << paced.json;
+  const auto at = paced.json.find(R"("submits":)");
+  ASSERT_NE(at, std::string::npos) << paced.json;
+  const long submits = std::stol(paced.json.substr(at + 10));
+  EXPECT_GE(submits, 300) << paced.json;  // 400 scheduled in the window; replies
+  EXPECT_LE(submits, 420) << paced.json;  // of the last few may fall after it
 }
 
 TEST_F(BenchScenarioSmoke, StorageWritesAndReadsArePipelinedAndAnswered) {
