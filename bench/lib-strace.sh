@@ -1,7 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # variables here are read by the sourcing scripts
 # System call counts for bench/run-*.sh (after lib.sh): strace -c -f attached
-# to a running process for a whole bench run. (bench/run-leaderboard.sh keeps
-# its own copy of these three for now.)
+# to a running process for a whole bench run.
 
 STRACE_PIDS=()
 

@@ -46,6 +46,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib-session.sh"
 # shellcheck source=bench/lib-redis.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-redis.sh"
+# shellcheck source=bench/lib-strace.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-strace.sh"
 
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-1000}
@@ -105,30 +107,6 @@ record() {
     "$1" "$2" "$3" "${4//\"/\'}" "${5:-null}" "${6:-}" >>"$RAW"
 }
 
-# strace_start PID OUT: counts PID's system calls (all threads) until strace_stop.
-strace_start() {
-  strace -c -f -q -o "$2" -p "$1" 2>/dev/null &
-  STRACE_PIDS+=("$!")
-  BENCH_PIDS+=("$!")
-}
-
-# strace_stop: detaches every strace started by strace_start (SIGINT makes it
-# write its table) and waits for them.
-strace_stop() {
-  local pid
-  for pid in "${STRACE_PIDS[@]}"; do
-    kill -INT "$pid" 2>/dev/null || true
-    wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-  done
-  STRACE_PIDS=()
-}
-
-# strace_total FILE: the "total" calls figure of an strace -c table.
-strace_total() {
-  awk '$NF == "total" { print $4 }' "$1" 2>/dev/null | tail -n 1
-}
-
 # run_mode ROUND MODE [strace]: one fresh server (and, for redis, a fresh
 # redis-server), one citadel-bench run.
 run_mode() {
@@ -156,8 +134,8 @@ run_mode() {
   local pid=$SERVER_PID
   STRACE_PIDS=()
   if [[ -n $traced ]]; then
-    strace_start "$pid" "$BENCH_TMP/strace-server.txt"
-    [[ -z $REDIS_PID ]] || strace_start "$REDIS_PID" "$BENCH_TMP/strace-redis.txt"
+    strace_start "$BENCH_TMP/strace-server.txt" "$pid"
+    [[ -z $REDIS_PID ]] || strace_start "$BENCH_TMP/strace-redis.txt" "$REDIS_PID"
     sleep 0.5  # strace attaches to every thread before the load starts
   fi
   # Redis's own CPU over the whole bench run (its work is all submits: the
