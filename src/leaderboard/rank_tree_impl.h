@@ -188,24 +188,64 @@ uint64_t BasicRankTree<kLeafCapacity, kInnerCapacity>::move(const RankKey& from,
                                                             uint32_t value) {
   // Both descents in step: each level's next nodes are asked for before
   // either is searched, so the two leaves (the likely misses) load together.
+  // Each records its path, for the counts a move between leaves changes.
+  PathStep from_path[kMaxHeight];
+  PathStep to_path[kMaxHeight];
   uint32_t from_node = root_;
   uint32_t to_node = root_;
   uint64_t to_rank = 0;
-  for (int level = height_; level > 0; --level) {
+  for (int level = height_, depth = 0; level > 0; --level, ++depth) {
     const Inner& from_inner = inners_[from_node];
     const Inner& to_inner = inners_[to_node];
     uint32_t from_child = from_inner.separators.template search<true>(from_inner.count - 1, from);
     uint32_t to_child = to_inner.separators.template search<true>(to_inner.count - 1, to);
     to_rank += sum_before(to_inner, to_child);
+    from_path[depth] = {from_node, from_child};
+    to_path[depth] = {to_node, to_child};
     from_node = from_inner.children[from_child];
     to_node = to_inner.children[to_child];
     prefetch_node(from_node, level == 1);
     if (to_node != from_node) prefetch_node(to_node, level == 1);
   }
   if (from_node != to_node) {
-    // Now the walk is in cache: the plain way, with its splits and merges.
-    erase(from);
-    return insert(to, value);
+    Leaf& from_leaf = leaves_[from_node];
+    Leaf& to_leaf = leaves_[to_node];
+    if (from_leaf.count - 1 < kLeafMinimum || to_leaf.count + 1 > kLeafCapacity) {
+      // One leaf must merge or split: the plain way, with the walk in cache.
+      erase(from);
+      return insert(to, value);
+    }
+    // Neither leaf changes shape, so no separator does (`to` lies between
+    // the ones that bound its leaf: the descent put it there), and only the
+    // counts on the two paths move: one less along the way to `from`, one
+    // more along the way to `to` (where the paths share a node and child,
+    // the two cancel). One descent instead of three (this one, erase's,
+    // insert's): what a submit that moves a record far (set) or just past
+    // its leaf (a small incr) mostly costs.
+    for (int depth = 0; depth < height_; ++depth) {
+      inners_[from_path[depth].inner].sizes[from_path[depth].child] -= 1;
+      inners_[to_path[depth].inner].sizes[to_path[depth].child] += 1;
+    }
+    uint32_t from_slot = from_leaf.keys.template search<false>(from_leaf.count, from);
+    assert(from_slot < from_leaf.count && from_leaf.keys.get(from_slot) == from);
+    uint32_t after = from_leaf.count - from_slot - 1;
+    from_leaf.keys.move_from(from_slot, from_leaf.keys, from_slot + 1, after);
+    rank_tree_detail::move_elements(from_leaf.values + from_slot, from_leaf.values + from_slot + 1,
+                                    after);
+    --from_leaf.count;
+    uint32_t to_slot = to_leaf.keys.template search<false>(to_leaf.count, to);
+    assert(to_slot == to_leaf.count || !(to_leaf.keys.get(to_slot) == to));
+    uint32_t shifted = to_leaf.count - to_slot;
+    to_leaf.keys.move_from(to_slot + 1, to_leaf.keys, to_slot, shifted);
+    rank_tree_detail::move_elements(to_leaf.values + to_slot + 1, to_leaf.values + to_slot,
+                                    shifted);
+    to_leaf.keys.set(to_slot, to);
+    to_leaf.values[to_slot] = value;
+    ++to_leaf.count;
+    // to_rank counted the keys of the subtrees left of `to`'s path as they
+    // were, `from` among them when it lies before `to` (the leaves differ,
+    // so it then sits in one of those subtrees).
+    return to_rank + to_slot - (from < to ? 1 : 0);
   }
   // The same leaf: its key count and every count above stay, and `to` lies
   // between the separators that bound it (the descent put it there), so
