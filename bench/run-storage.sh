@@ -27,7 +27,13 @@
 # calls of the server and of PostgreSQL (strace -c -f, attached for the whole
 # bench run) and divides by the requests sent.
 #
-# Environment (defaults): ROUNDS=3 CONNS=200 DEPTH=4 KEYS=1 READ_RATIO=0
+# RATE=N (requests/s over all players) runs each mode open loop instead:
+# requests leave at scheduled times, each to the next player with a free
+# slot (DEPTH caps a player's in flight), timed from that schedule, so a
+# server that falls behind shows as latency; one that finds every slot busy
+# is counted as missed. 0 (the default): closed loop.
+#
+# Environment (defaults): ROUNDS=3 CONNS=200 DEPTH=4 KEYS=1 READ_RATIO=0 RATE=0
 #   DURATION=8 WARMUP=2 BENCH_THREADS=1 STRACE=0 PORT=17501 SERVER_CPU=0
 #   BENCH_CPU=1 PG_CPU=$BENCH_CPU BIN_DIR=build/bin RESULTS_DIR=bench/results
 #   ALLOW_NON_RELEASE=0
@@ -49,6 +55,7 @@ CONNS=${CONNS:-200}
 DEPTH=${DEPTH:-4}
 KEYS=${KEYS:-1}
 READ_RATIO=${READ_RATIO:-0}
+RATE=${RATE:-0}
 DURATION=${DURATION:-8}
 WARMUP=${WARMUP:-2}
 BENCH_THREADS=${BENCH_THREADS:-1}
@@ -61,6 +68,7 @@ for v in ROUNDS CONNS DEPTH KEYS DURATION BENCH_THREADS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer"
+[[ $RATE =~ ^[0-9]+$ ]] || die "RATE must be a non-negative integer (requests/s; 0: closed loop)"
 [[ $READ_RATIO =~ ^(0(\.[0-9]+)?|1(\.0*)?)$ ]] || die "READ_RATIO must be in 0..1"
 if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT != 0 && (PORT < 1024 || PORT > 65535))); then
   die "PORT must be 0 or in 1024..65535"
@@ -146,7 +154,7 @@ run_mode() {
     "$BIN_DIR/citadel-bench" storage --host 127.0.0.1 --port "$SERVER_PORT" \
     --threads "$BENCH_THREADS" --connections "$CONNS" --depth "$DEPTH" --keys "$KEYS" \
     --read-ratio "$READ_RATIO" --duration "$DURATION" --warmup "$WARMUP" --connect-rate 5000 \
-    --server-pid "$pid" --quiet; then
+    --server-pid "$pid" --rate "$RATE" --quiet; then
     json=$(last_json_line "$BENCH_TMP/bench.out")
     [[ -n $json ]] || err="citadel-bench printed no JSON line"
   else
@@ -240,6 +248,7 @@ fi
   echo
   machine_info_md
   echo "- load: $CONNS players (guest logins, one per connection), $DEPTH storage requests in flight each on $KEYS object(s) of their own, read ratio $READ_RATIO (the rest: unconditional StorageWrite of a ~100-byte JSON object); ${WARMUP}s warm-up + ${DURATION}s measured per mode and round"
+  if ((RATE > 0)); then echo "- open loop: $RATE requests/s offered over all players (timed from the schedule; a request that finds every slot busy is missed)"; fi
   echo "- pinning: citadel (--threads 1) on CPU $SERVER_CPU, citadel-bench (--threads $BENCH_THREADS) on CPU $BENCH_CPU, PostgreSQL $("$PG_BIN/postgres" --version | grep -o '[0-9]\+\.[0-9]\+' | head -n 1) (durable: fsync, synchronous_commit on) on CPU $PG_CPU"
   echo "- raw: $(basename "$RAW")"
   echo

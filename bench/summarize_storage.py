@@ -48,7 +48,9 @@ def brief(result):
             f"{result['reads_per_s']:,.0f} reads/s), p50 {result['p50_us']:.0f} us, "
             f"p99 {result['p99_us']:.0f} us, p99.9 {result['p999_us']:.0f} us, server CPU "
             f"{fmt(result.get('server_cpu_us_per_op'), 2)} us/op, refused "
-            f"{refused_text(result)}, disconnects {result['disconnects']}")
+            f"{refused_text(result)}, disconnects {result['disconnects']}"
+            + (f", open loop at {result['rate']:,.0f}/s offered, {result['missed']} missed"
+               if result.get("rate") else ""))
 
 
 def by_round(rows, mode, key):

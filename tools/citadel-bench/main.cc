@@ -323,6 +323,12 @@ int run(int argc, char** argv) {
       ->add_option("--server-pid", storage.server_pid,
                    "server process: report its CPU time over the measured window")
       ->check(CLI::Range(1, 1 << 30));
+  storage_app
+      ->add_option("--rate", storage.rate,
+                   "open loop: requests/s offered over all players, timed from their scheduled "
+                   "send (0: closed loop, --depth in flight each)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e8));
 
   RoomCommands rooms;  // arena, lockstep
   add_room_commands(app, rooms, add_common_options);

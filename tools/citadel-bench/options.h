@@ -95,6 +95,8 @@ struct StorageOptions {
   std::string collection = "bench";
   double warmup_s = 2;  // requests run but not measured, after every login
   int server_pid = 0;   // 0: do not read the server's CPU time
+  // Open loop: requests/s offered over all players, as for leaderboard.
+  double rate = 0;
 };
 
 }  // namespace citadel::bench

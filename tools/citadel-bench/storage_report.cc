@@ -57,6 +57,10 @@ void print_storage_report(const StorageRunResult& result) {
              o.warmup_s, r.interrupted ? " (interrupted)" : "");
   fmt::print(stderr, "  {:<14} {} ok ({:.1f} ops/s): {} writes, {} reads\n", "requests", ops, per_s,
              r.latency_by_kind[kWrite].count(), r.latency_by_kind[kRead].count());
+  if (o.rate > 0) {
+    fmt::print(stderr, "  {:<14} {:.0f} ops/s offered, {} missed (every slot busy)\n", "open loop",
+               o.rate, r.missed);
+  }
   fmt::print(stderr, "  {:<14} {}\n", "refused", refusals_text(refusals, storage_result_name));
   print_latency_row(r.latency, "all (us)");
   if (!r.latency_by_kind[kWrite].empty())
@@ -83,6 +87,8 @@ void print_storage_report(const StorageRunResult& result) {
       .add("depth", o.depth)
       .add("read_ratio", o.read_ratio, 3)
       .add("keys", o.keys)
+      .add("rate", o.rate)
+      .add("missed", r.missed)
       .add("duration_s", r.duration_s)
       .add("requests_sent", r.requests_sent)
       .add("ops", ops)

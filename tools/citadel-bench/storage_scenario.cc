@@ -9,6 +9,7 @@
 #include "pipelined_run.h"
 #include "pipelined_worker.h"
 #include "protocol/commands.h"
+#include "scenario_setup.h"
 #include "storage_messages.h"
 #include "storage_report.h"
 
@@ -25,8 +26,10 @@ constexpr std::string_view kPad =
 class StorageWorker final : public PipelinedWorker {
  public:
   StorageWorker(FrameClientConfig config, const StorageOptions& options, std::string_view prefix,
-                uint32_t index, uint64_t seed, RunControl& control, StatsBoard& board)
-      : PipelinedWorker(std::move(config), options.depth, prefix, index, control, board),
+                uint32_t index, uint64_t seed, RunControl& control, StatsBoard& board,
+                double rate_per_s)
+      : PipelinedWorker(std::move(config), options.depth, prefix, index, control, board,
+                        rate_per_s),
         collection_(options.collection),
         keys_(options.keys),
         // Reads are drawn against a 32-bit threshold: exact enough for a ratio.
@@ -80,6 +83,7 @@ class StorageWorker final : public PipelinedWorker {
 int run_storage(const StorageOptions& options, const sockaddr_in& server, std::FILE* csv) {
   std::random_device entropy;
   const std::string prefix = run_prefix();
+  const double rate_per_worker = options.rate / worker_count(options.common);
   StorageRunResult result;
   result.options = options;
   result.run = run_pipelined(
@@ -87,7 +91,7 @@ int run_storage(const StorageOptions& options, const sockaddr_in& server, std::F
       [&](FrameClientConfig config, uint32_t index, RunControl& control, StatsBoard& board) {
         const uint64_t seed = (uint64_t{entropy()} << 32) | entropy();
         return std::make_unique<StorageWorker>(std::move(config), options, prefix, index, seed,
-                                               control, board);
+                                               control, board, rate_per_worker);
       });
   print_storage_report(result);
   return result.run.totals.counters.connected == 0 ? 2 : 0;
