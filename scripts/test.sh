@@ -99,7 +99,7 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   tsan_suites=(core_unit_test store_test store_pg_test store_wb_test storage_wb_test auth_test
                auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
-               leaderboard_redis_test etcd_client_test)
+               leaderboard_redis_test etcd_client_test room_ownership_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "etcd/etcd_server.h"
+#include "etcd/task_queue.h"
 #include "fleet/etcd/etcd_client.h"
 #include "fleet/etcd/etcd_watch.h"
 #include "fleet/etcd/lease_keeper.h"
@@ -32,45 +33,10 @@
 namespace citadel::fleet::etcd {
 namespace {
 
+using test::TaskQueue;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// The tests' executor: completions queue here and run on the test thread.
-class TaskQueue {
- public:
-  void post(std::function<void()> task) {
-    std::lock_guard lock(mu_);
-    tasks_.push_back(std::move(task));
-    cv_.notify_one();
-  }
-  // Runs queued tasks until `done()` holds or `timeout` passes. `done` is
-  // also checked every 5 ms, for conditions the etcd thread changes without
-  // posting a task (Watch::next_revision, LeaseKeeper::renewals).
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (!done()) {
-      if (Clock::now() >= deadline) return false;
-      std::unique_lock lock(mu_);
-      if (!cv_.wait_until(lock, std::min(deadline, Clock::now() + 5ms),
-                          [&] { return !tasks_.empty(); })) {
-        continue;
-      }
-      auto task = std::move(tasks_.front());
-      tasks_.pop_front();
-      lock.unlock();
-      task();
-    }
-    return true;
-  }
-  EtcdClient::Executor executor() {
-    return [this](std::function<void()> task) { post(std::move(task)); };
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-};
 
 test::EtcdServer& shared_etcd() {
   static test::EtcdServer server;
