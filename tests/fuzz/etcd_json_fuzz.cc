@@ -6,12 +6,17 @@
 //   - a parsed range's kvs, a txn's responses and a watch line's events
 //     are no more than the input could describe (each needs some bytes);
 //   - an Error always says what went wrong (a non-empty message).
+//   - a room owner record (src/fleet/ownership/owner_record.h, a value the
+//     fleet reads from etcd) decodes to a valid record or to nothing, and a
+//     valid one encodes and decodes back to itself; a key names a room
+//     only in its one spelling.
 // The first byte picks the parser; the rest is the body.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "fleet/etcd/etcd_json.h"
+#include "fleet/ownership/owner_record.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -60,10 +65,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (r) FUZZ_CHECK(r->batch.events.size() <= body.size());
       break;
     }
-    default:
+    default: {
       check_error(json::parse_empty(body));
       if (const auto e = json::parse_error(body)) FUZZ_CHECK(!e->message.empty());
+      namespace own = citadel::fleet::ownership;
+      if (const auto record = own::decode_owner_record(body)) {
+        FUZZ_CHECK(record->room_id != 0 && !record->node_id.empty());
+        FUZZ_CHECK(own::decode_owner_record(own::encode_owner_record(*record)) == record);
+      }
+      if (const auto room = own::room_id_of_key("c", body)) {
+        FUZZ_CHECK(own::room_key("c", *room) == body);
+      }
       break;
+    }
   }
   return 0;
 }
