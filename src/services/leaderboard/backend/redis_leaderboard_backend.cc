@@ -1,7 +1,5 @@
 #include "services/leaderboard/backend/redis_leaderboard_backend.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <charconv>
 #include <unordered_set>
@@ -32,19 +30,6 @@ static_assert(leaderboard::kMaxPageSize == 1000);  // the read script's limit ch
 constexpr std::size_t kMemberBytes = 32;
 constexpr int64_t kMillisPerSecond = 1000;
 constexpr std::string_view kNoEndText = "none";
-
-std::string sha1_hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
 
 std::string meta_key(std::string_view board_id) {
   std::string key = "lb:{";
@@ -164,10 +149,10 @@ RedisLeaderboardBackend::RedisLeaderboardBackend(redis::RedisClient& client,
                                                  const leaderboard::CursorKey& cursor_key)
     : client_(client),
       cursors_(cursor_key),
-      create_{&redis_scripts::create_script(), sha1_hex(redis_scripts::create_script())},
-      submit_{&redis_scripts::submit_script(), sha1_hex(redis_scripts::submit_script())},
-      read_{&redis_scripts::read_script(), sha1_hex(redis_scripts::read_script())},
-      delete_{&redis_scripts::delete_script(), sha1_hex(redis_scripts::delete_script())} {
+      create_(redis_scripts::create_script()),
+      submit_(redis_scripts::submit_script()),
+      read_(redis_scripts::read_script()),
+      delete_(redis_scripts::delete_script()) {
   client_.set_connected_hook([this] {
     load_scripts();
     if (connected_hook_) connected_hook_();
@@ -180,44 +165,22 @@ RedisLeaderboardBackend::~RedisLeaderboardBackend() {
 }
 
 void RedisLeaderboardBackend::load_scripts() {
-  // Pipelined ahead of every call on this connection; the replies only
-  // confirm what sha1_hex computed.
-  for (const Script* s : {&create_, &submit_, &read_, &delete_}) {
-    const std::string_view args[] = {"SCRIPT", "LOAD", *s->text};
-    client_.command(args, [](const redis::RedisResult&) {});
-  }
+  // Pipelined ahead of every call on this connection.
+  for (const redis::RedisScript* s : {&create_, &submit_, &read_, &delete_}) s->load(client_);
 }
 
-void RedisLeaderboardBackend::run(const Script& script, std::vector<std::string> args,
+void RedisLeaderboardBackend::run(const redis::RedisScript& script, std::vector<std::string> args,
                                   ScriptDone done) {
-  // args: key, argv...; the command is EVALSHA sha 1 key argv...
-  auto owned = std::make_shared<std::vector<std::string>>(std::move(args));
-  std::vector<std::string_view> command;
-  command.reserve(owned->size() + 3);
-  command.push_back("EVALSHA");
-  command.push_back(script.sha);
-  command.push_back("1");
-  for (const std::string& a : *owned) command.push_back(a);
+  // args: the board's key, then the script's arguments.
   std::weak_ptr<bool> alive = alive_;
-  client_.command(command, [this, alive, owned, text = script.text,
-                            done = std::move(done)](const redis::RedisResult& r) mutable {
-    if (alive.expired()) return;
-    if (r.reply != nullptr && r.reply->type == REDIS_REPLY_ERROR &&
-        r.error_text().starts_with("NOSCRIPT")) {
-      ++script_reloads_;
-      std::vector<std::string_view> again;
-      again.reserve(owned->size() + 3);
-      again.push_back("EVAL");
-      again.push_back(*text);
-      again.push_back("1");
-      for (const std::string& a : *owned) again.push_back(a);
-      client_.command(again, [alive, owned, done = std::move(done)](const redis::RedisResult& r2) {
-        if (!alive.expired()) done(r2);
-      });
-      return;
-    }
-    done(r);
-  });
+  script.run(client_, 1, std::move(args),
+             [alive, done = std::move(done)](const redis::RedisResult& r) {
+               if (!alive.expired()) done(r);
+             });
+}
+
+uint64_t RedisLeaderboardBackend::script_reloads() const {
+  return create_.reloads() + submit_.reloads() + read_.reloads() + delete_.reloads();
 }
 
 void RedisLeaderboardBackend::with_board(const std::string& board_id, BoardDone done) {

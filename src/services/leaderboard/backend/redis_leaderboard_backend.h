@@ -46,6 +46,7 @@
 #include "leaderboard/cron_schedule.h"
 #include "leaderboard/cursor.h"
 #include "redis/redis_client.h"
+#include "redis/redis_script.h"
 #include "services/leaderboard/backend/leaderboard_backend.h"
 
 namespace citadel::services {
@@ -83,16 +84,12 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
   void set_connected_hook(std::function<void()> hook) { connected_hook_ = std::move(hook); }
 
   // Scripts resent as EVAL after a NOSCRIPT reply (tests).
-  uint64_t script_reloads() const { return script_reloads_; }
+  uint64_t script_reloads() const;
 
  private:
   struct BoardState {
     leaderboard::BoardConfig config;
     std::optional<leaderboard::CronSchedule> schedule;
-  };
-  struct Script {
-    const std::string* text;
-    std::string sha;  // hex SHA-1 of text
   };
   // The reply of a script, or why there is none.
   using ScriptDone = std::function<void(const redis::RedisResult&)>;
@@ -101,7 +98,7 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
   // The board's config, from the cache or read from Redis (null: no such board).
   void with_board(const std::string& board_id, BoardDone done);
   // EVALSHA script 1 meta_key args...; EVAL on NOSCRIPT.
-  void run(const Script& script, std::vector<std::string> args, ScriptDone done);
+  void run(const redis::RedisScript& script, std::vector<std::string> args, ScriptDone done);
   // A read script call: args after the period arguments.
   void read(const std::string& board_id, int64_t now_unix_ms, leaderboard::Period period,
             std::vector<std::string> op_args,
@@ -113,16 +110,15 @@ class RedisLeaderboardBackend final : public LeaderboardBackend {
 
   redis::RedisClient& client_;
   leaderboard::CursorCodec cursors_;
-  Script create_;
-  Script submit_;
-  Script read_;
-  Script delete_;
+  redis::RedisScript create_;
+  redis::RedisScript submit_;
+  redis::RedisScript read_;
+  redis::RedisScript delete_;
   std::unordered_map<std::string, BoardState> boards_;
   // Calls waiting for a board's settings being read (HMGET in flight), in
   // the order they came: each runs, and so sends its own command, in that
   // order, so a later call never overtakes an earlier one on the connection.
   std::unordered_map<std::string, std::vector<BoardDone>> board_waiters_;
-  uint64_t script_reloads_ = 0;
   std::function<void()> connected_hook_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
