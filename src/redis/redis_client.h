@@ -97,6 +97,7 @@ class RedisClient final : private net::IoHandler {
   void command(std::span<const std::string_view> args, Callback done);
 
   bool connected() const { return state_ == State::kConnected; }
+  net::EventLoop& loop() const { return loop_; }
   std::size_t in_flight() const { return in_flight_; }
   // Connections that came up so far (1 after the first).
   uint64_t connections() const { return connections_; }
