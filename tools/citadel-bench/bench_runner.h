@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,14 @@ inline BenchRun run_bench(const std::vector<std::string>& args, int timeout_s) {
 
 inline bool has(const std::string& json, const std::string& field) {
   return json.find(field) != std::string::npos;
+}
+
+// The number after "name": in a report's JSON line; -1 when it is not there.
+inline double json_number(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = json.find(key);
+  if (at == std::string::npos) return -1;
+  return std::strtod(json.c_str() + at + key.size(), nullptr);
 }
 
 }  // namespace citadel::bench
