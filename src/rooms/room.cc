@@ -12,13 +12,14 @@
 
 namespace citadel::rooms {
 
-Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-           RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes,
-           store::ObjectStore* objects)
+Room::Room(uint64_t id, const RoomType& type, net::EventLoop& executor, server::Outbox& outbox,
+           RoomRoutes& routes, RoomStats& stats, RoomHost& host, Clock::time_point first_tick,
+           std::size_t page_bytes, store::ObjectStore* objects)
     : id_(id),
       type_(type),
       executor_(executor),
-      delivery_(delivery),
+      outbox_(outbox),
+      routes_(routes),
       stats_(stats),
       host_(host),
       interval_(std::chrono::nanoseconds(1'000'000'000LL / type.options.tick_hz)),
@@ -111,9 +112,9 @@ void Room::reply(uint64_t connection_id, uint32_t request_id, msg::RoomResult re
   const RoomInfo info{id_, type_.name, type_.options.tick_hz, max_players_};
   const bool ok = result == msg::RoomResult::Ok;
   const auto members = ok ? players() : std::span<const Player* const>{};
-  delivery_.send(executor_, connection_id,
-                 via_match ? encode_match_result(result, message, waited_ms, info, members)
-                           : encode_room_reply(request_id, result, message, info, members));
+  outbox_.send_from(&executor_, connection_id,
+                    via_match ? encode_match_result(result, message, waited_ms, info, members)
+                              : encode_room_reply(request_id, result, message, info, members));
 }
 
 const Player* Room::admit_in_loop(JoinTicket& t) {
@@ -149,7 +150,7 @@ const Player* Room::admit_in_loop(JoinTicket& t) {
 void Room::welcome_in_loop(const Player& p, const JoinTicket& t) {
   // Route first, then the reply: both go to the player's loop in this
   // order, so its first input finds the room.
-  if (p.connected()) delivery_.set_route(executor_, p.connection_id, shared_from_this());
+  if (p.connected()) routes_.set_route(executor_, p.connection_id, shared_from_this());
   reply(p.connection_id, t.request_id, msg::RoomResult::Ok, "joined", t.via_match, t.waited_ms);
 }
 
@@ -186,8 +187,8 @@ void Room::join_group_in_loop(std::vector<JoinTicket> group) {
                                         [&](const auto& a) { return a.first == other->user_id; });
       if (!in_group && other->connected()) connection_scratch_.push_back(other->connection_id);
     }
-    delivery_.send_many(executor_, connection_scratch_,
-                        encode_room_event(msg::RoomEventKind::PlayerJoined, id_, p));
+    outbox_.send_many_from(&executor_, connection_scratch_,
+                           encode_room_event(msg::RoomEventKind::PlayerJoined, id_, p));
   }
   for (const auto& [user_id, i] : admitted) {
     const Player* p = find(user_id);
@@ -211,7 +212,7 @@ void Room::leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_i
   CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p != nullptr && !closed_) {
-    if (p->connected()) delivery_.clear_route(executor_, p->connection_id);
+    if (p->connected()) routes_.clear_route(executor_, p->connection_id);
     const Player& leaving = *p;
     if (guarded("on_leave", [&] { logic_->on_leave(*this, leaving); })) {
       send_to_others(leaving, encode_room_event(msg::RoomEventKind::PlayerLeft, id_, &leaving));
@@ -234,9 +235,9 @@ void Room::attach_in_loop(uint64_t user_id, uint64_t connection_id) {
   Player* p = find(user_id);
   if (p == nullptr || closed_) return;
   p->connection_id = connection_id;
-  delivery_.set_route(executor_, connection_id, shared_from_this());
-  delivery_.send(executor_, connection_id,
-                 encode_room_event(msg::RoomEventKind::Rejoined, id_, p, type_.name));
+  routes_.set_route(executor_, connection_id, shared_from_this());
+  outbox_.send_from(&executor_, connection_id,
+                    encode_room_event(msg::RoomEventKind::Rejoined, id_, p, type_.name));
   send_to_others(*p, encode_room_event(msg::RoomEventKind::PlayerReconnected, id_, p));
   const Player& back = *p;
   guarded("on_reconnect", [&] { logic_->on_reconnect(*this, back); });
@@ -251,7 +252,7 @@ void Room::resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t req
   }
   if (p->connection_id != connection_id) {
     p->connection_id = connection_id;
-    delivery_.set_route(executor_, connection_id, shared_from_this());
+    routes_.set_route(executor_, connection_id, shared_from_this());
   }
   reply(connection_id, request_id, msg::RoomResult::Ok, "rejoined");
   const Player& player = *p;
@@ -274,8 +275,8 @@ void Room::input_in_loop(uint64_t user_id, std::span<const uint8_t> payload, boo
       error[0] = static_cast<uint8_t>(code >> 8);
       error[1] = static_cast<uint8_t>(code & 0xff);
       std::memcpy(error.data() + 2, text.data(), text.size());
-      delivery_.send(executor_, p->connection_id,
-                     server::make_shared_frame(protocol::cmd::kError, error));
+      outbox_.send_from(&executor_, p->connection_id,
+                        server::make_shared_frame(protocol::cmd::kError, error));
       return;
     }
   }
@@ -403,7 +404,7 @@ void Room::broadcast_frame(const net::SharedBytes& frame) {
   for (const auto& p : players_) {
     if (p->connected()) connection_scratch_.push_back(p->connection_id);
   }
-  delivery_.send_many(executor_, connection_scratch_, frame);
+  outbox_.send_many_from(&executor_, connection_scratch_, frame);
 }
 
 void Room::send(const Player& to, uint16_t cmd, std::span<const uint8_t> payload) {
@@ -411,7 +412,7 @@ void Room::send(const Player& to, uint16_t cmd, std::span<const uint8_t> payload
 }
 
 void Room::send_frame(const Player& to, const net::SharedBytes& frame) {
-  if (to.connected()) delivery_.send(executor_, to.connection_id, frame);
+  if (to.connected()) outbox_.send_from(&executor_, to.connection_id, frame);
 }
 
 void Room::send_frame(std::span<const Player* const> to, const net::SharedBytes& frame) {
@@ -419,7 +420,7 @@ void Room::send_frame(std::span<const Player* const> to, const net::SharedBytes&
   for (const Player* p : to) {
     if (p->connected()) connection_scratch_.push_back(p->connection_id);
   }
-  delivery_.send_many(executor_, connection_scratch_, frame);
+  outbox_.send_many_from(&executor_, connection_scratch_, frame);
 }
 
 void Room::send_to_others(const Player& who, const net::SharedBytes& frame) {
@@ -427,7 +428,7 @@ void Room::send_to_others(const Player& who, const net::SharedBytes& frame) {
   for (const auto& p : players_) {
     if (p.get() != &who && p->connected()) connection_scratch_.push_back(p->connection_id);
   }
-  delivery_.send_many(executor_, connection_scratch_, frame);
+  outbox_.send_many_from(&executor_, connection_scratch_, frame);
 }
 
 void Room::close(std::string_view reason) {
@@ -455,9 +456,9 @@ void Room::close_in_loop(std::string_view reason, bool fault, bool tell_host) {
   }
   for (const auto& p : players_) {
     if (!p->connected()) continue;
-    delivery_.clear_route(executor_, p->connection_id);
-    delivery_.send(executor_, p->connection_id,
-                   encode_room_event(msg::RoomEventKind::Closed, id_, p.get(), reason));
+    routes_.clear_route(executor_, p->connection_id);
+    outbox_.send_from(&executor_, p->connection_id,
+                      encode_room_event(msg::RoomEventKind::Closed, id_, p.get(), reason));
   }
   stats_.players.sub(players_.size());
   players_.clear();

@@ -20,12 +20,13 @@
 
 #include "net/event_loop.h"
 #include "protocol/rooms_generated.h"
-#include "rooms/delivery.h"
 #include "rooms/input_queue.h"
 #include "rooms/room_logic.h"
 #include "rooms/room_messages.h"
+#include "rooms/room_routes.h"
 #include "rooms/room_stats.h"
 #include "rooms/room_type.h"
+#include "server/outbox.h"
 #include "store/recovery/recovery_log.h"
 
 namespace citadel::rooms {
@@ -61,9 +62,9 @@ class Room final : public std::enable_shared_from_this<Room>,
  public:
   using Clock = net::EventLoop::Clock;  // the loops' clock: a test may fake it
 
-  Room(uint64_t id, const RoomType& type, net::EventLoop& executor, Delivery& delivery,
-       RoomStats& stats, RoomHost& host, Clock::time_point first_tick, std::size_t page_bytes,
-       store::ObjectStore* objects = nullptr);
+  Room(uint64_t id, const RoomType& type, net::EventLoop& executor, server::Outbox& outbox,
+       RoomRoutes& routes, RoomStats& stats, RoomHost& host, Clock::time_point first_tick,
+       std::size_t page_bytes, store::ObjectStore* objects = nullptr);
   ~Room();
 
   uint64_t id() const { return id_; }
@@ -151,7 +152,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   const uint64_t id_;
   const RoomType& type_;
   net::EventLoop& executor_;
-  Delivery& delivery_;
+  server::Outbox& outbox_;  // frames to players
+  RoomRoutes& routes_;      // players' inputs to this room
   RoomStats& stats_;
   RoomHost& host_;
   const std::chrono::nanoseconds interval_;

@@ -32,7 +32,7 @@ RoomService::RoomService(server::Server& server, const RoomsConfig& config,
       service_loop_(server.service_loop()),
       config_(config),
       username_of_(std::move(username_of)),
-      delivery_(server.io_loops()) {
+      routes_(server.io_loops()) {
   if (config_.executor_threads == 0) {
     executors_ = server.io_loops();
   } else {
@@ -151,7 +151,7 @@ void RoomService::on_input(net::Responder& peer, const RoomType& type,
       return refuse(problem);
     }
   }
-  Room* room = delivery_.route_in_loop(peer.connection_id());
+  Room* room = routes_.route_in_loop(peer.connection_id());
   if (room == nullptr || &room->type() != &type) {
     peer.send_error(protocol::ErrorCode::kNotInRoom,
                     fmt::format("cmd {:#06x}: you are in no {} room", type.input_cmd, type.name));
@@ -170,7 +170,7 @@ void RoomService::on_input(net::Responder& peer, const RoomType& type,
 }
 
 void RoomService::on_connection_closed(uint64_t connection_id) {
-  delivery_.clear_route_in_loop(connection_id);
+  routes_.clear_route_in_loop(connection_id);
 }
 
 void RoomService::on_user_disconnected(uint64_t connection_id, uint64_t user_id) {
@@ -228,7 +228,7 @@ void RoomService::room_code_changed(uint64_t room_id, std::shared_ptr<const Room
 
 void RoomService::reply_in_loop(const Request& req, msg::RoomResult result,
                                 std::string_view message) {
-  server_.send(req.connection_id, encode_room_reply(req.request_id, result, message));
+  server_.outbox().send(req.connection_id, encode_room_reply(req.request_id, result, message));
 }
 
 RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type) {
@@ -265,7 +265,7 @@ RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t
   const std::size_t slot = next_executor_++ % executors_.size();
   RoomHost& host = *this;
   auto room = std::make_shared<Room>(
-      id, type, *executors_[slot], delivery_, *stats_[slot], host,
+      id, type, *executors_[slot], server_.outbox(), routes_, *stats_[slot], host,
       first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now()),
       static_cast<std::size_t>(server_.config().limits.output_queue_bytes / 4), objects_);
   if (recovery_ != nullptr && snapshot_every_ticks_ != 0) {
@@ -440,8 +440,9 @@ void RoomService::leave_in_loop(Request req) {
 void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connection_id) {
   CITADEL_ASSERT_IN_LOOP(service_loop_);
   if (auto lost = lost_rooms_.find(user_id); lost != lost_rooms_.end()) {
-    server_.send(connection_id, encode_room_event(msg::RoomEventKind::Closed, lost->second.first,
-                                                  nullptr, lost->second.second));
+    server_.outbox().send(connection_id,
+                          encode_room_event(msg::RoomEventKind::Closed, lost->second.first, nullptr,
+                                            lost->second.second));
     lost_rooms_.erase(lost);
   }
   auto it = user_room_.find(user_id);
@@ -526,9 +527,9 @@ void RoomService::poll_matches_in_loop() {
   };
   auto outcome = matchmaker_.poll(now);
   for (const Ticket& t : outcome.timed_out) {
-    server_.send(t.connection_id,
-                 encode_match_result(msg::RoomResult::NoMatch, "no match found in time", waited(t),
-                                     RoomInfo{0, t.room_type}));
+    server_.outbox().send(t.connection_id,
+                          encode_match_result(msg::RoomResult::NoMatch, "no match found in time",
+                                              waited(t), RoomInfo{0, t.room_type}));
   }
   for (auto& group : outcome.groups) {
     const RoomType* type = find_type(group.front().room_type);
@@ -553,7 +554,7 @@ void RoomService::poll_matches_in_loop() {
 RoomStatsSnapshot RoomService::stats() const {
   RoomStatsSnapshot s;
   for (const auto& st : stats_) s.add(*st);
-  s.routes = delivery_.routes();
+  s.routes = routes_.routes();
   return s;
 }
 

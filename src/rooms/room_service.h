@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "net/event_loop.h"
-#include "rooms/delivery.h"
 #include "rooms/matchmaker.h"
 #include "rooms/room.h"
+#include "rooms/room_routes.h"
 #include "rooms/room_stats.h"
 #include "rooms/room_type.h"
 #include "server/router.h"
@@ -158,7 +158,7 @@ class RoomService final : private RoomHost {
   std::vector<std::unique_ptr<net::EventLoop>> logic_loops_;  // when executor_threads > 0
   std::vector<net::EventLoop*> executors_;
   std::vector<std::unique_ptr<RoomStats>> stats_;  // one per executor
-  Delivery delivery_;
+  RoomRoutes routes_;
 
   ScoreSink* score_sink_ = nullptr;  // set at start-up, read by room threads
 

@@ -96,6 +96,7 @@ Server::Server(ops::Config config)
   for (uint32_t i = 0; i < threads; ++i) {
     loops_.push_back(std::make_unique<net::EventLoop>(i, options));
   }
+  outbox_ = std::make_unique<LocalOutbox>(io_loops());
 }
 
 Server::~Server() {
@@ -208,58 +209,6 @@ void Server::stop() {
   for (auto& loop : loops_) loop->stop_and_join();
   acceptor_.reset();
   transport_acceptors_.clear();
-}
-
-void Server::send(uint64_t connection_id, net::SharedBytes frame) {
-  const uint32_t index = net::EventLoop::loop_of(connection_id);
-  if (index >= loops_.size()) return;
-  net::EventLoop* loop = loops_[index].get();
-  loop->post([loop, connection_id, frame = std::move(frame)]() mutable {
-    if (net::Connection* conn = loop->find_in_loop(connection_id)) {
-      conn->send_shared_in_loop(std::move(frame));
-    } else {
-      loop->mutable_stats().deliveries_dropped.add();
-    }
-  });
-}
-
-void Server::send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) {
-  std::vector<std::vector<uint64_t>> per_loop(loops_.size());
-  for (uint64_t id : connection_ids) {
-    const uint32_t index = net::EventLoop::loop_of(id);
-    if (index < per_loop.size()) per_loop[index].push_back(id);
-  }
-  for (std::size_t i = 0; i < per_loop.size(); ++i) {
-    if (per_loop[i].empty()) continue;
-    net::EventLoop* loop = loops_[i].get();
-    loop->post([loop, ids = std::move(per_loop[i]), frame] {
-      for (uint64_t id : ids) {
-        if (net::Connection* conn = loop->find_in_loop(id)) {
-          conn->send_shared_in_loop(frame);
-        } else {
-          loop->mutable_stats().deliveries_dropped.add();
-        }
-      }
-    });
-  }
-}
-
-void Server::with_connection(uint64_t connection_id, std::function<void(net::Responder&)> f,
-                             std::function<void()> on_gone) {
-  const uint32_t index = net::EventLoop::loop_of(connection_id);
-  if (index >= loops_.size()) {
-    if (on_gone) on_gone();
-    return;
-  }
-  net::EventLoop* loop = loops_[index].get();
-  loop->post([loop, connection_id, f = std::move(f), on_gone = std::move(on_gone)] {
-    if (net::Connection* conn = loop->find_in_loop(connection_id)) {
-      f(*conn);
-    } else {
-      loop->mutable_stats().deliveries_dropped.add();
-      if (on_gone) on_gone();
-    }
-  });
 }
 
 net::SharedBytes make_shared_frame(uint16_t cmd, std::span<const uint8_t> payload) {

@@ -13,6 +13,7 @@
 #include "net/http/static_site.h"
 #include "net/loop_stats.h"
 #include "ops/config.h"
+#include "server/local_outbox.h"
 #include "server/outbox.h"
 #include "server/router.h"
 
@@ -28,7 +29,7 @@ class ContextStore;
 
 namespace citadel::server {
 
-class Server final : public Outbox {
+class Server final {
  public:
   explicit Server(ops::Config config);
   ~Server();
@@ -82,11 +83,9 @@ class Server final : public Outbox {
   // Step 2: stop the loops and join their threads. Not from a loop thread.
   void stop();
 
-  // Outbox (thread-safe).
-  void send(uint64_t connection_id, net::SharedBytes frame) override;
-  void send_many(const std::vector<uint64_t>& connection_ids, net::SharedBytes frame) override;
-  void with_connection(uint64_t connection_id, std::function<void(net::Responder&)> f,
-                       std::function<void()> on_gone = nullptr) override;
+  // How services and rooms reach this server's connections by id
+  // (thread-safe; built with the loops, before start()).
+  Outbox& outbox() { return *outbox_; }
 
   // The loop services run on (loop 0): with one I/O thread, service calls
   // from connections are plain in-loop posts, with no thread hop.
@@ -116,6 +115,7 @@ class Server final : public Outbox {
   Router router_;
   net::ConnectionLimits limits_;
   std::vector<std::unique_ptr<net::EventLoop>> loops_;
+  std::unique_ptr<LocalOutbox> outbox_;  // over loops_
   std::unique_ptr<net::Acceptor> acceptor_;
   // websocket.port and tls.port, when set: one wire each.
   std::vector<std::unique_ptr<net::Acceptor>> transport_acceptors_;

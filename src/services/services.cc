@@ -16,12 +16,13 @@ Services::Services(server::Server& server, const ServicesConfig& config)
       hasher_(config.hasher),
       secret_(load_or_create_secret(config.token_secret_file)),
       signer_(secret_),
-      sessions_(server.service_loop(), server, signer_, config.session),
-      auth_(server.service_loop(), server, *store_, hasher_, sessions_, signer_, config.auth),
-      chat_(server.service_loop(), server, sessions_, *store_, config.chat),
-      leaderboards_(server.service_loop(), server, sessions_, *store_,
+      sessions_(server.service_loop(), server.outbox(), signer_, config.session),
+      auth_(server.service_loop(), server.outbox(), *store_, hasher_, sessions_, signer_,
+            config.auth),
+      chat_(server.service_loop(), server.outbox(), sessions_, *store_, config.chat),
+      leaderboards_(server.service_loop(), server.outbox(), sessions_, *store_,
                     leaderboard_cursor_key(config.token_secret_file), config.leaderboards),
-      storage_(server.service_loop(), server, *store_, secret_, config.storage),
+      storage_(server.service_loop(), server.outbox(), *store_, secret_, config.storage),
       rooms_(server, config.rooms, [this](uint64_t user_id) {
         const Session* s = sessions_.find_in_loop(user_id);
         return s ? s->username : std::string();

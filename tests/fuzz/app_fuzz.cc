@@ -14,7 +14,7 @@
 //   * Peers are real net::Connections on AF_UNIX socketpairs adopted by the
 //     loops; the fuzzer holds the other ends. (tests/support/fake_peer.h is
 //     not enough here: services answer later through the Outbox and rooms
-//     through Delivery, and both look connections up in their loop by id, so
+//     through it too, and it looks connections up in their loop by id, so
 //     a peer has to be a connection the loop owns.) Every byte the server
 //     writes is read back and checked.
 //   * The password hasher (1 worker, libsodium's minimum cost) and the SQLite
