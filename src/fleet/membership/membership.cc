@@ -182,7 +182,9 @@ std::string Membership::nodes_json() const {
   j["synced"] = synced_;
   auto nodes = nlohmann::ordered_json::array();
   for (const auto& [id, entry] : table_) {
-    const bool self = id == options_.self.id && entry.lease == lease_;
+    // Ours by id and pid, not by lease: just after a re-registration the
+    // watch may still show the record on the lease we lost.
+    const bool self = id == options_.self.id && entry.record.pid == options_.self.pid;
     nodes.push_back(node_json(id, entry, self, state_name(state_)));
   }
   j["nodes"] = std::move(nodes);
