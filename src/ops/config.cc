@@ -12,9 +12,9 @@
 #include <string_view>
 #include <thread>
 
+#include "fleet/membership/fleet_settings.h"
 #include "net/http/static_site.h"
 #include "net/websocket/handshake.h"
-#include "fleet/membership/fleet_settings.h"
 #include "redis/redis_url.h"
 
 namespace citadel::ops {
@@ -60,8 +60,8 @@ void validate_fleet(const FleetConfig& f) {
   if (f.role != "all") fail("fleet.role", "expected all, got '" + f.role + "'");
   if (auto problem = fleet::lease_ttl_problem(f.lease_ttl_ms)) fail("fleet.lease_ttl_ms", *problem);
   if (f.advertise_host.find_first_of(" /:@") != std::string::npos) {
-    fail("fleet.advertise_host", "expected a host name or an IPv4 address, got '" +
-                                     f.advertise_host + "'");
+    fail("fleet.advertise_host",
+         "expected a host name or an IPv4 address, got '" + f.advertise_host + "'");
   }
 }
 

@@ -179,12 +179,12 @@ struct RedisConfig {
 // itself in etcd under a lease and watches the other nodes. Empty `etcd`:
 // no fleet, the single process needs no external service.
 struct FleetConfig {
-  std::string etcd;                // http://host:port of an etcd member; empty: no fleet
+  std::string etcd;                 // http://host:port of an etcd member; empty: no fleet
   std::string cluster = "citadel";  // key namespace: /<cluster>/nodes/<node_id>
-  std::string node_id;             // empty: generated at start (host name + random suffix)
-  std::string role = "all";        // all (gateway and game come later)
-  uint32_t lease_ttl_ms = 2'000;   // whole seconds (etcd's unit), 1 s to 300 s
-  std::string advertise_host;      // empty: server.host, or the host name if that is a wildcard
+  std::string node_id;              // empty: generated at start (host name + random suffix)
+  std::string role = "all";         // all (gateway and game come later)
+  uint32_t lease_ttl_ms = 2'000;    // whole seconds (etcd's unit), 1 s to 300 s
+  std::string advertise_host;       // empty: server.host, or the host name if that is a wildcard
 };
 
 // Logins and sessions.

@@ -93,9 +93,17 @@ TEST_F(FleetMembership, TwoNodesSeeEachOtherAndSigtermLeavesAtOnce) {
   auto a = start_node("node-a", 5000);
   auto b = start_node("node-b", 5000);
   ASSERT_TRUE(a.server && b.server);
-  ASSERT_TRUE(eventually([&] { return sees(a.admin_port, {"node-a", "node-b"}); }, 5s))
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sees(a.admin_port, {"node-a", "node-b"});
+      },
+      5s))
       << a.server->output();
-  ASSERT_TRUE(eventually([&] { return sees(b.admin_port, {"node-a", "node-b"}); }, 5s))
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sees(b.admin_port, {"node-a", "node-b"});
+      },
+      5s))
       << b.server->output();
 
   // What A says about both: the record's fields, and which one is itself.
@@ -132,8 +140,9 @@ TEST_F(FleetMembership, TwoNodesSeeEachOtherAndSigtermLeavesAtOnce) {
   }
 
   // The operator's view of the same.
-  const ToolRun cli = run_tool(std::string(CITADEL_CLI_BIN) + " --admin 127.0.0.1:" +
-                               std::to_string(b.admin_port) + " fleet nodes");
+  const ToolRun cli =
+      run_tool(std::string(CITADEL_CLI_BIN) + " --admin 127.0.0.1:" + std::to_string(b.admin_port) +
+               " fleet nodes");
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_NE(cli.output.find("\"id\":\"node-a\""), std::string::npos) << cli.output;
   EXPECT_NE(cli.output.find("\"id\":\"node-b\""), std::string::npos) << cli.output;
@@ -266,8 +275,8 @@ TEST(FleetMembershipOff, WithoutFleetEtcdTheEndpointsSaySo) {
   const auto metrics = http_get(a.admin_port, "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->body.find("citadel_fleet_"), std::string::npos);
-  const ToolRun cli = run_tool(std::string(CITADEL_CLI_BIN) + " --admin 127.0.0.1:" +
-                               std::to_string(a.admin_port) + " fleet");
+  const ToolRun cli = run_tool(std::string(CITADEL_CLI_BIN) +
+                               " --admin 127.0.0.1:" + std::to_string(a.admin_port) + " fleet");
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_NE(cli.output.find("\"configured\":false"), std::string::npos) << cli.output;
 }

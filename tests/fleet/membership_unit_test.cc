@@ -26,10 +26,9 @@ NodeRecord sample() {
 
 TEST(NodeRecord, EncodesTheDocumentedFieldsAndDecodesBack) {
   const std::string json = encode_node_record(sample());
-  EXPECT_EQ(json,
-            R"({"id":"game-1","role":"all","game":"10.0.0.5:7777","admin":"10.0.0.5:9100",)"
-            R"("pid":4242,"version":"0.1.0","started_at":"2026-12-03T23:10:00Z",)"
-            R"("load":{"connections":120,"rooms":4,"room_players":30}})");
+  EXPECT_EQ(json, R"({"id":"game-1","role":"all","game":"10.0.0.5:7777","admin":"10.0.0.5:9100",)"
+                  R"("pid":4242,"version":"0.1.0","started_at":"2026-12-03T23:10:00Z",)"
+                  R"("load":{"connections":120,"rooms":4,"room_players":30}})");
   const auto back = decode_node_record(json);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, sample());
@@ -52,7 +51,8 @@ TEST(NodeRecord, DecodingRefusesWhatIsNotARecord) {
       {R"({"id":"","role":"all"})", "no id"},
       {R"({"id":"a"})", "no role"},
       {R"({"id":"a","role":1})", "no role"},
-      {R"({"id":"a","role":"all","game":7})", "game, admin, version and started_at must be strings"},
+      {R"({"id":"a","role":"all","game":7})",
+       "game, admin, version and started_at must be strings"},
       {R"({"id":"a","role":"all","pid":"x"})", "pid must be an integer"},
       {R"({"id":"a","role":"all","load":[]})", "load must be an object of counts (0 or more)"},
       {R"({"id":"a","role":"all","load":{"rooms":-1}})",
@@ -89,9 +89,9 @@ TEST(FleetSettings, EtcdUrl) {
   ASSERT_TRUE(url);
   EXPECT_EQ(url->host, "etcd.internal");
   EXPECT_EQ(url->port, 2379);
-  for (const char* bad : {"", "127.0.0.1:2379", "http://", "http://:2379", "http://h:", "http://h:x",
-                          "http://h:65536", "http://h:1/v3", "http://u@h:1", "http://[::1]:2379",
-                          "https://h:2379", "http://a:1,http://b:2"}) {
+  for (const char* bad : {"", "127.0.0.1:2379", "http://", "http://:2379", "http://h:",
+                          "http://h:x", "http://h:65536", "http://h:1/v3", "http://u@h:1",
+                          "http://[::1]:2379", "https://h:2379", "http://a:1,http://b:2"}) {
     std::string why;
     EXPECT_FALSE(parse_etcd_url(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;

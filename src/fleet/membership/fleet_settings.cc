@@ -24,8 +24,9 @@ std::optional<EtcdUrl> refuse(std::string* error, std::string why) {
 std::optional<EtcdUrl> parse_etcd_url(std::string_view text, std::string* error) {
   constexpr std::string_view kScheme = "http://";
   if (text.starts_with("https://")) {
-    return refuse(error, "https:// (TLS to etcd) is not supported yet; use http:// on a trusted "
-                         "network or loopback");
+    return refuse(error,
+                  "https:// (TLS to etcd) is not supported yet; use http:// on a trusted "
+                  "network or loopback");
   }
   if (!text.starts_with(kScheme)) return refuse(error, "must start with http://");
   std::string_view rest = text.substr(kScheme.size());

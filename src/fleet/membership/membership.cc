@@ -1,7 +1,7 @@
 #include "fleet/membership/membership.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <stdexcept>
@@ -126,8 +126,7 @@ void Membership::stop(std::chrono::milliseconds wait) {
             registration_->stop(std::move(done));
           },
           wait)) {
-    spdlog::warn("fleet: etcd did not confirm the lease's revocation within {} ms",
-                 wait.count());
+    spdlog::warn("fleet: etcd did not confirm the lease's revocation within {} ms", wait.count());
   }
   run_on_loop(
       [this](std::function<void()> done) {

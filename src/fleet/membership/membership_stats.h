@@ -15,7 +15,7 @@ struct MembershipStats {
   std::atomic<uint64_t> lease_losses{0};           // memberships lost (lease gone, record gone)
   std::atomic<uint64_t> renewals_ok{0};            // lease renewals, every lease so far
   std::atomic<uint64_t> renewals_failed{0};
-  std::atomic<uint64_t> record_updates{0};  // the record rewritten with a new load figure
+  std::atomic<uint64_t> record_updates{0};     // the record rewritten with a new load figure
   std::atomic<uint64_t> malformed_records{0};  // records of other nodes that did not decode
 };
 

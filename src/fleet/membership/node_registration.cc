@@ -25,8 +25,8 @@ std::string_view state_name(NodeRegistration::State state) {
   return "unknown";
 }
 
-NodeRegistration::NodeRegistration(net::EventLoop& loop, etcd::EtcdClient& client,
-                                   Options options, MakeRecord make_record, StateChanged changed,
+NodeRegistration::NodeRegistration(net::EventLoop& loop, etcd::EtcdClient& client, Options options,
+                                   MakeRecord make_record, StateChanged changed,
                                    MembershipStats& stats)
     : loop_(loop),
       client_(client),
@@ -95,8 +95,8 @@ void NodeRegistration::on_created(uint64_t generation, const std::string& record
     become_member(record);
     return;
   }
-  const auto& kvs = result->responses.empty() ? std::vector<etcd::KeyValue>{}
-                                              : result->responses.front().kvs;
+  const auto& kvs =
+      result->responses.empty() ? std::vector<etcd::KeyValue>{} : result->responses.front().kvs;
   if (kvs.empty()) {  // deleted between the compare and the read: try again
     retry(state_, "the record " + options_.key + " changed while being created");
     return;
@@ -150,8 +150,8 @@ void NodeRegistration::become_member(const std::string& record) {
 void NodeRegistration::lose(const std::string& why) {
   // Logged once per loss: the attempts that follow log only when they
   // succeed (or, at debug level, each failure).
-  spdlog::warn("fleet: lost membership ({}): {}; not a member until registered again",
-               options_.key, why);
+  spdlog::warn("fleet: lost membership ({}): {}; not a member until registered again", options_.key,
+               why);
   stats_.lease_losses.fetch_add(1);
   lost_lease_ = lease_;
   // Best effort: when etcd is reachable the old record goes at once.
@@ -194,8 +194,7 @@ void NodeRegistration::drop_keeper() {
 
 void NodeRegistration::sync_renewals() {
   stats_.renewals_ok.store(renewals_ok_base_ + (keeper_ ? keeper_->renewals() : 0));
-  stats_.renewals_failed.store(renewals_failed_base_ +
-                               (keeper_ ? keeper_->renewal_failures() : 0));
+  stats_.renewals_failed.store(renewals_failed_base_ + (keeper_ ? keeper_->renewal_failures() : 0));
 }
 
 void NodeRegistration::refresh() {

@@ -107,12 +107,12 @@ class NodeRegistration {
 
   State state_ = State::kRegistering;
   std::shared_ptr<etcd::LeaseKeeper> keeper_;
-  uint64_t generation_ = 0;    // one per attempt: late answers of an older one are ignored
-  int64_t lease_ = 0;          // the current attempt's lease (0: none yet)
-  int64_t lost_lease_ = 0;     // the lease of our last record, lost
-  std::string written_;        // the record as last written
-  bool writing_ = false;       // a load rewrite is in flight
-  bool failing_ = false;       // failures since the last success (logged once)
+  uint64_t generation_ = 0;  // one per attempt: late answers of an older one are ignored
+  int64_t lease_ = 0;        // the current attempt's lease (0: none yet)
+  int64_t lost_lease_ = 0;   // the lease of our last record, lost
+  std::string written_;      // the record as last written
+  bool writing_ = false;     // a load rewrite is in flight
+  bool failing_ = false;     // failures since the last success (logged once)
   std::chrono::milliseconds backoff_;
   uint64_t renewals_ok_base_ = 0, renewals_failed_base_ = 0;  // of dropped keepers
 };

@@ -209,8 +209,8 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     // 503 while draining, so a load balancer stops sending new players here
     // while the ones already connected finish; and, with a fleet, while the
     // node is not a member (it must not be sent players it cannot own).
-    co_return make_response(h.ok ? http::status::ok : http::status::service_unavailable,
-                            version, std::move(h.json), "application/json");
+    co_return make_response(h.ok ? http::status::ok : http::status::service_unavailable, version,
+                            std::move(h.json), "application/json");
   }
   if (path == "/metrics") {
     co_return make_response(http::status::ok, version, metrics_text(), kPrometheusTextContentType);
