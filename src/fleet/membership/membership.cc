@@ -101,6 +101,12 @@ void Membership::start(std::chrono::milliseconds wait) {
 }
 
 void Membership::on_state(NodeRegistration::State state, const std::string& detail) {
+  // The listeners first: when start() returns, they have seen the outcome.
+  const bool member = state == NodeRegistration::State::kMember;
+  if (member != was_member_) {
+    was_member_ = member;
+    for (const auto& f : listeners_) f(member);
+  }
   {
     std::lock_guard lock(mutex_);
     state_ = state;
@@ -109,11 +115,6 @@ void Membership::on_state(NodeRegistration::State state, const std::string& deta
     outcome_ = true;
   }
   outcome_cv_.notify_all();
-  const bool member = state == NodeRegistration::State::kMember;
-  if (member != was_member_) {
-    was_member_ = member;
-    for (const auto& f : listeners_) f(member);
-  }
 }
 
 void Membership::stop(std::chrono::milliseconds wait) {
