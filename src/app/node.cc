@@ -293,6 +293,7 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
   self.pid = getpid();
   self.version = admin_sources.version;
   self.started_at = fleet::utc_now_rfc3339();
+  options.draining = [server = server_.get()] { return server->draining(); };
   // The load figure, read on the service loop about once a second: only
   // counters that any thread may read.
   membership_ = std::make_unique<fleet::Membership>(

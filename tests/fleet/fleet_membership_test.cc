@@ -76,9 +76,10 @@ double metric(uint16_t admin_port, const std::string& name) {
 
 class FleetMembership : public ::testing::Test {
  protected:
-  AdminServerProcess start_node(const std::string& id, uint32_t ttl_ms) {
+  AdminServerProcess start_node(const std::string& id, uint32_t ttl_ms,
+                                const std::string& more_fleet_yaml = "") {
     ServerOptions o;
-    o.config_yaml = fleet_yaml(etcd_, id, ttl_ms);
+    o.config_yaml = fleet_yaml(etcd_, id, ttl_ms) + more_fleet_yaml;
     AdminServerProcess node;
     std::string why;
     EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
@@ -91,7 +92,7 @@ class FleetMembership : public ::testing::Test {
 TEST_F(FleetMembership, TwoNodesSeeEachOtherAndSigtermLeavesAtOnce) {
   // A TTL of 5 s: "at once" below is well under it.
   auto a = start_node("node-a", 5000);
-  auto b = start_node("node-b", 5000);
+  auto b = start_node("node-b", 5000, "  advertise_host: node-b.test\n");
   ASSERT_TRUE(a.server && b.server);
   ASSERT_TRUE(eventually(
       [&] {
@@ -115,10 +116,12 @@ TEST_F(FleetMembership, TwoNodesSeeEachOtherAndSigtermLeavesAtOnce) {
     const auto& p = self ? a : b;
     EXPECT_EQ(n["self"], self) << n;
     EXPECT_EQ(n["role"], "all");
-    EXPECT_EQ(n["game"], "127.0.0.1:" + std::to_string(p.server->port()));
+    // B advertises a name of its own; A the address it listens on.
+    EXPECT_EQ(n["game"], (self ? "127.0.0.1:" : "node-b.test:") + std::to_string(p.server->port()));
     EXPECT_EQ(n["admin"], "127.0.0.1:" + std::to_string(p.admin_port));
     EXPECT_EQ(n["pid"], p.server->pid());
     EXPECT_EQ(n["lease_state"], self ? "member" : "live");
+    EXPECT_EQ(n["draining"], false);
     EXPECT_TRUE(n["load"].contains("connections") && n["load"].contains("rooms")) << n;
   }
   const auto summary = get_json(a.admin_port, "/fleet");

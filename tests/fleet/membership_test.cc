@@ -72,8 +72,11 @@ class MembershipTest : public ::testing::Test {
 
 TEST_F(MembershipTest, RegistersRefreshesTheLoadAndRevokesOnStop) {
   std::atomic<uint64_t> connections{0};
+  std::atomic<bool> draining{false};
   std::atomic<int> flips_in{0}, flips_out{0}, off_loop{0};
-  Membership m(loop_, options("n1"), [&] { return NodeLoad{connections.load(), 1, 2}; });
+  auto o = options("n1");
+  o.draining = [&] { return draining.load(); };
+  Membership m(loop_, o, [&] { return NodeLoad{connections.load(), 1, 2}; });
   m.on_change([&](bool member) {
     if (!loop_.is_in_loop_thread()) ++off_loop;
     ++(member ? flips_in : flips_out);
@@ -111,6 +114,15 @@ TEST_F(MembershipTest, RegistersRefreshesTheLoadAndRevokesOnStop) {
   const auto summary = nlohmann::json::parse(m.summary_json());
   EXPECT_EQ(summary["state"], "member");
   EXPECT_EQ(summary["nodes_by_role"]["all"], 1);
+
+  // A drain shows in the record within a refresh.
+  draining = true;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto r = decode_node_record(read_key("/test/nodes/n1"));
+        return r && r->draining;
+      },
+      5s));
 
   m.stop();
   EXPECT_FALSE(m.is_member());

@@ -24,11 +24,19 @@ NodeRecord sample() {
   return r;
 }
 
+TEST(NodeRecord, DrainingRoundTrips) {
+  NodeRecord r = sample();
+  r.draining = true;
+  const auto back = decode_node_record(encode_node_record(r));
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->draining);
+}
+
 TEST(NodeRecord, EncodesTheDocumentedFieldsAndDecodesBack) {
   const std::string json = encode_node_record(sample());
   EXPECT_EQ(json, R"({"id":"game-1","role":"all","game":"10.0.0.5:7777","admin":"10.0.0.5:9100",)"
                   R"("pid":4242,"version":"0.1.0","started_at":"2026-12-03T23:10:00Z",)"
-                  R"("load":{"connections":120,"rooms":4,"room_players":30}})");
+                  R"("draining":false,"load":{"connections":120,"rooms":4,"room_players":30}})");
   const auto back = decode_node_record(json);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, sample());
@@ -54,6 +62,7 @@ TEST(NodeRecord, DecodingRefusesWhatIsNotARecord) {
       {R"({"id":"a","role":"all","game":7})",
        "game, admin, version and started_at must be strings"},
       {R"({"id":"a","role":"all","pid":"x"})", "pid must be an integer"},
+      {R"({"id":"a","role":"all","draining":1})", "draining must be true or false"},
       {R"({"id":"a","role":"all","load":[]})", "load must be an object of counts (0 or more)"},
       {R"({"id":"a","role":"all","load":{"rooms":-1}})",
        "load must be an object of counts (0 or more)"},

@@ -45,6 +45,7 @@ bool Membership::run_on_loop(std::function<void(std::function<void()> done)> f,
 NodeRecord Membership::make_record() const {
   NodeRecord record = options_.self;
   if (load_) record.load = load_();
+  record.draining = options_.draining && options_.draining();
   return record;
 }
 
@@ -159,6 +160,7 @@ nlohmann::ordered_json node_json(const std::string& id, const FleetEntry& e, boo
   j["pid"] = e.record.pid;
   j["version"] = e.record.version;
   j["started_at"] = e.record.started_at;
+  j["draining"] = e.record.draining;
   j["load"] = {{"connections", e.record.load.connections},
                {"rooms", e.record.load.rooms},
                {"room_players", e.record.load.room_players}};

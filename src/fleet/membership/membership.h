@@ -46,6 +46,9 @@ class Membership {
     std::string cluster;
     int64_t lease_ttl_seconds = 2;
     NodeRecord self;  // id, role, addresses, pid, version, started_at; load filled in
+    // Whether the node is draining (shutting down), read with the load; any
+    // thread-safe flag. Null: never.
+    std::function<bool()> draining;
     std::chrono::milliseconds refresh{1000};
   };
   // The load figure: called on the loop thread about once a second; must

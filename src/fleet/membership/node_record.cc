@@ -16,6 +16,7 @@ std::string encode_node_record(const NodeRecord& r) {
   j["pid"] = r.pid;
   j["version"] = r.version;
   j["started_at"] = r.started_at;
+  j["draining"] = r.draining;
   j["load"] = {{"connections", r.load.connections},
                {"rooms", r.load.rooms},
                {"room_players", r.load.room_players}};
@@ -70,6 +71,10 @@ std::optional<NodeRecord> decode_node_record(std::string_view text, std::string*
     return refuse(error, "game, admin, version and started_at must be strings");
   }
   if (!read_number(j, "pid", r.pid)) return refuse(error, "pid must be an integer");
+  if (const auto draining = j.find("draining"); draining != j.end()) {
+    if (!draining->is_boolean()) return refuse(error, "draining must be true or false");
+    r.draining = draining->get<bool>();
+  }
   if (const auto load = j.find("load"); load != j.end()) {
     if (!load->is_object() || !read_number(*load, "connections", r.load.connections) ||
         !read_number(*load, "rooms", r.load.rooms) ||

@@ -4,7 +4,7 @@
 //
 //   {"id":"game-1","role":"all","game":"10.0.0.5:7777","admin":"10.0.0.5:9100",
 //    "pid":4242,"version":"0.1.0","started_at":"2026-12-03T23:10:00Z",
-//    "load":{"connections":120,"rooms":4,"room_players":30}}
+//    "draining":false,"load":{"connections":120,"rooms":4,"room_players":30}}
 //
 // Pure (nlohmann/json, no I/O): encode and decode, and the key layout.
 #pragma once
@@ -32,6 +32,7 @@ struct NodeRecord {
   int64_t pid = 0;
   std::string version;
   std::string started_at;  // RFC 3339, UTC
+  bool draining = false;   // shutting down: finishing its players, taking no new ones
   NodeLoad load;
   bool operator==(const NodeRecord&) const = default;
 };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 
 namespace citadel::fleet {
 
@@ -24,6 +25,18 @@ std::string_view state_name(NodeRegistration::State state) {
   }
   return "unknown";
 }
+
+namespace {
+
+// 75% to 125% of `delay`: a fleet that lost etcd together does not come
+// back to it in one burst.
+std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
+  thread_local std::minstd_rand random{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> spread(delay.count() * 3 / 4, delay.count() * 5 / 4);
+  return std::chrono::milliseconds(spread(random));
+}
+
+}  // namespace
 
 NodeRegistration::NodeRegistration(net::EventLoop& loop, etcd::EtcdClient& client, Options options,
                                    MakeRecord make_record, StateChanged changed,
@@ -160,7 +173,7 @@ void NodeRegistration::lose(const std::string& why) {
   drop_keeper();
   failing_ = true;  // the loss was the warning
   set_state(State::kLost, why);
-  after(backoff_, [this] { attempt(); });
+  after(jittered(backoff_), [this] { attempt(); });
 }
 
 void NodeRegistration::retry(State state, const std::string& why) {
@@ -177,7 +190,7 @@ void NodeRegistration::retry(State state, const std::string& why) {
   ++generation_;  // late answers of this attempt are ignored
   drop_keeper();
   set_state(state, why);
-  after(backoff_, [this] { attempt(); });
+  after(jittered(backoff_), [this] { attempt(); });
   backoff_ = std::min(backoff_ * 2, options_.retry_max);
 }
 

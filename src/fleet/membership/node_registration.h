@@ -6,7 +6,7 @@
 //              │                 ├─ created ─────────────► member (renewed every TTL/3,
 //              │                 │                          load rewritten ≤ 1/s on the lease)
 //              │                 └─ key held by another lease ─► duplicate, retry later
-//              └─ etcd away ─► retry with a backoff (200 ms doubling to 2 s)
+//              └─ etcd away ─► retry with a backoff (200 ms doubling to 2 s, ±25%)
 //   member ─► lease lost (etcd says so, or no renewal by the local deadline),
 //             or the record is no longer ours ─► not a member (logged once,
 //             counted), a fresh lease and the same transaction again
