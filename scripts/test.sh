@@ -91,6 +91,9 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   #   admin_unit_test    the admin HTTP thread reading counters other threads write
   #   etcd_client_test   the etcd client's thread (calls, watch streams, LeaseKeeper)
   #                      handing completions to the test's thread, against a real etcd
+  #   fleet_membership_loop_test  the membership on an EventLoop (completions from
+  #                      the etcd thread), read from the test's thread as the admin
+  #                      thread reads it, against a real etcd
   # Left out: the black-box suites (integration_test, admin_integration_test,
   # client_integration_test and the bench smoke tests). They need the citadel,
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
@@ -99,7 +102,8 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   tsan_suites=(core_unit_test store_test store_pg_test store_wb_test storage_wb_test auth_test
                auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
-               leaderboard_redis_test etcd_client_test room_ownership_test)
+               leaderboard_redis_test etcd_client_test room_ownership_test
+               fleet_membership_loop_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the

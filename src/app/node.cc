@@ -6,14 +6,19 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <cctype>
 #include <filesystem>
 
+#include "app/fleet_metrics.h"
 #include "app/recovery_metrics.h"
 #include "app/redis_metrics.h"
 #include "app/room_metrics.h"
 #include "app/store_conflicts_admin.h"
 #include "app/store_metrics.h"
+#include "fleet/membership/fleet_settings.h"
+#include "fleet/membership/membership.h"
 #include "ops/admin/admin_server.h"
 #include "ops/crash_report.h"
 #include "ops/json_escape.h"
@@ -160,6 +165,20 @@ std::unique_ptr<ops::admin::AdminServer> start_admin(const ops::Config& config,
   return admin;
 }
 
+bool is_wildcard(const std::string& host) {
+  return host == "0.0.0.0" || host == "::" || host.empty();
+}
+
+// The host other nodes and clients reach this node at: fleet.advertise_host,
+// else server.host unless it is a wildcard, else the host name.
+std::string advertise_host(const ops::Config& config) {
+  if (!config.fleet.advertise_host.empty()) return config.fleet.advertise_host;
+  if (!is_wildcard(config.server.host)) return config.server.host;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
+  return "127.0.0.1";
+}
+
 }  // namespace
 
 Node::Node(Options options)
@@ -222,12 +241,14 @@ void Node::start(ops::admin::AdminSources admin_sources) {
     const ConfigReloader::Outcome outcome = notified_reload("POST /config/reload");
     return ops::admin::ReloadAnswer{outcome.ok, ConfigReloader::outcome_json(outcome)};
   };
+  if (!config_.fleet.etcd.empty()) start_fleet(admin_sources);
   admin_ = start_admin(
       config_, *server_, std::move(admin_sources),
       [rooms = &services_->rooms(), store = &services_->store(), services = services_.get(),
-       reloader = reloader_.get(), crashes = crash_reports_found_,
-       plugins = plugins_.get()](ops::admin::MetricsWriter& out) {
+       reloader = reloader_.get(), crashes = crash_reports_found_, plugins = plugins_.get(),
+       membership = membership_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
+        if (membership) write_fleet_metrics(out, *membership);
         const auto p = plugins->counters();
         out.counter("citadel_plugin_swaps_total", "Plugin room types swapped to a new version.",
                     p.swaps);
@@ -252,6 +273,41 @@ void Node::start(ops::admin::AdminSources admin_sources) {
                   "crashes of this node).",
                   static_cast<double>(crashes));
       });
+}
+
+void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
+  const ops::FleetConfig& f = config_.fleet;
+  fleet::Membership::Options options;
+  options.etcd_url = f.etcd;
+  options.cluster = f.cluster;
+  options.lease_ttl_seconds = f.lease_ttl_ms / 1000;
+  const std::string host = advertise_host(config_);
+  fleet::NodeRecord& self = options.self;
+  self.id = f.node_id.empty() ? fleet::generated_node_id() : f.node_id;
+  self.role = f.role;
+  self.game_address = host + ":" + std::to_string(server_->port());
+  if (config_.admin.port != 0) {
+    self.admin_address = (is_wildcard(config_.admin.host) ? host : config_.admin.host) + ":" +
+                         std::to_string(config_.admin.port);
+  }
+  self.pid = getpid();
+  self.version = admin_sources.version;
+  self.started_at = fleet::utc_now_rfc3339();
+  options.draining = [server = server_.get()] { return server->draining(); };
+  // The load figure, read on the service loop about once a second: only
+  // counters that any thread may read.
+  membership_ = std::make_unique<fleet::Membership>(
+      server_->service_loop(), std::move(options),
+      [server = server_.get(), rooms = &services_->rooms()] {
+        const auto room_stats = rooms->stats();
+        return fleet::NodeLoad{server->stats().active_connections, room_stats.rooms_open,
+                               room_stats.players};
+      });
+  // A node id held by a live node throws here: the start fails, naming it.
+  membership_->start(std::chrono::seconds(3));
+  admin_sources.fleet_status = [m = membership_.get()] { return m->summary_json(); };
+  admin_sources.fleet_nodes = [m = membership_.get()] { return m->nodes_json(); };
+  admin_sources.fleet_member = [m = membership_.get()] { return m->is_member(); };
 }
 
 uint16_t Node::port() const {
@@ -323,6 +379,9 @@ void Node::reload_on_signal() {
 void Node::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // First, while the loops still run: the lease is revoked, so the other
+  // nodes see this one leave at once rather than after the TTL.
+  if (membership_) membership_->stop();
   // Only after the drain: /health answers 503 throughout it.
   if (admin_) admin_->stop();
   server_->stop();

@@ -31,6 +31,9 @@ class ConflictAdmin;
 namespace citadel::ops {
 class ServiceManager;
 }
+namespace citadel::fleet {
+class Membership;
+}
 
 namespace citadel::app {
 
@@ -80,6 +83,9 @@ class Node {
 
   // Every 1 s on the service loop: the plugins' automatic rollback.
   void check_plugin_rollbacks_in_loop();
+  // fleet.etcd set: registers in the fleet (control thread, after the game
+  // port is bound). Throws when the node id is held by a live node.
+  void start_fleet(ops::admin::AdminSources& admin_sources);
 
   const ops::Config config_;                    // as started
   const ops::ServiceManager* service_manager_;  // may be null
@@ -93,6 +99,9 @@ class Node {
   // whose endpoints call it).
   std::unique_ptr<store::wb::ConflictAdmin> conflicts_;
   std::unique_ptr<ops::admin::AdminServer> admin_;
+  // fleet.etcd set: this node's membership (its completions run on the
+  // service loop). Stopped first: the record goes before the node does.
+  std::unique_ptr<fleet::Membership> membership_;
   uint64_t crash_reports_found_ = 0;  // in crash.directory at start
   bool stopped_ = false;
 };

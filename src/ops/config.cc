@@ -12,6 +12,7 @@
 #include <string_view>
 #include <thread>
 
+#include "fleet/membership/fleet_settings.h"
 #include "net/http/static_site.h"
 #include "net/websocket/handshake.h"
 #include "redis/redis_url.h"
@@ -38,6 +39,30 @@ bool is_bearer_token(const std::string& t) {
 
 [[noreturn]] void fail(const std::string& key, const std::string& problem) {
   throw ConfigError(key + ": " + problem);
+}
+
+// fleet.*: checked even when fleet.etcd is empty, so a typo shows before
+// the fleet is switched on.
+void validate_fleet(const FleetConfig& f) {
+  if (!f.etcd.empty()) {
+    std::string why;
+    if (!fleet::parse_etcd_url(f.etcd, &why)) fail("fleet.etcd", why);
+  }
+  if (auto problem = fleet::key_segment_problem(f.cluster)) fail("fleet.cluster", *problem);
+  if (!f.node_id.empty()) {
+    if (auto problem = fleet::key_segment_problem(f.node_id)) fail("fleet.node_id", *problem);
+  }
+  if (f.role == "gateway" || f.role == "game") {
+    fail("fleet.role", "'" + f.role +
+                           "' is not supported yet: a node runs gateway and game together "
+                           "(all) until the fleet can split them (docs/fleet.md)");
+  }
+  if (f.role != "all") fail("fleet.role", "expected all, got '" + f.role + "'");
+  if (auto problem = fleet::lease_ttl_problem(f.lease_ttl_ms)) fail("fleet.lease_ttl_ms", *problem);
+  if (f.advertise_host.find_first_of(" /:@") != std::string::npos) {
+    fail("fleet.advertise_host",
+         "expected a host name or an IPv4 address, got '" + f.advertise_host + "'");
+  }
 }
 
 void read_one_of(const YAML::Node& node, const std::string& key, std::string& out,
@@ -196,6 +221,7 @@ void validate(const Config& c) {
       fail("redis.url", "expected redis://[[user]:password@]host[:port][/db]: " + why);
     }
   }
+  validate_fleet(c.fleet);
   for (const auto* type : {&c.rooms.arena, &c.rooms.lockstep}) {
     const std::string key = std::string("rooms.") + (type == &c.rooms.arena ? "arena" : "lockstep");
     if (type->match_size > type->max_players) {

@@ -175,6 +175,18 @@ struct RedisConfig {
   std::string url;  // redis://host:port[/db]; empty: no Redis
 };
 
+// The fleet (issue 18, docs/fleet.md): with `etcd` set, this node registers
+// itself in etcd under a lease and watches the other nodes. Empty `etcd`:
+// no fleet, the single process needs no external service.
+struct FleetConfig {
+  std::string etcd;                 // http://host:port of an etcd member; empty: no fleet
+  std::string cluster = "citadel";  // key namespace: /<cluster>/nodes/<node_id>
+  std::string node_id;              // empty: generated at start (host name + random suffix)
+  std::string role = "all";         // all (gateway and game come later)
+  uint32_t lease_ttl_ms = 2'000;    // whole seconds (etcd's unit), 1 s to 300 s
+  std::string advertise_host;       // empty: server.host, or the host name if that is a wildcard
+};
+
 // Logins and sessions.
 struct AuthConfig {
   std::string token_secret_file = "citadel.secret";  // created (mode 0600) if absent
@@ -267,6 +279,7 @@ struct Config {
   AdminConfig admin;
   StoreConfig store;
   RedisConfig redis;
+  FleetConfig fleet;
   AuthConfig auth;
   ChatLimitsConfig chat;
   StorageLimitsConfig storage;

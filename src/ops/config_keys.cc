@@ -251,6 +251,31 @@ std::vector<Key> all_keys() {
                   "given; both percent-decoded) on every connection; the URL is shown as `(set)`. "
                   "`rediss://` (TLS) is refused: see [Redis over TLS](#redis-over-tls). See "
                   "[Leaderboards in Redis](leaderboards.md#redis)"),
+      CITADEL_KEY(fleet, etcd, 0ull, 0ull, kAtStart,
+                  "`http://host[:port]` of an etcd member (v3 JSON API, etcd 3.4+): the node "
+                  "registers in this fleet under a lease and watches the other nodes; empty: no "
+                  "fleet (the default; one process needs no external service). Unreachable at "
+                  "start: the node serves, reports not ready on `/health` and keeps trying. See "
+                  "[the fleet](fleet.md#membership)"),
+      CITADEL_KEY(fleet, cluster, 0ull, 0ull, kAtStart,
+                  "the fleet's name, the etcd key prefix (`/<cluster>/nodes/<node_id>`): nodes "
+                  "of one fleet share it; letters, digits and `._-`"),
+      CITADEL_KEY(fleet, node_id, 0ull, 0ull, kAtStart,
+                  "this node's id in the fleet (1 to 63 of letters, digits and `._-`); a second "
+                  "live node with the same id is refused at start. Empty: the host name plus a "
+                  "random suffix, new on every start"),
+      CITADEL_KEY(fleet, role, 0ull, 0ull, kAtStart,
+                  "`all` (gateway and game in one process, the only role so far; `gateway` and "
+                  "`game` are refused until the fleet can split them)"),
+      CITADEL_KEY(fleet, lease_ttl_ms, 1'000ull, 300'000ull, kAtStart,
+                  "the node's etcd lease TTL, a multiple of 1000 (etcd counts whole seconds): "
+                  "renewed every third of it; a node killed without a clean exit leaves the "
+                  "fleet this long after its last renewal, one cut off from etcd stops being a "
+                  "member no later than that"),
+      CITADEL_KEY(fleet, advertise_host, 0ull, 0ull, kAtStart,
+                  "the address other nodes and clients use to reach this node's ports, written "
+                  "in its fleet record; empty: `server.host`, or the host name when that is a "
+                  "wildcard (`0.0.0.0`, `::`)"),
       CITADEL_KEY(auth, token_secret_file, 0ull, 0ull, kAtStart,
                   "32-byte HMAC key for session tokens; created with mode 0600 on first start. "
                   "Keep it across restarts, or tokens issued before become invalid"),

@@ -81,6 +81,9 @@ class AdminServerTest : public testing::Test {
     s.delete_leaderboard_record = delete_leaderboard_record_;
     s.list_store_conflicts = list_conflicts_;
     s.dismiss_store_conflict = dismiss_conflict_;
+    s.fleet_status = fleet_status_;
+    s.fleet_nodes = fleet_nodes_;
+    s.fleet_member = fleet_member_;
     server_ = std::make_unique<AdminServer>(config_, s);
     for (auto& c : collectors_) server_->add_metrics_collector(c);
     server_->start();
@@ -104,6 +107,8 @@ class AdminServerTest : public testing::Test {
   std::function<void(std::string, uint64_t, AdminSources::AdminReply)> delete_leaderboard_record_;
   decltype(AdminSources::list_store_conflicts) list_conflicts_;
   decltype(AdminSources::dismiss_store_conflict) dismiss_conflict_;
+  std::function<std::string()> fleet_status_, fleet_nodes_;
+  std::function<bool()> fleet_member_;
   std::unique_ptr<AdminServer> server_;
   uint16_t port_ = 0;
 };
@@ -146,6 +151,58 @@ TEST_F(AdminServerTest, HealthAnswers503WhileDraining) {
   const auto back = get("/health");
   ASSERT_TRUE(back);
   EXPECT_EQ(back->status, 200);
+}
+
+TEST_F(AdminServerTest, WithAFleetHealthIsReadyOnlyWhileAMember) {
+  std::atomic<bool> member{false};
+  fleet_member_ = [&member] { return member.load(); };
+  fleet_status_ = [] { return std::string("{\"configured\":true}\n"); };
+  fleet_nodes_ = [] { return std::string("{\"configured\":true,\"nodes\":[]}\n"); };
+  ASSERT_NO_FATAL_FAILURE(start());
+  const auto out = get("/health");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 503) << out->describe();
+  EXPECT_EQ(test::json_member(out->body, "status"), "not_member");
+  EXPECT_EQ(test::json_member(out->body, "fleet_member"), "false");
+  member = true;
+  const auto in = get("/health");
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->status, 200);
+  EXPECT_EQ(test::json_member(in->body, "status"), "serving");
+  EXPECT_EQ(test::json_member(in->body, "fleet_member"), "true");
+  // Draining wins over membership.
+  draining_ = true;
+  const auto draining = get("/health");
+  ASSERT_TRUE(draining);
+  EXPECT_EQ(draining->status, 503);
+  EXPECT_EQ(test::json_member(draining->body, "status"), "draining");
+  draining_ = false;
+
+  const auto fleet = get("/fleet");
+  ASSERT_TRUE(fleet);
+  EXPECT_EQ(fleet->status, 200);
+  EXPECT_EQ(fleet->body, "{\"configured\":true}\n");
+  const auto nodes = get("/fleet/nodes");
+  ASSERT_TRUE(nodes);
+  EXPECT_EQ(nodes->body, "{\"configured\":true,\"nodes\":[]}\n");
+  std::string error;
+  const auto post = test::http_post(port_, "/fleet", "", 5s, &error);
+  ASSERT_TRUE(post) << error;
+  EXPECT_EQ(post->status, 405);
+}
+
+TEST_F(AdminServerTest, WithoutAFleetTheFleetEndpointsSaySo) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  for (const char* path : {"/fleet", "/fleet/nodes"}) {
+    const auto r = get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(test::json_member(r->body, "configured"), "false") << r->body;
+  }
+  const auto health = get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(test::json_member(health->body, "fleet_member"), std::nullopt);
 }
 
 // ---- /metrics ----------------------------------------------------------------

@@ -362,6 +362,53 @@ TEST(Config, StoreBackendIsSqliteByDefaultAndPostgresNeedsAUrl) {
       << "a refused URL's password is not repeated";
 }
 
+TEST(Config, FleetKeysAreCheckedWithSpecificErrors) {
+  const Config defaults;
+  // No fleet by default: one process needs no etcd.
+  EXPECT_EQ(defaults.fleet.etcd, "");
+  EXPECT_EQ(defaults.fleet.cluster, "citadel");
+  EXPECT_EQ(defaults.fleet.node_id, "");
+  EXPECT_EQ(defaults.fleet.role, "all");
+  EXPECT_EQ(defaults.fleet.lease_ttl_ms, 2000u);
+  EXPECT_EQ(defaults.fleet.advertise_host, "");
+
+  const Config c = parse_config(
+      "fleet: {etcd: 'http://10.0.0.7:2379', cluster: eu-1, node_id: game_3.a, "
+      "lease_ttl_ms: 5000, advertise_host: game-3.internal}");
+  EXPECT_EQ(c.fleet.etcd, "http://10.0.0.7:2379");
+  EXPECT_EQ(c.fleet.cluster, "eu-1");
+  EXPECT_EQ(c.fleet.node_id, "game_3.a");
+  EXPECT_EQ(c.fleet.lease_ttl_ms, 5000u);
+  EXPECT_EQ(c.fleet.advertise_host, "game-3.internal");
+  EXPECT_EQ(parse_config("fleet: {etcd: 'http://etcd/'}").fleet.etcd, "http://etcd/");
+
+  EXPECT_EQ(error_of("fleet: {etcd: 'etcd:2379'}"), "fleet.etcd: must start with http://");
+  EXPECT_NE(error_of("fleet: {etcd: 'https://etcd:2379'}").find("TLS to etcd) is not supported"),
+            std::string::npos);
+  EXPECT_EQ(error_of("fleet: {etcd: 'http://etcd:0'}"),
+            "fleet.etcd: the port must be a number from 1 to 65535");
+  EXPECT_NE(error_of("fleet: {etcd: 'http://a:1,http://b:2'}").find("one endpoint"),
+            std::string::npos);
+  EXPECT_NE(error_of("fleet: {node_id: 'game/1'}").find("fleet.node_id: only letters"),
+            std::string::npos);
+  EXPECT_EQ(error_of("fleet: {node_id: '-x'}"), "fleet.node_id: must not start with '.' or '-'");
+  EXPECT_EQ(error_of("fleet: {node_id: '" + std::string(64, 'n') + "'}"),
+            "fleet.node_id: at most 63 characters, got 64");
+  EXPECT_EQ(error_of("fleet: {cluster: ''}"), "fleet.cluster: must not be empty");
+  EXPECT_NE(error_of("fleet: {cluster: 'a b'}").find("fleet.cluster: only letters"),
+            std::string::npos);
+  // gateway and game are refused, saying they are not there yet.
+  EXPECT_NE(error_of("fleet: {role: gateway}").find("fleet.role: 'gateway' is not supported yet"),
+            std::string::npos);
+  EXPECT_EQ(error_of("fleet: {role: boss}"), "fleet.role: expected all, got 'boss'");
+  // etcd counts whole seconds.
+  EXPECT_EQ(error_of("fleet: {lease_ttl_ms: 2500}"),
+            "fleet.lease_ttl_ms: etcd leases are whole seconds: use a multiple of 1000, got 2500");
+  EXPECT_NE(error_of("fleet: {lease_ttl_ms: 500}").find("fleet.lease_ttl_ms"), std::string::npos);
+  EXPECT_NE(error_of("fleet: {advertise_host: 'h:1'}").find("fleet.advertise_host"),
+            std::string::npos);
+}
+
 TEST(Config, DerivedConnectionCapKeepsHeadroomBelowTheFileLimit) {
   LimitsConfig l;
   EXPECT_EQ(l.effective_max_connections(20000), 19900u);

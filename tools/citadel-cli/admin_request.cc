@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* kUsage =
     "admin commands: plugins list | plugins load PATH | plugins rollback TYPE | config show | "
-    "config reload | conflicts list [LIMIT [AFTER_ID]] | conflicts dismiss ID";
+    "config reload | conflicts list [LIMIT [AFTER_ID]] | conflicts dismiss ID | fleet | fleet "
+    "nodes";
 
 // A positive decimal id or count, as the admin port takes it in a path or query.
 bool is_number(const std::string& s) {
@@ -36,6 +37,9 @@ AdminCommand parse_admin_command(const std::vector<std::string>& words, std::str
   if (is(3, "plugins", "rollback")) return {"POST", "/plugins/rollback", words[2]};
   if (is(2, "config", "show")) return {"GET", "/config", ""};
   if (is(2, "config", "reload")) return {"POST", "/config/reload", ""};
+  // The fleet: this node's membership, and every live node.
+  if (words.size() == 1 && words[0] == "fleet") return {"GET", "/fleet", ""};
+  if (is(2, "fleet", "nodes")) return {"GET", "/fleet/nodes", ""};
   // Write-behind's conflicts: a page of them, and dismissing one.
   const bool list =
       words.size() >= 2 && words.size() <= 4 && words[0] == "conflicts" && words[1] == "list";

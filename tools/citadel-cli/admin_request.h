@@ -7,6 +7,7 @@
 //   citadel-cli --admin 127.0.0.1:9101 config show | config reload
 //   citadel-cli --admin 127.0.0.1:9101 conflicts list [LIMIT [AFTER_ID]]
 //   citadel-cli --admin 127.0.0.1:9101 conflicts dismiss ID
+//   citadel-cli --admin 127.0.0.1:9101 fleet | fleet nodes
 #pragma once
 
 #include <string>

@@ -7,6 +7,7 @@
 //   citadel-cli --admin HOST:PORT [--admin-token T] plugins list|load PATH|rollback TYPE
 //   citadel-cli --admin HOST:PORT [--admin-token T] config show|reload
 //   citadel-cli --admin HOST:PORT [--admin-token T] conflicts list [LIMIT [AFTER_ID]]|dismiss ID
+//   citadel-cli --admin HOST:PORT [--admin-token T] fleet | fleet nodes
 //
 // The transport is tcp (raw frames) unless --transport or the URL's scheme
 // (tcp://, ws://, tls://, wss://) says otherwise. TLS does not verify the
@@ -137,7 +138,7 @@ int run(int argc, char** argv) {
   app.add_option("--admin", f.admin,
                  "run one operator command against this admin port (HOST:PORT) and exit: plugins "
                  "list | plugins load PATH | plugins rollback TYPE | config show | config reload | "
-                 "conflicts list [LIMIT [AFTER_ID]] | conflicts dismiss ID");
+                 "conflicts list [LIMIT [AFTER_ID]] | conflicts dismiss ID | fleet | fleet nodes");
   app.add_option("--admin-token", f.admin_token, "the admin port's bearer token (admin.token)");
   app.add_option("command", f.command, "with --admin: the operator command");
   try {

@@ -23,6 +23,7 @@ struct LeaseKeeper::State {
   std::atomic<bool> stopped{false};
   std::atomic<int64_t> lease{0};
   std::atomic<uint64_t> renewals{0};
+  std::atomic<uint64_t> renewal_failures{0};
   asio::steady_timer* pause = nullptr;  // "citadel-etcd" thread only
 };
 
@@ -90,7 +91,10 @@ asio::awaitable<void> run_keeper(KeeperSpec spec, std::shared_ptr<LeaseKeeper::S
     if (cb) cb(granted);
   });
 
-  auto next = Clock::now() + interval;
+  // Counted from the send, like the deadline: a grant (or renewal) that took
+  // long must not push the next renewal past the deadline, which would
+  // report a healthy lease lost.
+  auto next = grant_sent + interval;
   Error last_error{Error::Kind::kUnreachable, 0, "no renewal yet"};
   while (!state->stopped.load()) {
     pause.expires_at(std::min(next, deadline));
@@ -111,6 +115,7 @@ asio::awaitable<void> run_keeper(KeeperSpec spec, std::shared_ptr<LeaseKeeper::S
                                   timeout, &json::parse_keepalive);
     if (state->stopped.load()) co_return;
     if (renewed && !renewed->alive()) {
+      state->renewal_failures.fetch_add(1);
       report_lost(spec, state,
                   Error{Error::Kind::kEtcd, 0,
                         "lease " + std::to_string(granted.id) + " expired or was revoked"});
@@ -118,10 +123,11 @@ asio::awaitable<void> run_keeper(KeeperSpec spec, std::shared_ptr<LeaseKeeper::S
     }
     if (renewed) {
       deadline = sent + std::chrono::seconds(renewed->ttl);
-      next = Clock::now() + interval;
+      next = sent + interval;
       state->renewals.fetch_add(1);
     } else {
       last_error = renewed.error();
+      state->renewal_failures.fetch_add(1);
       next = Clock::now() + std::min(kRetry, interval);
     }
   }
@@ -152,6 +158,10 @@ int64_t LeaseKeeper::lease() const {
 
 uint64_t LeaseKeeper::renewals() const {
   return state_->renewals.load();
+}
+
+uint64_t LeaseKeeper::renewal_failures() const {
+  return state_->renewal_failures.load();
 }
 
 }  // namespace citadel::fleet::etcd

@@ -46,6 +46,9 @@ class LeaseKeeper {
   int64_t lease() const;
   // Renewals that succeeded so far. Any thread.
   uint64_t renewals() const;
+  // Renewals that failed (no answer, an error; etcd saying the lease is
+  // gone counts too). Any thread.
+  uint64_t renewal_failures() const;
 
   struct State;  // shared with the coroutine (lease_keeper.cc)
 

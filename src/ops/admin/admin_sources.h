@@ -64,6 +64,14 @@ struct AdminSources {
   std::function<std::string()> plugins_status;
   std::function<ReloadAnswer(std::string body)> plugins_load;
   std::function<ReloadAnswer(std::string body)> plugins_rollback;
+  // GET /fleet (this node's membership) and GET /fleet/nodes (every live
+  // node), JSON. Unset (no fleet.etcd): both answer 200 with
+  // {"configured":false,...}. fleet_member, when set, makes /health a
+  // readiness check of the membership too (503 "not_member" while false).
+  // Called on the admin thread; thread-safe, never waiting on a loop.
+  std::function<std::string()> fleet_status;
+  std::function<std::string()> fleet_nodes;
+  std::function<bool()> fleet_member;
 };
 
 // Writes extra metric families on every scrape (rooms, ticks, chat, storage

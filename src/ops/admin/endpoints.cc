@@ -103,8 +103,9 @@ Endpoints::Health Endpoints::health() const {
   in.version = sources_.version;
   in.uptime = std::chrono::steady_clock::now() - sources_.started_steady;
   if (sources_.stats) in.stats = sources_.stats();
+  if (sources_.fleet_member) in.fleet_member = sources_.fleet_member();
   in.process = read_process_stats(CountOpenFds::kNo);
-  return {in.draining, health_json(in)};
+  return {in.draining, health_ok(in), health_json(in)};
 }
 
 std::string Endpoints::metrics_text() const {
@@ -163,6 +164,20 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     co_return make_response(answer.ok ? http::status::ok : http::status::unprocessable_entity,
                             version, std::move(answer.json), "application/json");
   }
+  if (path == "/fleet" || path == "/fleet/nodes") {
+    if (request.method() != http::verb::get) co_return method_not_allowed(http::verb::get, version);
+    if (!sources_.fleet_status) {
+      co_return make_response(
+          http::status::ok, version,
+          std::string("{\"configured\":false,\"message\":\"no fleet: fleet.etcd is not set, this "
+                      "node runs alone\"") +
+              (path == "/fleet/nodes" ? ",\"nodes\":[]}\n" : "}\n"),
+          "application/json");
+    }
+    co_return make_response(http::status::ok, version,
+                            path == "/fleet" ? sources_.fleet_status() : sources_.fleet_nodes(),
+                            "application/json");
+  }
   const bool config_paths =
       sources_.config_status && (path == "/config" || path == "/config/reload");
   const bool known =
@@ -171,7 +186,7 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     co_return make_response(
         http::status::not_found, version,
         "no such endpoint; try /health, /metrics, /config, /config/reload, /plugins, "
-        "/store/conflicts or /debug/profile\n");
+        "/store/conflicts, /fleet, /fleet/nodes or /debug/profile\n");
   }
   // Reloading changes the server, so it takes POST; everything else only reads.
   const http::verb wanted = path == "/config/reload" ? http::verb::post : http::verb::get;
@@ -192,9 +207,10 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
   if (path == "/health") {
     Health h = health();
     // 503 while draining, so a load balancer stops sending new players here
-    // while the ones already connected finish.
-    co_return make_response(h.draining ? http::status::service_unavailable : http::status::ok,
-                            version, std::move(h.json), "application/json");
+    // while the ones already connected finish; and, with a fleet, while the
+    // node is not a member (it must not be sent players it cannot own).
+    co_return make_response(h.ok ? http::status::ok : http::status::service_unavailable, version,
+                            std::move(h.json), "application/json");
   }
   if (path == "/metrics") {
     co_return make_response(http::status::ok, version, metrics_text(), kPrometheusTextContentType);

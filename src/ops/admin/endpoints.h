@@ -1,7 +1,8 @@
 // The admin server's routes: GET /health, GET /metrics, GET /debug/profile,
 // POST /leaderboards and DELETE /leaderboards/{board_id}/records/{user_id}
-// when the process has leaderboards, and GET /store/conflicts, DELETE
-// /store/conflicts/{id} (write-behind's conflicts).
+// when the process has leaderboards, GET /store/conflicts, DELETE
+// /store/conflicts/{id} (write-behind's conflicts), and GET /fleet, GET
+// /fleet/nodes (the fleet's membership).
 // Checks the bearer token first (so an unauthenticated client learns nothing,
 // not even which paths exist), then the path (404), then the method (405).
 // Runs on the admin thread only.
@@ -43,6 +44,7 @@ class Endpoints {
   // What the two read-only endpoints answer (public for tests).
   struct Health {
     bool draining = false;
+    bool ok = true;  // 200; false: 503 (draining, or not a fleet member)
     std::string json;
   };
   Health health() const;
