@@ -51,14 +51,14 @@ struct LeaderboardSubmitRequest {
   int64_t score = 0;
   int64_t subscore = 0;
   // nullopt: keep the record's metadata; set (even ""): replace it when taken.
-  std::optional<std::string> metadata;
+  std::optional<std::string> metadata{};
 };
 
 // A page in rank order, from rank 1 or from a cursor.
 struct LeaderboardTopRequest {
   std::string board_id;
-  uint32_t limit = 10;                // 1..100
-  std::optional<std::string> cursor;  // a reply's next_cursor or prev_cursor; nullopt: rank 1
+  uint32_t limit = 10;                  // 1..100
+  std::optional<std::string> cursor{};  // a reply's next_cursor or prev_cursor; nullopt: rank 1
   LeaderboardPeriod period = LeaderboardPeriod::kCurrent;
 };
 
@@ -114,6 +114,7 @@ struct LeaderboardReplyFields {
   bool taken = false;  // Submit: the score changed the record (a best that did not beat: false)
 
   bool ok() const { return result == leaderboard_result::kOk; }
+  bool operator==(const LeaderboardReplyFields&) const = default;
 };
 // nullopt if the payload is not a valid LeaderboardReply.
 std::optional<LeaderboardReplyFields> decode_leaderboard_reply(std::span<const uint8_t> payload);

@@ -70,9 +70,9 @@ struct StorageDeleteItem {
 // A StorageList: one page of a user's objects in a collection, by key.
 struct StorageListRequest {
   std::string collection;
-  uint64_t user_id = 0;               // whose objects; 0: yours
-  uint32_t limit = 0;                 // 1..100; 0 means 100
-  std::optional<std::string> cursor;  // the previous page's cursor; nullopt: the first page
+  uint64_t user_id = 0;                 // whose objects; 0: yours
+  uint32_t limit = 0;                   // 1..100; 0 means 100
+  std::optional<std::string> cursor{};  // the previous page's cursor; nullopt: the first page
 };
 
 // An object as the server returns it.
@@ -101,6 +101,7 @@ struct StorageReplyFields {
   std::optional<std::string> cursor;   // StorageList: the next page's; nullopt on the last
 
   bool ok() const { return result == storage_result::kOk; }
+  bool operator==(const StorageReplyFields&) const = default;
 };
 // What Client::storage_list gives: one page, and the cursor of the next.
 struct StoragePage {
