@@ -1,5 +1,7 @@
 #include "client/storage_messages.h"
 
+#include <cstring>
+
 #include <flatbuffers/flatbuffers.h>
 
 #include "protocol/storage_generated.h"
@@ -23,6 +25,16 @@ std::vector<uint8_t> finish(flatbuffers::FlatBufferBuilder& b) {
 flatbuffers::Offset<flatbuffers::String> string(flatbuffers::FlatBufferBuilder& b,
                                                 std::string_view s) {
   return b.CreateString(s.data(), s.size());
+}
+
+// FlatBuffers' verifier (2.0.8) checks a vector's length field for 4-byte
+// alignment but not its 8-byte elements, so a crafted payload can put them
+// 4 bytes off. Copy them bytewise instead of reading them in place.
+std::vector<uint64_t> copy_u64s(const flatbuffers::Vector<uint64_t>& v) {
+  std::vector<uint64_t> out(v.size());
+  if (!out.empty()) std::memcpy(out.data(), v.Data(), out.size() * sizeof(uint64_t));
+  for (uint64_t& x : out) x = flatbuffers::EndianScalar(x);
+  return out;
 }
 
 StorageObject object_of(const msg::StorageObject& o) {
@@ -60,7 +72,7 @@ std::optional<StorageReplyFields> decode_storage_reply(std::span<const uint8_t> 
       if (o != nullptr) f.objects.push_back(object_of(*o));
     }
   }
-  if (const auto* versions = r->versions()) f.versions.assign(versions->begin(), versions->end());
+  if (const auto* versions = r->versions()) f.versions = copy_u64s(*versions);
   if (r->cursor() != nullptr) f.cursor = copy(r->cursor());
   return f;
 }

@@ -8,6 +8,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -156,6 +157,32 @@ TEST(StorageMessages, RefusalAndLastPage) {
   EXPECT_EQ(reply->failed_index, 1);
   EXPECT_TRUE(reply->objects.empty());
   EXPECT_FALSE(reply->cursor.has_value()) << "no cursor on the last page";
+}
+
+// A StorageReply made by hand whose `versions` elements sit 4 bytes off
+// their 8-byte alignment: the verifier accepts it (it checks the vector's
+// length field only), so the decoder must not read them in place (UBSan
+// reports a misaligned load in the asan flavour). Found by
+// client_messages_fuzz.
+TEST(StorageMessages, VersionsOffTheirAlignmentAreCopiedSafely) {
+  std::vector<uint8_t> b(52, 0);
+  const auto put32 = [&](std::size_t at, uint32_t v) { std::memcpy(&b[at], &v, 4); };
+  const auto put16 = [&](std::size_t at, uint16_t v) { std::memcpy(&b[at], &v, 2); };
+  put32(0, 20);  // root: the table at 20
+  // vtable at 4: 16 bytes, a table of 8, only field 5 (versions) present, at +4
+  put16(4, 16);
+  put16(6, 8);
+  put16(18, 4);
+  put32(20, 16);  // the table's vtable is 16 bytes before it
+  put32(24, 8);   // versions: the vector at 24 + 8 = 32
+  put32(32, 2);   // two elements, at 36 and 44: 4 bytes off 8-byte alignment
+  const uint64_t first = 0x0102030405060708u, second = 5;
+  std::memcpy(&b[36], &first, 8);
+  std::memcpy(&b[44], &second, 8);
+  const auto reply = decode_storage_reply(b);
+  ASSERT_TRUE(reply.has_value()) << "the verifier takes it";
+  EXPECT_EQ(reply->versions, (std::vector<uint64_t>{first, second}));
+  EXPECT_TRUE(reply->objects.empty());
 }
 
 TEST(StorageMessages, ResultNamesAreTheSchemas) {
