@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,26 +48,29 @@ class Player {
   // Connects and logs in as a guest; the user id, or 0.
   uint64_t log_in(const std::string& device) {
     if (!connected_) return 0;
-    std::optional<uint64_t> user;
-    client_.login_guest(device, [&](const AuthOutcome& o) { user = o.ok() ? o.auth->user_id : 0; });
+    auto user = std::make_shared<std::optional<uint64_t>>();
+    client_.login_guest(device,
+                        [user](const AuthOutcome& o) { *user = o.ok() ? o.auth->user_id : 0; });
     if (!run_until(
-            io_, [&] { return user.has_value(); }, 10s)) {
+            io_, [&] { return user->has_value(); }, 10s)) {
       return 0;
     }
-    return *user;
+    return **user;
   }
 
-  // Calls `call(client, callback)` and waits for the outcome.
+  // Calls `call(client, callback)` and waits for the outcome. The slot is
+  // shared: a callback that comes after a failed wait (at close) still has
+  // somewhere to write.
   template <typename T, typename Call>
   CallOutcome<T> wait(Call call) {
-    std::optional<CallOutcome<T>> outcome;
-    call(client_, [&](const CallOutcome<T>& o) { outcome = o; });
+    auto outcome = std::make_shared<std::optional<CallOutcome<T>>>();
+    call(client_, [outcome](const CallOutcome<T>& o) { *outcome = o; });
     if (!run_until(
-            io_, [&] { return outcome.has_value(); }, 10s)) {
+            io_, [&] { return outcome->has_value(); }, 10s)) {
       ADD_FAILURE() << "no callback within 10 s";
       return {};
     }
-    return *outcome;
+    return **outcome;
   }
 
   CallOutcome<std::vector<uint64_t>> write(const std::vector<StorageWriteItem>& items) {
