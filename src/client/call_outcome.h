@@ -9,7 +9,9 @@
 //   kServerError    the server answered with ERROR instead (e.g. 9
 //                   not_authenticated before a login): `server_error_code`,
 //                   `server_error_text`;
-//   kMalformedReply the reply did not verify as the expected table;
+//   kMalformedReply the reply did not verify as the expected table (a
+//                   guard: a reply that does not verify has no request_id
+//                   to match it by, so it is a push and the call times out);
 //   kRefused        the reply's `result` is not Ok: `result` (the schema's
 //                   enum, e.g. storage_result::kVersionConflict),
 //                   `result_name` ("VersionConflict"), the server's
