@@ -7,6 +7,7 @@
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
 #include "protocol/commands.h"
+#include "protocol/leaderboard_generated.h"
 #include "protocol/rooms_generated.h"
 #include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
@@ -32,7 +33,8 @@ flatbuffers::Offset<flatbuffers::String> string(flatbuffers::FlatBufferBuilder& 
 }
 
 constexpr std::array kKeyedReplyCmds = {proto::cmd::kAuthReply, proto::cmd::kChatReply,
-                                        proto::cmd::kRoomReply, proto::cmd::kStorageReply};
+                                        proto::cmd::kRoomReply, proto::cmd::kStorageReply,
+                                        proto::cmd::kLeaderboardReply};
 
 }  // namespace
 
@@ -118,6 +120,12 @@ std::optional<uint64_t> read_reply_request_id(uint16_t cmd, std::span<const uint
       // A storage refusal decided on arrival may overtake earlier storage
       // replies (protocol.md, "Reply order"): only the id matches safely.
       if (const auto* r = proto::verified_root<msg::StorageReply>(payload)) return r->request_id();
+      break;
+    case proto::cmd::kLeaderboardReply:
+      // In order among leaderboard requests, but a PONG may overtake one.
+      if (const auto* r = proto::verified_root<msg::LeaderboardReply>(payload)) {
+        return r->request_id();
+      }
       break;
     default:
       break;

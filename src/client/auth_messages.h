@@ -2,8 +2,9 @@
 // and the push ids of schemas/chat.fbs): encoding the login requests,
 // decoding AuthReply, and reading the ids the library tracks out of server
 // frames. Every read goes through the FlatBuffers verifier first: these are
-// bytes from the network. Everything else an application sends stays opaque
-// to the library.
+// bytes from the network. The storage and leaderboard messages have their
+// own files (storage_messages.h, leaderboard_messages.h); everything else an
+// application sends stays opaque to the library.
 #pragma once
 
 #include <cstdint>
@@ -61,9 +62,8 @@ std::vector<uint8_t> encode_logout(uint32_t request_id);
 std::optional<uint64_t> read_push_id(uint16_t cmd, std::span<const uint8_t> payload);
 
 // The request_id a reply echoes (AuthReply, ChatReply, RoomReply,
-// StorageReply); nullopt
-// for other cmds or a payload that does not verify. Used as the Client's
-// reply-key reader for those cmds.
+// StorageReply, LeaderboardReply); nullopt for other cmds or a payload that
+// does not verify. Used as the Client's reply-key reader for those cmds.
 std::optional<uint64_t> read_reply_request_id(uint16_t cmd, std::span<const uint8_t> payload);
 // The cmds read_reply_request_id knows.
 std::span<const uint16_t> keyed_reply_cmds();

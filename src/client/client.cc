@@ -52,6 +52,17 @@ Client::Impl::Impl(asio::io_context& io, ClientOptions options)
   }
 }
 
+RequestId Client::Impl::keyed_request(
+    uint16_t cmd, const std::function<std::vector<uint8_t>(uint32_t request_id)>& encode,
+    uint16_t reply_cmd, ReplyCallback callback, bool bypass_hold) {
+  const RequestId id = next_id_++;
+  // The payload's request_id is the client-side id's low 32 bits: unique
+  // among the requests in flight, which is all the matching needs.
+  const auto request_id = static_cast<uint32_t>(id);
+  return submit(id, cmd, encode(request_id), reply_cmd, std::move(callback), request_id,
+                bypass_hold);
+}
+
 void Client::Impl::connect(std::string host, uint16_t port) {
   connect(transport::Endpoint{options_.transport, std::move(host), port, options_.ws_path});
 }

@@ -9,7 +9,10 @@
 //     On a reconnect, requests still waiting fail with kDisconnected: nothing
 //     is resent behind the caller's back;
 //   - state changes reported to a callback: connecting, connected,
-//     disconnected(reason), reconnecting(attempt, delay), gave_up.
+//     disconnected(reason), reconnecting(attempt, delay), gave_up;
+//   - typed calls for player storage and leaderboards (read, write, delete,
+//     list; submit, top, around, records, mine, delete), answered by
+//     callbacks with the decoded value or a CallError (call_outcome.h).
 //
 //   - the session: after a successful login (through login_guest/login/
 //     register_account, or any GuestLogin/Register/Login request) the token
@@ -34,13 +37,17 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
+#include "client/call_outcome.h"
 #include "client/client_options.h"
+#include "client/leaderboard_messages.h"
 #include "client/pending_requests.h"
 #include "client/reply.h"
 #include "client/session.h"
+#include "client/storage_messages.h"
 #include "protocol/wire.h"
 
 namespace citadel::client {
@@ -86,6 +93,14 @@ struct AuthOutcome {
   bool ok() const { return reply.ok() && auth && auth->ok(); }
 };
 using AuthCallback = std::function<void(const AuthOutcome&)>;
+
+// What the storage and leaderboard calls' callbacks receive (call_outcome.h):
+// the decoded value or a CallError. Owns its data.
+using StorageReadCallback = std::function<void(const CallOutcome<std::vector<StorageObject>>&)>;
+using StorageWriteCallback = std::function<void(const CallOutcome<std::vector<uint64_t>>&)>;
+using StorageDeleteCallback = std::function<void(const CallOutcome<StorageDeleted>&)>;
+using StorageListCallback = std::function<void(const CallOutcome<StoragePage>&)>;
+using LeaderboardCallback = std::function<void(const CallOutcome<LeaderboardReplyFields>&)>;
 
 class Client {
  public:
@@ -152,6 +167,43 @@ class Client {
   void set_session(std::string token, uint64_t last_push_id = 0);
   void forget_session();
   const SessionInfo& session() const;
+
+  // Player storage (storage_messages.h; docs/protocol.md, "Storage"). Each
+  // sends its request with a request_id the library chooses, matches the
+  // StorageReply by it and calls back once with the value, or with a
+  // CallError: no reply (kRequest: timed out, connection lost, ...), a
+  // server ERROR (e.g. 9 before a login), a malformed reply, or the
+  // StorageReply's refusal (kRefused: result, result_name, message,
+  // failed_index). A write or delete is all or nothing.
+  //
+  // Read: the objects that exist and may be read, in request order (the
+  // others are left out).
+  RequestId storage_read(const std::vector<StorageObjectId>& objects, StorageReadCallback callback);
+  // Write your objects: each one's new version, in request order. A failed
+  // `version` or `if_absent` condition is refused with VersionConflict.
+  RequestId storage_write(const std::vector<StorageWriteItem>& objects,
+                          StorageWriteCallback callback);
+  RequestId storage_delete(const std::vector<StorageDeleteItem>& objects,
+                           StorageDeleteCallback callback);
+  // One page of a user's objects by key; pass page.cursor back in
+  // request.cursor for the next one.
+  RequestId storage_list(const StorageListRequest& request, StorageListCallback callback);
+
+  // Leaderboards (leaderboard_messages.h; docs/protocol.md, "Leaderboards").
+  // The same matching and error model, with the LeaderboardReply as the
+  // value: Submit and Mine put your record in records[0] (Submit: `taken`),
+  // Top and Around a page with its cursors, Records those players' records,
+  // Delete the records left in `total`.
+  RequestId leaderboard_submit(const LeaderboardSubmitRequest& request,
+                               LeaderboardCallback callback);
+  RequestId leaderboard_top(const LeaderboardTopRequest& request, LeaderboardCallback callback);
+  RequestId leaderboard_around(const LeaderboardAroundRequest& request,
+                               LeaderboardCallback callback);
+  RequestId leaderboard_records(const LeaderboardRecordsRequest& request,
+                                LeaderboardCallback callback);
+  RequestId leaderboard_mine(const LeaderboardMineRequest& request, LeaderboardCallback callback);
+  // Deletes your record of the board's current period (NotRanked if none).
+  RequestId leaderboard_delete(std::string_view board_id, LeaderboardCallback callback);
 
   ClientState state() const;
   const ClientStats& stats() const;

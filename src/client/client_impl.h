@@ -45,6 +45,14 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     return submit(next_id_++, cmd, payload, reply_cmd, std::move(callback), reply_key, false);
   }
 
+  // Sends a request whose payload `encode` builds around a request_id the
+  // library chooses (the client-side id's low 32 bits: unique among the
+  // requests in flight), matched by that id in the `reply_cmd` reply. The
+  // auth, storage and leaderboard calls go through here.
+  RequestId keyed_request(uint16_t cmd,
+                          const std::function<std::vector<uint8_t>(uint32_t request_id)>& encode,
+                          uint16_t reply_cmd, ReplyCallback callback, bool bypass_hold = false);
+
   // client_session.cc
   // Sends an auth request (GuestLogin, Register, Login, Resume, Logout) whose
   // payload `encode` builds around the request id, keyed by that id; the

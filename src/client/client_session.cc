@@ -25,16 +25,11 @@ AuthOutcome outcome_of(const Reply& reply) {
 RequestId Client::Impl::auth_request(
     uint16_t cmd, const std::function<std::vector<uint8_t>(uint32_t request_id)>& encode,
     AuthCallback callback, bool bypass_hold) {
-  const RequestId id = next_id_++;
-  // The payload's request_id is the client-side id's low 32 bits: unique
-  // among the requests in flight, which is all the matching needs.
-  const auto request_id = static_cast<uint32_t>(id);
   ReplyCallback on_reply;
   if (callback) {
     on_reply = [callback = std::move(callback)](const Reply& r) { callback(outcome_of(r)); };
   }
-  return submit(id, cmd, encode(request_id), proto::cmd::kAuthReply, std::move(on_reply),
-                request_id, bypass_hold);
+  return keyed_request(cmd, encode, proto::cmd::kAuthReply, std::move(on_reply), bypass_hold);
 }
 
 RequestId Client::Impl::resume(AuthCallback callback) {

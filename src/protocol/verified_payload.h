@@ -21,6 +21,9 @@ inline constexpr flatbuffers::uoffset_t kMaxVerifierTables = 16 * 1024;
 // in place, so a misaligned payload is first copied into this thread's
 // aligned scratch space (reused: no allocation per message).
 inline std::span<const uint8_t> aligned_payload(std::span<const uint8_t> payload) {
+  // Empty: nothing to copy (and memcpy into an empty vector's null data()
+  // would be undefined, even for 0 bytes).
+  if (payload.empty()) return payload;
   if (reinterpret_cast<uintptr_t>(payload.data()) % alignof(uint64_t) == 0) return payload;
   thread_local std::vector<uint64_t> scratch;
   scratch.resize((payload.size() + sizeof(uint64_t) - 1) / sizeof(uint64_t));

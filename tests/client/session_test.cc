@@ -93,7 +93,11 @@ TEST(AuthMessages, ReplyRequestIdsOfTheKeyedReplies) {
   EXPECT_EQ(read_reply_request_id(cmd::kStorageReply,
                                   bytes_of(cmd::kStorageReply, R"({"request_id": 10})")),
             10u);
+  EXPECT_EQ(read_reply_request_id(cmd::kLeaderboardReply,
+                                  bytes_of(cmd::kLeaderboardReply, R"({"request_id": 11})")),
+            11u);
   EXPECT_FALSE(read_reply_request_id(cmd::kChatReply, std::vector<uint8_t>{0, 0}));
+  EXPECT_FALSE(read_reply_request_id(cmd::kLeaderboardReply, std::vector<uint8_t>{1, 2, 3}));
   EXPECT_FALSE(
       read_reply_request_id(cmd::kChatMessage, bytes_of(cmd::kChatMessage, R"({"push_id": 8})")));
 }
