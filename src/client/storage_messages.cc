@@ -27,16 +27,6 @@ flatbuffers::Offset<flatbuffers::String> string(flatbuffers::FlatBufferBuilder& 
   return b.CreateString(s.data(), s.size());
 }
 
-// FlatBuffers' verifier (2.0.8) checks a vector's length field for 4-byte
-// alignment but not its 8-byte elements, so a crafted payload can put them
-// 4 bytes off. Copy them bytewise instead of reading them in place.
-std::vector<uint64_t> copy_u64s(const flatbuffers::Vector<uint64_t>& v) {
-  std::vector<uint64_t> out(v.size());
-  if (!out.empty()) std::memcpy(out.data(), v.Data(), out.size() * sizeof(uint64_t));
-  for (uint64_t& x : out) x = flatbuffers::EndianScalar(x);
-  return out;
-}
-
 StorageObject object_of(const msg::StorageObject& o) {
   StorageObject out;
   out.collection = copy(o.collection());
@@ -72,7 +62,7 @@ std::optional<StorageReplyFields> decode_storage_reply(std::span<const uint8_t> 
       if (o != nullptr) f.objects.push_back(object_of(*o));
     }
   }
-  if (const auto* versions = r->versions()) f.versions = copy_u64s(*versions);
+  if (const auto* versions = r->versions()) f.versions = protocol::copy_scalars(*versions);
   if (r->cursor() != nullptr) f.cursor = copy(r->cursor());
   return f;
 }

@@ -5,9 +5,11 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 namespace citadel::protocol {
@@ -41,6 +43,21 @@ const Table* verified_root(std::span<const uint8_t> payload) {
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), kMaxVerifierDepth, kMaxVerifierTables);
   if (!verifier.VerifyBuffer<Table>(nullptr)) return nullptr;
   return flatbuffers::GetRoot<Table>(bytes.data());
+}
+
+// The first `limit` elements of a verified vector of 8-byte scalars, copied
+// bytewise. FlatBuffers' verifier (2.0.8) checks a vector's length field
+// for 4-byte alignment but not its 8-byte elements, so a crafted payload
+// can put them 4 bytes off, where reading them in place (begin(), operator[])
+// is undefined behaviour.
+template <class T>
+std::vector<T> copy_scalars(const flatbuffers::Vector<T>& v,
+                            std::size_t limit = static_cast<std::size_t>(-1)) {
+  static_assert(std::is_arithmetic_v<T>);
+  std::vector<T> out(std::min<std::size_t>(v.size(), limit));
+  if (!out.empty()) std::memcpy(out.data(), v.Data(), out.size() * sizeof(T));
+  for (T& x : out) x = flatbuffers::EndianScalar(x);
+  return out;
 }
 
 }  // namespace citadel::protocol

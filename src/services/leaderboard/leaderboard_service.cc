@@ -321,8 +321,7 @@ void LeaderboardService::register_handlers(server::Router& router) {
         // Copied only up to one past the cap: enough to refuse a longer list.
         std::vector<uint64_t> ids;
         if (const auto* list = m.user_ids()) {
-          const auto n = std::min<std::size_t>(list->size(), kLeaderboardMaxIds + 1);
-          ids.assign(list->begin(), list->begin() + static_cast<std::ptrdiff_t>(n));
+          ids = protocol::copy_scalars(*list, kLeaderboardMaxIds + 1);
         }
         loop_.post([this, req = request(p, m.request_id()), board = std::string(view(m.board_id())),
                     ids = std::move(ids), period = period_of(m.period())]() mutable {
