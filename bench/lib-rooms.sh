@@ -24,11 +24,13 @@ fi
 # write_rooms_config FILE: the bench config (lib.sh: per-IP cap, login
 # deadline and idle timeout off) plus a scratch SQLite file and token secret,
 # so every server starts from an empty database, and the room executor.
+# WAKE_COALESCE_US (default 0, off) sets server.wake_coalesce_us.
 write_rooms_config() {
   write_citadel_config "$1" 0
   cat >>"$1" <<EOF
 server:
   batched_sends: $([[ ${SENDS:-batched} == sendmsg ]] && echo false || echo true)
+  wake_coalesce_us: ${WAKE_COALESCE_US:-0}
 store:
   path: $BENCH_TMP/citadel.db
 auth:

@@ -15,6 +15,11 @@
 #             are reported, not a failure, as Colyseus has no such counter). A
 #             search stops at its first failing step.
 #             Citadel / Colyseus capacity is the median of the per-round ratios.
+#   Servers: colyseus; citadel (over CITADEL_TRANSPORT, server.wake_coalesce_us
+#             WAKE_COALESCE_US, default 0); citadel-tcp (the same server over raw
+#             TCP: what WebSocket adds, same round); citadel-wc (over
+#             CITADEL_TRANSPORT with server.wake_coalesce_us WC_US, default
+#             1000: wake-up coalescing, docs/operations.md).
 #   cost      ROUNDS x [each server with COST_PLAYERS players for COST_DURATION s
 #             after WARMUP s], the servers' order alternating from round to round:
 #             the server's CPU (utime + stime over the window, /proc/PID/stat) per
@@ -71,7 +76,14 @@ done
 [[ $PORT =~ ^[0-9]+$ ]] || die "PORT must be a port number or 0"
 [[ $ADMIN_PORT =~ ^[0-9]+$ ]] || die "ADMIN_PORT must be a port number or 0"
 for p in $PARTS; do [[ $p == capacity || $p == cost ]] || die "unknown part '$p' (capacity, cost)"; done
-for s in $SERVERS; do [[ $s == colyseus || $s == citadel ]] || die "unknown server '$s' (colyseus, citadel)"; done
+for s in $SERVERS; do
+  [[ $s =~ ^(colyseus|citadel|citadel-tcp|citadel-wc)$ ]] ||
+    die "unknown server '$s' (colyseus, citadel, citadel-tcp, citadel-wc)"
+done
+WC_US=${WC_US:-1000}
+[[ $WC_US =~ ^[0-9]+$ ]] || die "WC_US must be a non-negative integer (microseconds)"
+ANY_CITADEL=0
+[[ " $SERVERS " =~ \ citadel(-tcp|-wc)?\  ]] && ANY_CITADEL=1
 [[ $PATCH =~ ^(after-tick|interval|manual)$ ]] || die "PATCH must be after-tick, interval or manual"
 [[ $BOT_CLIENT == raw || $BOT_CLIENT == colyseus.js ]] || die "BOT_CLIENT must be raw or colyseus.js"
 [[ $CITADEL_TRANSPORT =~ ^(auto|ws|tcp)$ ]] || die "CITADEL_TRANSPORT must be auto, ws or tcp"
@@ -91,9 +103,8 @@ if [[ " $SERVERS " == *" colyseus "* ]]; then
       "@colyseus/ws-transport": v("@colyseus/ws-transport"), "@colyseus/schema": v("@colyseus/schema"),
       "colyseus.js": v("colyseus.js"), ws: v("ws") }));')
 fi
-TRANSPORT_FLAGS=()
 CITADEL_WIRE=tcp
-if [[ " $SERVERS " == *" citadel "* ]]; then
+if ((ANY_CITADEL)); then
   require_bin citadel
   [[ -x $CITADEL_BENCH ]] || die "$CITADEL_BENCH not found (build citadel-bench, or set CITADEL_BENCH)"
   require_release_build
@@ -108,7 +119,6 @@ if [[ " $SERVERS " == *" citadel "* ]]; then
         CITADEL_WIRE=tcp
       fi ;;
   esac
-  [[ $CITADEL_WIRE == ws ]] && TRANSPORT_FLAGS=(--transport ws)
 fi
 most=$MAX
 ((COST_PLAYERS > most)) && most=$COST_PLAYERS
@@ -181,15 +191,19 @@ colyseus_run() {
   [[ -z $err ]] || { log "  $tag: FAILED: $err"; keep_logs "$tag"; }
 }
 
-# citadel_run PART TAG ROUND PLAYERS DURATION: a fresh citadel and one citadel-bench arena run
-# (as bench/run-arena.sh does, with the same warm-up and hold as the Colyseus runs).
+# citadel_run PART TAG ROUND PLAYERS DURATION [SERVER WIRE COALESCE_US]: a fresh citadel
+# and one citadel-bench arena run (as bench/run-arena.sh does, with the same warm-up
+# and hold as the Colyseus runs). SERVER names the run in the raw lines (citadel,
+# citadel-tcp, citadel-wc); WIRE is tcp or ws; COALESCE_US is server.wake_coalesce_us.
 citadel_run() {
   local part=$1 tag=$2 round=$3 players=$4 duration=$5 err="" json="" before=null after=null limit started
-  local config=$BENCH_TMP/citadel-arena.yaml
-  local common="\"players\":$players,\"transport\":\"$CITADEL_WIRE\",\"executor_threads\":$EXECUTOR_THREADS,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP"
-  write_rooms_config "$config"
+  local name=${6:-citadel} wire=${7:-$CITADEL_WIRE} coalesce=${8:-${WAKE_COALESCE_US:-0}}
+  local config=$BENCH_TMP/citadel-arena.yaml flags=()
+  [[ $wire == ws ]] && flags=(--transport ws)
+  local common="\"players\":$players,\"transport\":\"$wire\",\"wake_coalesce_us\":$coalesce,\"executor_threads\":$EXECUTOR_THREADS,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP"
+  WAKE_COALESCE_US=$coalesce write_rooms_config "$config"
   if ! start_rooms_server "$(pick_port "$PORT")" "$config"; then
-    record "$part" "$tag" citadel "$round" false "server did not start" "$common" null
+    record "$part" "$tag" "$name" "$round" false "server did not start" "$common" null
     keep_logs "$tag"
     return 0
   fi
@@ -200,7 +214,7 @@ citadel_run() {
   metrics_sampler_start "$BENCH_TMP/samples" "$limit"
   started=$(date +%s.%N)
   if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" "$limit" \
-    "${PRIO[@]}" "$CITADEL_BENCH" arena --host 127.0.0.1 --port "$SERVER_PORT" "${TRANSPORT_FLAGS[@]}" \
+    "${PRIO[@]}" "$CITADEL_BENCH" arena --host 127.0.0.1 --port "$SERVER_PORT" "${flags[@]}" \
     --players "$players" --duration "$duration" --warmup "$WARMUP" --connect-rate "$CONNECT_RATE" \
     --threads 1 --server-pid "$pid" --quiet; then
     json=$(last_json_line "$BENCH_TMP/bench.out")
@@ -215,7 +229,7 @@ citadel_run() {
     err=${err:-"server exited during the run"}
   fi
   stop_server "$pid"
-  record "$part" "$tag" citadel "$round" "$([[ -z $err ]] && echo true || echo false)" "$err" \
+  record "$part" "$tag" "$name" "$round" "$([[ -z $err ]] && echo true || echo false)" "$err" \
     "$common,\"bench_started_at\":$started,\"metrics_before\":$before,\"metrics_after\":$after,\"metrics_samples\":$(samples_json "$BENCH_TMP/samples")" \
     "${json:-null}"
   [[ -z $err ]] || { log "  $tag: FAILED: $err"; keep_logs "$tag"; }
@@ -223,19 +237,31 @@ citadel_run() {
 
 summary() { python3 "$BENCH_ROOT/bench/summarize_colyseus.py" "$@"; }
 
+# run_one SERVER PART TAG ROUND PLAYERS DURATION: one run of any server.
+run_one() {
+  local server=$1
+  shift
+  case $server in
+    colyseus) colyseus_run "$@" ;;
+    citadel) citadel_run "$@" citadel "$CITADEL_WIRE" "${WAKE_COALESCE_US:-0}" ;;
+    citadel-tcp) citadel_run "$@" citadel-tcp tcp "${WAKE_COALESCE_US:-0}" ;;
+    citadel-wc) citadel_run "$@" citadel-wc "$CITADEL_WIRE" "$WC_US" ;;
+  esac
+}
+
 log "colyseus arena benchmark: parts '$PARTS', servers '$SERVERS', load average $(cut -d' ' -f1 /proc/loadavg)"
 [[ -n $NODE_VERSION ]] && log "  colyseus: $VERSIONS, patch $PATCH, bots: $BOT_CLIENT x $BOT_PROCS process(es)"
-[[ " $SERVERS " == *" citadel "* ]] && log "  citadel: $BIN_DIR/citadel, load from $CITADEL_BENCH over $CITADEL_WIRE"
+((ANY_CITADEL)) && log "  citadel: $BIN_DIR/citadel, load from $CITADEL_BENCH over $CITADEL_WIRE"
 
 if [[ " $PARTS " == *" capacity "* ]]; then
   read -r -a order <<<"$SERVERS"
   for ((round = 1; round <= CAP_ROUNDS; round++)); do
     for server in "${order[@]}"; do
       first=$START
-      [[ $server == citadel ]] && first=$CITADEL_START
+      [[ $server == citadel* ]] && first=$CITADEL_START
       for ((n = first; n <= MAX; n += STEP)); do
         log "capacity round $round/$CAP_ROUNDS: $server, $n players, ${WARMUP}s warm-up + ${HOLD}s"
-        "${server}_run" capacity "$server-capacity-r$round-$n" "$round" "$n" "$HOLD"
+        run_one "$server" capacity "$server-capacity-r$round-$n" "$round" "$n" "$HOLD"
         line=$(summary brief "$(tail -n 1 "$RAW")")
         if summary verdict "$(tail -n 1 "$RAW")"; then
           log "  PASS  $line"
@@ -254,7 +280,7 @@ if [[ " $PARTS " == *" cost "* ]]; then
   for ((round = 1; round <= ROUNDS; round++)); do
     for server in "${order[@]}"; do
       log "cost round $round/$ROUNDS: $server, $COST_PLAYERS players, ${WARMUP}s warm-up + ${COST_DURATION}s"
-      "${server}_run" cost "$server-cost-r$round" "$round" "$COST_PLAYERS" "$COST_DURATION"
+      run_one "$server" cost "$server-cost-r$round" "$round" "$COST_PLAYERS" "$COST_DURATION"
       log "  $(summary brief "$(tail -n 1 "$RAW")")"
     done
     # Alternate the order from round to round, so drift does not favour one.
@@ -267,7 +293,7 @@ fi
   echo
   machine_info_md
   [[ -n $NODE_VERSION ]] && echo "- colyseus: $VERSIONS; server.js --patch $PATCH pinned to CPU $SERVER_CPU; bots.js --client $BOT_CLIENT --procs $BOT_PROCS pinned to CPU $BENCH_CPU"
-  [[ " $SERVERS " == *" citadel "* ]] && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $CITADEL_BENCH arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU"
+  ((ANY_CITADEL)) && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $CITADEL_BENCH arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU; server.wake_coalesce_us ${WAKE_COALESCE_US:-0} (citadel-tcp: the same over tcp; citadel-wc: wake_coalesce_us $WC_US)"
   echo "- players join at $CONNECT_RATE/s; inputs at 20 Hz; warm-up ${WARMUP}s, capacity steps held ${HOLD}s, cost runs ${COST_DURATION}s; nice $NICE"
   echo "- raw: $(basename "$RAW")"
   echo

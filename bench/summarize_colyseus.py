@@ -35,6 +35,11 @@ import paired
 import summarize_rooms as rooms
 
 SERVERS = ("colyseus", "citadel")
+# Optional Citadel variants in the same run (run-colyseus-arena.sh): the same
+# server over raw TCP (what WebSocket adds), and over WebSocket with wake-up
+# coalescing (server.wake_coalesce_us). Each is paired per round like the rest.
+VARIANTS = ("citadel-tcp", "citadel-wc")
+ALL_SERVERS = SERVERS + VARIANTS
 TARGET_CAPACITY_RATIO = 3.0  # issue 15: Citadel >= 3x Colyseus's capacity
 TARGET_CPU_RATIO = 0.4  # issue 15: Citadel <= 0.4x Colyseus's CPU per player
 
@@ -93,7 +98,7 @@ def capacity_of(runs, server):
 
 def capacity_table(runs):
     shown = False
-    for server in SERVERS:
+    for server in ALL_SERVERS:
         steps = [r for r in runs if r["part"] == "capacity" and r.get("server") == server]
         if not steps:
             continue
@@ -173,6 +178,23 @@ def ratios(runs):
     out["cpu_ratio"] = paired.median_ratio(cpu["citadel"], cpu["colyseus"])
     transports = {s: sorted({r.get("transport", "?") for r in runs if r.get("server") == s}) for s in SERVERS}
     out["transports"] = transports
+    # The variants, when they ran: their CPU, and the paired ratios that say
+    # what WebSocket adds (citadel / citadel-tcp) and what coalescing saves.
+    for v in VARIANTS:
+        cpu[v] = cost_by_round(runs, v)
+    present = [v for v in VARIANTS if any(x is not None for x in cpu[v].values())]
+    if present:
+        out["variant_cpu_pct_per_1000_median"] = {v: median(cpu[v].values()) for v in present}
+        pairs = {"citadel-tcp": [("citadel", "citadel-tcp")],
+                 "citadel-wc": [("citadel-wc", "colyseus"), ("citadel-wc", "citadel")]}
+        out["variant_cpu_ratios"] = {}
+        for v in present:
+            for a, b in pairs[v]:
+                if paired.median_ratio(cpu[a], cpu[b]) is None:
+                    continue
+                out["variant_cpu_ratios"][f"{a} / {b}"] = {
+                    "rounds": paired.round_ratios(cpu[a], cpu[b]),
+                    "median": paired.median_ratio(cpu[a], cpu[b])}
     return out
 
 
@@ -193,6 +215,13 @@ def ratio_section(runs):
         print(f"- CPU per player, Citadel / Colyseus, median of the per-round ratios ({per}): "
               f"**{x['cpu_ratio']:.2f}×** (target ≤ {TARGET_CPU_RATIO}×: "
               f"{'met' if x['cpu_ratio'] <= TARGET_CPU_RATIO else 'not met'})")
+    for v, pct in x.get("variant_cpu_pct_per_1000_median", {}).items():
+        print(f"- {v}: server CPU per 1,000 players (median of rounds) {fmt(pct)} % of a core")
+    for name, r in x.get("variant_cpu_ratios", {}).items():
+        per = ", ".join(f"{v:.2f}" for _, v in r["rounds"])
+        target = (f" (target ≤ {TARGET_CPU_RATIO}×: {'met' if r['median'] <= TARGET_CPU_RATIO else 'not met'})"
+                  if name.endswith("/ colyseus") else "")
+        print(f"- CPU per player, {name}, median of the per-round ratios ({per}): **{r['median']:.2f}×**{target}")
     t = x["transports"]
     if t["citadel"] and t["citadel"] != ["ws"]:
         print(f"- note: Citadel ran over {', '.join(t['citadel'])}, not WebSocket: "

@@ -50,6 +50,17 @@ struct ConnectionOptions {
   // Output of many connections in one loop turn goes out in one io_uring
   // submission (SendBatch) rather than one sendmsg each.
   bool batched_sends = true;
+  // Wake-up coalescing (server.wake_coalesce_us; zero: off). A loop that
+  // started its last turn less than this long ago sleeps out the rest before
+  // waiting for I/O again, so under steady load it wakes at most once per
+  // interval and handles everything that arrived meanwhile in one turn.
+  // Each wake-up costs a context switch and the epoll call around it (on
+  // the arena at 1,000 players, about a third of the server's CPU: see
+  // docs/benchmarks.md, issue 15); the price is up to this much latency per
+  // message while the loop is busy. Timers are not delayed: the sleep ends
+  // at the next timer's deadline. Off by default: request/response traffic
+  // (echo, logins) would pay the delay on every exchange.
+  std::chrono::microseconds wake_coalesce{0};
   const FrameDispatcher* dispatcher = nullptr;
   ConnectionLimits* limits = nullptr;  // slot released when a connection dies
   // WebSocket on the same port: a connection whose first byte is 'G' (an

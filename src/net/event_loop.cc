@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <time.h>
+
 #include <cstdio>
 
 #include <algorithm>
@@ -149,9 +151,32 @@ void EventLoop::run() {
   begin_in_loop();
   while (!stop_.load(std::memory_order_relaxed)) {
     timespec storage{};
-    turn_in_loop(next_timeout(storage));
+    const timespec* timeout = next_timeout(storage);
+    if (options_.wake_coalesce.count() > 0) timeout = coalesce_wakeup(timeout, storage);
+    turn_in_loop(timeout);
   }
   end_in_loop();
+}
+
+// Only the threaded loop coalesces (tests that drive turns by hand decide
+// their own waits), and only when the turn would block: with work already
+// pending (timeout zero) it runs at once. The sleep is a plain absolute
+// clock_nanosleep on CLOCK_MONOTONIC (what steady_clock reads): I/O that
+// arrives meanwhile waits in the socket buffers and is read in the next
+// turn, many sockets' worth per epoll_pwait2, and a wake-up from another
+// thread (a post) waits the same way.
+const timespec* EventLoop::coalesce_wakeup(const timespec* timeout, timespec& storage) {
+  if (timeout != nullptr && timeout->tv_sec == 0 && timeout->tv_nsec == 0) return timeout;
+  auto until = now_ + options_.wake_coalesce;
+  if (const auto next = timers_.next_deadline()) until = std::min(until, *next);
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
+  if (until <= Clock::now() || ns <= 0) return timeout;
+  const timespec at{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
+  }
+  stats_.coalesced_sleeps.add();
+  return next_timeout(storage);
 }
 
 void EventLoop::begin_in_loop() {

@@ -187,6 +187,10 @@ class EventLoop {
   // How long epoll may sleep: until the next timer, zero if work is
   // pending, null (forever) if neither.
   const timespec* next_timeout(timespec& storage) const;
+  // options_.wake_coalesce: if this loop's last turn began less than that
+  // long ago and it is about to block, sleeps until that much has passed
+  // (or the next timer is due) and returns the timeout recomputed.
+  const timespec* coalesce_wakeup(const timespec* timeout, timespec& storage);
 
   static constexpr std::size_t kReadBufferBytes = 64 * 1024;
   static constexpr int kMaxEventsPerWait = 256;

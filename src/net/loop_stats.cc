@@ -10,6 +10,7 @@ void StatsSnapshot::add(const LoopStats& s) {
   read_calls += s.read_calls.get();
   write_calls += s.write_calls.get();
   send_batches += s.send_batches.get();
+  coalesced_sleeps += s.coalesced_sleeps.get();
   connections_opened += s.connections_opened.get();
   connections_closed += s.connections_closed.get();
   active_connections += s.active_connections.get();

@@ -32,6 +32,7 @@ struct LoopStats {
   RelaxedCounter read_calls;    // read syscalls that returned data, EOF or an error
   RelaxedCounter write_calls;   // sends: sendmsg syscalls and sends in io_uring batches
   RelaxedCounter send_batches;  // io_uring submissions carrying batched sends
+  RelaxedCounter coalesced_sleeps;  // sleeps of server.wake_coalesce_us before a wait
   RelaxedCounter connections_opened;
   RelaxedCounter connections_closed;
   RelaxedCounter active_connections;  // a gauge: opened - closed on this loop
@@ -66,7 +67,7 @@ struct LoopStats {
 // A plain-value sum of several loops' counters, for logs and endpoints.
 struct StatsSnapshot {
   uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
-  uint64_t read_calls = 0, write_calls = 0, send_batches = 0;
+  uint64_t read_calls = 0, write_calls = 0, send_batches = 0, coalesced_sleeps = 0;
   uint64_t connections_opened = 0, connections_closed = 0, active_connections = 0;
   uint64_t unknown_commands = 0, protocol_errors_bad_magic = 0, protocol_errors_frame_too_large = 0;
   uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0, login_timeouts = 0;

@@ -25,6 +25,10 @@ struct ServerConfig {
   // io_uring submission instead of one sendmsg each (falls back by itself
   // where the kernel refuses io_uring).
   bool batched_sends = true;
+  // Wake-up coalescing: a busy loop wakes at most once per this many
+  // microseconds and reads everything that arrived meanwhile in one turn
+  // (net::ConnectionOptions::wake_coalesce). 0: off.
+  uint32_t wake_coalesce_us = 0;
 };
 
 struct LimitsConfig {

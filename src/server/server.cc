@@ -65,6 +65,7 @@ Server::Server(ops::Config config)
   options.login_timeout = std::chrono::milliseconds(config_.limits.login_timeout_ms);
   options.protocol_errors_logged_per_second = config_.log.protocol_errors_per_second;
   options.batched_sends = config_.server.batched_sends;
+  options.wake_coalesce = std::chrono::microseconds(config_.server.wake_coalesce_us);
   if (config_.websocket.enabled) {
     websocket_ =
         std::make_unique<net::websocket::HandshakeConfig>(ops::websocket_handshake_config(config_));

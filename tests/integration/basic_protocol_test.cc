@@ -193,6 +193,13 @@ TEST_F(BasicProtocol, ThreadsTwoServesEightConcurrentClients) {
   serve_eight_interleaved_clients();
 }
 
+// Wake-up coalescing delays a busy loop's reads by up to the interval; every
+// request is still answered, in order.
+TEST_F(BasicProtocol, ServesEightClientsWithWakeCoalescing) {
+  START_SERVER("server: {wake_coalesce_us: 2000}\n", {"--threads", "1"});
+  serve_eight_interleaved_clients();
+}
+
 TEST_F(BasicProtocol, OneSendmsgPerConnectionWhenBatchedSendsAreOff) {
   START_SERVER("server: {batched_sends: false}\n", {"--threads", "1"});
   serve_eight_interleaved_clients();

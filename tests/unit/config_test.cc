@@ -191,6 +191,8 @@ TEST(Config, ValuesAreReadIntoTheirFields) {
   EXPECT_EQ(c.effective_threads(), 3u);
   EXPECT_FALSE(c.server.batched_sends);
   EXPECT_TRUE(parse_config("").server.batched_sends);
+  EXPECT_EQ(parse_config("").server.wake_coalesce_us, 0u);
+  EXPECT_EQ(parse_config("server: {wake_coalesce_us: 1000}").server.wake_coalesce_us, 1000u);
   EXPECT_EQ(c.limits.idle_timeout_ms, 0u);
   EXPECT_EQ(c.log.level, "debug");
 }
@@ -205,6 +207,8 @@ TEST(Config, ErrorsNameTheKeyAndTheProblem) {
   EXPECT_EQ(error_of("limits: {max_payload_byts: 10}"), "limits.max_payload_byts: unknown key");
   EXPECT_EQ(error_of("server: {batched_sends: yes}"),
             "server.batched_sends: expected true or false, got 'yes'");
+  EXPECT_EQ(error_of("server: {wake_coalesce_us: 10001}"),
+            "server.wake_coalesce_us: must be between 0 and 10000, got 10001");
   EXPECT_EQ(error_of("romos: {}"), "romos: unknown key");
   EXPECT_EQ(error_of("chat: {message_burst: 0}"),
             "chat.message_burst: must be between 1 and 1000000, got 0");

@@ -99,6 +99,9 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
               s.write_calls);
   out.counter("citadel_send_batches_total",
               "io_uring submissions, each carrying the sends of many connections.", s.send_batches);
+  out.counter("citadel_loop_coalesced_sleeps_total",
+              "Sleeps of server.wake_coalesce_us a busy loop took before waiting for I/O again.",
+              s.coalesced_sleeps);
   out.family("citadel_protocol_errors_total", MetricType::kCounter,
              "Frames that broke the wire protocol, by kind; each closes its connection.");
   out.sample(s.protocol_errors_bad_magic, {{"kind", "bad_magic"}});
