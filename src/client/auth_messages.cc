@@ -4,6 +4,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "client/flatbuffers_io.h"
 #include "protocol/auth_generated.h"
 #include "protocol/chat_generated.h"
 #include "protocol/commands.h"
@@ -19,18 +20,9 @@ namespace msg = citadel::msg;
 
 namespace {
 
-std::string copy(const flatbuffers::String* s) {
-  return s == nullptr ? std::string() : std::string(s->string_view());
-}
-
-std::vector<uint8_t> finish(flatbuffers::FlatBufferBuilder& b) {
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
-
-flatbuffers::Offset<flatbuffers::String> string(flatbuffers::FlatBufferBuilder& b,
-                                                std::string_view s) {
-  return b.CreateString(s.data(), s.size());
-}
+using fb_io::copy;
+using fb_io::finish;
+using fb_io::string;
 
 constexpr std::array kKeyedReplyCmds = {proto::cmd::kAuthReply, proto::cmd::kChatReply,
                                         proto::cmd::kRoomReply, proto::cmd::kStorageReply,

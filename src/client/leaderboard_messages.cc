@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "client/flatbuffers_io.h"
 #include "protocol/leaderboard_generated.h"
 #include "protocol/verified_payload.h"
 
@@ -12,22 +13,13 @@ namespace msg = citadel::msg;
 
 namespace {
 
-std::string copy(const flatbuffers::String* s) {
-  return s == nullptr ? std::string() : std::string(s->string_view());
-}
+using fb_io::copy;
+using fb_io::finish;
+using fb_io::string;
 
 std::optional<std::string> copy_optional(const flatbuffers::String* s) {
   if (s == nullptr) return std::nullopt;
   return std::string(s->string_view());
-}
-
-std::vector<uint8_t> finish(flatbuffers::FlatBufferBuilder& b) {
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
-
-flatbuffers::Offset<flatbuffers::String> string(flatbuffers::FlatBufferBuilder& b,
-                                                std::string_view s) {
-  return b.CreateString(s.data(), s.size());
 }
 
 flatbuffers::Offset<flatbuffers::String> optional_string(flatbuffers::FlatBufferBuilder& b,

@@ -4,6 +4,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "client/flatbuffers_io.h"
 #include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
 
@@ -14,18 +15,9 @@ namespace msg = citadel::msg;
 
 namespace {
 
-std::string copy(const flatbuffers::String* s) {
-  return s == nullptr ? std::string() : std::string(s->string_view());
-}
-
-std::vector<uint8_t> finish(flatbuffers::FlatBufferBuilder& b) {
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
-
-flatbuffers::Offset<flatbuffers::String> string(flatbuffers::FlatBufferBuilder& b,
-                                                std::string_view s) {
-  return b.CreateString(s.data(), s.size());
-}
+using fb_io::copy;
+using fb_io::finish;
+using fb_io::string;
 
 StorageObject object_of(const msg::StorageObject& o) {
   StorageObject out;
