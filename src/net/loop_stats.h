@@ -29,9 +29,9 @@ struct LoopStats {
   RelaxedCounter frames_out;
   RelaxedCounter bytes_in;
   RelaxedCounter bytes_out;
-  RelaxedCounter read_calls;    // read syscalls that returned data, EOF or an error
-  RelaxedCounter write_calls;   // sends: sendmsg syscalls and sends in io_uring batches
-  RelaxedCounter send_batches;  // io_uring submissions carrying batched sends
+  RelaxedCounter read_calls;        // read syscalls that returned data, EOF or an error
+  RelaxedCounter write_calls;       // sends: sendmsg syscalls and sends in io_uring batches
+  RelaxedCounter send_batches;      // io_uring submissions carrying batched sends
   RelaxedCounter coalesced_sleeps;  // sleeps of server.wake_coalesce_us before a wait
   RelaxedCounter connections_opened;
   RelaxedCounter connections_closed;

@@ -107,8 +107,8 @@ struct RecoveryConfig {
   // Empty: citadel-recovery.db beside store.path (SQLite), else in the
   // working directory. Relative paths are from the working directory.
   std::string path;
-  uint32_t snapshot_every_ticks = 20;        // 0: rooms are not saved
-  uint32_t session_flush_ms = 100;           // session changes are written this often
+  uint32_t snapshot_every_ticks = 20;  // 0: rooms are not saved
+  uint32_t session_flush_ms = 100;     // session changes are written this often
 };
 
 struct ReloadConfig {
