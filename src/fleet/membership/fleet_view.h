@@ -21,6 +21,7 @@
 
 #include "fleet/etcd/etcd_client.h"
 #include "fleet/etcd/etcd_watch.h"
+#include "fleet/membership/guarded.h"
 #include "fleet/membership/membership_stats.h"
 #include "fleet/membership/node_record.h"
 #include "net/event_loop.h"
@@ -57,11 +58,10 @@ class FleetView {
   void put(const etcd::KeyValue& kv);
   void again(const std::string& why);
 
+  // Callbacks run only while this object lives (membership/guarded.h).
   template <class F>
   auto guarded(F f) {
-    return [alive = alive_, f = std::move(f)](auto&&... args) mutable {
-      if (*alive) f(std::forward<decltype(args)>(args)...);
-    };
+    return fleet::guarded(alive_, std::move(f));
   }
 
   net::EventLoop& loop_;

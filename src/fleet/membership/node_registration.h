@@ -30,6 +30,7 @@
 
 #include "fleet/etcd/etcd_client.h"
 #include "fleet/etcd/lease_keeper.h"
+#include "fleet/membership/guarded.h"
 #include "fleet/membership/membership_stats.h"
 #include "fleet/membership/node_record.h"
 #include "net/event_loop.h"
@@ -88,13 +89,10 @@ class NodeRegistration {
   void set_state(State state, const std::string& detail);
   void after(std::chrono::milliseconds delay, std::function<void()> f);
 
-  // Callbacks run only while this object lives (they run on the loop
-  // thread, as the destructor does).
+  // Callbacks run only while this object lives (membership/guarded.h).
   template <class F>
   auto guarded(F f) {
-    return [alive = alive_, f = std::move(f)](auto&&... args) mutable {
-      if (*alive) f(std::forward<decltype(args)>(args)...);
-    };
+    return fleet::guarded(alive_, std::move(f));
   }
 
   net::EventLoop& loop_;

@@ -44,50 +44,60 @@ std::optional<Holding> holding_of(std::string_view cluster, const etcd::KeyValue
 RoomClaims::RoomClaims(etcd::EtcdClient& client, std::string cluster)
     : client_(client), cluster_(std::move(cluster)) {}
 
+namespace {
+
+// Whether a txn's compares held, and who holds the key according to its
+// answer (the range op of whichever branch ran).
+struct TxnAnswer {
+  bool held = false;
+  std::optional<Holding> holder;
+};
+
+void run_txn(etcd::EtcdClient& client, const std::string& cluster, std::vector<Compare> compares,
+             std::vector<TxnOp> success, const std::string& key,
+             etcd::EtcdClient::Callback<TxnAnswer> done) {
+  client.txn(std::move(compares), std::move(success), {TxnOp::get(key)},
+             [cluster, done = std::move(done)](etcd::Result<TxnResult> txn) {
+               if (!txn) return done(txn.error());
+               TxnAnswer answer;
+               answer.held = txn->succeeded;
+               if (const etcd::KeyValue* kv = first_kv(txn.value())) {
+                 answer.holder = holding_of(cluster, *kv);
+               }
+               done(std::move(answer));
+             });
+}
+
+}  // namespace
+
 void RoomClaims::claim(const OwnerRecord& record, int64_t lease, Callback<ClaimResult> done) {
   std::string key = room_key(cluster_, record.room_id);
-  client_.txn({Compare::absent(key)},
-              {TxnOp::put(key, encode_owner_record(record), lease), TxnOp::get(key)},
-              {TxnOp::get(key)},
-              [cluster = cluster_, done = std::move(done)](etcd::Result<TxnResult> txn) {
-                if (!txn) return done(txn.error());
-                ClaimResult result;
-                result.won = txn->succeeded;
-                if (const etcd::KeyValue* kv = first_kv(txn.value())) {
-                  result.holder = holding_of(cluster, *kv);
-                }
-                done(std::move(result));
-              });
+  run_txn(client_, cluster_, {Compare::absent(key)},
+          {TxnOp::put(key, encode_owner_record(record), lease), TxnOp::get(key)}, key,
+          [done = std::move(done)](etcd::Result<TxnAnswer> a) {
+            if (!a) return done(a.error());
+            done(ClaimResult{a->held, std::move(a->holder)});
+          });
 }
 
 void RoomClaims::update(const OwnerRecord& record, int64_t epoch, int64_t lease,
                         Callback<FencedResult> done) {
   std::string key = room_key(cluster_, record.room_id);
-  client_.txn({held_at(key, epoch)}, {TxnOp::put(key, encode_owner_record(record), lease)},
-              {TxnOp::get(key)},
-              [cluster = cluster_, done = std::move(done)](etcd::Result<TxnResult> txn) {
-                if (!txn) return done(txn.error());
-                FencedResult result;
-                result.done = txn->succeeded;
-                if (const etcd::KeyValue* kv = first_kv(txn.value())) {
-                  result.holder = holding_of(cluster, *kv);
-                }
-                done(std::move(result));
-              });
+  run_txn(client_, cluster_, {held_at(key, epoch)},
+          {TxnOp::put(key, encode_owner_record(record), lease)}, key,
+          [done = std::move(done)](etcd::Result<TxnAnswer> a) {
+            if (!a) return done(a.error());
+            done(FencedResult{a->held, std::move(a->holder)});
+          });
 }
 
 void RoomClaims::release(uint64_t room_id, int64_t epoch, Callback<FencedResult> done) {
   std::string key = room_key(cluster_, room_id);
-  client_.txn({held_at(key, epoch)}, {TxnOp::del(key)}, {TxnOp::get(key)},
-              [cluster = cluster_, done = std::move(done)](etcd::Result<TxnResult> txn) {
-                if (!txn) return done(txn.error());
-                FencedResult result;
-                result.done = txn->succeeded;
-                if (const etcd::KeyValue* kv = first_kv(txn.value())) {
-                  result.holder = holding_of(cluster, *kv);
-                }
-                done(std::move(result));
-              });
+  run_txn(client_, cluster_, {held_at(key, epoch)}, {TxnOp::del(key)}, key,
+          [done = std::move(done)](etcd::Result<TxnAnswer> a) {
+            if (!a) return done(a.error());
+            done(FencedResult{a->held, std::move(a->holder)});
+          });
 }
 
 void RoomClaims::holder(uint64_t room_id, Callback<std::optional<Holding>> done) {
