@@ -301,7 +301,22 @@ Connection* EventLoop::find_in_loop(uint64_t connection_id) {
 }
 
 Responder* EventLoop::responder_in_loop(uint64_t connection_id) {
+  if (node_slot_of(connection_id) != 0) {
+    CITADEL_ASSERT_IN_LOOP(*this);
+    auto it = remote_responders_.find(connection_id);
+    return it == remote_responders_.end() ? nullptr : it->second;
+  }
   return find_in_loop(connection_id);
+}
+
+void EventLoop::add_remote_responder_in_loop(uint64_t connection_id, Responder* responder) {
+  CITADEL_ASSERT_IN_LOOP(*this);
+  remote_responders_[connection_id] = responder;
+}
+
+void EventLoop::remove_remote_responder_in_loop(uint64_t connection_id) {
+  CITADEL_ASSERT_IN_LOOP(*this);
+  remote_responders_.erase(connection_id);
 }
 
 void EventLoop::forget_in_loop(uint64_t connection_id) {

@@ -157,12 +157,25 @@ class EventLoop {
   void adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer, PortWires wires = PortWires::kAll);
   // The open connection with this id, or nullptr.
   Connection* find_in_loop(uint64_t connection_id);
-  // The same, through the transport seam (for code above net/).
+  // The same, through the transport seam (for code above net/), and also
+  // for a remote connection registered below.
   Responder* responder_in_loop(uint64_t connection_id);
-  // Loop index encoded in a connection id (its top 16 bits).
+  // A connection id: [node slot: 8 bits][loop index: 8 bits][sequence: 48].
+  // The loop that owns the connection, or that answers for it.
   static uint32_t loop_of(uint64_t connection_id) {
-    return static_cast<uint32_t>(connection_id >> 48);
+    return static_cast<uint32_t>(connection_id >> 48) & 0xFF;
   }
+  // 0 for a socket of this process; else the connection is a socket of
+  // another process (a fleet's gateway), reached through a link whose slot
+  // this is, and a Responder registered on this loop answers for it.
+  static uint32_t node_slot_of(uint64_t connection_id) {
+    return static_cast<uint32_t>(connection_id >> 56);
+  }
+  // Remote connections (node slot non-zero) this loop answers for: whoever
+  // registers one keeps the Responder alive until it removes it. Routes,
+  // the Outbox and rooms reach them by id as they reach this loop's own.
+  void add_remote_responder_in_loop(uint64_t connection_id, Responder* responder);
+  void remove_remote_responder_in_loop(uint64_t connection_id);
   // Called by a connection as it closes. The object is kept until the end of
   // the turn, so events already returned for it in this batch stay safe.
   void forget_in_loop(uint64_t connection_id);
@@ -219,6 +232,7 @@ class EventLoop {
   uint32_t tls_handshakes_ = 0;
   uint64_t next_sequence_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<uint64_t, Responder*> remote_responders_;
   std::vector<std::shared_ptr<Connection>> closed_this_turn_;
   std::vector<std::shared_ptr<Connection>> flush_list_;
   std::vector<std::shared_ptr<Connection>> flush_scratch_;

@@ -10,7 +10,14 @@ namespace {
 
 // On the connection's loop.
 void deliver_in_loop(net::EventLoop& loop, uint64_t connection_id, const net::SharedBytes& frame) {
-  if (net::Connection* conn = loop.find_in_loop(connection_id)) {
+  if (net::EventLoop::node_slot_of(connection_id) != 0) {
+    // A player whose socket is on another node: its link answers for it.
+    if (net::Responder* remote = loop.responder_in_loop(connection_id)) {
+      remote->send_shared(frame);
+    } else {
+      loop.mutable_stats().deliveries_dropped.add();
+    }
+  } else if (net::Connection* conn = loop.find_in_loop(connection_id)) {
     conn->send_shared_in_loop(frame);
   } else {
     loop.mutable_stats().deliveries_dropped.add();
@@ -70,7 +77,7 @@ void LocalOutbox::with_connection_from(net::EventLoop* from, uint64_t connection
     return;
   }
   auto run = [to, connection_id, f = std::move(f), on_gone = std::move(on_gone)] {
-    if (net::Connection* conn = to->find_in_loop(connection_id)) {
+    if (net::Responder* conn = to->responder_in_loop(connection_id)) {
       f(*conn);
     } else {
       to->mutable_stats().deliveries_dropped.add();
