@@ -3,8 +3,8 @@
 #   1. Release build: unit and integration tests (real server, real sockets)
 #   2. ASan + UBSan build: the same suites under the sanitizers
 #   3. ThreadSanitizer build: the suites whose code crosses threads
-#   4. clang + libFuzzer build: the decoder/router, application, WebSocket, etcd
-#      and client-decoder fuzz targets, 60 s each, two side by side
+#   4. clang + libFuzzer build: the decoder/router, application, WebSocket, etcd,
+#      client-decoder and node-link fuzz targets, 60 s each, two side by side
 # Set CITADEL_SKIP_SANITIZE=1, CITADEL_SKIP_TSAN=1 or CITADEL_SKIP_FUZZ=1 to leave a
 # stage out locally.
 # CITADEL_REQUIRE_IO_URING=1|0 overrides the io_uring probe below.
@@ -94,6 +94,8 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   #   fleet_membership_loop_test  the membership on an EventLoop (completions from
   #                      the etcd thread), read from the test's thread as the admin
   #                      thread reads it, against a real etcd
+  #   link_connection_test  node links between two EventLoops' threads, driven
+  #                      from the test's thread
   # Left out: the black-box suites (integration_test, admin_integration_test,
   # client_integration_test and the bench smoke tests). They need the citadel,
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
@@ -103,7 +105,7 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
                auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
                leaderboard_redis_test etcd_client_test room_ownership_test
-               fleet_membership_loop_test)
+               fleet_membership_loop_test link_connection_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the
@@ -120,7 +122,7 @@ fi
 
 if [[ -z "${CITADEL_SKIP_FUZZ:-}" ]]; then
   stage "libFuzzer (bounded)"
-  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz etcd_json_fuzz client_messages_fuzz" scripts/build.sh fuzz  # only the fuzz targets
+  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz etcd_json_fuzz client_messages_fuzz link_messages_fuzz" scripts/build.sh fuzz  # only the fuzz targets
   # The targets two side by side, 60 s each (their corpus-dir fixtures first).
   ctest --test-dir build-fuzz --output-on-failure -L fuzz -j 2 --timeout 300
 fi
