@@ -116,6 +116,17 @@ TEST(LinkMessages, PlayerMessagesRoundTrip) {
   EXPECT_EQ(k->code, 11);
   EXPECT_EQ(k->text, "logged in elsewhere");
   refuses_damage(close, decode_close_player);
+
+  out.clear();
+  append_seat_changed(out, conn, 42, 9001);
+  auto [scmd, seat] = only_frame(out);
+  EXPECT_EQ(scmd, lcmd::kSeatChanged);
+  auto sc = decode_seat_changed(seat);
+  ASSERT_TRUE(sc);
+  EXPECT_EQ(sc->conn, conn);
+  EXPECT_EQ(sc->user, 42u);
+  EXPECT_EQ(sc->room, 9001u);
+  refuses_damage(seat, decode_seat_changed);
 }
 
 TEST(LinkMessages, DeliverNamesEveryIdAndCarriesTheFramesOnce) {

@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> p(data + 1, size - 1);
   std::vector<uint8_t> out;
-  switch (data[0] % 10) {
+  switch (data[0] % 11) {
     case 0:
       if (auto m = link::decode_hello(p)) {
         if (m->version == link::kLinkVersion) {
@@ -105,6 +105,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     case 9:
       if (auto m = link::decode_close_player(p)) {
         link::append_close_player(out, m->conn, m->code, m->text);
+        same(payload_of(out), p);
+      }
+      break;
+    case 10:
+      if (auto m = link::decode_seat_changed(p)) {
+        link::append_seat_changed(out, m->conn, m->user, m->room);
         same(payload_of(out), p);
       }
       break;

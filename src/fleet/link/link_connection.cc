@@ -246,6 +246,21 @@ void LinkConnection::deliver_in_loop(uint64_t peer_connection_id, const net::Sha
   schedule_write_in_loop();
 }
 
+void LinkConnection::deliver_copy_in_loop(uint64_t peer_connection_id,
+                                          std::span<const uint8_t> frames) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  if (state_ != State::kOpen || frames.empty()) return;
+  materialise_deliver_in_loop();
+  scratch_.clear();
+  const uint64_t ids[] = {peer_connection_id};
+  append_deliver_head(scratch_, ids, frames.size());
+  uint8_t* at = queue_.append_inline(scratch_.size() + frames.size());
+  std::memcpy(at, scratch_.data(), scratch_.size());
+  std::memcpy(at + scratch_.size(), frames.data(), frames.size());
+  ++counters_.frames_out;
+  schedule_write_in_loop();
+}
+
 std::size_t LinkConnection::pending_deliver_bytes() const {
   return pending_frames_ ? pending_frames_->size() + pending_ids_.size() * 8 + 10 : 0;
 }

@@ -86,6 +86,9 @@ class LinkConnection final : public net::IoHandler,
   // connections, coalesced with the Deliver before it when the bytes are
   // the same object.
   void deliver_in_loop(uint64_t peer_connection_id, const net::SharedBytes& frames);
+  // Loop thread. Queues client frames made for one connection only (a
+  // reply), copied: one Deliver naming that connection.
+  void deliver_copy_in_loop(uint64_t peer_connection_id, std::span<const uint8_t> frames);
   // Loop thread. Closes now (output not yet written is dropped).
   void close_in_loop(std::string_view why);
 

@@ -229,6 +229,20 @@ std::optional<ClosePlayer> decode_close_player(std::span<const uint8_t> p) {
   return m;
 }
 
+std::optional<SeatChanged> decode_seat_changed(std::span<const uint8_t> p) {
+  Reader r(p);
+  SeatChanged m;
+  m.conn = r.u64();
+  m.user = r.u64();
+  m.room = r.u64();
+  if (!r.done()) return std::nullopt;
+  return m;
+}
+
+void append_seat_changed(std::vector<uint8_t>& out, uint64_t conn, uint64_t user, uint64_t room) {
+  Writer(out, lcmd::kSeatChanged).u64(conn).u64(user).u64(room);
+}
+
 void append_hello(std::vector<uint8_t>& out, std::string_view cluster, std::string_view node_id) {
   Writer(out, lcmd::kHello).u16(kLinkVersion).str(cluster).str(node_id);
 }

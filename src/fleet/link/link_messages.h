@@ -55,6 +55,10 @@ inline constexpr uint16_t kDeliver = 0x0020;
 // Close a player's connection with ERROR(code, text): u64 conn, u16 code,
 // str text.
 inline constexpr uint16_t kClosePlayer = 0x0021;
+// The user of one of the gateway's connections now holds a seat in room
+// (0: none any more): the gateway sends that player's room commands here
+// while it does. u64 conn, u64 user, u64 room.
+inline constexpr uint16_t kSeatChanged = 0x0022;
 }  // namespace lcmd
 
 std::string_view link_cmd_name(uint16_t cmd);
@@ -92,6 +96,11 @@ struct Deliver {
   std::span<const uint8_t> frames;
   uint64_t id(std::size_t i) const;
 };
+struct SeatChanged {
+  uint64_t conn = 0;
+  uint64_t user = 0;
+  uint64_t room = 0;
+};
 struct ClosePlayer {
   uint64_t conn = 0;
   uint16_t code = 0;
@@ -111,6 +120,7 @@ std::optional<uint64_t> decode_session_ended(std::span<const uint8_t> p);
 // Frames must be at least one client frame header long.
 std::optional<Deliver> decode_deliver(std::span<const uint8_t> p);
 std::optional<ClosePlayer> decode_close_player(std::span<const uint8_t> p);
+std::optional<SeatChanged> decode_seat_changed(std::span<const uint8_t> p);
 
 // Encoders: each appends one whole link frame (header and payload) to out.
 // Strings longer than a u16 length are cut (names and reasons are short).
@@ -127,6 +137,7 @@ void append_session_attached(std::vector<uint8_t>& out, uint64_t user, uint64_t 
 void append_session_ended(std::vector<uint8_t>& out, uint64_t user);
 void append_close_player(std::vector<uint8_t>& out, uint64_t conn, uint16_t code,
                          std::string_view text);
+void append_seat_changed(std::vector<uint8_t>& out, uint64_t conn, uint64_t user, uint64_t room);
 // A Deliver's header and ids; the frames' bytes (frames_bytes of them)
 // follow, appended by the caller (shared, not copied).
 void append_deliver_head(std::vector<uint8_t>& out, std::span<const uint64_t> ids,
