@@ -90,6 +90,12 @@ const RoomType* RoomService::find_type(std::string_view name) const {
   return nullptr;
 }
 
+std::vector<uint16_t> RoomService::input_cmds() const {
+  std::vector<uint16_t> cmds;
+  for (const auto& t : types_) cmds.push_back(t->input_cmd);
+  return cmds;
+}
+
 void RoomService::register_handlers(server::Router& router) {
   using server::Access;
   using server::verified;
@@ -351,6 +357,7 @@ std::size_t RoomService::restore_in_loop(std::vector<store::RoomRecord> records,
 void RoomService::seat_in_loop(Entry& entry, uint64_t user_id) {
   ++entry.seats;
   user_room_[user_id] = entry.room->id();
+  if (seat_observer_) seat_observer_(user_id, entry.room->id());
   if (entry.empty_timer) {
     service_loop_.cancel_timer_in_loop(*entry.empty_timer);
     entry.empty_timer.reset();
@@ -361,6 +368,7 @@ void RoomService::release_seat_in_loop(uint64_t room_id, uint64_t user_id) {
   auto u = user_room_.find(user_id);
   if (u == user_room_.end() || u->second != room_id) return;
   user_room_.erase(u);
+  if (seat_observer_) seat_observer_(user_id, 0);
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return;
   Entry& entry = it->second;
@@ -477,7 +485,11 @@ void RoomService::room_closed(uint64_t room_id) {
     if (it == rooms_.end()) return;
     if (it->second.empty_timer) service_loop_.cancel_timer_in_loop(*it->second.empty_timer);
     rooms_.erase(it);
-    std::erase_if(user_room_, [room_id](const auto& entry) { return entry.second == room_id; });
+    std::erase_if(user_room_, [this, room_id](const auto& entry) {
+      if (entry.second != room_id) return false;
+      if (seat_observer_) seat_observer_(entry.first, 0);
+      return true;
+    });
   });
 }
 

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,15 @@ class RoomService final : private RoomHost {
   std::size_t restore_in_loop(std::vector<store::RoomRecord> rooms,
                               const std::function<bool(uint64_t user_id)>& has_session,
                               uint64_t room_id_floor);
+  // Start-up: told on the service loop whenever a user's seat changes:
+  // the room they now hold a seat in, or 0 (left, refused, the room
+  // closed). A fleet's game node passes it to the player's gateway, which
+  // sends that player's room commands here while the seat lasts.
+  using SeatObserver = std::function<void(uint64_t user_id, uint64_t room_id)>;
+  void set_seat_observer(SeatObserver f) { seat_observer_ = std::move(f); }
+  // The input commands of the room types served (start-up, after add_type):
+  // a gateway forwards these to the player's game node.
+  std::vector<uint16_t> input_cmds() const;
   void register_handlers(server::Router& router);
   // Stops the logic threads (if any; they start with the service). After
   // the server has stopped; the destructor does it too.
@@ -161,6 +171,7 @@ class RoomService final : private RoomHost {
   RoomRoutes routes_;
 
   ScoreSink* score_sink_ = nullptr;  // set at start-up, read by room threads
+  SeatObserver seat_observer_;       // set at start-up, called on the service loop
 
   // Service loop only.
   std::unordered_map<uint64_t, Entry> rooms_;

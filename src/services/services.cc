@@ -24,8 +24,8 @@ Services::Services(server::Server& server, const ServicesConfig& config)
                     leaderboard_cursor_key(config.token_secret_file), config.leaderboards),
       storage_(server.service_loop(), server.outbox(), *store_, secret_, config.storage),
       rooms_(server, config.rooms, [this](uint64_t user_id) {
-        const Session* s = sessions_.find_in_loop(user_id);
-        return s ? s->username : std::string();
+        if (const Session* s = sessions_.find_in_loop(user_id)) return s->username;
+        return remote_usernames_ ? remote_usernames_(user_id) : std::string();
       }) {
   rooms_.add_type(rooms::arena_room_type(config.arena));
   rooms_.add_type(rooms::lockstep_room_type(config.lockstep));
@@ -36,20 +36,29 @@ Services::Services(server::Server& server, const ServicesConfig& config)
   chat_.register_handlers(server.router());
   leaderboards_.register_handlers(server.router());
   storage_.register_handlers(server.router());
-  rooms_.register_handlers(server.router());
+  if (config.rooms_here) rooms_.register_handlers(server.router());
   sessions_.set_hooks(
-      [this](const Session& s) { chat_.on_session_start_in_loop(s); },
+      [this](const Session& s) {
+        chat_.on_session_start_in_loop(s);
+        if (player_hooks_.session_started) player_hooks_.session_started(s.user_id, s.username);
+      },
       [this](const Session& s) {
         chat_.on_session_end_in_loop(s);
         leaderboards_.on_session_end_in_loop(s);
         rooms_.on_session_ended_in_loop(s.user_id);
+        if (player_hooks_.session_ended) player_hooks_.session_ended(s.user_id);
       },
-      [this](const Session& s) { rooms_.on_session_attached_in_loop(s.user_id, s.connection_id); });
+      [this](const Session& s) {
+        rooms_.on_session_attached_in_loop(s.user_id, s.connection_id);
+        if (player_hooks_.session_attached)
+          player_hooks_.session_attached(s.user_id, s.connection_id);
+      });
   if (config.recovery.enabled) start_recovery(server, config.recovery);
   server.set_connection_closed_hook([this](uint64_t connection_id, uint64_t user_id) {
     // The room route goes whatever the connection's user id says: a
     // connection taken over by a newer login has lost its user id already.
     rooms_.on_connection_closed(connection_id);
+    if (player_hooks_.connection_closed) player_hooks_.connection_closed(connection_id, user_id);
     if (user_id == 0) return;
     auth_.on_user_disconnected(connection_id, user_id);
     rooms_.on_user_disconnected(connection_id, user_id);

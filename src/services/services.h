@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,6 +54,22 @@ struct ServicesConfig {
   rooms::RoomTypeOptions arena{};                 // the arena demo's room type
   rooms::RoomTypeOptions lockstep{30, 8};         // the lockstep room type
   std::vector<rooms::RoomType> extra_room_types;  // a game's own room types
+  // False on a fleet's gateway: room commands are forwarded to game nodes
+  // (fleet/gateway), so the rooms' handlers are not registered here.
+  bool rooms_here = true;
+};
+
+// What a fleet's gateway tells its game nodes about players (fleet/gateway):
+// each runs where the matching service hook runs.
+struct PlayerHooks {
+  // Service loop: a fresh login started a session (its name, for the rooms).
+  std::function<void(uint64_t user_id, const std::string& username)> session_started;
+  // A connection's loop: the connection closed (user 0 if it had none).
+  std::function<void(uint64_t connection_id, uint64_t user_id)> connection_closed;
+  // Service loop: the user's session is on a new connection (a resume).
+  std::function<void(uint64_t user_id, uint64_t connection_id)> session_attached;
+  // Service loop: the user's session ended (logout, grace over, taken over).
+  std::function<void(uint64_t user_id)> session_ended;
 };
 
 class Services {
@@ -71,6 +88,14 @@ class Services {
   void shutdown();
 
   SessionRegistry& sessions() { return sessions_; }
+  // Before server.start(). A gateway's link to its game nodes.
+  void set_player_hooks(PlayerHooks hooks) { player_hooks_ = std::move(hooks); }
+  // Before server.start(). Where rooms learn the name of a user whose
+  // session is not in this process (a game node's players, who logged in
+  // at a gateway); called on the service loop.
+  void set_remote_usernames(std::function<std::string(uint64_t user_id)> f) {
+    remote_usernames_ = std::move(f);
+  }
   ChatService& chat() { return chat_; }
   rooms::RoomService& rooms() { return rooms_; }
   LeaderboardService& leaderboards() { return leaderboards_; }
@@ -100,6 +125,8 @@ class Services {
   LeaderboardService leaderboards_;
   StorageService storage_;
   rooms::RoomService rooms_;
+  PlayerHooks player_hooks_;
+  std::function<std::string(uint64_t)> remote_usernames_;
 
   void start_recovery(server::Server& server, const RecoveryConfig& config);
   void restore_in_loop(store::RecoveredState state);
