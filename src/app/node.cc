@@ -201,8 +201,16 @@ Node::Node(Options options)
     services.extra_room_types.push_back(plugins_->load_at_start(
         path, room_type_options(ops::RoomTypeConfig{}, config_.limits.output_queue_bytes)));
   }
+  // A gateway's rooms are on game nodes: it forwards their commands.
+  services.rooms_here = !is_gateway(config_);
   services_ = std::make_unique<services::Services>(*server_, std::move(services));
   plugins_->attach(services_->rooms());
+  if (!config_.fleet.etcd.empty()) {
+    node_id_ = config_.fleet.node_id.empty() ? fleet::generated_node_id() : config_.fleet.node_id;
+    if (is_gateway(config_) || is_game_node(config_)) {
+      fleet_role_ = std::make_unique<FleetRole>(config_, node_id_, *server_, *services_);
+    }
+  }
   reloader_ = std::make_unique<ConfigReloader>(
       config_,
       ConfigReloader::Sources{std::move(options.config_file), std::move(options.apply_flags),
@@ -246,9 +254,10 @@ void Node::start(ops::admin::AdminSources admin_sources) {
       config_, *server_, std::move(admin_sources),
       [rooms = &services_->rooms(), store = &services_->store(), services = services_.get(),
        reloader = reloader_.get(), crashes = crash_reports_found_, plugins = plugins_.get(),
-       membership = membership_.get()](ops::admin::MetricsWriter& out) {
+       membership = membership_.get(), role = fleet_role_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
         if (membership) write_fleet_metrics(out, *membership);
+        if (role) role->write_metrics(out);
         const auto p = plugins->counters();
         out.counter("citadel_plugin_swaps_total", "Plugin room types swapped to a new version.",
                     p.swaps);
@@ -283,9 +292,14 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
   options.lease_ttl_seconds = f.lease_ttl_ms / 1000;
   const std::string host = advertise_host(config_);
   fleet::NodeRecord& self = options.self;
-  self.id = f.node_id.empty() ? fleet::generated_node_id() : f.node_id;
+  self.id = node_id_;
   self.role = f.role;
   self.game_address = host + ":" + std::to_string(server_->port());
+  // A game node takes links before it registers: gateways dial what its
+  // record says.
+  if (const uint16_t link_port = fleet_role_ ? fleet_role_->start() : 0; link_port != 0) {
+    self.link_address = host + ":" + std::to_string(link_port);
+  }
   if (config_.admin.port != 0) {
     self.admin_address = (is_wildcard(config_.admin.host) ? host : config_.admin.host) + ":" +
                          std::to_string(config_.admin.port);
@@ -303,6 +317,10 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
         return fleet::NodeLoad{server->stats().active_connections, room_stats.rooms_open,
                                room_stats.players};
       });
+  if (fleet_role_) {
+    membership_->on_table(
+        [role = fleet_role_.get()](const fleet::FleetTable& table) { role->on_table(table); });
+  }
   // A node id held by a live node throws here: the start fails, naming it.
   membership_->start(std::chrono::seconds(3));
   admin_sources.fleet_status = [m = membership_.get()] { return m->summary_json(); };
@@ -384,6 +402,8 @@ void Node::stop() {
   if (membership_) membership_->stop();
   // Only after the drain: /health answers 503 throughout it.
   if (admin_) admin_->stop();
+  // The links close while the loops still run (their players' hooks do).
+  if (fleet_role_) fleet_role_->stop();
   server_->stop();
   services_->shutdown();
 }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "app/config_reloader.h"
+#include "app/fleet_role.h"
 #include "ops/admin/admin_sources.h"
 #include "ops/config.h"
 #include "rooms/plugins/plugin_registry.h"
@@ -33,7 +34,9 @@ class ServiceManager;
 }
 namespace citadel::fleet {
 class Membership;
-}
+class GameLinks;
+class GatewayLinks;
+}  // namespace citadel::fleet
 
 namespace citadel::app {
 
@@ -102,6 +105,10 @@ class Node {
   // fleet.etcd set: this node's membership (its completions run on the
   // service loop). Stopped first: the record goes before the node does.
   std::unique_ptr<fleet::Membership> membership_;
+  // fleet.role gateway or game: the node links (after services_, whose
+  // rooms and sessions they hook into; stopped before the server).
+  std::unique_ptr<FleetRole> fleet_role_;
+  std::string node_id_;               // fleet.node_id, or generated at start
   uint64_t crash_reports_found_ = 0;  // in crash.directory at start
   bool stopped_ = false;
 };

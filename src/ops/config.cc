@@ -52,12 +52,14 @@ void validate_fleet(const FleetConfig& f) {
   if (!f.node_id.empty()) {
     if (auto problem = fleet::key_segment_problem(f.node_id)) fail("fleet.node_id", *problem);
   }
-  if (f.role == "gateway" || f.role == "game") {
-    fail("fleet.role", "'" + f.role +
-                           "' is not supported yet: a node runs gateway and game together "
-                           "(all) until the fleet can split them (docs/fleet.md)");
+  if (f.role != "all" && f.role != "gateway" && f.role != "game") {
+    fail("fleet.role", "expected all, gateway or game, got '" + f.role + "'");
   }
-  if (f.role != "all") fail("fleet.role", "expected all, got '" + f.role + "'");
+  if (f.role != "all" && f.etcd.empty()) {
+    fail("fleet.role", "a " + f.role +
+                           " node is part of a fleet: set fleet.etcd (the other nodes are "
+                           "found there)");
+  }
   if (auto problem = fleet::lease_ttl_problem(f.lease_ttl_ms)) fail("fleet.lease_ttl_ms", *problem);
   if (f.advertise_host.find_first_of(" /:@") != std::string::npos) {
     fail("fleet.advertise_host",

@@ -186,7 +186,8 @@ struct FleetConfig {
   std::string etcd;                 // http://host:port of an etcd member; empty: no fleet
   std::string cluster = "citadel";  // key namespace: /<cluster>/nodes/<node_id>
   std::string node_id;              // empty: generated at start (host name + random suffix)
-  std::string role = "all";         // all (gateway and game come later)
+  std::string role = "all";         // all, gateway (clients, sessions, chat) or game (rooms)
+  uint16_t link_port = 0;           // a game node's port for gateway links; 0: any free port
   uint32_t lease_ttl_ms = 2'000;    // whole seconds (etcd's unit), 1 s to 300 s
   std::string advertise_host;       // empty: server.host, or the host name if that is a wildcard
 };

@@ -273,8 +273,13 @@ std::vector<Key> all_keys() {
                   "live node with the same id is refused at start. Empty: the host name plus a "
                   "random suffix, new on every start"),
       CITADEL_KEY(fleet, role, 0ull, 0ull, kAtStart,
-                  "`all` (gateway and game in one process, the only role so far; `gateway` and "
-                  "`game` are refused until the fleet can split them)"),
+                  "`all` (gateway and game in one process, the default), `gateway` (clients, "
+                  "sessions, chat; room commands forwarded to game nodes) or `game` (rooms; "
+                  "takes gateways' links on `fleet.link_port`); gateway and game need "
+                  "`fleet.etcd`. See [gateways and game nodes](fleet.md#gateways-and-game-nodes)"),
+      CITADEL_KEY(fleet, link_port, 0ull, 65535ull, kAtStart,
+                  "a game node's port for gateway links (on `server.host`; advertised in its "
+                  "fleet record, so 0 picks any free port); unused by other roles"),
       CITADEL_KEY(fleet, lease_ttl_ms, 1'000ull, 300'000ull, kAtStart,
                   "the node's etcd lease TTL, a multiple of 1000 (etcd counts whole seconds): "
                   "renewed every third of it; a node killed without a clean exit leaves the "

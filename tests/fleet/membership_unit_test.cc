@@ -32,6 +32,17 @@ TEST(NodeRecord, DrainingRoundTrips) {
   EXPECT_TRUE(back->draining);
 }
 
+TEST(NodeRecord, AGameNodesLinkAddressRoundTrips) {
+  NodeRecord r = sample();
+  r.role = "game";
+  r.link_address = "10.0.0.5:7780";
+  const std::string json = encode_node_record(r);
+  EXPECT_NE(json.find(R"("link":"10.0.0.5:7780")"), std::string::npos) << json;
+  const auto back = decode_node_record(json);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, r);
+}
+
 TEST(NodeRecord, EncodesTheDocumentedFieldsAndDecodesBack) {
   const std::string json = encode_node_record(sample());
   EXPECT_EQ(json, R"({"id":"game-1","role":"all","game":"10.0.0.5:7777","admin":"10.0.0.5:9100",)"
@@ -60,7 +71,9 @@ TEST(NodeRecord, DecodingRefusesWhatIsNotARecord) {
       {R"({"id":"a"})", "no role"},
       {R"({"id":"a","role":1})", "no role"},
       {R"({"id":"a","role":"all","game":7})",
-       "game, admin, version and started_at must be strings"},
+       "game, admin, link, version and started_at must be strings"},
+      {R"({"id":"a","role":"game","link":7780})",
+       "game, admin, link, version and started_at must be strings"},
       {R"({"id":"a","role":"all","pid":"x"})", "pid must be an integer"},
       {R"({"id":"a","role":"all","draining":1})", "draining must be true or false"},
       {R"({"id":"a","role":"all","load":[]})", "load must be an object of counts (0 or more)"},

@@ -401,10 +401,14 @@ TEST(Config, FleetKeysAreCheckedWithSpecificErrors) {
   EXPECT_EQ(error_of("fleet: {cluster: ''}"), "fleet.cluster: must not be empty");
   EXPECT_NE(error_of("fleet: {cluster: 'a b'}").find("fleet.cluster: only letters"),
             std::string::npos);
-  // gateway and game are refused, saying they are not there yet.
-  EXPECT_NE(error_of("fleet: {role: gateway}").find("fleet.role: 'gateway' is not supported yet"),
-            std::string::npos);
-  EXPECT_EQ(error_of("fleet: {role: boss}"), "fleet.role: expected all, got 'boss'");
+  // gateway and game are parts of a fleet: they need etcd.
+  EXPECT_NE(
+      error_of("fleet: {role: gateway}").find("fleet.role: a gateway node is part of a fleet"),
+      std::string::npos);
+  EXPECT_NE(error_of("fleet: {role: game}").find("set fleet.etcd"), std::string::npos);
+  EXPECT_EQ(error_of("fleet: {role: boss}"),
+            "fleet.role: expected all, gateway or game, got 'boss'");
+  EXPECT_EQ(error_of("fleet: {etcd: 'http://127.0.0.1:2379', role: game, link_port: 7780}"), "");
   // etcd counts whole seconds.
   EXPECT_EQ(error_of("fleet: {lease_ttl_ms: 2500}"),
             "fleet.lease_ttl_ms: etcd leases are whole seconds: use a multiple of 1000, got 2500");

@@ -23,6 +23,10 @@ void Membership::on_change(std::function<void(bool member)> f) {
   listeners_.push_back(std::move(f));
 }
 
+void Membership::on_table(std::function<void(const FleetTable& table)> f) {
+  table_listeners_.push_back(std::move(f));
+}
+
 bool Membership::run_on_loop(std::function<void(std::function<void()> done)> f,
                              std::chrono::milliseconds wait) {
   struct Done {
@@ -79,9 +83,12 @@ void Membership::start(std::chrono::milliseconds wait) {
         view_ = std::make_unique<FleetView>(
             loop_, *client_, nodes_prefix(options_.cluster),
             [this](const FleetTable& table, bool synced) {
-              std::lock_guard lock(mutex_);
-              table_ = table;
-              synced_ = synced;
+              {
+                std::lock_guard lock(mutex_);
+                table_ = table;
+                synced_ = synced;
+              }
+              for (const auto& f : table_listeners_) f(table);
             },
             stats_);
         registration_->start();

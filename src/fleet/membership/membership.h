@@ -63,6 +63,9 @@ class Membership {
   // Before start(), any thread: `f(member)` runs on the loop thread each time
   // membership is gained or lost.
   void on_change(std::function<void(bool member)> f);
+  // Before start(), any thread: `f(table)` runs on the loop thread each time
+  // the table of live nodes changes (and after each full read).
+  void on_table(std::function<void(const FleetTable& table)> f);
 
   // Starts registering and watching, then waits up to `wait` for the first
   // registration attempt. Throws std::runtime_error when the node id is
@@ -96,6 +99,7 @@ class Membership {
   LoadSource load_;
   MembershipStats stats_;
   std::vector<std::function<void(bool)>> listeners_;
+  std::vector<std::function<void(const FleetTable&)>> table_listeners_;
   std::unique_ptr<etcd::EtcdClient> client_;
   std::unique_ptr<NodeRegistration> registration_;  // loop thread
   std::unique_ptr<FleetView> view_;                 // loop thread

@@ -13,6 +13,7 @@ std::string encode_node_record(const NodeRecord& r) {
   j["role"] = r.role;
   j["game"] = r.game_address;
   j["admin"] = r.admin_address;
+  if (!r.link_address.empty()) j["link"] = r.link_address;
   j["pid"] = r.pid;
   j["version"] = r.version;
   j["started_at"] = r.started_at;
@@ -67,8 +68,9 @@ std::optional<NodeRecord> decode_node_record(std::string_view text, std::string*
   r.id = id->get<std::string>();
   r.role = role->get<std::string>();
   if (!read_string(j, "game", r.game_address) || !read_string(j, "admin", r.admin_address) ||
-      !read_string(j, "version", r.version) || !read_string(j, "started_at", r.started_at)) {
-    return refuse(error, "game, admin, version and started_at must be strings");
+      !read_string(j, "link", r.link_address) || !read_string(j, "version", r.version) ||
+      !read_string(j, "started_at", r.started_at)) {
+    return refuse(error, "game, admin, link, version and started_at must be strings");
   }
   if (!read_number(j, "pid", r.pid)) return refuse(error, "pid must be an integer");
   if (const auto draining = j.find("draining"); draining != j.end()) {

@@ -2,7 +2,8 @@
 // written on the node's lease, so it vanishes when the node revokes the
 // lease (clean exit) or stops renewing it (killed, cut off):
 //
-//   {"id":"game-1","role":"all","game":"10.0.0.5:7777","admin":"10.0.0.5:9100",
+//   {"id":"game-1","role":"game","game":"10.0.0.5:7777","admin":"10.0.0.5:9100",
+//    "link":"10.0.0.5:7780",
 //    "pid":4242,"version":"0.1.0","started_at":"2026-12-03T23:10:00Z",
 //    "draining":false,"load":{"connections":120,"rooms":4,"room_players":30}}
 //
@@ -29,6 +30,7 @@ struct NodeRecord {
   std::string role;
   std::string game_address;   // host:port for game clients
   std::string admin_address;  // host:port of the admin HTTP port; "" when disabled
+  std::string link_address;   // host:port gateways dial (a game node's fleet.link_port); "" if none
   int64_t pid = 0;
   std::string version;
   std::string started_at;  // RFC 3339, UTC

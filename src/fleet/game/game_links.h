@@ -1,0 +1,116 @@
+// A game node's side of the node links (issue 18, docs/fleet.md "Gateways
+// and game nodes"): it accepts links from gateways on fleet.link_port and
+// makes every player a gateway forwards a remote connection of this node,
+// so the rooms, the router and the Outbox serve them as they serve a local
+// socket.
+//
+// Each accepted link lives on one I/O loop (dealt round-robin) and gets a
+// node slot (1..255). A player the gateway opens on it (PlayerOpen) gets
+// the id [slot][that loop][sequence] and a RemotePlayer (a net::Responder)
+// registered on the loop; its frames (PlayerFrame) are dispatched by the
+// node's router on that loop, exactly as a socket's; what the node sends it
+// becomes a Deliver on the link (a room's broadcast to the players of one
+// gateway: one link frame). PlayerClosed, a link that closes, or one
+// declared dead closes the node's side of those players (the hooks: their
+// seats wait for a resume); SessionAttached and SessionEnded pass the
+// gateway's session changes on. Seats (RoomService's seat observer) go back
+// to the player's gateway as SeatChanged, which is what the gateway routes
+// the player's room commands by.
+//
+// Threads: the listener on the service loop; each link and its players on
+// the link's loop; users_ (the names rooms ask for, and where each user's
+// player is) behind a mutex, for the service loop's rare reads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fleet/link/link_connection.h"
+#include "net/event_loop.h"
+#include "net/frame_dispatcher.h"
+
+namespace citadel::fleet {
+
+namespace link {
+class LinkListener;
+}
+
+class GameLinks {
+ public:
+  struct Options {
+    std::string cluster;  // a Hello from another fleet is refused
+    std::string node_id;
+    std::string host = "127.0.0.1";  // where to listen for links
+    uint16_t port = 0;               // 0: any free port (see port())
+    link::LinkConnection::Options link;
+  };
+  struct Hooks {
+    // The link's loop: a remote player's connection is gone (as the
+    // server's connection-closed hook).
+    std::function<void(uint64_t connection_id, uint64_t user_id)> player_closed;
+    // Service loop: the gateway moved the user's session to this player.
+    std::function<void(uint64_t user_id, uint64_t connection_id)> session_attached;
+    // Service loop: the gateway ended the user's session.
+    std::function<void(uint64_t user_id)> session_ended;
+  };
+  struct Stats {
+    uint64_t links_open = 0, links_accepted = 0, links_refused = 0;
+    uint64_t players = 0, frames_forwarded = 0, malformed = 0;
+  };
+
+  GameLinks(net::EventLoop& service_loop, std::vector<net::EventLoop*> io_loops,
+            const net::FrameDispatcher& dispatcher, Options options, Hooks hooks);
+  ~GameLinks();
+  GameLinks(const GameLinks&) = delete;
+  GameLinks& operator=(const GameLinks&) = delete;
+
+  // Binds (throws std::system_error if it cannot) and starts accepting.
+  void start();
+  // Closes every link and the listener (their players' hooks run). Blocks
+  // until done; before the loops stop.
+  void stop();
+  uint16_t port() const { return port_; }
+
+  // Service loop (RoomService's seat observer): tells the user's gateway.
+  void seat_changed(uint64_t user_id, uint64_t room_id);
+  // Service loop: a remote user's name ("" if none is known).
+  std::string username_of(uint64_t user_id) const;
+  // Any thread.
+  Stats stats() const;
+
+ private:
+  class PlayerLink;
+  friend class PlayerLink;
+  struct UserEntry {
+    std::string username;
+    uint64_t connection_id = 0;  // the remote id of their latest player
+  };
+
+  void accept(net::UniqueFd fd, std::string peer);
+  void link_closed(PlayerLink& link);  // the link's loop
+  // The link's loop, under mutex_.
+  void user_opened(uint64_t user_id, std::string_view username, uint64_t connection_id);
+  void user_closed(uint64_t user_id, uint64_t connection_id);
+
+  net::EventLoop& service_loop_;
+  std::vector<net::EventLoop*> io_loops_;
+  const net::FrameDispatcher& dispatcher_;
+  const Options options_;
+  const Hooks hooks_;
+  std::unique_ptr<link::LinkListener> listener_;
+  uint16_t port_ = 0;
+  std::size_t next_loop_ = 0;  // service loop
+
+  mutable std::mutex mutex_;
+  std::vector<bool> slots_used_;                    // [slot]; 0 is never used
+  std::vector<std::shared_ptr<PlayerLink>> links_;  // every open link
+  std::unordered_map<uint64_t, UserEntry> users_;   // remote users by id
+  Stats stats_;
+};
+
+}  // namespace citadel::fleet

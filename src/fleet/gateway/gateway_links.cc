@@ -1,0 +1,531 @@
+#include "fleet/gateway/gateway_links.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <future>
+#include <map>
+#include <unordered_set>
+
+#include "fleet/link/link_messages.h"
+#include "net/loop_stats.h"
+#include "protocol/commands.h"
+#include "protocol/rooms_generated.h"
+#include "rooms/room_messages.h"
+#include "server/verified_handler.h"
+
+namespace citadel::fleet {
+
+namespace lcmd = link::lcmd;
+
+namespace {
+
+constexpr auto kFirstRetry = std::chrono::milliseconds(100);
+constexpr auto kMaxRetry = std::chrono::milliseconds(2000);
+
+// FNV-1a: the same on every gateway (rendezvous hashing must agree).
+uint64_t fnv1a(std::string_view a, std::string_view b) {
+  uint64_t h = 1469598103934665603ull;
+  for (std::string_view part : {a, std::string_view("\0", 1), b}) {
+    for (unsigned char c : part) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+}  // namespace
+
+// One loop's links (one per game node) and the seats of its players.
+// Everything here runs on that loop.
+class GatewayLinks::LoopLinks {
+ public:
+  struct NodeLink final : link::LinkConnection::Handler {
+    LoopLinks* owner = nullptr;
+    GameNode node;
+    std::shared_ptr<link::LinkConnection> link;
+    bool welcomed = false;
+    bool wanted = true;                   // still in the table
+    std::unordered_set<uint64_t> opened;  // connections this node has heard of
+    std::chrono::milliseconds retry{kFirstRetry};
+    bool retry_armed = false;
+
+    void on_link_open(link::LinkConnection& l) override { owner->opened_in_loop(*this, l); }
+    void on_link_frame(link::LinkConnection& l, uint16_t cmd,
+                       std::span<const uint8_t> payload) override {
+      owner->frame_in_loop(*this, l, cmd, payload);
+    }
+    void on_link_closed(link::LinkConnection&, std::string_view why) override {
+      owner->closed_in_loop(*this, why);
+    }
+  };
+
+  LoopLinks(GatewayLinks& owner, net::EventLoop& loop) : owner_(owner), loop_(loop) {}
+
+  net::EventLoop& loop() { return loop_; }
+
+  // The table changed: dial new nodes, drop gone ones, keep the figures.
+  void set_nodes_in_loop(const std::vector<GameNode>& nodes) {
+    for (auto& [id, n] : nodes_) n->wanted = false;
+    for (const GameNode& g : nodes) {
+      auto& n = nodes_[g.id];
+      if (!n) {
+        n = std::make_unique<NodeLink>();
+        n->owner = this;
+        n->node = g;
+        n->wanted = true;
+        dial_in_loop(*n);
+        continue;
+      }
+      const bool moved = n->node.link_host != g.link_host || n->node.link_port != g.link_port;
+      n->node = g;
+      n->wanted = true;
+      if (moved && n->link) n->link->close_in_loop("the node's link address changed");
+    }
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+      NodeLink& n = *it->second;
+      if (n.wanted) {
+        ++it;
+        continue;
+      }
+      if (n.link) n.link->close_in_loop("the node left the fleet");
+      // Its players' seats there are gone with it (until failover moves
+      // their rooms): forget the bindings so their next join goes elsewhere.
+      std::erase_if(seats_, [&](const auto& s) { return s.second == n.node.id; });
+      it = nodes_.erase(it);
+    }
+  }
+
+  void close_all_in_loop() {
+    for (auto& [id, n] : nodes_) {
+      n->wanted = false;
+      if (n->link) n->link->close_in_loop("the gateway is stopping");
+    }
+    nodes_.clear();
+  }
+
+  std::size_t welcomed() const {
+    std::size_t n = 0;
+    for (const auto& [id, link] : nodes_) n += link->welcomed ? 1 : 0;
+    return n;
+  }
+
+  // ---- forwarding (the player's connection loop) ----
+
+  void join(net::Responder& peer, const protocol::FrameView& frame, const msg::RoomJoin& m) {
+    std::string node = seat_of(peer.connection_id());
+    if (node.empty() && m.room_id() != 0 && owner_.options_.room_owner) {
+      node = owner_.options_.room_owner(m.room_id());
+    }
+    if (node.empty()) node = least_loaded();
+    forward_or_refuse(peer, frame, node, m.request_id());
+  }
+
+  void match_find(net::Responder& peer, const protocol::FrameView& frame, const msg::MatchFind& m) {
+    std::string node = seat_of(peer.connection_id());
+    if (node.empty()) node = queue_node(m.room_type() ? m.room_type()->string_view() : "");
+    if (!node.empty()) match_nodes_[peer.connection_id()] = node;
+    forward_or_refuse(peer, frame, node, m.request_id());
+  }
+
+  void match_cancel(net::Responder& peer, const protocol::FrameView& frame, uint32_t request_id) {
+    std::string node = seat_of(peer.connection_id());
+    if (node.empty()) {
+      auto it = match_nodes_.find(peer.connection_id());
+      node = it != match_nodes_.end() ? it->second : least_loaded();
+    }
+    forward_or_refuse(peer, frame, node, request_id);
+  }
+
+  void leave(net::Responder& peer, const protocol::FrameView& frame, uint32_t request_id) {
+    std::string node = seat_of(peer.connection_id());
+    if (node.empty()) node = least_loaded();  // it answers NotInRoom
+    forward_or_refuse(peer, frame, node, request_id);
+  }
+
+  void input(net::Responder& peer, const protocol::FrameView& frame) {
+    auto it = seats_.find(peer.connection_id());
+    if (it == seats_.end()) {
+      peer.send_error(protocol::ErrorCode::kNotInRoom,
+                      fmt::format("cmd {:#06x}: you are in no room", frame.cmd));
+      return;
+    }
+    if (!forward(peer, frame, it->second)) refused.add();  // the link is down: an input is lossy
+  }
+
+  // ---- the player hooks ----
+
+  void connection_closed_in_loop(uint64_t connection_id, uint64_t user_id) {
+    for (auto& [id, n] : nodes_) {
+      if (n->opened.erase(connection_id) == 0 || !n->welcomed) continue;
+      scratch_.clear();
+      link::append_player_closed(scratch_, connection_id, user_id);
+      n->link->send_in_loop(scratch_);
+    }
+    seats_.erase(connection_id);
+    match_nodes_.erase(connection_id);
+  }
+
+  // The user's session moved to connection_id (on this loop): its seat
+  // node hears of the new connection.
+  void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node) {
+    seats_[connection_id] = node;
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || !it->second->welcomed) return;  // sent once the link is back
+    NodeLink& n = *it->second;
+    open_player(n, connection_id, user_id);
+    scratch_.clear();
+    link::append_session_attached(scratch_, user_id, connection_id);
+    n.link->send_in_loop(scratch_);
+  }
+
+  void session_ended_in_loop(uint64_t user_id, const std::string& node) {
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || !it->second->welcomed) return;
+    scratch_.clear();
+    link::append_session_ended(scratch_, user_id);
+    it->second->link->send_in_loop(scratch_);
+  }
+
+  // Gauges for other threads (one writer: this loop).
+  net::RelaxedCounter forwarded, refused, deliveries, drops, links_up;
+
+ private:
+  std::string seat_of(uint64_t connection_id) const {
+    auto it = seats_.find(connection_id);
+    return it == seats_.end() ? std::string() : it->second;
+  }
+
+  // Fewest seated players, then fewest rooms, then the smallest id, among
+  // nodes that are not draining and whose link from this loop is up.
+  std::string least_loaded() const {
+    const NodeLink* best = nullptr;
+    for (const auto& [id, n] : nodes_) {
+      if (!n->welcomed || n->node.draining) continue;
+      if (best == nullptr ||
+          std::tie(n->node.room_players, n->node.rooms, n->node.id) <
+              std::tie(best->node.room_players, best->node.rooms, best->node.id)) {
+        best = n.get();
+      }
+    }
+    return best ? best->node.id : std::string();
+  }
+
+  // Rendezvous hashing: the node with the highest hash of (type, node id).
+  std::string queue_node(std::string_view room_type) const {
+    const NodeLink* best = nullptr;
+    uint64_t best_hash = 0;
+    for (const auto& [id, n] : nodes_) {
+      if (!n->welcomed || n->node.draining) continue;
+      const uint64_t h = fnv1a(room_type, n->node.id);
+      if (best == nullptr || h > best_hash) {
+        best = n.get();
+        best_hash = h;
+      }
+    }
+    return best ? best->node.id : std::string();
+  }
+
+  void forward_or_refuse(net::Responder& peer, const protocol::FrameView& frame,
+                         const std::string& node, uint32_t request_id) {
+    if (!node.empty() && forward(peer, frame, node)) return;
+    refused.add();
+    const char* why = node.empty() ? "no game node is available" : "the game node is unreachable";
+    peer.send_shared(rooms::encode_room_reply(request_id, msg::RoomResult::InternalError, why));
+  }
+
+  bool forward(net::Responder& peer, const protocol::FrameView& frame, const std::string& node) {
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || !it->second->welcomed) return false;
+    NodeLink& n = *it->second;
+    if (n.link->queued_bytes() > owner_.options_.link_soft_limit) return false;
+    open_player(n, peer.connection_id(), peer.user_id());
+    scratch_.clear();
+    link::append_player_frame(scratch_, peer.connection_id(), frame.cmd, frame.payload);
+    n.link->send_in_loop(scratch_);
+    forwarded.add();
+    return true;
+  }
+
+  void open_player(NodeLink& n, uint64_t connection_id, uint64_t user_id) {
+    if (!n.opened.insert(connection_id).second) return;
+    scratch_.clear();
+    link::append_player_open(scratch_, connection_id, user_id, owner_.username_of(user_id));
+    n.link->send_in_loop(scratch_);
+  }
+
+  void dial_in_loop(NodeLink& n) {
+    n.link = std::make_shared<link::LinkConnection>(loop_, n, owner_.options_.link);
+    n.link->connect_in_loop(n.node.link_host, n.node.link_port);
+  }
+
+  void opened_in_loop(NodeLink&, link::LinkConnection& l) {
+    scratch_.clear();
+    link::append_hello(scratch_, owner_.options_.cluster, owner_.options_.node_id);
+    l.send_in_loop(scratch_);
+  }
+
+  void frame_in_loop(NodeLink& n, link::LinkConnection& l, uint16_t cmd,
+                     std::span<const uint8_t> payload) {
+    if (!n.welcomed) {
+      if (cmd == lcmd::kWelcome && link::decode_welcome(payload)) return welcomed_in_loop(n);
+      const auto reason = cmd == lcmd::kRefused ? link::decode_refused(payload) : std::nullopt;
+      spdlog::error("fleet: game node {} refused this gateway's link: {}", n.node.id,
+                    reason ? *reason : std::string_view("no Welcome"));
+      return l.close_in_loop("refused");
+    }
+    switch (cmd) {
+      case lcmd::kDeliver:
+        if (auto d = link::decode_deliver(payload)) {
+          // One copy of the frames for all the ids named; the Outbox shares it.
+          auto bytes =
+              std::make_shared<const std::vector<uint8_t>>(d->frames.begin(), d->frames.end());
+          ids_.clear();
+          for (std::size_t i = 0; i < d->count; ++i) ids_.push_back(d->id(i));
+          owner_.outbox_.send_many_from(&loop_, ids_, bytes);
+          deliveries.add(d->count);
+          return;
+        }
+        break;
+      case lcmd::kClosePlayer:
+        if (auto c = link::decode_close_player(payload)) {
+          owner_.outbox_.with_connection_from(
+              &loop_, c->conn,
+              [code = c->code, text = std::string(c->text)](net::Responder& r) {
+                r.close_with_error(static_cast<protocol::ErrorCode>(code), text);
+              },
+              nullptr);
+          return;
+        }
+        break;
+      case lcmd::kSeatChanged:
+        if (auto s = link::decode_seat_changed(payload)) {
+          if (s->room != 0) {
+            seats_[s->conn] = n.node.id;
+            owner_.set_seat_node(s->user, n.node.id);
+          } else if (auto it = seats_.find(s->conn);
+                     it != seats_.end() && it->second == n.node.id) {
+            seats_.erase(it);
+            if (owner_.seat_node_of(s->user) == n.node.id) owner_.set_seat_node(s->user, "");
+          }
+          match_nodes_.erase(s->conn);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    spdlog::warn("fleet: game node {} sent a bad {}: closing the link", n.node.id,
+                 link::link_cmd_name(cmd));
+    l.close_in_loop("malformed link message");
+  }
+
+  void welcomed_in_loop(NodeLink& n) {
+    n.welcomed = true;
+    links_up.add();
+    n.retry = kFirstRetry;
+    spdlog::info("fleet: link to game node {} ({}:{}) up from loop {}", n.node.id, n.node.link_host,
+                 n.node.link_port, loop_.index());
+    // Players seated there from this loop are back: the node hears of each
+    // connection again and re-attaches its session (its room says Rejoined).
+    for (const auto& [connection_id, node] : seats_) {
+      if (node != n.node.id) continue;
+      net::Responder* peer = loop_.responder_in_loop(connection_id);
+      if (peer == nullptr || peer->user_id() == 0) continue;
+      open_player(n, connection_id, peer->user_id());
+      scratch_.clear();
+      link::append_session_attached(scratch_, peer->user_id(), connection_id);
+      n.link->send_in_loop(scratch_);
+    }
+  }
+
+  void closed_in_loop(NodeLink& n, std::string_view why) {
+    if (n.welcomed) {
+      drops.add();
+      links_up.sub();
+      spdlog::warn("fleet: link to game node {} from loop {} closed: {}", n.node.id, loop_.index(),
+                   why);
+    }
+    n.welcomed = false;
+    n.opened.clear();
+    if (!n.wanted || n.retry_armed) return;
+    // Dial again after the backoff, if the node is still in the table then.
+    n.retry_armed = true;
+    const auto delay = n.retry;
+    n.retry = std::min(n.retry * 2, kMaxRetry);
+    loop_.run_at_in_loop(loop_.now() + delay, [this, id = n.node.id] {
+      auto it = nodes_.find(id);
+      if (it == nodes_.end()) return;
+      it->second->retry_armed = false;
+      if (it->second->wanted && !it->second->welcomed) dial_in_loop(*it->second);
+    });
+  }
+
+  GatewayLinks& owner_;
+  net::EventLoop& loop_;
+  std::map<std::string, std::unique_ptr<NodeLink>> nodes_;
+  std::unordered_map<uint64_t, std::string> seats_;        // connection -> seat node
+  std::unordered_map<uint64_t, std::string> match_nodes_;  // connection -> its queue's node
+  std::vector<uint8_t> scratch_;
+  std::vector<uint64_t> ids_;
+};
+
+GatewayLinks::GatewayLinks(server::Outbox& outbox, std::vector<net::EventLoop*> io_loops,
+                           Options options)
+    : outbox_(outbox), loops_(std::move(io_loops)), options_(std::move(options)) {
+  for (net::EventLoop* loop : loops_)
+    per_loop_.push_back(std::make_unique<LoopLinks>(*this, *loop));
+}
+
+GatewayLinks::~GatewayLinks() = default;
+
+GatewayLinks::LoopLinks& GatewayLinks::on(uint64_t connection_id) {
+  return *per_loop_[net::EventLoop::loop_of(connection_id) % per_loop_.size()];
+}
+
+void GatewayLinks::register_handlers(server::Router& router,
+                                     const std::vector<uint16_t>& input_cmds) {
+  using server::Access;
+  using server::verified;
+  router.add(
+      protocol::cmd::kRoomJoin,
+      [this](net::Responder& peer, const protocol::FrameView& frame) {
+        verified<msg::RoomJoin>(
+            [&](auto& p, const auto& m) { on(p.connection_id()).join(p, frame, m); })(peer, frame);
+      },
+      Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kMatchFind,
+      [this](net::Responder& peer, const protocol::FrameView& frame) {
+        verified<msg::MatchFind>([&](auto& p, const auto& m) {
+          on(p.connection_id()).match_find(p, frame, m);
+        })(peer, frame);
+      },
+      Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kMatchCancel,
+      [this](net::Responder& peer, const protocol::FrameView& frame) {
+        verified<msg::MatchCancel>([&](auto& p, const auto& m) {
+          on(p.connection_id()).match_cancel(p, frame, m.request_id());
+        })(peer, frame);
+      },
+      Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kRoomLeave,
+      [this](net::Responder& peer, const protocol::FrameView& frame) {
+        verified<msg::RoomLeave>([&](auto& p, const auto& m) {
+          on(p.connection_id()).leave(p, frame, m.request_id());
+        })(peer, frame);
+      },
+      Access::kLoggedIn);
+  for (uint16_t cmd : input_cmds) {
+    router.add(
+        cmd,
+        [this](net::Responder& peer, const protocol::FrameView& frame) {
+          on(peer.connection_id()).input(peer, frame);
+        },
+        Access::kLoggedIn);
+  }
+}
+
+void GatewayLinks::set_game_nodes(std::vector<GameNode> nodes) {
+  {
+    std::lock_guard lock(mutex_);
+    if (nodes == nodes_) return;
+    nodes_ = nodes;
+  }
+  for (auto& l : per_loop_) {
+    l->loop().post([l = l.get(), nodes] { l->set_nodes_in_loop(nodes); });
+  }
+}
+
+void GatewayLinks::stop() {
+  for (auto& l : per_loop_) {
+    std::promise<void> done;
+    l->loop().post([&] {
+      l->close_all_in_loop();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+}
+
+void GatewayLinks::session_started(uint64_t user_id, std::string username) {
+  std::lock_guard lock(mutex_);
+  usernames_[user_id] = std::move(username);
+}
+
+void GatewayLinks::connection_closed(uint64_t connection_id, uint64_t user_id) {
+  on(connection_id).connection_closed_in_loop(connection_id, user_id);
+}
+
+void GatewayLinks::session_attached(uint64_t user_id, uint64_t connection_id) {
+  const std::string node = seat_node_of(user_id);
+  if (node.empty()) return;
+  LoopLinks& l = on(connection_id);
+  l.loop().post(
+      [&l, user_id, connection_id, node] { l.attach_in_loop(user_id, connection_id, node); });
+}
+
+void GatewayLinks::session_ended(uint64_t user_id) {
+  std::string node;
+  {
+    std::lock_guard lock(mutex_);
+    usernames_.erase(user_id);
+    if (auto it = seat_nodes_.find(user_id); it != seat_nodes_.end()) {
+      node = it->second;
+      seat_nodes_.erase(it);
+    }
+  }
+  if (node.empty()) return;
+  // Any loop's link to that node will do: the node ends the seat by user.
+  LoopLinks& l = *per_loop_.front();
+  l.loop().post([&l, user_id, node] { l.session_ended_in_loop(user_id, node); });
+}
+
+std::string GatewayLinks::username_of(uint64_t user_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = usernames_.find(user_id);
+  return it == usernames_.end() ? std::string() : it->second;
+}
+
+std::string GatewayLinks::seat_node_of(uint64_t user_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = seat_nodes_.find(user_id);
+  return it == seat_nodes_.end() ? std::string() : it->second;
+}
+
+void GatewayLinks::set_seat_node(uint64_t user_id, const std::string& node) {
+  std::lock_guard lock(mutex_);
+  if (node.empty()) {
+    seat_nodes_.erase(user_id);
+  } else {
+    seat_nodes_[user_id] = node;
+  }
+}
+
+GatewayLinks::Stats GatewayLinks::stats() const {
+  Stats s;
+  for (const auto& l : per_loop_) {
+    s.frames_forwarded += l->forwarded.get();
+    s.frames_refused += l->refused.get();
+    s.deliveries += l->deliveries.get();
+    s.link_drops += l->drops.get();
+    s.links_open += l->links_up.get();
+  }
+  return s;
+}
+
+std::size_t GatewayLinks::ready_nodes() const {
+  std::size_t n = SIZE_MAX;
+  for (const auto& l : per_loop_) {
+    std::promise<std::size_t> count;
+    l->loop().post([&] { count.set_value(l->welcomed()); });
+    n = std::min(n, count.get_future().get());
+  }
+  return n == SIZE_MAX ? 0 : n;
+}
+
+}  // namespace citadel::fleet

@@ -1,0 +1,336 @@
+// Gateways and game nodes, black box (issue 18, docs/fleet.md "Gateways and
+// game nodes"): real `citadel` processes, gateways (fleet.role gateway,
+// sharing accounts in one real PostgreSQL) and game nodes (fleet.role
+// game), one real etcd, players on real sockets speaking only the client
+// protocol. What must hold: a gateway links to every game node in the
+// table; a player on either gateway logs in and plays in a room on a game
+// node; members on two gateways share one room and see each other's inputs
+// applied; matchmaking from both gateways meets in one queue; leaving frees
+// the seat (an input then gets ERROR not_in_room from the gateway); a
+// player's dropped connection and resume bring it back to its room. Every
+// wait polls with a deadline; nothing sleeps a fixed time to synchronise.
+#include <flatbuffers/flatbuffers.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "admin_process.h"
+#include "etcd/etcd_server.h"
+#include "fixture.h"
+#include "http_client.h"
+#include "postgres/postgres_server.h"
+#include "protocol/arena_generated.h"
+#include "protocol/auth_generated.h"
+#include "protocol/commands.h"
+#include "protocol/rooms_generated.h"
+#include "protocol/verified_payload.h"
+
+namespace citadel::test {
+namespace {
+
+namespace cmd = protocol::cmd;
+
+Bytes finish(flatbuffers::FlatBufferBuilder& fbb) {
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+// The value of an unlabelled metric line "name value", or -1.
+double metric(uint16_t admin_port, const std::string& name) {
+  const auto r = http_get(admin_port, "/metrics", {}, 2s);
+  if (!r) return -1;
+  const std::string needle = "\n" + name + " ";
+  const auto at = r->body.find(needle);
+  if (at == std::string::npos) return -1;
+  return std::stod(r->body.substr(at + needle.size()));
+}
+
+// The next frame of type `want`; frames of other types are skipped (and
+// kept in `skipped` when given).
+std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::milliseconds limit = 10s,
+                             std::vector<Frame>* skipped = nullptr) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    const ReadResult r = c.read_frame(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+    if (r.status != ReadStatus::kFrame) return std::nullopt;
+    if (r.frame.cmd == want) return r.frame;
+    if (skipped) skipped->push_back(r.frame);
+  }
+  return std::nullopt;
+}
+
+struct Player {
+  TestClient client;
+  uint64_t user_id = 0;
+  std::string token;
+};
+
+Player guest(uint16_t port, const std::string& device) {
+  Player p;
+  EXPECT_TRUE(p.client.connect(port));
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(msg::CreateGuestLogin(fbb, 1, fbb.CreateString(device)));
+  EXPECT_TRUE(p.client.send_frame(cmd::kGuestLogin, finish(fbb)));
+  const auto f = next_of(p.client, cmd::kAuthReply);
+  if (!f) {
+    ADD_FAILURE() << "no AuthReply";
+    return p;
+  }
+  const auto* m = protocol::verified_root<msg::AuthReply>(f->payload);
+  EXPECT_TRUE(m != nullptr && m->result() == msg::AuthResult::Ok);
+  if (m != nullptr) {
+    p.user_id = m->user_id();
+    if (m->token()) p.token = m->token()->str();
+  }
+  return p;
+}
+
+struct RoomAnswer {
+  msg::RoomResult result = msg::RoomResult::InternalError;
+  uint64_t room_id = 0;
+  std::string message;
+};
+
+RoomAnswer read_room_reply(TestClient& c) {
+  RoomAnswer a;
+  const auto f = next_of(c, cmd::kRoomReply);
+  if (!f) {
+    a.message = "no RoomReply";
+    return a;
+  }
+  const auto* m = protocol::verified_root<msg::RoomReply>(f->payload);
+  if (m == nullptr) return a;
+  a.result = m->result();
+  a.room_id = m->room_id();
+  if (m->message()) a.message = m->message()->str();
+  return a;
+}
+
+RoomAnswer join(Player& p, uint64_t room_id, bool create) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(msg::CreateRoomJoin(fbb, 2, fbb.CreateString("arena"), room_id, create, 0));
+  EXPECT_TRUE(p.client.send_frame(cmd::kRoomJoin, finish(fbb)));
+  return read_room_reply(p.client);
+}
+
+RoomAnswer leave(Player& p) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(msg::CreateRoomLeave(fbb, 3));
+  EXPECT_TRUE(p.client.send_frame(cmd::kRoomLeave, finish(fbb)));
+  return read_room_reply(p.client);
+}
+
+void send_input(Player& p, uint32_t seq) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(msg::CreateArenaInput(fbb, seq, 1.0f, 0.0f));
+  EXPECT_TRUE(p.client.send_frame(cmd::kArenaInput, finish(fbb)));
+}
+
+// Reads ArenaState frames until one shows `user` with ack >= seq.
+bool sees_ack(Player& watcher, uint64_t user, uint32_t seq) {
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline) {
+    const auto f = next_of(watcher.client, cmd::kArenaState, 10s);
+    if (!f) return false;
+    const auto* s = protocol::verified_root<msg::ArenaState>(f->payload);
+    if (s == nullptr || s->players() == nullptr) continue;
+    for (const auto* pl : *s->players()) {
+      if (pl->user_id() == user && pl->ack() >= seq) return true;
+    }
+  }
+  return false;
+}
+
+class FleetRoles : public ::testing::Test {
+ protected:
+  void SetUp() override { accounts_url_ = PostgresServer::shared().create_database(); }
+
+  std::string base_yaml(const std::string& role, const std::string& id) const {
+    return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
+           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
+  }
+  AdminServerProcess start_game(const std::string& id) { return start(base_yaml("game", id)); }
+  AdminServerProcess start_gateway(const std::string& id) {
+    return start(base_yaml("gateway", id) +
+                 "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ + "\n");
+  }
+  AdminServerProcess start(const std::string& yaml) {
+    ServerOptions o;
+    o.config_yaml = yaml;
+    AdminServerProcess node;
+    std::string why;
+    EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
+    return node;
+  }
+  // Every loop (2) of the gateway has its link to each of `games` up.
+  bool linked(const AdminServerProcess& gateway, int games) {
+    return eventually(
+        [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
+  }
+
+  EtcdServer etcd_;
+  std::string accounts_url_;
+};
+
+TEST_F(FleetRoles, PlayersOnTwoGatewaysShareARoomOnAGameNode) {
+  auto game = start_game("game-1");
+  auto gw_a = start_gateway("gw-a");
+  auto gw_b = start_gateway("gw-b");
+  ASSERT_TRUE(game.server && gw_a.server && gw_b.server);
+  ASSERT_TRUE(linked(gw_a, 1)) << gw_a.server->output();
+  ASSERT_TRUE(linked(gw_b, 1)) << gw_b.server->output();
+  EXPECT_TRUE(
+      eventually([&] { return metric(game.admin_port, "citadel_fleet_links_open") == 4; }, 5s));
+
+  Player alice = guest(gw_a.server->port(), "alice-device");
+  Player bob = guest(gw_b.server->port(), "bob-device");
+  ASSERT_NE(alice.user_id, 0u);
+  ASSERT_NE(bob.user_id, 0u);
+  ASSERT_NE(alice.user_id, bob.user_id);  // one account store behind both gateways
+
+  const RoomAnswer created = join(alice, 0, true);
+  ASSERT_EQ(created.result, msg::RoomResult::Ok) << created.message;
+  const RoomAnswer joined = join(bob, created.room_id, false);
+  ASSERT_EQ(joined.result, msg::RoomResult::Ok) << joined.message;
+  EXPECT_EQ(joined.room_id, created.room_id);
+
+  // Alice's inputs, through gateway A and the game node, applied and seen
+  // by Bob through gateway B; and the other way round.
+  for (uint32_t seq = 1; seq <= 5; ++seq) send_input(alice, seq);
+  EXPECT_TRUE(sees_ack(bob, alice.user_id, 5));
+  EXPECT_TRUE(sees_ack(alice, alice.user_id, 5));
+  for (uint32_t seq = 1; seq <= 3; ++seq) send_input(bob, seq);
+  EXPECT_TRUE(sees_ack(alice, bob.user_id, 3));
+
+  // The game node holds the room and both players; the gateways none.
+  EXPECT_TRUE(
+      eventually([&] { return metric(game.admin_port, "citadel_fleet_remote_players") == 2; }, 5s));
+  EXPECT_EQ(metric(gw_a.admin_port, "citadel_rooms_open"), 0);
+  EXPECT_GT(metric(gw_a.admin_port, "citadel_fleet_forwarded_frames_total"), 5);
+
+  // Leaving frees the seat: an input then is refused by the gateway itself.
+  const RoomAnswer left = leave(alice);
+  EXPECT_EQ(left.result, msg::RoomResult::Ok) << left.message;
+  send_input(alice, 6);
+  const auto error = next_of(alice.client, cmd::kError);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(protocol::load_be16(error->payload.data()),
+            static_cast<uint16_t>(protocol::ErrorCode::kNotInRoom));
+  // A second leave: the game node answers NotInRoom.
+  EXPECT_EQ(leave(alice).result, msg::RoomResult::NotInRoom);
+}
+
+// The next RoomEvent of `kind` for the client (others skipped).
+bool gets_room_event(Player& p, msg::RoomEventKind kind, uint64_t room_id, uint64_t user_id) {
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline) {
+    const auto f = next_of(p.client, cmd::kRoomEvent, 10s);
+    if (!f) return false;
+    const auto* e = protocol::verified_root<msg::RoomEvent>(f->payload);
+    if (e != nullptr && e->kind() == kind && e->room_id() == room_id &&
+        (user_id == 0 || e->user_id() == user_id)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(FleetRoles, APlayerWhoseConnectionDropsResumesIntoItsRoomOnTheGameNode) {
+  auto game = start_game("game-1");
+  auto gw = start_gateway("gw-a");
+  ASSERT_TRUE(game.server && gw.server);
+  ASSERT_TRUE(linked(gw, 1)) << gw.server->output();
+  Player alice = guest(gw.server->port(), "alice-device");
+  Player bob = guest(gw.server->port(), "bob-device");
+  const RoomAnswer room = join(alice, 0, true);
+  ASSERT_EQ(room.result, msg::RoomResult::Ok) << room.message;
+  ASSERT_EQ(join(bob, room.room_id, false).result, msg::RoomResult::Ok);
+
+  // Alice's connection drops: Bob sees her seat wait, as on one node.
+  alice.client.reset();
+  EXPECT_TRUE(
+      gets_room_event(bob, msg::RoomEventKind::PlayerDisconnected, room.room_id, alice.user_id));
+
+  // She resumes on a new connection: the gateway tells the game node, whose
+  // room puts her back.
+  ASSERT_TRUE(alice.client.connect(gw.server->port()));
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(msg::CreateResume(fbb, 9, fbb.CreateString(alice.token), 0));
+  ASSERT_TRUE(alice.client.send_frame(cmd::kResume, finish(fbb)));
+  const auto reply = next_of(alice.client, cmd::kAuthReply);
+  ASSERT_TRUE(reply);
+  const auto* auth = protocol::verified_root<msg::AuthReply>(reply->payload);
+  ASSERT_TRUE(auth != nullptr && auth->result() == msg::AuthResult::Ok);
+  EXPECT_TRUE(gets_room_event(alice, msg::RoomEventKind::Rejoined, room.room_id, 0));
+  EXPECT_TRUE(
+      gets_room_event(bob, msg::RoomEventKind::PlayerReconnected, room.room_id, alice.user_id));
+  send_input(alice, 1);
+  EXPECT_TRUE(sees_ack(bob, alice.user_id, 1));
+}
+
+TEST_F(FleetRoles, WithTwoGameNodesBothGatewaysMeetInOneRoomAndOneQueue) {
+  auto game1 = start_game("game-1");
+  auto game2 = start_game("game-2");
+  auto gw_a = start_gateway("gw-a");
+  auto gw_b = start_gateway("gw-b");
+  ASSERT_TRUE(game1.server && game2.server && gw_a.server && gw_b.server);
+  ASSERT_TRUE(linked(gw_a, 2)) << gw_a.server->output();
+  ASSERT_TRUE(linked(gw_b, 2)) << gw_b.server->output();
+
+  // Join-or-create from both gateways: the same least-loaded node (the
+  // same load figures from etcd, ties by id), so the same room.
+  Player p1 = guest(gw_a.server->port(), "player-one");
+  Player p2 = guest(gw_b.server->port(), "player-two");
+  const RoomAnswer r1 = join(p1, 0, false);
+  const RoomAnswer r2 = join(p2, 0, false);
+  ASSERT_EQ(r1.result, msg::RoomResult::Ok) << r1.message;
+  ASSERT_EQ(r2.result, msg::RoomResult::Ok) << r2.message;
+  EXPECT_EQ(r1.room_id, r2.room_id);
+  send_input(p2, 1);
+  EXPECT_TRUE(sees_ack(p1, p2.user_id, 1));
+
+  // Matchmaking (arena: groups of 2): one ticket through each gateway. The
+  // queue for a room type is on one game node whatever the gateway, so the
+  // two meet and get one room.
+  Player m1 = guest(gw_a.server->port(), "matcher-one");
+  Player m2 = guest(gw_b.server->port(), "matcher-two");
+  for (Player* p : {&m1, &m2}) {
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(
+        msg::CreateMatchFind(fbb, 4, fbb.CreateString("arena"), fbb.CreateString("duel"), 0));
+    ASSERT_TRUE(p->client.send_frame(cmd::kMatchFind, finish(fbb)));
+    const RoomAnswer queued = read_room_reply(p->client);
+    ASSERT_EQ(queued.result, msg::RoomResult::Ok) << queued.message;
+  }
+  uint64_t rooms[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    const auto f = next_of((i == 0 ? m1 : m2).client, cmd::kMatchResult);
+    ASSERT_TRUE(f) << "no MatchResult";
+    const auto* m = protocol::verified_root<msg::MatchResult>(f->payload);
+    ASSERT_TRUE(m != nullptr);
+    EXPECT_EQ(m->result(), msg::RoomResult::Ok);
+    rooms[i] = m->room_id();
+  }
+  EXPECT_NE(rooms[0], 0u);
+  EXPECT_EQ(rooms[0], rooms[1]);
+  // Seated by the match: their inputs reach the room through their gateways.
+  send_input(m1, 1);
+  EXPECT_TRUE(sees_ack(m2, m1.user_id, 1));
+  EXPECT_EQ(metric(game1.admin_port, "citadel_rooms_open") +
+                metric(game2.admin_port, "citadel_rooms_open"),
+            2);
+}
+
+}  // namespace
+}  // namespace citadel::test
