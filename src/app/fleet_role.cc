@@ -2,8 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "fleet/game/game_links.h"
+#include "fleet/game/owned_rooms.h"
 #include "fleet/gateway/gateway_links.h"
+#include "fleet/membership/membership.h"
+#include "fleet/ownership/owner_directory.h"
 #include "ops/admin/metrics_writer.h"
 #include "server/server.h"
 #include "services/services.h"
@@ -19,12 +24,18 @@ bool is_game_node(const ops::Config& config) {
 }
 
 FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Server& server,
-                     services::Services& services) {
+                     services::Services& services)
+    : config_(config), node_id_(std::move(node_id)), service_loop_(server.service_loop()) {
   rooms::RoomService& rooms = services.rooms();
   if (is_gateway(config)) {
     fleet::GatewayLinks::Options o;
     o.cluster = config.fleet.cluster;
-    o.node_id = node_id;
+    o.node_id = node_id_;
+    o.room_owner = [this](uint64_t room_id) {
+      std::lock_guard lock(owners_mutex_);
+      auto it = owners_.find(room_id);
+      return it == owners_.end() ? std::string() : it->second;
+    };
     gateway_ = std::make_unique<fleet::GatewayLinks>(server.outbox(), server.io_loops(), o);
     gateway_->register_handlers(server.router(), rooms.input_cmds());
     services::PlayerHooks hooks;
@@ -39,7 +50,7 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
   } else if (is_game_node(config)) {
     fleet::GameLinks::Options o;
     o.cluster = config.fleet.cluster;
-    o.node_id = node_id;
+    o.node_id = node_id_;
     o.host = config.server.host;
     o.port = config.fleet.link_port;
     fleet::GameLinks::Hooks hooks;
@@ -57,6 +68,53 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
     auto* g = game_.get();
     rooms.set_seat_observer([g](uint64_t user, uint64_t room) { g->seat_changed(user, room); });
     services.set_remote_usernames([g](uint64_t user) { return g->username_of(user); });
+    // Room ids no other game node draws; each room's owner record in etcd
+    // (once the membership has its client: rooms opened before wait).
+    rooms.set_room_ids([] { return fleet::random_room_id(); });
+    rooms::RoomService::RoomObserver observer;
+    observer.opened = [this](uint64_t room_id, const std::string& type) {
+      if (owned_) {
+        owned_->opened(room_id, type);
+      } else {
+        early_rooms_.emplace_back(room_id, type);
+      }
+    };
+    observer.closed = [this](uint64_t room_id) {
+      if (owned_) owned_->closed(room_id);
+      std::erase_if(early_rooms_, [&](const auto& r) { return r.first == room_id; });
+    };
+    rooms.set_room_observer(std::move(observer));
+  }
+}
+
+void FleetRole::attach(fleet::Membership& membership) {
+  membership.on_change([this, &membership](bool member) { on_membership(membership, member); });
+}
+
+void FleetRole::on_membership(fleet::Membership& membership, bool member) {
+  if (game_) {
+    if (!owned_) {
+      owned_ = std::make_unique<fleet::OwnedRooms>(membership.client_in_loop(),
+                                                   config_.fleet.cluster, node_id_);
+      owned_rooms_.store(owned_.get());
+      for (const auto& [room_id, type] : early_rooms_) owned_->opened(room_id, type);
+      early_rooms_.clear();
+    }
+    owned_->set_lease(member ? membership.lease_in_loop() : 0);
+  }
+  if (gateway_ && !directory_) {
+    directory_ = std::make_unique<fleet::ownership::OwnerDirectory>(
+        membership.client_in_loop(), config_.fleet.cluster,
+        [this](uint64_t room_id, const std::optional<fleet::ownership::Holding>&,
+               const std::optional<fleet::ownership::Holding>& after) {
+          std::lock_guard lock(owners_mutex_);
+          if (after && after->readable) {
+            owners_[room_id] = after->record.node_id;
+          } else {
+            owners_.erase(room_id);
+          }
+        });
+    directory_->start();
   }
 }
 
@@ -91,8 +149,24 @@ void FleetRole::on_table(const fleet::FleetTable& table) {
 }
 
 void FleetRole::stop() {
+  if (stopped_) return;
+  stopped_ = true;
   if (gateway_) gateway_->stop();
   if (game_) game_->stop();
+  // The etcd objects live on the service loop: they go there, while it
+  // still runs (and before the membership's client they use).
+  auto done = std::make_shared<std::promise<void>>();
+  service_loop_.post([this, done] {
+    destroy_in_loop();
+    done->set_value();
+  });
+  done->get_future().wait_for(std::chrono::seconds(2));
+}
+
+void FleetRole::destroy_in_loop() {
+  owned_rooms_.store(nullptr);
+  owned_.reset();
+  directory_.reset();
 }
 
 void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
@@ -135,6 +209,19 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 s.frames_forwarded);
     out.counter("citadel_fleet_link_malformed_total",
                 "Malformed link messages from gateways (each closes its link).", s.malformed);
+  }
+  if (const fleet::OwnedRooms* owned = owned_rooms_.load()) {
+    const auto& c = owned->counters();
+    out.gauge("citadel_fleet_rooms_owned",
+              "Rooms whose owner record in etcd names this node (on its current lease).",
+              static_cast<double>(c.owned.get()));
+    out.counter("citadel_fleet_room_claims_total", "Rooms claimed in etcd by this node.",
+                c.claimed.get());
+    out.counter("citadel_fleet_room_claim_conflicts_total",
+                "Room claims refused because another node held the id.", c.claim_conflicts.get());
+    out.counter("citadel_fleet_room_claim_failures_total",
+                "Room claims that failed (etcd unreachable); retried at the next registration.",
+                c.claim_failures.get());
   }
 }
 

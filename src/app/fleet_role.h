@@ -6,15 +6,22 @@
 // The composition root's part of it: which hook goes where.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "fleet/membership/fleet_view.h"
 #include "ops/config.h"
 
 namespace citadel::server {
 class Server;
+}
+namespace citadel::net {
+class EventLoop;
 }
 namespace citadel::services {
 class Services;
@@ -25,6 +32,11 @@ class MetricsWriter;
 namespace citadel::fleet {
 class GameLinks;
 class GatewayLinks;
+class Membership;
+class OwnedRooms;
+namespace ownership {
+class OwnerDirectory;
+}
 }  // namespace citadel::fleet
 
 namespace citadel::app {
@@ -48,6 +60,9 @@ class FleetRole {
   // taking links. The link port (0: this role has none). Throws if the
   // port cannot be bound.
   uint16_t start();
+  // Before the membership starts: follows it (the table of nodes, the
+  // lease), on the service loop.
+  void attach(fleet::Membership& membership);
   // The fleet's table changed (the service loop): a gateway dials the
   // game nodes in it.
   void on_table(const fleet::FleetTable& table);
@@ -56,8 +71,24 @@ class FleetRole {
   void write_metrics(ops::admin::MetricsWriter& out) const;
 
  private:
+  void on_membership(fleet::Membership& membership, bool member);  // service loop
+  void destroy_in_loop();
+
+  const ops::Config& config_;
+  const std::string node_id_;
+  net::EventLoop& service_loop_;
+  bool stopped_ = false;
+  // Rooms opened before the membership had its client (service loop).
+  std::vector<std::pair<uint64_t, std::string>> early_rooms_;
+  std::atomic<const fleet::OwnedRooms*> owned_rooms_{nullptr};  // for the admin thread
   std::unique_ptr<fleet::GatewayLinks> gateway_;
   std::unique_ptr<fleet::GameLinks> game_;
+  // Service loop; made once the membership has its etcd client.
+  std::unique_ptr<fleet::OwnedRooms> owned_;                     // a game node
+  std::unique_ptr<fleet::ownership::OwnerDirectory> directory_;  // a gateway
+  // A gateway: room -> owner node, from directory_, for the loops' joins.
+  mutable std::mutex owners_mutex_;
+  std::unordered_map<uint64_t, std::string> owners_;
 };
 
 }  // namespace citadel::app

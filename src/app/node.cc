@@ -318,6 +318,7 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
                                room_stats.players};
       });
   if (fleet_role_) {
+    fleet_role_->attach(*membership_);
     membership_->on_table(
         [role = fleet_role_.get()](const fleet::FleetTable& table) { role->on_table(table); });
   }

@@ -282,12 +282,20 @@ RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t
   entry.type = &type;
   entry.code = type.code;
   entry.max_players = type.options.max_players;
+  if (room_observer_.opened) room_observer_.opened(id, type.name);
   return entry;
 }
 
 RoomService::Entry& RoomService::open_room_in_loop(const RoomType& type) {
-  const uint64_t id = ++next_room_id_;
-  if (recovery_ != nullptr) room_id_floor_.keep_above(id, *recovery_);
+  uint64_t id = 0;
+  if (next_id_) {
+    // Drawn, not counted: skip the (unlikely) id of a room open here.
+    do id = next_id_();
+    while (id == 0 || rooms_.contains(id));
+  } else {
+    id = ++next_room_id_;
+    if (recovery_ != nullptr) room_id_floor_.keep_above(id, *recovery_);
+  }
   Entry& entry = add_room_in_loop(type, id);
   entry.room->executor().post([room = entry.room] { room->start_in_loop(); });
   return entry;
@@ -381,6 +389,7 @@ void RoomService::release_seat_in_loop(uint64_t room_id, uint64_t user_id) {
         if (e == rooms_.end() || e->second.seats > 0) return;
         auto room = std::move(e->second.room);
         rooms_.erase(e);
+        if (room_observer_.closed) room_observer_.closed(room_id);
         room->executor().post([room] { room->dispose_in_loop("empty"); });
       });
 }
@@ -485,6 +494,7 @@ void RoomService::room_closed(uint64_t room_id) {
     if (it == rooms_.end()) return;
     if (it->second.empty_timer) service_loop_.cancel_timer_in_loop(*it->second.empty_timer);
     rooms_.erase(it);
+    if (room_observer_.closed) room_observer_.closed(room_id);
     std::erase_if(user_room_, [this, room_id](const auto& entry) {
       if (entry.second != room_id) return false;
       if (seat_observer_) seat_observer_(entry.first, 0);

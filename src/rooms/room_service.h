@@ -101,6 +101,16 @@ class RoomService final : private RoomHost {
   // sends that player's room commands here while the seat lasts.
   using SeatObserver = std::function<void(uint64_t user_id, uint64_t room_id)>;
   void set_seat_observer(SeatObserver f) { seat_observer_ = std::move(f); }
+  // Start-up: where new rooms' ids come from (service loop). A fleet's game
+  // nodes draw ids no other node draws; by default a counter.
+  void set_room_ids(std::function<uint64_t()> next_id) { next_id_ = std::move(next_id); }
+  // Start-up: told on the service loop when a room opens here (new or
+  // restored) and when it closes; a fleet's game node records ownership.
+  struct RoomObserver {
+    std::function<void(uint64_t room_id, const std::string& type)> opened;
+    std::function<void(uint64_t room_id)> closed;
+  };
+  void set_room_observer(RoomObserver observer) { room_observer_ = std::move(observer); }
   // The input commands of the room types served (start-up, after add_type):
   // a gateway forwards these to the player's game node.
   std::vector<uint16_t> input_cmds() const;
@@ -172,6 +182,8 @@ class RoomService final : private RoomHost {
 
   ScoreSink* score_sink_ = nullptr;  // set at start-up, read by room threads
   SeatObserver seat_observer_;       // set at start-up, called on the service loop
+  RoomObserver room_observer_;       // the same
+  std::function<uint64_t()> next_id_;
 
   // Service loop only.
   std::unordered_map<uint64_t, Entry> rooms_;

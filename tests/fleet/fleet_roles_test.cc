@@ -332,5 +332,67 @@ TEST_F(FleetRoles, WithTwoGameNodesBothGatewaysMeetInOneRoomAndOneQueue) {
             2);
 }
 
+// The load figure gateway `admin_port` sees for `node` (room_players), -1
+// if it does not see the node.
+int64_t seen_room_players(uint16_t admin_port, const std::string& node) {
+  const auto r = http_get(admin_port, "/fleet/nodes", {}, 2s);
+  if (!r || r->status != 200) return -1;
+  const std::string needle = "\"id\":\"" + node + "\"";
+  const auto at = r->body.find(needle);
+  if (at == std::string::npos) return -1;
+  const auto players = r->body.find("\"room_players\":", at);
+  if (players == std::string::npos) return -1;
+  return std::stoll(r->body.substr(players + 15));
+}
+
+TEST_F(FleetRoles, AJoinByIdReachesTheRoomsOwnerWhicheverGameNodeItIsOn) {
+  auto game1 = start_game("game-1");
+  auto game2 = start_game("game-2");
+  auto gw_a = start_gateway("gw-a");
+  auto gw_b = start_gateway("gw-b");
+  ASSERT_TRUE(game1.server && game2.server && gw_a.server && gw_b.server);
+  ASSERT_TRUE(linked(gw_a, 2)) << gw_a.server->output();
+  ASSERT_TRUE(linked(gw_b, 2)) << gw_b.server->output();
+
+  // A room on each game node: the first on game-1 (a tie goes to the
+  // smaller id), the second, once the gateway sees game-1's load, on game-2.
+  Player p1 = guest(gw_a.server->port(), "owner-one");
+  const RoomAnswer r1 = join(p1, 0, true);
+  ASSERT_EQ(r1.result, msg::RoomResult::Ok) << r1.message;
+  ASSERT_TRUE(eventually([&] { return seen_room_players(gw_a.admin_port, "game-1") >= 1; }, 5s));
+  Player p3 = guest(gw_a.server->port(), "owner-three");
+  const RoomAnswer r2 = join(p3, 0, true);
+  ASSERT_EQ(r2.result, msg::RoomResult::Ok) << r2.message;
+  EXPECT_EQ(metric(game1.admin_port, "citadel_rooms_open"), 1);
+  EXPECT_EQ(metric(game2.admin_port, "citadel_rooms_open"), 1);
+  // Each game node holds its room's owner record in etcd.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(game1.admin_port, "citadel_fleet_rooms_owned") == 1 &&
+               metric(game2.admin_port, "citadel_fleet_rooms_owned") == 1;
+      },
+      5s));
+
+  // From the other gateway, by id: each join reaches its room's owner,
+  // whatever the load figures say.
+  Player p2 = guest(gw_b.server->port(), "joiner-two");
+  Player p4 = guest(gw_b.server->port(), "joiner-four");
+  ASSERT_TRUE(eventually([&] { return seen_room_players(gw_b.admin_port, "game-2") >= 1; }, 5s));
+  // (game-2's room first: with one player on each node, the load alone
+  // would pick game-1, the smaller id.)
+  const RoomAnswer j4 = join(p4, r2.room_id, false);
+  EXPECT_EQ(j4.result, msg::RoomResult::Ok) << j4.message;
+  const RoomAnswer j2 = join(p2, r1.room_id, false);
+  EXPECT_EQ(j2.result, msg::RoomResult::Ok) << j2.message;
+  send_input(p4, 1);
+  EXPECT_TRUE(sees_ack(p3, p4.user_id, 1));
+  send_input(p2, 1);
+  EXPECT_TRUE(sees_ack(p1, p2.user_id, 1));
+
+  // An id nobody holds: some node answers NoSuchRoom.
+  Player p5 = guest(gw_b.server->port(), "joiner-five");
+  EXPECT_EQ(join(p5, 12345, false).result, msg::RoomResult::NoSuchRoom);
+}
+
 }  // namespace
 }  // namespace citadel::test

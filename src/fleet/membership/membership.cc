@@ -23,6 +23,10 @@ void Membership::on_change(std::function<void(bool member)> f) {
   listeners_.push_back(std::move(f));
 }
 
+int64_t Membership::lease_in_loop() const {
+  return registration_ ? registration_->lease() : 0;
+}
+
 void Membership::on_table(std::function<void(const FleetTable& table)> f) {
   table_listeners_.push_back(std::move(f));
 }

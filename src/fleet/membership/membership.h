@@ -76,6 +76,12 @@ class Membership {
   // waits for etcd at most `wait`. Idempotent. Control thread.
   void stop(std::chrono::milliseconds wait = std::chrono::milliseconds(1500));
 
+  // Loop thread, after start(): the etcd client (for the node's other
+  // records: its rooms) and the lease the node's record is on now (0 while
+  // it is not a member; a new one after each re-registration).
+  etcd::EtcdClient& client_in_loop() { return *client_; }
+  int64_t lease_in_loop() const;
+
   // Any thread.
   bool is_member() const { return stats_.member.load(); }
   const MembershipStats& stats() const { return stats_; }

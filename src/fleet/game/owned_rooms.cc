@@ -1,0 +1,96 @@
+#include "fleet/game/owned_rooms.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace citadel::fleet {
+
+uint64_t random_room_id() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  uint64_t id = 0;
+  while (id == 0) id = engine() >> 2;
+  return id;
+}
+
+OwnedRooms::OwnedRooms(etcd::EtcdClient& client, std::string cluster, std::string node_id)
+    : claims_(client, std::move(cluster)), node_id_(std::move(node_id)) {}
+
+OwnedRooms::~OwnedRooms() {
+  *alive_ = false;
+}
+
+void OwnedRooms::opened(uint64_t room_id, const std::string& type) {
+  rooms_[room_id] = Room{type, 0, 0, false};
+  claim(room_id);
+}
+
+void OwnedRooms::closed(uint64_t room_id) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  const int64_t epoch = it->second.epoch;
+  rooms_.erase(it);
+  if (epoch == 0) return;  // never held (or a claim in flight: released when it lands)
+  counters_.owned.sub();
+  claims_.release(room_id, epoch, [this, alive = alive_, room_id](auto result) {
+    if (!*alive) return;
+    if (result && result->done) counters_.released.add();
+    if (!result) {
+      // The record goes with the lease anyway; a failed release only
+      // leaves it until then.
+      spdlog::warn("fleet: room {}'s owner record not released: {}", room_id,
+                   result.error().message);
+    }
+  });
+}
+
+void OwnedRooms::set_lease(int64_t lease) {
+  lease_ = lease;
+  if (lease == 0) return;
+  for (auto& [id, room] : rooms_) {
+    if (room.lease != lease && !room.in_flight) {
+      if (room.epoch != 0) counters_.owned.sub();
+      room.epoch = 0;
+      claim(id);
+    }
+  }
+}
+
+void OwnedRooms::claim(uint64_t room_id) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || lease_ == 0 || it->second.in_flight) return;
+  it->second.in_flight = true;
+  const int64_t lease = lease_;
+  ownership::OwnerRecord record{room_id, node_id_, it->second.type};
+  claims_.claim(record, lease, [this, alive = alive_, room_id, lease](auto result) {
+    if (!*alive) return;
+    auto it = rooms_.find(room_id);
+    if (!result) {
+      counters_.claim_failures.add();
+      spdlog::warn("fleet: room {} not claimed in etcd: {}", room_id, result.error().message);
+      if (it != rooms_.end()) it->second.in_flight = false;
+      return;  // claimed again when the node (re-)registers
+    }
+    if (!result->won) {
+      counters_.claim_conflicts.add();
+      spdlog::error("fleet: room {} is held by {} in etcd: not routable to this node", room_id,
+                    result->holder ? result->holder->record.node_id : std::string("?"));
+      if (it != rooms_.end()) it->second.in_flight = false;
+      return;
+    }
+    counters_.claimed.add();
+    if (it == rooms_.end()) {
+      // Closed while the claim was in flight: give the record back.
+      claims_.release(room_id, result->holder->epoch, [](auto) {});
+      return;
+    }
+    it->second.in_flight = false;
+    it->second.epoch = result->holder->epoch;
+    it->second.lease = lease;
+    counters_.owned.add();
+    // The lease changed while the claim was in flight: claim on the new one.
+    if (lease != lease_) set_lease(lease_);
+  });
+}
+
+}  // namespace citadel::fleet

@@ -1,0 +1,67 @@
+// A game node's rooms in etcd (issue 18, docs/fleet.md "Room ownership"):
+// each room this node opens is claimed by transaction under
+// /<cluster>/rooms/<id> on the node's lease, so gateways route a join by id
+// to its owner and, when the node dies or is cut off, the records vanish
+// with the lease and the rooms are free to claim. A closed room's record is
+// released (fenced by its epoch). After the node re-registers (a new
+// lease: the old records went with the old one), every open room is claimed
+// again.
+//
+// Thread: the service loop (the etcd client's completions run there, as
+// RoomService's observer does). Room ids are drawn at random (random_room_id)
+// so that two nodes never pick the same one in practice; a claim that finds
+// the id held anyway is logged and counted, never forced.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "fleet/ownership/room_claims.h"
+#include "net/loop_stats.h"
+
+namespace citadel::fleet {
+
+// A room id no other node will draw in practice: 62 random bits (never 0;
+// the TypeScript SDK reads ids as bigint, so the size costs nothing).
+uint64_t random_room_id();
+
+class OwnedRooms {
+ public:
+  struct Counters {
+    net::RelaxedCounter claimed, claim_conflicts, claim_failures, released;
+    net::RelaxedCounter owned;  // rooms whose record is in etcd now (a gauge)
+  };
+
+  OwnedRooms(etcd::EtcdClient& client, std::string cluster, std::string node_id);
+  ~OwnedRooms();
+  OwnedRooms(const OwnedRooms&) = delete;
+  OwnedRooms& operator=(const OwnedRooms&) = delete;
+
+  // The room observer's calls.
+  void opened(uint64_t room_id, const std::string& type);
+  void closed(uint64_t room_id);
+  // Membership changed: with a lease (a member), every room not on it is
+  // claimed on it; without one, claims wait.
+  void set_lease(int64_t lease);
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Room {
+    std::string type;
+    int64_t epoch = 0;  // 0: not claimed (yet)
+    int64_t lease = 0;  // the lease its record is on
+    bool in_flight = false;
+  };
+  void claim(uint64_t room_id);
+
+  ownership::RoomClaims claims_;
+  const std::string node_id_;
+  int64_t lease_ = 0;
+  std::unordered_map<uint64_t, Room> rooms_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Counters counters_;
+};
+
+}  // namespace citadel::fleet
