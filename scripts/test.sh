@@ -96,6 +96,9 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   #                      thread reads it, against a real etcd
   #   link_connection_test  node links between two EventLoops' threads, driven
   #                      from the test's thread
+  #   fleet_roles_loop_test  a gateway and a game node in one process: forwarding
+  #                      on the gateway's loops, dispatch on the game node's link
+  #                      loops, seat changes and session hooks from service loops
   # Left out: the black-box suites (integration_test, admin_integration_test,
   # client_integration_test and the bench smoke tests). They need the citadel,
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
@@ -105,7 +108,7 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
                auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
                leaderboard_redis_test etcd_client_test room_ownership_test
-               fleet_membership_loop_test link_connection_test)
+               fleet_membership_loop_test link_connection_test fleet_roles_loop_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the
