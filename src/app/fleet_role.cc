@@ -6,10 +6,12 @@
 
 #include "fleet/game/game_links.h"
 #include "fleet/game/owned_rooms.h"
+#include "fleet/game/room_snapshots.h"
 #include "fleet/gateway/gateway_links.h"
 #include "fleet/membership/membership.h"
 #include "fleet/ownership/owner_directory.h"
 #include "ops/admin/metrics_writer.h"
+#include "redis/redis_url.h"
 #include "server/server.h"
 #include "services/services.h"
 
@@ -80,10 +82,24 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
       }
     };
     observer.closed = [this](uint64_t room_id) {
-      if (owned_) owned_->closed(room_id);
       std::erase_if(early_rooms_, [&](const auto& r) { return r.first == room_id; });
+      if (!owned_) return;
+      if (!snapshots_) return owned_->closed(room_id);
+      // The snapshot goes first, then the record that fences it.
+      owned_->closed(room_id, [s = snapshots_.get(), room_id](int64_t epoch, auto release) {
+        s->erase_in_loop(room_id, epoch, std::move(release));
+      });
     };
     rooms.set_room_observer(std::move(observer));
+    // With Redis, rooms save their snapshots there (fenced by their owner
+    // record's epoch), for the node that takes a room over if this one dies.
+    if (const auto url = redis::parse_redis_url(config.redis.url);
+        url && config.recovery.snapshot_every_ticks != 0) {
+      snapshots_ = std::make_unique<fleet::RoomSnapshots>(
+          server.service_loop(), *url, config.fleet.cluster,
+          [this](uint64_t room_id) { return owned_ ? owned_->epoch_of(room_id) : int64_t{0}; });
+      rooms.set_recovery(*snapshots_, config.recovery.snapshot_every_ticks);
+    }
   }
 }
 
@@ -209,6 +225,16 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 s.frames_forwarded);
     out.counter("citadel_fleet_link_malformed_total",
                 "Malformed link messages from gateways (each closes its link).", s.malformed);
+  }
+  if (snapshots_) {
+    const auto& c = snapshots_->counters();
+    out.family("citadel_fleet_room_snapshots_total", ops::admin::MetricType::kCounter,
+               "Room snapshots handed to Redis, by outcome (unclaimed: the room had no owner "
+               "record yet; stale: a later owner holds the room).");
+    out.sample(c.stored.get(), {{"result", "stored"}});
+    out.sample(c.stale.get(), {{"result", "stale"}});
+    out.sample(c.failed.get(), {{"result", "failed"}});
+    out.sample(c.unclaimed.get(), {{"result", "unclaimed"}});
   }
   if (const fleet::OwnedRooms* owned = owned_rooms_.load()) {
     const auto& c = owned->counters();

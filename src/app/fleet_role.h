@@ -34,6 +34,7 @@ class GameLinks;
 class GatewayLinks;
 class Membership;
 class OwnedRooms;
+class RoomSnapshots;
 namespace ownership {
 class OwnerDirectory;
 }
@@ -83,6 +84,9 @@ class FleetRole {
   std::atomic<const fleet::OwnedRooms*> owned_rooms_{nullptr};  // for the admin thread
   std::unique_ptr<fleet::GatewayLinks> gateway_;
   std::unique_ptr<fleet::GameLinks> game_;
+  // A game node with redis.url: its rooms' snapshots. Outlives the rooms
+  // (they hold it as their snapshot port): destroyed with the role.
+  std::unique_ptr<fleet::RoomSnapshots> snapshots_;
   // Service loop; made once the membership has its etcd client.
   std::unique_ptr<fleet::OwnedRooms> owned_;                     // a game node
   std::unique_ptr<fleet::ownership::OwnerDirectory> directory_;  // a gateway

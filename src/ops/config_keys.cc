@@ -171,7 +171,8 @@ std::vector<Key> all_keys() {
                   "`store.path` (with `store.backend: sqlite`), else in the working directory"),
       CITADEL_KEY(recovery, snapshot_every_ticks, 0ull, 1000000ull, kAtStart,
                   "a room saves its state every this many ticks (and at the tick after a player "
-                  "joins or leaves); 0: rooms are not saved and do not survive a restart"),
+                  "joins or leaves); 0: rooms are not saved and do not survive a restart. A "
+                  "fleet's game node with `redis.url` saves them to Redis instead (for failover)"),
       CITADEL_KEY(recovery, session_flush_ms, 10ull, 60000ull, kAtStart,
                   "session changes (logins, logouts, channel joins) are written this often; a "
                   "login younger than this may not survive a crash"),

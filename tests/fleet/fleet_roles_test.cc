@@ -26,6 +26,7 @@
 #include "protocol/commands.h"
 #include "protocol/rooms_generated.h"
 #include "protocol/verified_payload.h"
+#include "redis/redis_server.h"
 
 namespace citadel::test {
 namespace {
@@ -392,6 +393,53 @@ TEST_F(FleetRoles, AJoinByIdReachesTheRoomsOwnerWhicheverGameNodeItIsOn) {
   // An id nobody holds: some node answers NoSuchRoom.
   Player p5 = guest(gw_b.server->port(), "joiner-five");
   EXPECT_EQ(join(p5, 12345, false).result, msg::RoomResult::NoSuchRoom);
+}
+
+TEST_F(FleetRoles, AGameNodeKeepsItsRoomsSnapshotInRedisFencedByTheOwnerRecord) {
+  RedisServer redis;
+  auto game = start("" + base_yaml("game", "game-1") + "redis:\n  url: " + redis.url() +
+                    "\nrecovery:\n  snapshot_every_ticks: 5\nrooms:\n  arena:\n"
+                    "    empty_ttl_ms: 200\n");
+  auto gw = start_gateway("gw-a");
+  ASSERT_TRUE(game.server && gw.server);
+  ASSERT_TRUE(linked(gw, 1)) << gw.server->output();
+  Player p = guest(gw.server->port(), "snapshot-player");
+  const RoomAnswer room = join(p, 0, true);
+  ASSERT_EQ(room.result, msg::RoomResult::Ok) << room.message;
+  send_input(p, 1);
+  ASSERT_TRUE(sees_ack(p, p.user_id, 1));
+
+  // The snapshot is in Redis under the owner record's epoch, with the
+  // player's seat, and keeps being rewritten as the room ticks.
+  const std::string key = "citadel:room:" + std::to_string(room.room_id) + ":snapshot";
+  ASSERT_TRUE(eventually(
+      [&] {
+        return redis.command({"EXISTS", key}) == "1";
+      },
+      5s))
+      << game.server->output();
+  EXPECT_GT(std::stoll(redis.command({"HGET", key, "epoch"})), 0);
+  EXPECT_EQ(redis.command({"HGET", key, "type"}), "arena");
+  const uint64_t tick = std::stoull(redis.command({"HGET", key, "tick"}));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return std::stoull(redis.command({"HGET", key, "tick"})) > tick;
+      },
+      5s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto r = http_get(game.admin_port, "/metrics", {}, 2s);
+        return r && r->body.find("citadel_fleet_room_snapshots_total{result=\"stored\"}") !=
+                        std::string::npos;
+      },
+      5s));
+
+  // The room empties and closes: its snapshot goes, then its record.
+  ASSERT_EQ(leave(p).result, msg::RoomResult::Ok);
+  EXPECT_TRUE(eventually([&] { return redis.command({"EXISTS", key}) == "0"; }, 5s));
+  EXPECT_TRUE(
+      eventually([&] { return metric(game.admin_port, "citadel_fleet_rooms_owned") == 0; }, 5s));
+  EXPECT_EQ(metric(game.admin_port, "citadel_rooms_open"), 0);
 }
 
 }  // namespace

@@ -25,23 +25,36 @@ void OwnedRooms::opened(uint64_t room_id, const std::string& type) {
   claim(room_id);
 }
 
-void OwnedRooms::closed(uint64_t room_id) {
+int64_t OwnedRooms::epoch_of(uint64_t room_id) const {
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? 0 : it->second.epoch;
+}
+
+void OwnedRooms::closed(uint64_t room_id, BeforeRelease before_release) {
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return;
   const int64_t epoch = it->second.epoch;
   rooms_.erase(it);
   if (epoch == 0) return;  // never held (or a claim in flight: released when it lands)
   counters_.owned.sub();
-  claims_.release(room_id, epoch, [this, alive = alive_, room_id](auto result) {
+  auto release = [this, alive = alive_, room_id, epoch] {
     if (!*alive) return;
-    if (result && result->done) counters_.released.add();
-    if (!result) {
-      // The record goes with the lease anyway; a failed release only
-      // leaves it until then.
-      spdlog::warn("fleet: room {}'s owner record not released: {}", room_id,
-                   result.error().message);
-    }
-  });
+    claims_.release(room_id, epoch, [this, alive, room_id](auto result) {
+      if (!*alive) return;
+      if (result && result->done) counters_.released.add();
+      if (!result) {
+        // The record goes with the lease anyway; a failed release only
+        // leaves it until then.
+        spdlog::warn("fleet: room {}'s owner record not released: {}", room_id,
+                     result.error().message);
+      }
+    });
+  };
+  if (before_release) {
+    before_release(epoch, std::move(release));
+  } else {
+    release();
+  }
 }
 
 void OwnedRooms::set_lease(int64_t lease) {

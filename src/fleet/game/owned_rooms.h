@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -39,9 +40,16 @@ class OwnedRooms {
   OwnedRooms(const OwnedRooms&) = delete;
   OwnedRooms& operator=(const OwnedRooms&) = delete;
 
-  // The room observer's calls.
+  // The room observer's calls. `closed` forgets the room at once (its
+  // epoch_of is 0 from then on, so no later snapshot is written), runs
+  // `before_release(epoch, release)` if given (the snapshot's erase), and
+  // releases the record when that calls `release`: a record never goes
+  // before the snapshot it fences.
+  using BeforeRelease = std::function<void(int64_t epoch, std::function<void()> release)>;
   void opened(uint64_t room_id, const std::string& type);
-  void closed(uint64_t room_id);
+  void closed(uint64_t room_id, BeforeRelease before_release = nullptr);
+  // The epoch of the room's record held by this node (0: none, or closing).
+  int64_t epoch_of(uint64_t room_id) const;
   // Membership changed: with a lease (a member), every room not on it is
   // claimed on it; without one, claims wait.
   void set_lease(int64_t lease);
