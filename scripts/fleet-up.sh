@@ -31,6 +31,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CITADEL_FLEET_DIR:-/tmp/citadel-fleet}
+# Absolute: every node runs in a directory of its own.
+dir=$(realpath -m -- "$dir")
 threads=${CITADEL_FLEET_THREADS:-2}
 timeout=${CITADEL_FLEET_TIMEOUT:-60}
 bin=${CITADEL_BIN_DIR:-$root/build/bin}
@@ -238,6 +240,11 @@ do_up() {
   touch "$dir/.citadel-fleet"
   # PostgreSQL runs as nobody when we are root: it must reach its directory.
   chmod 755 "$dir"
+  if [[ $(id -u) -eq 0 ]] && ! as_user test -x "$dir"; then
+    die "PostgreSQL runs as nobody, who cannot reach $dir (a parent directory is closed to it): set CITADEL_FLEET_DIR elsewhere, e.g. under /tmp"
+  fi
+  # Interrupted half-way (Ctrl-C): stop what was started so far.
+  trap 'echo "fleet-up: interrupted" >&2; fail_and_stop' INT TERM
 
   local n=$((4 + 2 * (${#game_nodes[@]} + ${#gateways[@]})))
   local ports
