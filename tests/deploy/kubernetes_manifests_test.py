@@ -13,8 +13,10 @@ here) into `citadel --print-config`, which must accept it; the printed
 config must then agree with the manifests (ports, role, node id, advertised
 address, secret path, drain shorter than the grace period). With kubectl on
 the PATH, `kubectl kustomize` must render the directory (with made-up
-secret files, in a copy); with kubeconform, the rendered objects must
-validate. Neither is required.
+secret files, in a copy), and so must dev-infra (etcd, Redis and
+PostgreSQL for a dev cluster, whose Services must be at the addresses the
+configs name); with kubeconform, the rendered objects must validate.
+Neither tool is required.
 
 Usage: kubernetes_manifests_test.py PATH_TO_CITADEL SOURCE_DIR
 """
@@ -267,6 +269,51 @@ class KubernetesManifestsTest(unittest.TestCase):
         for w in workloads():
             ctx = w["spec"]["template"]["spec"]["securityContext"]
             self.assertEqual(ctx["runAsUser"], 10001)
+
+    def test_dev_infra_serves_the_addresses_the_configs_name(self):
+        """dev-infra's Services are where the base configs look for etcd,
+        Redis and (in the documented dev URL) PostgreSQL."""
+        infra = os.path.join(KDIR, "dev-infra")
+        with open(os.path.join(infra, "kustomization.yaml")) as f:
+            k = yaml.safe_load(f)
+        namespace = k["namespace"]
+        services, pods = {}, []
+        for name in k["resources"]:
+            with open(os.path.join(infra, name)) as f:
+                for d in yaml.safe_load_all(f):
+                    if d and d["kind"] == "Service":
+                        services[d["metadata"]["name"]] = d
+                    elif d and d["kind"] in ("Deployment", "StatefulSet"):
+                        pods.append(d)
+        wanted = set()
+        for w in workloads():
+            _, cfg, _ = rendered_config(w)
+            wanted.add(cfg["fleet"]["etcd"])
+            wanted.add(cfg["redis"]["url"])
+        with open(os.path.join(infra, "postgres.yaml")) as f:
+            dev_url = next(line.split()[-1] for line in f if "postgresql://" in line)
+        wanted.add(dev_url)
+        for url in sorted(wanted):
+            host_port = url.split("://", 1)[1].split("@")[-1].split("/")[0]
+            host, port = host_port.rsplit(":", 1)
+            service, ns = host.split(".")[:2]
+            self.assertEqual(ns, namespace, url)
+            self.assertEqual(host, "{}.{}.svc.cluster.local".format(service, ns), url)
+            self.assertIn(service, services, url)
+            svc = services[service]
+            self.assertIn(int(port), [p["port"] for p in svc["spec"]["ports"]], url)
+            self.assertTrue(any(matches(svc["spec"]["selector"],
+                                        d["spec"]["template"]["metadata"]["labels"])
+                                for d in pods), url)
+
+    @unittest.skipIf(shutil.which("kubectl") is None, "kubectl not installed")
+    def test_kubectl_kustomize_renders_dev_infra(self):
+        r = subprocess.run(["kubectl", "kustomize", os.path.join(KDIR, "dev-infra")],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        kinds = sorted(o["kind"] for o in yaml.safe_load_all(r.stdout) if o)
+        self.assertEqual(kinds, ["Deployment", "Deployment", "Namespace", "Service", "Service",
+                                 "Service", "StatefulSet"])
 
     @unittest.skipIf(shutil.which("kubectl") is None, "kubectl not installed")
     def test_kubectl_kustomize_renders(self):
