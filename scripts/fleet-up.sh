@@ -270,7 +270,7 @@ do_up() {
     --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
     --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
     --initial-cluster "citadel-dev=http://127.0.0.1:$etcd_peer" \
-    --initial-cluster-state new --log-level warn
+    --initial-cluster-state new --logger zap --log-outputs stderr --log-level warn
 
   # Redis: no persistence (a dev fleet), its dir in $dir/redis.
   say "starting Redis on 127.0.0.1:$redis_port"
