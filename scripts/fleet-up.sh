@@ -145,6 +145,8 @@ metric() { # admin_port name -> value (integer part), or empty
   curl -s -m 2 "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { printf "%d", $2 }'
 }
 links_up() { [[ $(metric "$1" citadel_fleet_links_open) == "$2" ]]; }
+# How many nodes a node's table holds (GET /fleet/nodes: one "id" per node).
+sees_nodes() { [[ $(curl -s -m 2 "http://127.0.0.1:$1/fleet/nodes" | grep -o '"id":"' | wc -l) == "$2" ]]; }
 
 find_pgbin() {
   local d
@@ -341,6 +343,13 @@ do_up() {
   while IFS=$'\t' read -r id role _ admin log; do
     wait_for "$id to answer /health with 200" "$log" "$timeout" "$id" healthy "$admin"
   done <"$dir/nodes.tsv"
+  # Every node's table holds every node (a node registered a moment ago
+  # reaches the others' tables by a watch event).
+  local all=$((${#game_nodes[@]} + ${#gateways[@]}))
+  while IFS=$'\t' read -r id role _ admin log; do
+    wait_for "$id to list the $all nodes in GET /fleet/nodes" "$log" "$timeout" "$id" \
+      sees_nodes "$admin" "$all"
+  done <"$dir/nodes.tsv"
   local want=$((threads * ${#game_nodes[@]}))
   while IFS=$'\t' read -r id role _ admin log; do
     [[ $role == gateway ]] || continue
@@ -353,7 +362,7 @@ etcd	http://127.0.0.1:$etcd_port	$dir/logs/etcd.log
 redis	redis://127.0.0.1:$redis_port/0	$dir/logs/redis.log
 postgres	postgresql://citadel@127.0.0.1:$pg_port/citadel	$dir/logs/postgres.log
 EOF
-  say "the fleet is up (cluster $cluster, every node healthy, gateways linked to every game node)"
+  say "the fleet is up (cluster $cluster: every node healthy and listing all $all, gateways linked to every game node)"
   echo
   print_table
   local gw_port
