@@ -104,7 +104,7 @@ class FleetUpTest(unittest.TestCase):
         for i, (node, port) in enumerate(gateways):
             script = ("guest fleet-up-test-{i}-{pid}\n"
                       "match arena duel 100\n"
-                      "sleep 3000\n"
+                      "sleep 6000\n"  # the other ticket may be seconds later (a loaded machine)
                       "leave\n"
                       "quit\n").format(i=i, pid=os.getpid())
             p = subprocess.Popen(
@@ -118,7 +118,7 @@ class FleetUpTest(unittest.TestCase):
                 p.stdin.write(script)
                 p.stdin.flush()
             for node, p, _ in procs:
-                out, err = p.communicate(timeout=30)
+                out, err = p.communicate(timeout=60)
                 self.assertEqual(p.returncode, 0, err)
                 results.append((node, [json.loads(l) for l in out.splitlines() if l.strip()]))
         finally:
