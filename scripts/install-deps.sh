@@ -33,6 +33,7 @@ packages=(
   etcd-server etcd-client
   python3      # bench/summarize*.py and their unit test (ctest: bench_summarize_test)
   python3-websockets  # an independent WebSocket client for tests/websocket/ws_cross_client_test.py
+  python3-yaml  # parses deploy/kubernetes's manifests (ctest: deploy_kubernetes_manifests)
   openssl      # makes the test certificate of tests/tls/tls_cross_client_test.py
   systemd      # systemd-analyze verify/security on deploy/systemd/citadel.service (ctest: deploy_systemd_unit)
   supervisor   # the real supervisord that runs deploy/supervisor/citadel.conf (ctest: deploy_supervisor_restart)

@@ -442,6 +442,8 @@ void GatewayLinks::set_game_nodes(std::vector<GameNode> nodes) {
 }
 
 void GatewayLinks::stop() {
+  if (stopped_) return;
+  stopped_ = true;
   for (auto& l : per_loop_) {
     std::promise<void> done;
     l->loop().post([&] {

@@ -82,7 +82,9 @@ class GatewayLinks {
   // Any thread: the live game nodes (from the fleet table). Links to new
   // nodes are dialled, links to nodes gone are closed.
   void set_game_nodes(std::vector<GameNode> nodes);
-  // Closes every link; before the loops stop. Blocks until done.
+  // Closes every link; before the loops stop. Blocks until done. Once:
+  // later calls (the owner's destructor, after the loops stopped, when no
+  // posted task would ever run) return at once.
   void stop();
 
   // The player hooks (services/services.h PlayerHooks).
@@ -109,6 +111,7 @@ class GatewayLinks {
   std::vector<net::EventLoop*> loops_;
   const Options options_;
   std::vector<std::unique_ptr<LoopLinks>> per_loop_;
+  bool stopped_ = false;  // stop()'s caller's thread (the control thread)
 
   mutable std::mutex mutex_;
   std::vector<GameNode> nodes_;
