@@ -108,6 +108,9 @@ void FleetRole::attach(fleet::Membership& membership) {
 }
 
 void FleetRole::on_membership(fleet::Membership& membership, bool member) {
+  // Leaving (the lease revoked at stop) says "not a member" too: after
+  // stop_etcd nothing is made again.
+  if (etcd_gone_) return;
   if (game_) {
     if (!owned_) {
       owned_ = std::make_unique<fleet::OwnedRooms>(membership.client_in_loop(),
@@ -169,6 +172,12 @@ void FleetRole::stop() {
   stopped_ = true;
   if (gateway_) gateway_->stop();
   if (game_) game_->stop();
+  stop_etcd();
+}
+
+void FleetRole::stop_etcd() {
+  if (etcd_stopped_) return;
+  etcd_stopped_ = true;
   // The etcd objects live on the service loop: they go there, while it
   // still runs (and before the membership's client they use).
   auto done = std::make_shared<std::promise<void>>();
@@ -180,6 +189,7 @@ void FleetRole::stop() {
 }
 
 void FleetRole::destroy_in_loop() {
+  etcd_gone_ = true;
   owned_rooms_.store(nullptr);
   owned_.reset();
   directory_.reset();

@@ -67,6 +67,9 @@ class FleetRole {
   // The fleet's table changed (the service loop): a gateway dials the
   // game nodes in it.
   void on_table(const fleet::FleetTable& table);
+  // Before the membership stops (its etcd client goes with it): the
+  // role's etcd readers and writers go first, on the service loop. Blocks.
+  void stop_etcd();
   // Before the server stops: every link closes.
   void stop();
   void write_metrics(ops::admin::MetricsWriter& out) const;
@@ -78,7 +81,8 @@ class FleetRole {
   const ops::Config& config_;
   const std::string node_id_;
   net::EventLoop& service_loop_;
-  bool stopped_ = false;
+  bool stopped_ = false, etcd_stopped_ = false;  // the control thread's
+  bool etcd_gone_ = false;                       // service loop: after destroy_in_loop
   // Rooms opened before the membership had its client (service loop).
   std::vector<std::pair<uint64_t, std::string>> early_rooms_;
   std::atomic<const fleet::OwnedRooms*> owned_rooms_{nullptr};  // for the admin thread

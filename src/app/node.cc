@@ -399,7 +399,9 @@ void Node::stop() {
   if (stopped_) return;
   stopped_ = true;
   // First, while the loops still run: the lease is revoked, so the other
-  // nodes see this one leave at once rather than after the TTL.
+  // nodes see this one leave at once rather than after the TTL (the role's
+  // etcd users before that: the membership's client goes with it).
+  if (fleet_role_) fleet_role_->stop_etcd();
   if (membership_) membership_->stop();
   // Only after the drain: /health answers 503 throughout it.
   if (admin_) admin_->stop();

@@ -12,6 +12,7 @@
 #include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <functional>
 #include <string>
 #include <thread>
@@ -230,6 +231,13 @@ TEST_F(FleetRoles, PlayersOnTwoGatewaysShareARoomOnAGameNode) {
             static_cast<uint16_t>(protocol::ErrorCode::kNotInRoom));
   // A second leave: the game node answers NotInRoom.
   EXPECT_EQ(leave(alice).result, msg::RoomResult::NotInRoom);
+
+  // Every node stops cleanly on SIGTERM: links closed, lease revoked, exit 0.
+  for (auto* node : {&gw_a, &gw_b, &game}) {
+    const auto status = node->server->stop(SIGTERM, 10s);
+    ASSERT_TRUE(status) << "still running 10 s after SIGTERM: " << node->server->output();
+    EXPECT_TRUE(status->exited && status->code == 0) << node->server->output();
+  }
 }
 
 // The next RoomEvent of `kind` for the client (others skipped).
