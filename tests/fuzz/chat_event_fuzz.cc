@@ -49,8 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(channel_ok(e.channel) && e.user_id != 0 && name_ok(e.username) && !e.text.empty());
       break;
     case Kind::kPrivate:
-      FUZZ_CHECK(!e.to_node.empty() && e.to_user_id != 0 && e.user_id != 0 &&
-                 name_ok(e.username) && !e.text.empty());
+      FUZZ_CHECK(!e.to_node.empty() && e.to_user_id != 0 && e.user_id != 0 && name_ok(e.username) &&
+                 !e.text.empty());
       break;
     case Kind::kOnline:
       FUZZ_CHECK(e.user_id != 0 && name_ok(e.username));
