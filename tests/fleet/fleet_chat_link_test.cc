@@ -43,7 +43,8 @@ class FleetChatLinkTest : public ::testing::Test {
 
   FleetChatLinkTest() : loop_(0, net::ConnectionOptions{}) { loop_.start(); }
   ~FleetChatLinkTest() override {
-    // The links' clients belong to the loop: destroyed after it stopped.
+    // The links' clients belong to the loop: destroyed (a_, b_, declared
+    // after loop_) only once it stopped.
     loop_.stop_and_join();
   }
 
@@ -97,10 +98,12 @@ class FleetChatLinkTest : public ::testing::Test {
 
   test::RedisServer redis_;  // this suite's own: one test stops it
   net::EventLoop loop_;
+  Node a_, b_;  // node-a and node-b
 };
 
 TEST_F(FleetChatLinkTest, EventsReachTheOtherNodeInOrderAndNotTheSender) {
-  Node a, b;
+  Node& a = a_;
+  Node& b = b_;
   start(a, "node-a");
   start(b, "node-b");
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(publish(a, message(std::to_string(i))));
@@ -122,7 +125,8 @@ TEST_F(FleetChatLinkTest, EventsReachTheOtherNodeInOrderAndNotTheSender) {
 }
 
 TEST_F(FleetChatLinkTest, MalformedEntriesAreCountedAndSkipped) {
-  Node a, b;
+  Node& a = a_;
+  Node& b = b_;
   start(a, "node-a");
   start(b, "node-b");
   redis_.command({"XADD", "t:chat", "*", "o", "x", "t", "chat", "p", "\xC7\x01\x63"});
@@ -138,7 +142,8 @@ TEST_F(FleetChatLinkTest, MalformedEntriesAreCountedAndSkipped) {
 }
 
 TEST_F(FleetChatLinkTest, RedisAwayPublishFailsThenWorksAgain) {
-  Node a, b;
+  Node& a = a_;
+  Node& b = b_;
   start(a, "node-a");
   start(b, "node-b");
   redis_.stop();

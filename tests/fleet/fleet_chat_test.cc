@@ -14,7 +14,6 @@
 #include <deque>
 #include <functional>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -51,9 +50,10 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 double metric(uint16_t admin_port, const std::string& name) {
   const auto r = http_get(admin_port, "/metrics", {}, 2s);
   if (!r) return -1;
-  const std::regex line("(^|\n)" + name + " ([0-9.e+]+)");
-  std::smatch m;
-  return std::regex_search(r->body, m, line) ? std::stod(m[2].str()) : -1;
+  const std::string needle = "\n" + name + " ";
+  const auto at = r->body.find(needle);
+  if (at == std::string::npos) return -1;
+  return std::stod(r->body.substr(at + needle.size()));
 }
 
 // A client on one node. Pushes read while waiting for a reply are kept for
@@ -112,6 +112,19 @@ struct Reply {
 class FleetChat : public testing::Test {
  protected:
   void SetUp() override { db_url_ = PostgresServer::shared().create_database(); }
+  // Nodes still running stop cleanly (SIGTERM: exit 0), and said nothing
+  // of a sanitizer in an ASan build.
+  void TearDown() override {
+    for (AdminServerProcess* n : {&n1_, &n2_}) {
+      if (!n->server || !n->server->running()) continue;
+      const auto exit = n->server->stop(SIGTERM, 15s);
+      EXPECT_TRUE(exit && exit->exited && exit->code == 0)
+          << (exit ? exit->describe() : "still running") << n->server->output();
+      EXPECT_EQ(n->server->output().find("Sanitizer"), std::string::npos) << n->server->output();
+      EXPECT_EQ(n->server->output().find("runtime error:"), std::string::npos)
+          << n->server->output();
+    }
+  }
 
   AdminServerProcess start_node(const std::string& id) {
     ServerOptions o;
