@@ -126,12 +126,16 @@ class FleetChat : public testing::Test {
     }
   }
 
+  std::string node_yaml(const std::string& id) const {
+    return "fleet:\n  etcd: " + etcd_.client_url() + "\n  node_id: " + id +
+           "\n  lease_ttl_ms: 2000\nredis:\n  url: " + redis_.url() +
+           "\nstore:\n  backend: postgres\n  postgres: {url: '" + db_url_ +
+           "'}\nrecovery:\n  enabled: false\ncrash:\n  enabled: false\n";
+  }
+
   AdminServerProcess start_node(const std::string& id) {
     ServerOptions o;
-    o.config_yaml = "fleet:\n  etcd: " + etcd_.client_url() + "\n  node_id: " + id +
-                    "\n  lease_ttl_ms: 2000\nredis:\n  url: " + redis_.url() +
-                    "\nstore:\n  backend: postgres\n  postgres: {url: '" + db_url_ +
-                    "'}\nrecovery:\n  enabled: false\ncrash:\n  enabled: false\n";
+    o.config_yaml = node_yaml(id);
     AdminServerProcess node;
     std::string why;
     EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
@@ -403,6 +407,25 @@ TEST_F(FleetChat, AKilledNodesUsersGoOfflineOnTheOtherNode) {
   EXPECT_EQ(channel_op(alice, cmd::kChatMembers, "crew").members, (std::set<uint64_t>{alice.id}));
   EXPECT_EQ(online_count(alice), 1u);
   EXPECT_EQ(tell(alice, bob.id, "", "still there?").result, msg::ChatResult::NoSuchUser);
+}
+
+TEST_F(FleetChat, ANodeRefusedForADuplicateIdLeavesTheOthersListsAlone) {
+  start_two();
+  User alice = login(n1_, "device-alice-1");
+  User bob = login(n2_, "device-bob-2");
+  ASSERT_EQ(channel_op(alice, cmd::kChatCreate, "crew").result, msg::ChatResult::Ok);
+  ASSERT_EQ(join_when_known(bob, "crew").result, msg::ChatResult::Ok);
+
+  // A second chat-2 is refused at start, before it says anything on the
+  // chat stream (its empty state would erase bob from node 1's lists).
+  const TempFile config(node_yaml("chat-2"));
+  const RunResult twin = run_server_to_completion(
+      {"--config", config.path(), "--host", "127.0.0.1", "--port", "0"}, 10s);
+  ASSERT_TRUE(twin.status);
+  EXPECT_TRUE(twin.status->exited && twin.status->code == 1) << twin.status->describe();
+  EXPECT_EQ(channel_op(alice, cmd::kChatMembers, "crew").members,
+            (std::set<uint64_t>{alice.id, bob.id}));
+  EXPECT_EQ(online_count(alice), 2u);
 }
 
 TEST_F(FleetChat, MalformedEntriesAreCountedAndSkipped) {
