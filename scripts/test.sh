@@ -4,7 +4,7 @@
 #   2. ASan + UBSan build: the same suites under the sanitizers
 #   3. ThreadSanitizer build: the suites whose code crosses threads
 #   4. clang + libFuzzer build: the decoder/router, application, WebSocket, etcd,
-#      client-decoder and node-link fuzz targets, 60 s each, two side by side
+#      client-decoder, node-link and fleet chat-event fuzz targets, 60 s each, two side by side
 # Set CITADEL_SKIP_SANITIZE=1, CITADEL_SKIP_TSAN=1 or CITADEL_SKIP_FUZZ=1 to leave a
 # stage out locally.
 # CITADEL_REQUIRE_IO_URING=1|0 overrides the io_uring probe below.
@@ -108,7 +108,8 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
                auth_pg_test rooms_test
                example_room_test client_unit_test admin_unit_test
                leaderboard_redis_test etcd_client_test room_ownership_test
-               fleet_membership_loop_test link_connection_test fleet_roles_loop_test)
+               fleet_membership_loop_test link_connection_test fleet_roles_loop_test
+               fleet_chat_link_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the
@@ -125,7 +126,7 @@ fi
 
 if [[ -z "${CITADEL_SKIP_FUZZ:-}" ]]; then
   stage "libFuzzer (bounded)"
-  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz etcd_json_fuzz client_messages_fuzz link_messages_fuzz" scripts/build.sh fuzz  # only the fuzz targets
+  CITADEL_BUILD_TARGET="frame_router_fuzz app_fuzz websocket_fuzz recovery_fuzz etcd_json_fuzz client_messages_fuzz link_messages_fuzz chat_event_fuzz" scripts/build.sh fuzz  # only the fuzz targets
   # The targets two side by side, 60 s each (their corpus-dir fixtures first).
   ctest --test-dir build-fuzz --output-on-failure -L fuzz -j 2 --timeout 300
 fi

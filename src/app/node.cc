@@ -11,6 +11,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "app/fleet_chat.h"
 #include "app/fleet_metrics.h"
 #include "app/recovery_metrics.h"
 #include "app/redis_metrics.h"
@@ -254,10 +255,12 @@ void Node::start(ops::admin::AdminSources admin_sources) {
       config_, *server_, std::move(admin_sources),
       [rooms = &services_->rooms(), store = &services_->store(), services = services_.get(),
        reloader = reloader_.get(), crashes = crash_reports_found_, plugins = plugins_.get(),
-       membership = membership_.get(), role = fleet_role_.get()](ops::admin::MetricsWriter& out) {
+       membership = membership_.get(), role = fleet_role_.get(),
+       fleet_chat = fleet_chat_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
         if (membership) write_fleet_metrics(out, *membership);
         if (role) role->write_metrics(out);
+        if (fleet_chat) write_fleet_chat_metrics(out, *fleet_chat);
         const auto p = plugins->counters();
         out.counter("citadel_plugin_swaps_total", "Plugin room types swapped to a new version.",
                     p.swaps);
@@ -322,8 +325,15 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
     membership_->on_table(
         [role = fleet_role_.get()](const fleet::FleetTable& table) { role->on_table(table); });
   }
+  // With redis.url too, chat reaches the other nodes (app/fleet_chat.h).
+  const bool chat_across = !config_.redis.url.empty();
+  if (chat_across) follow_fleet_nodes(services_->chat(), *membership_);
   // A node id held by a live node throws here: the start fails, naming it.
   membership_->start(std::chrono::seconds(3));
+  if (chat_across) {
+    fleet_chat_ =
+        start_fleet_chat(config_, server_->service_loop(), services_->chat(), *membership_);
+  }
   admin_sources.fleet_status = [m = membership_.get()] { return m->summary_json(); };
   admin_sources.fleet_nodes = [m = membership_.get()] { return m->nodes_json(); };
   admin_sources.fleet_member = [m = membership_.get()] { return m->is_member(); };
@@ -409,6 +419,8 @@ void Node::stop() {
   if (fleet_role_) fleet_role_->stop();
   server_->stop();
   services_->shutdown();
+  // The loops are stopped: the chat service no longer calls it.
+  fleet_chat_.reset();
 }
 
 }  // namespace citadel::app

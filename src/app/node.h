@@ -37,6 +37,9 @@ class Membership;
 class GameLinks;
 class GatewayLinks;
 }  // namespace citadel::fleet
+namespace citadel::fleet::chat {
+class FleetChatLink;
+}
 
 namespace citadel::app {
 
@@ -108,7 +111,10 @@ class Node {
   // fleet.role gateway or game: the node links (after services_, whose
   // rooms and sessions they hook into; stopped before the server).
   std::unique_ptr<FleetRole> fleet_role_;
-  std::string node_id_;               // fleet.node_id, or generated at start
+  std::string node_id_;  // fleet.node_id, or generated at start
+  // fleet.etcd and redis.url set: chat across the fleet (app/fleet_chat.h).
+  // Built and used on the service loop; reset once the loops stopped.
+  std::unique_ptr<fleet::chat::FleetChatLink> fleet_chat_;
   uint64_t crash_reports_found_ = 0;  // in crash.directory at start
   bool stopped_ = false;
 };

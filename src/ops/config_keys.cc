@@ -259,7 +259,9 @@ std::vector<Key> all_keys() {
                   "process; empty: no Redis. With a password, `AUTH` (as the ACL user when one is "
                   "given; both percent-decoded) on every connection; the URL is shown as `(set)`. "
                   "`rediss://` (TLS) is refused: see [Redis over TLS](#redis-over-tls). See "
-                  "[Leaderboards in Redis](leaderboards.md#redis)"),
+                  "[Leaderboards in Redis](leaderboards.md#redis). With `fleet.etcd` too, chat "
+                  "crosses the nodes through this Redis ([fleet.md](fleet.md#chat-across-the-"
+                  "fleet))"),
       CITADEL_KEY(fleet, etcd, 0ull, 0ull, kAtStart,
                   "`http://host[:port]` of an etcd member (v3 JSON API, etcd 3.4+): the node "
                   "registers in this fleet under a lease and watches the other nodes; empty: no "

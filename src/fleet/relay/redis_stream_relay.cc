@@ -25,9 +25,10 @@ RedisStreamRelay::RedisStreamRelay(redis::RedisClient& writer, redis::RedisClien
 
 RedisStreamRelay::~RedisStreamRelay() = default;
 
-void RedisStreamRelay::start() {
+void RedisStreamRelay::start(std::function<void()> reading) {
   if (started_) return;
   started_ = true;
+  reading_ = std::move(reading);
   find_start();
 }
 
@@ -49,6 +50,7 @@ void RedisStreamRelay::find_start() {
                          : std::string();
     if (relay.last_id_.empty()) relay.last_id_ = "0-0";
     relay.read_next();
+    if (auto reading = std::move(relay.reading_)) reading();
   });
 }
 

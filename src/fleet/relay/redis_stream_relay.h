@@ -68,8 +68,10 @@ class RedisStreamRelay {
   RedisStreamRelay(const RedisStreamRelay&) = delete;
   RedisStreamRelay& operator=(const RedisStreamRelay&) = delete;
 
-  // Starts reading (once).
-  void start();
+  // Starts reading (once). `reading` (optional) runs once, on the loop,
+  // when the relay knows where it reads from: whatever another node
+  // appends from then on reaches on_message.
+  void start(std::function<void()> reading = nullptr);
   // Appends a message for the other nodes. `done` (optional) learns whether
   // Redis took it: "" or the reason it did not.
   void publish(std::string_view topic, std::string_view payload,
@@ -95,6 +97,7 @@ class RedisStreamRelay {
   const std::string batch_text_;
   std::string last_id_;
   bool started_ = false;
+  std::function<void()> reading_;
   Counters counters_;
   std::shared_ptr<RedisStreamRelay*> alive_;
 };

@@ -145,8 +145,9 @@ void ChatService::register_handlers(server::Router& router) {
              verified<msg::ChatOnlineCount>([this, request](auto& p, const auto& m) {
                loop_.post([this, req = request(p, m.request_id())] {
                  flatbuffers::FlatBufferBuilder fbb(64);
+                 // In a fleet: with the users who have a session on another node.
                  send_reply(req, fbb, Result::Ok, "ok", config_.world_channel, 0,
-                            sessions_.online_in_loop());
+                            sessions_.online_in_loop() + fleet_.online_count());
                });
              }),
              Access::kLoggedIn);
@@ -160,6 +161,12 @@ void ChatService::on_session_start_in_loop(const Session& s) {
   UserState& user = users_[s.user_id];
   user.tokens = config_.message_burst;
   user.refilled = net::EventLoop::Clock::now();
+  if (fanout_ != nullptr) {
+    out_.kind = ChatFleetEvent::Kind::kOnline;
+    out_.user_id = s.user_id;
+    out_.username = s.username;
+    publish_in_loop();
+  }
 }
 
 void ChatService::on_session_end_in_loop(const Session& s) {
@@ -175,6 +182,12 @@ void ChatService::on_session_end_in_loop(const Session& s) {
     users_.erase(it);
   }
   channels_[config_.world_channel].members.erase(s.user_id);
+  // The other nodes take the user out of every channel it was in here.
+  if (fanout_ != nullptr) {
+    out_.kind = ChatFleetEvent::Kind::kOffline;
+    out_.user_id = s.user_id;
+    publish_in_loop();
+  }
 }
 
 std::vector<std::string> ChatService::channels_of_in_loop(uint64_t user_id) const {
@@ -199,7 +212,8 @@ void ChatService::create_or_join_in_loop(Request req, std::string name, bool cre
   if (!valid_channel_name(name)) {
     return reply(req, Result::InvalidChannelName, "channel: 1 to 32 of A-Z a-z 0-9 _ - .", name);
   }
-  const bool exists = channels_.contains(name);
+  // In a fleet a channel exists while it has members on any node.
+  const bool exists = channels_.contains(name) || fleet_.has_channel(name);
   if (create && exists) return reply(req, Result::ChannelExists, "channel exists", name);
   if (!create && !exists) return reply(req, Result::NoSuchChannel, "no such channel", name);
   if (name == config_.world_channel) return reply(req, Result::Ok, "already a member", name);
@@ -214,7 +228,16 @@ void ChatService::create_or_join_in_loop(Request req, std::string name, bool cre
     channel.members.insert(req.user_id);
     user.channels.push_back(name);
     sessions_.mark_changed_in_loop(req.user_id);
-    if (const Session* s = sessions_.find_in_loop(req.user_id)) presence_in_loop(name, *s, true);
+    if (const Session* s = sessions_.find_in_loop(req.user_id)) {
+      presence_in_loop(name, *s, true);
+      if (fanout_ != nullptr) {
+        out_.kind = ChatFleetEvent::Kind::kJoin;
+        out_.channel = name;
+        out_.user_id = s->user_id;
+        out_.username = s->username;
+        publish_in_loop();
+      }
+    }
   }
   // The reply carries the channel's recent history, read from the store.
   // Replies to this user's later chat requests wait behind it.
@@ -235,8 +258,9 @@ void ChatService::create_or_join_in_loop(Request req, std::string name, bool cre
           // past presence_max_members the list is left out, as presence is.
           auto it = channels_.find(name);
           const bool listed =
-              it != channels_.end() && it->second.members.size() <= config_.presence_max_members;
-          const auto members = listed ? member_list_in_loop(fbb, it->second) : MembersOffset{};
+              it != channels_.end() && channel_size_in_loop(name) <= config_.presence_max_members;
+          const auto members =
+              listed ? member_list_in_loop(fbb, it->second, name) : MembersOffset{};
           std::string text = r.ok() ? "joined" : "joined; history unavailable";
           if (!listed) text += "; members not listed in a channel this large: ask ChatMembers";
           auto frame = encode_reply(req, fbb, Result::Ok, text, name, members, 0, history_off);
@@ -261,7 +285,16 @@ void ChatService::leave_in_loop(Request req, const std::string& name) {
   auto& joined = users_[req.user_id].channels;
   joined.erase(std::remove(joined.begin(), joined.end(), name), joined.end());
   sessions_.mark_changed_in_loop(req.user_id);
-  if (const Session* s = sessions_.find_in_loop(req.user_id)) presence_in_loop(name, *s, false);
+  if (const Session* s = sessions_.find_in_loop(req.user_id)) {
+    presence_in_loop(name, *s, false);
+    if (fanout_ != nullptr) {
+      out_.kind = ChatFleetEvent::Kind::kLeave;
+      out_.channel = name;
+      out_.user_id = s->user_id;
+      out_.username = s->username;
+      publish_in_loop();
+    }
+  }
   reply(req, Result::Ok, "left", name);
 }
 
@@ -316,6 +349,17 @@ void ChatService::send_in_loop(Request req, const std::string& name, const std::
   sessions_.push_in_loop(
       members, push_id,
       encode_message(push_id, name, req.user_id, from->username, text, now_ms, false));
+  // The other nodes deliver it to their members of the channel, in the
+  // order this node published (one stream, one writer connection).
+  if (fanout_ != nullptr) {
+    out_.kind = ChatFleetEvent::Kind::kMessage;
+    out_.channel = name;
+    out_.user_id = req.user_id;
+    out_.username = from->username;
+    out_.text = text;
+    out_.sent_unix_ms = now_ms;
+    publish_in_loop();
+  }
 }
 
 void ChatService::private_in_loop(Request req, uint64_t to_id, const std::string& to_name,
@@ -324,6 +368,41 @@ void ChatService::private_in_loop(Request req, uint64_t to_id, const std::string
   const Session* to =
       to_id != 0 ? sessions_.find_in_loop(to_id) : sessions_.find_by_name_in_loop(to_name);
   const Session* from = sessions_.find_in_loop(req.user_id);
+  if (to == nullptr && from != nullptr && fanout_ != nullptr) {
+    // Not here: maybe on another node of the fleet.
+    std::optional<FleetChatDirectory::Located> there;
+    if (to_id != 0) {
+      if (const std::string* node = fleet_.node_of(to_id)) there = {*node, to_id};
+    } else {
+      there = fleet_.find_by_folded_name(fold_username(to_name));
+    }
+    if (there) {
+      UserState& user = users_[req.user_id];
+      if (!take_token_in_loop(user)) return reply(req, Result::RateLimited, "slow down");
+      out_.kind = ChatFleetEvent::Kind::kPrivate;
+      out_.to_node = there->node;
+      out_.to_user_id = there->user_id;
+      out_.user_id = req.user_id;
+      out_.username = from->username;
+      out_.text = text;
+      out_.sent_unix_ms = unix_ms_now();
+      // The Ok says the fleet took it; replies to this user's later chat
+      // requests wait behind it.
+      const ReplySequencer::Ticket ticket = user.replies.reserve();
+      return publish_in_loop([this, req, ticket](bool ok) {
+        flatbuffers::FlatBufferBuilder fbb(128);
+        auto frame = ok ? encode_reply(req, fbb, Result::Ok, "sent", {})
+                        : encode_reply(req, fbb, Result::InternalError,
+                                       "not sent: the link to the user's node is down; retry", {});
+        auto send = [this](uint64_t connection_id, net::SharedBytes f) {
+          outbox_.send(connection_id, std::move(f));
+        };
+        auto user = users_.find(req.user_id);
+        if (user == users_.end()) return send(req.connection_id, std::move(frame));
+        user->second.replies.fill(ticket, req.connection_id, std::move(frame), send);
+      });
+    }
+  }
   if (to == nullptr || from == nullptr)
     return reply(req, Result::NoSuchUser, "no such user online");
   if (!take_token_in_loop(users_[req.user_id])) return reply(req, Result::RateLimited, "slow down");
@@ -337,24 +416,34 @@ void ChatService::private_in_loop(Request req, uint64_t to_id, const std::string
 void ChatService::members_in_loop(Request req, const std::string& name) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   auto it = channels_.find(name);
-  if (it == channels_.end()) return reply(req, Result::NoSuchChannel, "no such channel", name);
+  if (it == channels_.end() && !fleet_.has_channel(name)) {
+    return reply(req, Result::NoSuchChannel, "no such channel", name);
+  }
   if (name == config_.world_channel) {
     return reply(req, Result::Ok, "the world channel lists no members; ask for the online count",
                  name);
   }
   flatbuffers::FlatBufferBuilder fbb(256);
-  const auto members = member_list_in_loop(fbb, it->second);
+  static const Channel kNone;
+  const auto members = member_list_in_loop(fbb, it == channels_.end() ? kNone : it->second, name);
   send_reply(req, fbb, Result::Ok, "ok", name, members);
 }
 
 ChatService::MembersOffset ChatService::member_list_in_loop(flatbuffers::FlatBufferBuilder& fbb,
-                                                            const Channel& channel) {
+                                                            const Channel& channel,
+                                                            const std::string& name) {
   std::vector<flatbuffers::Offset<msg::Member>> members;
   members.reserve(channel.members.size());
   for (uint64_t user_id : channel.members) {
     const Session* s = sessions_.find_in_loop(user_id);
     if (s == nullptr) continue;
     members.push_back(msg::CreateMember(fbb, user_id, str(fbb, s->username), s->attached()));
+  }
+  // Members on other nodes: their session lives there (whether it is
+  // attached is that node's business), so they are listed online.
+  for (const auto& m : fleet_.members(name)) {
+    if (channel.members.contains(m.user_id)) continue;  // logged in here as well
+    members.push_back(msg::CreateMember(fbb, m.user_id, str(fbb, *m.username), true));
   }
   return fbb.CreateVector(members);
 }
@@ -375,7 +464,7 @@ void ChatService::presence_in_loop(const std::string& name, const Session& who, 
   if (it == channels_.end() || name == config_.world_channel) return;
   // In a crowd, presence costs members^2 messages as people come and go;
   // past the cap a channel behaves like the world channel (ask for members).
-  if (it->second.members.size() > config_.presence_max_members) return;
+  if (channel_size_in_loop(name) > config_.presence_max_members) return;
   std::vector<uint64_t> others;
   for (uint64_t member : it->second.members) {
     if (member != who.user_id) others.push_back(member);
@@ -396,6 +485,186 @@ void ChatService::remove_member_in_loop(uint64_t user_id, const std::string& nam
   it->second.members.erase(user_id);
   // Named channels live while they have members.
   if (it->second.members.empty() && name != config_.world_channel) channels_.erase(it);
+}
+
+// ---- fleet (service loop) ----
+
+void ChatService::attach_fleet_in_loop(ChatFanout& fanout, std::string self_node,
+                                       std::chrono::milliseconds node_grace) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  fanout_ = &fanout;
+  self_node_ = std::move(self_node);
+  node_grace_ = node_grace;
+  ++fleet_generation_;
+  prune_fleet_in_loop();
+}
+
+void ChatService::detach_fleet_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  fanout_ = nullptr;
+  ++fleet_generation_;  // the prune and resync timers stop
+  resync_pending_ = false;
+}
+
+void ChatService::fleet_ready_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  if (fanout_ == nullptr) return;
+  // Nodes that started before this one answer with their state; ours
+  // tells them who is here (sessions restored after a crash included).
+  out_.kind = ChatFleetEvent::Kind::kHello;
+  publish_in_loop([this, generation = fleet_generation_](bool ok) {
+    // Redis not there yet: say it again shortly (the state goes with it).
+    if (ok || generation != fleet_generation_) return;
+    loop_.run_at_in_loop(net::EventLoop::Clock::now() + std::chrono::milliseconds(250),
+                         [this, generation] {
+                           if (generation == fleet_generation_) fleet_ready_in_loop();
+                         });
+  });
+  publish_state_in_loop();
+}
+
+void ChatService::publish_in_loop(std::function<void(bool)> done) {
+  if (fanout_ == nullptr) {
+    if (done) done(false);
+    return;
+  }
+  fanout_->publish(out_, [this, generation = fleet_generation_, done = std::move(done)](bool ok) {
+    if (!ok && generation == fleet_generation_) schedule_resync_in_loop();
+    if (done) done(ok);
+  });
+}
+
+void ChatService::publish_state_in_loop() {
+  out_.kind = ChatFleetEvent::Kind::kState;
+  out_.users.clear();
+  out_.users.reserve(users_.size());
+  for (const auto& [user_id, user] : users_) {
+    const Session* s = sessions_.find_in_loop(user_id);
+    if (s == nullptr) continue;
+    out_.users.push_back({user_id, s->username, user.channels});
+  }
+  publish_in_loop();
+  out_.users.clear();
+}
+
+void ChatService::schedule_resync_in_loop() {
+  // An event the other nodes missed (Redis away) leaves their picture of
+  // this node wrong; the whole state, sent once Redis takes it again,
+  // replaces it. Tried every 250 ms until it goes through.
+  if (resync_pending_) return;
+  resync_pending_ = true;
+  loop_.run_at_in_loop(net::EventLoop::Clock::now() + std::chrono::milliseconds(250),
+                       [this, generation = fleet_generation_] {
+                         if (generation != fleet_generation_) return;
+                         resync_pending_ = false;
+                         publish_state_in_loop();
+                       });
+}
+
+void ChatService::on_fleet_nodes_in_loop(std::set<std::string> live) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  live_nodes_ = std::move(live);
+  live_known_ = true;
+  if (fanout_ == nullptr) return;
+  for (const auto& g :
+       fleet_.drop_stale(live_nodes_, std::chrono::steady_clock::now(), node_grace_)) {
+    remote_presence_in_loop(g.channel, g.user_id, g.username, false);
+  }
+}
+
+void ChatService::prune_fleet_in_loop() {
+  // Every 500 ms: a node that died right after it spoke was heard from
+  // within the grace when the table dropped it; this catches it later.
+  if (fanout_ == nullptr) return;
+  if (live_known_) on_fleet_nodes_in_loop(live_nodes_);
+  loop_.run_at_in_loop(net::EventLoop::Clock::now() + std::chrono::milliseconds(500),
+                       [this, generation = fleet_generation_] {
+                         if (generation == fleet_generation_) prune_fleet_in_loop();
+                       });
+}
+
+std::size_t ChatService::channel_size_in_loop(const std::string& name) const {
+  auto it = channels_.find(name);
+  const std::size_t here = it == channels_.end() ? 0 : it->second.members.size();
+  return here + fleet_.channel_size(name);
+}
+
+std::size_t ChatService::remote_presence_in_loop(const std::string& name, uint64_t user_id,
+                                                 std::string_view username, bool online) {
+  auto it = channels_.find(name);
+  if (it == channels_.end() || name == config_.world_channel) return 0;
+  if (channel_size_in_loop(name) > config_.presence_max_members) return 0;
+  std::vector<uint64_t> members;
+  members.reserve(it->second.members.size());
+  for (uint64_t member : it->second.members) {
+    if (member != user_id) members.push_back(member);
+  }
+  if (members.empty()) return 0;
+  const uint64_t push_id = sessions_.next_push_id_in_loop();
+  flatbuffers::FlatBufferBuilder fbb(128);
+  const auto c = str(fbb, name), n = str(fbb, username);
+  fbb.Finish(msg::CreatePresence(fbb, push_id, c, user_id, n, online));
+  sessions_.push_in_loop(
+      members, push_id,
+      server::make_shared_frame(protocol::cmd::kPresence, {fbb.GetBufferPointer(), fbb.GetSize()}));
+  return members.size();
+}
+
+std::size_t ChatService::on_fleet_event_in_loop(const std::string& origin,
+                                                const ChatFleetEvent& e) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  if (fanout_ == nullptr || origin == self_node_) return 0;
+  fleet_.heard(origin, std::chrono::steady_clock::now());
+  using Kind = ChatFleetEvent::Kind;
+  switch (e.kind) {
+    case Kind::kMessage: {
+      auto it = channels_.find(e.channel);
+      if (it == channels_.end() || it->second.members.empty()) return 0;
+      const uint64_t push_id = sessions_.next_push_id_in_loop();
+      const std::vector<uint64_t> members(it->second.members.begin(), it->second.members.end());
+      sessions_.push_in_loop(
+          members, push_id,
+          encode_message(push_id, e.channel, e.user_id, e.username, e.text, e.sent_unix_ms, false));
+      return members.size();
+    }
+    case Kind::kPrivate: {
+      if (e.to_node != self_node_) return 0;
+      const Session* to = sessions_.find_in_loop(e.to_user_id);
+      // Gone since the sender's node looked: as for a user who logs out
+      // just after a private message reached them, it is not kept.
+      if (to == nullptr) return 0;
+      const uint64_t push_id = sessions_.next_push_id_in_loop();
+      sessions_.push_in_loop(
+          {to->user_id}, push_id,
+          encode_message(push_id, {}, e.user_id, e.username, e.text, e.sent_unix_ms, true));
+      return 1;
+    }
+    case Kind::kOnline:
+      fleet_.online(origin, e.user_id, e.username);
+      return 0;
+    case Kind::kOffline: {
+      std::size_t delivered = 0;
+      for (const auto& g : fleet_.offline(origin, e.user_id)) {
+        delivered += remote_presence_in_loop(g.channel, g.user_id, g.username, false);
+      }
+      return delivered;
+    }
+    case Kind::kJoin:
+      if (!fleet_.join(origin, e.channel, e.user_id, e.username)) return 0;
+      return remote_presence_in_loop(e.channel, e.user_id, e.username, true);
+    case Kind::kLeave:
+      if (!fleet_.leave(origin, e.channel, e.user_id)) return 0;
+      return remote_presence_in_loop(e.channel, e.user_id, e.username, false);
+    case Kind::kState:
+      // No presence for what a state changes: it repairs the picture after
+      // an outage, and the members here were told what was heard.
+      fleet_.replace(origin, e.users);
+      return 0;
+    case Kind::kHello:
+      publish_state_in_loop();
+      return 0;
+  }
+  return 0;
 }
 
 void ChatService::reply(const Request& req, Result result, std::string_view message,

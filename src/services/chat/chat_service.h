@@ -12,11 +12,19 @@
 // "offline". The world channel never broadcasts presence (with thousands
 // online, every login would become thousands of messages); it answers an
 // online count on request.
+//
+// In a fleet (attach_fleet_in_loop; docs/fleet.md "Chat across the fleet")
+// every event the other nodes must know goes to a ChatFanout as well, and
+// theirs come back through on_fleet_event_in_loop: their members count in
+// member lists, presence, channel existence, private message routes and
+// the online count (FleetChatDirectory). Local members still get local
+// messages straight from here, never through the fleet's transport.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -26,6 +34,8 @@
 #include "protocol/chat_generated.h"
 #include "server/outbox.h"
 #include "server/router.h"
+#include "services/chat/chat_fanout.h"
+#include "services/chat/fleet_directory.h"
 #include "services/chat/reply_sequencer.h"
 #include "services/session/session_registry.h"
 #include "store/chat_history_store.h"
@@ -64,6 +74,23 @@ class ChatService {
   std::vector<std::string> channels_of_in_loop(uint64_t user_id) const;
   void restore_channels_in_loop(uint64_t user_id, const std::vector<std::string>& channels);
 
+  // Fleet (service loop). From now on events go to `fanout` too (it must
+  // outlive the service or be detached first). `self_node`: this node's
+  // id, the target of private messages for users here. A node the live
+  // table no longer lists loses its users here once it has been silent for
+  // `node_grace`.
+  void attach_fleet_in_loop(ChatFanout& fanout, std::string self_node,
+                            std::chrono::milliseconds node_grace);
+  void detach_fleet_in_loop();
+  // The fanout reads the other nodes' events now: ask them for their state
+  // and tell them ours.
+  void fleet_ready_in_loop();
+  // Another node's event; returns how many local deliveries it made.
+  std::size_t on_fleet_event_in_loop(const std::string& origin, const ChatFleetEvent& event);
+  // The fleet's live nodes (their ids), after every change of the table.
+  void on_fleet_nodes_in_loop(std::set<std::string> live);
+  const FleetChatDirectory& fleet_directory() const { return fleet_; }
+
  private:
   using Result = msg::ChatResult;
   struct Request {
@@ -95,7 +122,9 @@ class ChatService {
   using HistoryOffset =
       flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<msg::ChatMessage>>>;
   // Members of the channel with a session, built into fbb (before the reply table).
-  MembersOffset member_list_in_loop(flatbuffers::FlatBufferBuilder& fbb, const Channel& channel);
+  // In a fleet, with the channel's members on other nodes.
+  MembersOffset member_list_in_loop(flatbuffers::FlatBufferBuilder& fbb, const Channel& channel,
+                                    const std::string& name);
   void reply(const Request& req, Result result, std::string_view message,
              std::string_view channel = {});
   void send_reply(const Request& req, flatbuffers::FlatBufferBuilder& fbb, Result result,
@@ -108,6 +137,16 @@ class ChatService {
                                        uint64_t online_count = 0, HistoryOffset history = 0);
   // Sends a ready reply, behind any of the user's replies still waiting.
   void deliver_in_loop(const Request& req, net::SharedBytes frame);
+  // Fleet: hands an event to the fanout (nothing without one); a failure
+  // schedules a resend of this node's whole state.
+  void publish_in_loop(std::function<void(bool ok)> done = nullptr);
+  void publish_state_in_loop();
+  void schedule_resync_in_loop();
+  void prune_fleet_in_loop();
+  // Presence to this node's members of `channel` about a user elsewhere.
+  std::size_t remote_presence_in_loop(const std::string& channel, uint64_t user_id,
+                                      std::string_view username, bool online);
+  std::size_t channel_size_in_loop(const std::string& name) const;
 
   net::EventLoop& loop_;
   server::Outbox& outbox_;
@@ -119,6 +158,17 @@ class ChatService {
   std::atomic<uint32_t> max_message_bytes_;
   std::unordered_map<std::string, Channel> channels_;
   std::unordered_map<uint64_t, UserState> users_;
+
+  // Fleet (service loop).
+  ChatFanout* fanout_ = nullptr;
+  std::string self_node_;
+  std::chrono::milliseconds node_grace_{2000};
+  FleetChatDirectory fleet_;
+  ChatFleetEvent out_;  // the event being published (its strings' capacity reused)
+  std::set<std::string> live_nodes_;
+  bool live_known_ = false;  // the table was read at least once
+  bool resync_pending_ = false;
+  uint64_t fleet_generation_ = 0;  // timers of an earlier attach do nothing
 };
 
 bool valid_channel_name(std::string_view name);
