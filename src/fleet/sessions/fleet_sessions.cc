@@ -244,6 +244,14 @@ void FleetSessions::finished(uint64_t user_id, bool failed) {
   auto it = entries_.find(user_id);
   if (it == entries_.end()) return;
   it->second.busy = false;
+  // The record is written: a login waiting for it gets its reply now, before
+  // what was seen meanwhile is judged, so a login that lost a race gets its
+  // AuthReply and then ERROR 11, never ERROR 11 alone.
+  if (it->second.written && it->second.written->session_id == it->second.session_id) {
+    release_waiting(user_id, true);
+    it = entries_.find(user_id);
+    if (it == entries_.end()) return;
+  }
   if (std::optional<Observed> seen = std::exchange(it->second.buffered, std::nullopt)) {
     apply(user_id, *seen);
   }
@@ -332,6 +340,10 @@ void FleetSessions::observe(uint64_t user_id, const Observed& seen) {
 void FleetSessions::apply(uint64_t user_id, const Observed& seen) {
   Entry& e = entries_.at(user_id);
   if (e.session_id == 0) return;  // no live session here to judge
+  // A fresh login whose unconditional write has not gone out yet (it waits
+  // behind another write of the user): whatever etcd shows now is older
+  // than that write will be.
+  if (e.fresh) return;
   switch (judge(seen, options_.node_id, e.session_id, e.floor)) {
     case Judgement::kStale:
       return;
