@@ -32,6 +32,14 @@ FleetSessions::FleetSessions(etcd::EtcdClient& client, Options options, Evict ev
 FleetSessions::~FleetSessions() {
   self_.reset();  // first: a completion already posted finds nothing to call
   if (watch_) watch_->cancel();
+  // Logins still waiting for their records (the node is stopping) get
+  // their replies rather than silence.
+  std::vector<std::function<void()>> waiting;
+  for (auto& [user_id, e] : entries_) {
+    for (auto& f : e.waiting) waiting.push_back(std::move(f));
+  }
+  entries_.clear();
+  for (auto& f : waiting) f();
 }
 
 template <class F>

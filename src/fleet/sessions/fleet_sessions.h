@@ -70,6 +70,7 @@ class FleetSessions {
   using Resolved = std::function<void(Verdict)>;
 
   FleetSessions(etcd::EtcdClient& client, Options options, Evict evict, FleetSessionStats& stats);
+  // Runs the when_recorded callbacks still waiting.
   ~FleetSessions();
   FleetSessions(const FleetSessions&) = delete;
   FleetSessions& operator=(const FleetSessions&) = delete;
