@@ -31,8 +31,12 @@ test::EtcdServer& shared_etcd() {
   return server;
 }
 
+// Each test (and each repetition of one) has its own cluster name, so tests
+// sharing one etcd never see each other's records.
 std::string cluster_name() {
-  return std::string("t-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  static int runs = 0;
+  return std::string("t-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+         std::to_string(++runs);
 }
 
 struct Node {
