@@ -195,11 +195,22 @@ TEST_F(FleetSessionsLoop, ResumesAreTakenOverAdoptedOrRefusedByTheRecord) {
   ASSERT_TRUE(queue_.run_until([&] { return b_.stats.tombstones == 1u; }, 10s));
   EXPECT_TRUE(record(1)->ended);
   EXPECT_EQ(resolve(a_, 1, 11), FleetSessions::Verdict::kEnded);
+  // The tombstone is on a lease of its own: node-b's lease going (it died)
+  // leaves it, so the token stays dead.
+  auto revoked = wait<etcd::Empty>([&](auto cb) { b_.client->revoke(b_.lease, cb); });
+  ASSERT_TRUE(revoked);
+  ASSERT_TRUE(record(1));
+  EXPECT_EQ(resolve(a_, 1, 11), FleetSessions::Verdict::kEnded);
+  // A new login overwrites it.
+  login(a_, 1, 12);
+  EXPECT_EQ(record(1)->session_id, 12u);
+  EXPECT_FALSE(record(1)->ended);
   // No record at all (its holder's lease ran out): adopted.
   EXPECT_EQ(resolve(a_, 2, 21), FleetSessions::Verdict::kAdopt);
   EXPECT_EQ(record(2)->node_id, "node-a");
   EXPECT_EQ(a_.stats.resumes_adopted, 1u);
   EXPECT_EQ(b_.stats.resumes_taken_over, 1u);
+  EXPECT_TRUE(a_.evicted[2].empty());
   // Not a member: no answer from etcd is trusted.
   a_.sessions->set_lease(0);
   EXPECT_EQ(resolve(a_, 3, 31), FleetSessions::Verdict::kUnavailable);

@@ -334,6 +334,13 @@ TEST_F(FleetSessions, ASupersededOrEndedTokenIsRefused) {
   const Reply ended = resume(c3, n1_, new_login.token);
   EXPECT_EQ(ended.result, msg::AuthResult::SessionGone) << ended.message;
   EXPECT_EQ(ended.message, "session ended (logged out or grace period passed): log in again");
+  // Still after node 2 died: the tombstone does not live on its lease.
+  ASSERT_TRUE(n2_.server->stop(SIGKILL, 5s));
+  ASSERT_TRUE(eventually([&] { return metric(n1_.admin_port, kNodes) == 1; }, 10s));
+  TestClient c4;
+  const Reply still = resume(c4, n1_, new_login.token);
+  EXPECT_EQ(still.result, msg::AuthResult::SessionGone) << still.message;
+  EXPECT_EQ(still.message, "session ended (logged out or grace period passed): log in again");
 }
 
 TEST_F(FleetSessions, WithEtcdAwayLoginsGoOnAndRecordsAreWrittenWhenItReturns) {

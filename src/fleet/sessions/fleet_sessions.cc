@@ -185,10 +185,11 @@ void FleetSessions::write_conditional(uint64_t user_id, int attempts) {
           compare = Compare::absent(key);
         } else {
           const Observed seen = observed_of(got->kvs.front());
-          if (!seen.record || seen.record->node_id != options_.node_id) {
-            // Another node's record, newer than anything this node wrote for
-            // the user (ours would be on the key otherwise): the local session
-            // lost.
+          if (!seen.record || (seen.record->node_id != options_.node_id && !seen.record->ended)) {
+            // Another node's live record, newer than anything this node
+            // wrote for the user (ours would be on the key otherwise): the
+            // local session lost. A tombstone says only that an older
+            // session ended: it is overwritten like an absent key.
             e.busy = false;
             return superseded(user_id, seen);
           }
@@ -215,30 +216,56 @@ void FleetSessions::write_conditional(uint64_t user_id, int attempts) {
 }
 
 void FleetSessions::write_tombstone(uint64_t user_id) {
-  Entry& e = entries_.at(user_id);
-  e.busy = true;
-  const Written written = *e.written;
-  const std::string key = session_key(options_.cluster, user_id);
-  // Only over this node's own record: a newer one (another node's login)
-  // is left alone.
-  client_.txn({Compare::mod_revision_is(key, written.revision)},
-              {TxnOp::put(key,
-                          encode_session_record(SessionRecord{
-                              user_id, options_.node_id, written.session_id, e.username, true}),
-                          lease_)},
-              {}, guard([this, user_id](etcd::Result<etcd::TxnResult> txn) {
-                Entry& e = entries_.at(user_id);
-                if (!txn) {
-                  stats_.write_failures.fetch_add(1, std::memory_order_relaxed);
-                  return finished(user_id, true);
-                }
-                if (txn->succeeded) {
-                  stats_.tombstones.fetch_add(1, std::memory_order_relaxed);
-                  e.floor = std::max(e.floor, txn->revision);
-                }
-                e.written.reset();
-                finished(user_id, false);
-              }));
+  entries_.at(user_id).busy = true;
+  with_tombstone_lease([this, user_id](int64_t tombstone_lease) {
+    Entry& e = entries_.at(user_id);
+    if (tombstone_lease == 0) {
+      stats_.write_failures.fetch_add(1, std::memory_order_relaxed);
+      return finished(user_id, true);
+    }
+    const Written written = *e.written;
+    const std::string key = session_key(options_.cluster, user_id);
+    // Only over this node's own record: a newer one (another node's login)
+    // is left alone. On a lease of its own that outlives the tokens, not on
+    // the membership's: the session stays ended after this node is gone.
+    client_.txn({Compare::mod_revision_is(key, written.revision)},
+                {TxnOp::put(key,
+                            encode_session_record(SessionRecord{
+                                user_id, options_.node_id, written.session_id, e.username, true}),
+                            tombstone_lease)},
+                {}, guard([this, user_id](etcd::Result<etcd::TxnResult> txn) {
+                  Entry& e = entries_.at(user_id);
+                  if (!txn) {
+                    stats_.write_failures.fetch_add(1, std::memory_order_relaxed);
+                    return finished(user_id, true);
+                  }
+                  if (txn->succeeded) {
+                    stats_.tombstones.fetch_add(1, std::memory_order_relaxed);
+                    e.floor = std::max(e.floor, txn->revision);
+                  }
+                  e.written.reset();
+                  finished(user_id, false);
+                }));
+  });
+}
+
+void FleetSessions::with_tombstone_lease(std::function<void(int64_t lease)> f) {
+  // A lease is used for an hour at most, so every tombstone lives at least
+  // tombstone_ttl minus an hour: longer than any token it stops.
+  const auto now = std::chrono::steady_clock::now();
+  if (tombstone_lease_ != 0 && now - tombstone_lease_granted_ < std::chrono::hours(1)) {
+    return f(tombstone_lease_);
+  }
+  tombstone_waiting_.push_back(std::move(f));
+  if (tombstone_waiting_.size() > 1) return;  // a grant is in flight
+  client_.grant_lease(options_.tombstone_ttl.count(),
+                      guard([this, now](etcd::Result<etcd::LeaseGrant> grant) {
+                        tombstone_lease_ = grant ? grant->id : 0;
+                        tombstone_lease_granted_ = now;
+                        auto waiting = std::move(tombstone_waiting_);
+                        tombstone_waiting_.clear();
+                        for (auto& f : waiting) f(tombstone_lease_);
+                      }));
 }
 
 void FleetSessions::finished(uint64_t user_id, bool failed) {

@@ -7,12 +7,15 @@
 //     other write (a login made while not a member, a write that failed, a
 //     rewrite after the lease was lost, a session restored after a restart)
 //     is conditional: only if the key is absent or holds this node's own
-//     record, else the local session lost to whatever etcd holds;
+//     record or a tombstone, else the local session lost to the live
+//     record etcd holds;
 //   - a read of the prefix, then a watch of it: a newer record naming
 //     anything else ends the local session (`evict`: the registry kicks its
 //     connection with ERROR 11, or drops it silently when detached);
 //   - a session that ends here leaves a tombstone if its record is still
-//     this node's (compare its mod_revision);
+//     this node's (compare its mod_revision), on a lease of its own that
+//     outlives the tokens (26 h), so the session stays ended after this
+//     node is gone;
 //   - a Resume of a session this node does not hold asks etcd (resolve):
 //     take it over from another node by its mod_revision, adopt it if no
 //     record is left, or refuse it.
@@ -60,6 +63,10 @@ class FleetSessions {
     std::string cluster;
     std::string node_id;
     std::chrono::milliseconds retry_delay{200};
+    // How long a tombstone lives (on a lease of its own, granted about once
+    // an hour): at least this minus an hour, so longer than the tokens
+    // (24 h) whose sessions it ends.
+    std::chrono::seconds tombstone_ttl{26 * 3600};
   };
   // Ends the local session `session_id` of `user_id` (if it is still that
   // one): a newer record names someone else. by_resume: the record names the
@@ -134,6 +141,9 @@ class FleetSessions {
   // Runs the user's when_recorded callbacks (their wait is over).
   void release_waiting(uint64_t user_id, bool all);
   void retry_later(std::function<void()> f);
+  // Calls f with the lease tombstones go on (granted when the last one is an
+  // hour old), or 0 when etcd could not grant one.
+  void with_tombstone_lease(std::function<void(int64_t lease)> f);
   std::string live_value(uint64_t user_id, const Entry& e) const;
   template <class F>
   auto guard(F f);
@@ -148,6 +158,9 @@ class FleetSessions {
   bool started_ = false;
   bool synced_ = false;
   int64_t revision_ = 0;
+  int64_t tombstone_lease_ = 0;
+  std::chrono::steady_clock::time_point tombstone_lease_granted_{};
+  std::vector<std::function<void(int64_t)>> tombstone_waiting_;
   // Callbacks hold a weak_ptr to this: one that runs after the destructor
   // finds it expired and does nothing.
   std::shared_ptr<FleetSessions*> self_;

@@ -5,8 +5,8 @@
 //   {"user":7,"node":"node-a","session":1234,"name":"alice"}
 // put on the holding node's lease, so it goes when that node dies or is cut
 // off from etcd for a TTL. A session that ended normally (logout, grace
-// passed) leaves a tombstone, the same record with "ended":true, so its
-// token cannot be resumed on another node while the holder lives.
+// passed) leaves a tombstone, the same record with "ended":true, on a lease
+// that outlives the tokens, so its token resumes nowhere.
 //
 // The rule (pure, unit-tested here, applied by FleetSessions): the record
 // with the highest mod_revision is the truth. A node keeps a local session
