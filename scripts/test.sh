@@ -109,7 +109,7 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
                example_room_test client_unit_test admin_unit_test
                leaderboard_redis_test etcd_client_test room_ownership_test
                fleet_membership_loop_test link_connection_test fleet_roles_loop_test
-               fleet_chat_link_test)
+               fleet_chat_link_test fleet_sessions_loop_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the

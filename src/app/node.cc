@@ -10,9 +10,11 @@
 
 #include <cctype>
 #include <filesystem>
+#include <future>
 
 #include "app/fleet_chat.h"
 #include "app/fleet_metrics.h"
+#include "app/fleet_session_link.h"
 #include "app/recovery_metrics.h"
 #include "app/redis_metrics.h"
 #include "app/room_metrics.h"
@@ -256,11 +258,13 @@ void Node::start(ops::admin::AdminSources admin_sources) {
       [rooms = &services_->rooms(), store = &services_->store(), services = services_.get(),
        reloader = reloader_.get(), crashes = crash_reports_found_, plugins = plugins_.get(),
        membership = membership_.get(), role = fleet_role_.get(),
-       fleet_chat = fleet_chat_.get()](ops::admin::MetricsWriter& out) {
+       fleet_chat = fleet_chat_.get(),
+       fleet_sessions = fleet_sessions_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
         if (membership) write_fleet_metrics(out, *membership);
         if (role) role->write_metrics(out);
         if (fleet_chat) write_fleet_chat_metrics(out, *fleet_chat);
+        if (fleet_sessions) write_fleet_session_metrics(out, fleet_sessions->stats());
         const auto p = plugins->counters();
         out.counter("citadel_plugin_swaps_total", "Plugin room types swapped to a new version.",
                     p.swaps);
@@ -328,15 +332,46 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
   // With redis.url too, chat reaches the other nodes (app/fleet_chat.h).
   const bool chat_across = !config_.redis.url.empty();
   if (chat_across) follow_fleet_nodes(services_->chat(), *membership_);
+  membership_->on_change([this](bool member) {
+    if (fleet_sessions_) fleet_sessions_->on_membership_in_loop(member);
+  });
   // A node id held by a live node throws here: the start fails, naming it.
   membership_->start(std::chrono::seconds(3));
   if (chat_across) {
     fleet_chat_ =
         start_fleet_chat(config_, server_->service_loop(), services_->chat(), *membership_);
   }
+  start_fleet_sessions();
   admin_sources.fleet_status = [m = membership_.get()] { return m->summary_json(); };
   admin_sources.fleet_nodes = [m = membership_.get()] { return m->nodes_json(); };
   admin_sources.fleet_member = [m = membership_.get()] { return m->is_member(); };
+}
+
+// Runs `f` on the service loop and waits for it: the link lives there.
+static void run_on_service_loop(server::Server& server, std::function<void()> f) {
+  std::promise<void> done;
+  server.service_loop().post([&] {
+    f();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void Node::start_fleet_sessions() {
+  run_on_service_loop(*server_, [this] {
+    fleet_sessions_ = std::make_unique<FleetSessionLink>(*membership_, services_->sessions(),
+                                                         config_.fleet.cluster);
+  });
+}
+
+// Before the membership stops: its client goes with it. The records go
+// with the lease it revokes, so a client of this node may resume on another.
+void Node::stop_fleet_sessions() {
+  if (!fleet_sessions_) return;
+  run_on_service_loop(*server_, [this] {
+    services_->sessions().clear_fleet_in_loop();
+    fleet_sessions_->shutdown_in_loop();  // the link stays: /metrics reads its counters
+  });
 }
 
 uint16_t Node::port() const {
@@ -410,8 +445,10 @@ void Node::stop() {
   stopped_ = true;
   // First, while the loops still run: the lease is revoked, so the other
   // nodes see this one leave at once rather than after the TTL (the role's
-  // etcd users before that: the membership's client goes with it).
+  // etcd users and the session records before that: the membership's
+  // client goes with it).
   if (fleet_role_) fleet_role_->stop_etcd();
+  stop_fleet_sessions();
   if (membership_) membership_->stop();
   // Only after the drain: /health answers 503 throughout it.
   if (admin_) admin_->stop();

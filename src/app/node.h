@@ -43,6 +43,8 @@ class FleetChatLink;
 
 namespace citadel::app {
 
+class FleetSessionLink;
+
 class Node {
  public:
   struct Options {
@@ -92,6 +94,10 @@ class Node {
   // fleet.etcd set: registers in the fleet (control thread, after the game
   // port is bound). Throws when the node id is held by a live node.
   void start_fleet(ops::admin::AdminSources& admin_sources);
+  // Sessions across the fleet (docs/fleet.md): the registry's records in
+  // etcd, after the membership started; stopped before it (control thread).
+  void start_fleet_sessions();
+  void stop_fleet_sessions();
 
   const ops::Config config_;                    // as started
   const ops::ServiceManager* service_manager_;  // may be null
@@ -115,6 +121,9 @@ class Node {
   // fleet.etcd and redis.url set: chat across the fleet (app/fleet_chat.h).
   // Built and used on the service loop; reset once the loops stopped.
   std::unique_ptr<fleet::chat::FleetChatLink> fleet_chat_;
+  // fleet.etcd set: the session registry's records in etcd (service loop:
+  // made, used and destroyed there).
+  std::unique_ptr<FleetSessionLink> fleet_sessions_;
   uint64_t crash_reports_found_ = 0;  // in crash.directory at start
   bool stopped_ = false;
 };

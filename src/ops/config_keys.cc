@@ -294,7 +294,9 @@ std::vector<Key> all_keys() {
                   "wildcard (`0.0.0.0`, `::`)"),
       CITADEL_KEY(auth, token_secret_file, 0ull, 0ull, kAtStart,
                   "32-byte HMAC key for session tokens; created with mode 0600 on first start. "
-                  "Keep it across restarts, or tokens issued before become invalid"),
+                  "Keep it across restarts, or tokens issued before become invalid. In a fleet "
+                  "(`fleet.etcd`), every node must hold the same bytes: tokens resume on any "
+                  "node"),
       CITADEL_KEY(auth, session_grace_ms, 0ull, 86400000ull, kAtStart,
                   "how long a dropped session waits for a Resume"),
       CITADEL_KEY(auth, hash_threads, 1ull, 64ull, kAtStart,

@@ -10,6 +10,8 @@
 //     fleet reads from etcd) decodes to a valid record or to nothing, and a
 //     valid one encodes and decodes back to itself; a key names a room
 //     only in its one spelling.
+//   - a session record (src/fleet/sessions/session_record.h) likewise, and
+//     the ordering rule and the resume ruling answer for whatever it holds.
 // The first byte picks the parser; the rest is the body.
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include "fleet/etcd/etcd_json.h"
 #include "fleet/ownership/owner_record.h"
+#include "fleet/sessions/session_record.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -75,6 +78,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (const auto room = own::room_id_of_key("c", body)) {
         FUZZ_CHECK(own::room_key("c", *room) == body);
+      }
+      namespace ses = citadel::fleet::sessions;
+      const auto session = ses::decode_session_record(body);
+      if (session) {
+        FUZZ_CHECK(session->user_id != 0 && session->session_id != 0 && !session->node_id.empty());
+        FUZZ_CHECK(ses::decode_session_record(ses::encode_session_record(*session)) == session);
+      }
+      const ses::Observed seen{2, true, session};
+      const auto judged = ses::judge(seen, "n", 1, 1);
+      FUZZ_CHECK(judged != ses::Judgement::kStale && judged != ses::Judgement::kVanished);
+      const auto ruled = ses::rule_resume(seen, 1);
+      FUZZ_CHECK(ruled != ses::ResumeRuling::kAdopt);
+      if (const auto user = ses::user_id_of_key("c", body)) {
+        FUZZ_CHECK(ses::session_key("c", *user) == body);
       }
       break;
     }

@@ -204,29 +204,79 @@ void AuthService::on_resume(net::Responder& peer, const msg::Resume& m) {
     const auto result =
         sessions_.resume_in_loop(claims, req.connection_id, last, missed, complete, renewed);
     if (result != SessionRegistry::ResumeResult::kResumed) {
+      // In a fleet, the session may be held (or have been held) by another
+      // node: etcd's record decides.
+      if (FleetSessionSink* fleet = sessions_.fleet()) {
+        return resume_from_fleet_in_loop(req, claims, *fleet);
+      }
       return fail_in_loop(req, Result::SessionGone,
                           result == SessionRegistry::ResumeResult::kSessionReplaced
                               ? "session replaced by a newer login: log in again"
                               : "session ended (grace period passed): log in again");
     }
-    const Session& s = *renewed.session;
-    auto reply = server::make_shared_frame(
-        protocol::cmd::kAuthReply,
-        encode_auth_reply(req.request_id, Result::Ok, complete ? "resumed" : "resumed; resync",
-                          s.user_id, s.username, renewed.token, renewed.token_expires_unix_ms, true,
-                          !complete));
-    const uint64_t user_id = s.user_id;
-    outbox_.with_connection(
-        req.connection_id,
-        [this, user_id, reply, missed = std::move(missed)](net::Responder& conn) {
-          conn.set_user_id(user_id);
-          conn.send_shared(reply);  // the reply first, then what was missed, in order
-          for (const auto& frame : missed) conn.send_shared(frame);
-          loop_.post([this, user_id, c = conn.connection_id()] {
-            sessions_.announce_attached_in_loop(user_id, c);
+    send_resumed_in_loop(req, renewed, std::move(missed), complete);
+  });
+}
+
+void AuthService::send_resumed_in_loop(Request req, const SessionRegistry::Login& renewed,
+                                       std::vector<net::SharedBytes> missed, bool complete) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  const Session& s = *renewed.session;
+  auto reply = server::make_shared_frame(
+      protocol::cmd::kAuthReply,
+      encode_auth_reply(req.request_id, Result::Ok, complete ? "resumed" : "resumed; resync",
+                        s.user_id, s.username, renewed.token, renewed.token_expires_unix_ms, true,
+                        !complete));
+  const uint64_t user_id = s.user_id;
+  outbox_.with_connection(
+      req.connection_id,
+      [this, user_id, reply, missed = std::move(missed)](net::Responder& conn) {
+        conn.set_user_id(user_id);
+        conn.send_shared(reply);  // the reply first, then what was missed, in order
+        for (const auto& frame : missed) conn.send_shared(frame);
+        loop_.post([this, user_id, c = conn.connection_id()] {
+          sessions_.announce_attached_in_loop(user_id, c);
+        });
+      },
+      [this, user_id, conn = req.connection_id] { on_user_disconnected(conn, user_id); });
+}
+
+void AuthService::resume_from_fleet_in_loop(Request req, TokenClaims claims,
+                                            FleetSessionSink& fleet) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  // The username from the account (the record may be gone with its node).
+  accounts_.find_by_id(static_cast<int64_t>(claims.user_id), [this, req, claims,
+                                                              &fleet](store::FindAccountResult r) {
+    loop_.post([this, req, claims, &fleet, r] {
+      if (!r.ok()) return fail_in_loop(req, Result::ServerBusy, store::to_string(r.error));
+      if (!r.value) return fail_in_loop(req, Result::SessionGone, "no such account");
+      std::string username =
+          r.value->username.empty() ? "guest-" + std::to_string(claims.user_id) : r.value->username;
+      fleet.resolve_in_loop(
+          claims.user_id, claims.session_id, username,
+          [this, req, claims, username](FleetSessionSink::Verdict verdict) {
+            using Verdict = FleetSessionSink::Verdict;
+            switch (verdict) {
+              case Verdict::kAdopt:
+                break;
+              case Verdict::kReplaced:
+                return fail_in_loop(req, Result::SessionGone,
+                                    "session replaced by a newer login: log in again");
+              case Verdict::kEnded:
+                return fail_in_loop(req, Result::SessionGone,
+                                    "session ended (logged out or grace period passed): "
+                                    "log in again");
+              case Verdict::kUnavailable:
+                return fail_in_loop(req, Result::ServerBusy,
+                                    "sessions unavailable (fleet): retry with backoff");
+            }
+            // Its pushes stayed on the node that held it: the client
+            // re-reads state, as after a restart.
+            const auto renewed = sessions_.adopt_in_loop(claims.user_id, username,
+                                                         claims.session_id, req.connection_id);
+            send_resumed_in_loop(req, renewed, {}, false);
           });
-        },
-        [this, user_id, conn = req.connection_id] { on_user_disconnected(conn, user_id); });
+    });
   });
 }
 
@@ -284,6 +334,18 @@ void AuthService::finish_login_in_loop(Request req, uint64_t user_id, std::strin
       protocol::cmd::kAuthReply,
       encode_auth_reply(req.request_id, Result::Ok, "welcome", user_id, login.session->username,
                         login.token, login.token_expires_unix_ms));
+  if (FleetSessionSink* fleet = sessions_.fleet()) {
+    // In a fleet the reply waits for the session's record in etcd: a client
+    // told "welcome" holds the user fleet-wide, and a login elsewhere after
+    // it is ordered after it.
+    return fleet->when_recorded_in_loop(
+        user_id, login.session->session_id,
+        [this, req, user_id, reply] { send_welcome_in_loop(req, user_id, reply); });
+  }
+  send_welcome_in_loop(req, user_id, reply);
+}
+
+void AuthService::send_welcome_in_loop(Request req, uint64_t user_id, net::SharedBytes reply) {
   outbox_.with_connection(
       req.connection_id,
       [this, user_id, reply](net::Responder& conn) {

@@ -58,7 +58,13 @@ class AuthService {
   void check_and_login_in_loop(Request req, std::string username, std::string password,
                                std::string address);
   void finish_login_in_loop(Request req, uint64_t user_id, std::string username);
+  void send_welcome_in_loop(Request req, uint64_t user_id, net::SharedBytes reply);
   void fail_in_loop(Request req, Result result, std::string_view message);
+  // A Resume of a session this node does not hold, in a fleet: ask etcd
+  // whether another node held it (docs/fleet.md "Sessions across the fleet").
+  void resume_from_fleet_in_loop(Request req, TokenClaims claims, FleetSessionSink& fleet);
+  void send_resumed_in_loop(Request req, const SessionRegistry::Login& renewed,
+                            std::vector<net::SharedBytes> missed, bool complete);
   void record_failure_in_loop(const std::string& account_key, const std::string& address);
 
   net::EventLoop& loop_;

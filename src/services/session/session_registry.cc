@@ -1,5 +1,6 @@
 #include "services/session/session_registry.h"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -37,12 +38,27 @@ std::string SessionRegistry::issue_token(const Session& s, int64_t& expires_unix
 
 // Tells the connection a newer login took its session, then closes it. Its
 // user id is cleared first so its close does not detach the new session.
-static void kick(server::Outbox& outbox, uint64_t connection_id) {
-  outbox.with_connection(connection_id, [](net::Responder& conn) {
+static void kick(server::Outbox& outbox, uint64_t connection_id,
+                 std::string_view why =
+                     "logged in elsewhere: a newer login took over this "
+                     "session") {
+  outbox.with_connection(connection_id, [why = std::string(why)](net::Responder& conn) {
     conn.set_user_id(0);
-    conn.close_with_error(protocol::ErrorCode::kLoggedInElsewhere,
-                          "logged in elsewhere: a newer login took over this session");
+    conn.close_with_error(protocol::ErrorCode::kLoggedInElsewhere, why);
   });
+}
+
+uint64_t SessionRegistry::new_session_id_in_loop() {
+  if (fleet_ == nullptr) return ++next_session_id_;
+  // Random, so that no two nodes issue the same id: a token then names one
+  // session fleet-wide. 63 bits keep it a positive int64 wherever it goes
+  // (etcd's JSON, the recovery log); 0 means "none".
+  uint64_t id = 0;
+  while (id == 0) {
+    randombytes_buf(&id, sizeof id);
+    id &= ~(uint64_t{1} << 63);
+  }
+  return id;
 }
 
 SessionRegistry::Login SessionRegistry::login_in_loop(uint64_t user_id, std::string username,
@@ -62,7 +78,7 @@ SessionRegistry::Login SessionRegistry::login_in_loop(uint64_t user_id, std::str
     --attached_;  // the same connection logging in again
   }
   Session& s = *slot;
-  s.session_id = ++next_session_id_;
+  s.session_id = new_session_id_in_loop();
   s.connection_id = connection_id;
   s.pushes.clear();  // a fresh login has seen nothing; it starts from now
   s.restored = false;
@@ -71,6 +87,7 @@ SessionRegistry::Login SessionRegistry::login_in_loop(uint64_t user_id, std::str
   Login out{&s, {}, 0};
   out.token = issue_token(s, out.token_expires_unix_ms);
   if (fresh && on_start_) on_start_(s);
+  if (fleet_ != nullptr) fleet_->started_in_loop(user_id, s.session_id, s.username, true);
   return out;
 }
 
@@ -157,9 +174,64 @@ void SessionRegistry::end_in_loop(uint64_t user_id) {
   auto it = sessions_.find(user_id);
   if (it == sessions_.end()) return;
   if (on_end_) on_end_(*it->second);
+  if (fleet_ != nullptr) fleet_->ended_in_loop(user_id, it->second->session_id);
   if (!it->second->username.empty()) by_name_.erase(fold_username(it->second->username));
   sessions_.erase(it);
   mark_changed_in_loop(user_id);
+}
+
+// ---- the fleet ----
+
+void SessionRegistry::set_fleet_in_loop(FleetSessionSink& sink) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  fleet_ = &sink;
+  for (const auto& [user_id, s] : sessions_) {
+    fleet_->started_in_loop(user_id, s->session_id, s->username, false);
+  }
+}
+
+void SessionRegistry::evict_in_loop(uint64_t user_id, uint64_t session_id, bool resumed_elsewhere) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  Session* s = find_in_loop(user_id);
+  if (s == nullptr || s->session_id != session_id) return;
+  if (s->attached()) {
+    kick(outbox_, s->connection_id,
+         resumed_elsewhere ? "logged in elsewhere: the session was resumed on another node"
+                           : "logged in elsewhere: a newer login took over this session");
+    s->connection_id = 0;
+    --attached_;
+  }
+  // Detached: dropped silently, as its grace period ending would.
+  end_in_loop(user_id);
+}
+
+SessionRegistry::Login SessionRegistry::adopt_in_loop(uint64_t user_id, std::string username,
+                                                      uint64_t session_id, uint64_t connection_id) {
+  CITADEL_ASSERT_IN_LOOP(loop_);
+  if (Session* old = find_in_loop(user_id)) {
+    // An older session of the user here (the record named another): it ends
+    // as a replaced session does.
+    if (old->attached()) {
+      if (old->connection_id != connection_id) kick(outbox_, old->connection_id);
+      old->connection_id = 0;
+      --attached_;
+    }
+    end_in_loop(user_id);
+  }
+  auto& slot = sessions_[user_id];
+  slot = std::make_unique<Session>(config_.push_buffer_frames, config_.push_buffer_bytes);
+  Session& s = *slot;
+  s.user_id = user_id;
+  s.username = std::move(username);
+  s.session_id = session_id;
+  s.connection_id = connection_id;
+  if (!s.username.empty()) by_name_[fold_username(s.username)] = user_id;
+  ++attached_;
+  mark_changed_in_loop(user_id);
+  Login out{&s, {}, 0};
+  out.token = issue_token(s, out.token_expires_unix_ms);
+  if (on_start_) on_start_(s);
+  return out;
 }
 
 // ---- crash recovery ----
@@ -194,6 +266,8 @@ void SessionRegistry::restore_in_loop(const std::vector<store::SessionRecord>& s
     slot->restored = true;
     if (!slot->username.empty()) by_name_[fold_username(slot->username)] = record.user_id;
     if (on_start_) on_start_(*slot);
+    if (fleet_ != nullptr)
+      fleet_->started_in_loop(record.user_id, record.session_id, record.username, false);
   }
   if (recovery_ != nullptr) flush_recovery_in_loop();  // the raised floors, at once
 }

@@ -19,6 +19,7 @@
 #include "net/event_loop.h"
 #include "server/outbox.h"
 #include "services/auth/token_signer.h"
+#include "services/session/fleet_session_sink.h"
 #include "services/session/push_buffer.h"
 #include "store/recovery/recovery_log.h"
 
@@ -92,6 +93,27 @@ class SessionRegistry {
     return ++last_push_id_;
   }
 
+  // ---- the fleet (docs/fleet.md "Sessions across the fleet") ----
+  // Service loop, once: from now on sessions are announced to `sink` (those
+  // already here at once, as not fresh) and session ids are random 63-bit
+  // numbers, so a token names one session fleet-wide, not "the 5th login
+  // on some node".
+  void set_fleet_in_loop(FleetSessionSink& sink);
+  FleetSessionSink* fleet() const { return fleet_; }
+  // The sink is going away (the node stops): the registry stands alone.
+  void clear_fleet_in_loop() {
+    CITADEL_ASSERT_IN_LOOP(loop_);
+    fleet_ = nullptr;
+  }
+  // Another node holds the user now: ends session_id here if it is still
+  // the user's session (its connection, if any, gets ERROR 11 and closes).
+  void evict_in_loop(uint64_t user_id, uint64_t session_id, bool resumed_elsewhere);
+  // A Resume of a session another node held (the fleet said kAdopt): starts
+  // it here on connection_id, ending whatever session of the user was here.
+  // Its pushes stayed on the other node: the client must resync.
+  Login adopt_in_loop(uint64_t user_id, std::string username, uint64_t session_id,
+                      uint64_t connection_id);
+
   net::EventLoop& service_loop() { return loop_; }
   std::chrono::milliseconds grace() const { return config_.grace; }
 
@@ -134,6 +156,7 @@ class SessionRegistry {
   std::string issue_token(const Session& s, int64_t& expires_unix_ms) const;
   void end_in_loop(uint64_t user_id);
   void schedule_recovery_flush_in_loop();
+  uint64_t new_session_id_in_loop();
 
   net::EventLoop& loop_;
   server::Outbox& outbox_;
@@ -145,6 +168,7 @@ class SessionRegistry {
   uint64_t last_push_id_ = 0;
   uint64_t next_session_id_ = 0;
   SessionHook on_start_, on_end_, on_attach_;
+  FleetSessionSink* fleet_ = nullptr;
 
   // Crash recovery (service loop).
   store::RecoveryLog* recovery_ = nullptr;
