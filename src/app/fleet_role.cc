@@ -7,11 +7,13 @@
 #include "fleet/game/game_links.h"
 #include "fleet/game/owned_rooms.h"
 #include "fleet/game/room_snapshots.h"
+#include "fleet/game/room_takeover.h"
 #include "fleet/gateway/gateway_links.h"
 #include "fleet/membership/membership.h"
 #include "fleet/ownership/owner_directory.h"
 #include "ops/admin/metrics_writer.h"
 #include "redis/redis_url.h"
+#include "rooms/room_service.h"
 #include "server/server.h"
 #include "services/services.h"
 
@@ -27,7 +29,10 @@ bool is_game_node(const ops::Config& config) {
 
 FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Server& server,
                      services::Services& services)
-    : config_(config), node_id_(std::move(node_id)), service_loop_(server.service_loop()) {
+    : config_(config),
+      node_id_(std::move(node_id)),
+      rooms_(services.rooms()),
+      service_loop_(server.service_loop()) {
   rooms::RoomService& rooms = services.rooms();
   if (is_gateway(config)) {
     fleet::GatewayLinks::Options o;
@@ -61,10 +66,14 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
       rooms.on_connection_closed(id);
       if (user != 0) rooms.on_user_disconnected(id, user);
     };
-    hooks.session_attached = [&rooms](uint64_t user, uint64_t id) {
-      rooms.on_session_attached_in_loop(user, id);
+    // A take-over restoring rooms holds these until the rooms are back: a
+    // session attached before its room is restored must find its seat.
+    hooks.session_attached = [this, &rooms](uint64_t user, uint64_t id) {
+      session_event_in_loop([&rooms, user, id] { rooms.on_session_attached_in_loop(user, id); });
     };
-    hooks.session_ended = [&rooms](uint64_t user) { rooms.on_session_ended_in_loop(user); };
+    hooks.session_ended = [this, &rooms](uint64_t user) {
+      session_event_in_loop([&rooms, user] { rooms.on_session_ended_in_loop(user); });
+    };
     game_ = std::make_unique<fleet::GameLinks>(server.service_loop(), server.io_loops(),
                                                server.router(), o, std::move(hooks));
     auto* g = game_.get();
@@ -118,22 +127,97 @@ void FleetRole::on_membership(fleet::Membership& membership, bool member) {
       owned_rooms_.store(owned_.get());
       for (const auto& [room_id, type] : early_rooms_) owned_->opened(room_id, type);
       early_rooms_.clear();
+      make_takeover_in_loop();
     }
     owned_->set_lease(member ? membership.lease_in_loop() : 0);
   }
-  if (gateway_ && !directory_) {
+  if (!directory_) {
     directory_ = std::make_unique<fleet::ownership::OwnerDirectory>(
         membership.client_in_loop(), config_.fleet.cluster,
-        [this](uint64_t room_id, const std::optional<fleet::ownership::Holding>&,
+        [this](uint64_t room_id, const std::optional<fleet::ownership::Holding>& before,
                const std::optional<fleet::ownership::Holding>& after) {
-          std::lock_guard lock(owners_mutex_);
-          if (after && after->readable) {
-            owners_[room_id] = after->record.node_id;
-          } else {
-            owners_.erase(room_id);
-          }
+          on_owner_change(room_id, before, after);
         });
     directory_->start();
+  }
+}
+
+void FleetRole::make_takeover_in_loop() {
+  fleet::RoomTakeover::Options o;
+  o.node_id = node_id_;
+  fleet::RoomTakeover::Hooks h;
+  h.claim = [this](uint64_t room_id, const std::string& type, std::function<void(int64_t)> done) {
+    owned_->take_over(room_id, type, std::move(done));
+  };
+  h.read_snapshot = [this](uint64_t room_id, auto done) {
+    auto* store = snapshots_ ? snapshots_->store_in_loop() : nullptr;
+    if (store == nullptr) return done(std::nullopt, "this node keeps no snapshots (no redis.url)");
+    store->read(room_id, [done = std::move(done)](auto got) {
+      if (!got.snapshot) return done(std::nullopt, got.error);
+      done(std::move(got.snapshot->room), "");
+    });
+  };
+  h.restore = [this](store::RoomRecord room) {
+    std::vector<store::RoomRecord> one;
+    one.push_back(std::move(room));
+    // Every seat is kept: the players' sessions live on their gateways,
+    // which re-attach them here once they see this node owns the room.
+    return rooms_.restore_in_loop(
+               std::move(one), [](uint64_t) { return true; }, 0) == 1;
+  };
+  h.release = [this](uint64_t room_id) { owned_->closed(room_id); };
+  h.idle = [this] {
+    auto events = std::move(held_session_events_);
+    held_session_events_.clear();
+    for (auto& e : events) e();
+  };
+  takeover_ = std::make_unique<fleet::RoomTakeover>(service_loop_, std::move(o), std::move(h),
+                                                    takeover_counters_);
+  takeover_->set_live_nodes(live_game_nodes_);
+}
+
+void FleetRole::session_event_in_loop(std::function<void()> event) {
+  if (takeover_ && takeover_->busy()) {
+    held_session_events_.push_back(std::move(event));
+    return;
+  }
+  event();
+}
+
+void FleetRole::on_owner_change(uint64_t room_id,
+                                const std::optional<fleet::ownership::Holding>& before,
+                                const std::optional<fleet::ownership::Holding>& after) {
+  const std::string was = before && before->readable ? before->record.node_id : "";
+  const std::string now = after && after->readable ? after->record.node_id : "";
+  if (takeover_) {
+    if (!now.empty()) {
+      takeover_->owner_set(room_id);
+    } else if (!was.empty()) {
+      takeover_->owner_gone(room_id, before->record.room_type, was);
+    }
+  }
+  if (!gateway_) return;
+  {
+    std::lock_guard lock(owners_mutex_);
+    if (now.empty()) {
+      owners_.erase(room_id);
+    } else {
+      owners_[room_id] = now;
+    }
+  }
+  if (was == now) return;
+  if (now.empty()) {
+    // Its owner released it (it closed) or died: players still seated in
+    // it wait for a take-over (GatewayLinks::Options::failover_wait).
+    const auto t = service_loop_.now();
+    if (orphaned_.size() >= 1024) {
+      std::erase_if(orphaned_,
+                    [&](const auto& o) { return t - o.second > std::chrono::minutes(1); });
+    }
+    orphaned_[room_id] = t;
+    gateway_->room_owner_changed(room_id, "");
+  } else if (orphaned_.erase(room_id) != 0 || !was.empty()) {
+    gateway_->room_owner_changed(room_id, now);  // taken over: its seats follow
   }
 }
 
@@ -148,6 +232,13 @@ uint16_t FleetRole::start() {
 }
 
 void FleetRole::on_table(const fleet::FleetTable& table) {
+  if (game_) {
+    live_game_nodes_.clear();
+    for (const auto& [id, entry] : table) {
+      if (entry.record.role == "game" && !entry.record.draining) live_game_nodes_.push_back(id);
+    }
+    if (takeover_) takeover_->set_live_nodes(live_game_nodes_);
+  }
   if (!gateway_) return;
   std::vector<fleet::GatewayLinks::GameNode> nodes;
   for (const auto& [id, entry] : table) {
@@ -191,8 +282,9 @@ void FleetRole::stop_etcd() {
 void FleetRole::destroy_in_loop() {
   etcd_gone_ = true;
   owned_rooms_.store(nullptr);
-  owned_.reset();
   directory_.reset();
+  takeover_.reset();
+  owned_.reset();
 }
 
 void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
@@ -214,6 +306,14 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
     out.counter("citadel_fleet_link_deliveries_total",
                 "Frames delivered to this gateway's players from game nodes (per player).",
                 s.deliveries);
+    out.counter("citadel_fleet_seats_moved_total",
+                "Failover: players' seats that followed their room to the game node that took "
+                "it over.",
+                s.seats_moved);
+    out.counter("citadel_fleet_seats_lost_total",
+                "Failover: players' seats given up because no game node took their room over "
+                "in time (each player is told its room closed).",
+                s.seats_lost);
   }
   if (game_) {
     const auto s = game_->stats();
@@ -258,6 +358,16 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
     out.counter("citadel_fleet_room_claim_failures_total",
                 "Room claims that failed (etcd unreachable); retried at the next registration.",
                 c.claim_failures.get());
+    const auto& t = takeover_counters_;
+    out.family("citadel_fleet_room_takeovers_total", ops::admin::MetricType::kCounter,
+               "Failover: rooms of dead game nodes this node claimed or tried to, by outcome "
+               "(restored: back from its snapshot; no_snapshot: none to restore, released; "
+               "refused: the snapshot could not be opened here, released; lost: another node "
+               "claimed it first).");
+    out.sample(t.restored.get(), {{"result", "restored"}});
+    out.sample(t.no_snapshot.get(), {{"result", "no_snapshot"}});
+    out.sample(t.refused.get(), {{"result", "refused"}});
+    out.sample(t.lost_claims.get(), {{"result", "lost"}});
   }
 }
 

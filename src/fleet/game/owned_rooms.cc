@@ -21,8 +21,27 @@ OwnedRooms::~OwnedRooms() {
 }
 
 void OwnedRooms::opened(uint64_t room_id, const std::string& type) {
+  if (auto it = rooms_.find(room_id); it != rooms_.end() && it->second.epoch != 0) {
+    return;  // taken over: claimed already
+  }
   rooms_[room_id] = Room{type, 0, 0, false};
   claim(room_id);
+}
+
+void OwnedRooms::take_over(uint64_t room_id, const std::string& type,
+                           std::function<void(int64_t)> done) {
+  if (lease_ == 0 || rooms_.contains(room_id)) return done(0);
+  const int64_t lease = lease_;
+  claims_.claim(ownership::OwnerRecord{room_id, node_id_, type}, lease,
+                [this, alive = alive_, room_id, type, lease, done = std::move(done)](auto result) {
+                  if (!*alive) return;
+                  if (!result || !result->won || rooms_.contains(room_id)) return done(0);
+                  const int64_t epoch = result->holder->epoch;
+                  rooms_[room_id] = Room{type, epoch, lease, false};
+                  counters_.owned.add();
+                  counters_.taken_over.add();
+                  done(epoch);
+                });
 }
 
 int64_t OwnedRooms::epoch_of(uint64_t room_id) const {

@@ -32,7 +32,8 @@ class OwnedRooms {
  public:
   struct Counters {
     net::RelaxedCounter claimed, claim_conflicts, claim_failures, released;
-    net::RelaxedCounter owned;  // rooms whose record is in etcd now (a gauge)
+    net::RelaxedCounter owned;       // rooms whose record is in etcd now (a gauge)
+    net::RelaxedCounter taken_over;  // rooms claimed from a node that died
   };
 
   OwnedRooms(etcd::EtcdClient& client, std::string cluster, std::string node_id);
@@ -50,6 +51,12 @@ class OwnedRooms {
   void closed(uint64_t room_id, BeforeRelease before_release = nullptr);
   // The epoch of the room's record held by this node (0: none, or closing).
   int64_t epoch_of(uint64_t room_id) const;
+  // Failover: claims a room whose owner is gone, for this node, on its
+  // lease. `done(epoch)`: the epoch won, or 0 (another node was first, or
+  // etcd failed). A won room is this node's from then on (opened() for it
+  // claims nothing more).
+  void take_over(uint64_t room_id, const std::string& type, std::function<void(int64_t)> done);
+  int64_t lease() const { return lease_; }
   // Membership changed: with a lease (a member), every room not on it is
   // claimed on it; without one, claims wait.
   void set_lease(int64_t lease);

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "fleet/link/link_messages.h"
+#include "fleet/link/rendezvous_hash.h"
 #include "net/loop_stats.h"
 #include "protocol/commands.h"
 #include "protocol/rooms_generated.h"
@@ -23,18 +24,6 @@ namespace {
 
 constexpr auto kFirstRetry = std::chrono::milliseconds(100);
 constexpr auto kMaxRetry = std::chrono::milliseconds(2000);
-
-// FNV-1a: the same on every gateway (rendezvous hashing must agree).
-uint64_t fnv1a(std::string_view a, std::string_view b) {
-  uint64_t h = 1469598103934665603ull;
-  for (std::string_view part : {a, std::string_view("\0", 1), b}) {
-    for (unsigned char c : part) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-  }
-  return h;
-}
 
 }  // namespace
 
@@ -91,9 +80,9 @@ class GatewayLinks::LoopLinks {
         continue;
       }
       if (n.link) n.link->close_in_loop("the node left the fleet");
-      // Its players' seats there are gone with it (until failover moves
-      // their rooms): forget the bindings so their next join goes elsewhere.
-      std::erase_if(seats_, [&](const auto& s) { return s.second == n.node.id; });
+      // Its players keep their seats: failover moves each room to another
+      // node (room_moved_in_loop), or the room is given up for lost
+      // (room_lost_in_loop) if nobody takes it in time.
       it = nodes_.erase(it);
     }
   }
@@ -152,7 +141,8 @@ class GatewayLinks::LoopLinks {
                       fmt::format("cmd {:#06x}: you are in no room", frame.cmd));
       return;
     }
-    if (!forward(peer, frame, it->second)) refused.add();  // the link is down: an input is lossy
+    if (!forward(peer, frame, it->second.node))
+      refused.add();  // the link is down: an input is lossy
   }
 
   // ---- the player hooks ----
@@ -168,17 +158,50 @@ class GatewayLinks::LoopLinks {
     match_nodes_.erase(connection_id);
   }
 
+  // Failover: room's owner is now `node`. The players seated in it from
+  // this loop follow: the node hears of each connection and re-attaches
+  // its session (the restored room says Rejoined). A link not up yet does
+  // it when welcomed.
+  void room_moved_in_loop(uint64_t room, const std::string& node) {
+    auto it = nodes_.find(node);
+    NodeLink* n = it != nodes_.end() && it->second->welcomed ? it->second.get() : nullptr;
+    for (auto& [connection_id, seat] : seats_) {
+      if (seat.room != room || seat.node == node) continue;
+      seat.node = node;
+      moved.add();
+      owner_.set_seat_node(seat.user, node);
+      if (n != nullptr) attach_seat(*n, connection_id, seat.user);
+    }
+  }
+
+  // Nobody took the room over in time: its players are in no room, and
+  // are told so as a room that closes tells them.
+  void room_lost_in_loop(uint64_t room) {
+    net::SharedBytes closed;
+    std::erase_if(seats_, [&](const auto& s) {
+      if (s.second.room != room) return false;
+      if (owner_.seat_node_of(s.second.user) == s.second.node)
+        owner_.set_seat_node(s.second.user, "");
+      if (net::Responder* peer = loop_.responder_in_loop(s.first)) {
+        if (!closed) {
+          closed = rooms::encode_room_event(msg::RoomEventKind::Closed, room, nullptr,
+                                            "its game node died and no other node took it over");
+        }
+        peer->send_shared(closed);
+      }
+      lost.add();
+      return true;
+    });
+  }
+
   // The user's session moved to connection_id (on this loop): its seat
   // node hears of the new connection.
-  void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node) {
-    seats_[connection_id] = node;
+  void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node,
+                      uint64_t room) {
+    seats_[connection_id] = Seat{node, room, user_id};
     auto it = nodes_.find(node);
     if (it == nodes_.end() || !it->second->welcomed) return;  // sent once the link is back
-    NodeLink& n = *it->second;
-    open_player(n, connection_id, user_id);
-    scratch_.clear();
-    link::append_session_attached(scratch_, user_id, connection_id);
-    n.link->send_in_loop(scratch_);
+    attach_seat(*it->second, connection_id, user_id);
   }
 
   void session_ended_in_loop(uint64_t user_id, const std::string& node) {
@@ -191,11 +214,19 @@ class GatewayLinks::LoopLinks {
 
   // Gauges for other threads (one writer: this loop).
   net::RelaxedCounter forwarded, refused, deliveries, drops, links_up;
+  net::RelaxedCounter moved, lost;  // seats that followed a room to a new node; rooms lost
 
  private:
   std::string seat_of(uint64_t connection_id) const {
     auto it = seats_.find(connection_id);
-    return it == seats_.end() ? std::string() : it->second;
+    return it == seats_.end() ? std::string() : it->second.node;
+  }
+
+  void attach_seat(NodeLink& n, uint64_t connection_id, uint64_t user_id) {
+    open_player(n, connection_id, user_id);
+    scratch_.clear();
+    link::append_session_attached(scratch_, user_id, connection_id);
+    n.link->send_in_loop(scratch_);
   }
 
   // Fewest seated players, then fewest rooms, then the smallest id, among
@@ -219,7 +250,7 @@ class GatewayLinks::LoopLinks {
     uint64_t best_hash = 0;
     for (const auto& [id, n] : nodes_) {
       if (!n->welcomed || n->node.draining) continue;
-      const uint64_t h = fnv1a(room_type, n->node.id);
+      const uint64_t h = link::rendezvous_weight(room_type, n->node.id);
       if (best == nullptr || h > best_hash) {
         best = n.get();
         best_hash = h;
@@ -303,10 +334,10 @@ class GatewayLinks::LoopLinks {
       case lcmd::kSeatChanged:
         if (auto s = link::decode_seat_changed(payload)) {
           if (s->room != 0) {
-            seats_[s->conn] = n.node.id;
-            owner_.set_seat_node(s->user, n.node.id);
+            seats_[s->conn] = Seat{n.node.id, s->room, s->user};
+            owner_.set_seat_node(s->user, n.node.id, s->room);
           } else if (auto it = seats_.find(s->conn);
-                     it != seats_.end() && it->second == n.node.id) {
+                     it != seats_.end() && it->second.node == n.node.id) {
             seats_.erase(it);
             if (owner_.seat_node_of(s->user) == n.node.id) owner_.set_seat_node(s->user, "");
           }
@@ -330,14 +361,11 @@ class GatewayLinks::LoopLinks {
                  n.node.link_port, loop_.index());
     // Players seated there from this loop are back: the node hears of each
     // connection again and re-attaches its session (its room says Rejoined).
-    for (const auto& [connection_id, node] : seats_) {
-      if (node != n.node.id) continue;
+    for (const auto& [connection_id, seat] : seats_) {
+      if (seat.node != n.node.id) continue;
       net::Responder* peer = loop_.responder_in_loop(connection_id);
       if (peer == nullptr || peer->user_id() == 0) continue;
-      open_player(n, connection_id, peer->user_id());
-      scratch_.clear();
-      link::append_session_attached(scratch_, peer->user_id(), connection_id);
-      n.link->send_in_loop(scratch_);
+      attach_seat(n, connection_id, peer->user_id());
     }
   }
 
@@ -366,7 +394,12 @@ class GatewayLinks::LoopLinks {
   GatewayLinks& owner_;
   net::EventLoop& loop_;
   std::map<std::string, std::unique_ptr<NodeLink>> nodes_;
-  std::unordered_map<uint64_t, std::string> seats_;        // connection -> seat node
+  struct Seat {
+    std::string node;  // the game node the room is on
+    uint64_t room = 0;
+    uint64_t user = 0;
+  };
+  std::unordered_map<uint64_t, Seat> seats_;               // connection -> its seat
   std::unordered_map<uint64_t, std::string> match_nodes_;  // connection -> its queue's node
   std::vector<uint8_t> scratch_;
   std::vector<uint64_t> ids_;
@@ -464,11 +497,35 @@ void GatewayLinks::connection_closed(uint64_t connection_id, uint64_t user_id) {
 }
 
 void GatewayLinks::session_attached(uint64_t user_id, uint64_t connection_id) {
-  const std::string node = seat_node_of(user_id);
-  if (node.empty()) return;
+  SeatNode seat;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = seat_nodes_.find(user_id);
+    if (it == seat_nodes_.end()) return;
+    seat = it->second;
+  }
   LoopLinks& l = on(connection_id);
-  l.loop().post(
-      [&l, user_id, connection_id, node] { l.attach_in_loop(user_id, connection_id, node); });
+  l.loop().post([&l, user_id, connection_id, seat] {
+    l.attach_in_loop(user_id, connection_id, seat.node, seat.room);
+  });
+}
+
+void GatewayLinks::room_owner_changed(uint64_t room_id, const std::string& node) {
+  for (auto& l : per_loop_) {
+    if (!node.empty()) {
+      l->loop().post([l = l.get(), room_id, node] { l->room_moved_in_loop(room_id, node); });
+      continue;
+    }
+    // No owner now (its node died, or it closed): give failover its time,
+    // then forget the seats of a room nobody took.
+    l->loop().post([this, l = l.get(), room_id] {
+      l->loop().run_at_in_loop(l->loop().now() + options_.failover_wait, [this, l, room_id] {
+        if (!options_.room_owner || options_.room_owner(room_id).empty()) {
+          l->room_lost_in_loop(room_id);
+        }
+      });
+    });
+  }
 }
 
 void GatewayLinks::session_ended(uint64_t user_id) {
@@ -477,7 +534,7 @@ void GatewayLinks::session_ended(uint64_t user_id) {
     std::lock_guard lock(mutex_);
     usernames_.erase(user_id);
     if (auto it = seat_nodes_.find(user_id); it != seat_nodes_.end()) {
-      node = it->second;
+      node = it->second.node;
       seat_nodes_.erase(it);
     }
   }
@@ -496,15 +553,17 @@ std::string GatewayLinks::username_of(uint64_t user_id) const {
 std::string GatewayLinks::seat_node_of(uint64_t user_id) const {
   std::lock_guard lock(mutex_);
   auto it = seat_nodes_.find(user_id);
-  return it == seat_nodes_.end() ? std::string() : it->second;
+  return it == seat_nodes_.end() ? std::string() : it->second.node;
 }
 
-void GatewayLinks::set_seat_node(uint64_t user_id, const std::string& node) {
+void GatewayLinks::set_seat_node(uint64_t user_id, const std::string& node, uint64_t room) {
   std::lock_guard lock(mutex_);
   if (node.empty()) {
     seat_nodes_.erase(user_id);
-  } else {
-    seat_nodes_[user_id] = node;
+  } else if (room != 0) {
+    seat_nodes_[user_id] = SeatNode{node, room};
+  } else if (auto it = seat_nodes_.find(user_id); it != seat_nodes_.end()) {
+    it->second.node = node;  // the room moved
   }
 }
 
@@ -516,6 +575,8 @@ GatewayLinks::Stats GatewayLinks::stats() const {
     s.deliveries += l->deliveries.get();
     s.link_drops += l->drops.get();
     s.links_open += l->links_up.get();
+    s.seats_moved += l->moved.get();
+    s.seats_lost += l->lost.get();
   }
   return s;
 }
