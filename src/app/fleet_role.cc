@@ -125,9 +125,26 @@ void FleetRole::on_membership(fleet::Membership& membership, bool member) {
       owned_ = std::make_unique<fleet::OwnedRooms>(membership.client_in_loop(),
                                                    config_.fleet.cluster, node_id_);
       owned_rooms_.store(owned_.get());
+      // Fencing: a room ticks only while its record names this node on
+      // its current lease; another node's now: it closes here.
+      fleet::OwnedRooms::Observer o;
+      o.held = [this](uint64_t room_id) { rooms_.fence_in_loop(room_id, false); };
+      o.lost = [this](uint64_t room_id) {
+        rooms_.close_room_in_loop(room_id, "another game node owns this room now");
+      };
+      owned_->set_observer(std::move(o));
       for (const auto& [room_id, type] : early_rooms_) owned_->opened(room_id, type);
       early_rooms_.clear();
       make_takeover_in_loop();
+    }
+    // Not a member: the lease may have run out in etcd, and another node
+    // may be taking the rooms over: none ticks here until its record is
+    // this node's again.
+    if (!member && !fenced_.exchange(true)) {
+      spdlog::warn("fleet: not a member: this node's rooms stop ticking until it owns them again");
+      rooms_.set_fencing_in_loop(true);
+    } else if (member && fenced_.exchange(false)) {
+      rooms_.set_fencing_in_loop(false);
     }
     owned_->set_lease(member ? membership.lease_in_loop() : 0);
   }
@@ -358,6 +375,13 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
     out.counter("citadel_fleet_room_claim_failures_total",
                 "Room claims that failed (etcd unreachable); retried at the next registration.",
                 c.claim_failures.get());
+    out.counter("citadel_fleet_rooms_lost_total",
+                "Rooms this node closed because another node held their record when it looked "
+                "again (taken over while this node was cut off from etcd).",
+                c.lost.get());
+    out.gauge("citadel_fleet_rooms_fenced",
+              "1 while this game node is not a fleet member and its rooms do not tick, else 0.",
+              fenced_.load() ? 1.0 : 0.0);
     const auto& t = takeover_counters_;
     out.family("citadel_fleet_room_takeovers_total", ops::admin::MetricType::kCounter,
                "Failover: rooms of dead game nodes this node claimed or tried to, by outcome "

@@ -103,6 +103,7 @@ class FleetRole {
   // Rooms opened before the membership had its client (service loop).
   std::vector<std::pair<uint64_t, std::string>> early_rooms_;
   std::atomic<const fleet::OwnedRooms*> owned_rooms_{nullptr};  // for the admin thread
+  std::atomic<bool> fenced_{false};  // a game node's rooms are fenced (written on the service loop)
   std::unique_ptr<fleet::GatewayLinks> gateway_;
   std::unique_ptr<fleet::GameLinks> game_;
   // A game node with redis.url: its rooms' snapshots. Outlives the rooms

@@ -326,7 +326,23 @@ void Room::hand_over_in_loop(std::shared_ptr<const RoomCode> next) {
   host_.room_code_changed(id_, code_);
 }
 
+void Room::fence_in_loop(bool fenced) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  if (fenced_ == fenced) return;
+  fenced_ = fenced;
+  if (closed_) return;
+  if (fenced) {
+    if (tick_timer_) executor_.cancel_timer_in_loop(*tick_timer_);
+    tick_timer_.reset();
+  } else if (ticking_) {
+    next_tick_at_ = Clock::now();
+    schedule_tick_in_loop();
+  }
+}
+
 void Room::schedule_tick_in_loop() {
+  ticking_ = true;
+  if (fenced_) return;  // unfencing schedules again
   tick_timer_ = executor_.run_at_in_loop(next_tick_at_, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->tick_in_loop();
   });

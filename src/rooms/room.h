@@ -104,6 +104,11 @@ class Room final : public std::enable_shared_from_this<Room>,
   void hand_over_in_loop(std::shared_ptr<const RoomCode> next);
   // Ends the room without telling the directory (it asked).
   void dispose_in_loop(std::string_view reason);
+  // Fencing (a fleet's game node cut off from etcd, docs/fleet.md): a fenced
+  // room does not tick (no inputs applied, no state sent, no snapshot
+  // written) until unfenced; then it ticks at once and keeps a new grid.
+  // Inputs that arrive meanwhile wait in its queue (bounded as ever).
+  void fence_in_loop(bool fenced);
 
  private:
   // RoomContext
@@ -175,6 +180,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   std::optional<net::TimerQueue::TimerId> tick_timer_;
   uint64_t ticks_ = 0;
   bool closed_ = false;
+  bool fenced_ = false;
+  bool ticking_ = false;  // the tick schedule has started (on_create ran, or a restore)
   std::optional<std::string> close_requested_;
   // Crash recovery (room thread).
   store::RecoveryLog* recovery_ = nullptr;

@@ -282,6 +282,7 @@ RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t
   entry.type = &type;
   entry.code = type.code;
   entry.max_players = type.options.max_players;
+  if (fence_new_rooms_) fence_in_loop(id, true);  // before its start: it waits
   if (room_observer_.opened) room_observer_.opened(id, type.name);
   return entry;
 }
@@ -490,17 +491,45 @@ void RoomService::join_refused(uint64_t room_id, uint64_t user_id) {
 
 void RoomService::room_closed(uint64_t room_id) {
   service_loop_.post([this, room_id] {
-    auto it = rooms_.find(room_id);
-    if (it == rooms_.end()) return;
-    if (it->second.empty_timer) service_loop_.cancel_timer_in_loop(*it->second.empty_timer);
-    rooms_.erase(it);
-    if (room_observer_.closed) room_observer_.closed(room_id);
-    std::erase_if(user_room_, [this, room_id](const auto& entry) {
-      if (entry.second != room_id) return false;
-      if (seat_observer_) seat_observer_(entry.first, 0);
-      return true;
-    });
+    if (auto it = rooms_.find(room_id); it != rooms_.end()) forget_room_in_loop(it);
   });
+}
+
+void RoomService::forget_room_in_loop(std::unordered_map<uint64_t, Entry>::iterator it) {
+  const uint64_t room_id = it->first;
+  if (it->second.empty_timer) service_loop_.cancel_timer_in_loop(*it->second.empty_timer);
+  rooms_.erase(it);
+  if (room_observer_.closed) room_observer_.closed(room_id);
+  std::erase_if(user_room_, [this, room_id](const auto& entry) {
+    if (entry.second != room_id) return false;
+    if (seat_observer_) seat_observer_(entry.first, 0);
+    return true;
+  });
+}
+
+void RoomService::set_fencing_in_loop(bool fence) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  fence_new_rooms_ = fence;
+  if (!fence) return;
+  for (auto& [id, entry] : rooms_) fence_in_loop(id, true);
+}
+
+void RoomService::fence_in_loop(uint64_t room_id, bool fenced) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || it->second.fenced == fenced) return;
+  it->second.fenced = fenced;
+  auto room = it->second.room;
+  room->executor().post([room, fenced] { room->fence_in_loop(fenced); });
+}
+
+void RoomService::close_room_in_loop(uint64_t room_id, std::string reason) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  auto room = it->second.room;
+  forget_room_in_loop(it);
+  room->executor().post([room, reason = std::move(reason)] { room->dispose_in_loop(reason); });
 }
 
 // ---- matchmaking ----

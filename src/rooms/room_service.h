@@ -126,6 +126,17 @@ class RoomService final : private RoomHost {
   // Service loop: the user is on a new connection (resume or takeover), or
   // their session ended.
   void on_session_attached_in_loop(uint64_t user_id, uint64_t connection_id);
+  // Fencing, a fleet's game node (service loop; docs/fleet.md): `true`
+  // fences every open room and every room opened from now on (they do not
+  // tick: the node lost its lease and may no longer own them); `false`
+  // lets rooms opened from now on tick, while the fenced ones wait for
+  // fence_in_loop(id, false) (their owner record is back) or
+  // close_room_in_loop (another node owns them now).
+  void set_fencing_in_loop(bool fence);
+  void fence_in_loop(uint64_t room_id, bool fenced);
+  // Ends a room from outside (its players are told nothing more: their
+  // seats are forgotten here, told to the seat observer as 0).
+  void close_room_in_loop(uint64_t room_id, std::string reason);
   void on_session_ended_in_loop(uint64_t user_id);
 
   // Thread-safe.
@@ -145,6 +156,7 @@ class RoomService final : private RoomHost {
     uint32_t seats = 0;                    // taken or promised
     uint32_t max_players = 0;              // the type's when the room opened
     std::optional<net::TimerQueue::TimerId> empty_timer;
+    bool fenced = false;
   };
 
   // RoomHost (room threads).
@@ -165,6 +177,8 @@ class RoomService final : private RoomHost {
   Entry& add_room_in_loop(const RoomType& type, uint64_t id);
   Entry* pick_room_in_loop(const RoomType& type);
   void seat_in_loop(Entry& entry, uint64_t user_id);
+  // Drops a closed room's entry: the observer hears of it, its seats go.
+  void forget_room_in_loop(std::unordered_map<uint64_t, Entry>::iterator it);
   void release_seat_in_loop(uint64_t room_id, uint64_t user_id);
   void reply_in_loop(const Request& req, msg::RoomResult result, std::string_view message);
   const RoomType* find_type(std::string_view name) const;
@@ -190,6 +204,7 @@ class RoomService final : private RoomHost {
   std::unordered_map<uint64_t, uint64_t> user_room_;
   Matchmaker matchmaker_;
   bool match_timer_armed_ = false;
+  bool fence_new_rooms_ = false;  // set_fencing_in_loop
   uint64_t next_room_id_ = 0;
   std::size_t next_executor_ = 0;
   store::ObjectStore* objects_ = nullptr;

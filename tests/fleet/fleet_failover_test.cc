@@ -15,6 +15,7 @@
 #include <string>
 
 #include "admin_process.h"
+#include "cut_proxy.h"
 #include "etcd/etcd_server.h"
 #include "fixture.h"
 #include "fleet_players.h"
@@ -61,9 +62,15 @@ class FleetFailover : public ::testing::Test {
     return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
            "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
   }
-  AdminServerProcess start_game(const std::string& id) {
-    return start(base_yaml("game", id) + "redis:\n  url: " + redis_.url() +
-                 "\nrecovery:\n  snapshot_every_ticks: 5\n");
+  // etcd_url: the node's way to etcd ("" : directly).
+  AdminServerProcess start_game(const std::string& id, const std::string& etcd_url = "") {
+    std::string yaml = base_yaml("game", id) + "redis:\n  url: " + redis_.url() +
+                       "\nrecovery:\n  snapshot_every_ticks: 5\n";
+    if (!etcd_url.empty()) {
+      const auto at = yaml.find(etcd_.client_url());
+      yaml.replace(at, etcd_.client_url().size(), etcd_url);
+    }
+    return start(yaml);
   }
   AdminServerProcess start_gateway(const std::string& id) {
     return start(base_yaml("gateway", id) +
@@ -84,7 +91,9 @@ class FleetFailover : public ::testing::Test {
   uint64_t snapshot_tick(uint64_t room_id) {
     const std::string tick =
         redis_.command({"HGET", "citadel:room:" + std::to_string(room_id) + ":snapshot", "tick"});
-    return tick.empty() ? 0 : std::stoull(tick);
+    // No snapshot yet: an empty or nil reply.
+    if (tick.empty() || tick.find_first_not_of("0123456789") != std::string::npos) return 0;
+    return std::stoull(tick);
   }
 
   EtcdServer etcd_;
@@ -175,6 +184,69 @@ TEST_F(FleetFailover, AKilledGameNodesRoomComesBackOnTheOtherNodeWithItsPlayers)
     ASSERT_TRUE(status) << "still running 10 s after SIGTERM: " << node->server->output();
     EXPECT_TRUE(status->exited && status->code == 0) << node->server->output();
   }
+}
+
+// The partition: game-1 reaches etcd only through a proxy the test cuts.
+// Its lease runs out in etcd (game-2 takes its room over, as after a kill);
+// game-1 itself, still running and linked to nothing, must have stopped
+// ticking that room by then. When it reaches etcd again, it finds the
+// room's record held by game-2 and closes its own copy: the room is never
+// live on two nodes, and players stay with game-2's.
+TEST_F(FleetFailover, AGameNodeCutOffFromEtcdStopsItsRoomsAndDropsThemOnceTakenOver) {
+  CutProxy to_etcd(etcd_.client_port());
+  auto game1 = start_game("game-1", "http://127.0.0.1:" + std::to_string(to_etcd.port()));
+  auto game2 = start_game("game-2");
+  auto gw_a = start_gateway("gw-a");
+  auto gw_b = start_gateway("gw-b");
+  ASSERT_TRUE(game1.server && game2.server && gw_a.server && gw_b.server);
+  ASSERT_TRUE(linked(gw_a, 2)) << gw_a.server->output();
+  ASSERT_TRUE(linked(gw_b, 2)) << gw_b.server->output();
+
+  Player a1 = guest(gw_a.server->port(), "partition-a1");
+  const RoomAnswer room = join(a1, 0, true);  // on game-1 (the tie's smaller id)
+  ASSERT_EQ(room.result, msg::RoomResult::Ok) << room.message;
+  ASSERT_EQ(metric(game1.admin_port, "citadel_rooms_open"), 1);
+  Player b1 = guest(gw_b.server->port(), "partition-b1");
+  ASSERT_EQ(join(b1, room.room_id, false).result, msg::RoomResult::Ok);
+  send_input(a1, 1);
+  send_input(b1, 1);
+  ASSERT_TRUE(sees_ack(a1, b1.user_id, 1));
+  const uint64_t tick = snapshot_tick(room.room_id);
+  ASSERT_TRUE(eventually([&] { return snapshot_tick(room.room_id) > tick; }, 5s));
+  ASSERT_TRUE(
+      eventually([&] { return metric(game1.admin_port, "citadel_fleet_rooms_owned") == 1; }, 5s));
+  EXPECT_EQ(metric(game1.admin_port, "citadel_fleet_rooms_fenced"), 0);
+
+  to_etcd.cut();
+
+  // game-1 fences its room within its lease's TTL ...
+  ASSERT_TRUE(
+      eventually([&] { return metric(game1.admin_port, "citadel_fleet_rooms_fenced") == 1; }, 5s))
+      << game1.server->output();
+  const double ticks = metric(game1.admin_port, "citadel_room_ticks_total");
+  // ... the players are moved to game-2's copy ...
+  ASSERT_TRUE(gets_room_event(a1, msg::RoomEventKind::Rejoined, room.room_id, 0))
+      << game2.server->output() << gw_a.server->output();
+  ASSERT_TRUE(gets_room_event(b1, msg::RoomEventKind::Rejoined, room.room_id, 0));
+  send_input(a1, 10);
+  EXPECT_TRUE(sees_ack(b1, a1.user_id, 10));
+  // ... and game-1's copy did not tick once meanwhile.
+  EXPECT_EQ(metric(game1.admin_port, "citadel_room_ticks_total"), ticks);
+  EXPECT_EQ(metric(game1.admin_port, "citadel_rooms_open"), 1);  // fenced, not closed yet
+
+  to_etcd.heal();
+
+  // Back in the fleet, game-1 finds the record held by game-2: its copy
+  // closes; game-2's room plays on and owns the record.
+  EXPECT_TRUE(eventually([&] { return metric(game1.admin_port, "citadel_rooms_open") == 0; }, 10s))
+      << game1.server->output();
+  EXPECT_EQ(metric(game1.admin_port, "citadel_fleet_rooms_lost_total"), 1);
+  EXPECT_EQ(metric(game1.admin_port, "citadel_fleet_rooms_fenced"), 0);
+  EXPECT_EQ(metric(game1.admin_port, "citadel_fleet_rooms_owned"), 0);
+  EXPECT_EQ(metric(game2.admin_port, "citadel_fleet_rooms_owned"), 1);
+  send_input(b1, 20);
+  EXPECT_TRUE(sees_ack(a1, b1.user_id, 20));
+  EXPECT_GT(to_etcd.refused(), 0u);  // game-1 kept trying while cut off
 }
 
 }  // namespace
