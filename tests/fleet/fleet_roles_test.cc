@@ -35,36 +35,7 @@ namespace {
 
 namespace cmd = protocol::cmd;
 
-class FleetRoles : public ::testing::Test {
- protected:
-  void SetUp() override { accounts_url_ = PostgresServer::shared().create_database(); }
-
-  std::string base_yaml(const std::string& role, const std::string& id) const {
-    return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
-  }
-  AdminServerProcess start_game(const std::string& id) { return start(base_yaml("game", id)); }
-  AdminServerProcess start_gateway(const std::string& id) {
-    return start(base_yaml("gateway", id) +
-                 "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ + "\n");
-  }
-  AdminServerProcess start(const std::string& yaml) {
-    ServerOptions o;
-    o.config_yaml = yaml;
-    AdminServerProcess node;
-    std::string why;
-    EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
-    return node;
-  }
-  // Every loop (2) of the gateway has its link to each of `games` up.
-  bool linked(const AdminServerProcess& gateway, int games) {
-    return eventually(
-        [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
-  }
-
-  EtcdServer etcd_;
-  std::string accounts_url_;
-};
+class FleetRoles : public FleetTest {};
 
 TEST_F(FleetRoles, PlayersOnTwoGatewaysShareARoomOnAGameNode) {
   auto game = start_game("game-1");
@@ -260,7 +231,7 @@ TEST_F(FleetRoles, AJoinByIdReachesTheRoomsOwnerWhicheverGameNodeItIsOn) {
 
 TEST_F(FleetRoles, AGameNodeKeepsItsRoomsSnapshotInRedisFencedByTheOwnerRecord) {
   RedisServer redis;
-  auto game = start("" + base_yaml("game", "game-1") + "redis:\n  url: " + redis.url() +
+  auto game = start(base_yaml("game", "game-1") + "redis:\n  url: " + redis.url() +
                     "\nrecovery:\n  snapshot_every_ticks: 5\nrooms:\n  arena:\n"
                     "    empty_ttl_ms: 200\n");
   auto gw = start_gateway("gw-a");
