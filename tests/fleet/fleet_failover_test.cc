@@ -142,11 +142,23 @@ TEST_F(FleetFailover, AKilledGameNodesRoomComesBackOnTheOtherNodeWithItsPlayers)
   // under the 10 s a gateway waits before giving a room up.
   EXPECT_LT(rejoined_after, 8s);
 
-  // Their inputs are applied again, each seen by the other.
+  // Their inputs are applied again, each seen by the other; and each was
+  // told Rejoined once (the room moved once).
   send_input(a1, 10);
   send_input(b1, 10);
   EXPECT_TRUE(sees_ack(b1, a1.user_id, 10));
   EXPECT_TRUE(sees_ack(a1, b1.user_id, 10));
+  for (Player* p : {&a1, &b1}) {
+    std::vector<Frame> skipped;
+    next_of(p->client, cmd::kChatMessage, 1s, &skipped);  // a second of what it gets
+    int rejoined = 0;
+    for (const Frame& f : skipped) {
+      const auto* e = f.cmd == cmd::kRoomEvent ? protocol::verified_root<msg::RoomEvent>(f.payload)
+                                               : nullptr;
+      rejoined += e != nullptr && e->kind() == msg::RoomEventKind::Rejoined;
+    }
+    EXPECT_EQ(rejoined, 0) << "a second RoomEvent Rejoined";
+  }
   // The other room went on as if nothing happened.
   send_input(a2, 1);
   EXPECT_TRUE(sees_ack(b2, a2.user_id, 1));
