@@ -368,6 +368,10 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 "Failover: players' seats given up because no game node took their room over "
                 "in time (each player is told its room closed).",
                 s.seats_lost);
+    out.counter("citadel_fleet_moved_inputs_dropped_total",
+                "Failover: inputs of players whose room had moved, dropped at the gateway before "
+                "the new game node had re-attached them (it would have answered not_in_room).",
+                s.moved_inputs_dropped);
   }
   if (game_) {
     const auto s = game_->stats();

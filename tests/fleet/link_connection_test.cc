@@ -282,6 +282,9 @@ TEST_F(LinkConnectionTest, AHeartbeatInTheTurnOfAPendingDeliverIsAnsweredIntact)
   EXPECT_FALSE(client_seen_.closed_copy()) << *client_seen_.closed_copy();
   EXPECT_FALSE(server_seen_.closed_copy()) << *server_seen_.closed_copy();
   for (const auto& [cmd, payload] : client_seen_.frames_copy()) EXPECT_EQ(cmd, lcmd::kDeliver);
+  // The deliverer goes with this scope: the server link closes first.
+  run_on(a_, [this] { server_->close_in_loop("test over"); });
+  server_.reset();
 }
 
 TEST_F(LinkConnectionTest, HeartbeatsKeepAnIdleLinkOpenPastTheDeadline) {

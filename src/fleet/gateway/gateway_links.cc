@@ -31,6 +31,13 @@ constexpr auto kMaxRetry = std::chrono::milliseconds(2000);
 // Everything here runs on that loop.
 class GatewayLinks::LoopLinks {
  public:
+  struct Seat {
+    std::string node;  // the game node the room is on
+    uint64_t room = 0;
+    uint64_t user = 0;
+    bool moving = false;  // moved to `node` by failover, not heard from there yet
+  };
+
   struct NodeLink final : link::LinkConnection::Handler {
     LoopLinks* owner = nullptr;
     GameNode node;
@@ -141,6 +148,12 @@ class GatewayLinks::LoopLinks {
                       fmt::format("cmd {:#06x}: you are in no room", frame.cmd));
       return;
     }
+    if (it->second.moving) {
+      // Its room is being re-attached on the node that took it over: until
+      // that node speaks to the player, it would answer "not in room".
+      moved_inputs_dropped.add();
+      return;
+    }
     if (!forward(peer, frame, it->second.node))
       refused.add();  // the link is down: an input is lossy
   }
@@ -154,7 +167,7 @@ class GatewayLinks::LoopLinks {
       link::append_player_closed(scratch_, connection_id, user_id);
       n->link->send_in_loop(scratch_);
     }
-    seats_.erase(connection_id);
+    erase_seat(connection_id);
     match_nodes_.erase(connection_id);
   }
 
@@ -168,9 +181,37 @@ class GatewayLinks::LoopLinks {
     for (auto& [connection_id, seat] : seats_) {
       if (seat.room != room || seat.node == node) continue;
       seat.node = node;
+      if (!seat.moving) ++moving_;
+      seat.moving = true;  // until the node's first word to the player (arrived)
       moved.add();
       owner_.set_seat_node(seat.user, node);
       if (n != nullptr) attach_seat(*n, connection_id, seat.user);
+    }
+  }
+
+  // Every change to seats_ but a move goes through these two, which keep
+  // moving_ the count of seats still moving.
+  void set_seat(uint64_t connection_id, Seat seat) {
+    auto [it, added] = seats_.try_emplace(connection_id, seat);
+    if (added) return;
+    if (it->second.moving) --moving_;
+    it->second = std::move(seat);
+  }
+  void erase_seat(uint64_t connection_id) {
+    auto it = seats_.find(connection_id);
+    if (it == seats_.end()) return;
+    if (it->second.moving) --moving_;
+    seats_.erase(it);
+  }
+
+  // The node said something to these players (their Rejoined first): a
+  // seat that moved there is attached, and its inputs go through again.
+  void arrived(const NodeLink& n, const std::vector<uint64_t>& ids) {
+    for (const uint64_t id : ids) {
+      auto it = seats_.find(id);
+      if (it == seats_.end() || !it->second.moving || it->second.node != n.node.id) continue;
+      it->second.moving = false;
+      if (--moving_ == 0) return;
     }
   }
 
@@ -180,6 +221,7 @@ class GatewayLinks::LoopLinks {
     net::SharedBytes closed;
     std::erase_if(seats_, [&](const auto& s) {
       if (s.second.room != room) return false;
+      if (s.second.moving) --moving_;
       if (owner_.seat_node_of(s.second.user) == s.second.node)
         owner_.set_seat_node(s.second.user, "");
       if (net::Responder* peer = loop_.responder_in_loop(s.first)) {
@@ -198,7 +240,7 @@ class GatewayLinks::LoopLinks {
   // node hears of the new connection.
   void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node,
                       uint64_t room) {
-    seats_[connection_id] = Seat{node, room, user_id};
+    set_seat(connection_id, Seat{node, room, user_id});
     auto it = nodes_.find(node);
     if (it == nodes_.end() || !it->second->welcomed) return;  // sent once the link is back
     attach_seat(*it->second, connection_id, user_id);
@@ -214,7 +256,8 @@ class GatewayLinks::LoopLinks {
 
   // Gauges for other threads (one writer: this loop).
   net::RelaxedCounter forwarded, refused, deliveries, drops, links_up;
-  net::RelaxedCounter moved, lost;  // seats that followed a room to a new node; rooms lost
+  net::RelaxedCounter moved_inputs_dropped;  // inputs of a moving seat, before it was attached
+  net::RelaxedCounter moved, lost;           // seats that followed a room to a new node; rooms lost
 
  private:
   std::string seat_of(uint64_t connection_id) const {
@@ -315,6 +358,7 @@ class GatewayLinks::LoopLinks {
               std::make_shared<const std::vector<uint8_t>>(d->frames.begin(), d->frames.end());
           ids_.clear();
           for (std::size_t i = 0; i < d->count; ++i) ids_.push_back(d->id(i));
+          if (moving_ > 0) arrived(n, ids_);
           owner_.outbox_.send_many_from(&loop_, ids_, bytes);
           deliveries.add(d->count);
           return;
@@ -334,11 +378,11 @@ class GatewayLinks::LoopLinks {
       case lcmd::kSeatChanged:
         if (auto s = link::decode_seat_changed(payload)) {
           if (s->room != 0) {
-            seats_[s->conn] = Seat{n.node.id, s->room, s->user};
+            set_seat(s->conn, Seat{n.node.id, s->room, s->user});
             owner_.set_seat_node(s->user, n.node.id, s->room);
           } else if (auto it = seats_.find(s->conn);
                      it != seats_.end() && it->second.node == n.node.id) {
-            seats_.erase(it);
+            erase_seat(s->conn);
             if (owner_.seat_node_of(s->user) == n.node.id) owner_.set_seat_node(s->user, "");
           }
           match_nodes_.erase(s->conn);
@@ -394,11 +438,7 @@ class GatewayLinks::LoopLinks {
   GatewayLinks& owner_;
   net::EventLoop& loop_;
   std::map<std::string, std::unique_ptr<NodeLink>> nodes_;
-  struct Seat {
-    std::string node;  // the game node the room is on
-    uint64_t room = 0;
-    uint64_t user = 0;
-  };
+  std::size_t moving_ = 0;  // seats with `moving`: Delivers look them up only while any
   std::unordered_map<uint64_t, Seat> seats_;               // connection -> its seat
   std::unordered_map<uint64_t, std::string> match_nodes_;  // connection -> its queue's node
   std::vector<uint8_t> scratch_;
@@ -577,6 +617,7 @@ GatewayLinks::Stats GatewayLinks::stats() const {
     s.links_open += l->links_up.get();
     s.seats_moved += l->moved.get();
     s.seats_lost += l->lost.get();
+    s.moved_inputs_dropped += l->moved_inputs_dropped.get();
   }
   return s;
 }

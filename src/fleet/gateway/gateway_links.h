@@ -78,6 +78,7 @@ class GatewayLinks {
     // Failover: players' seats that followed their room to the node that
     // took it over; seats given up because nobody took their room.
     uint64_t seats_moved = 0, seats_lost = 0;
+    uint64_t moved_inputs_dropped = 0;  // inputs of a moved seat before its new node spoke
   };
 
   GatewayLinks(server::Outbox& outbox, std::vector<net::EventLoop*> io_loops, Options options);
