@@ -234,6 +234,9 @@ void Room::attach_in_loop(uint64_t user_id, uint64_t connection_id) {
   CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p == nullptr || closed_) return;
+  // Already playing on that very connection (a login's session announced
+  // after its own join, in a fleet): nothing came back, nothing to say.
+  if (p->connection_id == connection_id) return;
   p->connection_id = connection_id;
   routes_.set_route(executor_, connection_id, shared_from_this());
   outbox_.send_from(&executor_, connection_id,

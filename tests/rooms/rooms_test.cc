@@ -520,6 +520,37 @@ TEST_F(RoomTest, AFencedRoomStopsTickingUntilUnfencedAndAClosedOneForgetsItsSeat
   EXPECT_EQ(request(a, cmd::kRoomLeave, leave_msg()).result, R::NotInRoom);
 }
 
+// In a fleet a login announces its session after its reply, so the announce
+// may come after the player's own join: the room must not take that for a
+// return (no RoomEvent Rejoined, no PlayerReconnected to the others).
+TEST_F(RoomTest, AnAttachOfTheConnectionAPlayerAlreadyPlaysOnSaysNothing) {
+  start();
+  Player a = login("attach-a"), b = login("attach-b");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("arena"));
+  ASSERT_EQ(joined.result, R::Ok);
+  ASSERT_EQ(request(b, cmd::kRoomJoin, join_msg("arena", joined.room_id)).result, R::Ok);
+  const uint64_t a_connection = [&] {
+    std::promise<uint64_t> id;
+    server_->service_loop().post(
+        [&] { id.set_value(services_->sessions().find_in_loop(a.id)->connection_id); });
+    return id.get_future().get();
+  }();
+  server_->service_loop().post(
+      [&] { services_->rooms().on_session_attached_in_loop(a.id, a_connection); });
+  for (Player* p : {&a, &b}) {
+    const auto deadline = std::chrono::steady_clock::now() + 400ms;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto r = p->client.read_frame(100ms);
+      if (r.status != ReadStatus::kFrame) continue;
+      if (r.frame.cmd != cmd::kRoomEvent) continue;
+      const auto* e = as<msg::RoomEvent>(r.frame);
+      ASSERT_NE(e, nullptr);
+      EXPECT_NE(e->kind(), msg::RoomEventKind::Rejoined);
+      EXPECT_NE(e->kind(), msg::RoomEventKind::PlayerReconnected);
+    }
+  }
+}
+
 TEST_F(RoomTest, RoomsRunOnALogicThreadPoolToo) {
   rooms_.executor_threads = 2;
   start();
