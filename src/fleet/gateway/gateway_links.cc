@@ -378,7 +378,13 @@ class GatewayLinks::LoopLinks {
       case lcmd::kSeatChanged:
         if (auto s = link::decode_seat_changed(payload)) {
           if (s->room != 0) {
-            set_seat(s->conn, Seat{n.node.id, s->room, s->user});
+            // A seat the player has already (a restored room seating its
+            // players again) stays as it is: if it is moving, it still
+            // waits for the node to attach the player.
+            auto it = seats_.find(s->conn);
+            if (it == seats_.end() || it->second.node != n.node.id || it->second.room != s->room) {
+              set_seat(s->conn, Seat{n.node.id, s->room, s->user});
+            }
             owner_.set_seat_node(s->user, n.node.id, s->room);
           } else if (auto it = seats_.find(s->conn);
                      it != seats_.end() && it->second.node == n.node.id) {
