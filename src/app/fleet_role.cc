@@ -280,6 +280,7 @@ FleetRole::~FleetRole() {
 }
 
 uint16_t FleetRole::start() {
+  started_ = true;
   if (!game_) return 0;
   game_->start();
   return game_->port();
@@ -315,6 +316,9 @@ void FleetRole::on_table(const fleet::FleetTable& table) {
 void FleetRole::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Never started (the server could not start: its loops never ran, and
+  // nothing waits on them): nothing was opened or made.
+  if (!started_) return;
   if (gateway_) gateway_->stop();
   if (game_) game_->stop();
   stop_etcd();
@@ -323,6 +327,7 @@ void FleetRole::stop() {
 void FleetRole::stop_etcd() {
   if (etcd_stopped_) return;
   etcd_stopped_ = true;
+  if (!started_) return;
   // The etcd objects live on the service loop: they go there, while it
   // still runs (and before the membership's client they use).
   auto done = std::make_shared<std::promise<void>>();

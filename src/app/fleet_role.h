@@ -108,6 +108,7 @@ class FleetRole {
   const std::string node_id_;
   rooms::RoomService& rooms_;
   net::EventLoop& service_loop_;
+  bool started_ = false;                         // start() ran: the loops run
   bool stopped_ = false, etcd_stopped_ = false;  // the control thread's
   bool etcd_gone_ = false;                       // service loop: after destroy_in_loop
   // Rooms opened before the membership had its client (service loop).

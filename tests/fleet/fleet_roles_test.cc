@@ -12,6 +12,11 @@
 #include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <functional>
 #include <string>
@@ -36,6 +41,30 @@ namespace {
 namespace cmd = protocol::cmd;
 
 class FleetRoles : public FleetTest {};
+
+// A node whose port is taken cannot start: it says so and exits 1 at once,
+// whatever its role (a gateway hung here, waiting on loops that never ran).
+TEST_F(FleetRoles, ANodeWhosePortIsTakenExitsAtOnceWhateverItsRole) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  for (const std::string role : {"gateway", "game"}) {
+    TempFile config(base_yaml(role, "taken-" + role));
+    const RunResult r = run_server_to_completion(
+        {"--config", config.path(), "--host", "127.0.0.1", "--port", port}, 10s);
+    ASSERT_TRUE(r.status) << role << " still running 10 s after it could not bind";
+    EXPECT_TRUE(r.status->exited && r.status->code == 1) << role << ": " << r.status->describe();
+    EXPECT_NE((r.stdout_text + r.stderr_text).find("Address already in use"), std::string::npos)
+        << r.stdout_text << r.stderr_text;
+  }
+  ::close(taken);
+}
 
 TEST_F(FleetRoles, PlayersOnTwoGatewaysShareARoomOnAGameNode) {
   auto game = start_game("game-1");
