@@ -218,6 +218,43 @@ void FleetRole::make_takeover_in_loop() {
   takeover_->set_live_nodes(live_game_nodes_);
 }
 
+void FleetRole::hand_over_rooms_in_loop(
+    std::function<void(std::size_t handed, std::size_t kept)> done) {
+  const std::vector<uint64_t> rooms = owned_ ? owned_->held() : std::vector<uint64_t>{};
+  if (rooms.empty() || !snapshots_) return done(0, rooms.size());
+  struct Tally {
+    std::size_t left, handed = 0, kept = 0;
+    std::function<void(std::size_t, std::size_t)> done;
+  };
+  auto tally = std::make_shared<Tally>(Tally{rooms.size(), 0, 0, std::move(done)});
+  const auto one_done = [this, tally](uint64_t room_id, bool handed) {
+    if (handed) {
+      ++tally->handed;
+      rooms_handed_over_.add();
+    } else {
+      ++tally->kept;
+      rooms_kept_.add();
+      rooms_.fence_in_loop(room_id, false);  // it plays on here until the node exits
+    }
+    if (--tally->left == 0) tally->done(tally->handed, tally->kept);
+  };
+  for (const uint64_t room_id : rooms) {
+    rooms_.hand_off_in_loop(room_id, [this, room_id, one_done](auto record) {
+      if (!record || etcd_gone_ || !owned_ || owned_->epoch_of(room_id) == 0) {
+        return one_done(room_id, false);
+      }
+      snapshots_->write_now_in_loop(*record, [this, room_id, one_done](bool stored) {
+        if (!stored || etcd_gone_ || !owned_) return one_done(room_id, false);
+        // The record goes, the snapshot stays: the next owner restores it.
+        // The room stays here fenced (its players' seats move with the
+        // record's next owner) until the node exits.
+        owned_->closed(room_id);
+        one_done(room_id, true);
+      });
+    });
+  }
+}
+
 void FleetRole::session_event_in_loop(std::function<void()> event) {
   if (takeover_ && takeover_->busy()) {
     held_session_events_.push_back(std::move(event));
@@ -268,6 +305,7 @@ FleetRole::~FleetRole() {
 }
 
 uint16_t FleetRole::start() {
+  started_ = true;
   if (!game_) return 0;
   game_->start();
   return game_->port();
@@ -303,6 +341,9 @@ void FleetRole::on_table(const fleet::FleetTable& table) {
 void FleetRole::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Never started (the server could not start: its loops never ran, and
+  // nothing waits on them): nothing was opened or made.
+  if (!started_) return;
   if (gateway_) gateway_->stop();
   if (game_) game_->stop();
   stop_etcd();
@@ -311,6 +352,7 @@ void FleetRole::stop() {
 void FleetRole::stop_etcd() {
   if (etcd_stopped_) return;
   etcd_stopped_ = true;
+  if (!started_) return;
   // The etcd objects live on the service loop: they go there, while it
   // still runs (and before the membership's client they use).
   auto done = std::make_shared<std::promise<void>>();
@@ -367,6 +409,10 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 "Failover: players' seats given up because no game node took their room over "
                 "in time (each player is told its room closed).",
                 s.seats_lost);
+    out.counter("citadel_fleet_moved_inputs_dropped_total",
+                "Failover: inputs of players whose room had moved, dropped at the gateway before "
+                "the new game node had re-attached them (it would have answered not_in_room).",
+                s.moved_inputs_dropped);
   }
   if (game_) {
     const auto s = game_->stats();
@@ -425,6 +471,11 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
     out.gauge("citadel_fleet_rooms_fenced",
               "1 while this game node is not a fleet member and its rooms do not tick, else 0.",
               fenced_.load() ? 1.0 : 0.0);
+    out.family("citadel_fleet_rooms_handed_over_total", ops::admin::MetricType::kCounter,
+               "Draining: rooms this node handed to other game nodes (handed: snapshot stored, "
+               "record released) or kept (no snapshot stored: they played on here).");
+    out.sample(rooms_handed_over_.get(), {{"result", "handed"}});
+    out.sample(rooms_kept_.get(), {{"result", "kept"}});
     const auto& t = takeover_counters_;
     out.family("citadel_fleet_room_takeovers_total", ops::admin::MetricType::kCounter,
                "Failover: rooms of dead game nodes this node claimed or tried to, by outcome "

@@ -272,6 +272,9 @@ void Room::attach_in_loop(uint64_t user_id, uint64_t connection_id) {
   CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p == nullptr || closed_) return;
+  // Already playing on that very connection (a login's session announced
+  // after its own join, in a fleet): nothing came back, nothing to say.
+  if (p->connection_id == connection_id) return;
   p->connection_id = connection_id;
   routes_.set_route(executor_, connection_id, shared_from_this());
   outbox_.send_from(&executor_, connection_id,
@@ -467,15 +470,24 @@ void Room::tick_in_loop() {
 
 void Room::snapshot_in_loop() {
   snapshot_due_ = false;
+  if (auto record = save_in_loop()) {
+    recovery_->put_room(std::move(*record));
+    stats_.snapshots.add();
+  }
+}
+
+std::optional<store::RoomRecord> Room::save_in_loop() {
   store::RoomRecord record;
   bool saved = false;
-  if (!guarded("save_state", [&] { saved = logic_->save_state(record.state); })) return;
+  if (!guarded("save_state", [&] { saved = logic_->save_state(record.state); })) {
+    return std::nullopt;
+  }
   if (!saved) {
     // This code cannot save its state (a plugin may not): the room is not
     // recoverable, and asking again every interval would only cost.
     spdlog::debug("room {} ({}): its code saves no state; no snapshots", id_, type_.name);
     snapshot_every_ = 0;
-    return;
+    return std::nullopt;
   }
   record.room_id = id_;
   record.type = type_.name;
@@ -484,8 +496,14 @@ void Room::snapshot_in_loop() {
   record.saved_unix_ms = net::LoopClock::unix_ms();
   record.seats.reserve(players_.size());
   for (const auto& p : players_) record.seats.push_back(store::RoomSeat{p->user_id, p->username});
-  recovery_->put_room(std::move(record));
-  stats_.snapshots.add();
+  return record;
+}
+
+std::optional<store::RoomRecord> Room::hand_off_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  if (closed_) return std::nullopt;
+  fence_in_loop(true);
+  return save_in_loop();
 }
 
 void Room::broadcast(uint16_t cmd, std::span<const uint8_t> payload) {

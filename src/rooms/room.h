@@ -141,6 +141,9 @@ class Room final : public std::enable_shared_from_this<Room>,
   // written) until unfenced; then it ticks at once and keeps a new grid.
   // Inputs that arrive meanwhile wait in its queue (bounded as ever).
   void fence_in_loop(bool fenced);
+  // Hand-over (a draining fleet node): fences the room and returns its
+  // state as a snapshot saves it (nullopt: closed, or its code saves none).
+  std::optional<store::RoomRecord> hand_off_in_loop();
 
  private:
   // RoomContext
@@ -178,6 +181,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   void schedule_tick_in_loop();
   void tick_in_loop();
   void snapshot_in_loop();
+  // The room as a snapshot records it (nullopt: its code saves no state).
+  std::optional<store::RoomRecord> save_in_loop();
   void send_to_others(const Player& who, const net::SharedBytes& frame);
   // Seats one player (on_join); refusals are answered here. Null if refused.
   const Player* admit_in_loop(JoinTicket& ticket);

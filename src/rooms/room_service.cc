@@ -618,6 +618,21 @@ void RoomService::fence_in_loop(uint64_t room_id, bool fenced) {
   room->executor().post([room, fenced] { room->fence_in_loop(fenced); });
 }
 
+void RoomService::hand_off_in_loop(uint64_t room_id,
+                                   std::function<void(std::optional<store::RoomRecord>)> done) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return done(std::nullopt);
+  it->second.fenced = true;
+  auto room = it->second.room;
+  room->executor().post([this, room, done = std::move(done)]() mutable {
+    auto record = room->hand_off_in_loop();
+    service_loop_.post([done = std::move(done), record = std::move(record)]() mutable {
+      done(std::move(record));
+    });
+  });
+}
+
 void RoomService::close_room_in_loop(uint64_t room_id, std::string reason) {
   CITADEL_ASSERT_IN_LOOP(service_loop_);
   auto it = rooms_.find(room_id);

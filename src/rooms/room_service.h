@@ -153,6 +153,11 @@ class RoomService final : private RoomHost {
   // Ends a room from outside (its players are told nothing more: their
   // seats are forgotten here, told to the seat observer as 0).
   void close_room_in_loop(uint64_t room_id, std::string reason);
+  // Hand-over (a draining fleet node, service loop): fences the room and
+  // gives `done` (later, on the service loop) its state as a snapshot
+  // saves it; nullopt if there is no such room or its code saves none.
+  void hand_off_in_loop(uint64_t room_id,
+                        std::function<void(std::optional<store::RoomRecord>)> done);
   void on_session_ended_in_loop(uint64_t user_id);
 
   // Thread-safe.

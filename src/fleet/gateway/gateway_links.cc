@@ -72,6 +72,9 @@ class GatewayLinks::LoopLinks {
     uint64_t room = 0;
     uint64_t user = 0;
     std::unique_ptr<Moving> moving = nullptr;  // a transfer under way
+    // Failover moved it to `node`; that node has not spoken to the player
+    // yet (its Rejoined), so its inputs wait, dropped.
+    bool reattaching = false;
   };
 
   LoopLinks(GatewayLinks& owner, net::EventLoop& loop) : owner_(owner), loop_(loop) {}
@@ -168,6 +171,12 @@ class GatewayLinks::LoopLinks {
     // node returns, for the new room (the only allocation on this path,
     // and only while a transfer lasts).
     if (it->second.moving) return hold(*it->second.moving, frame.cmd, frame.payload);
+    if (it->second.reattaching) {
+      // Its room is being re-attached on the node that took it over: until
+      // that node speaks to the player, it would answer "not in room".
+      moved_inputs_dropped.add();
+      return;
+    }
     if (!forward(peer, frame, it->second.node))
       refused.add();  // the link is down: an input is lossy
   }
@@ -181,7 +190,7 @@ class GatewayLinks::LoopLinks {
       link::append_player_closed(scratch_, connection_id, user_id);
       n->link->send_in_loop(scratch_);
     }
-    seats_.erase(connection_id);
+    erase_seat(connection_id);
     match_nodes_.erase(connection_id);
   }
 
@@ -195,9 +204,40 @@ class GatewayLinks::LoopLinks {
     for (auto& [connection_id, seat] : seats_) {
       if (seat.room != room || seat.node == node) continue;
       seat.node = node;
+      if (!seat.reattaching) ++reattaching_;
+      seat.reattaching = true;  // until the node's first word to the player (arrived)
       moved.add();
       owner_.set_seat_node(seat.user, node);
       if (n != nullptr) attach_seat(*n, connection_id, seat.user);
+    }
+  }
+
+  // Every change to seats_ but a failover's move goes through these two,
+  // which keep reattaching_ the count of seats still reattaching.
+  void set_seat(uint64_t connection_id, Seat seat) {
+    auto it = seats_.find(connection_id);
+    if (it == seats_.end()) {
+      seats_.emplace(connection_id, std::move(seat));
+      return;
+    }
+    if (it->second.reattaching) --reattaching_;
+    it->second = std::move(seat);
+  }
+  void erase_seat(uint64_t connection_id) {
+    auto it = seats_.find(connection_id);
+    if (it == seats_.end()) return;
+    if (it->second.reattaching) --reattaching_;
+    seats_.erase(it);
+  }
+
+  // The node said something to these players (their Rejoined first): a
+  // seat that moved there is attached, and its inputs go through again.
+  void arrived(const NodeLink& n, const std::vector<uint64_t>& ids) {
+    for (const uint64_t id : ids) {
+      auto it = seats_.find(id);
+      if (it == seats_.end() || !it->second.reattaching || it->second.node != n.node.id) continue;
+      it->second.reattaching = false;
+      if (--reattaching_ == 0) return;
     }
   }
 
@@ -207,6 +247,7 @@ class GatewayLinks::LoopLinks {
     net::SharedBytes closed;
     std::erase_if(seats_, [&](const auto& s) {
       if (s.second.room != room) return false;
+      if (s.second.reattaching) --reattaching_;
       if (owner_.seat_node_of(s.second.user) == s.second.node)
         owner_.set_seat_node(s.second.user, "");
       if (net::Responder* peer = loop_.responder_in_loop(s.first)) {
@@ -225,7 +266,7 @@ class GatewayLinks::LoopLinks {
   // node hears of the new connection.
   void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node,
                       uint64_t room) {
-    seats_[connection_id] = Seat{node, room, user_id};
+    set_seat(connection_id, Seat{node, room, user_id});
     auto it = nodes_.find(node);
     if (it == nodes_.end() || !it->second->welcomed) return;  // sent once the link is back
     attach_seat(*it->second, connection_id, user_id);
@@ -241,7 +282,8 @@ class GatewayLinks::LoopLinks {
 
   // Gauges for other threads (one writer: this loop).
   net::RelaxedCounter forwarded, refused, deliveries, drops, links_up;
-  net::RelaxedCounter moved, lost;  // seats that followed a room to a new node; rooms lost
+  net::RelaxedCounter moved_inputs_dropped;  // inputs of a reattaching seat, before its node spoke
+  net::RelaxedCounter moved, lost;           // seats that followed a room to a new node; rooms lost
   // Player transfer: done, failed, inputs dropped past the hold's caps.
   net::RelaxedCounter transfers, transfers_failed, transfer_dropped;
 
@@ -344,6 +386,7 @@ class GatewayLinks::LoopLinks {
               std::make_shared<const std::vector<uint8_t>>(d->frames.begin(), d->frames.end());
           ids_.clear();
           for (std::size_t i = 0; i < d->count; ++i) ids_.push_back(d->id(i));
+          if (reattaching_ > 0) arrived(n, ids_);
           owner_.outbox_.send_many_from(&loop_, ids_, bytes);
           deliveries.add(d->count);
           return;
@@ -375,11 +418,17 @@ class GatewayLinks::LoopLinks {
             return seat_while_moving_in_loop(n, it, *s);
           }
           if (s->room != 0) {
-            seats_[s->conn] = Seat{n.node.id, s->room, s->user};
+            // A seat the player has already (a restored room seating its
+            // players again) stays as it is: if it is reattaching, it
+            // still waits for the node to attach the player.
+            auto it = seats_.find(s->conn);
+            if (it == seats_.end() || it->second.node != n.node.id || it->second.room != s->room) {
+              set_seat(s->conn, Seat{n.node.id, s->room, s->user});
+            }
             owner_.set_seat_node(s->user, n.node.id, s->room);
           } else if (auto it = seats_.find(s->conn);
                      it != seats_.end() && it->second.node == n.node.id) {
-            seats_.erase(it);
+            erase_seat(s->conn);
             if (owner_.seat_node_of(s->user) == n.node.id) owner_.set_seat_node(s->user, "");
           }
           match_nodes_.erase(s->conn);
@@ -433,6 +482,8 @@ class GatewayLinks::LoopLinks {
   void transfer_out_in_loop(NodeLink& n, const link::Transfer& t) {
     if (loop_.responder_in_loop(t.conn) == nullptr) return;  // gone: its close reached the node
     Seat& seat = seats_[t.conn];
+    if (seat.reattaching) --reattaching_;  // the old node spoke to it: attached there
+    seat.reattaching = false;
     seat.node = n.node.id;
     seat.room = t.from_room;
     seat.user = t.user;
@@ -505,10 +556,11 @@ class GatewayLinks::LoopLinks {
     if (s.room == 0) {  // refused there; the node told the player why
       transfers_failed.add();
       if (owner_.seat_node_of(s.user) == it->second.node) owner_.set_seat_node(s.user, "");
-      seats_.erase(it);
+      erase_seat(it->first);
       return;
     }
     auto moving = std::move(it->second.moving);
+    if (it->second.reattaching) --reattaching_;
     it->second = Seat{n.node.id, s.room, s.user, nullptr};
     owner_.set_seat_node(s.user, n.node.id, s.room);
     match_nodes_.erase(s.conn);
@@ -535,7 +587,7 @@ class GatewayLinks::LoopLinks {
     if (owner_.seat_node_of(it->second.user) == it->second.node) {
       owner_.set_seat_node(it->second.user, "");
     }
-    seats_.erase(it);
+    erase_seat(it->first);
   }
 
   // A link that closed mid-transfer: an old node that will not answer the
@@ -582,6 +634,7 @@ class GatewayLinks::LoopLinks {
   GatewayLinks& owner_;
   net::EventLoop& loop_;
   std::map<std::string, std::unique_ptr<NodeLink>> nodes_;
+  std::size_t reattaching_ = 0;  // seats reattaching: Delivers look them up only while any
   std::unordered_map<uint64_t, Seat> seats_;               // connection -> its seat
   std::unordered_map<uint64_t, std::string> match_nodes_;  // connection -> its queue's node
   std::vector<uint8_t> scratch_;
@@ -760,6 +813,7 @@ GatewayLinks::Stats GatewayLinks::stats() const {
     s.links_open += l->links_up.get();
     s.seats_moved += l->moved.get();
     s.seats_lost += l->lost.get();
+    s.moved_inputs_dropped += l->moved_inputs_dropped.get();
     s.transfers += l->transfers.get();
     s.transfers_failed += l->transfers_failed.get();
     s.transfer_inputs_dropped += l->transfer_dropped.get();
