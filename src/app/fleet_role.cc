@@ -9,6 +9,7 @@
 #include "fleet/game/room_snapshots.h"
 #include "fleet/game/room_takeover.h"
 #include "fleet/gateway/gateway_links.h"
+#include "fleet/link/link_messages.h"
 #include "fleet/membership/membership.h"
 #include "fleet/ownership/owner_directory.h"
 #include "ops/admin/metrics_writer.h"
@@ -74,10 +75,34 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
     hooks.session_ended = [this, &rooms](uint64_t user) {
       session_event_in_loop([&rooms, user] { rooms.on_session_ended_in_loop(user); });
     };
+    // Player transfer (docs/fleet.md "Player transfer"): the inputs a room
+    // here kept for a player it let go go back to the gateway, and a
+    // gateway seats players here.
+    hooks.take_inputs = [&rooms](uint64_t id, fleet::GameLinks::TakenInputs done) {
+      rooms.take_inputs_in_loop(
+          id, [done = std::move(done)](uint16_t cmd, std::vector<rooms::HeldInput> inputs) {
+            std::vector<std::vector<uint8_t>> bytes;
+            bytes.reserve(inputs.size());
+            for (auto& in : inputs) bytes.push_back(std::move(in.bytes));
+            done(cmd, std::move(bytes));
+          });
+    };
+    hooks.transfer_in = [&rooms](fleet::GameLinks::Transfer t) {
+      rooms::TransferTarget target{std::move(t.room_type), t.room_id, t.elsewhere,
+                                   std::move(t.handoff)};
+      rooms.transfer_in_in_loop(rooms::TransferRequest{t.user_id, t.connection_id, t.from_room,
+                                                       std::move(t.from_type), std::move(target)});
+    };
     game_ = std::make_unique<fleet::GameLinks>(server.service_loop(), server.io_loops(),
                                                server.router(), o, std::move(hooks));
     auto* g = game_.get();
     rooms.set_seat_observer([g](uint64_t user, uint64_t room) { g->seat_changed(user, room); });
+    static_assert(fleet::link::kMaxHandoffBytes == rooms::kMaxHandoffBytes);
+    rooms.set_transfer_out([g](const rooms::TransferRequest& r) {
+      return g->transfer_out(fleet::GameLinks::Transfer{
+          r.user_id, r.connection_id, r.from_room, r.from_type, r.target.room_type,
+          r.target.room_id, r.target.elsewhere, r.target.handoff});
+    });
     services.set_remote_usernames([g](uint64_t user) { return g->username_of(user); });
     // Room ids no other game node draws; each room's owner record in etcd
     // (once the membership has its client: rooms opened before wait).
@@ -369,6 +394,17 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 "Failover: players' seats that followed their room to the game node that took "
                 "it over.",
                 s.seats_moved);
+    out.counter("citadel_fleet_transfers_total",
+                "Player transfers this gateway completed: players placed in a room on their new "
+                "game node, their inputs following.",
+                s.transfers);
+    out.counter("citadel_fleet_transfers_failed_total",
+                "Player transfers that failed (no node, no room, refused): the player was told "
+                "RoomEvent Closed and is in no room.",
+                s.transfers_failed);
+    out.counter("citadel_fleet_transfer_inputs_dropped_total",
+                "Inputs dropped while a player was being transferred (past 512 held).",
+                s.transfer_inputs_dropped);
     out.counter("citadel_fleet_seats_lost_total",
                 "Failover: players' seats given up because no game node took their room over "
                 "in time (each player is told its room closed).",
@@ -396,6 +432,13 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 "Players' frames forwarded over node links (a gateway: room commands to game "
                 "nodes; a game node: frames dispatched from gateways).",
                 s.frames_forwarded);
+    out.counter("citadel_fleet_transfers_out_total",
+                "Players rooms here transferred away whose gateway placed them.", s.transfers_out);
+    out.counter("citadel_fleet_transfers_in_total",
+                "Transferred players gateways sent here to be seated.", s.transfers_in);
+    out.counter("citadel_fleet_transfer_inputs_returned_total",
+                "Inputs of transferred players returned to their gateway, unapplied.",
+                s.inputs_returned);
     out.counter("citadel_fleet_link_malformed_total",
                 "Malformed link messages from gateways (each closes its link).", s.malformed);
   }
