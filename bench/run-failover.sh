@@ -54,6 +54,16 @@ require_release_build
 need_room_fds "$PLAYERS"
 
 bench_init
+# A round's fleet is stopped however the script ends (fleet-up.sh stop
+# signals only the PIDs it recorded), then the usual cleanup.
+FLEET_DIR=""
+failover_cleanup() {
+  if [[ -n $FLEET_DIR && -d $FLEET_DIR/pids ]]; then
+    CITADEL_FLEET_DIR=$FLEET_DIR "$FLEET_UP" stop >/dev/null 2>&1 || true
+  fi
+  bench_cleanup
+}
+trap failover_cleanup EXIT
 mkdir -p "$RESULTS_DIR"
 STAMP=$(date +%Y%m%d-%H%M%S)
 RAW=$RESULTS_DIR/failover-$STAMP.jsonl
@@ -76,6 +86,7 @@ failover_round() {
   local dir=$BENCH_TMP/round-$round err="" json="" limit wfile bench_pid start
   local gw_port victim="" victim_players=0 survivor="" killed_at kill_pid
   mkdir -p "$dir"
+  FLEET_DIR=$dir/fleet
   # PostgreSQL runs as nobody when root: it must pass through (not read) these.
   chmod 711 "$BENCH_TMP" "$dir"
   if ! CITADEL_FLEET_DIR=$dir/fleet CITADEL_BIN_DIR=$BIN_DIR "$FLEET_UP" up >"$dir/fleet-up.log" 2>&1; then
