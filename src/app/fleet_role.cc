@@ -285,6 +285,14 @@ void FleetRole::stop() {
   stop_etcd();
 }
 
+void FleetRole::rooms_left_at_deadline() {
+  if (!game_) return;
+  spdlog::warn(
+      "fleet: drain deadline passed with {} rooms open ({} seats): they end with this node "
+      "(handing rooms over is not done yet)",
+      rooms_.stats().rooms_open, rooms_.stats().players);
+}
+
 void FleetRole::stop_etcd() {
   if (etcd_stopped_) return;
   etcd_stopped_ = true;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <stdexcept>
 
 namespace citadel::test {
@@ -49,6 +50,10 @@ bool start_with_admin(ServerOptions options, AdminServerProcess& out, std::strin
       return false;
     }
     // Taken between pick_free_port() and the server's bind: try another.
+    // This one stops cleanly first: a fleet node has registered its id
+    // (SIGTERM revokes its lease; a SIGKILL would leave the id held for a
+    // TTL and the next attempt refused as a duplicate).
+    server->stop(SIGTERM, 5s);
   }
   if (why) *why = "admin port in use on every attempt";
   return false;

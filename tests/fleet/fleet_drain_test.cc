@@ -7,17 +7,32 @@
 //     keeps its players' seats; a player that resumes on the other gateway
 //     with its token is back in its room (Rejoined, the room's state, its
 //     inputs acknowledged); a player that never comes back loses its seat
-//     after the grace.
+//     after the grace;
+//   - a gateway told to drain (SIGTERM): it leaves the table (draining in
+//     its record, /health 503), takes no new clients, tells each client to
+//     reconnect to another live gateway (Reconnect, cmd 0x0106, with that
+//     gateway's game address); a client that does resumes there, back in its
+//     room; the gateway exits 0 once its last client has gone, before its
+//     drain deadline;
+//   - the same asked for on the admin port (POST /fleet/drain), with the C++
+//     client library following the notice by itself and resuming.
 // Every wait polls an event with a deadline; nothing sleeps a fixed time to
 // synchronise. Every process is stopped by PID (ServerProcess).
 #include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "admin_process.h"
+#include "client/client.h"
+#include "client/io_thread.h"
 #include "etcd/etcd_server.h"
 #include "fixture.h"
 #include "fleet_players.h"
@@ -64,6 +79,25 @@ Resumed resume_on(Player& p, uint16_t port) {
   return out;
 }
 
+struct Notice {
+  msg::ReconnectReason reason = msg::ReconnectReason::Draining;
+  std::string address;
+  uint32_t deadline_ms = 0;
+};
+
+// The next Reconnect push (other frames skipped).
+std::optional<Notice> next_reconnect(Player& p) {
+  const auto f = next_of(p.client, cmd::kReconnect, 10s);
+  if (!f) return std::nullopt;
+  const auto* m = protocol::verified_root<msg::Reconnect>(f->payload);
+  if (m == nullptr) return std::nullopt;
+  Notice n;
+  n.reason = m->reason();
+  if (m->address()) n.address = m->address()->str();
+  n.deadline_ms = m->deadline_ms();
+  return n;
+}
+
 // The next ArenaState lists every one of `users`.
 bool state_lists(Player& p, std::initializer_list<uint64_t> users) {
   const auto f = next_of(p.client, cmd::kArenaState, 5s);
@@ -76,6 +110,10 @@ bool state_lists(Player& p, std::initializer_list<uint64_t> users) {
     if (!found) return false;
   }
   return true;
+}
+
+bool saw_locked_lost(const std::vector<client::SessionEventKind>& events) {
+  return std::find(events.begin(), events.end(), client::SessionEventKind::kLost) != events.end();
 }
 
 class FleetDrain : public ::testing::Test {
@@ -92,19 +130,24 @@ class FleetDrain : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  std::string base_yaml(const std::string& role, const std::string& id) const {
+  // fleet.drain_timeout_ms: short by default, so a node stopped at the end
+  // of a test with players still on it does not wait long for them.
+  std::string base_yaml(const std::string& role, const std::string& id,
+                        uint32_t drain_ms = 2000) const {
     return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
+           "\n  node_id: " + id +
+           "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: " + std::to_string(drain_ms) + "\n";
   }
-  // `extra`: more YAML sections (auth: ... is added to the secret's).
-  AdminServerProcess start_game(const std::string& id, const std::string& extra = "") {
-    return start(base_yaml("game", id) + extra);
+  // `extra`: more YAML sections.
+  AdminServerProcess start_game(const std::string& id, const std::string& extra = "",
+                                uint32_t drain_ms = 2000) {
+    return start(base_yaml("game", id, drain_ms) + extra);
   }
   // Gateways share accounts and the token secret: a token resumes on any.
-  AdminServerProcess start_gateway(const std::string& id, const std::string& extra = "") {
-    return start(base_yaml("gateway", id) +
+  AdminServerProcess start_gateway(const std::string& id, uint32_t drain_ms = 2000) {
+    return start(base_yaml("gateway", id, drain_ms) +
                  "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ +
-                 "\nauth:\n  token_secret_file: " + (dir_ / "secret").string() + "\n" + extra);
+                 "\nauth:\n  token_secret_file: " + (dir_ / "secret").string() + "\n");
   }
   AdminServerProcess start(const std::string& yaml) {
     ServerOptions o;
@@ -185,6 +228,164 @@ TEST_F(FleetDrain, AKilledGatewaysPlayersResumeOnAnotherGatewayBackInTheirRoom) 
     ASSERT_TRUE(stopped) << "still running 10 s after SIGTERM: " << node->server->output();
     EXPECT_TRUE(stopped->exited && stopped->code == 0) << node->server->output();
   }
+}
+
+TEST_F(FleetDrain, ADrainingGatewayTellsItsClientsWhereToGoAndExitsOnceTheyHaveGone) {
+  auto game = start_game("game-1");
+  auto gw_a = start_gateway("gw-a", 60000);
+  auto gw_b = start_gateway("gw-b");
+  ASSERT_TRUE(game.server && gw_a.server && gw_b.server);
+  ASSERT_TRUE(linked(gw_a, 1)) << gw_a.server->output();
+  ASSERT_TRUE(linked(gw_b, 1)) << gw_b.server->output();
+
+  Player alice = guest(gw_a.server->port(), "drain-alice");
+  Player carol = guest(gw_a.server->port(), "drain-carol");
+  Player bob = guest(gw_b.server->port(), "drain-bob");
+  const RoomAnswer room = join(alice, 0, true);
+  ASSERT_EQ(room.result, msg::RoomResult::Ok) << room.message;
+  ASSERT_EQ(join(bob, room.room_id, false).result, msg::RoomResult::Ok);
+  send_input(alice, 1);
+  ASSERT_TRUE(sees_ack(bob, alice.user_id, 1));
+
+  // SIGTERM: gateway A drains (the test waits for its exit below).
+  ASSERT_EQ(::kill(gw_a.server->pid(), SIGTERM), 0);
+
+  // Each of its clients is told to go to gateway B, the one other live
+  // gateway, within the drain's deadline.
+  const std::string b_address = "127.0.0.1:" + std::to_string(gw_b.server->port());
+  for (Player* p : {&alice, &carol}) {
+    const auto notice = next_reconnect(*p);
+    ASSERT_TRUE(notice) << gw_a.server->output();
+    EXPECT_EQ(notice->reason, msg::ReconnectReason::Draining);
+    EXPECT_EQ(notice->address, b_address);
+    EXPECT_EQ(notice->deadline_ms, 60000u);
+  }
+  // A leaves the table for placement (its record says draining, at once),
+  // answers /health 503, takes no new clients, and says so in its metrics.
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto r = http_get(gw_b.admin_port, "/fleet/nodes", {}, 2s);
+        if (!r) return false;
+        const auto at = r->body.find("\"id\":\"gw-a\"");
+        return at != std::string::npos &&
+               r->body.find("\"draining\":true", at) < r->body.find("\"id\":\"gw-b\"");
+      },
+      5s));
+  const auto health = http_get(gw_a.admin_port, "/health", {}, 2s);
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(metric(gw_a.admin_port, "citadel_fleet_draining"), 1);
+  EXPECT_EQ(metric(gw_a.admin_port, "citadel_fleet_clients_told_to_move_total"), 2);
+  EXPECT_TRUE(eventually(
+      [&] {
+        TestClient probe;
+        return !probe.connect(gw_a.server->port(), 500ms);
+      },
+      5s));
+
+  // Alice follows: she resumes on B, back in her room, and plays on.
+  const Resumed back = resume_on(alice, gw_b.server->port());
+  ASSERT_EQ(back.result, msg::AuthResult::Ok) << back.message;
+  ASSERT_TRUE(gets_room_event(alice, msg::RoomEventKind::Rejoined, room.room_id, 0))
+      << gw_b.server->output() << game.server->output();
+  EXPECT_TRUE(state_lists(alice, {alice.user_id, bob.user_id}));
+  send_input(alice, 2);
+  EXPECT_TRUE(sees_ack(bob, alice.user_id, 2));
+
+  // Gateway A waits for Carol, its last client, then exits 0, long before
+  // its deadline.
+  EXPECT_TRUE(gw_a.server->running());
+  carol.client.reset();
+  const auto status = gw_a.server->wait_exit(15s);
+  ASSERT_TRUE(status) << "still running after its last client left: " << gw_a.server->output();
+  EXPECT_TRUE(status->exited && status->code == 0) << status->describe();
+  EXPECT_TRUE(gw_a.server->wait_for_output("fleet: drained", 1s));
+}
+
+TEST_F(FleetDrain, AnAdminDrainMovesAClientLibraryUserToAnotherGatewayByItself) {
+  auto game = start_game("game-1");
+  auto gw_a = start_gateway("gw-a", 30000);
+  auto gw_b = start_gateway("gw-b");
+  ASSERT_TRUE(game.server && gw_a.server && gw_b.server);
+  ASSERT_TRUE(linked(gw_a, 1)) << gw_a.server->output();
+  ASSERT_TRUE(linked(gw_b, 1)) << gw_b.server->output();
+
+  // A player with the C++ client library, on gateway A, in a room.
+  client::IoThread io;
+  client::ClientOptions options;
+  options.heartbeat_interval = 0ms;
+  options.dead_after = 0ms;
+  client::Client c(io.io(), options);
+  std::mutex mutex;
+  std::vector<client::SessionEventKind> sessions;
+  std::vector<uint16_t> pushes;
+  int connects = 0;
+  io.call([&] {
+    c.set_session_handler([&](const client::SessionEvent& e) {
+      std::lock_guard lock(mutex);
+      sessions.push_back(e.kind);
+    });
+    c.set_push_handler([&](const protocol::FrameView& f) {
+      std::lock_guard lock(mutex);
+      pushes.push_back(f.cmd);
+    });
+    c.set_state_handler([&](const client::StateEvent& e) {
+      std::lock_guard lock(mutex);
+      if (e.state == client::ClientState::kConnected) ++connects;
+    });
+    c.connect("127.0.0.1", gw_a.server->port());
+  });
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return connects == 1;
+      },
+      5s));
+  io.call([&] { c.login_guest("library-player", [](const client::AuthOutcome&) {}); });
+  const auto saw = [&](client::SessionEventKind kind) {
+    std::lock_guard lock(mutex);
+    return std::find(sessions.begin(), sessions.end(), kind) != sessions.end();
+  };
+  ASSERT_TRUE(eventually([&] { return saw(client::SessionEventKind::kLoggedIn); }, 5s));
+  EXPECT_EQ(metric(gw_a.admin_port, "citadel_connections_active"), 1);
+
+  // The operator drains A on its admin port (POST only; a second ask says
+  // it had started already).
+  const auto wrong = http_get(gw_a.admin_port, "/fleet/drain", {}, 2s);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 405);
+  const auto drain = http_post(gw_a.admin_port, "/fleet/drain", "", 2s);
+  ASSERT_TRUE(drain);
+  EXPECT_EQ(drain->status, 202) << drain->body;
+  EXPECT_NE(drain->body.find("\"started\":true"), std::string::npos) << drain->body;
+  const auto again = http_post(gw_a.admin_port, "/fleet/drain", "", 2s);
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->body.find("\"started\":false"), std::string::npos) << again->body;
+
+  // The library follows the notice: it connects to B and resumes there.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return saw(client::SessionEventKind::kResumed) ||
+               saw(client::SessionEventKind::kResyncRequired);
+      },
+      10s))
+      << gw_a.server->output();
+  EXPECT_EQ(io.call([&] { return c.stats().moves; }), 1u);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_NE(std::find(pushes.begin(), pushes.end(), cmd::kReconnect), pushes.end());
+    EXPECT_FALSE(saw_locked_lost(sessions));
+  }
+  EXPECT_TRUE(
+      eventually([&] { return metric(gw_b.admin_port, "citadel_connections_active") == 1; }, 5s));
+
+  // A had only that client: it is drained, and exits 0 (the admin's ask
+  // stops the node as SIGTERM would).
+  const auto status = gw_a.server->wait_exit(15s);
+  ASSERT_TRUE(status) << gw_a.server->output();
+  EXPECT_TRUE(status->exited && status->code == 0) << status->describe();
+  io.call([&] { c.close(); });
+  io.stop();
 }
 
 }  // namespace

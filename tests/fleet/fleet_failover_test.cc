@@ -60,7 +60,7 @@ class FleetFailover : public ::testing::Test {
 
   std::string base_yaml(const std::string& role, const std::string& id) const {
     return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
+           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: 2000\n";
   }
   // etcd_url: the node's way to etcd ("" : directly).
   AdminServerProcess start_game(const std::string& id, const std::string& etcd_url = "") {
