@@ -15,7 +15,10 @@
 //     room; the gateway exits 0 once its last client has gone, before its
 //     drain deadline;
 //   - the same asked for on the admin port (POST /fleet/drain), with the C++
-//     client library following the notice by itself and resuming.
+//     client library following the notice by itself and resuming;
+//   - a game node told to drain (SIGTERM): marked draining in its record,
+//     it gets no new room (join-or-create goes to the other game node), its
+//     room plays on until it finishes, then it exits 0 before its deadline.
 // Every wait polls an event with a deadline; nothing sleeps a fixed time to
 // synchronise. Every process is stopped by PID (ServerProcess).
 #include <flatbuffers/flatbuffers.h>
@@ -386,6 +389,68 @@ TEST_F(FleetDrain, AnAdminDrainMovesAClientLibraryUserToAnotherGatewayByItself) 
   EXPECT_TRUE(status->exited && status->code == 0) << status->describe();
   io.call([&] { c.close(); });
   io.stop();
+}
+
+TEST_F(FleetDrain, ADrainingGameNodeGetsNoNewRoomsAndExitsOnceItsRoomsFinish) {
+  const std::string quick_rooms = "rooms:\n  arena:\n    empty_ttl_ms: 200\n";
+  auto game1 = start_game("game-1", quick_rooms, 30000);
+  auto game2 = start_game("game-2", quick_rooms);
+  auto gw = start_gateway("gw-a");
+  ASSERT_TRUE(game1.server && game2.server && gw.server);
+  ASSERT_TRUE(linked(gw, 2)) << gw.server->output();
+
+  // A room on game-1 (the tie goes to the smaller id), one player; then a
+  // room on game-2 with two: by load alone, the next room would be
+  // game-1's.
+  Player p1 = guest(gw.server->port(), "game-drain-1");
+  const RoomAnswer first = join(p1, 0, true);
+  ASSERT_EQ(first.result, msg::RoomResult::Ok) << first.message;
+  ASSERT_EQ(metric(game1.admin_port, "citadel_rooms_open"), 1);
+  ASSERT_TRUE(eventually([&] { return seen_room_players(gw.admin_port, "game-1") == 1; }, 5s));
+  Player p3 = guest(gw.server->port(), "game-drain-3");
+  Player p4 = guest(gw.server->port(), "game-drain-4");
+  const RoomAnswer busy = join(p3, 0, true);
+  ASSERT_EQ(busy.result, msg::RoomResult::Ok) << busy.message;
+  ASSERT_EQ(join(p4, busy.room_id, false).result, msg::RoomResult::Ok);
+  ASSERT_EQ(metric(game2.admin_port, "citadel_rooms_open"), 1);
+  ASSERT_TRUE(eventually([&] { return seen_room_players(gw.admin_port, "game-2") == 2; }, 5s));
+
+  ASSERT_EQ(::kill(game1.server->pid(), SIGTERM), 0);
+  // The gateway sees game-1 draining (its record, written at once).
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto r = http_get(gw.admin_port, "/fleet/nodes", {}, 2s);
+        if (!r) return false;
+        const auto at = r->body.find("\"id\":\"game-1\"");
+        return at != std::string::npos &&
+               r->body.find("\"draining\":true", at) < r->body.find("\"id\":\"game-2\"");
+      },
+      5s))
+      << game1.server->output();
+  EXPECT_EQ(metric(game1.admin_port, "citadel_fleet_draining"), 1);
+
+  // No new room there: a create goes to game-2, the busier node.
+  Player p2 = guest(gw.server->port(), "game-drain-2");
+  const RoomAnswer second = join(p2, 0, true);
+  ASSERT_EQ(second.result, msg::RoomResult::Ok) << second.message;
+  EXPECT_NE(second.room_id, first.room_id);
+  EXPECT_EQ(metric(game2.admin_port, "citadel_rooms_open"), 2);
+  EXPECT_EQ(metric(game1.admin_port, "citadel_rooms_open"), 1);
+
+  // game-1's room plays on.
+  send_input(p1, 1);
+  EXPECT_TRUE(sees_ack(p1, p1.user_id, 1));
+  EXPECT_TRUE(game1.server->running());
+
+  // Its last player leaves, the room ends: game-1 is drained and exits 0,
+  // long before its 30 s deadline.
+  const auto left_at = Clock::now();
+  ASSERT_EQ(leave(p1).result, msg::RoomResult::Ok);
+  const auto status = game1.server->wait_exit(15s);
+  ASSERT_TRUE(status) << game1.server->output();
+  EXPECT_TRUE(status->exited && status->code == 0) << status->describe();
+  EXPECT_LT(Clock::now() - left_at, 10s);
+  EXPECT_TRUE(game1.server->wait_for_output("fleet: drained", 1s));
 }
 
 }  // namespace
