@@ -9,6 +9,7 @@
 #include "fleet/game/room_snapshots.h"
 #include "fleet/game/room_takeover.h"
 #include "fleet/gateway/gateway_links.h"
+#include "fleet/link/link_messages.h"
 #include "fleet/membership/membership.h"
 #include "fleet/ownership/owner_directory.h"
 #include "ops/admin/metrics_writer.h"
@@ -76,10 +77,34 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
     hooks.session_ended = [this, &rooms](uint64_t user) {
       session_event_in_loop([&rooms, user] { rooms.on_session_ended_in_loop(user); });
     };
+    // Player transfer (docs/fleet.md "Player transfer"): the inputs a room
+    // here kept for a player it let go go back to the gateway, and a
+    // gateway seats players here.
+    hooks.take_inputs = [&rooms](uint64_t id, fleet::GameLinks::TakenInputs done) {
+      rooms.take_inputs_in_loop(
+          id, [done = std::move(done)](uint16_t cmd, std::vector<rooms::HeldInput> inputs) {
+            std::vector<std::vector<uint8_t>> bytes;
+            bytes.reserve(inputs.size());
+            for (auto& in : inputs) bytes.push_back(std::move(in.bytes));
+            done(cmd, std::move(bytes));
+          });
+    };
+    hooks.transfer_in = [&rooms](fleet::GameLinks::Transfer t) {
+      rooms::TransferTarget target{std::move(t.room_type), t.room_id, t.elsewhere,
+                                   std::move(t.handoff)};
+      rooms.transfer_in_in_loop(rooms::TransferRequest{t.user_id, t.connection_id, t.from_room,
+                                                       std::move(t.from_type), std::move(target)});
+    };
     game_ = std::make_unique<fleet::GameLinks>(server.service_loop(), server.io_loops(),
                                                server.router(), o, std::move(hooks));
     auto* g = game_.get();
     rooms.set_seat_observer([g](uint64_t user, uint64_t room) { g->seat_changed(user, room); });
+    static_assert(fleet::link::kMaxHandoffBytes == rooms::kMaxHandoffBytes);
+    rooms.set_transfer_out([g](const rooms::TransferRequest& r) {
+      return g->transfer_out(fleet::GameLinks::Transfer{
+          r.user_id, r.connection_id, r.from_room, r.from_type, r.target.room_type,
+          r.target.room_id, r.target.elsewhere, r.target.handoff});
+    });
     services.set_remote_usernames([g](uint64_t user) { return g->username_of(user); });
     // Room ids no other game node draws; each room's owner record in etcd
     // (once the membership has its client: rooms opened before wait).
@@ -195,6 +220,43 @@ void FleetRole::make_takeover_in_loop() {
   takeover_->set_live_nodes(live_game_nodes_);
 }
 
+void FleetRole::hand_over_rooms_in_loop(
+    std::function<void(std::size_t handed, std::size_t kept)> done) {
+  const std::vector<uint64_t> rooms = owned_ ? owned_->held() : std::vector<uint64_t>{};
+  if (rooms.empty() || !snapshots_) return done(0, rooms.size());
+  struct Tally {
+    std::size_t left, handed = 0, kept = 0;
+    std::function<void(std::size_t, std::size_t)> done;
+  };
+  auto tally = std::make_shared<Tally>(Tally{rooms.size(), 0, 0, std::move(done)});
+  const auto one_done = [this, tally](uint64_t room_id, bool handed) {
+    if (handed) {
+      ++tally->handed;
+      rooms_handed_over_.add();
+    } else {
+      ++tally->kept;
+      rooms_kept_.add();
+      rooms_.fence_in_loop(room_id, false);  // it plays on here until the node exits
+    }
+    if (--tally->left == 0) tally->done(tally->handed, tally->kept);
+  };
+  for (const uint64_t room_id : rooms) {
+    rooms_.hand_off_in_loop(room_id, [this, room_id, one_done](auto record) {
+      if (!record || etcd_gone_ || !owned_ || owned_->epoch_of(room_id) == 0) {
+        return one_done(room_id, false);
+      }
+      snapshots_->write_now_in_loop(*record, [this, room_id, one_done](bool stored) {
+        if (!stored || etcd_gone_ || !owned_) return one_done(room_id, false);
+        // The record goes, the snapshot stays: the next owner restores it.
+        // The room stays here fenced (its players' seats move with the
+        // record's next owner) until the node exits.
+        owned_->closed(room_id);
+        one_done(room_id, true);
+      });
+    });
+  }
+}
+
 void FleetRole::session_event_in_loop(std::function<void()> event) {
   if (takeover_ && takeover_->busy()) {
     held_session_events_.push_back(std::move(event));
@@ -245,6 +307,7 @@ FleetRole::~FleetRole() {
 }
 
 uint16_t FleetRole::start() {
+  started_ = true;
   if (!game_) return 0;
   game_->start();
   return game_->port();
@@ -280,6 +343,9 @@ void FleetRole::on_table(const fleet::FleetTable& table) {
 void FleetRole::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Never started (the server could not start: its loops never ran, and
+  // nothing waits on them): nothing was opened or made.
+  if (!started_) return;
   if (gateway_) gateway_->stop();
   if (game_) game_->stop();
   stop_etcd();
@@ -296,6 +362,7 @@ void FleetRole::rooms_left_at_deadline() {
 void FleetRole::stop_etcd() {
   if (etcd_stopped_) return;
   etcd_stopped_ = true;
+  if (!started_) return;
   // The etcd objects live on the service loop: they go there, while it
   // still runs (and before the membership's client they use).
   auto done = std::make_shared<std::promise<void>>();
@@ -337,10 +404,25 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 "Failover: players' seats that followed their room to the game node that took "
                 "it over.",
                 s.seats_moved);
+    out.counter("citadel_fleet_transfers_total",
+                "Player transfers this gateway completed: players placed in a room on their new "
+                "game node, their inputs following.",
+                s.transfers);
+    out.counter("citadel_fleet_transfers_failed_total",
+                "Player transfers that failed (no node, no room, refused): the player was told "
+                "RoomEvent Closed and is in no room.",
+                s.transfers_failed);
+    out.counter("citadel_fleet_transfer_inputs_dropped_total",
+                "Inputs dropped while a player was being transferred (past 512 held).",
+                s.transfer_inputs_dropped);
     out.counter("citadel_fleet_seats_lost_total",
                 "Failover: players' seats given up because no game node took their room over "
                 "in time (each player is told its room closed).",
                 s.seats_lost);
+    out.counter("citadel_fleet_moved_inputs_dropped_total",
+                "Failover: inputs of players whose room had moved, dropped at the gateway before "
+                "the new game node had re-attached them (it would have answered not_in_room).",
+                s.moved_inputs_dropped);
   }
   if (game_) {
     const auto s = game_->stats();
@@ -360,6 +442,13 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 "Players' frames forwarded over node links (a gateway: room commands to game "
                 "nodes; a game node: frames dispatched from gateways).",
                 s.frames_forwarded);
+    out.counter("citadel_fleet_transfers_out_total",
+                "Players rooms here transferred away whose gateway placed them.", s.transfers_out);
+    out.counter("citadel_fleet_transfers_in_total",
+                "Transferred players gateways sent here to be seated.", s.transfers_in);
+    out.counter("citadel_fleet_transfer_inputs_returned_total",
+                "Inputs of transferred players returned to their gateway, unapplied.",
+                s.inputs_returned);
     out.counter("citadel_fleet_link_malformed_total",
                 "Malformed link messages from gateways (each closes its link).", s.malformed);
     out.gauge("citadel_fleet_orphaned_players",
@@ -400,6 +489,11 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
     out.gauge("citadel_fleet_rooms_fenced",
               "1 while this game node is not a fleet member and its rooms do not tick, else 0.",
               fenced_.load() ? 1.0 : 0.0);
+    out.family("citadel_fleet_rooms_handed_over_total", ops::admin::MetricType::kCounter,
+               "Draining: rooms this node handed to other game nodes (handed: snapshot stored, "
+               "record released) or kept (no snapshot stored: they played on here).");
+    out.sample(rooms_handed_over_.get(), {{"result", "handed"}});
+    out.sample(rooms_kept_.get(), {{"result", "kept"}});
     const auto& t = takeover_counters_;
     out.family("citadel_fleet_room_takeovers_total", ops::admin::MetricType::kCounter,
                "Failover: rooms of dead game nodes this node claimed or tried to, by outcome "

@@ -87,6 +87,16 @@ class FleetRole {
   // node as after SIGTERM; the node then stops.
   void rooms_left_at_deadline();
   void write_metrics(ops::admin::MetricsWriter& out) const;
+  // Draining, a game node (service loop; docs/fleet.md "Draining"): hands
+  // every room it owns to the other game nodes. Each room is fenced, its
+  // state written to Redis under its epoch, then its owner record released,
+  // so a live game node takes it over as after a death (RoomTakeover) and
+  // the gateways move its players. The node must already be listed as
+  // draining (other nodes take rooms only from a node that is not live).
+  // `done(handed, kept)` once every room is through; kept: not handed (no
+  // snapshot port, a write Redis did not store, a code that saves no
+  // state) and ticking again.
+  void hand_over_rooms_in_loop(std::function<void(std::size_t handed, std::size_t kept)> done);
 
  private:
   void on_membership(fleet::Membership& membership, bool member);  // service loop
@@ -104,6 +114,7 @@ class FleetRole {
   const std::string node_id_;
   rooms::RoomService& rooms_;
   net::EventLoop& service_loop_;
+  bool started_ = false;                         // start() ran: the loops run
   bool stopped_ = false, etcd_stopped_ = false;  // the control thread's
   bool etcd_gone_ = false;                       // service loop: after destroy_in_loop
   // Rooms opened before the membership had its client (service loop).
@@ -120,6 +131,7 @@ class FleetRole {
   std::unique_ptr<fleet::ownership::OwnerDirectory> directory_;  // both roles
   std::unique_ptr<fleet::RoomTakeover> takeover_;                // a game node
   fleet::RoomTakeover::Counters takeover_counters_;              // read by the admin thread
+  net::RelaxedCounter rooms_handed_over_, rooms_kept_;           // draining
   std::vector<std::string> live_game_nodes_;                     // not draining
   std::vector<std::function<void()>> held_session_events_;
   // A gateway: room -> owner node, from directory_, for the loops' joins.

@@ -100,6 +100,7 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.storage.max_value_bytes = config.storage.max_value_bytes;
   s.storage.max_objects_per_batch = config.storage.max_objects_per_batch;
   s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
+  s.arena_transfer_east = config.rooms.arena_transfer_east;
   s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);
   return s;
 }

@@ -102,6 +102,22 @@ class RoomService final : private RoomHost {
   // session attached to a seated user (a resume) says the seat again.
   using SeatObserver = std::function<void(uint64_t user_id, uint64_t room_id)>;
   void set_seat_observer(SeatObserver f) { seat_observer_ = std::move(f); }
+  // Start-up, a fleet's game node: a player a room here transferred away
+  // (RoomContext::transfer) whose connection is on a gateway is placed by
+  // that gateway, which holds its inputs meanwhile: return true to take
+  // the request there (service loop). Otherwise, and by default, the
+  // player is placed here.
+  using TransferOut = std::function<bool(const TransferRequest&)>;
+  void set_transfer_out(TransferOut f) { transfer_out_ = std::move(f); }
+  // Service loop, a fleet's game node: a gateway sends a transferred player
+  // here (its connection_id: the id the player has on this node).
+  void transfer_in_in_loop(TransferRequest request);
+  // The connection's loop, a fleet's game node: the inputs the player's
+  // room kept for a connection it transferred away, in order (see
+  // RoomRoutes::take_inputs_in_loop); the route goes.
+  void take_inputs_in_loop(uint64_t connection_id, RoomRoutes::TakeInputs out) {
+    routes_.take_inputs_in_loop(connection_id, std::move(out));
+  }
   // Start-up: where new rooms' ids come from (service loop). A fleet's game
   // nodes draw ids no other node draws; by default a counter.
   void set_room_ids(std::function<uint64_t()> next_id) { next_id_ = std::move(next_id); }
@@ -138,6 +154,11 @@ class RoomService final : private RoomHost {
   // Ends a room from outside (its players are told nothing more: their
   // seats are forgotten here, told to the seat observer as 0).
   void close_room_in_loop(uint64_t room_id, std::string reason);
+  // Hand-over (a draining fleet node, service loop): fences the room and
+  // gives `done` (later, on the service loop) its state as a snapshot
+  // saves it; nullopt if there is no such room or its code saves none.
+  void hand_off_in_loop(uint64_t room_id,
+                        std::function<void(std::optional<store::RoomRecord>)> done);
   void on_session_ended_in_loop(uint64_t user_id);
 
   // Thread-safe.
@@ -161,7 +182,9 @@ class RoomService final : private RoomHost {
   };
 
   // RoomHost (room threads).
-  void join_refused(uint64_t room_id, uint64_t user_id) override;
+  void join_refused(uint64_t room_id, uint64_t user_id, uint64_t transfer_from) override;
+  void player_transferred(TransferRequest request) override;
+  void transfer_placed(uint64_t room_id, uint64_t user_id) override;
   void room_closed(uint64_t room_id) override;
   void room_code_changed(uint64_t room_id, std::shared_ptr<const RoomCode> code) override;
   ScoreSink& scores() override { return score_sink_ ? *score_sink_ : no_scores(); }
@@ -176,8 +199,16 @@ class RoomService final : private RoomHost {
   Entry& open_room_in_loop(const RoomType& type);
   // A new room's object and directory entry (not started).
   Entry& add_room_in_loop(const RoomType& type, uint64_t id);
-  Entry* pick_room_in_loop(const RoomType& type);
-  void seat_in_loop(Entry& entry, uint64_t user_id);
+  Entry* pick_room_in_loop(const RoomType& type, uint64_t except = 0);
+  // Seats a transferred player in the room its request names (or tells it
+  // why not: RoomEvent Closed naming the room it left; the seat observer
+  // hears 0).
+  void place_transfer_in_loop(TransferRequest request);
+  // A transfer failed: the room it left drops the inputs it kept.
+  void forget_departed_in_loop(uint64_t room_id, uint64_t user_id);
+  // tell: the seat observer hears of it now (a transfer's, once the room
+  // has set the player's route: transfer_placed).
+  void seat_in_loop(Entry& entry, uint64_t user_id, bool tell = true);
   // Drops a closed room's entry: the observer hears of it, its seats go.
   void forget_room_in_loop(std::unordered_map<uint64_t, Entry>::iterator it);
   void release_seat_in_loop(uint64_t room_id, uint64_t user_id);
@@ -197,6 +228,7 @@ class RoomService final : private RoomHost {
 
   ScoreSink* score_sink_ = nullptr;  // set at start-up, read by room threads
   SeatObserver seat_observer_;       // set at start-up, called on the service loop
+  TransferOut transfer_out_;         // the same
   RoomObserver room_observer_;       // the same
   std::function<uint64_t()> next_id_;
 

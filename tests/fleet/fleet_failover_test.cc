@@ -54,15 +54,10 @@ bool state_lists(Player& p, std::initializer_list<uint64_t> users) {
   return true;
 }
 
-class FleetFailover : public ::testing::Test {
+class FleetFailover : public FleetTest {
  protected:
-  void SetUp() override { accounts_url_ = PostgresServer::shared().create_database(); }
-
-  std::string base_yaml(const std::string& role, const std::string& id) const {
-    return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: 2000\n";
-  }
-  // etcd_url: the node's way to etcd ("" : directly).
+  // Game nodes keep their rooms' snapshots in Redis; etcd_url: the node's
+  // way to etcd ("": directly).
   AdminServerProcess start_game(const std::string& id, const std::string& etcd_url = "") {
     std::string yaml = base_yaml("game", id) + "redis:\n  url: " + redis_.url() +
                        "\nrecovery:\n  snapshot_every_ticks: 5\n";
@@ -72,21 +67,19 @@ class FleetFailover : public ::testing::Test {
     }
     return start(yaml);
   }
-  AdminServerProcess start_gateway(const std::string& id) {
-    return start(base_yaml("gateway", id) +
-                 "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ + "\n");
-  }
-  AdminServerProcess start(const std::string& yaml) {
-    ServerOptions o;
-    o.config_yaml = yaml;
-    AdminServerProcess node;
-    std::string why;
-    EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
-    return node;
-  }
-  bool linked(const AdminServerProcess& gateway, int games) {
-    return eventually(
-        [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
+  // Two game nodes and two gateways, every link up.
+  struct Fleet {
+    AdminServerProcess game1, game2, gw_a, gw_b;
+  };
+  bool start_fleet(Fleet& f, const std::string& game1_etcd = "") {
+    f.game1 = start_game("game-1", game1_etcd);
+    f.game2 = start_game("game-2");
+    f.gw_a = start_gateway("gw-a");
+    f.gw_b = start_gateway("gw-b");
+    if (!f.game1.server || !f.game2.server || !f.gw_a.server || !f.gw_b.server) return false;
+    EXPECT_TRUE(linked(f.gw_a, 2)) << f.gw_a.server->output();
+    EXPECT_TRUE(linked(f.gw_b, 2)) << f.gw_b.server->output();
+    return !::testing::Test::HasFailure();
   }
   uint64_t snapshot_tick(uint64_t room_id) {
     const std::string tick =
@@ -96,19 +89,13 @@ class FleetFailover : public ::testing::Test {
     return std::stoull(tick);
   }
 
-  EtcdServer etcd_;
   RedisServer redis_;
-  std::string accounts_url_;
 };
 
 TEST_F(FleetFailover, AKilledGameNodesRoomComesBackOnTheOtherNodeWithItsPlayers) {
-  auto game1 = start_game("game-1");
-  auto game2 = start_game("game-2");
-  auto gw_a = start_gateway("gw-a");
-  auto gw_b = start_gateway("gw-b");
-  ASSERT_TRUE(game1.server && game2.server && gw_a.server && gw_b.server);
-  ASSERT_TRUE(linked(gw_a, 2)) << gw_a.server->output();
-  ASSERT_TRUE(linked(gw_b, 2)) << gw_b.server->output();
+  Fleet f;
+  ASSERT_TRUE(start_fleet(f));
+  auto& [game1, game2, gw_a, gw_b] = f;
 
   // A room on each game node (the first on game-1, the tie's smaller id;
   // the second on game-2 once the gateway sees game-1's load), each with
@@ -155,11 +142,23 @@ TEST_F(FleetFailover, AKilledGameNodesRoomComesBackOnTheOtherNodeWithItsPlayers)
   // under the 10 s a gateway waits before giving a room up.
   EXPECT_LT(rejoined_after, 8s);
 
-  // Their inputs are applied again, each seen by the other.
+  // Their inputs are applied again, each seen by the other; and each was
+  // told Rejoined once (the room moved once).
   send_input(a1, 10);
   send_input(b1, 10);
   EXPECT_TRUE(sees_ack(b1, a1.user_id, 10));
   EXPECT_TRUE(sees_ack(a1, b1.user_id, 10));
+  for (Player* p : {&a1, &b1}) {
+    std::vector<Frame> skipped;
+    next_of(p->client, cmd::kChatMessage, 1s, &skipped);  // a second of what it gets
+    int rejoined = 0;
+    for (const Frame& f : skipped) {
+      const auto* e = f.cmd == cmd::kRoomEvent ? protocol::verified_root<msg::RoomEvent>(f.payload)
+                                               : nullptr;
+      rejoined += e != nullptr && e->kind() == msg::RoomEventKind::Rejoined;
+    }
+    EXPECT_EQ(rejoined, 0) << "a second RoomEvent Rejoined";
+  }
   // The other room went on as if nothing happened.
   send_input(a2, 1);
   EXPECT_TRUE(sees_ack(b2, a2.user_id, 1));
@@ -194,13 +193,9 @@ TEST_F(FleetFailover, AKilledGameNodesRoomComesBackOnTheOtherNodeWithItsPlayers)
 // live on two nodes, and players stay with game-2's.
 TEST_F(FleetFailover, AGameNodeCutOffFromEtcdStopsItsRoomsAndDropsThemOnceTakenOver) {
   CutProxy to_etcd(etcd_.client_port());
-  auto game1 = start_game("game-1", "http://127.0.0.1:" + std::to_string(to_etcd.port()));
-  auto game2 = start_game("game-2");
-  auto gw_a = start_gateway("gw-a");
-  auto gw_b = start_gateway("gw-b");
-  ASSERT_TRUE(game1.server && game2.server && gw_a.server && gw_b.server);
-  ASSERT_TRUE(linked(gw_a, 2)) << gw_a.server->output();
-  ASSERT_TRUE(linked(gw_b, 2)) << gw_b.server->output();
+  Fleet f;
+  ASSERT_TRUE(start_fleet(f, "http://127.0.0.1:" + std::to_string(to_etcd.port())));
+  auto& [game1, game2, gw_a, gw_b] = f;
 
   Player a1 = guest(gw_a.server->port(), "partition-a1");
   const RoomAnswer room = join(a1, 0, true);  // on game-1 (the tie's smaller id)

@@ -4,7 +4,9 @@
 
 #include <thread>
 
+#include "fixture.h"
 #include "http_client.h"
+#include "postgres/postgres_server.h"
 #include "protocol/arena_generated.h"
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
@@ -147,6 +149,38 @@ int64_t seen_room_players(uint16_t admin_port, const std::string& node) {
   const auto players = r->body.find("\"room_players\":", at);
   if (players == std::string::npos) return -1;
   return std::stoll(r->body.substr(players + 15));
+}
+
+void FleetTest::SetUp() {
+  accounts_url_ = PostgresServer::shared().create_database();
+}
+
+std::string FleetTest::base_yaml(const std::string& role, const std::string& id) const {
+  return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
+         "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: 2000\n";
+}
+
+AdminServerProcess FleetTest::start_game(const std::string& id, const std::string& extra) {
+  return start(base_yaml("game", id) + extra);
+}
+
+AdminServerProcess FleetTest::start_gateway(const std::string& id) {
+  return start(base_yaml("gateway", id) +
+               "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ + "\n");
+}
+
+AdminServerProcess FleetTest::start(const std::string& yaml) {
+  ServerOptions o;
+  o.config_yaml = yaml;
+  AdminServerProcess node;
+  std::string why;
+  EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
+  return node;
+}
+
+bool FleetTest::linked(const AdminServerProcess& gateway, int games) {
+  return eventually(
+      [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
 }
 
 }  // namespace citadel::test

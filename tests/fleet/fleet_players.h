@@ -5,6 +5,7 @@
 #pragma once
 
 #include <flatbuffers/flatbuffers.h>
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "admin_process.h"
+#include "etcd/etcd_server.h"
 #include "protocol/rooms_generated.h"
 #include "test_client.h"
 
@@ -52,5 +55,24 @@ bool sees_ack(Player& watcher, uint64_t user, uint32_t seq);
 bool gets_room_event(Player& p, msg::RoomEventKind kind, uint64_t room_id, uint64_t user_id);
 // A game node's room_players as a node's /fleet/nodes shows it, or -1.
 int64_t seen_room_players(uint16_t admin_port, const std::string& node);
+
+// A fleet's nodes for one test: a real etcd of its own, a fresh database
+// in the shared real PostgreSQL for the gateways' accounts, real citadel
+// processes (2 I/O threads each, a 2 s lease) with their admin ports.
+class FleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  std::string base_yaml(const std::string& role, const std::string& id) const;
+  // `extra`: more YAML appended (top-level sections).
+  AdminServerProcess start_game(const std::string& id, const std::string& extra = "");
+  AdminServerProcess start_gateway(const std::string& id);
+  AdminServerProcess start(const std::string& yaml);
+  // Every loop (2) of the gateway has its link to each of `games` up.
+  static bool linked(const AdminServerProcess& gateway, int games);
+
+  EtcdServer etcd_;
+  std::string accounts_url_;
+};
 
 }  // namespace citadel::test

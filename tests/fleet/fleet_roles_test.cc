@@ -12,6 +12,11 @@
 #include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <functional>
 #include <string>
@@ -35,36 +40,31 @@ namespace {
 
 namespace cmd = protocol::cmd;
 
-class FleetRoles : public ::testing::Test {
- protected:
-  void SetUp() override { accounts_url_ = PostgresServer::shared().create_database(); }
+class FleetRoles : public FleetTest {};
 
-  std::string base_yaml(const std::string& role, const std::string& id) const {
-    return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: 2000\n";
+// A node whose port is taken cannot start: it says so and exits 1 at once,
+// whatever its role (a gateway hung here, waiting on loops that never ran).
+TEST_F(FleetRoles, ANodeWhosePortIsTakenExitsAtOnceWhateverItsRole) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  for (const std::string role : {"gateway", "game"}) {
+    TempFile config(base_yaml(role, "taken-" + role));
+    const RunResult r = run_server_to_completion(
+        {"--config", config.path(), "--host", "127.0.0.1", "--port", port}, 10s);
+    ASSERT_TRUE(r.status) << role << " still running 10 s after it could not bind";
+    EXPECT_TRUE(r.status->exited && r.status->code == 1) << role << ": " << r.status->describe();
+    EXPECT_NE((r.stdout_text + r.stderr_text).find("Address already in use"), std::string::npos)
+        << r.stdout_text << r.stderr_text;
   }
-  AdminServerProcess start_game(const std::string& id) { return start(base_yaml("game", id)); }
-  AdminServerProcess start_gateway(const std::string& id) {
-    return start(base_yaml("gateway", id) +
-                 "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ + "\n");
-  }
-  AdminServerProcess start(const std::string& yaml) {
-    ServerOptions o;
-    o.config_yaml = yaml;
-    AdminServerProcess node;
-    std::string why;
-    EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
-    return node;
-  }
-  // Every loop (2) of the gateway has its link to each of `games` up.
-  bool linked(const AdminServerProcess& gateway, int games) {
-    return eventually(
-        [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
-  }
-
-  EtcdServer etcd_;
-  std::string accounts_url_;
-};
+  ::close(taken);
+}
 
 TEST_F(FleetRoles, PlayersOnTwoGatewaysShareARoomOnAGameNode) {
   auto game = start_game("game-1");
@@ -260,7 +260,7 @@ TEST_F(FleetRoles, AJoinByIdReachesTheRoomsOwnerWhicheverGameNodeItIsOn) {
 
 TEST_F(FleetRoles, AGameNodeKeepsItsRoomsSnapshotInRedisFencedByTheOwnerRecord) {
   RedisServer redis;
-  auto game = start("" + base_yaml("game", "game-1") + "redis:\n  url: " + redis.url() +
+  auto game = start(base_yaml("game", "game-1") + "redis:\n  url: " + redis.url() +
                     "\nrecovery:\n  snapshot_every_ticks: 5\nrooms:\n  arena:\n"
                     "    empty_ttl_ms: 200\n");
   auto gw = start_gateway("gw-a");

@@ -226,6 +226,67 @@ TEST_F(LinkConnectionTest, OneTurnsDeliversOfOneFrameGoOutAsOneLinkFrame) {
   EXPECT_EQ(run_on(a_, [this] { return server_->counters().writes; }), 1u);
 }
 
+// A peer whose every frame is answered with a Deliver of one shared frame,
+// left pending until the end of the turn (coalescing).
+class DeliverOnFrame final : public LinkConnection::Handler {
+ public:
+  explicit DeliverOnFrame(Recorder& seen) : seen_(seen) {}
+  void on_link_open(LinkConnection& l) override { seen_.on_link_open(l); }
+  void on_link_frame(LinkConnection& l, uint16_t cmd, std::span<const uint8_t> payload) override {
+    l.deliver_in_loop(7, frame_);
+    seen_.on_link_frame(l, cmd, payload);
+  }
+  void on_link_closed(LinkConnection& l, std::string_view why) override {
+    seen_.on_link_closed(l, why);
+  }
+
+ private:
+  Recorder& seen_;
+  net::SharedBytes frame_ = [] {
+    std::vector<uint8_t> f;
+    protocol::append_frame(f, 0x0311, std::vector<uint8_t>(40, 7));
+    return std::make_shared<const std::vector<uint8_t>>(std::move(f));
+  }();
+};
+
+// Found by the failover benchmark: a Heartbeat read in the same turn as a
+// frame whose handler left a Deliver pending made the HeartbeatAck's bytes
+// be overwritten by the Deliver's head (one scratch buffer for both): the
+// peer saw a corrupt stream ("bad magic") and dropped the link.
+TEST_F(LinkConnectionTest, AHeartbeatInTheTurnOfAPendingDeliverIsAnsweredIntact) {
+  DeliverOnFrame deliverer(server_seen_);
+  listener_ = std::make_unique<LinkListener>(
+      a_, "127.0.0.1", 0, [this, &deliverer](net::UniqueFd fd, std::string) {
+        LinkConnection::Options o = fast_options();
+        o.heartbeat = 10s;  // only the test's own heartbeats
+        server_ = std::make_shared<LinkConnection>(a_, deliverer, o);
+        server_->adopt_in_loop(std::move(fd));
+      });
+  run_on(a_, [this] { listener_->start_in_loop(); });
+  LinkConnection::Options o = fast_options();
+  o.heartbeat = 10s;
+  dial(listener_->port(), o);
+  ASSERT_TRUE(server_seen_.wait([](auto& r) { return r.opened(); }));
+  ASSERT_TRUE(client_seen_.wait([](auto& r) { return r.opened(); }));
+  // A frame and a Heartbeat in one write: the server reads both in one turn.
+  for (int round = 0; round < 20; ++round) {
+    run_on(b_, [this] {
+      std::vector<uint8_t> bytes;
+      append_session_ended(bytes, 42);
+      append_heartbeat(bytes, lcmd::kHeartbeat, 99);
+      client_->send_in_loop(bytes);
+    });
+  }
+  ASSERT_TRUE(client_seen_.wait([](auto& r) { return r.frames().size() >= 20; }))
+      << client_seen_.closed_copy().value_or("open");
+  EXPECT_FALSE(client_seen_.closed_copy()) << *client_seen_.closed_copy();
+  EXPECT_FALSE(server_seen_.closed_copy()) << *server_seen_.closed_copy();
+  for (const auto& [cmd, payload] : client_seen_.frames_copy()) EXPECT_EQ(cmd, lcmd::kDeliver);
+  // The deliverer goes with this scope: the server link closes first.
+  run_on(a_, [this] { server_->close_in_loop("test over"); });
+  server_.reset();
+}
+
 TEST_F(LinkConnectionTest, HeartbeatsKeepAnIdleLinkOpenPastTheDeadline) {
   connect_pair();
   // Wait for heartbeats answered over more than twice dead_after (300 ms),

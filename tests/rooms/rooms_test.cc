@@ -520,6 +520,73 @@ TEST_F(RoomTest, AFencedRoomStopsTickingUntilUnfencedAndAClosedOneForgetsItsSeat
   EXPECT_EQ(request(a, cmd::kRoomLeave, leave_msg()).result, R::NotInRoom);
 }
 
+// In a fleet a login announces its session after its reply, so the announce
+// may come after the player's own join: the room must not take that for a
+// return (no RoomEvent Rejoined, no PlayerReconnected to the others).
+// Hand-over (a draining fleet node): the room is fenced and gives its
+// state as a snapshot saves it, seats included; an unknown room gives none.
+TEST_F(RoomTest, AHandedOffRoomStopsTickingAndGivesItsStateWithItsSeats) {
+  start();
+  Player a = login("handoff-a"), b = login("handoff-b");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("arena"));
+  ASSERT_EQ(joined.result, R::Ok);
+  ASSERT_EQ(request(b, cmd::kRoomJoin, join_msg("arena", joined.room_id)).result, R::Ok);
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(1, 1.0f, 0.0f)));
+  ASSERT_TRUE(arena_until(a.client, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    return me && me->ack() == 1;
+  }));
+  const auto hand_off = [&](uint64_t room_id) {
+    std::promise<std::optional<store::RoomRecord>> got;
+    server_->service_loop().post([&] {
+      services_->rooms().hand_off_in_loop(room_id, [&](auto record) { got.set_value(record); });
+    });
+    return got.get_future().get();
+  };
+  const auto record = hand_off(joined.room_id);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->room_id, joined.room_id);
+  EXPECT_EQ(record->type, "arena");
+  EXPECT_GT(record->tick, 0u);
+  EXPECT_FALSE(record->state.empty());
+  ASSERT_EQ(record->seats.size(), 2u);
+  EXPECT_EQ(record->seats[0].user_id, a.id);
+  EXPECT_EQ(record->seats[1].user_id, b.id);
+  // Fenced: no more states (after those already on their way).
+  while (a.client.read_frame(200ms).status == ReadStatus::kFrame) {
+  }
+  EXPECT_NE(a.client.read_frame(400ms).status, ReadStatus::kFrame);
+  EXPECT_FALSE(hand_off(12345));
+}
+
+TEST_F(RoomTest, AnAttachOfTheConnectionAPlayerAlreadyPlaysOnSaysNothing) {
+  start();
+  Player a = login("attach-a"), b = login("attach-b");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("arena"));
+  ASSERT_EQ(joined.result, R::Ok);
+  ASSERT_EQ(request(b, cmd::kRoomJoin, join_msg("arena", joined.room_id)).result, R::Ok);
+  const uint64_t a_connection = [&] {
+    std::promise<uint64_t> id;
+    server_->service_loop().post(
+        [&] { id.set_value(services_->sessions().find_in_loop(a.id)->connection_id); });
+    return id.get_future().get();
+  }();
+  server_->service_loop().post(
+      [&] { services_->rooms().on_session_attached_in_loop(a.id, a_connection); });
+  for (Player* p : {&a, &b}) {
+    const auto deadline = std::chrono::steady_clock::now() + 400ms;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto r = p->client.read_frame(100ms);
+      if (r.status != ReadStatus::kFrame) continue;
+      if (r.frame.cmd != cmd::kRoomEvent) continue;
+      const auto* e = as<msg::RoomEvent>(r.frame);
+      ASSERT_NE(e, nullptr);
+      EXPECT_NE(e->kind(), msg::RoomEventKind::Rejoined);
+      EXPECT_NE(e->kind(), msg::RoomEventKind::PlayerReconnected);
+    }
+  }
+}
+
 TEST_F(RoomTest, RoomsRunOnALogicThreadPoolToo) {
   rooms_.executor_threads = 2;
   start();

@@ -44,6 +44,14 @@ void OwnedRooms::take_over(uint64_t room_id, const std::string& type,
                 });
 }
 
+std::vector<uint64_t> OwnedRooms::held() const {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, room] : rooms_) {
+    if (room.epoch != 0 && room.lease == lease_ && lease_ != 0) ids.push_back(id);
+  }
+  return ids;
+}
+
 int64_t OwnedRooms::epoch_of(uint64_t room_id) const {
   auto it = rooms_.find(room_id);
   return it == rooms_.end() ? 0 : it->second.epoch;

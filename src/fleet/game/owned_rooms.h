@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "fleet/ownership/room_claims.h"
 #include "net/loop_stats.h"
@@ -58,6 +59,8 @@ class OwnedRooms {
   // claims nothing more).
   void take_over(uint64_t room_id, const std::string& type, std::function<void(int64_t)> done);
   int64_t lease() const { return lease_; }
+  // The rooms whose record this node holds now (a hand-over's list).
+  std::vector<uint64_t> held() const;
   // Membership changed: with a lease (a member), every room not on it is
   // moved to it (its record rewritten on the new lease if this node's hold
   // at its epoch still stands, claimed afresh if the record is gone);

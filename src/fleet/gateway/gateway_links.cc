@@ -51,6 +51,32 @@ class GatewayLinks::LoopLinks {
     }
   };
 
+  // A transfer under way: what TransferIn will say, and the player's
+  // inputs meanwhile (returned by the old node, held from the client).
+  struct Moving {
+    std::string to;  // the node sent TransferIn ("" until the old node drained)
+    bool drained = false;
+    std::string username;
+    uint64_t from_room = 0;
+    std::string from_type, room_type;
+    uint64_t room_id = 0;
+    bool elsewhere = false;
+    std::vector<uint8_t> handoff;
+    std::vector<std::pair<uint16_t, std::vector<uint8_t>>> returned, held;
+    std::size_t bytes = 0;
+  };
+  static constexpr std::size_t kMaxMovingInputs = 512;
+  static constexpr std::size_t kMaxMovingBytes = 128 * 1024;
+  struct Seat {
+    std::string node;  // the game node the room is on
+    uint64_t room = 0;
+    uint64_t user = 0;
+    std::unique_ptr<Moving> moving = nullptr;  // a transfer under way
+    // Failover moved it to `node`; that node has not spoken to the player
+    // yet (its Rejoined), so its inputs wait, dropped.
+    bool reattaching = false;
+  };
+
   LoopLinks(GatewayLinks& owner, net::EventLoop& loop) : owner_(owner), loop_(loop) {}
 
   net::EventLoop& loop() { return loop_; }
@@ -141,6 +167,16 @@ class GatewayLinks::LoopLinks {
                       fmt::format("cmd {:#06x}: you are in no room", frame.cmd));
       return;
     }
+    // A transfer in progress: the input waits here, after the ones the old
+    // node returns, for the new room (the only allocation on this path,
+    // and only while a transfer lasts).
+    if (it->second.moving) return hold(*it->second.moving, frame.cmd, frame.payload);
+    if (it->second.reattaching) {
+      // Its room is being re-attached on the node that took it over: until
+      // that node speaks to the player, it would answer "not in room".
+      moved_inputs_dropped.add();
+      return;
+    }
     if (!forward(peer, frame, it->second.node))
       refused.add();  // the link is down: an input is lossy
   }
@@ -154,7 +190,7 @@ class GatewayLinks::LoopLinks {
       link::append_player_closed(scratch_, connection_id, user_id);
       n->link->send_in_loop(scratch_);
     }
-    seats_.erase(connection_id);
+    erase_seat(connection_id);
     match_nodes_.erase(connection_id);
   }
 
@@ -168,9 +204,40 @@ class GatewayLinks::LoopLinks {
     for (auto& [connection_id, seat] : seats_) {
       if (seat.room != room || seat.node == node) continue;
       seat.node = node;
+      if (!seat.reattaching) ++reattaching_;
+      seat.reattaching = true;  // until the node's first word to the player (arrived)
       moved.add();
       owner_.set_seat_node(seat.user, node);
       if (n != nullptr) attach_seat(*n, connection_id, seat.user);
+    }
+  }
+
+  // Every change to seats_ but a failover's move goes through these two,
+  // which keep reattaching_ the count of seats still reattaching.
+  void set_seat(uint64_t connection_id, Seat seat) {
+    auto it = seats_.find(connection_id);
+    if (it == seats_.end()) {
+      seats_.emplace(connection_id, std::move(seat));
+      return;
+    }
+    if (it->second.reattaching) --reattaching_;
+    it->second = std::move(seat);
+  }
+  void erase_seat(uint64_t connection_id) {
+    auto it = seats_.find(connection_id);
+    if (it == seats_.end()) return;
+    if (it->second.reattaching) --reattaching_;
+    seats_.erase(it);
+  }
+
+  // The node said something to these players (their Rejoined first): a
+  // seat that moved there is attached, and its inputs go through again.
+  void arrived(const NodeLink& n, const std::vector<uint64_t>& ids) {
+    for (const uint64_t id : ids) {
+      auto it = seats_.find(id);
+      if (it == seats_.end() || !it->second.reattaching || it->second.node != n.node.id) continue;
+      it->second.reattaching = false;
+      if (--reattaching_ == 0) return;
     }
   }
 
@@ -180,6 +247,7 @@ class GatewayLinks::LoopLinks {
     net::SharedBytes closed;
     std::erase_if(seats_, [&](const auto& s) {
       if (s.second.room != room) return false;
+      if (s.second.reattaching) --reattaching_;
       if (owner_.seat_node_of(s.second.user) == s.second.node)
         owner_.set_seat_node(s.second.user, "");
       if (net::Responder* peer = loop_.responder_in_loop(s.first)) {
@@ -198,7 +266,7 @@ class GatewayLinks::LoopLinks {
   // node hears of the new connection.
   void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node,
                       uint64_t room) {
-    seats_[connection_id] = Seat{node, room, user_id};
+    set_seat(connection_id, Seat{node, room, user_id});
     auto it = nodes_.find(node);
     if (it == nodes_.end() || !it->second->welcomed) return;  // sent once the link is back
     attach_seat(*it->second, connection_id, user_id);
@@ -225,7 +293,10 @@ class GatewayLinks::LoopLinks {
 
   // Gauges for other threads (one writer: this loop).
   net::RelaxedCounter forwarded, refused, deliveries, drops, links_up;
-  net::RelaxedCounter moved, lost;  // seats that followed a room to a new node; rooms lost
+  net::RelaxedCounter moved_inputs_dropped;  // inputs of a reattaching seat, before its node spoke
+  net::RelaxedCounter moved, lost;           // seats that followed a room to a new node; rooms lost
+  // Player transfer: done, failed, inputs dropped past the hold's caps.
+  net::RelaxedCounter transfers, transfers_failed, transfer_dropped;
 
  private:
   std::string seat_of(uint64_t connection_id) const {
@@ -242,10 +313,10 @@ class GatewayLinks::LoopLinks {
 
   // Fewest seated players, then fewest rooms, then the smallest id, among
   // nodes that are not draining and whose link from this loop is up.
-  std::string least_loaded() const {
+  std::string least_loaded(const std::string& except = {}) const {
     const NodeLink* best = nullptr;
     for (const auto& [id, n] : nodes_) {
-      if (!n->welcomed || n->node.draining) continue;
+      if (!n->welcomed || n->node.draining || id == except) continue;
       if (best == nullptr ||
           std::tie(n->node.room_players, n->node.rooms, n->node.id) <
               std::tie(best->node.room_players, best->node.rooms, best->node.id)) {
@@ -326,6 +397,7 @@ class GatewayLinks::LoopLinks {
               std::make_shared<const std::vector<uint8_t>>(d->frames.begin(), d->frames.end());
           ids_.clear();
           for (std::size_t i = 0; i < d->count; ++i) ids_.push_back(d->id(i));
+          if (reattaching_ > 0) arrived(n, ids_);
           owner_.outbox_.send_many_from(&loop_, ids_, bytes);
           deliveries.add(d->count);
           return;
@@ -342,14 +414,32 @@ class GatewayLinks::LoopLinks {
           return;
         }
         break;
+      case lcmd::kTransferOut:
+        if (auto t = link::decode_transfer(payload)) return transfer_out_in_loop(n, *t);
+        break;
+      case lcmd::kReturned:
+        if (auto f = link::decode_player_frame(payload)) return returned_in_loop(n, *f);
+        break;
+      case lcmd::kTransferDrained:
+        if (auto conn = link::decode_conn(payload)) return drained_in_loop(n, *conn);
+        break;
       case lcmd::kSeatChanged:
         if (auto s = link::decode_seat_changed(payload)) {
+          if (auto it = seats_.find(s->conn); it != seats_.end() && it->second.moving) {
+            return seat_while_moving_in_loop(n, it, *s);
+          }
           if (s->room != 0) {
-            seats_[s->conn] = Seat{n.node.id, s->room, s->user};
+            // A seat the player has already (a restored room seating its
+            // players again) stays as it is: if it is reattaching, it
+            // still waits for the node to attach the player.
+            auto it = seats_.find(s->conn);
+            if (it == seats_.end() || it->second.node != n.node.id || it->second.room != s->room) {
+              set_seat(s->conn, Seat{n.node.id, s->room, s->user});
+            }
             owner_.set_seat_node(s->user, n.node.id, s->room);
           } else if (auto it = seats_.find(s->conn);
                      it != seats_.end() && it->second.node == n.node.id) {
-            seats_.erase(it);
+            erase_seat(s->conn);
             if (owner_.seat_node_of(s->user) == n.node.id) owner_.set_seat_node(s->user, "");
           }
           match_nodes_.erase(s->conn);
@@ -380,7 +470,157 @@ class GatewayLinks::LoopLinks {
     }
   }
 
+  // ---- player transfer (docs/fleet.md "Player transfer") ----
+  //
+  // The gateway is the sequencer: after the old node's TransferOut it
+  // forwards the player's inputs nowhere and holds them; it sends the old
+  // node a marker, and the node returns every input it kept or still got
+  // for the player (Returned), then answers (TransferDrained): the link is
+  // FIFO, so nothing the gateway sent before the marker is still out. Then
+  // the new node gets TransferIn; its SeatChanged says where the player
+  // sits, and the inputs follow there, the returned ones first.
+
+  void hold(Moving& m, uint16_t cmd, std::span<const uint8_t> payload) {
+    if (m.held.size() + m.returned.size() >= kMaxMovingInputs ||
+        m.bytes + payload.size() > kMaxMovingBytes) {
+      transfer_dropped.add();
+      return;
+    }
+    m.bytes += payload.size();
+    m.held.emplace_back(cmd, std::vector<uint8_t>(payload.begin(), payload.end()));
+  }
+
+  void transfer_out_in_loop(NodeLink& n, const link::Transfer& t) {
+    if (loop_.responder_in_loop(t.conn) == nullptr) return;  // gone: its close reached the node
+    Seat& seat = seats_[t.conn];
+    if (seat.reattaching) --reattaching_;  // the old node spoke to it: attached there
+    seat.reattaching = false;
+    seat.node = n.node.id;
+    seat.room = t.from_room;
+    seat.user = t.user;
+    auto m = std::make_unique<Moving>();
+    m->username = owner_.username_of(t.user);
+    m->from_room = t.from_room;
+    m->from_type = std::string(t.from_type);
+    m->room_type = std::string(t.room_type);
+    m->room_id = t.room_id;
+    m->elsewhere = t.elsewhere;
+    m->handoff.assign(t.handoff.begin(), t.handoff.end());
+    seat.moving = std::move(m);
+    scratch_.clear();
+    link::append_conn(scratch_, lcmd::kTransferMarker, t.conn);
+    n.link->send_in_loop(scratch_);
+  }
+
+  void returned_in_loop(NodeLink& n, const link::PlayerFrame& f) {
+    auto it = seats_.find(f.conn);
+    if (it == seats_.end() || !it->second.moving || it->second.node != n.node.id) return;
+    Moving& m = *it->second.moving;
+    if (m.drained) return;
+    if (m.held.size() + m.returned.size() >= kMaxMovingInputs ||
+        m.bytes + f.payload.size() > kMaxMovingBytes) {
+      transfer_dropped.add();
+      return;
+    }
+    m.bytes += f.payload.size();
+    m.returned.emplace_back(f.cmd, std::vector<uint8_t>(f.payload.begin(), f.payload.end()));
+  }
+
+  // The old node gave back all it had: the player goes to its new node.
+  void drained_in_loop(NodeLink& n, uint64_t conn) {
+    auto it = seats_.find(conn);
+    if (it == seats_.end() || !it->second.moving || it->second.node != n.node.id) return;
+    Moving& m = *it->second.moving;
+    if (m.drained) return;
+    m.drained = true;
+    std::string to;
+    if (m.room_id != 0) {
+      if (owner_.options_.room_owner) to = owner_.options_.room_owner(m.room_id);
+      if (to.empty()) return transfer_failed_in_loop(it, "no such room");
+    } else {
+      // A neighbouring world: another node when there is one.
+      if (m.elsewhere) to = least_loaded(n.node.id);
+      if (to.empty()) to = least_loaded();
+      if (to.empty()) return transfer_failed_in_loop(it, "no game node is available");
+    }
+    auto y = nodes_.find(to);
+    if (y == nodes_.end() || !y->second->welcomed) {
+      return transfer_failed_in_loop(it, "the game node is unreachable");
+    }
+    open_player(*y->second, conn, it->second.user);
+    scratch_.clear();
+    link::append_transfer(
+        scratch_, lcmd::kTransferIn,
+        link::Transfer{conn, it->second.user, m.username, m.from_room, m.from_type, m.room_type,
+                       m.room_id, m.elsewhere, m.handoff});
+    y->second->link->send_in_loop(scratch_);
+    m.to = to;
+  }
+
+  void seat_while_moving_in_loop(NodeLink& n, std::unordered_map<uint64_t, Seat>::iterator it,
+                                 const link::SeatChanged& s) {
+    Moving& m = *it->second.moving;
+    // Before TransferIn went out, a seat change is the old seat's release
+    // (sent before the old node answered the marker); after, only the new
+    // node's answer counts.
+    if (m.to.empty() || n.node.id != m.to) return;
+    if (s.room == 0) {  // refused there; the node told the player why
+      transfers_failed.add();
+      if (owner_.seat_node_of(s.user) == it->second.node) owner_.set_seat_node(s.user, "");
+      erase_seat(it->first);
+      return;
+    }
+    auto moving = std::move(it->second.moving);
+    if (it->second.reattaching) --reattaching_;
+    it->second = Seat{n.node.id, s.room, s.user, nullptr};
+    owner_.set_seat_node(s.user, n.node.id, s.room);
+    match_nodes_.erase(s.conn);
+    for (const auto* inputs : {&moving->returned, &moving->held}) {
+      for (const auto& [cmd, bytes] : *inputs) {
+        scratch_.clear();
+        link::append_player_frame(scratch_, s.conn, cmd, bytes);
+        n.link->send_in_loop(scratch_);
+        forwarded.add();
+      }
+    }
+    transfers.add();
+  }
+
+  void transfer_failed_in_loop(std::unordered_map<uint64_t, Seat>::iterator it,
+                               std::string_view why) {
+    const Moving& m = *it->second.moving;
+    if (net::Responder* peer = loop_.responder_in_loop(it->first)) {
+      peer->send_shared(rooms::encode_room_event(
+          msg::RoomEventKind::Closed, m.from_room, nullptr,
+          fmt::format("transfer to a {} room refused: {}", m.room_type, why)));
+    }
+    transfers_failed.add();
+    if (owner_.seat_node_of(it->second.user) == it->second.node) {
+      owner_.set_seat_node(it->second.user, "");
+    }
+    erase_seat(it->first);
+  }
+
+  // A link that closed mid-transfer: an old node that will not answer the
+  // marker gave back what it could (inputs still there are lost, as in a
+  // failover); a new node that will not answer TransferIn fails it.
+  void transfers_on_closed_link_in_loop(NodeLink& n) {
+    std::vector<uint64_t> waiting, placing;
+    for (auto& [conn, seat] : seats_) {
+      if (!seat.moving) continue;
+      if (!seat.moving->drained && seat.node == n.node.id) waiting.push_back(conn);
+      if (seat.moving->to == n.node.id) placing.push_back(conn);
+    }
+    for (uint64_t conn : placing) {
+      if (auto it = seats_.find(conn); it != seats_.end()) {
+        transfer_failed_in_loop(it, "the game node is unreachable");
+      }
+    }
+    for (uint64_t conn : waiting) drained_in_loop(n, conn);
+  }
+
   void closed_in_loop(NodeLink& n, std::string_view why) {
+    transfers_on_closed_link_in_loop(n);
     if (n.welcomed) {
       drops.add();
       links_up.sub();
@@ -405,11 +645,7 @@ class GatewayLinks::LoopLinks {
   GatewayLinks& owner_;
   net::EventLoop& loop_;
   std::map<std::string, std::unique_ptr<NodeLink>> nodes_;
-  struct Seat {
-    std::string node;  // the game node the room is on
-    uint64_t room = 0;
-    uint64_t user = 0;
-  };
+  std::size_t reattaching_ = 0;  // seats reattaching: Delivers look them up only while any
   std::unordered_map<uint64_t, Seat> seats_;               // connection -> its seat
   std::unordered_map<uint64_t, std::string> match_nodes_;  // connection -> its queue's node
   std::vector<uint8_t> scratch_;
@@ -599,6 +835,10 @@ GatewayLinks::Stats GatewayLinks::stats() const {
     s.links_open += l->links_up.get();
     s.seats_moved += l->moved.get();
     s.seats_lost += l->lost.get();
+    s.moved_inputs_dropped += l->moved_inputs_dropped.get();
+    s.transfers += l->transfers.get();
+    s.transfers_failed += l->transfers_failed.get();
+    s.transfer_inputs_dropped += l->transfer_dropped.get();
   }
   return s;
 }

@@ -78,6 +78,10 @@ class GatewayLinks {
     // Failover: players' seats that followed their room to the node that
     // took it over; seats given up because nobody took their room.
     uint64_t seats_moved = 0, seats_lost = 0;
+    uint64_t moved_inputs_dropped = 0;  // inputs of a moved seat before its new node spoke
+    // Player transfer: players placed on their new node; transfers that
+    // failed (told RoomEvent Closed); inputs dropped past the hold's caps.
+    uint64_t transfers = 0, transfers_failed = 0, transfer_inputs_dropped = 0;
   };
 
   GatewayLinks(server::Outbox& outbox, std::vector<net::EventLoop*> io_loops, Options options);
