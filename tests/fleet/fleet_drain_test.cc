@@ -371,7 +371,7 @@ TEST_F(FleetDrain, AnAdminDrainMovesAClientLibraryUserToAnotherGatewayByItself) 
         return saw(client::SessionEventKind::kResumed) ||
                saw(client::SessionEventKind::kResyncRequired);
       },
-      10s))
+      20s))  // a bound, not a wait: a resume across nodes asks etcd, slow on a loaded machine
       << gw_a.server->output();
   EXPECT_EQ(io.call([&] { return c.stats().moves; }), 1u);
   {
