@@ -198,6 +198,7 @@ limits:
 shutdown:
   drain_timeout_ms: 2000
 fleet:
+  drain_timeout_ms: 5000
   etcd: http://127.0.0.1:$etcd_port
   cluster: $cluster
   node_id: $id
@@ -465,7 +466,8 @@ do_stop() {
     return 0
   }
   local n pid
-  # The nodes drain (shutdown.drain_timeout_ms 2000) in parallel: signal all, then wait.
+  # The nodes drain (fleet.drain_timeout_ms 5000, then shutdown.drain_timeout_ms 2000)
+  # in parallel: signal all, then wait.
   for n in "${gateways[@]}" "${game_nodes[@]}"; do
     if pid=$(live_pid "$n"); then
       echo "fleet-up: stopping $n (pid $pid, SIGTERM: drain)"

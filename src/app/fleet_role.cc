@@ -54,6 +54,7 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
     hooks.connection_closed = [g](uint64_t id, uint64_t user) { g->connection_closed(id, user); };
     hooks.session_attached = [g](uint64_t user, uint64_t id) { g->session_attached(user, id); };
     hooks.session_ended = [g](uint64_t user) { g->session_ended(user); };
+    hooks.session_moved = [g](uint64_t user) { g->session_moved(user); };
     services.set_player_hooks(std::move(hooks));
   } else if (is_game_node(config)) {
     fleet::GameLinks::Options o;
@@ -61,6 +62,7 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
     o.node_id = node_id_;
     o.host = config.server.host;
     o.port = config.fleet.link_port;
+    o.orphan_grace = std::chrono::milliseconds(config.auth.session_grace_ms);
     fleet::GameLinks::Hooks hooks;
     // As the server's own connection-closed hook does for a socket.
     hooks.player_closed = [&rooms](uint64_t id, uint64_t user) {
@@ -349,6 +351,14 @@ void FleetRole::stop() {
   stop_etcd();
 }
 
+void FleetRole::rooms_left_at_deadline() {
+  if (!game_) return;
+  spdlog::warn(
+      "fleet: drain deadline passed with {} rooms open ({} seats): they end with this node "
+      "(handing rooms over is not done yet)",
+      rooms_.stats().rooms_open, rooms_.stats().players);
+}
+
 void FleetRole::stop_etcd() {
   if (etcd_stopped_) return;
   etcd_stopped_ = true;
@@ -441,6 +451,14 @@ void FleetRole::write_metrics(ops::admin::MetricsWriter& out) const {
                 s.inputs_returned);
     out.counter("citadel_fleet_link_malformed_total",
                 "Malformed link messages from gateways (each closes its link).", s.malformed);
+    out.gauge("citadel_fleet_orphaned_players",
+              "Players whose gateway's link dropped, their seats waiting for their sessions "
+              "to come back through another gateway.",
+              static_cast<double>(s.orphaned));
+    out.counter("citadel_fleet_orphans_ended_total",
+                "Orphaned players whose grace passed with no gateway bringing them back (their "
+                "seats were freed).",
+                s.orphans_ended);
   }
   if (snapshots_) {
     const auto& c = snapshots_->counters();

@@ -80,6 +80,12 @@ class FleetRole {
   void stop_etcd();
   // Before the server stops: every link closes.
   void stop();
+  // Control thread. A game node's drain (app/fleet_drain.h) reached its
+  // deadline (fleet.drain_timeout_ms) with rooms still open. THE SEAM FOR
+  // HANDING ROOMS OVER (issue 18, "Draining": snapshot + another node's
+  // take-over): not done yet. Today it logs, and the rooms end with the
+  // node as after SIGTERM; the node then stops.
+  void rooms_left_at_deadline();
   void write_metrics(ops::admin::MetricsWriter& out) const;
   // Draining, a game node (service loop; docs/fleet.md "Draining"): hands
   // every room it owns to the other game nodes. Each room is fenced, its

@@ -6,6 +6,7 @@
 // 2 bad command line or config.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -96,13 +97,20 @@ std::string stats_line(const citadel::net::StatsSnapshot& s) {
       s.accept_errors);
 }
 
-// Waits for SIGINT/SIGTERM, then drains until every connection has closed or
-// the drain deadline passes. A second signal cuts the drain short.
-void run_until_signalled(citadel::server::Server& server, boost::asio::io_context& control,
+// Waits for SIGINT/SIGTERM (or a drain asked for on the admin port:
+// `stop_requested` is set to what starts the stop, on the control thread).
+// A gateway or game node first drains out of the fleet (docs/fleet.md
+// "Draining") until drained or fleet.drain_timeout_ms passes; then every
+// node drains its connections until they have closed or
+// shutdown.drain_timeout_ms passes. A second signal cuts either short.
+void run_until_signalled(citadel::app::Node& node, boost::asio::io_context& control,
                          boost::asio::signal_set& signals,
-                         const citadel::ops::ServiceManager& service_manager) {
+                         const citadel::ops::ServiceManager& service_manager,
+                         std::function<void(std::string)>& stop_requested) {
+  citadel::server::Server& server = node.server();
   boost::asio::steady_timer poll(control);
   std::chrono::steady_clock::time_point deadline;
+  bool stopping = false;
 
   std::function<void()> poll_drained = [&] {
     if (server.active_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
@@ -119,22 +127,54 @@ void run_until_signalled(citadel::server::Server& server, boost::asio::io_contex
     });
   };
 
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    spdlog::info("received signal {}", signo);
-    // Before the drain: systemd then counts TimeoutStopSec from here and
-    // `systemctl status` says the server is stopping, not failing.
-    service_manager.stopping();
+  auto shut_down = [&] {
     deadline = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(server.config().shutdown.drain_timeout_ms);
     server.begin_shutdown();
+    poll_drained();
+  };
+
+  // The fleet's drain first: polled, like the connections' below.
+  std::chrono::steady_clock::time_point fleet_deadline;
+  std::function<void()> poll_fleet_drained = [&] {
+    if (node.drained()) {
+      spdlog::info("fleet: drained");
+      return shut_down();
+    }
+    if (std::chrono::steady_clock::now() >= fleet_deadline) {
+      node.drain_deadline_passed();
+      return shut_down();
+    }
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) poll_fleet_drained();
+    });
+  };
+
+  stop_requested = [&](std::string why) {
+    if (stopping) return;
+    stopping = true;
+    // Before the drain: systemd then counts TimeoutStopSec from here and
+    // `systemctl status` says the server is stopping, not failing.
+    service_manager.stopping();
+    // A drain asked for on the admin port has begun already.
+    if (node.begin_drain(why) || node.draining()) {
+      fleet_deadline = std::chrono::steady_clock::now() + node.drain_timeout();
+      return poll_fleet_drained();
+    }
+    shut_down();
+  };
+
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("received signal {}", signo);
     signals.async_wait([&](const boost::system::error_code& e, int) {
       if (!e) {
         spdlog::warn("second signal: stopping now");
         control.stop();
       }
     });
-    poll_drained();
+    stop_requested(signo == SIGTERM ? "SIGTERM" : "SIGINT");
   });
   control.run();
 }
@@ -218,10 +258,17 @@ int main(int argc, char** argv) {
   const citadel::ops::ServiceManager service_manager;
   // Destroyed at the end of main, after node->stop() below.
   std::unique_ptr<citadel::app::Node> node;
+  // Control thread: starts the node's stop (run_until_signalled sets it).
+  std::function<void(std::string)> stop_requested;
   try {
     node = std::make_unique<citadel::app::Node>(citadel::app::Node::Options{
-        config, flags.config_file, [flags](Config& c) { apply_flags(flags, c); },
-        &service_manager});
+        config, flags.config_file, [flags](Config& c) { apply_flags(flags, c); }, &service_manager,
+        [&control, &stop_requested] {
+          // The admin thread: the stop runs on the control thread.
+          boost::asio::post(control, [&stop_requested] {
+            if (stop_requested) stop_requested("POST /fleet/drain");
+          });
+        }});
     // The admin server starts before the port file is written, so whoever
     // waits for that file finds the admin server's outcome already logged.
     node->start(std::move(admin_sources));
@@ -253,7 +300,7 @@ int main(int argc, char** argv) {
   service_manager.ready(node->ready_status());
   citadel::app::Watchdog watchdog(control, service_manager, node->server());
   watchdog.start();
-  run_until_signalled(node->server(), control, signals, service_manager);
+  run_until_signalled(*node, control, signals, service_manager, stop_requested);
   node->stop();
   spdlog::info("stopped: {}", stats_line(node->server().stats()));
   spdlog::default_logger()->flush();

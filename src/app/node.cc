@@ -13,6 +13,7 @@
 #include <future>
 
 #include "app/fleet_chat.h"
+#include "app/fleet_drain.h"
 #include "app/fleet_metrics.h"
 #include "app/fleet_session_link.h"
 #include "app/recovery_metrics.h"
@@ -138,7 +139,8 @@ std::string trimmed(std::string body) {
 std::unique_ptr<ops::admin::AdminServer> start_admin(const ops::Config& config,
                                                      server::Server& server,
                                                      ops::admin::AdminSources sources,
-                                                     ops::admin::MetricsCollector collector) {
+                                                     ops::admin::MetricsCollector collector,
+                                                     std::function<bool()> fleet_draining) {
   if (config.admin.port == 0) {
     spdlog::info("admin server disabled (admin.port 0)");
     return nullptr;
@@ -146,7 +148,10 @@ std::unique_ptr<ops::admin::AdminServer> start_admin(const ops::Config& config,
   sources.event_loops = config.effective_threads();
   sources.max_connections = server.max_connections();
   sources.stats = [&server] { return server.stats(); };
-  sources.draining = [&server] { return server.draining(); };
+  // A fleet node that drains is as unready as one shutting down: 503.
+  sources.draining = [&server, fleet_draining = std::move(fleet_draining)] {
+    return server.draining() || (fleet_draining && fleet_draining());
+  };
   auto admin = std::make_unique<ops::admin::AdminServer>(config.admin, std::move(sources));
   admin->add_metrics_collector(std::move(collector));
   try {
@@ -213,6 +218,10 @@ Node::Node(Options options)
     node_id_ = config_.fleet.node_id.empty() ? fleet::generated_node_id() : config_.fleet.node_id;
     if (is_gateway(config_) || is_game_node(config_)) {
       fleet_role_ = std::make_unique<FleetRole>(config_, node_id_, *server_, *services_);
+      drain_ = std::make_unique<FleetDrain>(
+          config_, node_id_, *server_,
+          [rooms = &services_->rooms()] { return uint64_t{rooms->stats().rooms_open}; });
+      drain_requested_ = std::move(options.drain_requested);
     }
   }
   reloader_ = std::make_unique<ConfigReloader>(
@@ -259,10 +268,12 @@ void Node::start(ops::admin::AdminSources admin_sources) {
       [rooms = &services_->rooms(), store = &services_->store(), services = services_.get(),
        reloader = reloader_.get(), crashes = crash_reports_found_, plugins = plugins_.get(),
        membership = membership_.get(), role = fleet_role_.get(), fleet_chat = fleet_chat_.get(),
-       fleet_sessions = fleet_sessions_.get()](ops::admin::MetricsWriter& out) {
+       fleet_sessions = fleet_sessions_.get(),
+       drain = drain_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
         if (membership) write_fleet_metrics(out, *membership);
         if (role) role->write_metrics(out);
+        if (drain) drain->write_metrics(out);
         if (fleet_chat) write_fleet_chat_metrics(out, *fleet_chat);
         if (fleet_sessions) write_fleet_session_metrics(out, fleet_sessions->stats());
         const auto p = plugins->counters();
@@ -288,7 +299,8 @@ void Node::start(ops::admin::AdminSources admin_sources) {
                   "Crash reports found in crash.directory at start (earlier "
                   "crashes of this node).",
                   static_cast<double>(crashes));
-      });
+      },
+      [this] { return draining(); });
 }
 
 void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
@@ -314,7 +326,7 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
   self.pid = getpid();
   self.version = admin_sources.version;
   self.started_at = fleet::utc_now_rfc3339();
-  options.draining = [server = server_.get()] { return server->draining(); };
+  options.draining = [this] { return server_->draining() || draining(); };
   // The load figure, read on the service loop about once a second: only
   // counters that any thread may read.
   membership_ = std::make_unique<fleet::Membership>(
@@ -324,6 +336,7 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
         return fleet::NodeLoad{server->stats().active_connections, room_stats.rooms_open,
                                room_stats.players};
       });
+  if (drain_) drain_->attach(*membership_);
   if (fleet_role_) {
     fleet_role_->attach(*membership_);
     membership_->on_table(
@@ -345,6 +358,46 @@ void Node::start_fleet(ops::admin::AdminSources& admin_sources) {
   admin_sources.fleet_status = [m = membership_.get()] { return m->summary_json(); };
   admin_sources.fleet_nodes = [m = membership_.get()] { return m->nodes_json(); };
   admin_sources.fleet_member = [m = membership_.get()] { return m->is_member(); };
+  admin_sources.fleet_drain = [this] {
+    if (!drain_) {
+      return ops::admin::ReloadAnswer{
+          false,
+          "{\"ok\":false,\"error\":\"only gateways and game nodes drain (fleet.role gateway or "
+          "game); stop this node with SIGTERM\"}\n"};
+    }
+    const bool started = begin_drain("POST /fleet/drain");
+    if (started && drain_requested_) drain_requested_();
+    return ops::admin::ReloadAnswer{
+        true, fmt::format("{{\"ok\":true,\"draining\":true,\"started\":{},\"role\":\"{}\","
+                          "\"timeout_ms\":{}}}\n",
+                          started, config_.fleet.role, drain_->timeout().count())};
+  };
+}
+
+bool Node::begin_drain(std::string_view why) {
+  return drain_ && drain_->begin(why);
+}
+
+bool Node::draining() const {
+  return drain_ && drain_->draining();
+}
+
+bool Node::drained() const {
+  return drain_ && drain_->done();
+}
+
+std::chrono::milliseconds Node::drain_timeout() const {
+  return drain_ ? drain_->timeout() : std::chrono::milliseconds(0);
+}
+
+void Node::drain_deadline_passed() {
+  if (!drain_) return;
+  if (drain_->is_gateway()) {
+    spdlog::warn("fleet: drain deadline passed with {} clients still connected",
+                 server_->active_connections());
+    return;
+  }
+  if (fleet_role_) fleet_role_->rooms_left_at_deadline();
 }
 
 // Runs `f` on the service loop and waits for it: the link lives there.

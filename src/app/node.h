@@ -6,9 +6,11 @@
 // signals and the exit code.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "app/config_reloader.h"
 #include "app/fleet_role.h"
@@ -44,6 +46,7 @@ class FleetChatLink;
 namespace citadel::app {
 
 class FleetSessionLink;
+class FleetDrain;
 
 class Node {
  public:
@@ -55,6 +58,10 @@ class Node {
     // Told RELOADING/READY around every reload (systemctl reload waits for
     // the READY); null: nobody to tell. Outlives the node.
     const ops::ServiceManager* service_manager = nullptr;
+    // POST /fleet/drain started a drain (admin thread): whoever runs the
+    // node's life (main) stops it once drained, as after SIGTERM. Null:
+    // nobody (the drain still runs; the node keeps running after it).
+    std::function<void()> drain_requested;
   };
 
   // Builds the server and the services (opens the store, the token secret).
@@ -79,6 +86,18 @@ class Node {
   // reload.watch_file: the file changed (control thread).
   void reload_on_file_change();
   ConfigReloader& reloader() { return *reloader_; }
+
+  // Draining (docs/fleet.md "Draining"; a gateway or a game node only).
+  // Starts it (once; any thread): false if this node does not drain (role
+  // `all`, or no fleet) or already is. drained(): its clients have gone
+  // (a gateway) or its rooms finished (a game node). Then, or once
+  // drain_timeout() passed (drain_deadline_passed() says so), the node
+  // stops as on SIGTERM.
+  bool begin_drain(std::string_view why);
+  bool draining() const;
+  bool drained() const;
+  std::chrono::milliseconds drain_timeout() const;
+  void drain_deadline_passed();
 
   // After the drain: stops the admin server, then the loops, then the
   // services' threads (store writes complete). Idempotent.
@@ -117,6 +136,10 @@ class Node {
   // fleet.role gateway or game: the node links (after services_, whose
   // rooms and sessions they hook into; stopped before the server).
   std::unique_ptr<FleetRole> fleet_role_;
+  // A gateway or game node: its drain (after server_; attached to the
+  // membership when the fleet starts).
+  std::unique_ptr<FleetDrain> drain_;
+  std::function<void()> drain_requested_;
   std::string node_id_;  // fleet.node_id, or generated at start
   // fleet.etcd and redis.url set: chat across the fleet (app/fleet_chat.h).
   // Built and used on the service loop; reset once the loops stopped.

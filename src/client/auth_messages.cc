@@ -51,6 +51,17 @@ std::optional<AuthReplyFields> decode_auth_reply(std::span<const uint8_t> payloa
   return f;
 }
 
+std::optional<ReconnectNotice> decode_reconnect(std::span<const uint8_t> payload) {
+  const msg::Reconnect* r = proto::verified_root<msg::Reconnect>(payload);
+  if (r == nullptr) return std::nullopt;
+  ReconnectNotice n;
+  n.reason = static_cast<uint16_t>(r->reason());
+  n.address = copy(r->address());
+  n.message = copy(r->message());
+  n.deadline_ms = r->deadline_ms();
+  return n;
+}
+
 std::vector<uint8_t> encode_guest_login(uint32_t request_id, std::string_view device_id) {
   flatbuffers::FlatBufferBuilder b(64 + device_id.size());
   b.Finish(msg::CreateGuestLogin(b, request_id, string(b, device_id)));

@@ -48,6 +48,17 @@ struct AuthReplyFields {
 // nullopt if the payload is not a valid AuthReply.
 std::optional<AuthReplyFields> decode_auth_reply(std::span<const uint8_t> payload);
 
+// A decoded Reconnect push (cmd 0x0106): the server asks the client to
+// reconnect elsewhere (a fleet's gateway draining).
+struct ReconnectNotice {
+  uint16_t reason = 0;  // ReconnectReason: 0 Draining
+  std::string address;  // "host:port" of another gateway; "" when none is known
+  std::string message;
+  uint32_t deadline_ms = 0;  // the server closes the connection within this long
+};
+// nullopt if the payload is not a valid Reconnect.
+std::optional<ReconnectNotice> decode_reconnect(std::span<const uint8_t> payload);
+
 std::vector<uint8_t> encode_guest_login(uint32_t request_id, std::string_view device_id);
 std::vector<uint8_t> encode_register(uint32_t request_id, std::string_view username,
                                      std::string_view password);

@@ -89,6 +89,8 @@ void Client::Impl::connect(const transport::Endpoint& endpoint) {
   fail_all(RequestError::kDisconnected);
   host_ = std::move(host);
   port_ = port;
+  transport_ = endpoint.transport;
+  ws_path_ = endpoint.path;
   closed_by_user_ = false;
   had_connection_ = false;
   schedule_.reset();
@@ -226,6 +228,33 @@ void Client::Impl::handle_frame(uint64_t link, const proto::FrameView& frame) {
   }
   ++stats.pushes;
   if (push_callback) push_callback(frame);
+  if (frame.cmd == proto::cmd::kReconnect && link == link_) handle_reconnect_notice(link, frame);
+}
+
+void Client::Impl::handle_reconnect_notice(uint64_t link, const proto::FrameView& frame) {
+  if (!options_.follow_reconnect || closed_by_user_) return;
+  const std::optional<ReconnectNotice> notice = decode_reconnect(frame.payload);
+  // No address: no other server is known; this one closes at its
+  // deadline and the usual reconnect (and resume) follows.
+  if (!notice || notice->address.empty()) return;
+  std::optional<transport::Endpoint> to = transport::parse_endpoint(notice->address, transport_);
+  if (!to) return;  // not host:port: stay, as without an address
+  to->path = ws_path_;
+  const std::string why = "server asked to reconnect to " + notice->address +
+                          (notice->message.empty() ? "" : ": " + notice->message);
+  boost::asio::post(io_, [weak = weak_from_this(), link, to = std::move(*to), why] {
+    if (auto self = weak.lock()) self->move_to(link, to, why);
+  });
+}
+
+void Client::Impl::move_to(uint64_t link, const transport::Endpoint& to, const std::string& why) {
+  if (link != link_ || closed_by_user_ || state != ClientState::kConnected) return;
+  ++stats.moves;
+  state = ClientState::kDisconnected;
+  emit(event_of(ClientState::kDisconnected, why));
+  if (link != link_ || closed_by_user_) return;  // the callback called close() or connect()
+  // connect() keeps the session: the new connection's first frame is Resume.
+  connect(to);
 }
 
 // An ERROR that answers no request: if it ends the connection, it becomes

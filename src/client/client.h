@@ -79,6 +79,7 @@ struct ClientStats {
   uint64_t timeouts = 0;      // requests that timed out
   uint64_t connections = 0;   // connections established
   uint64_t dead_peer_closes = 0;
+  uint64_t moves = 0;  // Reconnect pushes followed to another server
   std::chrono::microseconds last_heartbeat_rtt{0};
 };
 

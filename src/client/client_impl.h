@@ -100,6 +100,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void handle_link_up(uint64_t link);
   void handle_frame(uint64_t link, const protocol::FrameView& frame);
   void handle_goodbye(const protocol::FrameView& frame);
+  // A Reconnect push naming another server: move there (posted, so the
+  // connection delivering the frame is not closed under its own read).
+  void handle_reconnect_notice(uint64_t link, const protocol::FrameView& frame);
+  void move_to(uint64_t link, const transport::Endpoint& to, const std::string& why);
   void handle_link_down(uint64_t link, const std::string& reason);
   void arm_heartbeat(uint64_t link, SteadyClock::time_point at);
   void heartbeat_due(uint64_t link);
@@ -146,6 +150,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   std::string host_;
   uint16_t port_ = 0;
+  // The transport and WebSocket path of the last connect(): a move to
+  // another server keeps them.
+  transport::Transport transport_ = transport::Transport::kTcp;
+  std::string ws_path_ = "/";
   // The wire above TCP for host_ (null: plain TCP), made at connect(), and
   // why it could not be (e.g. an unreadable CA file).
   std::shared_ptr<const transport::StreamSettings> stream_;

@@ -58,6 +58,11 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout = 10s;
 
   bool auto_reconnect = true;
+  // A Reconnect push naming another server (a fleet's gateway draining):
+  // the client moves there at once, over the same transport, and resumes
+  // its session (requests waiting fail with kDisconnected, as on any
+  // reconnect). false: the push only reaches the push callback.
+  bool follow_reconnect = true;
   BackoffConfig backoff;
 
   // Bounds: requests awaiting a reply, bytes queued for the socket, and the

@@ -340,6 +340,15 @@ void EventLoop::drain_in_loop() {
   }
 }
 
+void EventLoop::for_each_connection_in_loop(const std::function<void(Responder&)>& f) {
+  CITADEL_ASSERT_IN_LOOP(*this);
+  // A copy: `f` may close a connection, which erases it from the map.
+  std::vector<std::shared_ptr<Connection>> all;
+  all.reserve(connections_.size());
+  for (auto& [id, conn] : connections_) all.push_back(conn);
+  for (auto& conn : all) f(*conn);
+}
+
 void EventLoop::apply_live_options(const LiveConnectionOptions& live) {
   post([this, live] {
     options_.idle_timeout = live.idle_timeout;

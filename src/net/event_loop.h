@@ -182,6 +182,10 @@ class EventLoop {
   // Graceful shutdown: every connection gets an ERROR(shutting down) after
   // its queued output, then is closed.
   void drain_in_loop();
+  // Every open connection of this loop (its sockets, not remote players),
+  // through the transport seam: e.g. a fleet node that drains telling each
+  // client where to reconnect.
+  void for_each_connection_in_loop(const std::function<void(Responder&)>& f);
 
  private:
   class Wakeup;

@@ -190,6 +190,10 @@ struct FleetConfig {
   uint16_t link_port = 0;           // a game node's port for gateway links; 0: any free port
   uint32_t lease_ttl_ms = 2'000;    // whole seconds (etcd's unit), 1 s to 300 s
   std::string advertise_host;       // empty: server.host, or the host name if that is a wildcard
+  // A gateway or game node told to drain (SIGTERM, POST /fleet/drain):
+  // how long it waits for its clients to move (a gateway) or its rooms to
+  // finish (a game node) before it stops anyway.
+  uint32_t drain_timeout_ms = 20'000;
 };
 
 // Logins and sessions.

@@ -292,6 +292,11 @@ std::vector<Key> all_keys() {
                   "the address other nodes and clients use to reach this node's ports, written "
                   "in its fleet record; empty: `server.host`, or the host name when that is a "
                   "wildcard (`0.0.0.0`, `::`)"),
+      CITADEL_KEY(fleet, drain_timeout_ms, 0ull, 3'600'000ull, kAtStart,
+                  "a gateway or game node told to drain (SIGTERM, `POST /fleet/drain`) waits "
+                  "at most this long for its clients to reconnect elsewhere (a gateway) or its "
+                  "rooms to finish (a game node), then stops as on SIGTERM "
+                  "(`shutdown.drain_timeout_ms`); 0: no wait"),
       CITADEL_KEY(auth, token_secret_file, 0ull, 0ull, kAtStart,
                   "32-byte HMAC key for session tokens; created with mode 0600 on first start. "
                   "Keep it across restarts, or tokens issued before become invalid. In a fleet "

@@ -13,6 +13,7 @@ constexpr std::array kMessageTypes = {
     MessageType{cmd::kResume, "Resume", D::kClientToServer},
     MessageType{cmd::kAuthReply, "AuthReply", D::kServerToClient},
     MessageType{cmd::kLogout, "Logout", D::kClientToServer},
+    MessageType{cmd::kReconnect, "Reconnect", D::kServerToClient},
     MessageType{cmd::kChatCreate, "ChatCreate", D::kClientToServer},
     MessageType{cmd::kChatJoin, "ChatJoin", D::kClientToServer},
     MessageType{cmd::kChatLeave, "ChatLeave", D::kClientToServer},

@@ -16,6 +16,7 @@ inline constexpr uint16_t kLogin = 0x0102;
 inline constexpr uint16_t kResume = 0x0103;
 inline constexpr uint16_t kAuthReply = 0x0104;
 inline constexpr uint16_t kLogout = 0x0105;
+inline constexpr uint16_t kReconnect = 0x0106;  // a push: move to another node
 // Chat (schemas/chat.fbs)
 inline constexpr uint16_t kChatCreate = 0x0200;
 inline constexpr uint16_t kChatJoin = 0x0201;

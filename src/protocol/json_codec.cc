@@ -35,6 +35,8 @@ bool verify(uint16_t c, std::span<const uint8_t> payload) {
       return verified_root<msg::AuthReply>(payload) != nullptr;
     case cmd::kLogout:
       return verified_root<msg::Logout>(payload) != nullptr;
+    case cmd::kReconnect:
+      return verified_root<msg::Reconnect>(payload) != nullptr;
     case cmd::kChatCreate:
       return verified_root<msg::ChatCreate>(payload) != nullptr;
     case cmd::kChatJoin:

@@ -477,6 +477,11 @@ void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connect
   if (it == user_room_.end()) return;
   auto room = rooms_.find(it->second);
   if (room == rooms_.end()) return;
+  // Said again: the session may be back through a gateway that never saw
+  // the seat (its first gateway died or drained). Before the attach is
+  // posted, so whoever routes the player's inputs by it hears of the seat
+  // before the player hears Rejoined.
+  if (seat_observer_) seat_observer_(user_id, it->second);
   auto r = room->second.room;
   r->executor().post([r, user_id, connection_id] { r->attach_in_loop(user_id, connection_id); });
 }

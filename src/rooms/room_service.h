@@ -98,7 +98,8 @@ class RoomService final : private RoomHost {
   // Start-up: told on the service loop whenever a user's seat changes:
   // the room they now hold a seat in, or 0 (left, refused, the room
   // closed). A fleet's game node passes it to the player's gateway, which
-  // sends that player's room commands here while the seat lasts.
+  // sends that player's room commands here while the seat lasts. A
+  // session attached to a seated user (a resume) says the seat again.
   using SeatObserver = std::function<void(uint64_t user_id, uint64_t room_id)>;
   void set_seat_observer(SeatObserver f) { seat_observer_ = std::move(f); }
   // Start-up, a fleet's game node: a player a room here transferred away

@@ -185,13 +185,25 @@ uint64_t Server::tls_reload_failures() const {
   return tls_ ? tls_->reload_failures() : 0;
 }
 
-void Server::begin_shutdown() {
-  if (!started_ || draining_.exchange(true)) return;
-  spdlog::info("shutting down: stopped accepting, draining {} connections", active_connections());
+void Server::stop_accepting() {
+  if (!started_) return;
   loops_[0]->post([this] {
     acceptor_->stop_in_loop();
     for (auto& a : transport_acceptors_) a->stop_in_loop();
   });
+}
+
+void Server::for_each_connection(std::function<void(net::Responder&)> f) {
+  auto shared = std::make_shared<const std::function<void(net::Responder&)>>(std::move(f));
+  for (auto& loop : loops_) {
+    loop->post([l = loop.get(), shared] { l->for_each_connection_in_loop(*shared); });
+  }
+}
+
+void Server::begin_shutdown() {
+  if (!started_ || draining_.exchange(true)) return;
+  spdlog::info("shutting down: stopped accepting, draining {} connections", active_connections());
+  stop_accepting();
   for (auto& loop : loops_) {
     loop->post([l = loop.get()] { l->drain_in_loop(); });
   }

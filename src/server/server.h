@@ -77,6 +77,12 @@ class Server final {
   // Graceful shutdown, step 1: stop accepting and ask every connection to
   // finish (ERROR shutting_down after its queued output). Thread-safe.
   void begin_shutdown();
+  // Stops accepting new connections (the first half of begin_shutdown;
+  // the connections open stay). Thread-safe; idempotent.
+  void stop_accepting();
+  // Runs `f` on every open connection, on each connection's own loop (one
+  // post per loop; returns at once). Thread-safe.
+  void for_each_connection(std::function<void(net::Responder&)> f);
   bool draining() const { return draining_; }
   // Open connections across all loops. Thread-safe.
   uint64_t active_connections() const;

@@ -45,6 +45,12 @@ Services::Services(server::Server& server, const ServicesConfig& config)
       [this](const Session& s) {
         chat_.on_session_end_in_loop(s);
         leaderboards_.on_session_end_in_loop(s);
+        if (s.moved && player_hooks_.session_moved) {
+          // A gateway: the seat is on a game node, and the gateway that
+          // resumed the session re-attaches it there.
+          player_hooks_.session_moved(s.user_id);
+          return;
+        }
         rooms_.on_session_ended_in_loop(s.user_id);
         if (player_hooks_.session_ended) player_hooks_.session_ended(s.user_id);
       },

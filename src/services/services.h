@@ -71,6 +71,11 @@ struct PlayerHooks {
   std::function<void(uint64_t user_id, uint64_t connection_id)> session_attached;
   // Service loop: the user's session ended (logout, grace over, taken over).
   std::function<void(uint64_t user_id)> session_ended;
+  // Service loop: the user's session ended here because another node of
+  // the fleet resumed it (a gateway draining, or killed and its client
+  // back elsewhere): the player's room seat lives on there. Without it,
+  // session_ended is called.
+  std::function<void(uint64_t user_id)> session_moved;
 };
 
 class Services {

@@ -222,8 +222,10 @@ class KubernetesManifestsTest(unittest.TestCase):
             mounts = [m["mountPath"] for m in c["volumeMounts"] if not m.get("readOnly")]
             for path in (cfg["crash"]["directory"], cfg["recovery"]["path"]):
                 self.assertTrue(any(path.startswith(m + "/") for m in mounts), (name, path))
-            # The grace period covers the drain and the lease revoke (1.5 s).
-            drain_s = cfg["shutdown"]["drain_timeout_ms"] / 1000
+            # The grace period covers both drains (the fleet's, then the
+            # connections') and the lease revoke (1.5 s).
+            drain_s = (cfg["shutdown"]["drain_timeout_ms"] +
+                       cfg["fleet"].get("drain_timeout_ms", 20000)) / 1000
             self.assertGreater(spec["terminationGracePeriodSeconds"], drain_s + 1.5, name)
 
     def test_the_entrypoint_refuses_an_unset_placeholder(self):

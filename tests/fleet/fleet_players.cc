@@ -157,7 +157,7 @@ void FleetTest::SetUp() {
 
 std::string FleetTest::base_yaml(const std::string& role, const std::string& id) const {
   return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-         "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
+         "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: 2000\n";
 }
 
 AdminServerProcess FleetTest::start_game(const std::string& id, const std::string& extra) {

@@ -38,7 +38,7 @@ class FleetTransfer : public ::testing::Test {
 
   std::string base_yaml(const std::string& role, const std::string& id) const {
     return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
+           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: 2000\n";
   }
   AdminServerProcess start_game(const std::string& id) {
     return start(base_yaml("game", id) + "rooms:\n  arena_transfer_east: true\n");

@@ -3,8 +3,10 @@
 // fleet.* settings' syntax. No etcd.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
+#include "fleet/membership/drain_targets.h"
 #include "fleet/membership/fleet_settings.h"
 #include "fleet/membership/node_record.h"
 
@@ -147,6 +149,62 @@ TEST(FleetSettings, GeneratedNodeIdsAreValidAndDiffer) {
     ids.insert(id);
   }
   EXPECT_GT(ids.size(), 15u);
+}
+
+FleetEntry entry(std::string id, std::string role, std::string game, bool draining = false) {
+  FleetEntry e;
+  e.record.id = id;
+  e.record.role = std::move(role);
+  e.record.game_address = std::move(game);
+  e.record.draining = draining;
+  return e;
+}
+
+TEST(DrainTargets, OnlyOtherLiveGatewaysWithAnAddress) {
+  FleetTable table;
+  table["gw-a"] = entry("gw-a", "gateway", "10.0.0.1:7777");
+  table["gw-b"] = entry("gw-b", "gateway", "10.0.0.2:7777");
+  table["gw-c"] = entry("gw-c", "gateway", "10.0.0.3:7777", true);  // draining too
+  table["gw-d"] = entry("gw-d", "gateway", "");
+  table["game-1"] = entry("game-1", "game", "10.0.0.9:7777");
+  table["one"] = entry("one", "all", "10.0.0.8:7777");
+  const auto targets = drain_targets(table, "gw-a");
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].node_id, "gw-b");
+  EXPECT_EQ(targets[0].address, "10.0.0.2:7777");
+  EXPECT_TRUE(drain_targets(FleetTable{}, "gw-a").empty());
+  EXPECT_EQ(pick_drain_target({}, 42), nullptr);
+}
+
+TEST(DrainTargets, ClientsSpreadOverTheGatewaysLeftTheSameOnEveryNode) {
+  FleetTable table;
+  for (const char* id : {"gw-a", "gw-b", "gw-c", "gw-d"}) {
+    table[id] = entry(id, "gateway", std::string(id) + ":7777");
+  }
+  const auto targets = drain_targets(table, "gw-a");
+  ASSERT_EQ(targets.size(), 3u);
+  std::map<std::string, int> share;
+  for (uint64_t client = 1; client <= 3000; ++client) {
+    const DrainTarget* t = pick_drain_target(targets, client);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t, pick_drain_target(targets, client));  // stable
+    ++share[t->node_id];
+  }
+  ASSERT_EQ(share.size(), 3u);
+  for (const auto& [id, n] : share) EXPECT_GT(n, 800) << id;  // about a third each
+  // A target that goes keeps the others' clients where they were.
+  std::vector<DrainTarget> fewer;  // gw-b went
+  for (const DrainTarget& t : targets) {
+    if (t.node_id != "gw-b") fewer.push_back(t);
+  }
+  int kept = 0, compared = 0;
+  for (uint64_t client = 1; client <= 300; ++client) {
+    const DrainTarget* before = pick_drain_target(targets, client);
+    if (before->node_id == "gw-b") continue;
+    ++compared;
+    kept += pick_drain_target(fewer, client)->node_id == before->node_id ? 1 : 0;
+  }
+  EXPECT_EQ(kept, compared);
 }
 
 }  // namespace

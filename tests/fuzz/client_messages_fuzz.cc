@@ -7,7 +7,9 @@
 //     payload could describe (each needs at least a 4-byte offset);
 //   - the request_id the Client matches replies by (read_reply_request_id)
 //     is read from exactly the payloads that decode, and is the same id;
-//   - a result code's name is "" or one of the schema's names, for any code.
+//   - a result code's name is "" or one of the schema's names, for any code;
+//   - a Reconnect push decodes or not, and the address the client would
+//     move to parses as an endpoint or not, never past the payload's bytes.
 // The first byte picks the decoder; the rest is the payload.
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "client/auth_messages.h"
 #include "client/leaderboard_messages.h"
 #include "client/storage_messages.h"
+#include "client/transport/endpoint.h"
 #include "fuzz_check.h"
 #include "protocol/commands.h"
 
@@ -52,12 +55,23 @@ void auth_reply(std::span<const uint8_t> payload) {
   if (reply) FUZZ_CHECK(*id == reply->request_id);
 }
 
+void reconnect(std::span<const uint8_t> payload) {
+  const auto notice = client::decode_reconnect(payload);
+  if (!notice) return;
+  FUZZ_CHECK(notice->address.size() + notice->message.size() <= payload.size());
+  // What Client does with it (client.cc, handle_reconnect_notice).
+  if (const auto to =
+          client::transport::parse_endpoint(notice->address, client::transport::Transport::kTcp)) {
+    FUZZ_CHECK(!to->host.empty() && to->port != 0);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> payload(data + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0:
       storage_reply(payload);
       break;
@@ -76,6 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(l.empty() == (code > client::leaderboard_result::kInternalError));
       break;
     }
+    case 4:
+      reconnect(payload);
+      break;
   }
   return 0;
 }

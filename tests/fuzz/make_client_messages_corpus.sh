@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the seed corpus for client_messages_fuzz into
 # tests/fuzz/client_messages_corpus/: one selector byte (0 StorageReply,
-# 1 LeaderboardReply, 2 AuthReply, 3 a result code), then a reply the way
+# 1 LeaderboardReply, 2 AuthReply, 3 a result code, 4 a Reconnect push), then a reply the way
 # the server writes it, made from its JSON form by flatc. Re-run after
 # changing the schemas or the selector; the files are checked in. The
 # regression-* files are inputs the fuzzer found (kept, not rewritten):
@@ -35,5 +35,8 @@ seed 1 leaderboard.fbs LeaderboardReply '{"request_id": 7, "message": "recorded"
 seed 1 leaderboard.fbs LeaderboardReply '{"request_id": 8, "board_id": "weekly-points", "records": [{"rank": 1, "user_id": 1, "username": "a", "score": 9}, {"rank": 2, "user_id": 2, "username": "b", "score": -3}], "next_cursor": "AQBg", "prev_cursor": "AQBf", "total": 2, "period": "Previous"}'
 seed 1 leaderboard.fbs LeaderboardReply '{"request_id": 14, "result": "NotRanked", "message": "no record", "board_id": "weekly-points"}'
 seed 2 auth.fbs AuthReply '{"request_id": 1, "message": "welcome", "user_id": 2, "username": "guest-2", "token": "v1.2.2.1795540061338.QrQs", "token_expires_unix_ms": 1795540061338}'
+seed 4 auth.fbs Reconnect '{"address": "10.0.0.7:7777", "message": "this gateway is draining: reconnect to 10.0.0.7:7777 and resume", "deadline_ms": 60000}'
+seed 4 auth.fbs Reconnect '{"message": "this gateway is draining and knows no other: reconnect later and resume", "deadline_ms": 0}'
+seed 4 auth.fbs Reconnect '{"address": "[::1]:7001", "deadline_ms": 5}'
 printf '\x03\x07\x00' >"$out/seed-$(printf '%02d' "$n")"
 echo "wrote $((n + 1)) seeds to $out"

@@ -375,6 +375,13 @@ TEST(Config, FleetKeysAreCheckedWithSpecificErrors) {
   EXPECT_EQ(defaults.fleet.role, "all");
   EXPECT_EQ(defaults.fleet.lease_ttl_ms, 2000u);
   EXPECT_EQ(defaults.fleet.advertise_host, "");
+  EXPECT_EQ(defaults.fleet.drain_timeout_ms, 20'000u);
+  EXPECT_EQ(parse_config("fleet: {drain_timeout_ms: 0}").fleet.drain_timeout_ms, 0u);
+  EXPECT_EQ(parse_config("fleet: {drain_timeout_ms: 3600000}").fleet.drain_timeout_ms, 3'600'000u);
+  EXPECT_NE(error_of("fleet: {drain_timeout_ms: 3600001}").find("fleet.drain_timeout_ms"),
+            std::string::npos);
+  EXPECT_NE(error_of("fleet: {drain_timeout_ms: soon}").find("fleet.drain_timeout_ms"),
+            std::string::npos);
 
   const Config c = parse_config(
       "fleet: {etcd: 'http://10.0.0.7:2379', cluster: eu-1, node_id: game_3.a, "

@@ -106,6 +106,7 @@ class GameLinks::PlayerLink final : public link::LinkConnection::Handler,
         return malformed("TransferIn");
       case lcmd::kSessionEnded:
         if (auto user = link::decode_session_ended(payload)) {
+          owner_.user_ended(*user);
           if (owner_.hooks_.session_ended) {
             owner_.service_loop_.post(
                 [&owner = owner_, user = *user] { owner.hooks_.session_ended(user); });
@@ -123,6 +124,9 @@ class GameLinks::PlayerLink final : public link::LinkConnection::Handler,
     spdlog::info("fleet: link from gateway {} ({}) closed: {}; {} players detached",
                  gateway_.empty() ? "?" : gateway_, peer_, why, players_.size());
     while (!players_.empty()) close_player(players_.begin());
+    // Nobody will send their SessionEnded now: their seats wait for a
+    // gateway to bring them back, for a grace.
+    owner_.orphan_users_of(slot_);
     owner_.link_closed(*this);
   }
 
@@ -229,7 +233,7 @@ class GameLinks::PlayerLink final : public link::LinkConnection::Handler,
     const uint64_t user = it->second->user_id();
     loop_.remove_remote_responder_in_loop(id);
     gateway_ids_.erase(id);
-    owner_.user_closed(user, id);
+    owner_.user_closed(user, id, slot_);
     // Last: the hook may look the connection up and must find it gone.
     auto player = std::move(it->second);
     players_.erase(it);
@@ -331,6 +335,10 @@ void GameLinks::link_closed(PlayerLink& link) {
 
 void GameLinks::stop() {
   if (!listener_) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
   std::promise<void> stopped;
   service_loop_.post([&] {
     listener_->stop_in_loop();
@@ -355,18 +363,79 @@ void GameLinks::stop() {
 
 void GameLinks::user_opened(uint64_t user_id, std::string_view username, uint64_t connection_id) {
   std::lock_guard lock(mutex_);
+  // A gateway holds the session again: its seat is not orphaned.
+  away_.erase(user_id);
+  orphans_.erase(user_id);
   auto& entry = users_[user_id];
   if (entry.connection_id == 0) ++stats_.players;
   entry.username = std::string(username);
   entry.connection_id = connection_id;
 }
 
-void GameLinks::user_closed(uint64_t user_id, uint64_t connection_id) {
+void GameLinks::user_closed(uint64_t user_id, uint64_t connection_id, uint32_t slot) {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user_id);
   if (it == users_.end() || it->second.connection_id != connection_id) return;
   users_.erase(it);
   --stats_.players;
+  if (user_id != 0) away_[user_id] = slot;
+}
+
+void GameLinks::user_ended(uint64_t user_id) {
+  std::lock_guard lock(mutex_);
+  away_.erase(user_id);
+  orphans_.erase(user_id);
+}
+
+void GameLinks::orphan_users_of(uint32_t slot) {
+  std::size_t orphaned = 0;
+  const auto deadline = net::EventLoop::Clock::now() + options_.orphan_grace;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    for (auto it = away_.begin(); it != away_.end();) {
+      if (it->second != slot) {
+        ++it;
+        continue;
+      }
+      orphans_[it->first] = deadline;
+      it = away_.erase(it);
+      ++orphaned;
+    }
+  }
+  if (orphaned == 0) return;
+  spdlog::info(
+      "fleet: {} players' seats wait {} ms for their sessions to come back through a "
+      "gateway",
+      orphaned, options_.orphan_grace.count());
+  service_loop_.post([this, deadline] {
+    service_loop_.run_at_in_loop(deadline, [this] { end_orphans_in_loop(); });
+  });
+}
+
+void GameLinks::end_orphans_in_loop() {
+  std::vector<uint64_t> ended;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    const auto now = net::EventLoop::Clock::now();
+    for (auto it = orphans_.begin(); it != orphans_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      ended.push_back(it->first);
+      it = orphans_.erase(it);
+    }
+    stats_.orphans_ended += ended.size();
+  }
+  if (!ended.empty()) {
+    spdlog::info("fleet: {} players' sessions did not come back within the grace: their seats go",
+                 ended.size());
+  }
+  for (const uint64_t user : ended) {
+    if (hooks_.session_ended) hooks_.session_ended(user);
+  }
 }
 
 void GameLinks::seat_changed(uint64_t user_id, uint64_t room_id) {
@@ -414,6 +483,7 @@ std::string GameLinks::username_of(uint64_t user_id) const {
 GameLinks::Stats GameLinks::stats() const {
   std::lock_guard lock(mutex_);
   Stats s = stats_;
+  s.orphaned = orphans_.size();
   for (const auto& l : links_) s.frames_forwarded += l->frames_forwarded_.load();
   return s;
 }

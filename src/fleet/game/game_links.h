@@ -22,6 +22,7 @@
 // player is) behind a mutex, for the service loop's rare reads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,6 +49,12 @@ class GameLinks {
     std::string host = "127.0.0.1";  // where to listen for links
     uint16_t port = 0;               // 0: any free port (see port())
     link::LinkConnection::Options link;
+    // A gateway's link that drops (it died, or is cut off) leaves its
+    // players' seats waiting this long for their sessions to come back
+    // through another gateway (a resume there opens them again); then
+    // their sessions are ended here as the gateway would have (the hook).
+    // The gateway's own session grace: auth.session_grace_ms.
+    std::chrono::milliseconds orphan_grace{60'000};
   };
   // A player transfer (docs/fleet.md "Player transfer"), as the link carries it.
   struct Transfer {
@@ -80,6 +87,8 @@ class GameLinks {
   struct Stats {
     uint64_t links_open = 0, links_accepted = 0, links_refused = 0;
     uint64_t players = 0, frames_forwarded = 0, malformed = 0;
+    uint64_t orphaned = 0;       // users waiting after their gateway's link dropped (gauge)
+    uint64_t orphans_ended = 0;  // ... whose grace passed with no gateway bringing them back
     uint64_t transfers_out = 0, transfers_in = 0, inputs_returned = 0;
   };
 
@@ -119,7 +128,13 @@ class GameLinks {
   void link_closed(PlayerLink& link);  // the link's loop
   // The link's loop, under mutex_.
   void user_opened(uint64_t user_id, std::string_view username, uint64_t connection_id);
-  void user_closed(uint64_t user_id, uint64_t connection_id);
+  void user_closed(uint64_t user_id, uint64_t connection_id, uint32_t slot);
+  // The link's loop: the gateway ended the user's session.
+  void user_ended(uint64_t user_id);
+  // The link's loop, once its players are closed: the users whose
+  // sessions that gateway held wait orphan_grace for another gateway.
+  void orphan_users_of(uint32_t slot);
+  void end_orphans_in_loop();  // service loop
 
   net::EventLoop& service_loop_;
   std::vector<net::EventLoop*> io_loops_;
@@ -134,6 +149,13 @@ class GameLinks {
   std::vector<bool> slots_used_;                    // [slot]; 0 is never used
   std::vector<std::shared_ptr<PlayerLink>> links_;  // every open link
   std::unordered_map<uint64_t, UserEntry> users_;   // remote users by id
+  // Users with no open player whose session a gateway holds (its player
+  // closed: PlayerClosed, or its link dropped), by that gateway's slot.
+  std::unordered_map<uint64_t, uint32_t> away_;
+  // Users whose gateway's link dropped while they were away: when their
+  // seats are given up unless some gateway opens them again.
+  std::unordered_map<uint64_t, net::EventLoop::Clock::time_point> orphans_;
+  bool stopping_ = false;  // stop(): links closing now orphan nobody
   Stats stats_;
 };
 

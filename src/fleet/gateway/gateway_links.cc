@@ -272,6 +272,17 @@ class GatewayLinks::LoopLinks {
     attach_seat(*it->second, connection_id, user_id);
   }
 
+  // A session this gateway knows no seat of came back (resumed from
+  // another gateway that died or drained): every game node hears of the
+  // connection and the attach; the one holding the user's seat says so
+  // (SeatChanged) and puts the player back, the others ignore it.
+  void find_seat_in_loop(uint64_t user_id, uint64_t connection_id) {
+    if (loop_.responder_in_loop(connection_id) == nullptr) return;  // closed meanwhile
+    for (auto& [id, n] : nodes_) {
+      if (n->welcomed) attach_seat(*n, connection_id, user_id);
+    }
+  }
+
   void session_ended_in_loop(uint64_t user_id, const std::string& node) {
     auto it = nodes_.find(node);
     if (it == nodes_.end() || !it->second->welcomed) return;
@@ -737,10 +748,13 @@ void GatewayLinks::session_attached(uint64_t user_id, uint64_t connection_id) {
   {
     std::lock_guard lock(mutex_);
     auto it = seat_nodes_.find(user_id);
-    if (it == seat_nodes_.end()) return;
-    seat = it->second;
+    if (it != seat_nodes_.end()) seat = it->second;
   }
   LoopLinks& l = on(connection_id);
+  if (seat.node.empty()) {
+    l.loop().post([&l, user_id, connection_id] { l.find_seat_in_loop(user_id, connection_id); });
+    return;
+  }
   l.loop().post([&l, user_id, connection_id, seat] {
     l.attach_in_loop(user_id, connection_id, seat.node, seat.room);
   });
@@ -778,6 +792,14 @@ void GatewayLinks::session_ended(uint64_t user_id) {
   // Any loop's link to that node will do: the node ends the seat by user.
   LoopLinks& l = *per_loop_.front();
   l.loop().post([&l, user_id, node] { l.session_ended_in_loop(user_id, node); });
+}
+
+void GatewayLinks::session_moved(uint64_t user_id) {
+  // Its seat stays on its game node for the gateway that resumed it: no
+  // SessionEnded (the old connection's close tells the node it went).
+  std::lock_guard lock(mutex_);
+  usernames_.erase(user_id);
+  seat_nodes_.erase(user_id);
 }
 
 std::string GatewayLinks::username_of(uint64_t user_id) const {

@@ -104,6 +104,7 @@ class GatewayLinks {
   void connection_closed(uint64_t connection_id, uint64_t user_id);  // connection loop
   void session_attached(uint64_t user_id, uint64_t connection_id);   // service loop
   void session_ended(uint64_t user_id);                              // service loop
+  void session_moved(uint64_t user_id);                              // service loop
 
   // Any thread (the owner directory's changes): room's owner is `node`
   // now ("": nobody). Players seated in it follow it to its new node.

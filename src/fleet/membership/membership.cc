@@ -129,6 +129,12 @@ void Membership::on_state(NodeRegistration::State state, const std::string& deta
   outcome_cv_.notify_all();
 }
 
+void Membership::record_changed() {
+  loop_.post([this] {
+    if (registration_) registration_->write_now();
+  });
+}
+
 void Membership::stop(std::chrono::milliseconds wait) {
   if (!started_ || stopped_) return;
   stopped_ = true;

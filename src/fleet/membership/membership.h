@@ -72,6 +72,9 @@ class Membership {
   // held by another live node; an unreachable etcd is logged and left to
   // the retries (the node serves, not ready). Control thread.
   void start(std::chrono::milliseconds wait);
+  // Any thread: this node's record changed (it started draining): it is
+  // rewritten now, not at the next refresh.
+  void record_changed();
   // Revokes the lease (the record vanishes at once) and stops watching;
   // waits for etcd at most `wait`. Idempotent. Control thread.
   void stop(std::chrono::milliseconds wait = std::chrono::milliseconds(1500));

@@ -214,6 +214,10 @@ void NodeRegistration::refresh() {
   if (state_ == State::kStopped) return;
   after(options_.refresh, [this] { refresh(); });
   sync_renewals();
+  write_now();
+}
+
+void NodeRegistration::write_now() {
   if (state_ != State::kMember || writing_) return;
   std::string record = encode_node_record(make_record_());
   if (record == written_) return;

@@ -71,6 +71,10 @@ class NodeRegistration {
 
   State state() const { return state_; }
   int64_t lease() const { return lease_; }
+  // The record changed now (e.g. the node started draining): written at
+  // once rather than at the next refresh, if this node is a member and no
+  // write is in flight (else the next refresh writes it). Loop thread.
+  void write_now();
 
  private:
   void attempt();

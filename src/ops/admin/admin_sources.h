@@ -72,6 +72,11 @@ struct AdminSources {
   std::function<std::string()> fleet_status;
   std::function<std::string()> fleet_nodes;
   std::function<bool()> fleet_member;
+  // POST /fleet/drain: this node starts draining (docs/fleet.md
+  // "Draining") and stops once drained; 404 when unset (no fleet.etcd).
+  // The answer's ok is false (409) when this node cannot drain (a node of
+  // role `all`). Admin thread; returns at once.
+  std::function<ReloadAnswer()> fleet_drain;
 };
 
 // Writes extra metric families on every scrape (rooms, ticks, chat, storage

@@ -164,6 +164,21 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     co_return make_response(answer.ok ? http::status::ok : http::status::unprocessable_entity,
                             version, std::move(answer.json), "application/json");
   }
+  if (path == "/fleet/drain") {
+    // Draining changes the node (it leaves the fleet): POST, as a reload.
+    if (request.method() != http::verb::post) {
+      co_return method_not_allowed(http::verb::post, version);
+    }
+    if (!sources_.fleet_drain) {
+      co_return make_response(http::status::not_found, version,
+                              "{\"ok\":false,\"error\":\"no fleet: fleet.etcd is not set, this "
+                              "node runs alone; stop it with SIGTERM\"}\n",
+                              "application/json");
+    }
+    ReloadAnswer answer = sources_.fleet_drain();
+    co_return make_response(answer.ok ? http::status::accepted : http::status::conflict, version,
+                            std::move(answer.json), "application/json");
+  }
   if (path == "/fleet" || path == "/fleet/nodes") {
     if (request.method() != http::verb::get) co_return method_not_allowed(http::verb::get, version);
     if (!sources_.fleet_status) {
@@ -186,7 +201,7 @@ asio::awaitable<Response> Endpoints::handle(const Request& request) {
     co_return make_response(
         http::status::not_found, version,
         "no such endpoint; try /health, /metrics, /config, /config/reload, /plugins, "
-        "/store/conflicts, /fleet, /fleet/nodes or /debug/profile\n");
+        "/store/conflicts, /fleet, /fleet/nodes, /fleet/drain or /debug/profile\n");
   }
   // Reloading changes the server, so it takes POST; everything else only reads.
   const http::verb wanted = path == "/config/reload" ? http::verb::post : http::verb::get;

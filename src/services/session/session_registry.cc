@@ -201,6 +201,7 @@ void SessionRegistry::evict_in_loop(uint64_t user_id, uint64_t session_id, bool 
     s->connection_id = 0;
     --attached_;
   }
+  s->moved = resumed_elsewhere;
   // Detached: dropped silently, as its grace period ending would.
   end_in_loop(user_id);
 }

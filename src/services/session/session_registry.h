@@ -42,6 +42,10 @@ struct Session {
   // Brought back from the recovery log after a restart: the pushes it had
   // are gone, so its first resume is told to resync.
   bool restored = false;
+  // Ended here because another node of the fleet resumed it: the player
+  // lives on there (its room seat included), so its end must not end the
+  // seat a game node holds for it.
+  bool moved = false;
 
   Session(uint32_t frames, uint64_t bytes) : pushes(frames, bytes) {}
   bool attached() const { return connection_id != 0; }
