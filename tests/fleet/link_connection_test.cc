@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <gtest/gtest.h>
@@ -18,9 +19,11 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "fleet/link/link_listener.h"
 #include "fleet/link/link_messages.h"
+#include "protocol/frame_reader.h"
 #include "protocol/wire.h"
 
 namespace citadel::fleet::link {
@@ -239,6 +242,69 @@ TEST_F(LinkConnectionTest, HeartbeatsKeepAnIdleLinkOpenPastTheDeadline) {
   EXPECT_TRUE(run_on(a_, [this] { return server_->open(); }));
   EXPECT_GT(run_on(b_, [this] { return client_->last_rtt(); }).count(), 0);
   EXPECT_FALSE(client_seen_.closed_copy().has_value());
+}
+
+TEST_F(LinkConnectionTest, AHeartbeatAnsweredWhileADeliverIsGatheredKeepsTheStreamWhole) {
+  // The answer to a Heartbeat is encoded in the link's scratch buffer and
+  // queued by send_in_loop, which first writes out the Deliver being
+  // gathered: that must not reuse the buffer it was given (it once did, and
+  // the peer read garbage: "bad magic in a link frame"). The peer is a raw
+  // socket; the link's loop is held in one task that gathers a Deliver, waits
+  // for the peer's Heartbeat to arrive, then reads it, so both are one turn.
+  RawPeer peer;
+  LinkConnection::Options options;  // 500 ms heartbeats: quiet for this test
+  dial(peer.port(), options);
+  const int fd = peer.accept();
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(client_seen_.wait([](auto& r) { return r.opened(); }));
+  std::vector<uint8_t> state_frame;
+  protocol::append_frame(state_frame, 0x0311, std::vector<uint8_t>(40, 7));
+  auto state = std::make_shared<const std::vector<uint8_t>>(state_frame);
+  std::promise<void> gathering, sent;
+  auto sent_future = sent.get_future();
+  b_.post([&] {
+    client_->deliver_in_loop(9, state);
+    gathering.set_value();
+    sent_future.wait();
+    std::this_thread::sleep_for(50ms);  // the bytes cross loopback
+    client_->handle_events_in_loop(EPOLLIN);
+  });
+  gathering.get_future().wait();
+  std::vector<uint8_t> heartbeat;
+  append_heartbeat(heartbeat, lcmd::kHeartbeat, 77);
+  ASSERT_EQ(::send(fd, heartbeat.data(), heartbeat.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(heartbeat.size()));
+  sent.set_value();
+
+  // Read until the Deliver and the HeartbeatAck are in, every frame whole.
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  protocol::FrameReader reader;
+  std::optional<uint64_t> acked;
+  std::vector<uint64_t> delivered;
+  bool bad = false;
+  std::vector<uint8_t> buffer(65536);
+  while (!bad && !(acked && !delivered.empty())) {
+    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+    ASSERT_GT(n, 0) << "the link sent no whole Deliver and HeartbeatAck";
+    const auto result =
+        reader.feed(std::span<const uint8_t>(buffer.data(), static_cast<std::size_t>(n)),
+                    [&](const protocol::FrameView& f) {
+                      if (f.cmd == lcmd::kHeartbeatAck) acked = decode_heartbeat(f.payload);
+                      if (f.cmd == lcmd::kDeliver) {
+                        auto d = decode_deliver(f.payload);
+                        if (!d) return !(bad = true);
+                        for (std::size_t i = 0; i < d->count; ++i) delivered.push_back(d->id(i));
+                        if (std::vector<uint8_t>(d->frames.begin(), d->frames.end()) != state_frame)
+                          bad = true;
+                      }
+                      return !bad;
+                    });
+    if (result.error != protocol::DecodeError::kNone) bad = true;
+  }
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(acked, std::optional<uint64_t>(77));
+  EXPECT_EQ(delivered, std::vector<uint64_t>{9});
 }
 
 TEST_F(LinkConnectionTest, ASilentPeerIsDeclaredDead) {

@@ -267,9 +267,10 @@ std::size_t LinkConnection::pending_deliver_bytes() const {
 
 void LinkConnection::materialise_deliver_in_loop() {
   if (!pending_frames_) return;
-  scratch_.clear();
-  append_deliver_head(scratch_, pending_ids_, pending_frames_->size());
-  std::memcpy(queue_.append_inline(scratch_.size()), scratch_.data(), scratch_.size());
+  deliver_head_.clear();
+  append_deliver_head(deliver_head_, pending_ids_, pending_frames_->size());
+  std::memcpy(queue_.append_inline(deliver_head_.size()), deliver_head_.data(),
+              deliver_head_.size());
   queue_.append_shared(std::move(pending_frames_));
   pending_frames_.reset();
   pending_ids_.clear();

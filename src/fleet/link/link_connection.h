@@ -122,6 +122,10 @@ class LinkConnection final : public net::IoHandler,
   protocol::FrameReader reader_;
   net::OutputQueue queue_;
   std::vector<uint8_t> scratch_;  // encodes a frame before it joins the queue
+  // A gathered Deliver's head, built apart from scratch_: materialising one
+  // happens inside send_in_loop, whose argument may be scratch_ itself (a
+  // heartbeat or its answer).
+  std::vector<uint8_t> deliver_head_;
   // The Deliver being gathered: these ids, these bytes.
   net::SharedBytes pending_frames_;
   std::vector<uint64_t> pending_ids_;
