@@ -276,7 +276,12 @@ arena_fleet_run() {
   record "$part" "$round" config "\"$config\"" "$([[ -z $err ]] && echo true || echo false)" "$err" \
     "\"players\":$players,\"procs\":$(procs_json "${PROCS[@]}"),\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP,\"bench_started_at\":$started,\"metrics_samples\":$(samples_json "$BENCH_TMP/samples"),\"load\":$load" \
     "${json:-null}"
-  [[ -z $err ]] || { log "  FAILED: $err"; keep_node_logs "$LOGS" "$part-r$round-$config-$players"; }
+  if [[ -n $err ]]; then
+    log "  FAILED: $err"
+    keep_node_logs "$LOGS" "$part-r$round-$config-$players"
+  elif [[ $json != *'"disconnects":0,'* ]]; then
+    keep_node_logs "$LOGS" "$part-r$round-$config-$players"  # players dropped: why is in the logs
+  fi
 }
 
 # strace_run PLAYERS PATH: one hop run with strace -c on the Citadel nodes

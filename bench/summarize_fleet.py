@@ -110,9 +110,17 @@ def ok(run):
     return bool(run.get("ok")) and bool(run.get("bench"))
 
 
-def by_round(runs, config, figure):
-    """{round: figure(run)} for the runs of one configuration."""
-    return {r["round"]: figure(r) for r in runs if config_of(r) == config and ok(r)}
+def clean(run):
+    """An arena run every player of which was in and stayed: the others'
+    latency and CPU are not the same load, so they stay out of the pairing."""
+    b = run.get("bench") or {}
+    return (ok(run) and b.get("joined") == run.get("players") and not b.get("disconnects")
+            and not b.get("errors"))
+
+
+def by_round(runs, config, figure, keep=ok):
+    """{round: figure(run)} for the runs of one configuration that `keep`."""
+    return {r["round"]: figure(r) for r in runs if config_of(r) == config and keep(r)}
 
 
 def procs_cell(run):
@@ -147,6 +155,12 @@ def hop_section(runs):
     for n in sorted({r["players"] for r in rows}):
         at = [r for r in rows if r["players"] == n]
         hop_summary(n, at)
+    dirty = [r for r in rows if ok(r) and not clean(r)]
+    if dirty:
+        print("Left out of the pairing (players missing or dropped, or errors): "
+              + "; ".join(f"round {r['round']} {r['players']:,} {config_of(r)}: joined "
+                          f"{r['bench']['joined']:,}, {r['bench']['disconnects']} disconnects, "
+                          f"{r['bench']['errors']} errors" for r in dirty) + "\n")
     print()
 
 
@@ -167,6 +181,7 @@ def hop_figures(runs):
     CPU ratio, gateway against direct (each a median over rounds, with the
     per-round values), and all against direct where measured."""
     out = {}
+    runs = [r for r in runs if clean(r)]
     for name, figure in (("p50", p50), ("p99", p99), ("mean", mean)):
         gw, direct = by_round(runs, "gateway", figure), by_round(runs, "direct", figure)
         out[f"added_{name}_ms"] = paired.median_difference(gw, direct)

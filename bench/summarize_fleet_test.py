@@ -118,6 +118,15 @@ class HopTest(unittest.TestCase):
         self.assertEqual([rnd for rnd, _ in f["added_p99_rounds"]], [1, 3])
         self.assertAlmostEqual(f["added_p99_ms"], (0.2 + 0.5) / 2)
 
+    def test_a_run_that_lost_players_is_left_out_and_said(self):
+        runs = self.rounds()
+        runs[1]["bench"]["disconnects"] = 28  # round 1's gateway run
+        f = sf.hop_figures(runs)
+        self.assertEqual([rnd for rnd, _ in f["added_p99_rounds"]], [2, 3])
+        text = run_out(sf.hop_section, runs)
+        self.assertIn("Left out of the pairing", text)
+        self.assertIn("round 1 1,000 gateway: joined 1,000, 28 disconnects", text)
+
     def test_report_states_goals_met_or_missed(self):
         text = run_out(sf.hop_section, self.rounds())
         self.assertIn("**+0.50 ms**", text)
