@@ -129,7 +129,8 @@ fi
 require_bin citadel
 require_bin citadel-bench
 require_release_build
-"$BIN_DIR/citadel-bench" arena --help 2>/dev/null | grep -q -- --also-pid ||
+# (Not piped into grep -q: with pipefail, grep's early exit can fail the pipe.)
+[[ $("$BIN_DIR/citadel-bench" arena --help 2>&1 || true) == *--also-pid* ]] ||
   die "$BIN_DIR/citadel-bench has no --also-pid / --also-port: rebuild it"
 most=$CHAT_USERS
 for n in $HOP_PLAYERS $SCALE_MAX; do ((n > most)) && most=$n; done
