@@ -22,15 +22,22 @@ declare -A NODE_PID=()  # name -> pid
 declare -A NODE_PORT=() # name -> game port
 declare -A NODE_ADMIN=() # name -> admin port
 
-# free_ports N: N free TCP ports on 127.0.0.1, bound at once so they differ.
+# free_ports N: N free TCP ports on 127.0.0.1, bound at once so they differ,
+# drawn below the ephemeral range: citadel-bench binds its thousands of
+# client sockets to ports of that range (source_ports.h), whose TIME_WAIT
+# leftovers once took a node's admin port ("Address already in use").
 free_ports() {
   python3 - "$1" <<'PY'
-import socket, sys
+import random, socket, sys
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 socks = []
-for _ in range(int(sys.argv[1])):
+while len(socks) < int(sys.argv[1]):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
+    try:
+        s.bind(("127.0.0.1", random.randrange(max(1024, low - 12000), low)))
+        socks.append(s)
+    except OSError:
+        s.close()
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
@@ -102,6 +109,7 @@ fleet:
   role: $role
   link_port: 0
   advertise_host: 127.0.0.1
+  lease_ttl_ms: ${FLEET_LEASE_TTL_MS:-2000}
 EOF
 }
 
@@ -249,8 +257,9 @@ fleet_sampler_start() {
 }
 
 # node_load_json NAME...: per node {"name":{"rooms":R,"room_players":P,
-# "remote_players":Q,"connections":C}} from their /metrics (what each game
-# node holds, to show how placement split the players).
+# "remote_players":Q,"connections":C,"lease_losses":L}} from their /metrics
+# (what each game node holds, to show how placement split the players; and
+# how often a node lost its etcd membership during the run).
 node_load_json() {
   local name out="" body
   for name in "$@"; do
@@ -260,7 +269,8 @@ node_load_json() {
       $1 == "citadel_room_players" { p = $2 }
       $1 == "citadel_fleet_remote_players" { q = $2 }
       $1 == "citadel_connections_active" { c = $2 }
-      END { printf "\"%s\":{\"rooms\":%d,\"room_players\":%d,\"remote_players\":%d,\"connections\":%d},", n, r, p, q, c }' <<<"$body")
+      $1 == "citadel_fleet_lease_losses_total" { l = $2 }
+      END { printf "\"%s\":{\"rooms\":%d,\"room_players\":%d,\"remote_players\":%d,\"connections\":%d,\"lease_losses\":%d},", n, r, p, q, c, l }' <<<"$body")
   done
   echo "{${out%,}}"
 }

@@ -52,6 +52,7 @@
 #   CHAT_USERS=10000 CHAT_CONFIGS="one two" (add "all") CHAT_MESSAGES=100
 #   CHAT_WARMUP=5 SENDERS=10 GAP_MS=10 CHAT_CONNECT_RATE=2000
 #   STRACE=0 STRACE_S=5 NICE=0 (-20 on a shared machine, as root)
+#   FLEET_LEASE_TTL_MS=2000 (fleet.lease_ttl_ms of every fleet node)
 #   SERVER_CPU=0 GATEWAY_CPU=$SERVER_CPU GW2_CPU=$GATEWAY_CPU INFRA_CPU=$SERVER_CPU
 #   BENCH_CPU=1 BENCH_THREADS=1 BIN_DIR=build/bin RESULTS_DIR=bench/results
 #   ALLOW_NON_RELEASE=0
@@ -414,8 +415,9 @@ EOF
     fi
     for name in "${gws[@]}"; do node_alive "$name" || err=${err:-"$name exited during the run"}; done
   fi
-  local relay="{}"
+  local relay="{}" load="{}"
   [[ $config == two && -z $err ]] && relay=$(chat_relay_json "${gws[@]}")
+  [[ ${#NODE_NAMES[@]} -gt 0 ]] && load=$(node_load_json "${NODE_NAMES[@]}")
   stop_nodes
   if [[ $config != all ]]; then
     stop_postgres
@@ -423,7 +425,7 @@ EOF
     REDIS_PID=""
   fi
   record chat "$round" config "\"$config\"" "$([[ -z $err ]] && echo true || echo false)" "$err" \
-    "\"users\":$CHAT_USERS,\"gateways\":${#gws[@]},\"procs\":$(procs_json "${PROCS[@]}"),\"relay\":$relay" \
+    "\"users\":$CHAT_USERS,\"gateways\":${#gws[@]},\"procs\":$(procs_json "${PROCS[@]}"),\"relay\":$relay,\"load\":$load" \
     "${json:-null}"
   [[ -z $err ]] || { log "  FAILED: $err"; keep_node_logs "$LOGS" "chat-r$round-$config"; }
 }

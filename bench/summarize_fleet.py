@@ -123,6 +123,15 @@ def by_round(runs, config, figure, keep=ok):
     return {r["round"]: figure(r) for r in runs if config_of(r) == config and keep(r)}
 
 
+def lease_losses(run):
+    """Times the nodes lost their etcd membership during the run (None: not recorded)."""
+    load = run.get("load")
+    if not load:
+        return None
+    values = [v.get("lease_losses") for v in load.values() if v.get("lease_losses") is not None]
+    return sum(values) if values else None
+
+
 def procs_cell(run):
     parts = []
     for name, role, c in proc_cpu(run):
@@ -264,13 +273,13 @@ def scaleout_section(runs):
     print("## Scale-out: 1 gateway + 2 game nodes (`fleet`) vs one `all` node, every server on one core\n")
     print("| players | config | verdict | room Hz min | skipped ticks | p50 ms | p99 ms "
           "| Citadel CPU s (per process) | cores used | players per core | game nodes: players "
-          "| bench CPU % |")
-    print("|---:|---|---|---:|---:|---:|---:|---|---:|---:|---|---:|")
+          "| lease losses | bench CPU % |")
+    print("|---:|---|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|")
     for r in sorted(rows, key=lambda r: (r["players"], config_of(r))):
         why = summarize_rooms.failures(r)
         b = r.get("bench")
         if not b:
-            print(f"| {r['players']:,} | {config_of(r)} | FAIL: {why[0]} |||||||||| |")
+            print(f"| {r['players']:,} | {config_of(r)} | FAIL: {why[0]} ||||||||||| |")
             continue
         split = ", ".join(f"{k} {v.get('room_players', 0):,}" for k, v in (r.get("load") or {}).items()
                           if k.startswith("game") or k.startswith("all"))
@@ -278,7 +287,7 @@ def scaleout_section(runs):
               f"| {b['room_hz_min']:.2f} | {fmt(summarize_rooms.skipped_ticks(r), '.0f')} "
               f"| {fmt(ms(b['p50_us']), '.2f')} | {fmt(ms(b['p99_us']), '.2f')} | {procs_cell(r)} "
               f"| {fmt(citadel_cores(r), '.3f')} | {fmt(players_per_core(r), ',.0f')} | {split or '–'} "
-              f"| {fmt(bench_pct(r), '.0f')} |")
+              f"| {fmt(lease_losses(r), 'd')} | {fmt(bench_pct(r), '.0f')} |")
     print()
     f = scaleout_figures(rows)
     for c in sorted(f["capacity"]):
@@ -354,12 +363,13 @@ def chat_section(runs):
     print("## World chat fan-out: members split over 2 gateways vs all on one\n")
     print("| round | config | members | complete / measured | last member p50 ms | p99 ms "
           "| any member p50 ms | Citadel CPU s (per process) | µs Citadel CPU per receipt "
-          "| Redis µs / receipt | PostgreSQL µs / receipt | bench CPU µs / receipt |")
-    print("|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+          "| Redis µs / receipt | PostgreSQL µs / receipt | etcd CPU s | lease losses "
+          "| bench CPU µs / receipt |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in sorted(rows, key=lambda r: (r["round"], config_of(r))):
         b = r.get("bench")
         if not ok(r):
-            print(f"| {r['round']} | {config_of(r)} | FAILED: {r.get('error')} ||||||||| |")
+            print(f"| {r['round']} | {config_of(r)} | FAILED: {r.get('error')} ||||||||||| |")
             continue
         print(f"| {r['round']} | {config_of(r)} | {b['logged_in']:,} "
               f"| {b['messages_complete']}/{b['messages_measured']} | {fmt(last_p50(r), '.2f')} "
@@ -367,6 +377,7 @@ def chat_section(runs):
               f"| {fmt(us_per_receipt(r, CITADEL_ROLES), '.3f')} "
               f"| {fmt(us_per_receipt(r, ('redis',)), '.3f')} "
               f"| {fmt(us_per_receipt(r, ('postgres',)), '.3f')} "
+              f"| {fmt(cpu_of_roles(r, ('etcd',)), '.2f')} | {fmt(lease_losses(r), 'd')} "
               f"| {fmt(b.get('bench_cpu_us_per_receipt'), '.3f')} |")
     print()
     f = chat_figures(rows)

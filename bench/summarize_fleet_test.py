@@ -182,6 +182,13 @@ class ChatTest(unittest.TestCase):
         self.assertAlmostEqual(sf.us_per_receipt(runs[0], ("postgres",)), 7.0)
         self.assertIsNone(f["one_vs_all_cpu"])
 
+    def test_lease_losses_are_summed_over_the_nodes(self):
+        r = chat(1, "two", 10, 20, [1.0, 1.0])
+        self.assertIsNone(sf.lease_losses(r))
+        r["load"] = {"gw-1": {"lease_losses": 3}, "gw-2": {"lease_losses": 1}}
+        self.assertEqual(sf.lease_losses(r), 4)
+        self.assertIn("| 4 |", run_out(sf.chat_section, [r]))
+
     def test_a_run_where_a_message_missed_a_member_is_left_out_and_said(self):
         runs = [chat(1, "one", 10, 20, [2.0]), chat(1, "two", 12, 24, [1.0, 1.0], incomplete=2),
                 chat(2, "one", 10, 20, [2.0]), chat(2, "two", 15, 30, [1.0, 1.0])]
