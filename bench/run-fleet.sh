@@ -281,8 +281,8 @@ arena_fleet_run() {
   if [[ -n $err ]]; then
     log "  FAILED: $err"
     keep_node_logs "$LOGS" "$part-r$round-$config-$players"
-  elif [[ $json != *'"disconnects":0,'* ]]; then
-    keep_node_logs "$LOGS" "$part-r$round-$config-$players"  # players dropped: why is in the logs
+  elif [[ $json != *'"disconnects":0,'* || $json != *'"errors":0,'* ]]; then
+    keep_node_logs "$LOGS" "$part-r$round-$config-$players"  # players dropped or refused: why is in the logs
   fi
 }
 
