@@ -124,13 +124,31 @@ fail_and_stop() {
 }
 
 # N free TCP ports on 127.0.0.1, all bound at once so they differ.
+# N ports free now, below the kernel's ephemeral range: ports are picked
+# before the processes that bind them start, and one picked inside that
+# range could meanwhile become the local port of some outgoing connection
+# (a node started earlier talking to etcd), failing that bind.
 free_ports() {
   python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
+import random, socket, sys
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral_low = int(f.read().split()[0])
+except OSError:
+    ephemeral_low = 32768
+low, high = 10000, max(10001, min(ephemeral_low, 65536))
+socks, seen = [], set()
+while len(socks) < int(sys.argv[1]):
+    port = random.randrange(low, high)
+    if port in seen:
+        continue
+    seen.add(port)
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        continue
     socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY

@@ -99,6 +99,9 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
   #   fleet_roles_loop_test  a gateway and a game node in one process: forwarding
   #                      on the gateway's loops, dispatch on the game node's link
   #                      loops, seat changes and session hooks from service loops
+  #   fleet_transfer_loop_test  a player moved between two game nodes' rooms
+  #                      with inputs in flight: the gateway's hold, the old node's
+  #                      room thread handing inputs back to its link loop
   # Left out: the black-box suites (integration_test, admin_integration_test,
   # client_integration_test and the bench smoke tests). They need the citadel,
   # citadel-cli and citadel-bench binaries built with TSan too (the largest
@@ -109,7 +112,7 @@ if [[ -z "${CITADEL_SKIP_TSAN:-}" ]]; then
                example_room_test client_unit_test admin_unit_test
                leaderboard_redis_test etcd_client_test room_ownership_test
                fleet_membership_loop_test link_connection_test fleet_roles_loop_test
-               fleet_chat_link_test fleet_sessions_loop_test)
+               fleet_chat_link_test fleet_sessions_loop_test fleet_transfer_loop_test)
   CITADEL_BUILD_TARGET="${tsan_suites[*]}" scripts/build.sh tsan
   # Only what was built: gtest_discover_tests leaves a <target>_NOT_BUILT
   # placeholder for each suite not in the list, tools/ registers the

@@ -8,13 +8,17 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "fleet/game/room_takeover.h"
 #include "fleet/membership/fleet_view.h"
+#include "net/event_loop.h"
 #include "ops/config.h"
 
 namespace citadel::server {
@@ -25,6 +29,9 @@ class EventLoop;
 }
 namespace citadel::services {
 class Services;
+}
+namespace citadel::rooms {
+class RoomService;
 }
 namespace citadel::ops::admin {
 class MetricsWriter;
@@ -37,7 +44,8 @@ class OwnedRooms;
 class RoomSnapshots;
 namespace ownership {
 class OwnerDirectory;
-}
+struct Holding;
+}  // namespace ownership
 }  // namespace citadel::fleet
 
 namespace citadel::app {
@@ -73,19 +81,40 @@ class FleetRole {
   // Before the server stops: every link closes.
   void stop();
   void write_metrics(ops::admin::MetricsWriter& out) const;
+  // Draining, a game node (service loop; docs/fleet.md "Draining"): hands
+  // every room it owns to the other game nodes. Each room is fenced, its
+  // state written to Redis under its epoch, then its owner record released,
+  // so a live game node takes it over as after a death (RoomTakeover) and
+  // the gateways move its players. The node must already be listed as
+  // draining (other nodes take rooms only from a node that is not live).
+  // `done(handed, kept)` once every room is through; kept: not handed (no
+  // snapshot port, a write Redis did not store, a code that saves no
+  // state) and ticking again.
+  void hand_over_rooms_in_loop(std::function<void(std::size_t handed, std::size_t kept)> done);
 
  private:
   void on_membership(fleet::Membership& membership, bool member);  // service loop
   void destroy_in_loop();
+  // The owner directory's changes (service loop): a gateway's routing and
+  // seats, a game node's take-overs.
+  void on_owner_change(uint64_t room_id, const std::optional<fleet::ownership::Holding>& before,
+                       const std::optional<fleet::ownership::Holding>& after);
+  void make_takeover_in_loop();
+  // A game node's players' session events, held while a take-over restores
+  // rooms (service loop).
+  void session_event_in_loop(std::function<void()> event);
 
   const ops::Config& config_;
   const std::string node_id_;
+  rooms::RoomService& rooms_;
   net::EventLoop& service_loop_;
+  bool started_ = false;                         // start() ran: the loops run
   bool stopped_ = false, etcd_stopped_ = false;  // the control thread's
   bool etcd_gone_ = false;                       // service loop: after destroy_in_loop
   // Rooms opened before the membership had its client (service loop).
   std::vector<std::pair<uint64_t, std::string>> early_rooms_;
   std::atomic<const fleet::OwnedRooms*> owned_rooms_{nullptr};  // for the admin thread
+  std::atomic<bool> fenced_{false};  // a game node's rooms are fenced (written on the service loop)
   std::unique_ptr<fleet::GatewayLinks> gateway_;
   std::unique_ptr<fleet::GameLinks> game_;
   // A game node with redis.url: its rooms' snapshots. Outlives the rooms
@@ -93,10 +122,18 @@ class FleetRole {
   std::unique_ptr<fleet::RoomSnapshots> snapshots_;
   // Service loop; made once the membership has its etcd client.
   std::unique_ptr<fleet::OwnedRooms> owned_;                     // a game node
-  std::unique_ptr<fleet::ownership::OwnerDirectory> directory_;  // a gateway
+  std::unique_ptr<fleet::ownership::OwnerDirectory> directory_;  // both roles
+  std::unique_ptr<fleet::RoomTakeover> takeover_;                // a game node
+  fleet::RoomTakeover::Counters takeover_counters_;              // read by the admin thread
+  net::RelaxedCounter rooms_handed_over_, rooms_kept_;           // draining
+  std::vector<std::string> live_game_nodes_;                     // not draining
+  std::vector<std::function<void()>> held_session_events_;
   // A gateway: room -> owner node, from directory_, for the loops' joins.
   mutable std::mutex owners_mutex_;
   std::unordered_map<uint64_t, std::string> owners_;
+  // A gateway (service loop): rooms whose owner record went, until another
+  // node claims them (failover) or they are forgotten.
+  std::unordered_map<uint64_t, net::EventLoop::Clock::time_point> orphaned_;
 };
 
 }  // namespace citadel::app

@@ -99,6 +99,7 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.storage.max_value_bytes = config.storage.max_value_bytes;
   s.storage.max_objects_per_batch = config.storage.max_objects_per_batch;
   s.arena = room_type_options(config.rooms.arena, config.limits.output_queue_bytes);
+  s.arena_transfer_east = config.rooms.arena_transfer_east;
   s.lockstep = room_type_options(config.rooms.lockstep, config.limits.output_queue_bytes);
   return s;
 }
@@ -257,8 +258,7 @@ void Node::start(ops::admin::AdminSources admin_sources) {
       config_, *server_, std::move(admin_sources),
       [rooms = &services_->rooms(), store = &services_->store(), services = services_.get(),
        reloader = reloader_.get(), crashes = crash_reports_found_, plugins = plugins_.get(),
-       membership = membership_.get(), role = fleet_role_.get(),
-       fleet_chat = fleet_chat_.get(),
+       membership = membership_.get(), role = fleet_role_.get(), fleet_chat = fleet_chat_.get(),
        fleet_sessions = fleet_sessions_.get()](ops::admin::MetricsWriter& out) {
         write_room_metrics(out, rooms->stats());
         if (membership) write_fleet_metrics(out, *membership);

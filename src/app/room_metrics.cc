@@ -28,6 +28,11 @@ void write_room_metrics(ops::admin::MetricsWriter& out, const rooms::RoomStatsSn
               "Inputs dropped because the room's input queue, or the player's fair share of it, "
               "was full.",
               s.inputs_dropped);
+  out.counter("citadel_room_transfers_total",
+              "Players rooms here handed to another room (RoomContext::transfer).", s.transfers);
+  out.counter("citadel_room_transfer_inputs_dropped_total",
+              "Inputs dropped while a transferred player's route moved (more than 256 held).",
+              s.transfer_inputs_dropped);
   out.counter("citadel_room_snapshots_total",
               "Room states handed to the recovery log (recovery.snapshot_every_ticks).",
               s.snapshots);

@@ -237,6 +237,9 @@ uint64_t effective_input_queue_bytes(const RoomTypeConfig& type, uint64_t output
 struct RoomsConfig {
   uint32_t executor_threads = 0;  // 0: rooms run on the I/O loops; N: on N logic threads
   RoomTypeConfig arena{20, 16};
+  // The transfer demo: an arena avatar walking into the east edge moves to
+  // another arena room (docs/rooms.md). Off: benchmark bots walk east.
+  bool arena_transfer_east = false;
   RoomTypeConfig lockstep{30, 8};
   std::vector<std::string> plugins;  // plugin libraries (.so), each one room type
   uint32_t plugin_rollback_window_ms = 60'000;

@@ -323,6 +323,11 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(rooms, executor_threads, 0ull, 256ull, kAtStart,
                   "0: rooms run on the I/O loops (fastest: no thread hop per input); N: on N logic "
                   "threads"),
+      CITADEL_KEY(rooms, arena_transfer_east, 0ull, 0ull, kAtStart,
+                  "the player transfer demo: an arena avatar that walks into the east edge moves "
+                  "to another arena room (in a fleet, on another game node when there is one) "
+                  "and enters it at the west edge (docs/rooms.md); off by default, so bots that "
+                  "walk east (benchmarks) stay in their room"),
       CITADEL_KEY(rooms, plugins, 0ull, 0ull, kLive,
                   "room types from plugin libraries (paths to .so files built with the room "
                   "SDK, docs/plugins.md); a reload loads each listed file and swaps its type to it "

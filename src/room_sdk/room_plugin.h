@@ -31,15 +31,46 @@
 
 namespace citadel::room_sdk {
 
-// Bumped when anything below changes in a way a built plugin would notice;
-// the server refuses a plugin built against another version.
-inline constexpr uint32_t kSdkVersion = 1;
+// Bumped when anything below changes in a way a built plugin would notice.
+// The server loads plugins built against kMinSdkVersion to kSdkVersion and
+// refuses others. Version 2 appended Context::transfer and
+// Context::arrival at the end of Context's virtual table: a version-1
+// plugin never calls them and sees the same layout as before, so it still
+// loads; a version-2 plugin calling them is refused by a version-1 server.
+inline constexpr uint32_t kSdkVersion = 2;
+inline constexpr uint32_t kMinSdkVersion = 1;
 
 struct Player {
   uint64_t user_id = 0;
   std::string username;
   uint64_t connection_id = 0;  // 0 while the player's connection is gone (grace period)
   bool connected() const { return connection_id != 0; }
+};
+
+// Player transfer (docs/rooms.md "Moving a player to another room"): where
+// a room sends one of its players.
+struct TransferTarget {
+  std::string room_type;  // the target room's type (this room's own, or another)
+  // A room of that type by id (which may be on another game node of a
+  // fleet), or 0: any room of the type (join-or-create: the fullest open
+  // room, else a new one).
+  uint64_t room_id = 0;
+  // With room_id 0: not this room, and in a fleet on another game node than
+  // this one when there is one (a neighbouring world).
+  bool elsewhere = false;
+  // Opaque bytes the target room's logic reads in on_join through
+  // Context::arrival() (a position, an inventory), at most
+  // kMaxHandoffBytes.
+  std::vector<uint8_t> handoff;
+};
+inline constexpr std::size_t kMaxHandoffBytes = 4096;
+
+// How the player being admitted (during on_join) got here: sent by a room
+// with Context::transfer. Valid during that on_join only.
+struct Arrival {
+  uint64_t from_room_id = 0;
+  std::string_view from_room_type;
+  std::span<const uint8_t> handoff;
 };
 
 // What room code may do; passed to every callback, valid only during it.
@@ -57,6 +88,19 @@ class Context {
   virtual std::size_t page_bytes() const = 0;
   // Ends the room once the current callback returns; players get `reason`.
   virtual void close(std::string_view reason) = 0;
+  // SDK version 2 (appended: the layout above is version 1's).
+  // Moves `player` to the room `target` names once the current callback
+  // returns: on_leave runs here and the others get PlayerLeft; the target
+  // room's on_join sees the player with arrival() set. Its inputs not yet
+  // applied here follow it (to a room of the same type). Returns "" if the
+  // transfer was accepted, else why not (not a player of this room, already
+  // leaving, a hand-off over kMaxHandoffBytes, no room type named); the
+  // target may still refuse later (full, gone, on_join): the player is then
+  // in no room and told so (RoomEvent Closed).
+  virtual std::string transfer(const Player& player, const TransferTarget& target) = 0;
+  // During on_join: how the player arrives if a room transferred it here;
+  // null for an ordinary join.
+  virtual const Arrival* arrival() const = 0;
 
  protected:
   ~Context() = default;

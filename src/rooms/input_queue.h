@@ -65,6 +65,26 @@ class InputQueue {
     bytes_ = 0;
   }
 
+  // Calls f(bytes) for each input of `user_id`, in arrival order, and takes
+  // them out of the queue (a player leaving by transfer: they follow it).
+  // Rare, so it may be linear; the others' inputs keep their order and
+  // bytes (the words are reclaimed at the next drain).
+  template <class F>
+  void extract(uint64_t user_id, F&& f) {
+    std::size_t kept = 0;
+    for (const Entry& e : entries_) {
+      if (e.user_id != user_id) {
+        entries_[kept++] = e;
+        continue;
+      }
+      f(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(words_.data() + e.offset_words),
+                                 e.bytes));
+      bytes_ -= (e.bytes + 7) / 8 * 8;
+    }
+    entries_.resize(kept);
+    std::erase_if(usage_, [&](const Usage& u) { return u.user_id == user_id; });
+  }
+
   std::size_t size() const { return entries_.size(); }
   uint64_t bytes() const { return bytes_; }
   bool empty() const { return entries_.empty(); }

@@ -57,10 +57,12 @@ bool Room::guarded(const char* callback, F&& f) {
   if (close_requested_) {
     const std::string reason = std::move(*close_requested_);
     close_requested_.reset();
+    transfers_.clear();  // the room ends: its players are told Closed instead
     close_in_loop(reason, false, true);
     return false;
   }
-  return true;
+  if (!transfers_.empty()) run_transfers_in_loop();
+  return !closed_;
 }
 
 void Room::start_in_loop() {
@@ -117,28 +119,54 @@ void Room::reply(uint64_t connection_id, uint32_t request_id, msg::RoomResult re
                               : encode_room_reply(request_id, result, message, info, members));
 }
 
+void Room::refuse(const JoinTicket& t, msg::RoomResult result, std::string_view message) {
+  if (!t.transfer) {
+    return reply(t.connection_id, t.request_id, result, message, t.via_match, t.waited_ms);
+  }
+  // The player asked nothing: it was sent here. It is in no room now.
+  if (t.connection_id == 0) return;
+  Player who{t.user_id, t.username, t.connection_id};
+  outbox_.send_from(
+      &executor_, t.connection_id,
+      encode_room_event(msg::RoomEventKind::Closed, t.transfer->from_room, &who,
+                        fmt::format("transfer to room {} refused: {}", id_, message)));
+}
+
 const Player* Room::admit_in_loop(JoinTicket& t) {
+  const uint64_t transfer_from = t.transfer ? t.transfer->from_room : 0;
   if (closed_) {
-    reply(t.connection_id, t.request_id, msg::RoomResult::RoomClosed, "the room has ended",
-          t.via_match, t.waited_ms);
-    host_.join_refused(id_, t.user_id);
+    refuse(t, msg::RoomResult::RoomClosed, "the room has ended");
+    host_.join_refused(id_, t.user_id, transfer_from);
     return nullptr;
   }
   auto player = std::make_unique<Player>();
   player->user_id = t.user_id;
-  player->username = std::move(t.username);
+  player->username = t.username;
   player->connection_id = t.connection_id;
   std::string refusal;
-  if (!guarded("on_join", [&] { refusal = logic_->on_join(*this, *player); })) {
-    reply(t.connection_id, t.request_id, msg::RoomResult::RoomClosed, "the room has ended",
-          t.via_match, t.waited_ms);
+  std::optional<Arrival> arrival;
+  if (t.transfer)
+    arrival = Arrival{t.transfer->from_room, t.transfer->from_type, t.transfer->handoff};
+  arriving_ = arrival ? &*arrival : nullptr;
+  const bool alive = guarded("on_join", [&] { refusal = logic_->on_join(*this, *player); });
+  arriving_ = nullptr;
+  if (!alive) {
+    refuse(t, msg::RoomResult::RoomClosed, "the room has ended");
+    if (transfer_from != 0) host_.join_refused(id_, t.user_id, transfer_from);
     return nullptr;  // closing told the host, which frees every seat
   }
   if (!refusal.empty()) {
-    reply(t.connection_id, t.request_id, msg::RoomResult::Rejected, refusal, t.via_match,
-          t.waited_ms);
-    host_.join_refused(id_, t.user_id);
+    refuse(t, msg::RoomResult::Rejected, refusal);
+    host_.join_refused(id_, t.user_id, transfer_from);
     return nullptr;
+  }
+  // Back in a room it was transferred out of before its inputs were
+  // handed on: they are its again.
+  if (auto d = std::find_if(departed_.begin(), departed_.end(),
+                            [&](const Departed& x) { return x.user_id == t.user_id; });
+      d != departed_.end()) {
+    for (const auto& in : d->inputs) inputs_.push(in.user_id, in.bytes, players_.size() + 1);
+    departed_.erase(d);
   }
   const Player& p = *players_.emplace_back(std::move(player));
   player_view_.push_back(&p);
@@ -149,8 +177,17 @@ const Player* Room::admit_in_loop(JoinTicket& t) {
 
 void Room::welcome_in_loop(const Player& p, const JoinTicket& t) {
   // Route first, then the reply: both go to the player's loop in this
-  // order, so its first input finds the room.
+  // order, so its first input finds the room. A transferred player's
+  // route moves from the room it left, with the inputs that room kept.
   if (p.connected()) routes_.set_route(executor_, p.connection_id, shared_from_this());
+  if (t.transfer) {
+    if (p.connected()) {
+      outbox_.send_from(&executor_, p.connection_id,
+                        encode_room_event(msg::RoomEventKind::Transferred, id_, &p, type_.name));
+    }
+    host_.transfer_placed(id_, p.user_id);
+    return;
+  }
   reply(p.connection_id, t.request_id, msg::RoomResult::Ok, "joined", t.via_match, t.waited_ms);
 }
 
@@ -211,8 +248,9 @@ void Room::remove_player(uint64_t user_id) {
 void Room::leave_in_loop(uint64_t user_id, uint64_t reply_to, uint32_t request_id) {
   CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
+  if (p == nullptr) forget_departed_in_loop(user_id);  // its session ended mid-transfer
   if (p != nullptr && !closed_) {
-    if (p->connected()) routes_.clear_route(executor_, p->connection_id);
+    if (p->connected()) routes_.clear_route(executor_, p->connection_id, this);
     const Player& leaving = *p;
     if (guarded("on_leave", [&] { logic_->on_leave(*this, leaving); })) {
       send_to_others(leaving, encode_room_event(msg::RoomEventKind::PlayerLeft, id_, &leaving));
@@ -234,6 +272,9 @@ void Room::attach_in_loop(uint64_t user_id, uint64_t connection_id) {
   CITADEL_ASSERT_IN_LOOP(executor_);
   Player* p = find(user_id);
   if (p == nullptr || closed_) return;
+  // Already playing on that very connection (a login's session announced
+  // after its own join, in a fleet): nothing came back, nothing to say.
+  if (p->connection_id == connection_id) return;
   p->connection_id = connection_id;
   routes_.set_route(executor_, connection_id, shared_from_this());
   outbox_.send_from(&executor_, connection_id,
@@ -261,6 +302,23 @@ void Room::resync_in_loop(uint64_t user_id, uint64_t connection_id, uint32_t req
 
 void Room::input_in_loop(uint64_t user_id, std::span<const uint8_t> payload, bool check) {
   CITADEL_ASSERT_IN_LOOP(executor_);
+  if (!departed_.empty()) {
+    // A player transferred away whose connection still routes here: kept
+    // for the room it went to (hand_back_in_loop), bounded.
+    for (Departed& d : departed_) {
+      if (d.user_id != user_id) continue;
+      if (d.inputs.size() < RoomRoutes::kMaxHeldInputs &&
+          d.bytes + payload.size() <= RoomRoutes::kMaxHeldBytes) {
+        d.bytes += payload.size();
+        d.inputs.push_back(
+            HeldInput{user_id, std::vector<uint8_t>(payload.begin(), payload.end())});
+      } else {
+        stats_.inputs_dropped.add();
+        stats_.input_bytes_dropped.add(payload.size());
+      }
+      return;
+    }
+  }
   if (closed_) return;
   if (check) {
     std::string problem = code_->check_input(protocol::aligned_payload(payload));
@@ -326,7 +384,23 @@ void Room::hand_over_in_loop(std::shared_ptr<const RoomCode> next) {
   host_.room_code_changed(id_, code_);
 }
 
+void Room::fence_in_loop(bool fenced) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  if (fenced_ == fenced) return;
+  fenced_ = fenced;
+  if (closed_) return;
+  if (fenced) {
+    if (tick_timer_) executor_.cancel_timer_in_loop(*tick_timer_);
+    tick_timer_.reset();
+  } else if (ticking_) {
+    next_tick_at_ = Clock::now();
+    schedule_tick_in_loop();
+  }
+}
+
 void Room::schedule_tick_in_loop() {
+  ticking_ = true;
+  if (fenced_) return;  // unfencing schedules again
   tick_timer_ = executor_.run_at_in_loop(next_tick_at_, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->tick_in_loop();
   });
@@ -352,7 +426,19 @@ void Room::tick_in_loop() {
       guarded("on_input",
               [&] {
                 inputs_.drain([&](uint64_t user_id, std::span<const uint8_t> payload) {
-                  if (const Player* p = find(user_id)) logic_->on_input(*this, *p, payload);
+                  const Player* p = find(user_id);
+                  if (p == nullptr) return;
+                  if (!transfers_.empty() && leaving(user_id)) {
+                    // Asked to leave by an earlier input: the rest follow it.
+                    for (auto& t : transfers_) {
+                      if (t.user_id == user_id) {
+                        t.carried.push_back(HeldInput{
+                            user_id, std::vector<uint8_t>(payload.begin(), payload.end())});
+                      }
+                    }
+                    return;
+                  }
+                  logic_->on_input(*this, *p, payload);
                 });
               }) &&
       guarded("on_tick", [&] { logic_->on_tick(*this); });
@@ -364,6 +450,16 @@ void Room::tick_in_loop() {
     code_->stats->overruns.fetch_add(1, std::memory_order_relaxed);
   }
   if (!alive) return;
+  if (!departed_.empty()) {
+    // A connection that never moved on (its transfer lost on the way, its
+    // gateway gone) keeps nothing here for long.
+    const uint64_t limit = uint64_t{10} * type_.options.tick_hz;
+    std::erase_if(departed_, [&](const Departed& d) {
+      if (ticks_ - d.since_tick <= limit) return false;
+      routes_.clear_route(executor_, d.connection_id, this);
+      return true;
+    });
+  }
   if (snapshot_every_ != 0 && (snapshot_due_ || ticks_ % snapshot_every_ == 0)) {
     snapshot_in_loop();
     if (closed_) return;
@@ -374,15 +470,24 @@ void Room::tick_in_loop() {
 
 void Room::snapshot_in_loop() {
   snapshot_due_ = false;
+  if (auto record = save_in_loop()) {
+    recovery_->put_room(std::move(*record));
+    stats_.snapshots.add();
+  }
+}
+
+std::optional<store::RoomRecord> Room::save_in_loop() {
   store::RoomRecord record;
   bool saved = false;
-  if (!guarded("save_state", [&] { saved = logic_->save_state(record.state); })) return;
+  if (!guarded("save_state", [&] { saved = logic_->save_state(record.state); })) {
+    return std::nullopt;
+  }
   if (!saved) {
     // This code cannot save its state (a plugin may not): the room is not
     // recoverable, and asking again every interval would only cost.
     spdlog::debug("room {} ({}): its code saves no state; no snapshots", id_, type_.name);
     snapshot_every_ = 0;
-    return;
+    return std::nullopt;
   }
   record.room_id = id_;
   record.type = type_.name;
@@ -391,8 +496,14 @@ void Room::snapshot_in_loop() {
   record.saved_unix_ms = net::LoopClock::unix_ms();
   record.seats.reserve(players_.size());
   for (const auto& p : players_) record.seats.push_back(store::RoomSeat{p->user_id, p->username});
-  recovery_->put_room(std::move(record));
-  stats_.snapshots.add();
+  return record;
+}
+
+std::optional<store::RoomRecord> Room::hand_off_in_loop() {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  if (closed_) return std::nullopt;
+  fence_in_loop(true);
+  return save_in_loop();
 }
 
 void Room::broadcast(uint16_t cmd, std::span<const uint8_t> payload) {
@@ -435,6 +546,75 @@ void Room::close(std::string_view reason) {
   if (!close_requested_) close_requested_ = std::string(reason);
 }
 
+bool Room::leaving(uint64_t user_id) const {
+  return std::any_of(transfers_.begin(), transfers_.end(),
+                     [&](const PendingTransfer& t) { return t.user_id == user_id; });
+}
+
+std::string Room::transfer(const Player& player, const TransferTarget& target) {
+  if (closed_ || close_requested_) return "the room is closing";
+  if (find(player.user_id) == nullptr) return "not a player of this room";
+  if (leaving(player.user_id)) return "already leaving";
+  if (target.room_type.empty()) return "no room type named";
+  if (target.handoff.size() > kMaxHandoffBytes) {
+    return fmt::format("a hand-off of {} bytes (at most {})", target.handoff.size(),
+                       kMaxHandoffBytes);
+  }
+  if (target.room_id == id_) return "the player is in that room";
+  transfers_.push_back(PendingTransfer{player.user_id, target, {}});
+  return {};
+}
+
+void Room::run_transfers_in_loop() {
+  auto pending = std::move(transfers_);
+  transfers_.clear();
+  for (auto& t : pending) {
+    if (closed_) return;
+    Player* p = find(t.user_id);
+    if (p == nullptr) continue;
+    const Player& leaving = *p;
+    if (!guarded("on_leave", [&] { logic_->on_leave(*this, leaving); })) return;
+    p = find(t.user_id);  // on_leave may have asked for more transfers, run by now
+    if (p == nullptr) continue;
+    const uint64_t connection_id = p->connection_id;
+    send_to_others(*p, encode_room_event(msg::RoomEventKind::PlayerLeft, id_, p));
+    // Its inputs not applied yet: those met while draining, then those
+    // still queued. The route stays until the room it goes to takes it
+    // over (RoomRoutes' hand-over), with these and any still on their way.
+    Departed d{t.user_id, connection_id, ticks_, std::move(t.carried), 0};
+    inputs_.extract(t.user_id, [&](std::span<const uint8_t> bytes) {
+      d.inputs.push_back(HeldInput{t.user_id, std::vector<uint8_t>(bytes.begin(), bytes.end())});
+    });
+    for (const auto& in : d.inputs) d.bytes += in.bytes.size();
+    if (connection_id != 0) departed_.push_back(std::move(d));
+    remove_player(t.user_id);
+    stats_.transfers.add();
+    host_.player_transferred(
+        TransferRequest{t.user_id, connection_id, id_, type_.name, std::move(t.target)});
+  }
+}
+
+std::pair<uint16_t, std::vector<HeldInput>> Room::hand_back_in_loop(uint64_t connection_id) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  std::vector<HeldInput> inputs;
+  auto d = std::find_if(departed_.begin(), departed_.end(),
+                        [&](const Departed& x) { return x.connection_id == connection_id; });
+  if (d != departed_.end()) {
+    inputs = std::move(d->inputs);
+    departed_.erase(d);
+  }
+  return {type_.input_cmd, std::move(inputs)};
+}
+
+void Room::forget_departed_in_loop(uint64_t user_id) {
+  CITADEL_ASSERT_IN_LOOP(executor_);
+  std::erase_if(departed_, [&](const Departed& d) {
+    if (d.user_id != user_id) return false;
+    routes_.clear_route(executor_, d.connection_id, this);
+    return true;
+  });
+}
+
 void Room::dispose_in_loop(std::string_view reason) {
   CITADEL_ASSERT_IN_LOOP(executor_);
   if (!closed_) close_in_loop(reason, false, false);
@@ -454,9 +634,10 @@ void Room::close_in_loop(std::string_view reason, bool fault, bool tell_host) {
       spdlog::error("room {} ({}): on_dispose threw", id_, type_.name);
     }
   }
+  transfers_.clear();
   for (const auto& p : players_) {
     if (!p->connected()) continue;
-    routes_.clear_route(executor_, p->connection_id);
+    routes_.clear_route(executor_, p->connection_id, this);
     outbox_.send_from(&executor_, p->connection_id,
                       encode_room_event(msg::RoomEventKind::Closed, id_, p.get(), reason));
   }

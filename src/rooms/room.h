@@ -31,11 +31,28 @@
 
 namespace citadel::rooms {
 
+// A player a room let go by RoomContext::transfer, on its way to the room
+// `target` names (the directory, or in a fleet the player's gateway,
+// places it).
+struct TransferRequest {
+  uint64_t user_id = 0;
+  uint64_t connection_id = 0;  // 0: the player is away (its seat moves all the same)
+  uint64_t from_room = 0;
+  std::string from_type;
+  TransferTarget target;
+};
+
 // What a room reports back to its directory (the room service). Called on
 // the room's thread; the implementation posts to its own.
 class RoomHost {
  public:
-  virtual void join_refused(uint64_t room_id, uint64_t user_id) = 0;
+  // transfer_from: the room the player left by transfer (0: a plain join).
+  virtual void join_refused(uint64_t room_id, uint64_t user_id, uint64_t transfer_from) = 0;
+  // The room let the player go (RoomContext::transfer): place it.
+  virtual void player_transferred(TransferRequest request) = 0;
+  // A transferred player is seated and its route set (its inputs reach
+  // this room from now on): the seat observer may hear of it now.
+  virtual void transfer_placed(uint64_t room_id, uint64_t user_id) = 0;
   virtual void room_closed(uint64_t room_id) = 0;
   // The room now runs `code` (a handover).
   virtual void room_code_changed(uint64_t room_id, std::shared_ptr<const RoomCode> code) = 0;
@@ -54,6 +71,14 @@ struct JoinTicket {
   uint32_t last_frame = 0;
   bool via_match = false;  // answer with MatchResult instead of RoomReply
   uint32_t waited_ms = 0;  // matchmaking: time in the queue
+  // Set when another room transferred the player here: no RoomReply (the
+  // player asked nothing) but RoomEvent Transferred, or Closed if refused.
+  struct Transfer {
+    uint64_t from_room = 0;
+    std::string from_type;
+    std::vector<uint8_t> handoff;
+  };
+  std::optional<Transfer> transfer = std::nullopt;
 };
 
 class Room final : public std::enable_shared_from_this<Room>,
@@ -104,6 +129,21 @@ class Room final : public std::enable_shared_from_this<Room>,
   void hand_over_in_loop(std::shared_ptr<const RoomCode> next);
   // Ends the room without telling the directory (it asked).
   void dispose_in_loop(std::string_view reason);
+  // Player transfer: the inputs this room kept for a connection whose
+  // player it transferred away (queued but not applied, and any that came
+  // after), in order, with its type's input cmd; they are forgotten here.
+  // Runs even on a closed room (the connection's loop asks once per move).
+  std::pair<uint16_t, std::vector<HeldInput>> hand_back_in_loop(uint64_t connection_id);
+  // The transfer failed: those inputs are dropped and the route goes.
+  void forget_departed_in_loop(uint64_t user_id);
+  // Fencing (a fleet's game node cut off from etcd, docs/fleet.md): a fenced
+  // room does not tick (no inputs applied, no state sent, no snapshot
+  // written) until unfenced; then it ticks at once and keeps a new grid.
+  // Inputs that arrive meanwhile wait in its queue (bounded as ever).
+  void fence_in_loop(bool fenced);
+  // Hand-over (a draining fleet node): fences the room and returns its
+  // state as a snapshot saves it (nullopt: closed, or its code saves none).
+  std::optional<store::RoomRecord> hand_off_in_loop();
 
  private:
   // RoomContext
@@ -118,6 +158,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   void send_frame(std::span<const Player* const> to, const net::SharedBytes& frame) override;
   std::size_t page_bytes() const override { return page_bytes_; }
   void close(std::string_view reason) override;
+  std::string transfer(const Player& player, const TransferTarget& target) override;
+  const Arrival* arrival() const override { return arriving_; }
   ScoreSink& scores() override { return host_.scores(); }
   RoomStorage& storage() override { return *this; }
 
@@ -139,6 +181,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   void schedule_tick_in_loop();
   void tick_in_loop();
   void snapshot_in_loop();
+  // The room as a snapshot records it (nullopt: its code saves no state).
+  std::optional<store::RoomRecord> save_in_loop();
   void send_to_others(const Player& who, const net::SharedBytes& frame);
   // Seats one player (on_join); refusals are answered here. Null if refused.
   const Player* admit_in_loop(JoinTicket& ticket);
@@ -148,6 +192,12 @@ class Room final : public std::enable_shared_from_this<Room>,
              std::string_view message, bool via_match = false, uint32_t waited_ms = 0);
   Player* find(uint64_t user_id);
   void remove_player(uint64_t user_id);
+  // A refusal of a join: RoomReply (or MatchResult), or for a transfer
+  // RoomEvent Closed naming the room the player left.
+  void refuse(const JoinTicket& t, msg::RoomResult result, std::string_view message);
+  // Runs the transfers room code asked for in the callback that returned.
+  void run_transfers_in_loop();
+  bool leaving(uint64_t user_id) const;
 
   const uint64_t id_;
   const RoomType& type_;
@@ -175,7 +225,28 @@ class Room final : public std::enable_shared_from_this<Room>,
   std::optional<net::TimerQueue::TimerId> tick_timer_;
   uint64_t ticks_ = 0;
   bool closed_ = false;
+  bool fenced_ = false;
+  bool ticking_ = false;  // the tick schedule has started (on_create ran, or a restore)
   std::optional<std::string> close_requested_;
+  // Player transfer (room thread). Asked for during a callback, run when
+  // it returns; inputs of a leaving player met while draining are carried.
+  struct PendingTransfer {
+    uint64_t user_id = 0;
+    TransferTarget target;
+    std::vector<HeldInput> carried;
+  };
+  std::vector<PendingTransfer> transfers_;
+  // Players transferred away whose connection still routes here: their
+  // inputs are kept (not applied) until the route moves (hand_back_in_loop).
+  struct Departed {
+    uint64_t user_id = 0;
+    uint64_t connection_id = 0;
+    uint64_t since_tick = 0;
+    std::vector<HeldInput> inputs;
+    std::size_t bytes = 0;
+  };
+  std::vector<Departed> departed_;
+  const Arrival* arriving_ = nullptr;  // during on_join of a transferred player
   // Crash recovery (room thread).
   store::RecoveryLog* recovery_ = nullptr;
   uint32_t snapshot_every_ = 0;  // 0: no snapshots

@@ -22,8 +22,11 @@
 
 namespace citadel::rooms {
 
-// The same struct plugins see (room_sdk/room_plugin.h).
+// The same structs plugins see (room_sdk/room_plugin.h).
 using Player = room_sdk::Player;
+using TransferTarget = room_sdk::TransferTarget;
+using Arrival = room_sdk::Arrival;
+using room_sdk::kMaxHandoffBytes;
 
 // What room code may do; passed to every callback. Valid only during it.
 class RoomContext {
@@ -51,6 +54,19 @@ class RoomContext {
   virtual std::size_t page_bytes() const = 0;
   // Ends the room once the current callback returns; players get `reason`.
   virtual void close(std::string_view reason) = 0;
+  // Moves `player` to another room once the current callback returns
+  // (docs/rooms.md "Moving a player to another room"): on_leave runs here,
+  // the others get PlayerLeft, and the target room's on_join sees the
+  // player with arrival() holding target.handoff. Its inputs not applied
+  // here yet follow it, in order, to a room of the same type. "" if
+  // accepted, else why not; a target that refuses later leaves the player
+  // in no room (told RoomEvent Closed).
+  virtual std::string transfer(const Player& /*player*/, const TransferTarget& /*target*/) {
+    return "this room cannot transfer players";
+  }
+  // During on_join: how the player arrives when a room transferred it
+  // here (null for an ordinary join).
+  virtual const Arrival* arrival() const { return nullptr; }
   // Leaderboards: record a player's score, e.g. at the end of a match
   // (docs/rooms.md). Without leaderboards every submission is refused.
   virtual ScoreSink& scores() { return no_scores(); }

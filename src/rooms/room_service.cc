@@ -156,7 +156,17 @@ void RoomService::on_input(net::Responder& peer, const RoomType& type,
       return refuse(problem);
     }
   }
-  Room* room = routes_.route_in_loop(peer.connection_id());
+  RoomRoutes::Route* route = routes_.find_in_loop(peer.connection_id());
+  if (route != nullptr && route->handover) {
+    // The player is moving to another room (a transfer): the input waits
+    // here for it, in order, if it is for that room's type.
+    const Room* to = route->handover->to ? route->handover->to.get() : route->room.get();
+    if (&to->type() == &type) {
+      routes_.hold_in_loop(peer.connection_id(), *route, peer.user_id(), payload);
+      return;
+    }
+  }
+  Room* room = route != nullptr ? route->room.get() : nullptr;
   if (room == nullptr || &room->type() != &type) {
     peer.send_error(protocol::ErrorCode::kNotInRoom,
                     fmt::format("cmd {:#06x}: you are in no {} room", type.input_cmd, type.name));
@@ -236,11 +246,11 @@ void RoomService::reply_in_loop(const Request& req, msg::RoomResult result,
   server_.outbox().send(req.connection_id, encode_room_reply(req.request_id, result, message));
 }
 
-RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type) {
+RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type, uint64_t except) {
   // Fill the fullest open room first, so players meet players.
   Entry* best = nullptr;
   for (auto& [id, entry] : rooms_) {
-    if (entry.type != &type || entry.seats >= entry.max_players) continue;
+    if (entry.type != &type || entry.seats >= entry.max_players || id == except) continue;
     // Rooms on an older version of a plugin's code finish with the players
     // they have (a RoomJoin by room id still reaches them).
     if (entry.code != type.code) continue;
@@ -286,6 +296,7 @@ RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t
   entry.type = &type;
   entry.code = type.code;
   entry.max_players = type.options.max_players;
+  if (fence_new_rooms_) fence_in_loop(id, true);  // before its start: it waits
   if (room_observer_.opened) room_observer_.opened(id, type.name);
   return entry;
 }
@@ -366,10 +377,10 @@ std::size_t RoomService::restore_in_loop(std::vector<store::RoomRecord> records,
   return restored;
 }
 
-void RoomService::seat_in_loop(Entry& entry, uint64_t user_id) {
+void RoomService::seat_in_loop(Entry& entry, uint64_t user_id, bool tell) {
   ++entry.seats;
   user_room_[user_id] = entry.room->id();
-  if (seat_observer_) seat_observer_(user_id, entry.room->id());
+  if (seat_observer_ && tell) seat_observer_(user_id, entry.room->id());
   if (entry.empty_timer) {
     service_loop_.cancel_timer_in_loop(*entry.empty_timer);
     entry.empty_timer.reset();
@@ -488,23 +499,151 @@ void RoomService::on_session_ended_in_loop(uint64_t user_id) {
   r->executor().post([r, user_id] { r->leave_in_loop(user_id, 0, 0); });
 }
 
-void RoomService::join_refused(uint64_t room_id, uint64_t user_id) {
-  service_loop_.post([this, room_id, user_id] { release_seat_in_loop(room_id, user_id); });
+void RoomService::join_refused(uint64_t room_id, uint64_t user_id, uint64_t transfer_from) {
+  service_loop_.post([this, room_id, user_id, transfer_from] {
+    release_seat_in_loop(room_id, user_id);
+    if (transfer_from != 0) forget_departed_in_loop(transfer_from, user_id);
+  });
+}
+
+// ---- player transfer ----
+
+void RoomService::player_transferred(TransferRequest request) {
+  service_loop_.post([this, request = std::move(request)]() mutable {
+    auto seat = user_room_.find(request.user_id);
+    if (seat == user_room_.end() || seat->second != request.from_room) {
+      // The seat went meanwhile (the session ended, the room closed): the
+      // player goes nowhere.
+      return forget_departed_in_loop(request.from_room, request.user_id);
+    }
+    // A fleet's gateway places it (before the seat goes, so the gateway
+    // hears of the transfer before of the empty seat).
+    const bool elsewhere = transfer_out_ && transfer_out_(request);
+    release_seat_in_loop(request.from_room, request.user_id);
+    if (!elsewhere) place_transfer_in_loop(std::move(request));
+  });
+}
+
+void RoomService::transfer_placed(uint64_t room_id, uint64_t user_id) {
+  service_loop_.post([this, room_id, user_id] {
+    auto seat = user_room_.find(user_id);
+    if (seat != user_room_.end() && seat->second == room_id && seat_observer_) {
+      seat_observer_(user_id, room_id);
+    }
+  });
+}
+
+void RoomService::transfer_in_in_loop(TransferRequest request) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  place_transfer_in_loop(std::move(request));
+}
+
+void RoomService::place_transfer_in_loop(TransferRequest request) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  const TransferTarget& target = request.target;
+  const auto refuse = [&](std::string_view why) {
+    if (request.connection_id != 0) {
+      server_.outbox().send(
+          request.connection_id,
+          encode_room_event(
+              msg::RoomEventKind::Closed, request.from_room, nullptr,
+              fmt::format("transfer to a {} room refused: {}", target.room_type, why)));
+    }
+    if (seat_observer_) seat_observer_(request.user_id, 0);  // a fleet's gateway: no seat
+    forget_departed_in_loop(request.from_room, request.user_id);
+  };
+  const RoomType* type = find_type(target.room_type);
+  if (type == nullptr) return refuse("no such room type");
+  if (target.handoff.size() > kMaxHandoffBytes) return refuse("the hand-off is too large");
+  if (user_room_.contains(request.user_id)) return refuse("the player is in another room");
+  matchmaker_.remove(request.user_id);
+  Entry* entry = nullptr;
+  if (target.room_id != 0) {
+    auto it = rooms_.find(target.room_id);
+    if (target.room_id == request.from_room) return refuse("the player is in that room");
+    if (it == rooms_.end() || it->second.type != type) return refuse("no such room");
+    entry = &it->second;
+    if (entry->seats >= entry->max_players) return refuse("the room is full");
+  } else {
+    // Join-or-create; `elsewhere`: not the room it left.
+    entry = pick_room_in_loop(*type, target.elsewhere ? request.from_room : 0);
+    if (entry == nullptr) entry = &open_room_in_loop(*type);
+  }
+  // A fleet's gateway sends the player's inputs here once told of the
+  // seat: it hears of it from transfer_placed, after the room set the
+  // player's route (its link loop gets the route first), so none arrives
+  // before the room can take it.
+  seat_in_loop(*entry, request.user_id, false);
+  JoinTicket t{request.user_id, username_of_(request.user_id), request.connection_id, 0, 0};
+  t.transfer = JoinTicket::Transfer{request.from_room, std::move(request.from_type),
+                                    std::move(request.target.handoff)};
+  auto r = entry->room;
+  r->executor().post([r, t = std::move(t)]() mutable { r->join_in_loop(std::move(t)); });
+}
+
+void RoomService::forget_departed_in_loop(uint64_t room_id, uint64_t user_id) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  auto r = it->second.room;
+  r->executor().post([r, user_id] { r->forget_departed_in_loop(user_id); });
 }
 
 void RoomService::room_closed(uint64_t room_id) {
   service_loop_.post([this, room_id] {
-    auto it = rooms_.find(room_id);
-    if (it == rooms_.end()) return;
-    if (it->second.empty_timer) service_loop_.cancel_timer_in_loop(*it->second.empty_timer);
-    rooms_.erase(it);
-    if (room_observer_.closed) room_observer_.closed(room_id);
-    std::erase_if(user_room_, [this, room_id](const auto& entry) {
-      if (entry.second != room_id) return false;
-      if (seat_observer_) seat_observer_(entry.first, 0);
-      return true;
+    if (auto it = rooms_.find(room_id); it != rooms_.end()) forget_room_in_loop(it);
+  });
+}
+
+void RoomService::forget_room_in_loop(std::unordered_map<uint64_t, Entry>::iterator it) {
+  const uint64_t room_id = it->first;
+  if (it->second.empty_timer) service_loop_.cancel_timer_in_loop(*it->second.empty_timer);
+  rooms_.erase(it);
+  if (room_observer_.closed) room_observer_.closed(room_id);
+  std::erase_if(user_room_, [this, room_id](const auto& entry) {
+    if (entry.second != room_id) return false;
+    if (seat_observer_) seat_observer_(entry.first, 0);
+    return true;
+  });
+}
+
+void RoomService::set_fencing_in_loop(bool fence) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  fence_new_rooms_ = fence;
+  if (!fence) return;
+  for (auto& [id, entry] : rooms_) fence_in_loop(id, true);
+}
+
+void RoomService::fence_in_loop(uint64_t room_id, bool fenced) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || it->second.fenced == fenced) return;
+  it->second.fenced = fenced;
+  auto room = it->second.room;
+  room->executor().post([room, fenced] { room->fence_in_loop(fenced); });
+}
+
+void RoomService::hand_off_in_loop(uint64_t room_id,
+                                   std::function<void(std::optional<store::RoomRecord>)> done) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return done(std::nullopt);
+  it->second.fenced = true;
+  auto room = it->second.room;
+  room->executor().post([this, room, done = std::move(done)]() mutable {
+    auto record = room->hand_off_in_loop();
+    service_loop_.post([done = std::move(done), record = std::move(record)]() mutable {
+      done(std::move(record));
     });
   });
+}
+
+void RoomService::close_room_in_loop(uint64_t room_id, std::string reason) {
+  CITADEL_ASSERT_IN_LOOP(service_loop_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  auto room = it->second.room;
+  forget_room_in_loop(it);
+  room->executor().post([room, reason = std::move(reason)] { room->dispose_in_loop(reason); });
 }
 
 // ---- matchmaking ----
@@ -581,6 +720,7 @@ RoomStatsSnapshot RoomService::stats() const {
   RoomStatsSnapshot s;
   for (const auto& st : stats_) s.add(*st);
   s.routes = routes_.routes();
+  s.transfer_inputs_dropped = routes_.held_dropped();
   return s;
 }
 

@@ -101,6 +101,22 @@ class RoomService final : private RoomHost {
   // sends that player's room commands here while the seat lasts.
   using SeatObserver = std::function<void(uint64_t user_id, uint64_t room_id)>;
   void set_seat_observer(SeatObserver f) { seat_observer_ = std::move(f); }
+  // Start-up, a fleet's game node: a player a room here transferred away
+  // (RoomContext::transfer) whose connection is on a gateway is placed by
+  // that gateway, which holds its inputs meanwhile: return true to take
+  // the request there (service loop). Otherwise, and by default, the
+  // player is placed here.
+  using TransferOut = std::function<bool(const TransferRequest&)>;
+  void set_transfer_out(TransferOut f) { transfer_out_ = std::move(f); }
+  // Service loop, a fleet's game node: a gateway sends a transferred player
+  // here (its connection_id: the id the player has on this node).
+  void transfer_in_in_loop(TransferRequest request);
+  // The connection's loop, a fleet's game node: the inputs the player's
+  // room kept for a connection it transferred away, in order (see
+  // RoomRoutes::take_inputs_in_loop); the route goes.
+  void take_inputs_in_loop(uint64_t connection_id, RoomRoutes::TakeInputs out) {
+    routes_.take_inputs_in_loop(connection_id, std::move(out));
+  }
   // Start-up: where new rooms' ids come from (service loop). A fleet's game
   // nodes draw ids no other node draws; by default a counter.
   void set_room_ids(std::function<uint64_t()> next_id) { next_id_ = std::move(next_id); }
@@ -126,6 +142,22 @@ class RoomService final : private RoomHost {
   // Service loop: the user is on a new connection (resume or takeover), or
   // their session ended.
   void on_session_attached_in_loop(uint64_t user_id, uint64_t connection_id);
+  // Fencing, a fleet's game node (service loop; docs/fleet.md): `true`
+  // fences every open room and every room opened from now on (they do not
+  // tick: the node lost its lease and may no longer own them); `false`
+  // lets rooms opened from now on tick, while the fenced ones wait for
+  // fence_in_loop(id, false) (their owner record is back) or
+  // close_room_in_loop (another node owns them now).
+  void set_fencing_in_loop(bool fence);
+  void fence_in_loop(uint64_t room_id, bool fenced);
+  // Ends a room from outside (its players are told nothing more: their
+  // seats are forgotten here, told to the seat observer as 0).
+  void close_room_in_loop(uint64_t room_id, std::string reason);
+  // Hand-over (a draining fleet node, service loop): fences the room and
+  // gives `done` (later, on the service loop) its state as a snapshot
+  // saves it; nullopt if there is no such room or its code saves none.
+  void hand_off_in_loop(uint64_t room_id,
+                        std::function<void(std::optional<store::RoomRecord>)> done);
   void on_session_ended_in_loop(uint64_t user_id);
 
   // Thread-safe.
@@ -145,10 +177,13 @@ class RoomService final : private RoomHost {
     uint32_t seats = 0;                    // taken or promised
     uint32_t max_players = 0;              // the type's when the room opened
     std::optional<net::TimerQueue::TimerId> empty_timer;
+    bool fenced = false;
   };
 
   // RoomHost (room threads).
-  void join_refused(uint64_t room_id, uint64_t user_id) override;
+  void join_refused(uint64_t room_id, uint64_t user_id, uint64_t transfer_from) override;
+  void player_transferred(TransferRequest request) override;
+  void transfer_placed(uint64_t room_id, uint64_t user_id) override;
   void room_closed(uint64_t room_id) override;
   void room_code_changed(uint64_t room_id, std::shared_ptr<const RoomCode> code) override;
   ScoreSink& scores() override { return score_sink_ ? *score_sink_ : no_scores(); }
@@ -163,8 +198,18 @@ class RoomService final : private RoomHost {
   Entry& open_room_in_loop(const RoomType& type);
   // A new room's object and directory entry (not started).
   Entry& add_room_in_loop(const RoomType& type, uint64_t id);
-  Entry* pick_room_in_loop(const RoomType& type);
-  void seat_in_loop(Entry& entry, uint64_t user_id);
+  Entry* pick_room_in_loop(const RoomType& type, uint64_t except = 0);
+  // Seats a transferred player in the room its request names (or tells it
+  // why not: RoomEvent Closed naming the room it left; the seat observer
+  // hears 0).
+  void place_transfer_in_loop(TransferRequest request);
+  // A transfer failed: the room it left drops the inputs it kept.
+  void forget_departed_in_loop(uint64_t room_id, uint64_t user_id);
+  // tell: the seat observer hears of it now (a transfer's, once the room
+  // has set the player's route: transfer_placed).
+  void seat_in_loop(Entry& entry, uint64_t user_id, bool tell = true);
+  // Drops a closed room's entry: the observer hears of it, its seats go.
+  void forget_room_in_loop(std::unordered_map<uint64_t, Entry>::iterator it);
   void release_seat_in_loop(uint64_t room_id, uint64_t user_id);
   void reply_in_loop(const Request& req, msg::RoomResult result, std::string_view message);
   const RoomType* find_type(std::string_view name) const;
@@ -182,6 +227,7 @@ class RoomService final : private RoomHost {
 
   ScoreSink* score_sink_ = nullptr;  // set at start-up, read by room threads
   SeatObserver seat_observer_;       // set at start-up, called on the service loop
+  TransferOut transfer_out_;         // the same
   RoomObserver room_observer_;       // the same
   std::function<uint64_t()> next_id_;
 
@@ -190,6 +236,7 @@ class RoomService final : private RoomHost {
   std::unordered_map<uint64_t, uint64_t> user_room_;
   Matchmaker matchmaker_;
   bool match_timer_armed_ = false;
+  bool fence_new_rooms_ = false;  // set_fencing_in_loop
   uint64_t next_room_id_ = 0;
   std::size_t next_executor_ = 0;
   store::ObjectStore* objects_ = nullptr;

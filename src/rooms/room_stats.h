@@ -21,14 +21,16 @@ struct RoomStats {
   net::RelaxedCounter input_bytes_dropped;  // their payload bytes
   net::RelaxedCounter snapshots;            // states handed to the recovery log
   net::RelaxedCounter rooms_restored;       // brought back from it at start
+  net::RelaxedCounter transfers;            // players a room here transferred away
   ops::DurationHistogram tick_time;         // on_tick plus the inputs handed over before it
 };
 
 struct RoomStatsSnapshot {
   uint64_t rooms_open = 0, players = 0, rooms_created = 0, rooms_faulted = 0;
   uint64_t ticks = 0, tick_overruns = 0, ticks_skipped = 0, inputs = 0, inputs_dropped = 0;
-  uint64_t input_bytes_dropped = 0, snapshots = 0, rooms_restored = 0;
-  uint64_t routes = 0;  // connections routed to a room (set by the room service)
+  uint64_t input_bytes_dropped = 0, snapshots = 0, rooms_restored = 0, transfers = 0;
+  uint64_t routes = 0;                   // connections routed to a room (set by the room service)
+  uint64_t transfer_inputs_dropped = 0;  // held past the caps while a route moved (the same)
   ops::DurationHistogram::Snapshot tick_time;
 
   void add(const RoomStats& s) {
@@ -44,6 +46,7 @@ struct RoomStatsSnapshot {
     input_bytes_dropped += s.input_bytes_dropped.get();
     snapshots += s.snapshots.get();
     rooms_restored += s.rooms_restored.get();
+    transfers += s.transfers.get();
     s.tick_time.add_to(tick_time);
   }
 };

@@ -27,7 +27,7 @@ Services::Services(server::Server& server, const ServicesConfig& config)
         if (const Session* s = sessions_.find_in_loop(user_id)) return s->username;
         return remote_usernames_ ? remote_usernames_(user_id) : std::string();
       }) {
-  rooms_.add_type(rooms::arena_room_type(config.arena));
+  rooms_.add_type(rooms::arena_room_type(config.arena, config.arena_transfer_east));
   rooms_.add_type(rooms::lockstep_room_type(config.lockstep));
   for (const auto& type : config.extra_room_types) rooms_.add_type(type);
   rooms_.set_score_sink(leaderboards_);

@@ -52,6 +52,7 @@ struct ServicesConfig {
   rooms::RoomsConfig rooms;
   RecoveryConfig recovery;
   rooms::RoomTypeOptions arena{};                 // the arena demo's room type
+  bool arena_transfer_east = false;               // its transfer demo (rooms.arena_transfer_east)
   rooms::RoomTypeOptions lockstep{30, 8};         // the lockstep room type
   std::vector<rooms::RoomType> extra_room_types;  // a game's own room types
   // False on a fleet's gateway: room commands are forwarded to game nodes

@@ -5,25 +5,35 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <random>
 #include <stdexcept>
 
 namespace citadel::test {
 
+// A port free now, below the kernel's ephemeral range: the server binds it
+// a moment later, and a port inside that range could meanwhile become the
+// local end of some outgoing connection (of this machine's other tests).
 uint16_t pick_free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+  static thread_local std::mt19937 random{std::random_device{}()};
+  int ephemeral_low = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> ephemeral_low;
+  const int low = 10000, high = std::max(low + 1, std::min(ephemeral_low, 65536));
+  for (int tries = 0; tries < 1000; ++tries) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port =
+        htons(static_cast<uint16_t>(std::uniform_int_distribution<int>(low, high - 1)(random)));
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
-    throw std::runtime_error("bind 127.0.0.1:0 failed");
+    if (bound) return ntohs(addr.sin_port);
   }
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  throw std::runtime_error("no free port below the ephemeral range");
 }
 
 bool start_with_admin(ServerOptions options, AdminServerProcess& out, std::string* why) {
@@ -48,7 +58,10 @@ bool start_with_admin(ServerOptions options, AdminServerProcess& out, std::strin
       if (why) *why = "the admin server did not report listening; output:\n" + output;
       return false;
     }
-    // Taken between pick_free_port() and the server's bind: try another.
+    // Taken between pick_free_port() and the server's bind: try another,
+    // after a clean stop (a fleet node leaves etcd at once, so its id is
+    // free again for the next attempt).
+    server->stop(SIGTERM, 5s);
   }
   if (why) *why = "admin port in use on every attempt";
   return false;

@@ -289,7 +289,7 @@ TEST_F(Plugins, ARefusedLibraryChangesNothingAndSaysWhy) {
   start();
   const std::pair<const char*, const char*> refused[] = {
       {CITADEL_PLUGIN_BAD_FACTORY, "its create function threw: this factory always throws"},
-      {CITADEL_PLUGIN_BAD_SDK, "built against room SDK version 2, this server has 1"},
+      {CITADEL_PLUGIN_BAD_SDK, "built against room SDK version 3, this server loads 1 to 2"},
       {CITADEL_PLUGIN_NO_ENTRY, "no citadel_room_plugin symbol"},
       {"/no/such/plugin.so", "no such file"},
   };

@@ -12,6 +12,11 @@
 #include <flatbuffers/flatbuffers.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <functional>
 #include <string>
@@ -20,6 +25,7 @@
 #include "admin_process.h"
 #include "etcd/etcd_server.h"
 #include "fixture.h"
+#include "fleet_players.h"
 #include "http_client.h"
 #include "postgres/postgres_server.h"
 #include "protocol/arena_generated.h"
@@ -34,156 +40,31 @@ namespace {
 
 namespace cmd = protocol::cmd;
 
-Bytes finish(flatbuffers::FlatBufferBuilder& fbb) {
-  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
-}
+class FleetRoles : public FleetTest {};
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
+// A node whose port is taken cannot start: it says so and exits 1 at once,
+// whatever its role (a gateway hung here, waiting on loops that never ran).
+TEST_F(FleetRoles, ANodeWhosePortIsTakenExitsAtOnceWhateverItsRole) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  for (const std::string role : {"gateway", "game"}) {
+    TempFile config(base_yaml(role, "taken-" + role));
+    const RunResult r = run_server_to_completion(
+        {"--config", config.path(), "--host", "127.0.0.1", "--port", port}, 10s);
+    ASSERT_TRUE(r.status) << role << " still running 10 s after it could not bind";
+    EXPECT_TRUE(r.status->exited && r.status->code == 1) << role << ": " << r.status->describe();
+    EXPECT_NE((r.stdout_text + r.stderr_text).find("Address already in use"), std::string::npos)
+        << r.stdout_text << r.stderr_text;
   }
-  return done();
+  ::close(taken);
 }
-
-// The value of an unlabelled metric line "name value", or -1.
-double metric(uint16_t admin_port, const std::string& name) {
-  const auto r = http_get(admin_port, "/metrics", {}, 2s);
-  if (!r) return -1;
-  const std::string needle = "\n" + name + " ";
-  const auto at = r->body.find(needle);
-  if (at == std::string::npos) return -1;
-  return std::stod(r->body.substr(at + needle.size()));
-}
-
-// The next frame of type `want`; frames of other types are skipped (and
-// kept in `skipped` when given).
-std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::milliseconds limit = 10s,
-                             std::vector<Frame>* skipped = nullptr) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    const ReadResult r = c.read_frame(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    if (r.status != ReadStatus::kFrame) return std::nullopt;
-    if (r.frame.cmd == want) return r.frame;
-    if (skipped) skipped->push_back(r.frame);
-  }
-  return std::nullopt;
-}
-
-struct Player {
-  TestClient client;
-  uint64_t user_id = 0;
-  std::string token;
-};
-
-Player guest(uint16_t port, const std::string& device) {
-  Player p;
-  EXPECT_TRUE(p.client.connect(port));
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(msg::CreateGuestLogin(fbb, 1, fbb.CreateString(device)));
-  EXPECT_TRUE(p.client.send_frame(cmd::kGuestLogin, finish(fbb)));
-  const auto f = next_of(p.client, cmd::kAuthReply);
-  if (!f) {
-    ADD_FAILURE() << "no AuthReply";
-    return p;
-  }
-  const auto* m = protocol::verified_root<msg::AuthReply>(f->payload);
-  EXPECT_TRUE(m != nullptr && m->result() == msg::AuthResult::Ok);
-  if (m != nullptr) {
-    p.user_id = m->user_id();
-    if (m->token()) p.token = m->token()->str();
-  }
-  return p;
-}
-
-struct RoomAnswer {
-  msg::RoomResult result = msg::RoomResult::InternalError;
-  uint64_t room_id = 0;
-  std::string message;
-};
-
-RoomAnswer read_room_reply(TestClient& c) {
-  RoomAnswer a;
-  const auto f = next_of(c, cmd::kRoomReply);
-  if (!f) {
-    a.message = "no RoomReply";
-    return a;
-  }
-  const auto* m = protocol::verified_root<msg::RoomReply>(f->payload);
-  if (m == nullptr) return a;
-  a.result = m->result();
-  a.room_id = m->room_id();
-  if (m->message()) a.message = m->message()->str();
-  return a;
-}
-
-RoomAnswer join(Player& p, uint64_t room_id, bool create) {
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(msg::CreateRoomJoin(fbb, 2, fbb.CreateString("arena"), room_id, create, 0));
-  EXPECT_TRUE(p.client.send_frame(cmd::kRoomJoin, finish(fbb)));
-  return read_room_reply(p.client);
-}
-
-RoomAnswer leave(Player& p) {
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(msg::CreateRoomLeave(fbb, 3));
-  EXPECT_TRUE(p.client.send_frame(cmd::kRoomLeave, finish(fbb)));
-  return read_room_reply(p.client);
-}
-
-void send_input(Player& p, uint32_t seq) {
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(msg::CreateArenaInput(fbb, seq, 1.0f, 0.0f));
-  EXPECT_TRUE(p.client.send_frame(cmd::kArenaInput, finish(fbb)));
-}
-
-// Reads ArenaState frames until one shows `user` with ack >= seq.
-bool sees_ack(Player& watcher, uint64_t user, uint32_t seq) {
-  const auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline) {
-    const auto f = next_of(watcher.client, cmd::kArenaState, 10s);
-    if (!f) return false;
-    const auto* s = protocol::verified_root<msg::ArenaState>(f->payload);
-    if (s == nullptr || s->players() == nullptr) continue;
-    for (const auto* pl : *s->players()) {
-      if (pl->user_id() == user && pl->ack() >= seq) return true;
-    }
-  }
-  return false;
-}
-
-class FleetRoles : public ::testing::Test {
- protected:
-  void SetUp() override { accounts_url_ = PostgresServer::shared().create_database(); }
-
-  std::string base_yaml(const std::string& role, const std::string& id) const {
-    return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n";
-  }
-  AdminServerProcess start_game(const std::string& id) { return start(base_yaml("game", id)); }
-  AdminServerProcess start_gateway(const std::string& id) {
-    return start(base_yaml("gateway", id) +
-                 "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ + "\n");
-  }
-  AdminServerProcess start(const std::string& yaml) {
-    ServerOptions o;
-    o.config_yaml = yaml;
-    AdminServerProcess node;
-    std::string why;
-    EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
-    return node;
-  }
-  // Every loop (2) of the gateway has its link to each of `games` up.
-  bool linked(const AdminServerProcess& gateway, int games) {
-    return eventually(
-        [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
-  }
-
-  EtcdServer etcd_;
-  std::string accounts_url_;
-};
 
 TEST_F(FleetRoles, PlayersOnTwoGatewaysShareARoomOnAGameNode) {
   auto game = start_game("game-1");
@@ -238,21 +119,6 @@ TEST_F(FleetRoles, PlayersOnTwoGatewaysShareARoomOnAGameNode) {
     ASSERT_TRUE(status) << "still running 10 s after SIGTERM: " << node->server->output();
     EXPECT_TRUE(status->exited && status->code == 0) << node->server->output();
   }
-}
-
-// The next RoomEvent of `kind` for the client (others skipped).
-bool gets_room_event(Player& p, msg::RoomEventKind kind, uint64_t room_id, uint64_t user_id) {
-  const auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline) {
-    const auto f = next_of(p.client, cmd::kRoomEvent, 10s);
-    if (!f) return false;
-    const auto* e = protocol::verified_root<msg::RoomEvent>(f->payload);
-    if (e != nullptr && e->kind() == kind && e->room_id() == room_id &&
-        (user_id == 0 || e->user_id() == user_id)) {
-      return true;
-    }
-  }
-  return false;
 }
 
 TEST_F(FleetRoles, APlayerWhoseConnectionDropsResumesIntoItsRoomOnTheGameNode) {
@@ -343,17 +209,6 @@ TEST_F(FleetRoles, WithTwoGameNodesBothGatewaysMeetInOneRoomAndOneQueue) {
 
 // The load figure gateway `admin_port` sees for `node` (room_players), -1
 // if it does not see the node.
-int64_t seen_room_players(uint16_t admin_port, const std::string& node) {
-  const auto r = http_get(admin_port, "/fleet/nodes", {}, 2s);
-  if (!r || r->status != 200) return -1;
-  const std::string needle = "\"id\":\"" + node + "\"";
-  const auto at = r->body.find(needle);
-  if (at == std::string::npos) return -1;
-  const auto players = r->body.find("\"room_players\":", at);
-  if (players == std::string::npos) return -1;
-  return std::stoll(r->body.substr(players + 15));
-}
-
 TEST_F(FleetRoles, AJoinByIdReachesTheRoomsOwnerWhicheverGameNodeItIsOn) {
   auto game1 = start_game("game-1");
   auto game2 = start_game("game-2");
@@ -405,7 +260,7 @@ TEST_F(FleetRoles, AJoinByIdReachesTheRoomsOwnerWhicheverGameNodeItIsOn) {
 
 TEST_F(FleetRoles, AGameNodeKeepsItsRoomsSnapshotInRedisFencedByTheOwnerRecord) {
   RedisServer redis;
-  auto game = start("" + base_yaml("game", "game-1") + "redis:\n  url: " + redis.url() +
+  auto game = start(base_yaml("game", "game-1") + "redis:\n  url: " + redis.url() +
                     "\nrecovery:\n  snapshot_every_ticks: 5\nrooms:\n  arena:\n"
                     "    empty_ttl_ms: 200\n");
   auto gw = start_gateway("gw-a");

@@ -5,7 +5,8 @@
 //   - each decoder returns;
 //   - a decoded message encodes back to the very bytes it came from (the
 //     layout has one spelling: no trailing bytes accepted, lengths exact);
-//   - a Deliver names 1..kMaxDeliverIds ids and at least a frame header.
+//   - a Deliver names 1..kMaxDeliverIds ids and at least a frame header;
+//   - a transfer's hand-off is at most kMaxHandoffBytes.
 // The first byte picks the decoder; the rest is the payload.
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> p(data + 1, size - 1);
   std::vector<uint8_t> out;
-  switch (data[0] % 11) {
+  switch (data[0] % 14) {
     case 0:
       if (auto m = link::decode_hello(p)) {
         if (m->version == link::kLinkVersion) {
@@ -111,6 +112,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     case 10:
       if (auto m = link::decode_seat_changed(p)) {
         link::append_seat_changed(out, m->conn, m->user, m->room);
+        same(payload_of(out), p);
+      }
+      break;
+    case 11:
+      if (auto m = link::decode_transfer(p)) {
+        FUZZ_CHECK(m->handoff.size() <= link::kMaxHandoffBytes);
+        link::append_transfer(out, lcmd::kTransferIn, *m);
+        same(payload_of(out), p);
+      }
+      break;
+    case 12:
+      if (auto m = link::decode_conn(p)) {
+        link::append_conn(out, lcmd::kTransferMarker, *m);
+        same(payload_of(out), p);
+      }
+      break;
+    case 13:
+      if (auto m = link::decode_player_frame(p)) {  // Returned
+        link::append_returned(out, m->conn, m->cmd, m->payload);
         same(payload_of(out), p);
       }
       break;

@@ -47,6 +47,11 @@ class FakeContext final : public RoomContext {
   }
   std::size_t page_bytes() const override { return 256 * 1024; }
   void close(std::string_view) override { closed = true; }
+  std::string transfer(const Player& p, const TransferTarget& target) override {
+    transfers.emplace_back(p.user_id, target);
+    return {};
+  }
+  const Arrival* arrival() const override { return arriving; }
   RoomStorage& storage() override { std::abort(); }
 
   const Player& player(std::size_t i) const { return *view_[i]; }
@@ -59,6 +64,8 @@ class FakeContext final : public RoomContext {
 
   uint64_t tick_ = 0;
   bool closed = false;
+  std::vector<std::pair<uint64_t, TransferTarget>> transfers;  // asked for
+  const Arrival* arriving = nullptr;                           // set by the test
   std::map<uint64_t, std::vector<net::SharedBytes>> sent;
 
  private:

@@ -56,6 +56,59 @@ TEST(ArenaState, ARestoredArenaHasEveryAvatarWhereItWas) {
   EXPECT_FLOAT_EQ(ctx.last<msg::ArenaState>(9)->players()->Get(0)->x(), 515.0f);
 }
 
+// The transfer demo (rooms.arena_transfer_east): off, an avatar stays at
+// the east edge; on, it is handed to another arena, which takes it in at
+// the west edge with the same height, input and ack.
+TEST(ArenaState, WalkingIntoTheEastEdgeMovesTheAvatarOnOnlyWhenAskedTo) {
+  for (const bool east : {false, true}) {
+    FakeContext ctx({7});
+    ArenaRoom room(east);
+    ASSERT_EQ(room.on_join(ctx, ctx.player(0)), "");
+    const auto input = arena_input(4, 1.0f, 0.0f);
+    static_cast<RoomLogic&>(room).on_input(ctx, ctx.player(0), input);
+    for (int tick = 1; tick <= 100; ++tick) {  // 500 -> 1000 at 5 a tick
+      ctx.tick_ = static_cast<uint64_t>(tick);
+      room.on_tick(ctx);
+    }
+    if (!east) {
+      EXPECT_TRUE(ctx.transfers.empty());
+      continue;
+    }
+    ASSERT_EQ(ctx.transfers.size(), 1u);
+    const auto& [user, target] = ctx.transfers.front();
+    EXPECT_EQ(user, 7u);
+    EXPECT_EQ(target.room_type, "arena");
+    EXPECT_EQ(target.room_id, 0u);
+    EXPECT_TRUE(target.elsewhere);
+    ASSERT_EQ(target.handoff.size(), ArenaRoom::kHandoffBytes);
+
+    FakeContext next({7});
+    const Arrival arrival{99, "arena", target.handoff};
+    next.arriving = &arrival;
+    ArenaRoom west(true);
+    ASSERT_EQ(west.on_join(next, next.player(0)), "");
+    west.on_sync(next, next.player(0), 0);
+    const auto* a = next.last<msg::ArenaState>(7)->players()->Get(0);
+    EXPECT_FLOAT_EQ(a->x(), 0.0f);
+    EXPECT_FLOAT_EQ(a->y(), 500.0f);
+    EXPECT_EQ(a->ack(), 4u);
+    // An older seq is stale there too; the latest input keeps walking.
+    static_cast<RoomLogic&>(west).on_input(next, next.player(0), arena_input(3, -1.0f, 0));
+    west.on_tick(next);
+    west.on_sync(next, next.player(0), 0);
+    EXPECT_FLOAT_EQ(next.last<msg::ArenaState>(7)->players()->Get(0)->x(), 5.0f);
+    // A hand-off that does not read as one is a plain join: the middle.
+    FakeContext odd({8});
+    const std::vector<uint8_t> junk{1, 2, 3};
+    const Arrival bad{99, "arena", junk};
+    odd.arriving = &bad;
+    ArenaRoom plain(true);
+    ASSERT_EQ(plain.on_join(odd, odd.player(0)), "");
+    plain.on_sync(odd, odd.player(0), 0);
+    EXPECT_FLOAT_EQ(odd.last<msg::ArenaState>(8)->players()->Get(0)->x(), 500.0f);
+  }
+}
+
 TEST(ArenaState, ADamagedOrOutOfRangeStateIsRefused) {
   FakeContext ctx({7});
   ArenaRoom room;

@@ -3,6 +3,8 @@
 // lockstep frames and catch-up, matchmaking, and the input queue's bound.
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <set>
 #include <stdexcept>
 
@@ -466,6 +468,123 @@ TEST_F(RoomTest, AnEmptyRoomEndsAfterItsTimeToLive) {
   ASSERT_EQ(later.result, R::Ok);
   EXPECT_NE(later.room_id, first.room_id);
   EXPECT_EQ(services_->rooms().stats().rooms_open, 1u);
+}
+
+// Fencing (a fleet's game node cut off from etcd, docs/fleet.md): a fenced
+// room does not tick (no input applied, no state sent) until unfenced, then
+// applies what waited; a room closed from outside forgets its seats.
+TEST_F(RoomTest, AFencedRoomStopsTickingUntilUnfencedAndAClosedOneForgetsItsSeats) {
+  start();
+  Player a = login("fence-a");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("arena"));
+  ASSERT_EQ(joined.result, R::Ok);
+  ASSERT_TRUE(
+      arena_until(a.client, [&](const msg::ArenaState& s) { return find_player(s, a.id); }));
+  const auto on_service_loop = [&](std::function<void(rooms::RoomService&)> f) {
+    std::promise<void> done;
+    server_->service_loop().post([&] {
+      f(services_->rooms());
+      done.set_value();
+    });
+    done.get_future().wait();
+  };
+  on_service_loop([](rooms::RoomService& r) { r.set_fencing_in_loop(true); });
+  // States already on their way may still come; then none for as long as
+  // the room stays fenced, and an input waits unapplied.
+  while (a.client.read_frame(200ms).status == ReadStatus::kFrame) {
+  }
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(1, 1.0f, 0.0f)));
+  const auto quiet = a.client.read_frame(500ms);
+  EXPECT_NE(quiet.status, ReadStatus::kFrame) << "a fenced room sent cmd " << quiet.frame.cmd;
+  EXPECT_EQ(services_->rooms().stats().rooms_open, 1u);
+
+  // A room opened while fencing is on starts fenced too.
+  Player b = login("fence-b");
+  ASSERT_EQ(request(b, cmd::kRoomJoin, join_msg("arena", 0, true)).result, R::Ok);
+  // (The joiner's snapshot is sent at the join, not by a tick.)
+  ASSERT_TRUE(arena_until(b.client, [&](const msg::ArenaState& s) { return s.snapshot(); }));
+  EXPECT_NE(b.client.read_frame(300ms).status, ReadStatus::kFrame);
+
+  // Unfenced, it ticks again and applies the input that waited.
+  on_service_loop([&](rooms::RoomService& r) {
+    r.set_fencing_in_loop(false);
+    r.fence_in_loop(joined.room_id, false);
+  });
+  ASSERT_TRUE(arena_until(a.client, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    return me && me->ack() == 1 && me->x() > 500;
+  }));
+
+  // Closed from outside: the room goes, and the player is in no room.
+  on_service_loop([&](rooms::RoomService& r) { r.close_room_in_loop(joined.room_id, "moved"); });
+  EXPECT_EQ(request(a, cmd::kRoomLeave, leave_msg()).result, R::NotInRoom);
+}
+
+// In a fleet a login announces its session after its reply, so the announce
+// may come after the player's own join: the room must not take that for a
+// return (no RoomEvent Rejoined, no PlayerReconnected to the others).
+// Hand-over (a draining fleet node): the room is fenced and gives its
+// state as a snapshot saves it, seats included; an unknown room gives none.
+TEST_F(RoomTest, AHandedOffRoomStopsTickingAndGivesItsStateWithItsSeats) {
+  start();
+  Player a = login("handoff-a"), b = login("handoff-b");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("arena"));
+  ASSERT_EQ(joined.result, R::Ok);
+  ASSERT_EQ(request(b, cmd::kRoomJoin, join_msg("arena", joined.room_id)).result, R::Ok);
+  ASSERT_TRUE(a.client.send_frame(cmd::kArenaInput, arena_input(1, 1.0f, 0.0f)));
+  ASSERT_TRUE(arena_until(a.client, [&](const msg::ArenaState& s) {
+    const auto* me = find_player(s, a.id);
+    return me && me->ack() == 1;
+  }));
+  const auto hand_off = [&](uint64_t room_id) {
+    std::promise<std::optional<store::RoomRecord>> got;
+    server_->service_loop().post([&] {
+      services_->rooms().hand_off_in_loop(room_id, [&](auto record) { got.set_value(record); });
+    });
+    return got.get_future().get();
+  };
+  const auto record = hand_off(joined.room_id);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->room_id, joined.room_id);
+  EXPECT_EQ(record->type, "arena");
+  EXPECT_GT(record->tick, 0u);
+  EXPECT_FALSE(record->state.empty());
+  ASSERT_EQ(record->seats.size(), 2u);
+  EXPECT_EQ(record->seats[0].user_id, a.id);
+  EXPECT_EQ(record->seats[1].user_id, b.id);
+  // Fenced: no more states (after those already on their way).
+  while (a.client.read_frame(200ms).status == ReadStatus::kFrame) {
+  }
+  EXPECT_NE(a.client.read_frame(400ms).status, ReadStatus::kFrame);
+  EXPECT_FALSE(hand_off(12345));
+}
+
+TEST_F(RoomTest, AnAttachOfTheConnectionAPlayerAlreadyPlaysOnSaysNothing) {
+  start();
+  Player a = login("attach-a"), b = login("attach-b");
+  const auto joined = request(a, cmd::kRoomJoin, join_msg("arena"));
+  ASSERT_EQ(joined.result, R::Ok);
+  ASSERT_EQ(request(b, cmd::kRoomJoin, join_msg("arena", joined.room_id)).result, R::Ok);
+  const uint64_t a_connection = [&] {
+    std::promise<uint64_t> id;
+    server_->service_loop().post(
+        [&] { id.set_value(services_->sessions().find_in_loop(a.id)->connection_id); });
+    return id.get_future().get();
+  }();
+  server_->service_loop().post(
+      [&] { services_->rooms().on_session_attached_in_loop(a.id, a_connection); });
+  for (Player* p : {&a, &b}) {
+    const auto deadline = std::chrono::steady_clock::now() + 400ms;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto r = p->client.read_frame(100ms);
+      if (r.status != ReadStatus::kFrame) continue;
+      if (r.frame.cmd != cmd::kRoomEvent) continue;
+      const auto* e = as<msg::RoomEvent>(r.frame);
+      ASSERT_NE(e, nullptr);
+      EXPECT_NE(e->kind(), msg::RoomEventKind::Rejoined);
+      EXPECT_NE(e->kind(), msg::RoomEventKind::PlayerReconnected);
+    }
+  }
 }
 
 TEST_F(RoomTest, RoomsRunOnALogicThreadPoolToo) {

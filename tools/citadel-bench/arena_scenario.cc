@@ -43,6 +43,13 @@ int run_arena(const RoomLoadOptions& options, const sockaddr_in& server, std::FI
                rc.drops - rc.resumed, rc.gave_up);
     print_latency_row(r.gaps, "gap (us)");
   }
+  if (rc.moved > 0) {
+    fmt::print(stderr,
+               "  {:<14} {} rooms moved under their players (Rejoined without a drop), {} of "
+               "those players saw their room again\n",
+               "moved", rc.moved, rc.moved_back);
+    print_latency_row(r.moved_gaps, "moved gap (us)");
+  }
   print_cost_rows(r);
   print_error_rows(r.totals);
   if (r.sessions.unexpected > 0) {
@@ -75,6 +82,8 @@ int run_arena(const RoomLoadOptions& options, const sockaddr_in& server, std::FI
                  refusals_json(r.sessions.resume_results, auth_result_name));
     add_latency_fields(json, r.gaps, "gap_");
   }
+  json.add("rejoined_total", rc.rejoined).add("moved", rc.moved).add("moved_back", rc.moved_back);
+  if (rc.moved > 0) add_latency_fields(json, r.moved_gaps, "moved_gap_");
   add_cost_fields(json, r);
   add_outcome_fields(json, r, "bad_states");
   fmt::print("{}\n", json.str());

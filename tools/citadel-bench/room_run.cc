@@ -52,6 +52,8 @@ void add(ResumeCounts& a, const ResumeCounts& b) {
   a.rejoined += b.rejoined;
   a.refused += b.refused;
   a.gave_up += b.gave_up;
+  a.moved += b.moved;
+  a.moved_back += b.moved_back;
 }
 
 void add(SessionCounts& a, const SessionCounts& b) {
@@ -213,6 +215,7 @@ int run_room_load(const RoomLoadOptions& options, const sockaddr_in& server, std
     add(result.game, w->game());
     add(result.resumes, w->resumes());
     result.gaps.merge(w->gaps());
+    result.moved_gaps.merge(w->moved_gaps());
     result.in_room_at_end += w->in_phase(SessionPhase::kInRoom);
     result.join_latency.merge(w->join_latency());
     result.latency.merge(w->latency());

@@ -30,6 +30,7 @@ struct RoomRunResult {
   GameCounts game;
   ResumeCounts resumes;           // --resume
   Histogram gaps;                 // --resume: last state before a drop -> first after the resume
+  Histogram moved_gaps;           // failover: last state before a Rejoined -> first after it
   uint64_t in_room_at_start = 0;  // when the window opened
   uint64_t in_room_at_end = 0;
   Histogram join_latency;  // RoomJoin -> RoomReply Ok, every join

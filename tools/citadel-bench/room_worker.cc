@@ -225,11 +225,20 @@ void RoomWorker::on_frame(ConnId id, const proto::FrameView& frame, Clock::time_
     on_lockstep_frame(id, frame, now);
   } else {
     ++game_.other_pushes;  // RoomEvent (players joining) and the like
-    if (options_.resume && frame.cmd == proto::cmd::kRoomEvent) {
+    if (frame.cmd == proto::cmd::kRoomEvent) {
       const auto event = decode_room_event(frame.payload);
       if (event && event->kind == kRoomEventRejoined) {
         ++resume_.rejoined;
-        players_[id].room_index = ticks_.index_of(event->room_id);
+        Player& p = players_[id];
+        p.room_index = ticks_.index_of(event->room_id);
+        p.last_tick = 0;  // a restored room's ticks are not compared with before
+        if (!p.away && !p.moving) {
+          // No drop: its room moved to another game node (a fleet's
+          // failover) while the connection stayed up.
+          p.moving = true;
+          p.gap_from = p.last_state_at == Clock::time_point{} ? now : p.last_state_at;
+          ++resume_.moved;
+        }
       }
     }
   }
@@ -248,6 +257,11 @@ void RoomWorker::on_arena_state(ConnId id, const proto::FrameView& frame, Clock:
     gaps_.record(now - p.gap_from);
     p.away = false;
     ++resume_.resumed;
+  }
+  if (p.moving) {  // the first state after the room moved
+    moved_gaps_.record(now - p.gap_from);
+    p.moving = false;
+    ++resume_.moved_back;
   }
   p.last_state_at = now;
   ticks_.observe(p.room_index, state->tick, now);

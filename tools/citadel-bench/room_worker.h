@@ -61,6 +61,11 @@ struct ResumeCounts {
   uint64_t rejoined = 0;    // RoomEvent Rejoined received
   uint64_t refused = 0;     // Resume refused (e.g. SessionGone): lost
   uint64_t gave_up = 0;     // not back resume_give_up_s after the drop: lost
+  // A fleet's failover: RoomEvent Rejoined with no drop (the room moved to
+  // another game node while the connection stayed up), and those players'
+  // first state after it.
+  uint64_t moved = 0;
+  uint64_t moved_back = 0;
 };
 
 class RoomWorker final : public FrameEvents {
@@ -98,6 +103,9 @@ class RoomWorker final : public FrameEvents {
   const ResumeCounts& resumes() const { return resume_; }
   // --resume: per absence, last ArenaState before the drop -> first one after.
   const Histogram& gaps() const { return gaps_; }
+  // A room that moved (failover): last ArenaState before the Rejoined ->
+  // first one after it, per move.
+  const Histogram& moved_gaps() const { return moved_gaps_; }
   // A room whose last tick came more than 5 periods before the window's end has stalled.
   std::vector<RoomRate> room_rates() const { return ticks_.rates(5 * frame_period_); }
   uint32_t tick_hz() const { return tick_hz_; }
@@ -115,6 +123,7 @@ class RoomWorker final : public FrameEvents {
     // --resume: away from the room since a drop (not back yet), the gap's
     // start, when to try again, and how many tries so far.
     bool away = false;
+    bool moving = false;  // Rejoined without a drop: the room moved; gap_from set
     Clock::time_point gap_from{};
     Clock::time_point reconnect_due{};
     uint32_t attempts = 0;
@@ -157,6 +166,7 @@ class RoomWorker final : public FrameEvents {
   GameCounts game_;
   ResumeCounts resume_;
   Histogram gaps_;
+  Histogram moved_gaps_;
   std::vector<ConnId> away_;  // --resume: players away (some maybe back already)
   std::uniform_real_distribution<double> jitter_u_{0.0, 1.0};
   bool dropped_everyone_ = false;

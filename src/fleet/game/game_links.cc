@@ -44,6 +44,24 @@ class GameLinks::PlayerLink final : public link::LinkConnection::Handler,
     link_->send_in_loop(scratch_);
   }
 
+  // A room here let the player go: its gateway places it (TransferOut).
+  void transfer_out_in_loop(const Transfer& t) {
+    auto it = gateway_ids_.find(t.connection_id);
+    if (it == gateway_ids_.end() || !link_) return;
+    scratch_.clear();
+    link::append_transfer(scratch_, lcmd::kTransferOut,
+                          link::Transfer{it->second,
+                                         t.user_id,
+                                         {},
+                                         t.from_room,
+                                         t.from_type,
+                                         t.room_type,
+                                         t.room_id,
+                                         t.elsewhere,
+                                         t.handoff});
+    link_->send_in_loop(scratch_);
+  }
+
   void on_link_open(link::LinkConnection&) override {}
 
   void on_link_frame(link::LinkConnection& link, uint16_t cmd,
@@ -80,6 +98,12 @@ class GameLinks::PlayerLink final : public link::LinkConnection::Handler,
           return;
         }
         return malformed("SessionAttached");
+      case lcmd::kTransferMarker:
+        if (auto conn = link::decode_conn(payload)) return transfer_marker(*conn);
+        return malformed("TransferMarker");
+      case lcmd::kTransferIn:
+        if (auto m = link::decode_transfer(payload)) return transfer_in(*m);
+        return malformed("TransferIn");
       case lcmd::kSessionEnded:
         if (auto user = link::decode_session_ended(payload)) {
           if (owner_.hooks_.session_ended) {
@@ -150,6 +174,54 @@ class GameLinks::PlayerLink final : public link::LinkConnection::Handler,
       loop_.add_remote_responder_in_loop(id, player.get());
     }
     owner_.user_opened(m.user, m.username, player->connection_id());
+  }
+
+  // Every input sent before the marker has reached this loop: those the
+  // player's old room kept (queued, or sent to it before its route went)
+  // come back from the room's thread, then go back to the gateway, in
+  // order, and the answer after them.
+  void transfer_marker(uint64_t conn) {
+    auto it = players_.find(conn);
+    if (it == players_.end() || !owner_.hooks_.take_inputs) return drained(conn, 0, {});
+    owner_.hooks_.take_inputs(
+        it->second->connection_id(),
+        [weak = weak_from_this(), conn](uint16_t cmd, std::vector<std::vector<uint8_t>> inputs) {
+          if (auto self = weak.lock()) self->drained(conn, cmd, std::move(inputs));
+        });
+  }
+
+  void drained(uint64_t conn, uint16_t cmd, std::vector<std::vector<uint8_t>> inputs) {
+    if (!link_) return;
+    for (const auto& in : inputs) {
+      scratch_.clear();
+      link::append_returned(scratch_, conn, cmd, in);
+      link_->send_in_loop(scratch_);
+    }
+    scratch_.clear();
+    link::append_conn(scratch_, lcmd::kTransferDrained, conn);
+    link_->send_in_loop(scratch_);
+    std::lock_guard lock(owner_.mutex_);
+    owner_.stats_.inputs_returned += inputs.size();
+  }
+
+  void transfer_in(const link::Transfer& m) {
+    open_player(link::PlayerOpen{m.conn, m.user, m.username});
+    const uint64_t id = players_[m.conn]->connection_id();
+    {
+      std::lock_guard lock(owner_.mutex_);
+      ++owner_.stats_.transfers_in;
+    }
+    if (!owner_.hooks_.transfer_in) return;
+    Transfer t{m.user,
+               id,
+               m.from_room,
+               std::string(m.from_type),
+               std::string(m.room_type),
+               m.room_id,
+               m.elsewhere,
+               std::vector<uint8_t>(m.handoff.begin(), m.handoff.end())};
+    owner_.service_loop_.post(
+        [&owner = owner_, t = std::move(t)]() mutable { owner.hooks_.transfer_in(std::move(t)); });
   }
 
   void close_player(Players::iterator it) {
@@ -314,6 +386,23 @@ void GameLinks::seat_changed(uint64_t user_id, uint64_t room_id) {
   link->loop().post([link, connection_id, user_id, room_id] {
     link->seat_changed_in_loop(connection_id, user_id, room_id);
   });
+}
+
+bool GameLinks::transfer_out(const Transfer& transfer) {
+  if (net::EventLoop::node_slot_of(transfer.connection_id) == 0) return false;  // a local socket
+  std::shared_ptr<PlayerLink> link;
+  {
+    std::lock_guard lock(mutex_);
+    const uint32_t slot = net::EventLoop::node_slot_of(transfer.connection_id);
+    for (const auto& l : links_) {
+      if (l->slot() == slot) link = l;
+    }
+    if (!link) return false;
+    ++stats_.transfers_out;
+  }
+  // The link's loop: after every input it passed to the room before.
+  link->loop().post([link, transfer] { link->transfer_out_in_loop(transfer); });
+  return true;
 }
 
 std::string GameLinks::username_of(uint64_t user_id) const {

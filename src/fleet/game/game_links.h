@@ -49,6 +49,18 @@ class GameLinks {
     uint16_t port = 0;               // 0: any free port (see port())
     link::LinkConnection::Options link;
   };
+  // A player transfer (docs/fleet.md "Player transfer"), as the link carries it.
+  struct Transfer {
+    uint64_t user_id = 0;
+    uint64_t connection_id = 0;  // this node's id of the player
+    uint64_t from_room = 0;
+    std::string from_type;
+    std::string room_type;
+    uint64_t room_id = 0;
+    bool elsewhere = false;
+    std::vector<uint8_t> handoff;
+  };
+  using TakenInputs = std::function<void(uint16_t cmd, std::vector<std::vector<uint8_t>> inputs)>;
   struct Hooks {
     // The link's loop: a remote player's connection is gone (as the
     // server's connection-closed hook).
@@ -57,10 +69,18 @@ class GameLinks {
     std::function<void(uint64_t user_id, uint64_t connection_id)> session_attached;
     // Service loop: the gateway ended the user's session.
     std::function<void(uint64_t user_id)> session_ended;
+    // The link's loop: the inputs this node kept for a player a room here
+    // transferred away, in order; `done` runs on this loop (the rooms'
+    // RoomService::take_inputs_in_loop).
+    std::function<void(uint64_t connection_id, TakenInputs done)> take_inputs;
+    // Service loop: the gateway sends a transferred player here
+    // (RoomService::transfer_in_in_loop).
+    std::function<void(Transfer transfer)> transfer_in;
   };
   struct Stats {
     uint64_t links_open = 0, links_accepted = 0, links_refused = 0;
     uint64_t players = 0, frames_forwarded = 0, malformed = 0;
+    uint64_t transfers_out = 0, transfers_in = 0, inputs_returned = 0;
   };
 
   GameLinks(net::EventLoop& service_loop, std::vector<net::EventLoop*> io_loops,
@@ -78,6 +98,10 @@ class GameLinks {
 
   // Service loop (RoomService's seat observer): tells the user's gateway.
   void seat_changed(uint64_t user_id, uint64_t room_id);
+  // Service loop (RoomService's transfer-out hook): a room here let a
+  // player go; if its connection is on a gateway, that gateway is told
+  // (TransferOut) and places it: true. False for a local socket's player.
+  bool transfer_out(const Transfer& transfer);
   // Service loop: a remote user's name ("" if none is known).
   std::string username_of(uint64_t user_id) const;
   // Any thread.

@@ -28,26 +28,33 @@ RoomSnapshots::~RoomSnapshots() {
 
 void RoomSnapshots::put_room(store::RoomRecord room) {
   loop_.post([this, alive = alive_, room = std::move(room)] {
-    if (!*alive || !store_) return;
-    const int64_t epoch = epoch_of_(room.room_id);
-    if (epoch == 0) {
-      counters_.unclaimed.add();  // written once the claim lands
-      return;
-    }
-    store_->write(epoch, room, [this, alive, id = room.room_id](auto outcome) {
-      if (!*alive) return;
-      using S = snapshots::RedisSnapshotStore::WriteOutcome::Status;
-      if (outcome.status == S::kStored) {
-        counters_.stored.add();
-      } else if (outcome.status == S::kStale) {
-        counters_.stale.add();  // a later owner's: this node must not own it any more
-        spdlog::warn("fleet: room {}'s snapshot refused: a later owner (epoch {}) holds it", id,
-                     outcome.held_epoch);
-      } else {
-        counters_.failed.add();
-      }
-    });
+    if (*alive) write_now_in_loop(room, nullptr);
   });
+}
+
+void RoomSnapshots::write_now_in_loop(const store::RoomRecord& room,
+                                      std::function<void(bool stored)> done) {
+  const int64_t epoch = store_ ? epoch_of_(room.room_id) : 0;
+  if (epoch == 0) {
+    if (store_) counters_.unclaimed.add();  // written once the claim lands
+    if (done) done(false);
+    return;
+  }
+  store_->write(
+      epoch, room, [this, alive = alive_, id = room.room_id, done = std::move(done)](auto outcome) {
+        if (!*alive) return;
+        using S = snapshots::RedisSnapshotStore::WriteOutcome::Status;
+        if (outcome.status == S::kStored) {
+          counters_.stored.add();
+        } else if (outcome.status == S::kStale) {
+          counters_.stale.add();  // a later owner's: this node must not own it any more
+          spdlog::warn("fleet: room {}'s snapshot refused: a later owner (epoch {}) holds it", id,
+                       outcome.held_epoch);
+        } else {
+          counters_.failed.add();
+        }
+        if (done) done(outcome.status == S::kStored);
+      });
 }
 
 void RoomSnapshots::erase_in_loop(uint64_t room_id, int64_t epoch, std::function<void()> then) {

@@ -48,6 +48,9 @@ class RoomSnapshots final : public store::RecoveryLog {
   // calls `then` whatever the outcome (a room closing: its record goes
   // after its snapshot).
   void erase_in_loop(uint64_t room_id, int64_t epoch, std::function<void()> then);
+  // Service loop: writes `room` now, fenced by its epoch, and tells `done`
+  // whether Redis stored it (a hand-over releases the record only after).
+  void write_now_in_loop(const store::RoomRecord& room, std::function<void(bool stored)> done);
   // Service loop: the snapshot store (null until the client is made, on
   // the loop's first turn after construction).
   snapshots::RedisSnapshotStore* store_in_loop() { return store_.get(); }

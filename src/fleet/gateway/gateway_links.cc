@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "fleet/link/link_messages.h"
+#include "fleet/link/rendezvous_hash.h"
 #include "net/loop_stats.h"
 #include "protocol/commands.h"
 #include "protocol/rooms_generated.h"
@@ -23,18 +24,6 @@ namespace {
 
 constexpr auto kFirstRetry = std::chrono::milliseconds(100);
 constexpr auto kMaxRetry = std::chrono::milliseconds(2000);
-
-// FNV-1a: the same on every gateway (rendezvous hashing must agree).
-uint64_t fnv1a(std::string_view a, std::string_view b) {
-  uint64_t h = 1469598103934665603ull;
-  for (std::string_view part : {a, std::string_view("\0", 1), b}) {
-    for (unsigned char c : part) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-  }
-  return h;
-}
 
 }  // namespace
 
@@ -60,6 +49,32 @@ class GatewayLinks::LoopLinks {
     void on_link_closed(link::LinkConnection&, std::string_view why) override {
       owner->closed_in_loop(*this, why);
     }
+  };
+
+  // A transfer under way: what TransferIn will say, and the player's
+  // inputs meanwhile (returned by the old node, held from the client).
+  struct Moving {
+    std::string to;  // the node sent TransferIn ("" until the old node drained)
+    bool drained = false;
+    std::string username;
+    uint64_t from_room = 0;
+    std::string from_type, room_type;
+    uint64_t room_id = 0;
+    bool elsewhere = false;
+    std::vector<uint8_t> handoff;
+    std::vector<std::pair<uint16_t, std::vector<uint8_t>>> returned, held;
+    std::size_t bytes = 0;
+  };
+  static constexpr std::size_t kMaxMovingInputs = 512;
+  static constexpr std::size_t kMaxMovingBytes = 128 * 1024;
+  struct Seat {
+    std::string node;  // the game node the room is on
+    uint64_t room = 0;
+    uint64_t user = 0;
+    std::unique_ptr<Moving> moving = nullptr;  // a transfer under way
+    // Failover moved it to `node`; that node has not spoken to the player
+    // yet (its Rejoined), so its inputs wait, dropped.
+    bool reattaching = false;
   };
 
   LoopLinks(GatewayLinks& owner, net::EventLoop& loop) : owner_(owner), loop_(loop) {}
@@ -91,9 +106,9 @@ class GatewayLinks::LoopLinks {
         continue;
       }
       if (n.link) n.link->close_in_loop("the node left the fleet");
-      // Its players' seats there are gone with it (until failover moves
-      // their rooms): forget the bindings so their next join goes elsewhere.
-      std::erase_if(seats_, [&](const auto& s) { return s.second == n.node.id; });
+      // Its players keep their seats: failover moves each room to another
+      // node (room_moved_in_loop), or the room is given up for lost
+      // (room_lost_in_loop) if nobody takes it in time.
       it = nodes_.erase(it);
     }
   }
@@ -152,7 +167,18 @@ class GatewayLinks::LoopLinks {
                       fmt::format("cmd {:#06x}: you are in no room", frame.cmd));
       return;
     }
-    if (!forward(peer, frame, it->second)) refused.add();  // the link is down: an input is lossy
+    // A transfer in progress: the input waits here, after the ones the old
+    // node returns, for the new room (the only allocation on this path,
+    // and only while a transfer lasts).
+    if (it->second.moving) return hold(*it->second.moving, frame.cmd, frame.payload);
+    if (it->second.reattaching) {
+      // Its room is being re-attached on the node that took it over: until
+      // that node speaks to the player, it would answer "not in room".
+      moved_inputs_dropped.add();
+      return;
+    }
+    if (!forward(peer, frame, it->second.node))
+      refused.add();  // the link is down: an input is lossy
   }
 
   // ---- the player hooks ----
@@ -164,21 +190,86 @@ class GatewayLinks::LoopLinks {
       link::append_player_closed(scratch_, connection_id, user_id);
       n->link->send_in_loop(scratch_);
     }
-    seats_.erase(connection_id);
+    erase_seat(connection_id);
     match_nodes_.erase(connection_id);
+  }
+
+  // Failover: room's owner is now `node`. The players seated in it from
+  // this loop follow: the node hears of each connection and re-attaches
+  // its session (the restored room says Rejoined). A link not up yet does
+  // it when welcomed.
+  void room_moved_in_loop(uint64_t room, const std::string& node) {
+    auto it = nodes_.find(node);
+    NodeLink* n = it != nodes_.end() && it->second->welcomed ? it->second.get() : nullptr;
+    for (auto& [connection_id, seat] : seats_) {
+      if (seat.room != room || seat.node == node) continue;
+      seat.node = node;
+      if (!seat.reattaching) ++reattaching_;
+      seat.reattaching = true;  // until the node's first word to the player (arrived)
+      moved.add();
+      owner_.set_seat_node(seat.user, node);
+      if (n != nullptr) attach_seat(*n, connection_id, seat.user);
+    }
+  }
+
+  // Every change to seats_ but a failover's move goes through these two,
+  // which keep reattaching_ the count of seats still reattaching.
+  void set_seat(uint64_t connection_id, Seat seat) {
+    auto it = seats_.find(connection_id);
+    if (it == seats_.end()) {
+      seats_.emplace(connection_id, std::move(seat));
+      return;
+    }
+    if (it->second.reattaching) --reattaching_;
+    it->second = std::move(seat);
+  }
+  void erase_seat(uint64_t connection_id) {
+    auto it = seats_.find(connection_id);
+    if (it == seats_.end()) return;
+    if (it->second.reattaching) --reattaching_;
+    seats_.erase(it);
+  }
+
+  // The node said something to these players (their Rejoined first): a
+  // seat that moved there is attached, and its inputs go through again.
+  void arrived(const NodeLink& n, const std::vector<uint64_t>& ids) {
+    for (const uint64_t id : ids) {
+      auto it = seats_.find(id);
+      if (it == seats_.end() || !it->second.reattaching || it->second.node != n.node.id) continue;
+      it->second.reattaching = false;
+      if (--reattaching_ == 0) return;
+    }
+  }
+
+  // Nobody took the room over in time: its players are in no room, and
+  // are told so as a room that closes tells them.
+  void room_lost_in_loop(uint64_t room) {
+    net::SharedBytes closed;
+    std::erase_if(seats_, [&](const auto& s) {
+      if (s.second.room != room) return false;
+      if (s.second.reattaching) --reattaching_;
+      if (owner_.seat_node_of(s.second.user) == s.second.node)
+        owner_.set_seat_node(s.second.user, "");
+      if (net::Responder* peer = loop_.responder_in_loop(s.first)) {
+        if (!closed) {
+          closed = rooms::encode_room_event(msg::RoomEventKind::Closed, room, nullptr,
+                                            "its game node died and no other node took it over");
+        }
+        peer->send_shared(closed);
+      }
+      lost.add();
+      return true;
+    });
   }
 
   // The user's session moved to connection_id (on this loop): its seat
   // node hears of the new connection.
-  void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node) {
-    seats_[connection_id] = node;
+  void attach_in_loop(uint64_t user_id, uint64_t connection_id, const std::string& node,
+                      uint64_t room) {
+    set_seat(connection_id, Seat{node, room, user_id});
     auto it = nodes_.find(node);
     if (it == nodes_.end() || !it->second->welcomed) return;  // sent once the link is back
-    NodeLink& n = *it->second;
-    open_player(n, connection_id, user_id);
-    scratch_.clear();
-    link::append_session_attached(scratch_, user_id, connection_id);
-    n.link->send_in_loop(scratch_);
+    attach_seat(*it->second, connection_id, user_id);
   }
 
   void session_ended_in_loop(uint64_t user_id, const std::string& node) {
@@ -191,19 +282,30 @@ class GatewayLinks::LoopLinks {
 
   // Gauges for other threads (one writer: this loop).
   net::RelaxedCounter forwarded, refused, deliveries, drops, links_up;
+  net::RelaxedCounter moved_inputs_dropped;  // inputs of a reattaching seat, before its node spoke
+  net::RelaxedCounter moved, lost;           // seats that followed a room to a new node; rooms lost
+  // Player transfer: done, failed, inputs dropped past the hold's caps.
+  net::RelaxedCounter transfers, transfers_failed, transfer_dropped;
 
  private:
   std::string seat_of(uint64_t connection_id) const {
     auto it = seats_.find(connection_id);
-    return it == seats_.end() ? std::string() : it->second;
+    return it == seats_.end() ? std::string() : it->second.node;
+  }
+
+  void attach_seat(NodeLink& n, uint64_t connection_id, uint64_t user_id) {
+    open_player(n, connection_id, user_id);
+    scratch_.clear();
+    link::append_session_attached(scratch_, user_id, connection_id);
+    n.link->send_in_loop(scratch_);
   }
 
   // Fewest seated players, then fewest rooms, then the smallest id, among
   // nodes that are not draining and whose link from this loop is up.
-  std::string least_loaded() const {
+  std::string least_loaded(const std::string& except = {}) const {
     const NodeLink* best = nullptr;
     for (const auto& [id, n] : nodes_) {
-      if (!n->welcomed || n->node.draining) continue;
+      if (!n->welcomed || n->node.draining || id == except) continue;
       if (best == nullptr ||
           std::tie(n->node.room_players, n->node.rooms, n->node.id) <
               std::tie(best->node.room_players, best->node.rooms, best->node.id)) {
@@ -219,7 +321,7 @@ class GatewayLinks::LoopLinks {
     uint64_t best_hash = 0;
     for (const auto& [id, n] : nodes_) {
       if (!n->welcomed || n->node.draining) continue;
-      const uint64_t h = fnv1a(room_type, n->node.id);
+      const uint64_t h = link::rendezvous_weight(room_type, n->node.id);
       if (best == nullptr || h > best_hash) {
         best = n.get();
         best_hash = h;
@@ -284,6 +386,7 @@ class GatewayLinks::LoopLinks {
               std::make_shared<const std::vector<uint8_t>>(d->frames.begin(), d->frames.end());
           ids_.clear();
           for (std::size_t i = 0; i < d->count; ++i) ids_.push_back(d->id(i));
+          if (reattaching_ > 0) arrived(n, ids_);
           owner_.outbox_.send_many_from(&loop_, ids_, bytes);
           deliveries.add(d->count);
           return;
@@ -300,14 +403,32 @@ class GatewayLinks::LoopLinks {
           return;
         }
         break;
+      case lcmd::kTransferOut:
+        if (auto t = link::decode_transfer(payload)) return transfer_out_in_loop(n, *t);
+        break;
+      case lcmd::kReturned:
+        if (auto f = link::decode_player_frame(payload)) return returned_in_loop(n, *f);
+        break;
+      case lcmd::kTransferDrained:
+        if (auto conn = link::decode_conn(payload)) return drained_in_loop(n, *conn);
+        break;
       case lcmd::kSeatChanged:
         if (auto s = link::decode_seat_changed(payload)) {
+          if (auto it = seats_.find(s->conn); it != seats_.end() && it->second.moving) {
+            return seat_while_moving_in_loop(n, it, *s);
+          }
           if (s->room != 0) {
-            seats_[s->conn] = n.node.id;
-            owner_.set_seat_node(s->user, n.node.id);
+            // A seat the player has already (a restored room seating its
+            // players again) stays as it is: if it is reattaching, it
+            // still waits for the node to attach the player.
+            auto it = seats_.find(s->conn);
+            if (it == seats_.end() || it->second.node != n.node.id || it->second.room != s->room) {
+              set_seat(s->conn, Seat{n.node.id, s->room, s->user});
+            }
+            owner_.set_seat_node(s->user, n.node.id, s->room);
           } else if (auto it = seats_.find(s->conn);
-                     it != seats_.end() && it->second == n.node.id) {
-            seats_.erase(it);
+                     it != seats_.end() && it->second.node == n.node.id) {
+            erase_seat(s->conn);
             if (owner_.seat_node_of(s->user) == n.node.id) owner_.set_seat_node(s->user, "");
           }
           match_nodes_.erase(s->conn);
@@ -330,18 +451,165 @@ class GatewayLinks::LoopLinks {
                  n.node.link_port, loop_.index());
     // Players seated there from this loop are back: the node hears of each
     // connection again and re-attaches its session (its room says Rejoined).
-    for (const auto& [connection_id, node] : seats_) {
-      if (node != n.node.id) continue;
+    for (const auto& [connection_id, seat] : seats_) {
+      if (seat.node != n.node.id) continue;
       net::Responder* peer = loop_.responder_in_loop(connection_id);
       if (peer == nullptr || peer->user_id() == 0) continue;
-      open_player(n, connection_id, peer->user_id());
-      scratch_.clear();
-      link::append_session_attached(scratch_, peer->user_id(), connection_id);
-      n.link->send_in_loop(scratch_);
+      attach_seat(n, connection_id, peer->user_id());
     }
   }
 
+  // ---- player transfer (docs/fleet.md "Player transfer") ----
+  //
+  // The gateway is the sequencer: after the old node's TransferOut it
+  // forwards the player's inputs nowhere and holds them; it sends the old
+  // node a marker, and the node returns every input it kept or still got
+  // for the player (Returned), then answers (TransferDrained): the link is
+  // FIFO, so nothing the gateway sent before the marker is still out. Then
+  // the new node gets TransferIn; its SeatChanged says where the player
+  // sits, and the inputs follow there, the returned ones first.
+
+  void hold(Moving& m, uint16_t cmd, std::span<const uint8_t> payload) {
+    if (m.held.size() + m.returned.size() >= kMaxMovingInputs ||
+        m.bytes + payload.size() > kMaxMovingBytes) {
+      transfer_dropped.add();
+      return;
+    }
+    m.bytes += payload.size();
+    m.held.emplace_back(cmd, std::vector<uint8_t>(payload.begin(), payload.end()));
+  }
+
+  void transfer_out_in_loop(NodeLink& n, const link::Transfer& t) {
+    if (loop_.responder_in_loop(t.conn) == nullptr) return;  // gone: its close reached the node
+    Seat& seat = seats_[t.conn];
+    if (seat.reattaching) --reattaching_;  // the old node spoke to it: attached there
+    seat.reattaching = false;
+    seat.node = n.node.id;
+    seat.room = t.from_room;
+    seat.user = t.user;
+    auto m = std::make_unique<Moving>();
+    m->username = owner_.username_of(t.user);
+    m->from_room = t.from_room;
+    m->from_type = std::string(t.from_type);
+    m->room_type = std::string(t.room_type);
+    m->room_id = t.room_id;
+    m->elsewhere = t.elsewhere;
+    m->handoff.assign(t.handoff.begin(), t.handoff.end());
+    seat.moving = std::move(m);
+    scratch_.clear();
+    link::append_conn(scratch_, lcmd::kTransferMarker, t.conn);
+    n.link->send_in_loop(scratch_);
+  }
+
+  void returned_in_loop(NodeLink& n, const link::PlayerFrame& f) {
+    auto it = seats_.find(f.conn);
+    if (it == seats_.end() || !it->second.moving || it->second.node != n.node.id) return;
+    Moving& m = *it->second.moving;
+    if (m.drained) return;
+    if (m.held.size() + m.returned.size() >= kMaxMovingInputs ||
+        m.bytes + f.payload.size() > kMaxMovingBytes) {
+      transfer_dropped.add();
+      return;
+    }
+    m.bytes += f.payload.size();
+    m.returned.emplace_back(f.cmd, std::vector<uint8_t>(f.payload.begin(), f.payload.end()));
+  }
+
+  // The old node gave back all it had: the player goes to its new node.
+  void drained_in_loop(NodeLink& n, uint64_t conn) {
+    auto it = seats_.find(conn);
+    if (it == seats_.end() || !it->second.moving || it->second.node != n.node.id) return;
+    Moving& m = *it->second.moving;
+    if (m.drained) return;
+    m.drained = true;
+    std::string to;
+    if (m.room_id != 0) {
+      if (owner_.options_.room_owner) to = owner_.options_.room_owner(m.room_id);
+      if (to.empty()) return transfer_failed_in_loop(it, "no such room");
+    } else {
+      // A neighbouring world: another node when there is one.
+      if (m.elsewhere) to = least_loaded(n.node.id);
+      if (to.empty()) to = least_loaded();
+      if (to.empty()) return transfer_failed_in_loop(it, "no game node is available");
+    }
+    auto y = nodes_.find(to);
+    if (y == nodes_.end() || !y->second->welcomed) {
+      return transfer_failed_in_loop(it, "the game node is unreachable");
+    }
+    open_player(*y->second, conn, it->second.user);
+    scratch_.clear();
+    link::append_transfer(
+        scratch_, lcmd::kTransferIn,
+        link::Transfer{conn, it->second.user, m.username, m.from_room, m.from_type, m.room_type,
+                       m.room_id, m.elsewhere, m.handoff});
+    y->second->link->send_in_loop(scratch_);
+    m.to = to;
+  }
+
+  void seat_while_moving_in_loop(NodeLink& n, std::unordered_map<uint64_t, Seat>::iterator it,
+                                 const link::SeatChanged& s) {
+    Moving& m = *it->second.moving;
+    // Before TransferIn went out, a seat change is the old seat's release
+    // (sent before the old node answered the marker); after, only the new
+    // node's answer counts.
+    if (m.to.empty() || n.node.id != m.to) return;
+    if (s.room == 0) {  // refused there; the node told the player why
+      transfers_failed.add();
+      if (owner_.seat_node_of(s.user) == it->second.node) owner_.set_seat_node(s.user, "");
+      erase_seat(it->first);
+      return;
+    }
+    auto moving = std::move(it->second.moving);
+    if (it->second.reattaching) --reattaching_;
+    it->second = Seat{n.node.id, s.room, s.user, nullptr};
+    owner_.set_seat_node(s.user, n.node.id, s.room);
+    match_nodes_.erase(s.conn);
+    for (const auto* inputs : {&moving->returned, &moving->held}) {
+      for (const auto& [cmd, bytes] : *inputs) {
+        scratch_.clear();
+        link::append_player_frame(scratch_, s.conn, cmd, bytes);
+        n.link->send_in_loop(scratch_);
+        forwarded.add();
+      }
+    }
+    transfers.add();
+  }
+
+  void transfer_failed_in_loop(std::unordered_map<uint64_t, Seat>::iterator it,
+                               std::string_view why) {
+    const Moving& m = *it->second.moving;
+    if (net::Responder* peer = loop_.responder_in_loop(it->first)) {
+      peer->send_shared(rooms::encode_room_event(
+          msg::RoomEventKind::Closed, m.from_room, nullptr,
+          fmt::format("transfer to a {} room refused: {}", m.room_type, why)));
+    }
+    transfers_failed.add();
+    if (owner_.seat_node_of(it->second.user) == it->second.node) {
+      owner_.set_seat_node(it->second.user, "");
+    }
+    erase_seat(it->first);
+  }
+
+  // A link that closed mid-transfer: an old node that will not answer the
+  // marker gave back what it could (inputs still there are lost, as in a
+  // failover); a new node that will not answer TransferIn fails it.
+  void transfers_on_closed_link_in_loop(NodeLink& n) {
+    std::vector<uint64_t> waiting, placing;
+    for (auto& [conn, seat] : seats_) {
+      if (!seat.moving) continue;
+      if (!seat.moving->drained && seat.node == n.node.id) waiting.push_back(conn);
+      if (seat.moving->to == n.node.id) placing.push_back(conn);
+    }
+    for (uint64_t conn : placing) {
+      if (auto it = seats_.find(conn); it != seats_.end()) {
+        transfer_failed_in_loop(it, "the game node is unreachable");
+      }
+    }
+    for (uint64_t conn : waiting) drained_in_loop(n, conn);
+  }
+
   void closed_in_loop(NodeLink& n, std::string_view why) {
+    transfers_on_closed_link_in_loop(n);
     if (n.welcomed) {
       drops.add();
       links_up.sub();
@@ -366,7 +634,8 @@ class GatewayLinks::LoopLinks {
   GatewayLinks& owner_;
   net::EventLoop& loop_;
   std::map<std::string, std::unique_ptr<NodeLink>> nodes_;
-  std::unordered_map<uint64_t, std::string> seats_;        // connection -> seat node
+  std::size_t reattaching_ = 0;  // seats reattaching: Delivers look them up only while any
+  std::unordered_map<uint64_t, Seat> seats_;               // connection -> its seat
   std::unordered_map<uint64_t, std::string> match_nodes_;  // connection -> its queue's node
   std::vector<uint8_t> scratch_;
   std::vector<uint64_t> ids_;
@@ -464,11 +733,35 @@ void GatewayLinks::connection_closed(uint64_t connection_id, uint64_t user_id) {
 }
 
 void GatewayLinks::session_attached(uint64_t user_id, uint64_t connection_id) {
-  const std::string node = seat_node_of(user_id);
-  if (node.empty()) return;
+  SeatNode seat;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = seat_nodes_.find(user_id);
+    if (it == seat_nodes_.end()) return;
+    seat = it->second;
+  }
   LoopLinks& l = on(connection_id);
-  l.loop().post(
-      [&l, user_id, connection_id, node] { l.attach_in_loop(user_id, connection_id, node); });
+  l.loop().post([&l, user_id, connection_id, seat] {
+    l.attach_in_loop(user_id, connection_id, seat.node, seat.room);
+  });
+}
+
+void GatewayLinks::room_owner_changed(uint64_t room_id, const std::string& node) {
+  for (auto& l : per_loop_) {
+    if (!node.empty()) {
+      l->loop().post([l = l.get(), room_id, node] { l->room_moved_in_loop(room_id, node); });
+      continue;
+    }
+    // No owner now (its node died, or it closed): give failover its time,
+    // then forget the seats of a room nobody took.
+    l->loop().post([this, l = l.get(), room_id] {
+      l->loop().run_at_in_loop(l->loop().now() + options_.failover_wait, [this, l, room_id] {
+        if (!options_.room_owner || options_.room_owner(room_id).empty()) {
+          l->room_lost_in_loop(room_id);
+        }
+      });
+    });
+  }
 }
 
 void GatewayLinks::session_ended(uint64_t user_id) {
@@ -477,7 +770,7 @@ void GatewayLinks::session_ended(uint64_t user_id) {
     std::lock_guard lock(mutex_);
     usernames_.erase(user_id);
     if (auto it = seat_nodes_.find(user_id); it != seat_nodes_.end()) {
-      node = it->second;
+      node = it->second.node;
       seat_nodes_.erase(it);
     }
   }
@@ -496,15 +789,17 @@ std::string GatewayLinks::username_of(uint64_t user_id) const {
 std::string GatewayLinks::seat_node_of(uint64_t user_id) const {
   std::lock_guard lock(mutex_);
   auto it = seat_nodes_.find(user_id);
-  return it == seat_nodes_.end() ? std::string() : it->second;
+  return it == seat_nodes_.end() ? std::string() : it->second.node;
 }
 
-void GatewayLinks::set_seat_node(uint64_t user_id, const std::string& node) {
+void GatewayLinks::set_seat_node(uint64_t user_id, const std::string& node, uint64_t room) {
   std::lock_guard lock(mutex_);
   if (node.empty()) {
     seat_nodes_.erase(user_id);
-  } else {
-    seat_nodes_[user_id] = node;
+  } else if (room != 0) {
+    seat_nodes_[user_id] = SeatNode{node, room};
+  } else if (auto it = seat_nodes_.find(user_id); it != seat_nodes_.end()) {
+    it->second.node = node;  // the room moved
   }
 }
 
@@ -516,6 +811,12 @@ GatewayLinks::Stats GatewayLinks::stats() const {
     s.deliveries += l->deliveries.get();
     s.link_drops += l->drops.get();
     s.links_open += l->links_up.get();
+    s.seats_moved += l->moved.get();
+    s.seats_lost += l->lost.get();
+    s.moved_inputs_dropped += l->moved_inputs_dropped.get();
+    s.transfers += l->transfers.get();
+    s.transfers_failed += l->transfers_failed.get();
+    s.transfer_inputs_dropped += l->transfer_dropped.get();
   }
   return s;
 }

@@ -31,6 +31,7 @@
 // players' seats and its forwarding on that loop only (LoopLinks).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -66,10 +67,21 @@ class GatewayLinks {
     std::size_t link_soft_limit = std::size_t{8} << 20;
     // The game node that holds a room ("" if none); any thread.
     std::function<std::string(uint64_t room_id)> room_owner;
+    // A room whose owner record went: how long its players keep their seat
+    // waiting for another node to take it over (failover) before they are
+    // in no room.
+    std::chrono::milliseconds failover_wait{10'000};
   };
   struct Stats {
     uint64_t links_open = 0, link_drops = 0, frames_forwarded = 0, frames_refused = 0;
     uint64_t deliveries = 0;
+    // Failover: players' seats that followed their room to the node that
+    // took it over; seats given up because nobody took their room.
+    uint64_t seats_moved = 0, seats_lost = 0;
+    uint64_t moved_inputs_dropped = 0;  // inputs of a moved seat before its new node spoke
+    // Player transfer: players placed on their new node; transfers that
+    // failed (told RoomEvent Closed); inputs dropped past the hold's caps.
+    uint64_t transfers = 0, transfers_failed = 0, transfer_inputs_dropped = 0;
   };
 
   GatewayLinks(server::Outbox& outbox, std::vector<net::EventLoop*> io_loops, Options options);
@@ -93,6 +105,10 @@ class GatewayLinks {
   void session_attached(uint64_t user_id, uint64_t connection_id);   // service loop
   void session_ended(uint64_t user_id);                              // service loop
 
+  // Any thread (the owner directory's changes): room's owner is `node`
+  // now ("": nobody). Players seated in it follow it to its new node.
+  void room_owner_changed(uint64_t room_id, const std::string& node);
+
   Stats stats() const;
   // Game nodes with a welcomed link from every loop (tests wait for it).
   std::size_t ready_nodes() const;
@@ -105,7 +121,8 @@ class GatewayLinks {
   std::string username_of(uint64_t user_id) const;
   // The node of the user's seat ("" if none), for the service loop's hooks.
   std::string seat_node_of(uint64_t user_id) const;
-  void set_seat_node(uint64_t user_id, const std::string& node);  // "" clears
+  // "" clears; a room of 0 keeps the room known (the node changed).
+  void set_seat_node(uint64_t user_id, const std::string& node, uint64_t room = 0);
 
   server::Outbox& outbox_;
   std::vector<net::EventLoop*> loops_;
@@ -116,7 +133,11 @@ class GatewayLinks {
   mutable std::mutex mutex_;
   std::vector<GameNode> nodes_;
   std::unordered_map<uint64_t, std::string> usernames_;
-  std::unordered_map<uint64_t, std::string> seat_nodes_;  // user -> game node
+  struct SeatNode {
+    std::string node;
+    uint64_t room = 0;
+  };
+  std::unordered_map<uint64_t, SeatNode> seat_nodes_;  // user -> the node of their seat
 };
 
 }  // namespace citadel::fleet

@@ -251,12 +251,12 @@ void LinkConnection::deliver_copy_in_loop(uint64_t peer_connection_id,
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ != State::kOpen || frames.empty()) return;
   materialise_deliver_in_loop();
-  scratch_.clear();
+  head_.clear();
   const uint64_t ids[] = {peer_connection_id};
-  append_deliver_head(scratch_, ids, frames.size());
-  uint8_t* at = queue_.append_inline(scratch_.size() + frames.size());
-  std::memcpy(at, scratch_.data(), scratch_.size());
-  std::memcpy(at + scratch_.size(), frames.data(), frames.size());
+  append_deliver_head(head_, ids, frames.size());
+  uint8_t* at = queue_.append_inline(head_.size() + frames.size());
+  std::memcpy(at, head_.data(), head_.size());
+  std::memcpy(at + head_.size(), frames.data(), frames.size());
   ++counters_.frames_out;
   schedule_write_in_loop();
 }
@@ -267,10 +267,9 @@ std::size_t LinkConnection::pending_deliver_bytes() const {
 
 void LinkConnection::materialise_deliver_in_loop() {
   if (!pending_frames_) return;
-  deliver_head_.clear();
-  append_deliver_head(deliver_head_, pending_ids_, pending_frames_->size());
-  std::memcpy(queue_.append_inline(deliver_head_.size()), deliver_head_.data(),
-              deliver_head_.size());
+  head_.clear();
+  append_deliver_head(head_, pending_ids_, pending_frames_->size());
+  std::memcpy(queue_.append_inline(head_.size()), head_.data(), head_.size());
   queue_.append_shared(std::move(pending_frames_));
   pending_frames_.reset();
   pending_ids_.clear();

@@ -121,11 +121,12 @@ class LinkConnection final : public net::IoHandler,
   net::UniqueFd fd_;
   protocol::FrameReader reader_;
   net::OutputQueue queue_;
-  std::vector<uint8_t> scratch_;  // encodes a frame before it joins the queue
-  // A gathered Deliver's head, built apart from scratch_: materialising one
-  // happens inside send_in_loop, whose argument may be scratch_ itself (a
-  // heartbeat or its answer).
-  std::vector<uint8_t> deliver_head_;
+  std::vector<uint8_t> scratch_;  // encodes a heartbeat before it joins the queue
+  // A Deliver's head. Not scratch_: send_in_loop(scratch_) materialises the
+  // pending Deliver first, which must not overwrite the frame being sent
+  // (it did: a heartbeat in the same turn as a coalesced Deliver corrupted
+  // the stream).
+  std::vector<uint8_t> head_;
   // The Deliver being gathered: these ids, these bytes.
   net::SharedBytes pending_frames_;
   std::vector<uint64_t> pending_ids_;

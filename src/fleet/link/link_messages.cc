@@ -128,6 +128,18 @@ std::string_view link_cmd_name(uint16_t cmd) {
       return "Deliver";
     case lcmd::kClosePlayer:
       return "ClosePlayer";
+    case lcmd::kSeatChanged:
+      return "SeatChanged";
+    case lcmd::kTransferMarker:
+      return "TransferMarker";
+    case lcmd::kTransferIn:
+      return "TransferIn";
+    case lcmd::kTransferOut:
+      return "TransferOut";
+    case lcmd::kReturned:
+      return "Returned";
+    case lcmd::kTransferDrained:
+      return "TransferDrained";
     default:
       return "unknown";
   }
@@ -237,6 +249,54 @@ std::optional<SeatChanged> decode_seat_changed(std::span<const uint8_t> p) {
   m.room = r.u64();
   if (!r.done()) return std::nullopt;
   return m;
+}
+
+std::optional<Transfer> decode_transfer(std::span<const uint8_t> p) {
+  Reader r(p);
+  Transfer m;
+  m.conn = r.u64();
+  m.user = r.u64();
+  m.username = r.str();
+  m.from_room = r.u64();
+  m.from_type = r.str();
+  m.room_type = r.str();
+  m.room_id = r.u64();
+  const uint16_t flags = r.u16();
+  const uint16_t handoff = r.u16();
+  // One spelling: unknown flags and an over-long hand-off are malformed.
+  if (!r.ok() || (flags & ~uint16_t{1}) != 0 || handoff > kMaxHandoffBytes) return std::nullopt;
+  m.elsewhere = (flags & 1) != 0;
+  m.handoff = r.bytes(handoff);
+  if (!r.done()) return std::nullopt;
+  return m;
+}
+
+std::optional<uint64_t> decode_conn(std::span<const uint8_t> p) {
+  return decode_heartbeat(p);  // the same layout: one u64
+}
+
+void append_transfer(std::vector<uint8_t>& out, uint16_t cmd, const Transfer& t) {
+  const auto handoff = t.handoff.first(std::min(t.handoff.size(), kMaxHandoffBytes));
+  Writer(out, cmd)
+      .u64(t.conn)
+      .u64(t.user)
+      .str(t.username)
+      .u64(t.from_room)
+      .str(t.from_type)
+      .str(t.room_type)
+      .u64(t.room_id)
+      .u16(t.elsewhere ? 1 : 0)
+      .u16(static_cast<uint16_t>(handoff.size()))
+      .bytes(handoff);
+}
+
+void append_conn(std::vector<uint8_t>& out, uint16_t cmd, uint64_t conn) {
+  Writer(out, cmd).u64(conn);
+}
+
+void append_returned(std::vector<uint8_t>& out, uint64_t conn, uint16_t cmd,
+                     std::span<const uint8_t> payload) {
+  Writer(out, lcmd::kReturned).u64(conn).u16(cmd).bytes(payload);
 }
 
 void append_seat_changed(std::vector<uint8_t>& out, uint64_t conn, uint64_t user, uint64_t room) {

@@ -18,12 +18,18 @@
 
 namespace citadel::fleet::link {
 
-inline constexpr uint16_t kLinkVersion = 1;
+// 2: player transfer (TransferOut, TransferMarker, Returned,
+// TransferDrained, TransferIn). Nodes of another version refuse each other's
+// links: a version-1 node would close the link at the first transfer.
+inline constexpr uint16_t kLinkVersion = 2;
 // A link frame's payload limit: a Deliver carries one client frame (at most
 // the client limit, 64 KiB by default, up to 16 MiB configured) plus the ids.
 inline constexpr uint32_t kMaxLinkPayloadBytes = 17u << 20;
 // Ids one Deliver names at most (a room's broadcast to its members).
 inline constexpr uint16_t kMaxDeliverIds = 4096;
+// A transfer's hand-off, at most (rooms::kMaxHandoffBytes; a longer one is
+// a malformed message).
+inline constexpr std::size_t kMaxHandoffBytes = 4096;
 
 namespace lcmd {
 // Gateway -> game, first: u16 version, str cluster, str node id.
@@ -47,6 +53,15 @@ inline constexpr uint16_t kPlayerClosed = 0x0012;
 inline constexpr uint16_t kSessionAttached = 0x0013;
 // The user's session ended (logout, grace over): u64 user.
 inline constexpr uint16_t kSessionEnded = 0x0014;
+// Player transfer (docs/fleet.md "Player transfer"). After the node's
+// TransferOut, the gateway forwards the player nothing more and sends this
+// marker: u64 conn. The node answers TransferDrained once it has returned
+// every input it still held or received for the player (the link is FIFO:
+// each input the gateway sent before the marker is back before the answer).
+inline constexpr uint16_t kTransferMarker = 0x0015;
+// Seat the player in the room named (a Transfer, below): the node answers
+// with SeatChanged (the room, or 0: refused, the player told why).
+inline constexpr uint16_t kTransferIn = 0x0016;
 
 // Game -> gateway. Whole client frames for one or more of the gateway's
 // connections: u16 count (1..kMaxDeliverIds), u64 conn x count, then the
@@ -59,6 +74,14 @@ inline constexpr uint16_t kClosePlayer = 0x0021;
 // (0: none any more): the gateway sends that player's room commands here
 // while it does. u64 conn, u64 user, u64 room.
 inline constexpr uint16_t kSeatChanged = 0x0022;
+// A room here let the player go to another room (a Transfer, below; the
+// username empty): the gateway places it and holds its inputs meanwhile.
+inline constexpr uint16_t kTransferOut = 0x0023;
+// One input of the player that the node did not apply (it left by
+// transfer): back to the gateway, in order. u64 conn, u16 cmd, the payload.
+inline constexpr uint16_t kReturned = 0x0024;
+// The answer to TransferMarker: u64 conn.
+inline constexpr uint16_t kTransferDrained = 0x0025;
 }  // namespace lcmd
 
 std::string_view link_cmd_name(uint16_t cmd);
@@ -101,6 +124,21 @@ struct SeatChanged {
   uint64_t user = 0;
   uint64_t room = 0;
 };
+// TransferOut and TransferIn: u64 conn, u64 user, str username, u64
+// from_room, str from_type, str room_type, u64 room_id, u16 flags (bit 0:
+// elsewhere; the others zero), u16 hand-off length (at most
+// kMaxHandoffBytes), the hand-off.
+struct Transfer {
+  uint64_t conn = 0;
+  uint64_t user = 0;
+  std::string_view username;
+  uint64_t from_room = 0;
+  std::string_view from_type;
+  std::string_view room_type;
+  uint64_t room_id = 0;  // 0: any room of room_type
+  bool elsewhere = false;
+  std::span<const uint8_t> handoff;
+};
 struct ClosePlayer {
   uint64_t conn = 0;
   uint16_t code = 0;
@@ -121,6 +159,10 @@ std::optional<uint64_t> decode_session_ended(std::span<const uint8_t> p);
 std::optional<Deliver> decode_deliver(std::span<const uint8_t> p);
 std::optional<ClosePlayer> decode_close_player(std::span<const uint8_t> p);
 std::optional<SeatChanged> decode_seat_changed(std::span<const uint8_t> p);
+std::optional<Transfer> decode_transfer(std::span<const uint8_t> p);  // TransferOut, TransferIn
+// TransferMarker, TransferDrained: one u64 conn.
+std::optional<uint64_t> decode_conn(std::span<const uint8_t> p);
+// Returned has PlayerFrame's layout: decode_player_frame.
 
 // Encoders: each appends one whole link frame (header and payload) to out.
 // Strings longer than a u16 length are cut (names and reasons are short).
@@ -138,6 +180,13 @@ void append_session_ended(std::vector<uint8_t>& out, uint64_t user);
 void append_close_player(std::vector<uint8_t>& out, uint64_t conn, uint16_t code,
                          std::string_view text);
 void append_seat_changed(std::vector<uint8_t>& out, uint64_t conn, uint64_t user, uint64_t room);
+// cmd: kTransferOut or kTransferIn. A hand-off over kMaxHandoffBytes is
+// the caller's error (rooms cap it): it is cut.
+void append_transfer(std::vector<uint8_t>& out, uint16_t cmd, const Transfer& t);
+// cmd: kTransferMarker or kTransferDrained.
+void append_conn(std::vector<uint8_t>& out, uint16_t cmd, uint64_t conn);
+void append_returned(std::vector<uint8_t>& out, uint64_t conn, uint16_t cmd,
+                     std::span<const uint8_t> payload);
 // A Deliver's header and ids; the frames' bytes (frames_bytes of them)
 // follow, appended by the caller (shared, not copied).
 void append_deliver_head(std::vector<uint8_t>& out, std::span<const uint64_t> ids,

@@ -8,8 +8,10 @@
 
 namespace citadel::rooms {
 
-RoomType arena_room_type(RoomTypeOptions options) {
-  return make_room_type<ArenaRoom>("arena", protocol::cmd::kArenaInput, options);
+RoomType arena_room_type(RoomTypeOptions options, bool transfer_east) {
+  RoomType type = make_room_type<ArenaRoom>("arena", protocol::cmd::kArenaInput, options);
+  type.make = [transfer_east] { return std::make_unique<ArenaRoom>(transfer_east); };
+  return type;
 }
 
 ArenaRoom::Avatar* ArenaRoom::find(uint64_t user_id) {
@@ -19,8 +21,53 @@ ArenaRoom::Avatar* ArenaRoom::find(uint64_t user_id) {
   return nullptr;
 }
 
-std::string ArenaRoom::on_join(RoomContext&, const Player& player) {
-  avatars_.push_back(Avatar{player.user_id});
+namespace {
+
+template <class T>
+void put(std::vector<uint8_t>& out, T value) {
+  const auto at = out.size();
+  out.resize(at + sizeof value);
+  std::memcpy(out.data() + at, &value, sizeof value);
+}
+
+template <class T>
+T take(std::span<const uint8_t>& in) {
+  T value;
+  std::memcpy(&value, in.data(), sizeof value);
+  in = in.subspan(sizeof value);
+  return value;
+}
+
+bool on_field(float v) {
+  return std::isfinite(v) && v >= 0 && v <= ArenaRoom::kFieldSize;
+}
+
+bool a_move(float d) {
+  return std::isfinite(d) && std::abs(d) <= 1;
+}
+
+}  // namespace
+
+std::string ArenaRoom::on_join(RoomContext& ctx, const Player& player) {
+  Avatar a{player.user_id};
+  // Walked in from the arena to the west: at the west edge, at the same
+  // height, going on with the same input and ack (so acks never step
+  // back). A hand-off that does not read as one is a plain join.
+  if (const Arrival* arrival = ctx.arrival();
+      arrival != nullptr && arrival->handoff.size() == kHandoffBytes) {
+    auto in = arrival->handoff;
+    const auto y = take<float>(in), dx = take<float>(in), dy = take<float>(in);
+    const auto latest = take<uint32_t>(in), ack = take<uint32_t>(in);
+    if (on_field(y) && a_move(dx) && a_move(dy) && ack <= latest) {
+      a.x = 0;
+      a.y = y;
+      a.dx = dx;
+      a.dy = dy;
+      a.latest_seq = latest;
+      a.ack = ack;
+    }
+  }
+  avatars_.push_back(a);
   return {};
 }
 
@@ -53,6 +100,25 @@ void ArenaRoom::on_tick(RoomContext& ctx) {
   // One message per tick, encoded once for every player in the room.
   ctx.broadcast(protocol::cmd::kArenaState, encode(ctx, false));
   left_.clear();
+  if (transfer_east_) {
+    // Into the east edge, still walking east: on to the next arena. The
+    // transfer runs after this tick (on_leave drops the avatar then).
+    for (const Avatar& a : avatars_) {
+      if (a.x < kFieldSize || a.dx <= 0) continue;
+      for (const Player* p : ctx.players()) {
+        if (p->user_id != a.user_id) continue;
+        TransferTarget target;
+        target.room_type = "arena";
+        target.elsewhere = true;
+        put(target.handoff, a.y);
+        put(target.handoff, a.dx);
+        put(target.handoff, a.dy);
+        put(target.handoff, a.latest_seq);
+        put(target.handoff, a.ack);
+        ctx.transfer(*p, target);  // refused only while already leaving
+      }
+    }
+  }
 }
 
 void ArenaRoom::on_sync(RoomContext& ctx, const Player& player, uint32_t) {
@@ -63,27 +129,8 @@ namespace {
 
 // A saved avatar: user id, x, y, dx, dy, latest seq, ack, in this
 // machine's byte order (a snapshot is read back by the same build on the
-// same host).
+// same host; so is a hand-off, by the same build in the same fleet).
 constexpr std::size_t kSavedAvatarBytes = 8 + 4 * 4 + 4 + 4;
-
-template <class T>
-void put(std::vector<uint8_t>& out, T value) {
-  const auto at = out.size();
-  out.resize(at + sizeof value);
-  std::memcpy(out.data() + at, &value, sizeof value);
-}
-
-template <class T>
-T take(std::span<const uint8_t>& in) {
-  T value;
-  std::memcpy(&value, in.data(), sizeof value);
-  in = in.subspan(sizeof value);
-  return value;
-}
-
-bool on_field(float v) {
-  return std::isfinite(v) && v >= 0 && v <= ArenaRoom::kFieldSize;
-}
 
 }  // namespace
 

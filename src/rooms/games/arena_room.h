@@ -4,6 +4,12 @@
 // player's latest input (x += dx * 5, y += dy * 5, clamped to the field)
 // and records ack = that input's seq; every tick each player receives x, y
 // and ack of the players that changed (a snapshot when it joins).
+//
+// The transfer demo (rooms.arena_transfer_east, off by default so the
+// benchmarks' bots that walk east stay put): an avatar that walks into the
+// east edge is handed to another arena room (in a fleet, on another game
+// node when there is one) and enters it at the west edge, at the same
+// height, with the same latest input and ack (docs/rooms.md).
 #pragma once
 
 #include <flatbuffers/flatbuffers.h>
@@ -21,6 +27,10 @@ class ArenaRoom final : public TypedRoomLogic<msg::ArenaInput> {
  public:
   static constexpr float kFieldSize = 1000;
   static constexpr float kSpeed = 5;
+  // The hand-off to the neighbouring arena: y, dx, dy, latest seq, ack.
+  static constexpr std::size_t kHandoffBytes = 3 * 4 + 2 * 4;
+
+  explicit ArenaRoom(bool transfer_east = false) : transfer_east_(transfer_east) {}
 
   std::string on_join(RoomContext& ctx, const Player& player) override;
   void on_leave(RoomContext& ctx, const Player& player) override;
@@ -46,10 +56,12 @@ class ArenaRoom final : public TypedRoomLogic<msg::ArenaInput> {
 
   std::vector<Avatar> avatars_;  // at most 16: a linear scan beats hashing
   std::vector<uint64_t> left_;   // since the last tick
+  const bool transfer_east_;
   flatbuffers::FlatBufferBuilder fbb_{1024};
   std::vector<msg::ArenaPlayer> scratch_;
 };
 
-RoomType arena_room_type(RoomTypeOptions options = {});
+// transfer_east: the transfer demo (rooms.arena_transfer_east).
+RoomType arena_room_type(RoomTypeOptions options = {}, bool transfer_east = false);
 
 }  // namespace citadel::rooms

@@ -28,9 +28,10 @@ bool printable(const char* s, std::size_t max) {
 }
 
 void check_info(const room_sdk::PluginInfo& info) {
-  if (info.sdk_version != room_sdk::kSdkVersion) {
-    throw PluginError(fmt::format("built against room SDK version {}, this server has {}",
-                                  info.sdk_version, room_sdk::kSdkVersion));
+  if (info.sdk_version < room_sdk::kMinSdkVersion || info.sdk_version > room_sdk::kSdkVersion) {
+    throw PluginError(fmt::format("built against room SDK version {}, this server loads {} to {}",
+                                  info.sdk_version, room_sdk::kMinSdkVersion,
+                                  room_sdk::kSdkVersion));
   }
   if (!printable(info.name, 64)) throw PluginError("its name is empty, too long or not printable");
   for (const char c : std::string_view(info.name)) {

@@ -20,6 +20,10 @@ class SdkContext final : public room_sdk::Context {
   }
   std::size_t page_bytes() const override { return ctx_.page_bytes(); }
   void close(std::string_view reason) override { ctx_.close(reason); }
+  std::string transfer(const Player& player, const room_sdk::TransferTarget& target) override {
+    return ctx_.transfer(player, target);
+  }
+  const room_sdk::Arrival* arrival() const override { return ctx_.arrival(); }
 
  private:
   RoomContext& ctx_;

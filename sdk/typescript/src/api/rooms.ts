@@ -190,6 +190,7 @@ export class RoomsApi {
 
   private apply(event: RoomEvent): void {
     if (event.kind === RoomEventKind.Rejoined) return this.rejoined(event);
+    if (event.kind === RoomEventKind.Transferred) return this.transferred(event);
     const room = this.room;
     if (room === null || room.roomId !== event.roomId) return;
     const others = room.members.filter((m) => m.userId !== event.userId);
@@ -227,6 +228,15 @@ export class RoomsApi {
     if (!this.core.autoRoomResync || roomType === '') return;
     // Failures (e.g. the room ended meanwhile) arrive as RoomEvents or on the next join.
     this.sendJoin(roomType, event.roomId, false, this.lockstep.lastFrame).catch(() => undefined);
+  }
+
+  /**
+   * A room moved us to `event.roomId` (player transfer; `reason` is its room
+   * type). The new room sends its state by itself (a snapshot, or frames),
+   * so nothing is asked; its members arrive as PlayerJoined events.
+   */
+  private transferred(event: RoomEvent): void {
+    this.setRoom({ roomId: event.roomId, roomType: event.reason, tickHz: 0, maxPlayers: 0, members: [] });
   }
 
   private setRoom(room: CurrentRoom | null): void {

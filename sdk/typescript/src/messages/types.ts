@@ -86,7 +86,7 @@ export interface RoomEvent {
   readonly roomId: bigint;
   readonly userId: bigint;
   readonly username: string;
-  /** Closed: why the room ended. Rejoined: the server puts the room type here. */
+  /** Closed: why the room ended. Rejoined, Transferred: the room type of `roomId`. */
   readonly reason: string;
 }
 
