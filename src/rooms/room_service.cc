@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
 #include "protocol/commands.h"
@@ -265,7 +264,12 @@ Room::Clock::time_point first_tick_at(uint64_t room_id, uint32_t tick_hz,
   const auto interval = std::chrono::nanoseconds(1'000'000'000LL / tick_hz);
   const int64_t slots = std::max<int64_t>(1, interval / kTickSlotWidth);
   // Golden-ratio steps: rooms land evenly over the slots however many there are.
-  const double fraction = std::fmod(static_cast<double>(room_id) * 0.6180339887498949, 1.0);
+  // In integers (Fibonacci hashing: frac(id * 0.618...) is the top bits of
+  // id * 2^64/phi mod 2^64): a double holds 53 bits, so for the random 62-bit
+  // ids of a game node the product had no fraction left and every room
+  // landed in slot 0.
+  const uint64_t golden = room_id * 0x9E3779B97F4A7C15ULL;
+  const double fraction = static_cast<double>(golden >> 11) * 0x1.0p-53;
   const auto offset =
       interval * static_cast<int64_t>(fraction * static_cast<double>(slots)) / slots;
   // Slot s of every interval, counted from the clock's epoch: rooms that share

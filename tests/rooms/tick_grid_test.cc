@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <set>
 
 #include "rooms/room_service.h"
@@ -26,6 +28,21 @@ TEST(TickGrid, RoomsShareSlotsSpreadOverThePeriodAndStartInTheFuture) {
   // The same room id lands in the same slot whenever it is created.
   EXPECT_EQ(first_tick_at(7, 20, now).time_since_epoch() % interval,
             first_tick_at(7, 20, now + 123ms).time_since_epoch() % interval);
+}
+
+TEST(TickGrid, RandomLargeIdsSpreadOverEverySlotToo) {
+  // A game node draws 62-bit room ids at random (fleet::random_room_id);
+  // they must spread like small sequential ids, not all land in one slot.
+  const auto now = Room::Clock::now();
+  const auto interval = std::chrono::nanoseconds(50ms);
+  std::mt19937_64 engine{42};
+  std::map<int64_t, int> per_slot;
+  for (int i = 0; i < 1000; ++i) {
+    const uint64_t id = (engine() >> 2) | (uint64_t{1} << 61);  // large, as on a game node
+    ++per_slot[(first_tick_at(id, 20, now).time_since_epoch() % interval).count()];
+  }
+  EXPECT_EQ(per_slot.size(), 25u);
+  for (const auto& [offset, rooms] : per_slot) EXPECT_LT(rooms, 80) << offset;  // 40 on average
 }
 
 TEST(TickGrid, FastRoomsGetFewerSlotsButNeverNone) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "json_line.h"
+#include "system_info.h"
 
 namespace citadel::bench {
 
@@ -97,6 +98,7 @@ void print_chat_report(const ChatRunResult& r) {
   } else {
     json.add_null("server_cpu_s").add_null("server_cpu_us_per_receipt");
   }
+  if (!o.also_pids.empty()) json.add_raw("also_cpu_s", cpu_seconds_json(r.also_cpu_s));
   json.add("bench_cpu_s", r.bench_cpu_s, 3)
       .add("bench_cpu_us_per_receipt", bench_us_per_receipt, 3)
       .add("errors", c.errors())

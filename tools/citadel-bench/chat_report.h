@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "bench_messages.h"
 #include "fanout_tally.h"
@@ -30,8 +31,9 @@ struct ChatRunResult {
   double login_s = 0;             // connecting and logging everyone in
   double send_s = 0;              // from the first send until sending stopped
   double run_s = 0;               // from the first send until the last receipt (or timeout)
-  std::optional<double> server_cpu_s;  // over run_s
-  double bench_cpu_s = 0;              // this process, over run_s: is the bench the busier side?
+  std::optional<double> server_cpu_s;             // over run_s
+  std::vector<std::optional<double>> also_cpu_s;  // --also-pid, in order, over run_s
+  double bench_cpu_s = 0;  // this process, over run_s: is the bench the busier side?
   bool interrupted = false;
 };
 

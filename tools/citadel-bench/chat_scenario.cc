@@ -376,6 +376,7 @@ int run_chat(const ChatOptions& options, const sockaddr_in& server, std::FILE* c
   for (uint32_t i = 0; i < workers; ++i) {
     FrameClientConfig config;
     config.server = bases[i].server;
+    config.also_servers = bases[i].also_servers;
     config.connections = bases[i].connections;
     config.connect_rate_per_s = bases[i].connect_rate_per_s;
     config.connect_phase_limit = bases[i].connect_phase_limit;
@@ -418,6 +419,7 @@ int run_chat(const ChatOptions& options, const sockaddr_in& server, std::FILE* c
       }
       std::optional<double> cpu0;
       if (options.server_pid > 0) cpu0 = read_cpu_seconds(options.server_pid);
+      const auto also0 = read_cpu_seconds(options.also_pids);
       const double bench_cpu0 = own_cpu_seconds();
       control.go.store(true, std::memory_order_release);
 
@@ -450,6 +452,7 @@ int run_chat(const ChatOptions& options, const sockaddr_in& server, std::FILE* c
         const auto cpu1 = read_cpu_seconds(options.server_pid);
         if (cpu0 && cpu1) result.server_cpu_s = *cpu1 - *cpu0;
       }
+      result.also_cpu_s = cpu_seconds_between(also0, read_cpu_seconds(options.also_pids));
       result.send_s = std::chrono::duration<double>(sending_stopped - go_at).count();
       result.run_s = std::chrono::duration<double>(end - go_at).count();
     }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "connect_targets.h"
 #include "epoll_client.h"  // ClientCounters
 
 namespace citadel::bench {
@@ -99,8 +100,8 @@ void Connector::start(ConnId id, Clock::time_point now, const std::function<void
     const int one = 1;
     ::setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const bool bound = bind_source_port(c.fd.get());
-    rc = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&settings_.server),
-                   sizeof settings_.server);
+    const sockaddr_in& to = server_for(settings_.server, settings_.also_servers, id);
+    rc = ::connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to);
     const int connect_errno = errno;  // before close() can touch it
     if (rc == 0 || connect_errno == EINPROGRESS) break;
     c.fd.reset();

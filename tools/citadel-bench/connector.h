@@ -51,6 +51,9 @@ struct ConnSlot {
 
 struct ConnectSettings {
   sockaddr_in server{};
+  // More servers: connection `id` goes to server_for (connect_targets.h),
+  // round robin over [server, also_servers...].
+  std::vector<sockaddr_in> also_servers;
   double rate_per_s = 5000;
   Clock::duration timeout = std::chrono::seconds(10);  // for one connect
   Clock::duration phase_limit = std::chrono::seconds(60);
@@ -64,7 +67,8 @@ struct ConnectSettings {
 // The connect fields of an engine's config (ClientConfig, FrameClientConfig).
 template <class Config>
 ConnectSettings connect_settings_of(const Config& c) {
-  return {c.server, c.connect_rate_per_s, c.connect_timeout, c.connect_phase_limit, c.source_ports,
+  return {c.server,          c.also_servers,        c.connect_rate_per_s,
+          c.connect_timeout, c.connect_phase_limit, c.source_ports,
           c.stream};
 }
 

@@ -93,7 +93,8 @@ struct ServerError {
 
 struct ClientConfig {
   sockaddr_in server{};
-  uint32_t connections = 0;  // this worker's share
+  std::vector<sockaddr_in> also_servers;  // --also-port (connect_targets.h)
+  uint32_t connections = 0;               // this worker's share
   double connect_rate_per_s = 5000;
   Clock::duration connect_timeout = std::chrono::seconds(10);  // for one connect
   // Connections not open this long after the client was built are given up

@@ -58,7 +58,8 @@ class FrameEvents {
 
 struct FrameClientConfig {
   sockaddr_in server{};
-  uint32_t connections = 0;  // this worker's share
+  std::vector<sockaddr_in> also_servers;  // --also-port (connect_targets.h)
+  uint32_t connections = 0;               // this worker's share
   double connect_rate_per_s = 5000;
   Clock::duration connect_timeout = std::chrono::seconds(10);
   Clock::duration connect_phase_limit = std::chrono::seconds(60);

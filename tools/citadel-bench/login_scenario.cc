@@ -241,6 +241,7 @@ int run_login(const LoginOptions& options, const sockaddr_in& server, std::FILE*
     const ClientConfig base = worker_client_config(common, server, workers, i, entropy());
     FrameClientConfig config;
     config.server = base.server;
+    config.also_servers = base.also_servers;
     config.connections = base.connections;
     config.connect_rate_per_s = base.connect_rate_per_s;
     config.connect_phase_limit = base.connect_phase_limit;

@@ -82,6 +82,10 @@ void add_common_options(CLI::App& cmd, CommonOptions& o) {
   cmd.add_option("--host", o.host, "server address (IPv4)")->capture_default_str();
   cmd.add_option("--port", o.port, "server TCP port (required unless --url)")
       ->check(CLI::Range(1, 65535));
+  cmd.add_option("--also-port", o.also_ports,
+                 "another server port on --host (tcp only; repeatable): connections go round "
+                 "robin over --port and these, e.g. players spread over a fleet's gateways")
+      ->check(CLI::Range(1, 65535));
   cmd.add_option("--transport", o.transport_name,
                  "tcp (raw frames), ws (WebSocket), tls (frames in TLS) or wss (WebSocket in TLS)")
       ->capture_default_str()
@@ -151,6 +155,9 @@ std::string set_up_transport(CommonOptions& o) {
     o.ws_path = endpoint->path;
   }
   if (o.port == 0) return "--port (or --url) is required";
+  if (!o.also_ports.empty() && o.transport != tr::Transport::kTcp) {
+    return "--also-port is for --transport tcp";
+  }
   if (!o.tls_ca_file.empty() && !tr::uses_tls(o.transport)) {
     return "--tls-ca is for --transport tls or wss";
   }
@@ -267,6 +274,11 @@ int run(int argc, char** argv) {
       ->add_option("--server-pid", chat.server_pid,
                    "server process: report its CPU time while messages flow")
       ->check(CLI::Range(1, 1 << 30));
+  chat_app
+      ->add_option("--also-pid", chat.also_pids,
+                   "another server process (repeatable; a fleet's other nodes): its CPU time "
+                   "while messages flow, as also_cpu_s in the JSON line, in this order")
+      ->check(CLI::Range(1, 1 << 30));
 
   LeaderboardOptions board;
   board.common.connections = 1000;
@@ -378,6 +390,14 @@ int run(int argc, char** argv) {
   if (server_pid > 0 && (!read_vm_rss_kb(server_pid) || !read_cpu_seconds(server_pid))) {
     return fail(fmt::format("--server-pid {}: cannot read /proc/{}/status and /proc/{}/stat",
                             server_pid, server_pid, server_pid));
+  }
+  const std::vector<int>& also_pids = chat_app->parsed() ? chat.also_pids
+                                      : rooms.parsed()   ? rooms.selected().also_pids
+                                                         : std::vector<int>{};
+  for (const int pid : also_pids) {
+    if (!read_cpu_seconds(pid)) {
+      return fail(fmt::format("--also-pid {}: cannot read /proc/{}/stat", pid, pid));
+    }
   }
   // Checked before the run, so a missing gnuplot does not waste one.
   std::optional<std::string> gnuplot;

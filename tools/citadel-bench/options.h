@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "client/transport/client_stream.h"
 
@@ -13,6 +14,10 @@ namespace citadel::bench {
 struct CommonOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  // --also-port: more ports on `host` (plain TCP): connection i of a worker
+  // goes to the (i mod N)th of [port, also_ports...], e.g. to spread players
+  // over the gateways of a fleet.
+  std::vector<uint16_t> also_ports;
   uint32_t connections = 64;
   uint32_t threads = 1;  // one epoll loop each; connections are split across them
   double duration_s = 10;
@@ -67,6 +72,9 @@ struct ChatOptions {
   double drain_timeout_s = 10;   // longest wait for a message to reach everyone
   std::string channel = "world";
   int server_pid = 0;  // 0: do not read the server's CPU time
+  // --also-pid: more server processes (a fleet's other nodes) whose CPU time
+  // is read over the same span as server_pid's, reported in this order.
+  std::vector<int> also_pids;
 };
 
 // leaderboard: `connections` players log in as new guests, then each keeps

@@ -38,6 +38,7 @@ PipelinedResult run_pipelined(const CommonOptions& common, const sockaddr_in& se
     const ClientConfig base = worker_client_config(common, server, count, i, entropy());
     FrameClientConfig config;
     config.server = base.server;
+    config.also_servers = base.also_servers;
     config.connections = base.connections;
     config.connect_rate_per_s = base.connect_rate_per_s;
     config.connect_phase_limit = base.connect_phase_limit;

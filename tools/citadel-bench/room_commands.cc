@@ -32,6 +32,10 @@ void add_room_options(CLI::App& cmd, RoomLoadOptions& o) {
                  "server process: report its CPU time over the window and VmRSS before "
                  "connecting and once everyone is in")
       ->check(CLI::Range(1, 1 << 30));
+  cmd.add_option("--also-pid", o.also_pids,
+                 "another server process (repeatable; a fleet's gateway and game nodes): its "
+                 "CPU time over the window, as also_cpu_s in the JSON line, in this order")
+      ->check(CLI::Range(1, 1 << 30));
   cmd.add_flag("--resume", o.resume,
                "arena: a player whose connection drops reconnects (backoff with jitter) and "
                "resumes its session with its token; reports each player's gap between states");

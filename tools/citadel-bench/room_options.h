@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "options.h"
 
@@ -31,6 +32,9 @@ struct RoomLoadOptions {
   double join_window_s = 1;
   double join_timeout_s = 10;
   int server_pid = 0;  // 0: do not read the server's CPU time and memory
+  // --also-pid: more server processes (a fleet's gateway and game nodes)
+  // whose CPU time is read over the same window, reported in this order.
+  std::vector<int> also_pids;
   // --resume (arena): a player whose connection drops reconnects (backoff
   // with jitter, reconnect_backoff.h), sends Resume with its session token,
   // and counts as back at the first ArenaState after AuthReply Ok; the time

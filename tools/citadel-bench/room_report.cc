@@ -6,6 +6,7 @@
 
 #include "game_messages.h"
 #include "report_rows.h"
+#include "system_info.h"
 
 namespace citadel::bench {
 namespace {
@@ -146,6 +147,7 @@ void add_cost_fields(JsonLine& json, const RoomRunResult& r) {
   add_optional(json, "rss_per_player_bytes", rss_per_player_bytes(r), 0);
   add_optional(json, "server_cpu_s", r.server_cpu_s, 3);
   add_optional(json, "server_cores_per_1000", cpu_per_1000(r, r.server_cpu_s), 4);
+  if (!r.options.also_pids.empty()) json.add_raw("also_cpu_s", cpu_seconds_json(r.also_cpu_s));
   add_optional(json, "bench_cpu_s", r.bench_cpu_s, 3);
   json.add("input_lag_p99_us", r.input_lag.percentile_us(99))
       .add("input_lag_max_us", r.input_lag.max_ns() / 1000.0)

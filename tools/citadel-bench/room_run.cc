@@ -120,6 +120,7 @@ int run_room_load(const RoomLoadOptions& options, const sockaddr_in& server, std
     const ClientConfig base = worker_client_config(common, server, workers, i, entropy());
     FrameClientConfig config;
     config.server = base.server;
+    config.also_servers = base.also_servers;
     config.connections = base.connections;
     config.connect_rate_per_s = base.connect_rate_per_s;
     // Joins are paced by the connect rate, so at a slow rate connecting takes long.
@@ -186,12 +187,15 @@ int run_room_load(const RoomLoadOptions& options, const sockaddr_in& server, std
       result.in_room_at_start = sum(&RoomWorker::in_room);
       std::optional<double> server0, bench0;
       if (pid > 0) server0 = read_cpu_seconds(pid);
+      const auto also0 = read_cpu_seconds(options.also_pids);
       bench0 = read_cpu_seconds(static_cast<int>(::getpid()));
       if (waited != WaitResult::kInterrupted) waited = controller.wait(measure_end);
       const auto server1 = pid > 0 ? read_cpu_seconds(pid) : std::nullopt;
+      const auto also1 = read_cpu_seconds(options.also_pids);
       const auto bench1 = read_cpu_seconds(static_cast<int>(::getpid()));
       if (waited != WaitResult::kInterrupted) {
         if (server0 && server1) result.server_cpu_s = *server1 - *server0;
+        result.also_cpu_s = cpu_seconds_between(also0, also1);
         if (bench0 && bench1) result.bench_cpu_s = *bench1 - *bench0;
       }
       const Clock::time_point stopped_at = std::min(Clock::now(), measure_end);

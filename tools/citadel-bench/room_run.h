@@ -47,6 +47,7 @@ struct RoomRunResult {
   uint64_t join_timeouts = 0;
   std::optional<uint64_t> rss_before_kb, rss_after_kb;  // before connecting; all players in
   std::optional<double> server_cpu_s;                   // over the measured window
+  std::vector<std::optional<double>> also_cpu_s;        // --also-pid, in order, same window
   std::optional<double> bench_cpu_s;                    // this process, over the measured window
   bool interrupted = false;
 };

@@ -65,6 +65,35 @@ TEST_F(BenchRoomsSmoke, ArenaPlayersGetTheirInputsAcked) {
   EXPECT_NEAR(end - start, 1.5, 0.01);
 }
 
+TEST_F(BenchRoomsSmoke, AlsoPortSpreadsPlayersOverTwoServers) {
+  // A second server; 8 players round robin over both (4 each; the exact
+  // split is checked in BenchScenarioSmoke.AlsoPortTakesTheServersInTurn):
+  // all play on both. --also-pid reads the second server's CPU over the
+  // same window.
+  ServerOptions o;
+  o.extra_args = {"--admin-port", "0", "--threads", "1"};
+  o.config_yaml = "limits:\n  max_connections_per_ip: 0\n";
+  ServerProcess second(o);
+  std::string why;
+  ASSERT_TRUE(second.start(&why)) << why;
+  const BenchRun r = run_bench({"arena", "--port", port_, "--also-port",
+                                std::to_string(second.port()), "--players", "8", "--warmup", "0.3",
+                                "--duration", "1", "--server-pid", std::to_string(server_->pid()),
+                                "--also-pid", std::to_string(second.pid()), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("joined":8,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("in_room_at_end":8,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("acks":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("also_cpu_s":[)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("also_cpu_s":[null])")) << r.json;
+  // Over WebSocket the Host header names one port: refused, not half-done.
+  const BenchRun ws =
+      run_bench({"arena", "--port", port_, "--also-port", std::to_string(second.port()),
+                 "--transport", "ws", "--players", "2", "--duration", "0.1", "--quiet"});
+  EXPECT_EQ(ws.exit_code, 1);
+}
+
 TEST_F(BenchRoomsSmoke, DroppedPlayersResumeIntoTheirRooms) {
   // The bench drops every connection 0.3 s into the window; each player
   // reconnects, resumes with its token (within the session grace), gets

@@ -3,6 +3,8 @@
 // constants both loops use.
 #pragma once
 
+#include <arpa/inet.h>
+
 #include <chrono>
 #include <cstdint>
 
@@ -34,6 +36,11 @@ inline ClientConfig worker_client_config(const CommonOptions& o, const sockaddr_
                                          uint32_t workers, uint32_t index, uint64_t seed) {
   ClientConfig c;
   c.server = server;
+  for (const uint16_t port : o.also_ports) {
+    sockaddr_in also = server;
+    also.sin_port = htons(port);
+    c.also_servers.push_back(also);
+  }
   c.connections = o.connections / workers + (index < o.connections % workers ? 1 : 0);
   c.connect_rate_per_s = o.connect_rate_per_s * c.connections / o.connections;
   c.connect_phase_limit = kConnectPhaseLimit;

@@ -3,7 +3,12 @@
 // connections, and what their JSON lines say. The server runs in its own temp
 // directory (its SQLite file and token secret live there) with the admin port
 // off, one board made at start and the per-player submit limit lifted.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -55,6 +60,31 @@ TEST_F(BenchScenarioSmoke, LoginLoopsNewGuestsOverPersistentConnections) {
   EXPECT_FALSE(has(r.json, R"("logouts_ok":0,)")) << r.json;
 }
 
+TEST_F(BenchScenarioSmoke, AlsoPortTakesTheServersInTurn) {
+  // A bare listener of the test's own beside the server: of 6 connections
+  // (--also-port, round robin) it gets exactly 3, the server the others.
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 64), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const BenchRun r =
+      run_bench({"hold", "--port", port_, "--also-port", std::to_string(ntohs(a.sin_port)),
+                 "--connections", "6", "--duration", "0.3", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("connected":6,)")) << r.json;
+  // The connections wait in the backlog (closed by now, still there to accept).
+  ::fcntl(listener, F_SETFL, O_NONBLOCK);
+  int accepted = 0;
+  for (int fd; (fd = ::accept(listener, nullptr, nullptr)) >= 0; ++accepted) ::close(fd);
+  ::close(listener);
+  EXPECT_EQ(accepted, 3);
+}
+
 TEST_F(BenchScenarioSmoke, StormLogsEveryConnectionIn) {
   const BenchRun r =
       run_bench({"login", "--storm", "--port", port_, "--connections", "20", "--duration", "0.2",
@@ -78,6 +108,7 @@ TEST_F(BenchScenarioSmoke, ChatReachesEveryMember) {
   EXPECT_TRUE(has(closed.json, R"("messages_sent":6,)")) << closed.json;
   EXPECT_TRUE(has(closed.json, R"("messages_complete":5,)")) << closed.json;
   EXPECT_TRUE(has(closed.json, R"("messages_incomplete":0,)")) << closed.json;
+  EXPECT_FALSE(has(closed.json, R"("also_cpu_s")")) << closed.json;  // no --also-pid given
   EXPECT_TRUE(has(closed.json, R"("receipts":48,)")) << closed.json;
   EXPECT_TRUE(has(closed.json, R"("errors":0,)")) << closed.json;
 
@@ -88,6 +119,19 @@ TEST_F(BenchScenarioSmoke, ChatReachesEveryMember) {
   EXPECT_TRUE(has(open.json, R"("messages_incomplete":0,)")) << open.json;
   EXPECT_TRUE(has(open.json, R"("messages_refused":0,)")) << open.json;
   EXPECT_FALSE(has(open.json, R"("messages_complete":0,)")) << open.json;
+
+  // --also-port and --also-pid (here the same server twice): every member
+  // still gets every message, and the second pid's CPU is reported.
+  const std::string pid = std::to_string(server_->pid());
+  const BenchRun also = run_bench(
+      {"chat", "--port",     port_, "--also-port", port_, "--connections", "4", "--senders",
+       "1",    "--rate",     "0",   "--messages",  "3",   "--gap-ms",      "1", "--server-pid",
+       pid,    "--also-pid", pid,   "--quiet"});
+  ASSERT_EQ(also.exit_code, 0) << also.json;
+  EXPECT_TRUE(has(also.json, R"("messages_incomplete":0,)")) << also.json;
+  EXPECT_TRUE(has(also.json, R"("receipts":12,)")) << also.json;
+  EXPECT_TRUE(has(also.json, R"("also_cpu_s":[)")) << also.json;
+  EXPECT_FALSE(has(also.json, R"("also_cpu_s":[null])")) << also.json;
 }
 
 TEST_F(BenchScenarioSmoke, LeaderboardSubmitsArePipelinedAndAnswered) {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -77,6 +78,32 @@ double own_cpu_seconds() {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   return seconds(ru.ru_utime) + seconds(ru.ru_stime);
+}
+
+std::vector<std::optional<double>> read_cpu_seconds(const std::vector<int>& pids) {
+  std::vector<std::optional<double>> out;
+  out.reserve(pids.size());
+  for (const int pid : pids) out.push_back(read_cpu_seconds(pid));
+  return out;
+}
+
+std::vector<std::optional<double>> cpu_seconds_between(
+    const std::vector<std::optional<double>>& before,
+    const std::vector<std::optional<double>>& after) {
+  std::vector<std::optional<double>> out(std::max(before.size(), after.size()));
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
+    if (before[i] && after[i]) out[i] = *after[i] - *before[i];
+  }
+  return out;
+}
+
+std::string cpu_seconds_json(const std::vector<std::optional<double>>& seconds) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < seconds.size(); ++i) {
+    if (i > 0) out += ',';
+    out += seconds[i] ? fmt::format("{:.3f}", *seconds[i]) : std::string("null");
+  }
+  return out + "]";
 }
 
 }  // namespace citadel::bench

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace citadel::bench {
 
@@ -29,5 +30,16 @@ std::optional<double> read_cpu_seconds(int pid);
 
 // CPU time (user + system, all threads) of this process, in seconds.
 double own_cpu_seconds();
+
+// read_cpu_seconds of each process, in order.
+std::vector<std::optional<double>> read_cpu_seconds(const std::vector<int>& pids);
+
+// Per process, after - before (nothing where either is missing).
+std::vector<std::optional<double>> cpu_seconds_between(
+    const std::vector<std::optional<double>>& before,
+    const std::vector<std::optional<double>>& after);
+
+// A JSON array of seconds with 3 decimals, null where missing: [1.250,null].
+std::string cpu_seconds_json(const std::vector<std::optional<double>>& seconds);
 
 }  // namespace citadel::bench
