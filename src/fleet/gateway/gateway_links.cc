@@ -203,13 +203,20 @@ class GatewayLinks::LoopLinks {
     NodeLink* n = it != nodes_.end() && it->second->welcomed ? it->second.get() : nullptr;
     for (auto& [connection_id, seat] : seats_) {
       if (seat.room != room || seat.node == node) continue;
-      seat.node = node;
-      if (!seat.reattaching) ++reattaching_;
-      seat.reattaching = true;  // until the node's first word to the player (arrived)
-      moved.add();
-      owner_.set_seat_node(seat.user, node);
-      if (n != nullptr) attach_seat(*n, connection_id, seat.user);
+      move_seat(connection_id, seat, node, n);
     }
+  }
+
+  // One seat follows its room to `node` (n: its link if welcomed; else the
+  // welcome re-attaches it): the node hears of the connection and attaches
+  // the session; inputs wait until it has spoken to the player.
+  void move_seat(uint64_t connection_id, Seat& seat, const std::string& node, NodeLink* n) {
+    seat.node = node;
+    if (!seat.reattaching) ++reattaching_;
+    seat.reattaching = true;  // until the node's first word to the player (arrived)
+    moved.add();
+    owner_.set_seat_node(seat.user, node);
+    if (n != nullptr) attach_seat(*n, connection_id, seat.user);
   }
 
   // Every change to seats_ but a failover's move goes through these two,
@@ -429,13 +436,17 @@ class GatewayLinks::LoopLinks {
             return seat_while_moving_in_loop(n, it, *s);
           }
           if (s->room != 0) {
-            // A seat the player has already (a restored room seating its
-            // players again) stays as it is: if it is reattaching, it
-            // still waits for the node to attach the player.
             auto it = seats_.find(s->conn);
-            if (it == seats_.end() || it->second.node != n.node.id || it->second.room != s->room) {
+            if (it != seats_.end() && it->second.room == s->room && it->second.node != n.node.id) {
+              // Its room seated it on another node: the room moved there
+              // (failover), and the node's restore spoke before the owner
+              // directory did. The seat moves now, attach and all.
+              move_seat(s->conn, it->second, n.node.id, &n);
+            } else if (it == seats_.end() || it->second.room != s->room) {
               set_seat(s->conn, Seat{n.node.id, s->room, s->user});
             }
+            // (The seat it has already, a restored room seating its players
+            // again, stays as it is: if reattaching, it still waits.)
             owner_.set_seat_node(s->user, n.node.id, s->room);
           } else if (auto it = seats_.find(s->conn);
                      it != seats_.end() && it->second.node == n.node.id) {
