@@ -101,28 +101,14 @@ std::optional<Notice> next_reconnect(Player& p) {
   return n;
 }
 
-// The next ArenaState lists every one of `users`.
-bool state_lists(Player& p, std::initializer_list<uint64_t> users) {
-  const auto f = next_of(p.client, cmd::kArenaState, 5s);
-  if (!f) return false;
-  const auto* s = protocol::verified_root<msg::ArenaState>(f->payload);
-  if (s == nullptr || s->players() == nullptr) return false;
-  for (const uint64_t user : users) {
-    bool found = false;
-    for (const auto* pl : *s->players()) found = found || pl->user_id() == user;
-    if (!found) return false;
-  }
-  return true;
-}
-
 bool saw_locked_lost(const std::vector<client::SessionEventKind>& events) {
   return std::find(events.begin(), events.end(), client::SessionEventKind::kLost) != events.end();
 }
 
-class FleetDrain : public ::testing::Test {
+class FleetDrain : public FleetTest {
  protected:
   void SetUp() override {
-    accounts_url_ = PostgresServer::shared().create_database();
+    FleetTest::SetUp();
     dir_ = std::filesystem::temp_directory_path() /
            ("citadel-drain-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -152,22 +138,6 @@ class FleetDrain : public ::testing::Test {
                  "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ +
                  "\nauth:\n  token_secret_file: " + (dir_ / "secret").string() + "\n");
   }
-  AdminServerProcess start(const std::string& yaml) {
-    ServerOptions o;
-    o.config_yaml = yaml;
-    AdminServerProcess node;
-    std::string why;
-    EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
-    return node;
-  }
-  // Every loop (2) of the gateway has its link to each of `games` up.
-  bool linked(const AdminServerProcess& gateway, int games) {
-    return eventually(
-        [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
-  }
-
-  EtcdServer etcd_;
-  std::string accounts_url_;
   std::filesystem::path dir_;
 };
 

@@ -40,20 +40,6 @@ double labelled(uint16_t admin_port, const std::string& sample) {
   return std::stod(r->body.substr(at + sample.size() + 2));
 }
 
-// After RoomEvent Rejoined: the next ArenaState lists every one of `users`.
-bool state_lists(Player& p, std::initializer_list<uint64_t> users) {
-  const auto f = next_of(p.client, cmd::kArenaState, 5s);
-  if (!f) return false;
-  const auto* s = protocol::verified_root<msg::ArenaState>(f->payload);
-  if (s == nullptr || s->players() == nullptr) return false;
-  for (const uint64_t user : users) {
-    bool found = false;
-    for (const auto* pl : *s->players()) found = found || pl->user_id() == user;
-    if (!found) return false;
-  }
-  return true;
-}
-
 class FleetFailover : public FleetTest {
  protected:
   // Game nodes keep their rooms' snapshots in Redis; etcd_url: the node's
@@ -153,8 +139,8 @@ TEST_F(FleetFailover, AKilledGameNodesRoomComesBackOnTheOtherNodeWithItsPlayers)
     next_of(p->client, cmd::kChatMessage, 1s, &skipped);  // a second of what it gets
     int rejoined = 0;
     for (const Frame& f : skipped) {
-      const auto* e = f.cmd == cmd::kRoomEvent ? protocol::verified_root<msg::RoomEvent>(f.payload)
-                                               : nullptr;
+      const auto* e =
+          f.cmd == cmd::kRoomEvent ? protocol::verified_root<msg::RoomEvent>(f.payload) : nullptr;
       rejoined += e != nullptr && e->kind() == msg::RoomEventKind::Rejoined;
     }
     EXPECT_EQ(rejoined, 0) << "a second RoomEvent Rejoined";

@@ -151,6 +151,19 @@ int64_t seen_room_players(uint16_t admin_port, const std::string& node) {
   return std::stoll(r->body.substr(players + 15));
 }
 
+bool state_lists(Player& p, std::initializer_list<uint64_t> users) {
+  const auto f = next_of(p.client, cmd::kArenaState, 5s);
+  if (!f) return false;
+  const auto* s = protocol::verified_root<msg::ArenaState>(f->payload);
+  if (s == nullptr || s->players() == nullptr) return false;
+  for (const uint64_t user : users) {
+    bool found = false;
+    for (const auto* pl : *s->players()) found = found || pl->user_id() == user;
+    if (!found) return false;
+  }
+  return true;
+}
+
 void FleetTest::SetUp() {
   accounts_url_ = PostgresServer::shared().create_database();
 }

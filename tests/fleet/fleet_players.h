@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,8 @@ void send_input(Player& p, uint32_t seq);  // an arena input, moving east
 bool sees_ack(Player& watcher, uint64_t user, uint32_t seq);
 // The next RoomEvent of `kind` for room_id (and user_id, unless 0); 10 s.
 bool gets_room_event(Player& p, msg::RoomEventKind kind, uint64_t room_id, uint64_t user_id);
+// The next ArenaState (5 s) lists every one of `users`.
+bool state_lists(Player& p, std::initializer_list<uint64_t> users);
 // A game node's room_players as a node's /fleet/nodes shows it, or -1.
 int64_t seen_room_players(uint16_t admin_port, const std::string& node);
 

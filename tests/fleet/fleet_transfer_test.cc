@@ -32,36 +32,12 @@ namespace {
 
 namespace cmd = protocol::cmd;
 
-class FleetTransfer : public ::testing::Test {
+// Game nodes with the arena's east-edge transfer on.
+class FleetTransfer : public FleetTest {
  protected:
-  void SetUp() override { accounts_url_ = PostgresServer::shared().create_database(); }
-
-  std::string base_yaml(const std::string& role, const std::string& id) const {
-    return "server:\n  threads: 2\nfleet:\n  etcd: " + etcd_.client_url() + "\n  role: " + role +
-           "\n  node_id: " + id + "\n  lease_ttl_ms: 2000\n  drain_timeout_ms: 2000\n";
-  }
   AdminServerProcess start_game(const std::string& id) {
-    return start(base_yaml("game", id) + "rooms:\n  arena_transfer_east: true\n");
+    return FleetTest::start_game(id, "rooms:\n  arena_transfer_east: true\n");
   }
-  AdminServerProcess start_gateway(const std::string& id) {
-    return start(base_yaml("gateway", id) +
-                 "store:\n  backend: postgres\n  postgres:\n    url: " + accounts_url_ + "\n");
-  }
-  AdminServerProcess start(const std::string& yaml) {
-    ServerOptions o;
-    o.config_yaml = yaml;
-    AdminServerProcess node;
-    std::string why;
-    EXPECT_TRUE(start_with_admin(o, node, &why)) << why;
-    return node;
-  }
-  bool linked(const AdminServerProcess& gateway, int games) {
-    return eventually(
-        [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);
-  }
-
-  EtcdServer etcd_;
-  std::string accounts_url_;
 };
 
 TEST_F(FleetTransfer, APlayerWalkingOffTheEastEdgeMovesToAnArenaOnTheOtherNodeUnderInput) {
