@@ -45,6 +45,7 @@
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
 #include "protocol/verified_payload.h"
+#include "redis/redis_server.h"
 
 namespace citadel::test {
 namespace {
@@ -150,6 +151,8 @@ TEST_F(FleetDrain, AKilledGatewaysPlayersResumeOnAnotherGatewayBackInTheirRoom) 
   ASSERT_TRUE(game.server && gw_a.server && gw_b.server);
   ASSERT_TRUE(linked(gw_a, 1)) << gw_a.server->output();
   ASSERT_TRUE(linked(gw_b, 1)) << gw_b.server->output();
+  // A drain sends A's clients to the gateways in A's table: B must be there.
+  ASSERT_TRUE(lists_node(gw_a, "gw-b")) << gw_a.server->output();
 
   // Alice and Carol on gateway A, Bob on B, in one room on the game node.
   Player alice = guest(gw_a.server->port(), "kill-alice");
@@ -210,6 +213,8 @@ TEST_F(FleetDrain, ADrainingGatewayTellsItsClientsWhereToGoAndExitsOnceTheyHaveG
   ASSERT_TRUE(game.server && gw_a.server && gw_b.server);
   ASSERT_TRUE(linked(gw_a, 1)) << gw_a.server->output();
   ASSERT_TRUE(linked(gw_b, 1)) << gw_b.server->output();
+  // A drain sends A's clients to the gateways in A's table: B must be there.
+  ASSERT_TRUE(lists_node(gw_a, "gw-b")) << gw_a.server->output();
 
   Player alice = guest(gw_a.server->port(), "drain-alice");
   Player carol = guest(gw_a.server->port(), "drain-carol");
@@ -282,6 +287,8 @@ TEST_F(FleetDrain, AnAdminDrainMovesAClientLibraryUserToAnotherGatewayByItself) 
   ASSERT_TRUE(game.server && gw_a.server && gw_b.server);
   ASSERT_TRUE(linked(gw_a, 1)) << gw_a.server->output();
   ASSERT_TRUE(linked(gw_b, 1)) << gw_b.server->output();
+  // A drain sends A's clients to the gateways in A's table: B must be there.
+  ASSERT_TRUE(lists_node(gw_a, "gw-b")) << gw_a.server->output();
 
   // A player with the C++ client library, on gateway A, in a room.
   client::IoThread io;
@@ -421,6 +428,51 @@ TEST_F(FleetDrain, ADrainingGameNodeGetsNoNewRoomsAndExitsOnceItsRoomsFinish) {
   EXPECT_TRUE(status->exited && status->code == 0) << status->describe();
   EXPECT_LT(Clock::now() - left_at, 10s);
   EXPECT_TRUE(game1.server->wait_for_output("fleet: drained", 1s));
+}
+
+// A game node whose drain deadline passes with a room still open: it stops,
+// its lease goes, and the room moves to another game node by the failover
+// path (from its last snapshot in Redis); its players stay connected on
+// their gateway and are back in it there.
+TEST_F(FleetDrain, ARoomStillOpenAtTheDrainDeadlineMovesToAnotherGameNode) {
+  RedisServer redis;
+  const std::string snapshots =
+      "redis:\n  url: " + redis.url() + "\nrecovery:\n  snapshot_every_ticks: 5\n";
+  auto game1 = start_game("game-1", snapshots, 1500);
+  auto game2 = start_game("game-2", snapshots);
+  auto gw = start_gateway("gw-a");
+  ASSERT_TRUE(game1.server && game2.server && gw.server);
+  ASSERT_TRUE(linked(gw, 2)) << gw.server->output();
+  Player p1 = guest(gw.server->port(), "deadline-1");
+  Player p2 = guest(gw.server->port(), "deadline-2");
+  const RoomAnswer room = join(p1, 0, true);  // on game-1 (the tie's smaller id)
+  ASSERT_EQ(room.result, msg::RoomResult::Ok) << room.message;
+  ASSERT_EQ(metric(game1.admin_port, "citadel_rooms_open"), 1);
+  ASSERT_EQ(join(p2, room.room_id, false).result, msg::RoomResult::Ok);
+  send_input(p1, 1);
+  ASSERT_TRUE(sees_ack(p2, p1.user_id, 1));
+  const std::string key = "citadel:room:" + std::to_string(room.room_id) + ":snapshot";
+  const auto tick = [&] {
+    const std::string t = redis.command({"HGET", key, "tick"});
+    return t.empty() || t.find_first_not_of("0123456789") != std::string::npos ? 0ull
+                                                                               : std::stoull(t);
+  };
+  const auto seen = tick();
+  ASSERT_TRUE(eventually([&] { return tick() > seen; }, 5s));  // both seats in a snapshot
+
+  // Drained with the room still open: the deadline passes, the node exits.
+  ASSERT_EQ(::kill(game1.server->pid(), SIGTERM), 0);
+  const auto status = game1.server->wait_exit(15s);
+  ASSERT_TRUE(status) << game1.server->output();
+  EXPECT_TRUE(status->exited && status->code == 0) << status->describe();
+
+  // The room is back on game-2 with both players, who never reconnected.
+  EXPECT_TRUE(gets_room_event(p1, msg::RoomEventKind::Rejoined, room.room_id, 0))
+      << game2.server->output();
+  EXPECT_TRUE(gets_room_event(p2, msg::RoomEventKind::Rejoined, room.room_id, 0));
+  send_input(p1, 5);
+  EXPECT_TRUE(sees_ack(p2, p1.user_id, 5));
+  EXPECT_EQ(metric(game2.admin_port, "citadel_rooms_open"), 1);
 }
 
 }  // namespace

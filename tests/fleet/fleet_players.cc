@@ -191,6 +191,15 @@ AdminServerProcess FleetTest::start(const std::string& yaml) {
   return node;
 }
 
+bool FleetTest::lists_node(const AdminServerProcess& node, const std::string& id) {
+  return eventually(
+      [&] {
+        const auto r = http_get(node.admin_port, "/fleet/nodes", {}, 2s);
+        return r && r->status == 200 && r->body.find("\"id\":\"" + id + "\"") != std::string::npos;
+      },
+      10s);
+}
+
 bool FleetTest::linked(const AdminServerProcess& gateway, int games) {
   return eventually(
       [&] { return metric(gateway.admin_port, "citadel_fleet_links_open") == 2 * games; }, 10s);

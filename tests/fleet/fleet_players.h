@@ -73,6 +73,9 @@ class FleetTest : public ::testing::Test {
   AdminServerProcess start(const std::string& yaml);
   // Every loop (2) of the gateway has its link to each of `games` up.
   static bool linked(const AdminServerProcess& gateway, int games);
+  // The node's table (GET /fleet/nodes) lists node `id` (a node that just
+  // registered reaches the others' tables by a watch event); 10 s.
+  static bool lists_node(const AdminServerProcess& node, const std::string& id);
 
   EtcdServer etcd_;
   std::string accounts_url_;
