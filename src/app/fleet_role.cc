@@ -352,11 +352,36 @@ void FleetRole::stop() {
 }
 
 void FleetRole::rooms_left_at_deadline() {
-  if (!game_) return;
-  spdlog::warn(
-      "fleet: drain deadline passed with {} rooms open ({} seats): they end with this node "
-      "(handing rooms over is not done yet)",
-      rooms_.stats().rooms_open, rooms_.stats().players);
+  if (!game_ || stopped_) return;
+  const auto stats = rooms_.stats();
+  const uint64_t open = stats.rooms_open, seats = stats.players;
+  // Each room is fenced, saved to Redis now and released, so another game
+  // node takes it over from this very state; a room that cannot be handed
+  // (no Redis, a write refused) goes by failover from its last periodic
+  // snapshot once this node's lease is revoked at exit.
+  struct Outcome {
+    std::size_t handed = 0, kept = 0;
+  };
+  auto outcome = std::make_shared<std::promise<Outcome>>();
+  service_loop_.post([this, outcome] {
+    hand_over_rooms_in_loop([outcome](std::size_t handed, std::size_t kept) {
+      outcome->set_value(Outcome{handed, kept});
+    });
+  });
+  auto future = outcome->get_future();
+  // Redis's own timeouts end every write well within this.
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    spdlog::warn(
+        "fleet: drain deadline passed with {} rooms open ({} seats); their hand-over did not "
+        "finish within 5 s: the rest go by failover from their last snapshots",
+        open, seats);
+    return;
+  }
+  const Outcome o = future.get();
+  spdlog::info(
+      "fleet: drain deadline passed with {} rooms open ({} seats): {} handed over to another "
+      "game node, {} left to failover from their last snapshots",
+      open, seats, o.handed, o.kept);
 }
 
 void FleetRole::stop_etcd() {

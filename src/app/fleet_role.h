@@ -81,10 +81,9 @@ class FleetRole {
   // Before the server stops: every link closes.
   void stop();
   // Control thread. A game node's drain (app/fleet_drain.h) reached its
-  // deadline (fleet.drain_timeout_ms) with rooms still open. THE SEAM FOR
-  // HANDING ROOMS OVER (issue 18, "Draining": snapshot + another node's
-  // take-over): not done yet. Today it logs, and the rooms end with the
-  // node as after SIGTERM; the node then stops.
+  // deadline (fleet.drain_timeout_ms) with rooms still open: hands them over
+  // (hand_over_rooms_in_loop) and waits for it (at most 5 s); the node then
+  // stops, and what was not handed goes by failover with its lease.
   void rooms_left_at_deadline();
   void write_metrics(ops::admin::MetricsWriter& out) const;
   // Draining, a game node (service loop; docs/fleet.md "Draining"): hands

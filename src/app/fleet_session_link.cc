@@ -71,6 +71,9 @@ void write_fleet_session_metrics(ops::admin::MetricsWriter& out,
   out.counter("citadel_fleet_session_records_written_total",
               "Session records this node wrote in etcd (logins, rewrites, resumes taken over).",
               s.records_written.load());
+  out.counter("citadel_fleet_session_login_batches_total",
+              "etcd transactions sent with fresh logins' session records (up to 64 each).",
+              s.fresh_batches.load());
   out.counter("citadel_fleet_session_record_write_failures_total",
               "Session record writes that failed (etcd unreachable, lease gone); each is retried.",
               s.write_failures.load());

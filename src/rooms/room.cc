@@ -386,6 +386,7 @@ void Room::hand_over_in_loop(std::shared_ptr<const RoomCode> next) {
 
 void Room::fence_in_loop(bool fenced) {
   CITADEL_ASSERT_IN_LOOP(executor_);
+  if (!fenced) handed_off_ = false;  // the hand-over failed: the players are ours again
   if (fenced_ == fenced) return;
   fenced_ = fenced;
   if (closed_) return;
@@ -503,6 +504,7 @@ std::optional<store::RoomRecord> Room::hand_off_in_loop() {
   CITADEL_ASSERT_IN_LOOP(executor_);
   if (closed_) return std::nullopt;
   fence_in_loop(true);
+  handed_off_ = true;
   return save_in_loop();
 }
 
@@ -638,6 +640,9 @@ void Room::close_in_loop(std::string_view reason, bool fault, bool tell_host) {
   for (const auto& p : players_) {
     if (!p->connected()) continue;
     routes_.clear_route(executor_, p->connection_id, this);
+    // A copy handed off to another node closes quietly: its players see the
+    // room go on there (RoomEvent Rejoined), never a Closed from here.
+    if (handed_off_) continue;
     outbox_.send_from(&executor_, p->connection_id,
                       encode_room_event(msg::RoomEventKind::Closed, id_, p.get(), reason));
   }

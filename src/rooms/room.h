@@ -143,6 +143,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   void fence_in_loop(bool fenced);
   // Hand-over (a draining fleet node): fences the room and returns its
   // state as a snapshot saves it (nullopt: closed, or its code saves none).
+  // Until unfenced, the room's players belong to its next owner: closing
+  // this copy (the node exits) tells them nothing (no RoomEvent Closed).
   std::optional<store::RoomRecord> hand_off_in_loop();
 
  private:
@@ -226,7 +228,8 @@ class Room final : public std::enable_shared_from_this<Room>,
   uint64_t ticks_ = 0;
   bool closed_ = false;
   bool fenced_ = false;
-  bool ticking_ = false;  // the tick schedule has started (on_create ran, or a restore)
+  bool handed_off_ = false;  // hand_off_in_loop, until unfenced
+  bool ticking_ = false;     // the tick schedule has started (on_create ran, or a restore)
   std::optional<std::string> close_requested_;
   // Player transfer (room thread). Asked for during a callback, run when
   // it returns; inputs of a leaving player met while draining are carried.

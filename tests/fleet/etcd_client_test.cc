@@ -407,6 +407,49 @@ TEST(EtcdUnreachable, ASilentPeerGivesATimeoutByTheRequestTimeout) {
   EXPECT_EQ(out->error().kind, Error::Kind::kTimeout) << out->error().describe();
 }
 
+TEST(EtcdUnreachable, CallsPastTheLimitWaitAndTimeOutUnsentAtTheirDeadline) {
+  RefusingPort silent;
+  ASSERT_EQ(::listen(silent.fd(), 16), 0);
+  TaskQueue queue;
+  EtcdClient::Options options;
+  options.endpoint.port = silent.port();
+  options.request_timeout = 300ms;
+  options.max_calls_in_flight = 1;
+  EtcdClient client(options, queue.executor());
+  std::vector<Result<PutResult>> out;
+  const auto start = Clock::now();
+  for (int i = 0; i < 3; ++i) {
+    client.put("/x", "y", 0, [&](Result<PutResult> r) { out.push_back(std::move(r)); });
+  }
+  ASSERT_TRUE(queue.run_until([&] { return out.size() == 3; }, 5s));
+  // Each by its own deadline, not one after another's.
+  EXPECT_LT(Clock::now() - start, 1s);
+  int unsent = 0;
+  for (const auto& r : out) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, Error::Kind::kTimeout) << r.error().describe();
+    if (r.error().describe().find("not sent") != std::string::npos) ++unsent;
+  }
+  EXPECT_EQ(unsent, 2) << "one call had the only place; the other two waited for it";
+}
+
+TEST_F(EtcdClientTest, ManyCallsAtOnceAllCompleteThroughFewPlaces) {
+  EtcdClient::Options options = options_for(server_.client_port());
+  options.max_calls_in_flight = 2;
+  EtcdClient narrow(options, queue_.executor());
+  constexpr int kCalls = 60;
+  std::vector<Result<PutResult>> out;
+  for (int i = 0; i < kCalls; ++i) {
+    narrow.put("/gate/" + std::to_string(i), "v", 0,
+               [&](Result<PutResult> r) { out.push_back(std::move(r)); });
+  }
+  ASSERT_TRUE(queue_.run_until([&] { return out.size() == kCalls; }, 20s));
+  for (const auto& r : out) EXPECT_TRUE(r) << r.error().describe();
+  const auto all = wait<RangeResult>([&](auto cb) { client_->get_prefix("/gate/", cb); });
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->kvs.size(), std::size_t(kCalls));
+}
+
 TEST_F(OwnEtcdTest, WatchResumesAfterARestartFromTheNextRevision) {
   WatchLog log;
   auto watch = client_->watch_prefix("/t11/", 0, log.callback());

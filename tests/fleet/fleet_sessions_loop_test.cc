@@ -156,6 +156,34 @@ TEST_F(FleetSessionsLoop, LoginsRacingForManyUsersLeaveExactlyOneHolderEach) {
   EXPECT_EQ(a_.stats.local + b_.stats.local, kUsers);
 }
 
+TEST_F(FleetSessionsLoop, ABurstOfLoginsGoesToEtcdInAFewTransactions) {
+  constexpr uint64_t kUsers = 300;
+  int recorded = 0;
+  for (uint64_t user = 1; user <= kUsers; ++user) {
+    a_.sessions->started(user, user * 10, "u", true);
+    a_.sessions->when_recorded(user, user * 10, [&] { ++recorded; });
+  }
+  // User 7 logs in again while the burst waits: the newer session is the one
+  // etcd gets, and its login is answered too.
+  bool again = false;
+  a_.sessions->started(7, 77, "u", true);
+  a_.sessions->when_recorded(7, 77, [&] { again = true; });
+  ASSERT_TRUE(queue_.run_until([&] { return recorded >= int(kUsers) - 1 && again; }, 20s));
+  for (uint64_t user = 1; user <= kUsers; ++user) {
+    SCOPED_TRACE("user " + std::to_string(user));
+    const auto r = record(user);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->node_id, "node-a");
+    EXPECT_EQ(r->session_id, user == 7 ? 77u : user * 10);
+  }
+  // Grouped: two batches away at a time, up to 64 records each, instead of a
+  // call per login.
+  EXPECT_GE(a_.stats.records_written.load(), kUsers);
+  EXPECT_LE(a_.stats.fresh_batches.load(), 12u);
+  EXPECT_EQ(a_.stats.write_failures.load(), 0u);
+  EXPECT_TRUE(a_.evicted.empty());
+}
+
 TEST_F(FleetSessionsLoop, ANewLeaseRewritesTheRecordsUnlessANewerLoginTookTheUser) {
   login(a_, 1, 11);
   login(a_, 2, 21);

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 
+#include "fleet/etcd/call_gate.h"
 #include "fleet/etcd/etcd_json.h"
 #include "fleet/etcd/etcd_watch.h"
 
@@ -14,14 +15,38 @@ namespace asio = boost::asio;
 
 namespace {
 
+constexpr std::chrono::milliseconds kLeastTimeToSend{10};
+
 template <class T>
-asio::awaitable<void> run_call(EtcdClient::Options options, std::string target, std::string body,
+asio::awaitable<void> run_call(const EtcdClient::Options& options, CallGate& gate,
+                               std::string target, std::string body,
                                Result<T> (*parse)(std::string_view), EtcdClient::Executor executor,
                                EtcdClient::Callback<T> done) {
-  auto reply = co_await http_post(
-      options.endpoint, std::move(target), std::move(body),
-      CallLimits{options.connect_timeout, options.request_timeout, options.max_answer_bytes});
-  Result<T> result = reply ? interpret(reply.value(), parse) : Result<T>(reply.error());
+  // One deadline from the ask: the wait for a place counts against it.
+  const auto asked = CallGate::Clock::now();
+  const auto deadline = asked + options.request_timeout;
+  Result<T> result = Error{Error::Kind::kTimeout, 0, ""};
+  bool admitted = co_await gate.enter(deadline);
+  // A place that came with almost no time left: the call is not sent (it
+  // could only time out, leaving its outcome in doubt).
+  if (admitted && deadline - CallGate::Clock::now() < kLeastTimeToSend) {
+    gate.leave();
+    admitted = false;
+  }
+  if (!admitted) {
+    result = Error{Error::Kind::kTimeout, 0,
+                   "no place for the call to " + options.endpoint.describe() + " within " +
+                       std::to_string(options.request_timeout.count()) +
+                       " ms (too many calls in flight); not sent"};
+  } else {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - CallGate::Clock::now());
+    auto reply =
+        co_await http_post(options.endpoint, std::move(target), std::move(body),
+                           CallLimits{options.connect_timeout, left, options.max_answer_bytes});
+    gate.leave();
+    result = reply ? interpret(reply.value(), parse) : Result<T>(reply.error());
+  }
   executor(
       [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
 }
@@ -31,6 +56,7 @@ asio::awaitable<void> run_call(EtcdClient::Options options, std::string target, 
 EtcdClient::EtcdClient(Options options, Executor executor)
     : options_(std::move(options)),
       executor_(std::move(executor)),
+      gate_(std::make_unique<CallGate>(options_.max_calls_in_flight)),
       io_(std::make_unique<asio::io_context>(1)) {
   thread_ = std::thread([io = io_.get()] {
     pthread_setname_np(pthread_self(), "citadel-etcd");
@@ -49,10 +75,10 @@ EtcdClient::~EtcdClient() {
 template <class T>
 void EtcdClient::call(std::string target, std::string body, Result<T> (*parse)(std::string_view),
                       Callback<T> done) {
-  asio::co_spawn(
-      *io_,
-      run_call<T>(options_, std::move(target), std::move(body), parse, executor_, std::move(done)),
-      asio::detached);
+  asio::co_spawn(*io_,
+                 run_call<T>(options_, *gate_, std::move(target), std::move(body), parse, executor_,
+                             std::move(done)),
+                 asio::detached);
 }
 
 void EtcdClient::grant_lease(int64_t ttl_seconds, Callback<LeaseGrant> done) {

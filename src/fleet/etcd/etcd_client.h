@@ -42,6 +42,7 @@
 
 namespace citadel::fleet::etcd {
 
+class CallGate;
 class Watch;
 
 class EtcdClient {
@@ -55,7 +56,10 @@ class EtcdClient {
   struct Options {
     Endpoint endpoint;
     std::chrono::milliseconds connect_timeout{1000};
-    std::chrono::milliseconds request_timeout{5000};  // a whole unary call
+    std::chrono::milliseconds request_timeout{5000};  // a whole unary call, its wait included
+    // Unary calls in flight at once; the rest wait in order (call_gate.h).
+    // Lease renewals (LeaseKeeper) and watches are not counted.
+    std::size_t max_calls_in_flight = 32;
     std::size_t max_answer_bytes = 64u << 20;
     // A watch whose stream broke reconnects after this, doubling up to max.
     std::chrono::milliseconds watch_retry_min{50};
@@ -125,6 +129,8 @@ class EtcdClient {
 
   const Options options_;
   const Executor executor_;
+  // The "citadel-etcd" thread's: admits unary calls (call_gate.h).
+  std::unique_ptr<CallGate> gate_;
   // Declared last: destroyed first (in the destructor), with the coroutines
   // it holds, while what they refer to is still alive.
   std::unique_ptr<boost::asio::io_context> io_;

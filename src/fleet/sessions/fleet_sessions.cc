@@ -147,24 +147,66 @@ void FleetSessions::reconcile(uint64_t user_id) {
 }
 
 void FleetSessions::write_fresh(uint64_t user_id) {
-  Entry& e = entries_.at(user_id);
-  e.busy = true;
-  e.fresh = false;  // a retry after a failure is conditional
-  const uint64_t session_id = e.session_id;
-  client_.put(session_key(options_.cluster, user_id), live_value(user_id, e), lease_,
-              guard([this, user_id, session_id](etcd::Result<etcd::PutResult> put) {
-                Entry& e = entries_.at(user_id);
-                if (!put) {
-                  stats_.write_failures.fetch_add(1, std::memory_order_relaxed);
-                  spdlog::warn("fleet: session record of user {} not written: {}", user_id,
-                               put.error().describe());
-                  return finished(user_id, true);
-                }
-                stats_.records_written.fetch_add(1, std::memory_order_relaxed);
-                e.written = Written{session_id, put->revision};
-                e.floor = std::max(e.floor, put->revision);
-                finished(user_id, false);
-              }));
+  entries_.at(user_id).busy = true;
+  fresh_queue_.push_back(user_id);
+  send_fresh_batches();
+}
+
+void FleetSessions::send_fresh_batches() {
+  while (fresh_batches_away_ < options_.batches_in_flight && !fresh_queue_.empty()) {
+    std::vector<FreshWrite> batch;
+    std::vector<etcd::TxnOp> puts;
+    std::vector<uint64_t> skipped;
+    while (!fresh_queue_.empty() && batch.size() < options_.batch_max) {
+      const uint64_t user_id = fresh_queue_.front();
+      fresh_queue_.pop_front();
+      Entry& e = entries_.at(user_id);  // busy: never erased while queued
+      // The session ended while it waited, the node is no longer a member,
+      // or it registered again meanwhile (set_lease: every write is
+      // conditional now): not this write; reconcile decides again.
+      if (e.session_id == 0 || lease_ == 0 || !e.fresh) {
+        skipped.push_back(user_id);
+        continue;
+      }
+      // The user's session as it is now (a second login here while the
+      // first waited is the newer one), unconditionally; a retry after a
+      // failure is conditional.
+      e.fresh = false;
+      batch.push_back(FreshWrite{user_id, e.session_id});
+      puts.push_back(
+          TxnOp::put(session_key(options_.cluster, user_id), live_value(user_id, e), lease_));
+    }
+    if (!batch.empty()) {
+      ++fresh_batches_away_;
+      stats_.fresh_batches.fetch_add(1, std::memory_order_relaxed);
+      client_.txn({}, std::move(puts), {}, guard([this, batch](etcd::Result<etcd::TxnResult> txn) {
+                    on_fresh_batch(batch, std::move(txn));
+                  }));
+    }
+    for (uint64_t user_id : skipped) finished(user_id, false);
+  }
+}
+
+void FleetSessions::on_fresh_batch(const std::vector<FreshWrite>& batch,
+                                   etcd::Result<etcd::TxnResult> txn) {
+  --fresh_batches_away_;
+  if (!txn) {
+    stats_.write_failures.fetch_add(batch.size(), std::memory_order_relaxed);
+    spdlog::warn("fleet: {} session record(s) not written: {}", batch.size(),
+                 txn.error().describe());
+  } else {
+    stats_.records_written.fetch_add(batch.size(), std::memory_order_relaxed);
+  }
+  for (const FreshWrite& w : batch) {
+    if (txn) {
+      Entry& e = entries_.at(w.user_id);
+      // All puts of one transaction carry its revision.
+      e.written = Written{w.session_id, txn->revision};
+      e.floor = std::max(e.floor, txn->revision);
+    }
+    finished(w.user_id, !txn);
+  }
+  send_fresh_batches();
 }
 
 void FleetSessions::write_conditional(uint64_t user_id, int attempts) {

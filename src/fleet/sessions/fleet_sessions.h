@@ -23,6 +23,13 @@
 // One etcd operation per user at a time (a user's later change waits for
 // the answer), so writes for one user land in the order they were decided.
 //
+// Fresh logins' records go out together: one transaction of up to
+// `batch_max` puts, at most `batches_in_flight` such transactions at once;
+// the logins that arrive while they are away wait and form the next one
+// (group commit). One login alone is one call as before; a burst of
+// thousands a second is tens of etcd writes a second, not thousands (each
+// a raft entry, and a backlog of them holds lease renewals back inside etcd).
+//
 // Threads: everything runs on the EtcdClient's executor thread (the service
 // loop): construct, call and destroy it there; callbacks run there. The
 // stats are atomics, read by the admin thread.
@@ -31,6 +38,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -46,6 +54,7 @@ namespace citadel::fleet::sessions {
 
 struct FleetSessionStats {
   std::atomic<uint64_t> records_written{0};     // live records put (fresh, conditional, taken over)
+  std::atomic<uint64_t> fresh_batches{0};       // transactions sent with fresh records
   std::atomic<uint64_t> write_failures{0};      // etcd errors on a write (retried)
   std::atomic<uint64_t> tombstones{0};          // sessions that ended here and said so
   std::atomic<uint64_t> evicted_by_login{0};    // local sessions ended by a newer login elsewhere
@@ -67,6 +76,10 @@ class FleetSessions {
     // an hour): at least this minus an hour, so longer than the tokens
     // (24 h) whose sessions it ends.
     std::chrono::seconds tombstone_ttl{26 * 3600};
+    // Fresh records per transaction (etcd refuses more than --max-txn-ops,
+    // 128 by default) and such transactions in flight at once.
+    std::size_t batch_max = 64;
+    int batches_in_flight = 2;
   };
   // Ends the local session `session_id` of `user_id` (if it is still that
   // one): a newer record names someone else. by_resume: the record names the
@@ -133,6 +146,14 @@ class FleetSessions {
   void apply(uint64_t user_id, const Observed& seen);
   void reconcile(uint64_t user_id);
   void write_fresh(uint64_t user_id);
+  // Sends what write_fresh queued, as batches, while fewer than
+  // batches_in_flight are away.
+  void send_fresh_batches();
+  struct FreshWrite {
+    uint64_t user_id = 0;
+    uint64_t session_id = 0;
+  };
+  void on_fresh_batch(const std::vector<FreshWrite>& batch, etcd::Result<etcd::TxnResult> txn);
   void write_conditional(uint64_t user_id, int attempts);
   void write_tombstone(uint64_t user_id);
   // A write of the user's record ended: busy cleared, buffered applied, next step.
@@ -158,6 +179,8 @@ class FleetSessions {
   bool started_ = false;
   bool synced_ = false;
   int64_t revision_ = 0;
+  std::deque<uint64_t> fresh_queue_;  // users whose fresh record waits for a batch
+  int fresh_batches_away_ = 0;
   int64_t tombstone_lease_ = 0;
   std::chrono::steady_clock::time_point tombstone_lease_granted_{};
   std::vector<std::function<void(int64_t)>> tombstone_waiting_;
