@@ -16,6 +16,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "app/fleet_role.h"
@@ -221,6 +222,50 @@ TEST_F(FleetTransferLoop, AMovedPlayersInputsAreEachAppliedOnceInOrderAcrossNode
   EXPECT_EQ(old_node->services->rooms().stats().players, 0u);
   EXPECT_EQ(old_node->services->rooms().stats().transfers, 1u);
   // Still connected and answered on its gateway.
+  EXPECT_TRUE(a.ping());
+}
+
+// A RoomLeave sent as soon as the room asked for the transfer (the player
+// saw its input applied) reaches the gateway while the player is between
+// nodes: it waits, and leaves the room the player arrives in, answered Ok
+// after the Transferred event; the player ends in no room on either node.
+TEST_F(FleetTransferLoop, ALeaveSentMidTransferLeavesTheRoomArrivedIn) {
+  TestClient a = login("transfer-leave");
+  ASSERT_NE(create_ledger(a), 0u);
+  ASSERT_TRUE(a.send_frame(test::kLedgerInput, ledger_input("1T")));
+  bool sent_leave = false, transferred = false;
+  std::optional<msg::RoomResult> left;
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (!left && std::chrono::steady_clock::now() < until) {
+    const auto r = a.read_frame(5s);
+    ASSERT_EQ(r.status, ReadStatus::kFrame);
+    if (r.frame.cmd == test::kLedgerApplied && !sent_leave) {
+      flatbuffers::FlatBufferBuilder fbb;
+      fbb.Finish(msg::CreateRoomLeave(fbb, 9));
+      ASSERT_TRUE(a.send_frame(cmd::kRoomLeave, finish(fbb)));
+      sent_leave = true;
+    } else if (r.frame.cmd == cmd::kRoomEvent) {
+      const auto* e = protocol::verified_root<msg::RoomEvent>(r.frame.payload);
+      ASSERT_NE(e, nullptr);
+      ASSERT_NE(e->kind(), msg::RoomEventKind::Closed);
+      if (e->kind() == msg::RoomEventKind::Transferred) transferred = true;
+    } else if (r.frame.cmd == cmd::kRoomReply) {
+      const auto* m = protocol::verified_root<msg::RoomReply>(r.frame.payload);
+      ASSERT_NE(m, nullptr);
+      if (m->request_id() == 9) left = m->result();
+    }
+  }
+  ASSERT_TRUE(left.has_value()) << "the leave was never answered";
+  EXPECT_EQ(*left, msg::RoomResult::Ok);
+  EXPECT_TRUE(transferred) << "the leave is answered after the Transferred event";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (game1_->services->rooms().stats().players != 0 ||
+          game2_->services->rooms().stats().players != 0)) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(game1_->services->rooms().stats().players, 0u);
+  EXPECT_EQ(game2_->services->rooms().stats().players, 0u);
   EXPECT_TRUE(a.ping());
 }
 

@@ -64,6 +64,9 @@ class GatewayLinks::LoopLinks {
     std::vector<uint8_t> handoff;
     std::vector<std::pair<uint16_t, std::vector<uint8_t>>> returned, held;
     std::size_t bytes = 0;
+    // RoomLeave requests made mid-transfer (their request ids): they leave
+    // the room the player arrives in, after its inputs.
+    std::vector<uint32_t> leaves;
   };
   static constexpr std::size_t kMaxMovingInputs = 512;
   static constexpr std::size_t kMaxMovingBytes = 128 * 1024;
@@ -155,6 +158,12 @@ class GatewayLinks::LoopLinks {
   }
 
   void leave(net::Responder& peer, const protocol::FrameView& frame, uint32_t request_id) {
+    if (auto it = seats_.find(peer.connection_id()); it != seats_.end() && it->second.moving) {
+      // Mid-transfer the old node no longer has the player and the new one
+      // not yet: the leave waits for the room the player arrives in.
+      it->second.moving->leaves.push_back(request_id);
+      return;
+    }
     std::string node = seat_of(peer.connection_id());
     if (node.empty()) node = least_loaded();  // it answers NotInRoom
     forward_or_refuse(peer, frame, node, request_id);
@@ -576,6 +585,7 @@ class GatewayLinks::LoopLinks {
     // node's answer counts.
     if (m.to.empty() || n.node.id != m.to) return;
     if (s.room == 0) {  // refused there; the node told the player why
+      answer_held_leaves(it->first, *it->second.moving);
       transfers_failed.add();
       if (owner_.seat_node_of(s.user) == it->second.node) owner_.set_seat_node(s.user, "");
       erase_seat(it->first);
@@ -594,6 +604,15 @@ class GatewayLinks::LoopLinks {
         forwarded.add();
       }
     }
+    for (const uint32_t request_id : moving->leaves) {
+      flatbuffers::FlatBufferBuilder fbb;
+      fbb.Finish(msg::CreateRoomLeave(fbb, request_id));
+      scratch_.clear();
+      link::append_player_frame(scratch_, s.conn, protocol::cmd::kRoomLeave,
+                                std::span<const uint8_t>(fbb.GetBufferPointer(), fbb.GetSize()));
+      n.link->send_in_loop(scratch_);
+      forwarded.add();
+    }
     transfers.add();
   }
 
@@ -605,11 +624,23 @@ class GatewayLinks::LoopLinks {
           msg::RoomEventKind::Closed, m.from_room, nullptr,
           fmt::format("transfer to a {} room refused: {}", m.room_type, why)));
     }
+    answer_held_leaves(it->first, m);
     transfers_failed.add();
     if (owner_.seat_node_of(it->second.user) == it->second.node) {
       owner_.set_seat_node(it->second.user, "");
     }
     erase_seat(it->first);
+  }
+
+  // The transfer failed: the player is in no room, which is what a leave
+  // made meanwhile is told.
+  void answer_held_leaves(uint64_t connection_id, const Moving& m) {
+    net::Responder* peer = loop_.responder_in_loop(connection_id);
+    if (peer == nullptr) return;
+    for (const uint32_t request_id : m.leaves) {
+      peer->send_shared(
+          rooms::encode_room_reply(request_id, msg::RoomResult::NotInRoom, "you are in no room"));
+    }
   }
 
   // A link that closed mid-transfer: an old node that will not answer the
