@@ -105,6 +105,9 @@ FleetRole::FleetRole(const ops::Config& config, std::string node_id, server::Ser
           r.user_id, r.connection_id, r.from_room, r.from_type, r.target.room_type,
           r.target.room_id, r.target.elsewhere, r.target.handoff});
     });
+    rooms.set_return_leave([g](uint64_t connection_id, uint32_t request_id) {
+      return g->return_leave(connection_id, request_id);
+    });
     services.set_remote_usernames([g](uint64_t user) { return g->username_of(user); });
     // Room ids no other game node draws; each room's owner record in etcd
     // (once the membership has its client: rooms opened before wait).

@@ -378,6 +378,7 @@ std::size_t RoomService::restore_in_loop(std::vector<store::RoomRecord> records,
 }
 
 void RoomService::seat_in_loop(Entry& entry, uint64_t user_id, bool tell) {
+  placed_by_gateway_.erase(user_id);
   ++entry.seats;
   user_room_[user_id] = entry.room->id();
   if (seat_observer_ && tell) seat_observer_(user_id, entry.room->id());
@@ -458,6 +459,12 @@ void RoomService::leave_in_loop(Request req) {
   CITADEL_ASSERT_IN_LOOP(service_loop_);
   auto it = user_room_.find(req.user_id);
   if (it == user_room_.end()) {
+    // Its room here let it go to another node a moment ago: the gateway
+    // that places it sends the leave after it.
+    if (req.connection_id != 0 && placed_by_gateway_.contains(req.user_id) && return_leave_ &&
+        return_leave_(req.connection_id, req.request_id)) {
+      return;
+    }
     return reply_in_loop(req, msg::RoomResult::NotInRoom, "you are in no room");
   }
   const uint64_t room_id = it->second;
@@ -493,6 +500,7 @@ void RoomService::on_session_attached_in_loop(uint64_t user_id, uint64_t connect
 void RoomService::on_session_ended_in_loop(uint64_t user_id) {
   CITADEL_ASSERT_IN_LOOP(service_loop_);
   lost_rooms_.erase(user_id);
+  placed_by_gateway_.erase(user_id);
   matchmaker_.remove(user_id);
   auto it = user_room_.find(user_id);
   if (it == user_room_.end()) return;
@@ -524,6 +532,7 @@ void RoomService::player_transferred(TransferRequest request) {
     // A fleet's gateway places it (before the seat goes, so the gateway
     // hears of the transfer before of the empty seat).
     const bool elsewhere = transfer_out_ && transfer_out_(request);
+    if (elsewhere) placed_by_gateway_.insert(request.user_id);
     release_seat_in_loop(request.from_room, request.user_id);
     if (!elsewhere) place_transfer_in_loop(std::move(request));
   });

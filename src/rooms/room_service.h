@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "net/event_loop.h"
@@ -109,6 +110,13 @@ class RoomService final : private RoomHost {
   // player is placed here.
   using TransferOut = std::function<bool(const TransferRequest&)>;
   void set_transfer_out(TransferOut f) { transfer_out_ = std::move(f); }
+  // Start-up, a fleet's game node: a RoomLeave of a player a room here
+  // just handed to its gateway for placing (TransferOut) reached this node
+  // after the seat went: return true to send it back to that gateway,
+  // which delivers it after the player, to the room it arrives in
+  // (service loop). Otherwise it is answered NotInRoom.
+  using ReturnLeave = std::function<bool(uint64_t connection_id, uint32_t request_id)>;
+  void set_return_leave(ReturnLeave f) { return_leave_ = std::move(f); }
   // Service loop, a fleet's game node: a gateway sends a transferred player
   // here (its connection_id: the id the player has on this node).
   void transfer_in_in_loop(TransferRequest request);
@@ -229,10 +237,15 @@ class RoomService final : private RoomHost {
   ScoreSink* score_sink_ = nullptr;  // set at start-up, read by room threads
   SeatObserver seat_observer_;       // set at start-up, called on the service loop
   TransferOut transfer_out_;         // the same
+  ReturnLeave return_leave_;         // the same
   RoomObserver room_observer_;       // the same
   std::function<uint64_t()> next_id_;
 
   // Service loop only.
+  // Users a room here handed to their gateway for placing (TransferOut),
+  // until seated here again or their session ends: a RoomLeave of theirs
+  // with no seat here goes back to the gateway (return_leave_).
+  std::unordered_set<uint64_t> placed_by_gateway_;
   std::unordered_map<uint64_t, Entry> rooms_;
   std::unordered_map<uint64_t, uint64_t> user_room_;
   Matchmaker matchmaker_;

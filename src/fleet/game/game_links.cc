@@ -1,5 +1,6 @@
 #include "fleet/game/game_links.h"
 
+#include <flatbuffers/flatbuffers.h>
 #include <boost/asio/ip/address.hpp>
 
 #include <spdlog/spdlog.h>
@@ -9,6 +10,8 @@
 #include "fleet/game/remote_player.h"
 #include "fleet/link/link_listener.h"
 #include "fleet/link/link_messages.h"
+#include "protocol/commands.h"
+#include "protocol/rooms_generated.h"
 
 namespace citadel::fleet {
 
@@ -59,6 +62,17 @@ class GameLinks::PlayerLink final : public link::LinkConnection::Handler,
                                          t.room_id,
                                          t.elsewhere,
                                          t.handoff});
+    link_->send_in_loop(scratch_);
+  }
+
+  void return_leave_in_loop(uint64_t connection_id, uint32_t request_id) {
+    auto it = gateway_ids_.find(connection_id);
+    if (it == gateway_ids_.end() || !link_) return;  // gone: its close reached the gateway
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(msg::CreateRoomLeave(fbb, request_id));
+    scratch_.clear();
+    link::append_returned(scratch_, it->second, protocol::cmd::kRoomLeave,
+                          std::span<const uint8_t>(fbb.GetBufferPointer(), fbb.GetSize()));
     link_->send_in_loop(scratch_);
   }
 
@@ -471,6 +485,22 @@ bool GameLinks::transfer_out(const Transfer& transfer) {
   }
   // The link's loop: after every input it passed to the room before.
   link->loop().post([link, transfer] { link->transfer_out_in_loop(transfer); });
+  return true;
+}
+
+bool GameLinks::return_leave(uint64_t connection_id, uint32_t request_id) {
+  const uint32_t slot = net::EventLoop::node_slot_of(connection_id);
+  if (slot == 0) return false;  // a local socket
+  std::shared_ptr<PlayerLink> link;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& l : links_) {
+      if (l->slot() == slot) link = l;
+    }
+  }
+  if (!link) return false;
+  link->loop().post(
+      [link, connection_id, request_id] { link->return_leave_in_loop(connection_id, request_id); });
   return true;
 }
 

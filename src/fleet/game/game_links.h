@@ -111,6 +111,11 @@ class GameLinks {
   // player go; if its connection is on a gateway, that gateway is told
   // (TransferOut) and places it: true. False for a local socket's player.
   bool transfer_out(const Transfer& transfer);
+  // Service loop (RoomService's return-leave hook): a RoomLeave of a
+  // player transfer_out handed to its gateway goes back to that gateway
+  // (Returned), which sends it after the player. False for a local
+  // socket's player or a link gone.
+  bool return_leave(uint64_t connection_id, uint32_t request_id);
   // Service loop: a remote user's name ("" if none is known).
   std::string username_of(uint64_t user_id) const;
   // Any thread.

@@ -13,6 +13,7 @@
 #include "net/loop_stats.h"
 #include "protocol/commands.h"
 #include "protocol/rooms_generated.h"
+#include "protocol/verified_payload.h"
 #include "rooms/room_messages.h"
 #include "server/verified_handler.h"
 
@@ -533,6 +534,7 @@ class GatewayLinks::LoopLinks {
   }
 
   void returned_in_loop(NodeLink& n, const link::PlayerFrame& f) {
+    if (f.cmd == protocol::cmd::kRoomLeave) return returned_leave_in_loop(f);
     auto it = seats_.find(f.conn);
     if (it == seats_.end() || !it->second.moving || it->second.node != n.node.id) return;
     Moving& m = *it->second.moving;
@@ -544,6 +546,33 @@ class GatewayLinks::LoopLinks {
     }
     m.bytes += f.payload.size();
     m.returned.emplace_back(f.cmd, std::vector<uint8_t>(f.payload.begin(), f.payload.end()));
+  }
+
+  // A RoomLeave the old node got after it let the player go (it reached
+  // the node before the node's TransferOut reached this gateway): it
+  // follows the player like one sent here mid-transfer.
+  void returned_leave_in_loop(const link::PlayerFrame& f) {
+    const auto* m = protocol::verified_root<msg::RoomLeave>(f.payload);
+    if (m == nullptr) return;
+    auto it = seats_.find(f.conn);
+    if (it != seats_.end() && it->second.moving) {
+      it->second.moving->leaves.push_back(m->request_id());
+      return;
+    }
+    if (it != seats_.end()) {  // placed already: to the node it sits on now
+      auto y = nodes_.find(it->second.node);
+      if (y != nodes_.end() && y->second->welcomed) {
+        scratch_.clear();
+        link::append_player_frame(scratch_, f.conn, protocol::cmd::kRoomLeave, f.payload);
+        y->second->link->send_in_loop(scratch_);
+        forwarded.add();
+        return;
+      }
+    }
+    if (net::Responder* peer = loop_.responder_in_loop(f.conn)) {
+      peer->send_shared(rooms::encode_room_reply(m->request_id(), msg::RoomResult::NotInRoom,
+                                                 "you are in no room"));
+    }
   }
 
   // The old node gave back all it had: the player goes to its new node.
