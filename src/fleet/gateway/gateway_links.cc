@@ -70,6 +70,7 @@ class GatewayLinks::LoopLinks {
     std::vector<uint32_t> leaves;
   };
   static constexpr std::size_t kMaxMovingInputs = 512;
+  static constexpr std::size_t kMaxMovingLeaves = 16;
   static constexpr std::size_t kMaxMovingBytes = 128 * 1024;
   struct Seat {
     std::string node;  // the game node the room is on
@@ -162,8 +163,7 @@ class GatewayLinks::LoopLinks {
     if (auto it = seats_.find(peer.connection_id()); it != seats_.end() && it->second.moving) {
       // Mid-transfer the old node no longer has the player and the new one
       // not yet: the leave waits for the room the player arrives in.
-      it->second.moving->leaves.push_back(request_id);
-      return;
+      return hold_leave(peer.connection_id(), *it->second.moving, request_id);
     }
     std::string node = seat_of(peer.connection_id());
     if (node.empty()) node = least_loaded();  // it answers NotInRoom
@@ -534,7 +534,7 @@ class GatewayLinks::LoopLinks {
   }
 
   void returned_in_loop(NodeLink& n, const link::PlayerFrame& f) {
-    if (f.cmd == protocol::cmd::kRoomLeave) return returned_leave_in_loop(f);
+    if (f.cmd == protocol::cmd::kRoomLeave) return returned_leave_in_loop(n, f);
     auto it = seats_.find(f.conn);
     if (it == seats_.end() || !it->second.moving || it->second.node != n.node.id) return;
     Moving& m = *it->second.moving;
@@ -551,15 +551,16 @@ class GatewayLinks::LoopLinks {
   // A RoomLeave the old node got after it let the player go (it reached
   // the node before the node's TransferOut reached this gateway): it
   // follows the player like one sent here mid-transfer.
-  void returned_leave_in_loop(const link::PlayerFrame& f) {
+  void returned_leave_in_loop(NodeLink& from, const link::PlayerFrame& f) {
     const auto* m = protocol::verified_root<msg::RoomLeave>(f.payload);
     if (m == nullptr) return;
     auto it = seats_.find(f.conn);
     if (it != seats_.end() && it->second.moving) {
-      it->second.moving->leaves.push_back(m->request_id());
-      return;
+      return hold_leave(f.conn, *it->second.moving, m->request_id());
     }
-    if (it != seats_.end()) {  // placed already: to the node it sits on now
+    // Placed already: to the node it sits on now (never back to the node
+    // that returned it, which has no seat for it).
+    if (it != seats_.end() && it->second.node != from.node.id) {
       auto y = nodes_.find(it->second.node);
       if (y != nodes_.end() && y->second->welcomed) {
         scratch_.clear();
@@ -659,6 +660,19 @@ class GatewayLinks::LoopLinks {
       owner_.set_seat_node(it->second.user, "");
     }
     erase_seat(it->first);
+  }
+
+  // A leave that waits for the player's transfer; a client that sends more
+  // than a few meanwhile gets the rest refused.
+  void hold_leave(uint64_t connection_id, Moving& m, uint32_t request_id) {
+    if (m.leaves.size() < kMaxMovingLeaves) {
+      m.leaves.push_back(request_id);
+      return;
+    }
+    if (net::Responder* peer = loop_.responder_in_loop(connection_id)) {
+      peer->send_shared(rooms::encode_room_reply(request_id, msg::RoomResult::InternalError,
+                                                 "too many RoomLeave requests during a transfer"));
+    }
   }
 
   // The transfer failed: the player is in no room, which is what a leave
