@@ -31,17 +31,10 @@ HOP_P99_GOAL_MS = 1.0   # added p99 input-to-ack through the gateway
 HOP_CPU_GOAL = 1.3      # CPU per input+state through the gateway / direct
 
 
-def load(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def fmt(x, spec=".1f", none="–"):
-    return none if x is None else format(x, spec)
-
-
-def ms(us):
-    return None if us is None else us / 1000
+# The arena summary's helpers: the raw lines' reader and the cell format.
+load = summarize_rooms.load
+fmt = summarize_rooms.fmt
+ms = summarize_rooms.ms
 
 
 def config_of(run):

@@ -5,23 +5,14 @@ Per mode: each run's figures; then grouped against per-login, round by round
 (paired.py: the median of the per-round ratios or differences).
 Usage: summarize_login_burst.py RAW.jsonl
 """
-import json
 import sys
 
 from paired import median_difference, median_ratio
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+from summarize_rooms import fmt, load
 
 
 def by_round(runs, mode, key):
     return {r["round"]: r.get(key) for r in runs if r["mode"] == mode}
-
-
-def fmt(value, spec):
-    return "–" if value is None else format(value, spec)
 
 
 def main():

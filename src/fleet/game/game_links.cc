@@ -452,6 +452,15 @@ void GameLinks::end_orphans_in_loop() {
   }
 }
 
+std::shared_ptr<GameLinks::PlayerLink> GameLinks::link_of_locked(uint64_t connection_id) const {
+  const uint32_t slot = net::EventLoop::node_slot_of(connection_id);
+  std::shared_ptr<PlayerLink> link;
+  for (const auto& l : links_) {
+    if (l->slot() == slot) link = l;
+  }
+  return link;
+}
+
 void GameLinks::seat_changed(uint64_t user_id, uint64_t room_id) {
   uint64_t connection_id = 0;
   std::shared_ptr<PlayerLink> link;
@@ -460,10 +469,7 @@ void GameLinks::seat_changed(uint64_t user_id, uint64_t room_id) {
     auto it = users_.find(user_id);
     if (it == users_.end()) return;  // a local player's seat: no gateway to tell
     connection_id = it->second.connection_id;
-    const uint32_t slot = net::EventLoop::node_slot_of(connection_id);
-    for (const auto& l : links_) {
-      if (l->slot() == slot) link = l;
-    }
+    link = link_of_locked(connection_id);
   }
   if (!link) return;
   link->loop().post([link, connection_id, user_id, room_id] {
@@ -476,10 +482,7 @@ bool GameLinks::transfer_out(const Transfer& transfer) {
   std::shared_ptr<PlayerLink> link;
   {
     std::lock_guard lock(mutex_);
-    const uint32_t slot = net::EventLoop::node_slot_of(transfer.connection_id);
-    for (const auto& l : links_) {
-      if (l->slot() == slot) link = l;
-    }
+    link = link_of_locked(transfer.connection_id);
     if (!link) return false;
     ++stats_.transfers_out;
   }
@@ -489,14 +492,11 @@ bool GameLinks::transfer_out(const Transfer& transfer) {
 }
 
 bool GameLinks::return_leave(uint64_t connection_id, uint32_t request_id) {
-  const uint32_t slot = net::EventLoop::node_slot_of(connection_id);
-  if (slot == 0) return false;  // a local socket
+  if (net::EventLoop::node_slot_of(connection_id) == 0) return false;  // a local socket
   std::shared_ptr<PlayerLink> link;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& l : links_) {
-      if (l->slot() == slot) link = l;
-    }
+    link = link_of_locked(connection_id);
   }
   if (!link) return false;
   link->loop().post(

@@ -130,6 +130,9 @@ class GameLinks {
   };
 
   void accept(net::UniqueFd fd, std::string peer);
+  // The link a remote player's connection id names (its slot), or null.
+  // Under mutex_.
+  std::shared_ptr<PlayerLink> link_of_locked(uint64_t connection_id) const;
   void link_closed(PlayerLink& link);  // the link's loop
   // The link's loop, under mutex_.
   void user_opened(uint64_t user_id, std::string_view username, uint64_t connection_id);

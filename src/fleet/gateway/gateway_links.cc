@@ -160,13 +160,14 @@ class GatewayLinks::LoopLinks {
   }
 
   void leave(net::Responder& peer, const protocol::FrameView& frame, uint32_t request_id) {
-    if (auto it = seats_.find(peer.connection_id()); it != seats_.end() && it->second.moving) {
-      // Mid-transfer the old node no longer has the player and the new one
-      // not yet: the leave waits for the room the player arrives in.
+    auto it = seats_.find(peer.connection_id());
+    // Mid-transfer the old node no longer has the player and the new one
+    // not yet: the leave waits for the room the player arrives in.
+    if (it != seats_.end() && it->second.moving) {
       return hold_leave(peer.connection_id(), *it->second.moving, request_id);
     }
-    std::string node = seat_of(peer.connection_id());
-    if (node.empty()) node = least_loaded();  // it answers NotInRoom
+    // No seat: any node answers NotInRoom.
+    const std::string node = it != seats_.end() ? it->second.node : least_loaded();
     forward_or_refuse(peer, frame, node, request_id);
   }
 
