@@ -90,23 +90,34 @@ void Connection::start_in_loop() {
   CITADEL_ASSERT_IN_LOOP(loop_);
   const int one = 1;
   ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  loop_.add_fd_in_loop(fd_.get(), EPOLLIN, this);
+  loop_.add_fd_in_loop(fd_.get(), interest(), this);
   ops::log_conn(spdlog::level::debug, id_, "open from {}", peer_.to_string());
 }
 
 void Connection::handle_events_in_loop(uint32_t events) {
   CITADEL_ASSERT_IN_LOOP(loop_);
   if (state_ == State::kClosed) return;  // closed earlier in this batch
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_in_loop();
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    read_in_loop();
+    // The peer's FIN came in the same edge as the bytes just read, which a
+    // short read leaves behind: no further event will report it.
+    if ((events & (EPOLLRDHUP | EPOLLHUP)) && state_ != State::kClosed && !peer_closed_) {
+      read_in_loop();
+    }
+  }
   if (state_ != State::kClosed && (events & EPOLLOUT)) {
     set_want_writable(false);
     flush_in_loop();
   }
 }
 
-// One recv per readiness report. Level-triggered epoll reports the socket
-// again next turn if more is waiting, which also keeps one busy peer from
-// starving the rest of the loop.
+// One recv per readiness report, edge-triggered: a read shorter than the
+// buffer took everything the socket held, and the next bytes to arrive raise
+// a new edge; a read that filled the buffer may have left more, so the loop
+// reads this connection again next turn (EventLoop::read_again_in_loop)
+// instead of now, which keeps one busy peer from starving the rest of the
+// loop. Level-triggered epoll would report each socket once more after its
+// read only to find it empty: a second poll of every socket per input.
 void Connection::read_in_loop() {
   auto buffer = loop_.read_buffer_in_loop();
   LoopStats& stats = loop_.mutable_stats();
@@ -125,6 +136,7 @@ void Connection::read_in_loop() {
     if (state_ != State::kClosed) on_peer_closed();
     return;
   }
+  if (static_cast<std::size_t>(n) == buffer.size()) loop_.read_again_in_loop(shared_from_this());
   stats.bytes_in.add(static_cast<uint64_t>(n));
   if (state_ != State::kOpen) return flush_in_loop();
   const auto bytes = buffer.first(static_cast<std::size_t>(n));
@@ -406,8 +418,9 @@ bool Connection::on_sent(ssize_t result, std::size_t offered) {
   return true;
 }
 
-// EPOLLOUT is armed only while output waits for socket space: left on, a
-// level-triggered loop would wake for every writable socket every turn.
+// EPOLLOUT is armed only while output waits for socket space: left on, it
+// would report every send that frees space. Arming it with EPOLL_CTL_MOD
+// reports a socket that is already writable at once, edge-triggered or not.
 void Connection::set_want_writable(bool want) {
   if (want == waiting_writable_) return;
   waiting_writable_ = want;
@@ -415,7 +428,8 @@ void Connection::set_want_writable(bool want) {
 }
 
 uint32_t Connection::interest() const {
-  return (peer_closed_ ? 0u : uint32_t{EPOLLIN}) | (waiting_writable_ ? uint32_t{EPOLLOUT} : 0u);
+  return uint32_t{EPOLLET} | (peer_closed_ ? 0u : uint32_t{EPOLLIN | EPOLLRDHUP}) |
+         (waiting_writable_ ? uint32_t{EPOLLOUT} : 0u);
 }
 
 void Connection::close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,

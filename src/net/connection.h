@@ -96,6 +96,10 @@ class Connection final : public Responder,
   void start_in_loop();
   // IoHandler: readiness from the loop's epoll.
   void handle_events_in_loop(uint32_t events) override;
+  // The loop's second read of a connection whose last read filled the buffer.
+  void read_more_in_loop() {
+    if (state_ != State::kClosed && !peer_closed_) read_in_loop();
+  }
   // Queues ERROR(code, text) behind the pending output, then closes gracefully.
   void close_after_flush_in_loop(protocol::ErrorCode code, std::string_view text,
                                  CloseReason reason);

@@ -127,7 +127,7 @@ TimerQueue::TimerId EventLoop::run_at_in_loop(Clock::time_point deadline, Functo
 }
 
 const timespec* EventLoop::next_timeout(timespec& storage) const {
-  if (!flush_list_.empty()) {
+  if (!flush_list_.empty() || !read_again_.empty()) {
     storage = {0, 0};
     return &storage;
   }
@@ -199,10 +199,13 @@ std::size_t EventLoop::turn_in_loop(const timespec* timeout) {
     std::abort();
   }
   now_ = Clock::now();
+  // Listed last turn; this turn's reads may list others, for the next.
+  read_again_scratch_.swap(read_again_);
   for (int i = 0; i < n; ++i) {
     static_cast<IoHandler*>(events[i].data.ptr)->handle_events_in_loop(events[i].events);
   }
   std::size_t work = n > 0 ? static_cast<std::size_t>(n) : 0;
+  work += run_reads_again();
   work += timers_.run_due(now_);
   work += run_pending_functors();
   work += run_scheduled_flushes();
@@ -212,6 +215,8 @@ std::size_t EventLoop::turn_in_loop(const timespec* timeout) {
 
 void EventLoop::end_in_loop() {
   // Close what is left, still on the loop's thread.
+  read_again_.clear();
+  read_again_scratch_.clear();
   auto remaining = std::move(connections_);
   for (auto& [id, conn] : remaining) conn->abort_in_loop(CloseReason::kServerStopped);
   closed_this_turn_.clear();
@@ -251,6 +256,15 @@ std::size_t EventLoop::run_pending_functors() {
   std::lock_guard lock(pending_mutex_);
   if (pending_.empty()) pending_.swap(batch);
   return ran;
+}
+
+// The connections whose read filled the buffer last turn, after this turn's
+// events. One may be listed again by its read here, for the next turn.
+std::size_t EventLoop::run_reads_again() {
+  for (auto& conn : read_again_scratch_) conn->read_more_in_loop();
+  const std::size_t reads = read_again_scratch_.size();
+  read_again_scratch_.clear();
+  return reads;
 }
 
 std::size_t EventLoop::run_scheduled_flushes() {

@@ -153,6 +153,13 @@ class EventLoop {
     flush_list_.push_back(std::move(conn));
   }
 
+  // A connection whose last read filled the read buffer: read it again next
+  // turn (connections are edge-triggered; see Connection::read_in_loop).
+  void read_again_in_loop(std::shared_ptr<Connection> conn) {
+    CITADEL_ASSERT_IN_LOOP(*this);
+    read_again_.push_back(std::move(conn));
+  }
+
   // Takes ownership of a freshly accepted, non-blocking socket.
   void adopt_in_loop(UniqueFd fd, boost::asio::ip::address peer, PortWires wires = PortWires::kAll);
   // The open connection with this id, or nullptr.
@@ -196,6 +203,7 @@ class EventLoop {
   void end_in_loop();
   std::size_t run_pending_functors();
   std::size_t run_scheduled_flushes();
+  std::size_t run_reads_again();
   void flush_batched();
   void wake();
   void schedule_sweep_in_loop();
@@ -240,6 +248,8 @@ class EventLoop {
   std::vector<std::shared_ptr<Connection>> closed_this_turn_;
   std::vector<std::shared_ptr<Connection>> flush_list_;
   std::vector<std::shared_ptr<Connection>> flush_scratch_;
+  std::vector<std::shared_ptr<Connection>> read_again_;
+  std::vector<std::shared_ptr<Connection>> read_again_scratch_;
   // Made on the loop's thread (an io_uring belongs to the thread that
   // submits); null when batched sends are off or the kernel refuses them.
   std::unique_ptr<SendBatch> send_batch_;
