@@ -245,10 +245,9 @@ void Connection::on_peer_closed() {
     abort_in_loop(close_reason_);
     return;
   }
-  // Its end of file stays readable, and level-triggered epoll would report
-  // it every turn while the queued output waits for a peer that is not
-  // reading: the loop would spin until the linger deadline. Only
-  // writability matters from now on.
+  // Its end of file stays readable: were the socket level-triggered, epoll
+  // would report it every turn while the queued output waits for a peer
+  // that is not reading. Only writability matters from now on.
   loop_.modify_fd_in_loop(fd_.get(), interest(), this);
 }
 

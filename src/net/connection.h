@@ -1,6 +1,6 @@
 // One client connection, owned by one EventLoop for its whole life.
 //
-// I/O: the socket is registered once with its loop's epoll (level-triggered,
+// I/O: the socket is registered once with its loop's epoll (edge-triggered,
 // EPOLLIN; EPOLLOUT is added only while a partial write waits). On readiness
 // the connection does ONE recv into its loop's shared buffer, cuts frames,
 // dispatches each, and at the end of the loop turn sends everything queued
