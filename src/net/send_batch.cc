@@ -54,6 +54,29 @@ void SendBatch::shut() {
   ring_.reset();
 }
 
+// One piece, or small output in several: IORING_OP_SEND of one buffer.
+// Else a sendmsg of the iovecs.
+void SendBatch::prepare(io_uring_sqe* sqe, int fd, SendRequest& request) {
+  constexpr int kFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+  const auto pieces = request.msg.msg_iovlen;
+  if (pieces == 1) {
+    io_uring_prep_send(sqe, fd, request.iov[0].iov_base, request.iov[0].iov_len, kFlags);
+    return;
+  }
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < pieces; ++i) total += request.iov[i].iov_len;
+  if (total <= kSendStageBytes) {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < pieces; ++i) {
+      std::memcpy(request.stage + at, request.iov[i].iov_base, request.iov[i].iov_len);
+      at += request.iov[i].iov_len;
+    }
+    io_uring_prep_send(sqe, fd, request.stage, at, kFlags);
+  } else {
+    io_uring_prep_sendmsg(sqe, fd, &request.msg, kFlags);
+  }
+}
+
 void SendBatch::send(std::span<const int> fds, std::span<int> results) {
   const auto count = static_cast<unsigned>(fds.size());
   if (!ring_) {
@@ -63,7 +86,7 @@ void SendBatch::send(std::span<const int> fds, std::span<int> results) {
   io_uring& ring = ring_->ring;
   for (unsigned i = 0; i < count; ++i) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);  // never null: count <= capacity, SQ empty
-    io_uring_prep_sendmsg(sqe, fds[i], &requests_[i].msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    prepare(sqe, fds[i], requests_[i]);
     io_uring_sqe_set_data64(sqe, i);
     results[i] = kNotSent;
   }

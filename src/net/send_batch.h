@@ -19,9 +19,12 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
+
+struct io_uring_sqe;
 
 namespace citadel::net {
 
@@ -29,11 +32,18 @@ namespace citadel::net {
 // already fill a socket buffer.
 inline constexpr int kMaxSendIovecs = 64;
 
+// Output up to this size goes out as one contiguous send (IORING_OP_SEND),
+// copied together if it is in several pieces (a WebSocket header and a
+// shared frame): cheaper for the kernel than a sendmsg, which copies in the
+// msghdr and imports the iovec array first.
+inline constexpr std::size_t kSendStageBytes = 1024;
+
 // One socket's send, filled in by its owner.
 struct SendRequest {
   msghdr msg{};
   iovec iov[kMaxSendIovecs];
-  std::size_t offered = 0;  // bytes the iovecs hold
+  std::size_t offered = 0;                     // bytes the iovecs hold
+  alignas(64) uint8_t stage[kSendStageBytes];  // SendBatch's copy of small output
 };
 
 class SendBatch {
@@ -87,6 +97,7 @@ class SendBatch {
 
  private:
   struct Ring;
+  static void prepare(io_uring_sqe* sqe, int fd, SendRequest& request);
   void reap(unsigned expected, std::span<int> results);
   void shut();
 

@@ -90,6 +90,30 @@ TEST_F(SendBatchTest, GatherOfSeveralSegmentsKeepsTheirOrder) {
   EXPECT_EQ(read_all(p.theirs.get()), "head-middle-tail");
 }
 
+// Small output in pieces is copied into one buffer (kSendStageBytes); more
+// than that goes out as the iovecs themselves. Both keep every byte in order.
+TEST_F(SendBatchTest, GatherAboveTheStageSizeKeepsItsOrderToo) {
+  Pair small = make_pair(), large = make_pair();
+  std::string a(kSendStageBytes / 2, 'a'), b(kSendStageBytes / 2, 'b');
+  std::string c(kSendStageBytes / 2, 'c'), d(kSendStageBytes / 2, 'd'), e(1, 'e');
+  SendRequest& at_limit = batch_.request(0);
+  at_limit.iov[0] = {a.data(), a.size()};
+  at_limit.iov[1] = {b.data(), b.size()};
+  at_limit.msg.msg_iovlen = 2;
+  SendRequest& above = batch_.request(1);
+  above.iov[0] = {c.data(), c.size()};
+  above.iov[1] = {d.data(), d.size()};
+  above.iov[2] = {e.data(), e.size()};
+  above.msg.msg_iovlen = 3;
+  std::vector<int> results(2);
+  const int fds[] = {small.ours.get(), large.ours.get()};
+  batch_.send(fds, results);
+  EXPECT_EQ(results[0], static_cast<int>(kSendStageBytes));
+  EXPECT_EQ(results[1], static_cast<int>(kSendStageBytes + 1));
+  EXPECT_EQ(read_all(small.theirs.get()), a + b);
+  EXPECT_EQ(read_all(large.theirs.get()), c + d + e);
+}
+
 TEST_F(SendBatchTest, FullClosedAndBadSocketsFailAloneWithTheirOwnErrors) {
   Pair full = make_pair(), closed = make_pair(), good = make_pair();
   // Fill `full` until the kernel refuses more.
