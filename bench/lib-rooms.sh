@@ -24,7 +24,8 @@ fi
 # write_rooms_config FILE: the bench config (lib.sh: per-IP cap, login
 # deadline and idle timeout off) plus a scratch SQLite file and token secret,
 # so every server starts from an empty database, and the room executor.
-# WAKE_COALESCE_US (default 0, off) sets server.wake_coalesce_us.
+# WAKE_COALESCE_US (default 0, off) sets server.wake_coalesce_us; TICK_SLOT_US,
+# when set, rooms.tick_slot_us (a build older than that key refuses it).
 write_rooms_config() {
   write_citadel_config "$1" 0
   cat >>"$1" <<EOF
@@ -38,6 +39,7 @@ auth:
 rooms:
   executor_threads: $EXECUTOR_THREADS
 EOF
+  [[ -z ${TICK_SLOT_US:-} ]] || echo "  tick_slot_us: $TICK_SLOT_US" >>"$1"
 }
 
 # start_rooms_server PORT CONFIG: a fresh citadel (empty database) pinned to

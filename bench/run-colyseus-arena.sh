@@ -18,8 +18,9 @@
 #   Servers: colyseus; citadel (over CITADEL_TRANSPORT, server.wake_coalesce_us
 #             WAKE_COALESCE_US, default 0); citadel-tcp (the same server over raw
 #             TCP: what WebSocket adds, same round); citadel-wc (over
-#             CITADEL_TRANSPORT with server.wake_coalesce_us WC_US, default
-#             1000: wake-up coalescing, docs/operations.md).
+#             CITADEL_TRANSPORT with an arena server's settings:
+#             server.wake_coalesce_us WC_US, default 1000, wake-up coalescing,
+#             and rooms.tick_slot_us WC_SLOT_US, default 2000; docs/operations.md).
 #   cost      ROUNDS x [each server with COST_PLAYERS players for COST_DURATION s
 #             after WARMUP s], the servers' order alternating from round to round:
 #             the server's CPU (utime + stime over the window, /proc/PID/stat) per
@@ -82,6 +83,8 @@ for s in $SERVERS; do
 done
 WC_US=${WC_US:-1000}
 [[ $WC_US =~ ^[0-9]+$ ]] || die "WC_US must be a non-negative integer (microseconds)"
+WC_SLOT_US=${WC_SLOT_US:-2000}
+[[ $WC_SLOT_US =~ ^[0-9]+$ ]] || die "WC_SLOT_US must be a positive integer (microseconds)"
 ANY_CITADEL=0
 [[ " $SERVERS " =~ \ citadel(-tcp|-wc)?\  ]] && ANY_CITADEL=1
 [[ $PATCH =~ ^(after-tick|interval|manual)$ ]] || die "PATCH must be after-tick, interval or manual"
@@ -198,10 +201,11 @@ colyseus_run() {
 citadel_run() {
   local part=$1 tag=$2 round=$3 players=$4 duration=$5 err="" json="" before=null after=null limit started
   local name=${6:-citadel} wire=${7:-$CITADEL_WIRE} coalesce=${8:-${WAKE_COALESCE_US:-0}}
+  local slot=${9:-${TICK_SLOT_US:-2000}}
   local config=$BENCH_TMP/citadel-arena.yaml flags=()
   [[ $wire == ws ]] && flags=(--transport ws)
-  local common="\"players\":$players,\"transport\":\"$wire\",\"wake_coalesce_us\":$coalesce,\"executor_threads\":$EXECUTOR_THREADS,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP"
-  WAKE_COALESCE_US=$coalesce write_rooms_config "$config"
+  local common="\"players\":$players,\"transport\":\"$wire\",\"wake_coalesce_us\":$coalesce,\"tick_slot_us\":$slot,\"executor_threads\":$EXECUTOR_THREADS,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP"
+  WAKE_COALESCE_US=$coalesce TICK_SLOT_US=$slot write_rooms_config "$config"
   if ! start_rooms_server "$(pick_port "$PORT")" "$config"; then
     record "$part" "$tag" "$name" "$round" false "server did not start" "$common" null
     keep_logs "$tag"
@@ -245,7 +249,7 @@ run_one() {
     colyseus) colyseus_run "$@" ;;
     citadel) citadel_run "$@" citadel "$CITADEL_WIRE" "${WAKE_COALESCE_US:-0}" ;;
     citadel-tcp) citadel_run "$@" citadel-tcp tcp "${WAKE_COALESCE_US:-0}" ;;
-    citadel-wc) citadel_run "$@" citadel-wc "$CITADEL_WIRE" "$WC_US" ;;
+    citadel-wc) citadel_run "$@" citadel-wc "$CITADEL_WIRE" "$WC_US" "$WC_SLOT_US" ;;
   esac
 }
 
@@ -293,7 +297,7 @@ fi
   echo
   machine_info_md
   [[ -n $NODE_VERSION ]] && echo "- colyseus: $VERSIONS; server.js --patch $PATCH pinned to CPU $SERVER_CPU; bots.js --client $BOT_CLIENT --procs $BOT_PROCS pinned to CPU $BENCH_CPU"
-  ((ANY_CITADEL)) && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $CITADEL_BENCH arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU; server.wake_coalesce_us ${WAKE_COALESCE_US:-0} (citadel-tcp: the same over tcp; citadel-wc: wake_coalesce_us $WC_US)"
+  ((ANY_CITADEL)) && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $CITADEL_BENCH arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU; server.wake_coalesce_us ${WAKE_COALESCE_US:-0} (citadel-tcp: the same over tcp; citadel-wc: wake_coalesce_us $WC_US, tick_slot_us $WC_SLOT_US)"
   echo "- players join at $CONNECT_RATE/s; inputs at 20 Hz; warm-up ${WARMUP}s, capacity steps held ${HOLD}s, cost runs ${COST_DURATION}s; nice $NICE"
   echo "- raw: $(basename "$RAW")"
   echo

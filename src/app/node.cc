@@ -91,6 +91,7 @@ services::ServicesConfig services_config(const ops::Config& config) {
   s.hasher.threads = config.auth.hash_threads;
   s.chat = chat_config(config.chat);
   s.rooms.executor_threads = config.rooms.executor_threads;
+  s.rooms.tick_slot = std::chrono::microseconds(config.rooms.tick_slot_us);
   s.recovery.enabled = config.recovery.enabled;
   s.recovery.path = recovery_path(config);
   s.recovery.snapshot_every_ticks = config.recovery.snapshot_every_ticks;

@@ -240,6 +240,8 @@ uint64_t effective_input_queue_bytes(const RoomTypeConfig& type, uint64_t output
 
 struct RoomsConfig {
   uint32_t executor_threads = 0;  // 0: rooms run on the I/O loops; N: on N logic threads
+  // Width of the slots rooms' ticks share (rooms::RoomsConfig::tick_slot).
+  uint32_t tick_slot_us = 2000;
   RoomTypeConfig arena{20, 16};
   // The transfer demo: an arena avatar walking into the east edge moves to
   // another arena room (docs/rooms.md). Off: benchmark bots walk east.

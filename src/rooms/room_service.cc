@@ -260,9 +260,11 @@ RoomService::Entry* RoomService::pick_room_in_loop(const RoomType& type, uint64_
 }
 
 Room::Clock::time_point first_tick_at(uint64_t room_id, uint32_t tick_hz,
-                                      Room::Clock::time_point now) {
+                                      Room::Clock::time_point now,
+                                      std::chrono::nanoseconds slot_width) {
   const auto interval = std::chrono::nanoseconds(1'000'000'000LL / tick_hz);
-  const int64_t slots = std::max<int64_t>(1, interval / kTickSlotWidth);
+  const int64_t slots =
+      std::max<int64_t>(1, interval / std::max(slot_width, std::chrono::nanoseconds(1)));
   // Golden-ratio steps: rooms land evenly over the slots however many there are.
   // In integers (Fibonacci hashing: frac(id * 0.618...) is the top bits of
   // id * 2^64/phi mod 2^64): a double holds 53 bits, so for the random 62-bit
@@ -286,7 +288,7 @@ RoomService::Entry& RoomService::add_room_in_loop(const RoomType& type, uint64_t
   RoomHost& host = *this;
   auto room = std::make_shared<Room>(
       id, type, *executors_[slot], server_.outbox(), routes_, *stats_[slot], host,
-      first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now()),
+      first_tick_at(id, type.options.tick_hz, net::EventLoop::Clock::now(), config_.tick_slot),
       static_cast<std::size_t>(server_.config().limits.output_queue_bytes / 4), objects_);
   if (recovery_ != nullptr && snapshot_every_ticks_ != 0) {
     room->enable_snapshots(*recovery_, snapshot_every_ticks_);

@@ -44,9 +44,12 @@ inline constexpr std::chrono::nanoseconds kTickSlotWidth = std::chrono::millisec
 
 // When a new room's first tick is due: in the slot its id picks, after now.
 Room::Clock::time_point first_tick_at(uint64_t room_id, uint32_t tick_hz,
-                                      Room::Clock::time_point now);
+                                      Room::Clock::time_point now,
+                                      std::chrono::nanoseconds slot_width = kTickSlotWidth);
 
 struct RoomsConfig {
+  // The width of the tick slots (kTickSlotWidth by default; rooms.tick_slot_us).
+  std::chrono::nanoseconds tick_slot = kTickSlotWidth;
   uint32_t executor_threads = 0;  // 0: rooms run on the I/O loops
   std::chrono::milliseconds match_poll{100};
 };

@@ -45,6 +45,22 @@ TEST(TickGrid, RandomLargeIdsSpreadOverEverySlotToo) {
   for (const auto& [offset, rooms] : per_slot) EXPECT_LT(rooms, 80) << offset;  // 40 on average
 }
 
+TEST(TickGrid, AWiderSlotMeansFewerGroupsAndOneAsWideAsThePeriodOne) {
+  const auto now = Room::Clock::now();
+  const auto interval = std::chrono::nanoseconds(50ms);
+  std::set<int64_t> five, one;
+  for (uint64_t id = 1; id <= 1000; ++id) {
+    const auto first = first_tick_at(id, 20, now, 10ms);
+    EXPECT_GT(first, now);
+    EXPECT_LE(first - now, interval);
+    five.insert((first.time_since_epoch() % interval).count());
+    one.insert((first_tick_at(id, 20, now, 50ms).time_since_epoch() % interval).count());
+  }
+  EXPECT_EQ(five.size(), 5u);  // 50 ms / 10 ms
+  for (const int64_t offset : five) EXPECT_EQ(offset % std::chrono::nanoseconds(10ms).count(), 0);
+  EXPECT_EQ(one.size(), 1u);
+}
+
 TEST(TickGrid, FastRoomsGetFewerSlotsButNeverNone) {
   const auto now = Room::Clock::now();
   const auto interval = std::chrono::nanoseconds(1'000'000'000LL / 120);
