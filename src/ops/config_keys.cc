@@ -331,9 +331,9 @@ std::vector<Key> all_keys() {
       CITADEL_KEY(rooms, tick_slot_us, 100ull, 1'000'000ull, kAtStart,
                   "rooms tick in slots this wide: rooms in one slot tick in the same loop turn "
                   "(one wake-up, one batched write of all their state); the slots spread rooms "
-                  "over the tick period. Wider: fewer, larger bursts and fewer wake-ups (an arena "
-                  "server at 20 Hz: 10000, five slots); a slot as wide as the period ticks every "
-                  "room at once"),
+                  "over the tick period. Wider: fewer loop turns, with larger bursts, which at "
+                  "thousands of players cost tail latency (docs/benchmarks.md); a slot as wide as "
+                  "the period ticks every room at once"),
       CITADEL_KEY(rooms, arena_transfer_east, 0ull, 0ull, kAtStart,
                   "the player transfer demo: an arena avatar that walks into the east edge moves "
                   "to another arena room (in a fleet, on another game node when there is one) "
