@@ -101,9 +101,7 @@ void Connection::handle_events_in_loop(uint32_t events) {
     read_in_loop();
     // The peer's FIN came in the same edge as the bytes just read, which a
     // short read leaves behind: no further event will report it.
-    if ((events & (EPOLLRDHUP | EPOLLHUP)) && state_ != State::kClosed && !peer_closed_) {
-      read_in_loop();
-    }
+    if (events & (EPOLLRDHUP | EPOLLHUP)) read_more_in_loop();
   }
   if (state_ != State::kClosed && (events & EPOLLOUT)) {
     set_want_writable(false);

@@ -96,7 +96,8 @@ class Connection final : public Responder,
   void start_in_loop();
   // IoHandler: readiness from the loop's epoll.
   void handle_events_in_loop(uint32_t events) override;
-  // The loop's second read of a connection whose last read filled the buffer.
+  // Another read unless closed or at end of file: the loop's, of a connection
+  // whose last read filled the buffer, or for a FIN that came with the bytes.
   void read_more_in_loop() {
     if (state_ != State::kClosed && !peer_closed_) read_in_loop();
   }
