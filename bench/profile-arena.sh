@@ -6,9 +6,15 @@
 # warm-up and 20 s measured; 2 s into the window, for 10 s, MODE attaches:
 #   cpu     nothing (the bench's JSON line has the server's CPU)
 #   strace  strace -c -f on the server
-#   perf    perf record -F 999 -g on the server (perf report -i OUT.perf.data)
+#   perf    perf record -F 999 -g on the server (perf report -i OUT.perf.data);
+#           PERF_FREQ and PERF_CALLGRAPH change the rate and the unwinding
+#           (PERF_CALLGRAPH="--call-graph dwarf,16384" sees through the
+#           server's frames, which -g's frame pointers do not)
 #   stat    perf stat --per-thread: task clock, context switches, syscalls by name
 #   nstat   the machine's TCP counters (nstat) over the 10 s
+#   ss      the server's sockets' segment counters (ss -tin) at the start and
+#           end of the 10 s: segments out, data segments out (the rest are
+#           pure ACKs), segments in
 # Run it under flock /tmp/citadel-bench.lock like every benchmark.
 #   bench/profile-arena.sh TRANSPORT MODE [PLAYERS=1000]
 # Output: OUT_DIR (bench/results)/profile-TRANSPORT-MODE-HHMMSS.{json,err,...};
@@ -36,10 +42,12 @@ while [[ ! -s $OUT.window ]] && kill -0 $bpid 2>/dev/null; do sleep 0.2; done
 sleep 2
 case $MODE in
   strace) t0=$(cpu_ticks $pid); timeout -s INT 10 strace -c -f -q -o $OUT.strace -p $pid || true ;;
-  perf) perf record -F 999 -g -o $OUT.perf.data -p $pid -- sleep 10 2>/dev/null >/dev/null || true ;;
+  perf) perf record -F ${PERF_FREQ:-999} ${PERF_CALLGRAPH:--g} -o $OUT.perf.data -p $pid -- sleep 10 2>/dev/null >/dev/null || true ;;
   stat) perf stat -e task-clock,context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_recvfrom,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_futex,syscalls:sys_enter_sendmsg,syscalls:sys_enter_clock_nanosleep --per-thread -p $pid -- sleep 10 2> $OUT.stat || true ;;
   cpu) : ;;
   nstat) nstat -n; sleep 10; nstat > $OUT.nstat ;;
+  ss) ss -tinH state established "( sport = :$SERVER_PORT )" > $OUT.ss0; sleep 10
+      ss -tinH state established "( sport = :$SERVER_PORT )" > $OUT.ss1 ;;
 esac
 wait $bpid || true
 forget_pid $bpid

@@ -33,7 +33,10 @@
 #   COST_DURATION=20 ROUNDS=3 PATCH=after-tick (server.js --patch) BOT_CLIENT=raw
 #   (or colyseus.js) BOT_PROCS=1 CITADEL_TRANSPORT=auto (ws when citadel-bench
 #   has --transport, else tcp; or ws / tcp) CITADEL_BENCH=$BIN_DIR/citadel-bench
-#   (the load generator for Citadel) NODE=node NICE=0 (-20: see
+#   (the load generator for Citadel) INPUT_STEP_US=1000 (citadel-bench
+#   --input-step-us: it wakes for inputs at most once a millisecond, as the
+#   bots do on Node's 1 ms timers; 0: each input at its own microsecond,
+#   which costs the load generator a wake-up per input) NODE=node NICE=0 (-20: see
 #   bench/README.md) PORT=0 ADMIN_PORT=17491 SERVER_CPU=0 BENCH_CPU=1
 #   BIN_DIR=build/bin RESULTS_DIR=bench/results ALLOW_NON_RELEASE=0
 # Output: a markdown report on stdout and in $RESULTS_DIR/colyseus-arena-<stamp>.md;
@@ -81,6 +84,8 @@ for s in $SERVERS; do
   [[ $s =~ ^(colyseus|citadel|citadel-tcp|citadel-wc)$ ]] ||
     die "unknown server '$s' (colyseus, citadel, citadel-tcp, citadel-wc)"
 done
+INPUT_STEP_US=${INPUT_STEP_US:-1000}
+[[ $INPUT_STEP_US =~ ^[0-9]+$ ]] || die "INPUT_STEP_US must be a non-negative integer (microseconds)"
 WC_US=${WC_US:-1000}
 [[ $WC_US =~ ^[0-9]+$ ]] || die "WC_US must be a non-negative integer (microseconds)"
 WC_SLOT_US=${WC_SLOT_US:-2000}
@@ -113,6 +118,9 @@ if ((ANY_CITADEL)); then
   require_release_build
   has_ws=0
   if "$CITADEL_BENCH" arena --help 2>&1 | grep -- '--transport' >/dev/null; then has_ws=1; fi
+  if ((INPUT_STEP_US > 0)) && ! "$CITADEL_BENCH" arena --help 2>&1 | grep -- '--input-step-us' >/dev/null; then
+    die "$CITADEL_BENCH has no --input-step-us option: set INPUT_STEP_US=0 (or use a newer citadel-bench)"
+  fi
   case $CITADEL_TRANSPORT in
     ws) ((has_ws)) || die "citadel-bench has no --transport option: it cannot drive Citadel over WebSocket yet"
       CITADEL_WIRE=ws ;;
@@ -204,7 +212,8 @@ citadel_run() {
   local slot=${9:-${TICK_SLOT_US:-2000}}
   local config=$BENCH_TMP/citadel-arena.yaml flags=()
   [[ $wire == ws ]] && flags=(--transport ws)
-  local common="\"players\":$players,\"transport\":\"$wire\",\"wake_coalesce_us\":$coalesce,\"tick_slot_us\":$slot,\"executor_threads\":$EXECUTOR_THREADS,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP"
+  ((INPUT_STEP_US > 0)) && flags+=(--input-step-us "$INPUT_STEP_US")
+  local common="\"players\":$players,\"transport\":\"$wire\",\"input_step_us\":$INPUT_STEP_US,\"wake_coalesce_us\":$coalesce,\"tick_slot_us\":$slot,\"executor_threads\":$EXECUTOR_THREADS,\"p99_ms_bar\":$P99_MS,\"warmup_s\":$WARMUP"
   WAKE_COALESCE_US=$coalesce TICK_SLOT_US=$slot write_rooms_config "$config"
   if ! start_rooms_server "$(pick_port "$PORT")" "$config"; then
     record "$part" "$tag" "$name" "$round" false "server did not start" "$common" null
@@ -297,7 +306,7 @@ fi
   echo
   machine_info_md
   [[ -n $NODE_VERSION ]] && echo "- colyseus: $VERSIONS; server.js --patch $PATCH pinned to CPU $SERVER_CPU; bots.js --client $BOT_CLIENT --procs $BOT_PROCS pinned to CPU $BENCH_CPU"
-  ((ANY_CITADEL)) && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $CITADEL_BENCH arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU; server.wake_coalesce_us ${WAKE_COALESCE_US:-0} (citadel-tcp: the same over tcp; citadel-wc: wake_coalesce_us $WC_US, tick_slot_us $WC_SLOT_US)"
+  ((ANY_CITADEL)) && echo "- citadel: --threads 1, rooms.executor_threads $EXECUTOR_THREADS, pinned to CPU $SERVER_CPU; $CITADEL_BENCH arena --threads 1 over $CITADEL_WIRE pinned to CPU $BENCH_CPU, --input-step-us $INPUT_STEP_US; server.wake_coalesce_us ${WAKE_COALESCE_US:-0} (citadel-tcp: the same over tcp; citadel-wc: wake_coalesce_us $WC_US, tick_slot_us $WC_SLOT_US)"
   echo "- players join at $CONNECT_RATE/s; inputs at 20 Hz; warm-up ${WARMUP}s, capacity steps held ${HOLD}s, cost runs ${COST_DURATION}s; nice $NICE"
   echo "- raw: $(basename "$RAW")"
   echo

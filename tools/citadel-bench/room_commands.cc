@@ -14,6 +14,11 @@ void add_room_options(CLI::App& cmd, RoomLoadOptions& o) {
   cmd.add_option("--input-hz", o.input_hz, "inputs per second per player")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 1000.0));
+  cmd.add_option("--input-step-us", o.input_step_us,
+                 "wake for inputs at most once per this many microseconds, sending every input "
+                 "due by then (0: each at its own due time)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1'000'000u));
   cmd.add_option("--warmup", o.warmup_s, "seconds run but not measured, once every player is in")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));

@@ -24,7 +24,14 @@ struct RoomLoadOptions {
   RoomGame game = RoomGame::kArena;
   std::string room_type = "arena";
   double input_hz = 20;  // per player
-  double warmup_s = 2;   // after every player is in, run but not measured
+  // > 0: a worker wakes for inputs at most once per this many microseconds
+  // and sends every input due by then, the way a bot on 1 ms timers does
+  // (Node's setTimeout: bench/colyseus/bots.js); each input's send time is
+  // still its own, and the lag behind its due time is reported. 0: each
+  // input at its own due time, to the microsecond (a wake-up per input when
+  // the players' phases are spread: the load generator's own CPU).
+  uint32_t input_step_us = 0;
+  double warmup_s = 2;  // after every player is in, run but not measured
   // --join-storm: connect and log in first; then every player sends RoomJoin
   // within join_window_s (evenly spread); a join not answered within
   // join_timeout_s of the window's end counts as timed out.

@@ -128,6 +128,7 @@ void add_room_fields(JsonLine& json, const RoomRunResult& r) {
       .add("room_hz_max", rates.max_hz, 2)
       .add("slow_rooms", uint64_t{rates.slow_rooms})
       .add("input_hz", o.input_hz, 1)
+      .add("input_step_us", uint64_t{o.input_step_us})
       .add("duration_s", r.duration_s);
 }
 

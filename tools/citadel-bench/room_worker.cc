@@ -58,7 +58,12 @@ void RoomWorker::run_in_thread() {
 Clock::duration RoomWorker::poll_timeout(Clock::time_point now) const {
   if (client_.connecting() || !away_.empty()) return kConnectPollPeriod;
   Clock::time_point wake = now + kIdlePollPeriod;
-  if (!inputs_.done()) wake = std::min(wake, inputs_.next_due());
+  if (!inputs_.done()) {
+    // --input-step-us: no wake-up for inputs sooner than a step from now;
+    // the inputs due meanwhile go out together when it ends.
+    const auto step = std::chrono::microseconds(options_.input_step_us);
+    wake = std::min(wake, std::max(inputs_.next_due(), now + step));
+  }
   if (storm_started_ && !storm_joins_.done()) wake = std::min(wake, storm_joins_.next_due());
   return std::max(Clock::duration::zero(), wake - now);
 }

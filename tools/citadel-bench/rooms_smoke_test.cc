@@ -65,6 +65,22 @@ TEST_F(BenchRoomsSmoke, ArenaPlayersGetTheirInputsAcked) {
   EXPECT_NEAR(end - start, 1.5, 0.01);
 }
 
+// --input-step-us: inputs wait for the step's wake-up and go out together,
+// so they lag their due times by up to a step (20 ms here; without it they
+// leave within a millisecond), and every one is still sent and acked.
+TEST_F(BenchRoomsSmoke, InputStepSendsDueInputsTogether) {
+  const BenchRun r = run_bench({"arena", "--port", port_, "--players", "8", "--warmup", "0.3",
+                                "--duration", "1.5", "--input-step-us", "20000", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.json;
+  EXPECT_TRUE(has(r.json, R"("input_step_us":20000,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("errors":0,)")) << r.json;
+  EXPECT_FALSE(has(r.json, R"("acks":0,)")) << r.json;
+  EXPECT_TRUE(has(r.json, R"("input_hz":20.0,)")) << r.json;
+  const double lag_p99_us = json_number(r.json, "input_lag_p99_us");
+  EXPECT_GT(lag_p99_us, 5000) << r.json;
+  EXPECT_LT(lag_p99_us, 20000 + 100000) << r.json;  // a step, with room for a loaded CI machine
+}
+
 TEST_F(BenchRoomsSmoke, AlsoPortSpreadsPlayersOverTwoServers) {
   // A second server; 8 players round robin over both (4 each; the exact
   // split is checked in BenchScenarioSmoke.AlsoPortTakesTheServersInTurn):
