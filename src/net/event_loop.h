@@ -200,6 +200,10 @@ class EventLoop {
   // run() is begin, turns until stopped, end; a test calls them one by one.
   void begin_in_loop();
   std::size_t turn_in_loop(const timespec* timeout);
+  // epoll_pwait2 into `events` (kMaxEventsPerWait); the count, 0 on EINTR.
+  int wait_for_events(epoll_event* events, const timespec* timeout);
+  void handle_events(const epoll_event* events, int n);
+  std::size_t poll_again_before_timers(epoll_event* events);
   void end_in_loop();
   std::size_t run_pending_functors();
   std::size_t run_scheduled_flushes();
@@ -219,6 +223,9 @@ class EventLoop {
 
   static constexpr std::size_t kReadBufferBytes = 64 * 1024;
   static constexpr int kMaxEventsPerWait = 256;
+  // Non-blocking polls at most before a turn's due timers (see
+  // poll_again_before_timers).
+  static constexpr int kPollsBeforeTimers = 2;
   // Sends per io_uring submission; a larger flush list takes several.
   static constexpr unsigned kSendBatchEntries = 256;
 

@@ -11,6 +11,7 @@ void StatsSnapshot::add(const LoopStats& s) {
   write_calls += s.write_calls.get();
   send_batches += s.send_batches.get();
   coalesced_sleeps += s.coalesced_sleeps.get();
+  events_before_timers += s.events_before_timers.get();
   connections_opened += s.connections_opened.get();
   connections_closed += s.connections_closed.get();
   active_connections += s.active_connections.get();

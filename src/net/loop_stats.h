@@ -33,6 +33,9 @@ struct LoopStats {
   RelaxedCounter write_calls;       // sends: sendmsg syscalls and sends in io_uring batches
   RelaxedCounter send_batches;      // io_uring submissions carrying batched sends
   RelaxedCounter coalesced_sleeps;  // sleeps of server.wake_coalesce_us before a wait
+  // I/O events handled by the extra polls a turn makes before its due
+  // timers: input that came in during the turn and still made its tick.
+  RelaxedCounter events_before_timers;
   RelaxedCounter connections_opened;
   RelaxedCounter connections_closed;
   RelaxedCounter active_connections;  // a gauge: opened - closed on this loop
@@ -68,6 +71,7 @@ struct LoopStats {
 struct StatsSnapshot {
   uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
   uint64_t read_calls = 0, write_calls = 0, send_batches = 0, coalesced_sleeps = 0;
+  uint64_t events_before_timers = 0;
   uint64_t connections_opened = 0, connections_closed = 0, active_connections = 0;
   uint64_t unknown_commands = 0, protocol_errors_bad_magic = 0, protocol_errors_frame_too_large = 0;
   uint64_t slow_consumer_disconnects = 0, idle_timeouts = 0, login_timeouts = 0;

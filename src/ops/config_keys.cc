@@ -78,9 +78,11 @@ std::vector<Key> all_keys() {
                   "wake-up coalescing (0 to 10000 us; 0: off): an event loop whose last turn "
                   "began less than this long ago sleeps out the rest before waiting for I/O, so "
                   "under steady load it wakes at most once per interval and reads everything "
-                  "that arrived meanwhile in one turn. Saves a context switch per wake-up (a "
-                  "third of the CPU of 1,000 arena players at 1000); costs up to this much "
-                  "latency per message while busy, so leave it off for request/response "
+                  "that arrived meanwhile in one turn. Saves a context switch per wake-up. An "
+                  "arena server should set it to `rooms.tick_slot_us` (2000): the loop then "
+                  "wakes once per tick slot, reads every input that came in since and ticks "
+                  "the slot's rooms in the same turn (docs/benchmarks.md). Costs up to this "
+                  "much latency per message while busy, so leave it off for request/response "
                   "traffic. Timers (room ticks) are not delayed"),
       CITADEL_KEY(limits, max_connections, 0ull, 10000000ull, kAtStart,
                   "global cap; 0 = open-file limit − 100 (19,900 on a 20,000 limit)"),

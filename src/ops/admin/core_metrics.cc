@@ -102,6 +102,10 @@ void write_core_metrics(MetricsWriter& out, const AdminSources& sources,
   out.counter("citadel_loop_coalesced_sleeps_total",
               "Sleeps of server.wake_coalesce_us a busy loop took before waiting for I/O again.",
               s.coalesced_sleeps);
+  out.counter("citadel_loop_events_before_timers_total",
+              "I/O events a loop turn handled in its extra polls just before running its due "
+              "timers (room ticks): input that arrived during the turn and still made its tick.",
+              s.events_before_timers);
   out.family("citadel_protocol_errors_total", MetricType::kCounter,
              "Frames that broke the wire protocol, by kind; each closes its connection.");
   out.sample(s.protocol_errors_bad_magic, {{"kind", "bad_magic"}});
