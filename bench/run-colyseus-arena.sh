@@ -19,7 +19,7 @@
 #             WAKE_COALESCE_US, default 0); citadel-tcp (the same server over raw
 #             TCP: what WebSocket adds, same round); citadel-wc (over
 #             CITADEL_TRANSPORT with an arena server's settings:
-#             server.wake_coalesce_us WC_US, default 1000, wake-up coalescing,
+#             server.wake_coalesce_us WC_US, default 2000 (the slot width), wake-up coalescing,
 #             and rooms.tick_slot_us WC_SLOT_US, default 2000; docs/operations.md).
 #   cost      ROUNDS x [each server with COST_PLAYERS players for COST_DURATION s
 #             after WARMUP s], the servers' order alternating from round to round:
@@ -86,7 +86,7 @@ for s in $SERVERS; do
 done
 INPUT_STEP_US=${INPUT_STEP_US:-1000}
 [[ $INPUT_STEP_US =~ ^[0-9]+$ ]] || die "INPUT_STEP_US must be a non-negative integer (microseconds)"
-WC_US=${WC_US:-1000}
+WC_US=${WC_US:-2000}
 [[ $WC_US =~ ^[0-9]+$ ]] || die "WC_US must be a non-negative integer (microseconds)"
 WC_SLOT_US=${WC_SLOT_US:-2000}
 [[ $WC_SLOT_US =~ ^[0-9]+$ ]] || die "WC_SLOT_US must be a positive integer (microseconds)"
