@@ -24,10 +24,11 @@ struct RoomLoadOptions {
   RoomGame game = RoomGame::kArena;
   std::string room_type = "arena";
   double input_hz = 20;  // per player
-  // > 0: a worker wakes for inputs at most once per this many microseconds
-  // and sends every input due by then, the way a bot on 1 ms timers does
-  // (Node's setTimeout: bench/colyseus/bots.js); each input's send time is
-  // still its own, and the lag behind its due time is reported. 0: each
+  // > 0: a worker wakes for inputs no sooner than this many microseconds
+  // after its last wake-up, and then sends every input due by then, as a
+  // bot on Node's 1 ms timers does (bench/colyseus/bots.js). It still wakes
+  // for its sockets' input and at least every 10 ms. Each input is timed
+  // from its own send, and its lag behind its due time is reported. 0: each
   // input at its own due time, to the microsecond (a wake-up per input when
   // the players' phases are spread: the load generator's own CPU).
   uint32_t input_step_us = 0;

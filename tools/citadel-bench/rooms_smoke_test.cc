@@ -66,7 +66,8 @@ TEST_F(BenchRoomsSmoke, ArenaPlayersGetTheirInputsAcked) {
 }
 
 // --input-step-us: inputs wait for the step's wake-up and go out together,
-// so they lag their due times by up to a step (20 ms here; without it they
+// so they lag their due times by up to a step (here 10 ms, the worker's
+// idle wake-up, which is shorter than the 20 ms step; without a step they
 // leave within a millisecond), and every one is still sent and acked.
 TEST_F(BenchRoomsSmoke, InputStepSendsDueInputsTogether) {
   const BenchRun r = run_bench({"arena", "--port", port_, "--players", "8", "--warmup", "0.3",
