@@ -195,6 +195,16 @@ def ratios(runs):
                 out["variant_cpu_ratios"][f"{a} / {b}"] = {
                     "rounds": paired.round_ratios(cpu[a], cpu[b]),
                     "median": paired.median_ratio(cpu[a], cpu[b])}
+    # A variant's capacity search, paired with Colyseus's round by round.
+    for v in VARIANTS:
+        by_round = capacity_by_round(runs, v)
+        if not by_round:
+            continue
+        out.setdefault("variant_capacity", {})[v] = median(by_round.values())
+        if paired.median_ratio(by_round, caps["colyseus"]) is not None:
+            out.setdefault("variant_capacity_ratios", {})[f"{v} / colyseus"] = {
+                "rounds": paired.round_ratios(by_round, caps["colyseus"]),
+                "median": paired.median_ratio(by_round, caps["colyseus"])}
     return out
 
 
@@ -215,6 +225,13 @@ def ratio_section(runs):
         print(f"- CPU per player, Citadel / Colyseus, median of the per-round ratios ({per}): "
               f"**{x['cpu_ratio']:.2f}×** (target ≤ {TARGET_CPU_RATIO}×: "
               f"{'met' if x['cpu_ratio'] <= TARGET_CPU_RATIO else 'not met'})")
+    for v, players in x.get("variant_capacity", {}).items():
+        print(f"- {v} capacity: **{fmt(players, ',.0f')}** players (median of rounds)")
+    for name, r in x.get("variant_capacity_ratios", {}).items():
+        per = ", ".join(f"{v:.2f}" for _, v in r["rounds"])
+        met = "met" if r["median"] >= TARGET_CAPACITY_RATIO else "not met"
+        print(f"- capacity, {name}, median of the per-round ratios ({per}): **{r['median']:.2f}×** "
+              f"(target ≥ {TARGET_CAPACITY_RATIO:.0f}×: {met})")
     for v, pct in x.get("variant_cpu_pct_per_1000_median", {}).items():
         print(f"- {v}: server CPU per 1,000 players (median of rounds) {fmt(pct)} % of a core")
     for name, r in x.get("variant_cpu_ratios", {}).items():

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Unit tests of summarize_colyseus.py on hand-made runs (no benchmark is run).
 
-  python3 -m unittest -v summarize_colyseus_test      (from bench/; not in ctest)
+  python3 -m unittest -v summarize_colyseus_test      (from bench/; ctest: bench_summarize_colyseus_test)
 """
 import contextlib
 import io
@@ -93,6 +93,24 @@ class RatioTest(unittest.TestCase):
         self.assertEqual(x["capacity_by_round"]["citadel"], {"1": 2000, "2": 2500, "3": 3000})
         self.assertEqual(x["capacity_ratio"], 3.0)
         self.assertEqual(x["capacity"], {"colyseus": 1000, "citadel": 2500})
+
+    def test_a_variants_capacity_is_paired_with_colyseus_too(self):
+        # citadel-wc alone beside Colyseus: 4000 / 1500 in round 1, 4000 / 1000 in round 2.
+        rows = []
+        for rnd, col in (("1", 1500), ("2", 1000)):
+            rows += [run("capacity", "colyseus", col, rnd), run("capacity", "colyseus", col + 500, rnd, p99_ms=70),
+                     run("capacity", "citadel-wc", 4000, rnd),
+                     run("capacity", "citadel-wc", 4500, rnd, p99_ms=65)]
+        x = sc.ratios(rows)
+        self.assertEqual(x["variant_capacity"], {"citadel-wc": 4000})
+        r = x["variant_capacity_ratios"]["citadel-wc / colyseus"]
+        self.assertAlmostEqual(r["median"], (4000 / 1500 + 4000 / 1000) / 2)
+        self.assertIsNone(x["capacity_ratio"])  # no plain citadel run to pair
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            sc.ratio_section(rows)
+        self.assertIn("- citadel-wc capacity: **4,000** players", out.getvalue())
+        self.assertIn("capacity, citadel-wc / colyseus", out.getvalue())
 
 
 if __name__ == "__main__":
