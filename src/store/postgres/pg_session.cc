@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -206,8 +207,14 @@ Conn open_session(const PostgresConfig& config) {
       conn.get(), [](void*, const char* message) { spdlog::debug("store: postgres: {}", message); },
       nullptr);
   if (PQsetnonblocking(conn.get(), 1) != 0) throw SessionError(error_message(conn.get()));
+  // Setting the session up (migrations, which may wait for another node's
+  // migration lock, and the prepared statements) is bounded like the
+  // connect, not like one batch: a short batch timeout must not make
+  // opening the store fail on a slow start (it did under ASan at 50 ms).
   const Deadline deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(config.batch_timeout_ms);
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(
+          std::max<uint64_t>(config.batch_timeout_ms, uint64_t{config.connect_timeout_s} * 1000));
   migrate(conn.get(), deadline);
   // The server gives up on a statement by itself after the batch timeout (a
   // lock wait, a slow plan): the batch then fails with an error and the
