@@ -90,6 +90,10 @@ void write_fleet_session_metrics(ops::admin::MetricsWriter& out,
   out.sample(s.resumes_adopted.load(), {{"result", "adopted"}});
   out.sample(s.resumes_refused.load(), {{"result", "refused"}});
   out.sample(s.resumes_unavailable.load(), {{"result", "unavailable"}});
+  out.counter("citadel_fleet_session_resume_rereads_total",
+              "Remote resumes whose record write lost its compare (the record changed after "
+              "the read, e.g. its holder's lease revoked) and read the record again.",
+              s.resume_rereads.load());
 }
 
 }  // namespace citadel::app

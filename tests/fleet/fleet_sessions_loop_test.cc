@@ -59,12 +59,15 @@ class FleetSessionsLoop : public ::testing::Test {
     for (auto* n : {&a_, &b_}) n->sessions.reset();
   }
 
-  void make(Node& n, std::string id) {
+  // `queue`: where the node's completions run (the fixture's unless a test
+  // needs to hold one node's back).
+  void make(Node& n, std::string id, TaskQueue* queue = nullptr) {
+    if (queue == nullptr) queue = &queue_;
     n.id = std::move(id);
     EtcdClient::Options options;
     options.endpoint.port = shared_etcd().client_port();
     options.request_timeout = 3s;
-    n.client = std::make_unique<EtcdClient>(options, queue_.executor());
+    n.client = std::make_unique<EtcdClient>(options, queue->executor());
     FleetSessions::Options o;
     o.cluster = cluster_;
     o.node_id = n.id;
@@ -73,23 +76,24 @@ class FleetSessionsLoop : public ::testing::Test {
         *n.client, o,
         [&n](uint64_t user, uint64_t session, bool) { n.evicted[user].push_back(session); },
         n.stats);
-    n.lease = grant(n);
+    n.lease = grant(n, queue);
     n.sessions->set_lease(n.lease);
     n.sessions->start();
-    ASSERT_TRUE(queue_.run_until([&] { return n.sessions->synced(); }, 10s));
+    ASSERT_TRUE(queue->run_until([&] { return n.sessions->synced(); }, 10s));
   }
 
   template <class T, class Start>
-  Result<T> wait(Start start) {
+  Result<T> wait(Start start, TaskQueue* queue = nullptr) {
+    if (queue == nullptr) queue = &queue_;
     std::optional<Result<T>> out;
     start([&out](Result<T> r) { out.emplace(std::move(r)); });
-    if (!queue_.run_until([&] { return out.has_value(); }, 10s)) {
+    if (!queue->run_until([&] { return out.has_value(); }, 10s)) {
       return etcd::Error{etcd::Error::Kind::kTimeout, 0, "the test gave up waiting"};
     }
     return std::move(*out);
   }
-  int64_t grant(Node& n) {
-    auto lease = wait<etcd::LeaseGrant>([&](auto cb) { n.client->grant_lease(30, cb); });
+  int64_t grant(Node& n, TaskQueue* queue = nullptr) {
+    auto lease = wait<etcd::LeaseGrant>([&](auto cb) { n.client->grant_lease(30, cb); }, queue);
     EXPECT_TRUE(lease) << lease.error().describe();
     return lease ? lease->id : 0;
   }
@@ -242,6 +246,33 @@ TEST_F(FleetSessionsLoop, ResumesAreTakenOverAdoptedOrRefusedByTheRecord) {
   // Not a member: no answer from etcd is trusted.
   a_.sessions->set_lease(0);
   EXPECT_EQ(resolve(a_, 3, 31), FleetSessions::Verdict::kUnavailable);
+}
+
+TEST_F(FleetSessionsLoop, AResumeWhoseHolderLeavesBetweenItsReadAndWriteIsAdoptedNotRefused) {
+  // A drained gateway leaves the fleet right after its client moved: its
+  // lease is revoked (its records deleted) while the new gateway's resume
+  // is between reading the record and writing its own over it. The write's
+  // compare fails; that is no newer login, so the resume reads again and
+  // adopts the session.
+  login(a_, 1, 11);
+  TaskQueue c_queue;  // node-c's completions: held until the test runs them
+  Node c;
+  make(c, "node-c", &c_queue);
+  std::optional<FleetSessions::Verdict> verdict;
+  c.sessions->resolve(1, 11, "user-1", [&](FleetSessions::Verdict v) { verdict = v; });
+  // The read's answer (the record names node-a) is back and waits to run.
+  ASSERT_TRUE(c_queue.wait_for_task(10s));
+  auto revoked = wait<etcd::Empty>([&](auto cb) { a_.client->revoke(a_.lease, cb); });
+  ASSERT_TRUE(revoked) << revoked.error().describe();
+  ASSERT_FALSE(record(1));
+  ASSERT_TRUE(c_queue.run_until([&] { return verdict.has_value(); }, 10s));
+  EXPECT_EQ(*verdict, FleetSessions::Verdict::kAdopt);
+  EXPECT_EQ(c.stats.resume_rereads, 1u);
+  EXPECT_EQ(c.stats.resumes_adopted, 1u);
+  EXPECT_EQ(c.stats.resumes_refused, 0u);
+  ASSERT_TRUE(record(1));
+  EXPECT_EQ(record(1)->node_id, "node-c");
+  EXPECT_EQ(record(1)->session_id, 11u);
 }
 
 }  // namespace

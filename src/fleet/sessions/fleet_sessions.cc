@@ -345,7 +345,12 @@ void FleetSessions::resolve(uint64_t user_id, uint64_t session_id, std::string u
   }
   Entry& e = entries_.at(user_id);
   e.busy = true;
-  const uint64_t generation = e.generation;
+  resolve_attempt(user_id, session_id, std::move(username), e.generation, kResolveAttempts,
+                  std::move(done));
+}
+
+void FleetSessions::resolve_attempt(uint64_t user_id, uint64_t session_id, std::string username,
+                                    uint64_t generation, int attempts, Resolved done) {
   const std::string key = session_key(options_.cluster, user_id);
   auto give = [this, user_id](Resolved& done, Verdict verdict) {
     auto& counter =
@@ -356,7 +361,7 @@ void FleetSessions::resolve(uint64_t user_id, uint64_t session_id, std::string u
   };
   client_.get(
       key, guard([this, user_id, session_id, username = std::move(username), generation, key, give,
-                  done = std::move(done)](etcd::Result<etcd::RangeResult> got) mutable {
+                  attempts, done = std::move(done)](etcd::Result<etcd::RangeResult> got) mutable {
         if (!got) return give(done, Verdict::kUnavailable);
         if (lease_ == 0) return give(done, Verdict::kUnavailable);
         // A login here while the read was away is newer than the token.
@@ -368,17 +373,31 @@ void FleetSessions::resolve(uint64_t user_id, uint64_t session_id, std::string u
         if (ruling == ResumeRuling::kReplaced) return give(done, Verdict::kReplaced);
         if (ruling == ResumeRuling::kEnded) return give(done, Verdict::kEnded);
         const bool adopt = ruling == ResumeRuling::kAdopt;
-        if (seen.record && !seen.record->username.empty()) username = seen.record->username;
+        std::string holder_name = username;
+        if (seen.record && !seen.record->username.empty()) holder_name = seen.record->username;
         const Compare compare =
             adopt ? Compare::absent(key) : Compare::mod_revision_is(key, seen.revision);
         const std::string value = encode_session_record(
-            SessionRecord{user_id, options_.node_id, session_id, username, false});
+            SessionRecord{user_id, options_.node_id, session_id, holder_name, false});
         client_.txn({compare}, {TxnOp::put(key, value, lease_)}, {},
-                    guard([this, user_id, session_id, username, generation, adopt, give,
+                    guard([this, user_id, session_id, username = std::move(username),
+                           holder_name = std::move(holder_name), generation, adopt, give, attempts,
                            done = std::move(done)](etcd::Result<etcd::TxnResult> txn) mutable {
                       if (!txn) return give(done, Verdict::kUnavailable);
-                      // Lost the race to another resume or login of the same user.
-                      if (!txn->succeeded) return give(done, Verdict::kReplaced);
+                      if (!txn->succeeded) {
+                        // The record changed between the read and the write. Not
+                        // necessarily a newer login: the holder's own writes land
+                        // here too (its lease revoked as a drained gateway leaves,
+                        // which deletes the record; its rewrite after a lease
+                        // renewal). Judge what is there now; a newer session there
+                        // refuses the resume on the next read.
+                        if (attempts > 1) {
+                          stats_.resume_rereads.fetch_add(1, std::memory_order_relaxed);
+                          return resolve_attempt(user_id, session_id, std::move(username),
+                                                 generation, attempts - 1, std::move(done));
+                        }
+                        return give(done, Verdict::kUnavailable);  // contended: the client retries
+                      }
                       Entry& e = entries_.at(user_id);
                       e.written = Written{session_id, txn->revision};
                       e.floor = std::max(e.floor, txn->revision);
@@ -390,7 +409,7 @@ void FleetSessions::resolve(uint64_t user_id, uint64_t session_id, std::string u
                           .fetch_add(1, std::memory_order_relaxed);
                       if (e.session_id == 0) stats_.local.fetch_add(1, std::memory_order_relaxed);
                       e.session_id = session_id;
-                      e.username = username;
+                      e.username = holder_name;
                       e.fresh = false;
                       ++e.generation;
                       // The caller starts the session locally first (it may end an older

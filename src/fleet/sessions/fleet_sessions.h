@@ -63,7 +63,8 @@ struct FleetSessionStats {
   std::atomic<uint64_t> resumes_adopted{0};     // resumes of sessions with no record left
   std::atomic<uint64_t> resumes_refused{0};     // replaced or ended
   std::atomic<uint64_t> resumes_unavailable{0};  // etcd unreachable or not a member
-  std::atomic<uint64_t> local{0};                // users with a live session here (gauge)
+  std::atomic<uint64_t> resume_rereads{0};  // resumes whose write lost its compare and read again
+  std::atomic<uint64_t> local{0};           // users with a live session here (gauge)
 };
 
 class FleetSessions {
@@ -155,6 +156,11 @@ class FleetSessions {
   };
   void on_fresh_batch(const std::vector<FreshWrite>& batch, etcd::Result<etcd::TxnResult> txn);
   void write_conditional(uint64_t user_id, int attempts);
+  // One read-judge-write of resolve(); a write that lost its compare reads
+  // again, at most `attempts` times in all.
+  static constexpr int kResolveAttempts = 3;
+  void resolve_attempt(uint64_t user_id, uint64_t session_id, std::string username,
+                       uint64_t generation, int attempts, Resolved done);
   void write_tombstone(uint64_t user_id);
   // A write of the user's record ended: busy cleared, buffered applied, next step.
   void finished(uint64_t user_id, bool failed);

@@ -41,6 +41,12 @@ class TaskQueue {
     }
     return true;
   }
+  // Waits until a task is queued, without running it (a test holding a
+  // completion back while it changes etcd underneath).
+  bool wait_for_task(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return !tasks_.empty(); });
+  }
   std::function<void(std::function<void()>)> executor() {
     return [this](std::function<void()> task) { post(std::move(task)); };
   }
