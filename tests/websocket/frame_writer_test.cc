@@ -55,7 +55,8 @@ TEST(FrameWriter, NoStatusEchoesAsAnEmptyClose) {
 TEST(FrameWriter, LongCloseReasonIsCutAtACharacterBoundary) {
   // 122 ASCII bytes and a 2-byte character: 124 bytes, over the 123 allowed;
   // cutting at 123 would split the character, so it is dropped whole.
-  const std::string reason = std::string(122, 'a') + "\xc3\xa9";
+  std::string reason(122, 'a');
+  reason += "\xc3\xa9";
   EXPECT_EQ(fitted_close_reason(reason), std::string(122, 'a'));
   EXPECT_EQ(fitted_close_reason(std::string(200, 'b')).size(), kMaxCloseReasonBytes);
   Bytes out(close_frame_bytes(1000, reason));
