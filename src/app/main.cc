@@ -22,10 +22,13 @@
 #include <memory>
 #include <optional>
 
+#include <unistd.h>  // environ
+
 #include "app/config_file_watch.h"
 #include "app/node.h"
 #include "app/watchdog.h"
 #include "ops/config.h"
+#include "ops/config_env.h"
 #include "ops/crash_report.h"
 #include "ops/logging.h"
 #include "ops/service_manager.h"
@@ -47,11 +50,15 @@ struct Flags {
   std::string port_file;
   bool print_config = false;
   bool config_keys = false;
+  // CITADEL_<SECTION>__<KEY> variables (ops/config_env.h), read at start.
+  std::vector<citadel::ops::ConfigVariable> variables;
 };
 
-// The command line's values over a config read from the file: at start and
-// again on every reload, so a flag keeps winning over the file.
+// The environment's values, then the command line's, over a config read
+// from the file: at start and again on every reload, so both keep winning
+// over the file.
 void apply_flags(const Flags& flags, Config& config) {
+  citadel::ops::apply_config_variables(flags.variables, config);
   if (flags.host) config.server.host = *flags.host;
   if (flags.port) {
     if (*flags.port > 65535) throw ConfigError("--port: must be between 0 and 65535");
@@ -212,6 +219,10 @@ int main(int argc, char** argv) {
                "print every config key (default, range, whether a reload applies it) as a "
                "Markdown table and exit");
   app.set_version_flag("--version", std::string("citadel ") + CITADEL_VERSION);
+  app.footer(
+      "Any config key may also be set in the environment: CITADEL_ and the key's path in upper "
+      "case, each '.' written as '__' (server.port: CITADEL_SERVER__PORT). Order: the file, "
+      "then the environment, then these flags.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -225,6 +236,7 @@ int main(int argc, char** argv) {
   }
   Config config;
   try {
+    flags.variables = citadel::ops::config_variables(environ);
     config = effective_config(flags);
     if (flags.print_config) {
       std::cout << citadel::ops::to_yaml(config);

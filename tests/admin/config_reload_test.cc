@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -124,6 +125,24 @@ TEST_F(ConfigReload, ChatRateLimitChangesForAConnectedClient) {
   EXPECT_LE(count(results, msg::ChatResult::Ok), 3);
   EXPECT_GE(count(results, msg::ChatResult::RateLimited), 3);
   EXPECT_NE(get_body("/config").find(R"("version":2)"), std::string::npos);
+}
+
+TEST_F(ConfigReload, AnEnvironmentVariableKeepsWinningOverTheFileAfterAReload) {
+  // Set for the server this test starts (it inherits the environment).
+  ::setenv("CITADEL_CHAT__MESSAGE_BURST", "7", 1);
+  start(kGenerousChat);
+  ::unsetenv("CITADEL_CHAT__MESSAGE_BURST");
+  ASSERT_TRUE(config_shows(R"("chat.message_burst":"7")")) << get_body("/config");
+
+  rewrite_config(kStingyChat);  // message_burst 2 in the file: the variable still says 7
+  const HttpResponse r = post_reload();
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_NE(r.body.find(R"("key":"chat.messages_per_second","was":"1000","now":"1")"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find(R"("key":"chat.message_burst")"), std::string::npos) << r.body;
+  EXPECT_TRUE(config_shows(R"("version":2)")) << get_body("/config");
+  EXPECT_TRUE(config_shows(R"("chat.message_burst":"7")")) << get_body("/config");
 }
 
 TEST_F(ConfigReload, SighupReloadsTooAndIdleTimeoutAppliesToOpenConnections) {

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "ops/config_env.h"
 #include "ops/logging.h"
 
 namespace citadel::ops {
@@ -519,6 +520,86 @@ TEST(LogRateLimiter, ZeroRateLogsNothing) {
   LogRateLimiter limiter(0);
   uint64_t suppressed = 0;
   EXPECT_FALSE(limiter.allow(LogRateLimiter::Clock::now(), suppressed));
+}
+
+// The error apply_config_variables throws ("" if none).
+std::string variable_error_of(const std::vector<ConfigVariable>& variables) {
+  Config c;
+  try {
+    apply_config_variables(variables, c);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigVariables, EveryKeyHasItsOwnVariableAndReadsBackItsValueFromIt) {
+  const auto& table = config_keys();
+  std::set<std::string> names;
+  Config defaults;
+  for (const auto& k : table.keys()) {
+    const std::string name = config_variable_name(k.path);
+    EXPECT_TRUE(names.insert(name).second) << "two keys share " << name;
+    // The value as an operator would write it: a scalar as is (a string
+    // unquoted), a list or a tree as YAML.
+    std::string value;
+    if (k.tree_text) {
+      value = k.tree_text(defaults);
+    } else if (const ValueRef ref = k.at(defaults); std::holds_alternative<std::string*>(ref)) {
+      value = *std::get<std::string*>(ref);
+    } else {
+      value = config_table::show_value(ref);
+    }
+    Config c;
+    ASSERT_NO_THROW(apply_config_variables({{name, value}}, c)) << name << "=" << value;
+    if (k.tree_text) {
+      EXPECT_EQ(k.tree_text(c), k.tree_text(defaults)) << name;
+    } else {
+      EXPECT_TRUE(config_table::same_value(k.at(c), k.at(defaults))) << name << "=" << value;
+    }
+  }
+  EXPECT_EQ(config_variable_name("chat.messages_per_second"), "CITADEL_CHAT__MESSAGES_PER_SECOND");
+  EXPECT_EQ(config_variable_name("rooms.arena.tick_hz"), "CITADEL_ROOMS__ARENA__TICK_HZ");
+}
+
+TEST(ConfigVariables, OnlyVariablesShapedLikeKeysAreTaken) {
+  const char* environment[] = {"PATH=/usr/bin",
+                               "CITADEL_SKIP_TSAN=1",  // a script's switch: no "__"
+                               "CITADEL_SERVER__PORT=7001",
+                               "CITADEL_AUTH__TOKEN_SECRET_FILE=a=b",
+                               "CITADEL_NO_VALUE__X",
+                               nullptr};
+  const auto variables = config_variables(environment);
+  ASSERT_EQ(variables.size(), 2u);
+  EXPECT_EQ(variables[0].name, "CITADEL_SERVER__PORT");
+  EXPECT_EQ(variables[0].value, "7001");
+  EXPECT_EQ(variables[1].name, "CITADEL_AUTH__TOKEN_SECRET_FILE");
+  EXPECT_EQ(variables[1].value, "a=b");
+  EXPECT_TRUE(config_variables(nullptr).empty());
+}
+
+TEST(ConfigVariables, ValuesAreCheckedLikeTheFilesAndErrorsNameTheVariable) {
+  Config c;
+  apply_config_variables({{"CITADEL_SERVER__PORT", "7001"},
+                          {"CITADEL_LIMITS__IDLE_TIMEOUT_MS", "4321"},
+                          {"CITADEL_AUTH__TOKEN_SECRET_FILE", "my: file #1"},
+                          {"CITADEL_LOG__LEVEL", "warn"}},
+                         c);
+  EXPECT_EQ(c.server.port, 7001);
+  EXPECT_EQ(c.limits.idle_timeout_ms, 4321u);
+  // A string is taken as given, never read as YAML (no mapping, no comment).
+  EXPECT_EQ(c.auth.token_secret_file, "my: file #1");
+  EXPECT_EQ(c.log.level, "warn");
+
+  const std::string range = variable_error_of({{"CITADEL_SERVER__PORT", "70000"}});
+  EXPECT_NE(range.find("CITADEL_SERVER__PORT (server.port)"), std::string::npos) << range;
+  const std::string type = variable_error_of({{"CITADEL_SERVER__PORT", "-1"}});
+  EXPECT_NE(type.find("CITADEL_SERVER__PORT (server.port)"), std::string::npos) << type;
+  const std::string unknown = variable_error_of({{"CITADEL_SERVER__PROT", "1"}});
+  EXPECT_NE(unknown.find("CITADEL_SERVER__PROT: no config key server.prot"), std::string::npos)
+      << unknown;
+  const std::string section = variable_error_of({{"CITADEL_SERVER__", "1"}});
+  EXPECT_NE(section.find("CITADEL_SERVER__: no config key server."), std::string::npos) << section;
 }
 
 }  // namespace
