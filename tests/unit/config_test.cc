@@ -14,23 +14,24 @@
 namespace citadel::ops {
 namespace {
 
-std::string error_of(const std::string& yaml) {
+// The ConfigError `f` throws ("" if none).
+template <class F>
+std::string config_error_of(F f) {
   try {
-    parse_config(yaml);
+    f();
   } catch (const ConfigError& e) {
     return e.what();
   }
   return "";
 }
 
+std::string error_of(const std::string& yaml) {
+  return config_error_of([&] { parse_config(yaml); });
+}
+
 // The problem parse_config or validate finds ("" if none).
 std::string validation_error_of(const std::string& yaml) {
-  try {
-    validate(parse_config(yaml));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return config_error_of([&] { validate(parse_config(yaml)); });
 }
 
 TEST(ConfigKeys, EveryKeyHasOnePathAndHelpAndReadsBackWhatItPrints) {
@@ -525,12 +526,7 @@ TEST(LogRateLimiter, ZeroRateLogsNothing) {
 // The error apply_config_variables throws ("" if none).
 std::string variable_error_of(const std::vector<ConfigVariable>& variables) {
   Config c;
-  try {
-    apply_config_variables(variables, c);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return config_error_of([&] { apply_config_variables(variables, c); });
 }
 
 TEST(ConfigVariables, EveryKeyHasItsOwnVariableAndReadsBackItsValueFromIt) {
