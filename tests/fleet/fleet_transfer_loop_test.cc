@@ -228,17 +228,26 @@ TEST_F(FleetTransferLoop, AMovedPlayersInputsAreEachAppliedOnceInOrderAcrossNode
 // A RoomLeave sent as soon as the room asked for the transfer (the player
 // saw its input applied) reaches the gateway while the player is between
 // nodes: it waits, and leaves the room the player arrives in, answered Ok
-// after the Transferred event; the player ends in no room on either node.
+// after the Transferred event (or, when it beats the transfer to the old
+// node's room service, ends the seat there first); the player ends in no
+// room on either node.
 TEST_F(FleetTransferLoop, ALeaveSentMidTransferLeavesTheRoomArrivedIn) {
   TestClient a = login("transfer-leave");
   ASSERT_NE(create_ledger(a), 0u);
   ASSERT_TRUE(a.send_frame(test::kLedgerInput, ledger_input("1T")));
   bool sent_leave = false, transferred = false;
   std::optional<msg::RoomResult> left;
+  std::string trail;  // what the client read, for a failure's message
   const auto until = std::chrono::steady_clock::now() + 15s;
   while (!left && std::chrono::steady_clock::now() < until) {
     const auto r = a.read_frame(5s);
     ASSERT_EQ(r.status, ReadStatus::kFrame);
+    trail += " cmd " + std::to_string(r.frame.cmd);
+    if (r.frame.cmd == cmd::kRoomEvent) {
+      if (const auto* e = protocol::verified_root<msg::RoomEvent>(r.frame.payload)) {
+        trail += std::string(" (") + msg::EnumNameRoomEventKind(e->kind()) + ")";
+      }
+    }
     if (r.frame.cmd == test::kLedgerApplied && !sent_leave) {
       flatbuffers::FlatBufferBuilder fbb;
       fbb.Finish(msg::CreateRoomLeave(fbb, 9));
@@ -256,16 +265,23 @@ TEST_F(FleetTransferLoop, ALeaveSentMidTransferLeavesTheRoomArrivedIn) {
     }
   }
   ASSERT_TRUE(left.has_value()) << "the leave was never answered";
-  EXPECT_EQ(*left, msg::RoomResult::Ok);
-  EXPECT_TRUE(transferred) << "the leave is answered after the Transferred event";
+  EXPECT_EQ(*left, msg::RoomResult::Ok) << "read:" << trail;
+  // Usually the leave reaches the gateway or the old node's room service
+  // after the room's transfer did, and is answered after the Transferred
+  // event. It may also reach the old node's service first (the room's
+  // transfer is a task queued behind it there): the seat goes with the
+  // leave, the transfer finds no seat and places the player nowhere, and
+  // the reply comes without a Transferred event. Either way the player ends
+  // in no room and is told Ok.
+  const std::string order = transferred ? "left after the transfer; read:" : "left first; read:";
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline &&
          (game1_->services->rooms().stats().players != 0 ||
           game2_->services->rooms().stats().players != 0)) {
     std::this_thread::sleep_for(10ms);
   }
-  EXPECT_EQ(game1_->services->rooms().stats().players, 0u);
-  EXPECT_EQ(game2_->services->rooms().stats().players, 0u);
+  EXPECT_EQ(game1_->services->rooms().stats().players, 0u) << order << trail;
+  EXPECT_EQ(game2_->services->rooms().stats().players, 0u) << order << trail;
   EXPECT_TRUE(a.ping());
 }
 
