@@ -12,7 +12,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "admin_process.h"
 #include "fixture.h"
@@ -77,9 +76,12 @@ class RestartRecovery : public testing::Test {
     std::string error;
     const auto r = http_get(proc_.admin_port, "/metrics", {}, 5s, &error);
     if (!r) return -1;
-    const std::regex line("(^|\n)" + name + " ([0-9.e+]+)");
-    std::smatch m;
-    return std::regex_search(r->body, m, line) ? std::stod(m[2].str()) : -1;
+    // The line "<name> <value>" (a whole name: at the start of a line).
+    const std::string key = name + " ";
+    for (std::size_t at = 0; (at = r->body.find(key, at)) != std::string::npos; at += key.size()) {
+      if (at == 0 || r->body[at - 1] == '\n') return std::stod(r->body.substr(at + key.size()));
+    }
+    return -1;
   }
   // Waits (bounded) until `name` reaches `at_least`.
   bool metric_reaches(const std::string& name, double at_least) {
