@@ -29,6 +29,17 @@ TEST(SessionRecord, EncodesAndDecodes) {
   ASSERT_TRUE(bare);
   EXPECT_EQ(bare->username, "");
   EXPECT_FALSE(bare->ended);
+  // ... and written back without one: a record read at the size limit is
+  // written again under it (found by etcd_json_fuzz: an empty "name" added
+  // 10 bytes to a 4,088-byte record, which then no longer decoded).
+  EXPECT_EQ(encode_session_record(*bare), R"({"node":"b","session":9,"user":7})");
+  const std::string at_limit = R"({"user":7,"session":1,"node":")" +
+                               std::string(kMaxSessionRecordBytes - 32, 'n') + "\"}";
+  ASSERT_EQ(at_limit.size(), kMaxSessionRecordBytes);
+  const auto big = decode_session_record(at_limit);
+  ASSERT_TRUE(big);
+  EXPECT_LE(encode_session_record(*big).size(), kMaxSessionRecordBytes);
+  EXPECT_EQ(decode_session_record(encode_session_record(*big)), big);
 }
 
 TEST(SessionRecord, RefusesWhatItDidNotWrite) {
