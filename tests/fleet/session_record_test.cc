@@ -33,8 +33,8 @@ TEST(SessionRecord, EncodesAndDecodes) {
   // written again under it (found by etcd_json_fuzz: an empty "name" added
   // 10 bytes to a 4,088-byte record, which then no longer decoded).
   EXPECT_EQ(encode_session_record(*bare), R"({"node":"b","session":9,"user":7})");
-  const std::string at_limit = R"({"user":7,"session":1,"node":")" +
-                               std::string(kMaxSessionRecordBytes - 32, 'n') + "\"}";
+  const std::string at_limit =
+      R"({"user":7,"session":1,"node":")" + std::string(kMaxSessionRecordBytes - 32, 'n') + "\"}";
   ASSERT_EQ(at_limit.size(), kMaxSessionRecordBytes);
   const auto big = decode_session_record(at_limit);
   ASSERT_TRUE(big);
