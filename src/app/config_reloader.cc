@@ -39,7 +39,7 @@ ConfigReloader::Outcome ConfigReloader::reload(std::string_view trigger) {
   try {
     // The file is read here, not on a loop: disk I/O stays off the game.
     next = sources_.file.empty() ? ops::Config{} : ops::load_config_file(sources_.file);
-    if (sources_.apply_flags) sources_.apply_flags(next);
+    if (sources_.apply_overrides) sources_.apply_overrides(next);
     ops::validate(next);
   } catch (const std::exception& e) {
     ++failures_;

@@ -32,9 +32,9 @@ class ConfigReloader {
  public:
   struct Sources {
     std::string file;  // "" when the server runs on its defaults: reload re-reads nothing
-    // Applies the command line's values over a freshly read file (the
-    // command line keeps winning after a reload).
-    std::function<void(ops::Config&)> apply_flags;
+    // Applies the environment's config variables and the command line's
+    // flags over a freshly read file (both keep winning after a reload).
+    std::function<void(ops::Config&)> apply_overrides;
     // Hands the live keys of a validated config to their owners.
     std::function<void(const ops::Config&)> apply_live;
   };

@@ -57,7 +57,7 @@ struct Flags {
 // The environment's values, then the command line's, over a config read
 // from the file: at start and again on every reload, so both keep winning
 // over the file.
-void apply_flags(const Flags& flags, Config& config) {
+void apply_overrides(const Flags& flags, Config& config) {
   citadel::ops::apply_config_variables(flags.variables, config);
   if (flags.host) config.server.host = *flags.host;
   if (flags.port) {
@@ -76,7 +76,7 @@ void apply_flags(const Flags& flags, Config& config) {
 Config effective_config(const Flags& flags) {
   Config config =
       flags.config_file.empty() ? Config{} : citadel::ops::load_config_file(flags.config_file);
-  apply_flags(flags, config);
+  apply_overrides(flags, config);
   citadel::ops::validate(config);
   return config;
 }
@@ -274,7 +274,8 @@ int main(int argc, char** argv) {
   std::function<void(std::string)> stop_requested;
   try {
     node = std::make_unique<citadel::app::Node>(citadel::app::Node::Options{
-        config, flags.config_file, [flags](Config& c) { apply_flags(flags, c); }, &service_manager,
+        config, flags.config_file, [flags](Config& c) { apply_overrides(flags, c); },
+        &service_manager,
         [&control, &stop_requested] {
           // The admin thread: the stop runs on the control thread.
           boost::asio::post(control, [&stop_requested] {

@@ -227,7 +227,7 @@ Node::Node(Options options)
   }
   reloader_ = std::make_unique<ConfigReloader>(
       config_,
-      ConfigReloader::Sources{std::move(options.config_file), std::move(options.apply_flags),
+      ConfigReloader::Sources{std::move(options.config_file), std::move(options.apply_overrides),
                               [this](const ops::Config& c) { apply_live(c); }});
 }
 

@@ -53,8 +53,9 @@ class Node {
   struct Options {
     ops::Config config;       // validated
     std::string config_file;  // "" when running on defaults
-    // The command line's values, applied again over every reloaded file.
-    std::function<void(ops::Config&)> apply_flags;
+    // The environment's config variables and the command line's flags,
+    // applied again over every reloaded file.
+    std::function<void(ops::Config&)> apply_overrides;
     // Told RELOADING/READY around every reload (systemctl reload waits for
     // the READY); null: nobody to tell. Outlives the node.
     const ops::ServiceManager* service_manager = nullptr;

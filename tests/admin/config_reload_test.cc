@@ -6,7 +6,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -128,10 +127,11 @@ TEST_F(ConfigReload, ChatRateLimitChangesForAConnectedClient) {
 }
 
 TEST_F(ConfigReload, AnEnvironmentVariableKeepsWinningOverTheFileAfterAReload) {
-  // Set for the server this test starts (it inherits the environment).
-  ::setenv("CITADEL_CHAT__MESSAGE_BURST", "7", 1);
-  start(kGenerousChat);
-  ::unsetenv("CITADEL_CHAT__MESSAGE_BURST");
+  {
+    // For the server this test starts (it reads its environment once, at start).
+    ScopedVariable burst("CITADEL_CHAT__MESSAGE_BURST", "7");
+    start(kGenerousChat);
+  }
   ASSERT_TRUE(config_shows(R"("chat.message_burst":"7")")) << get_body("/config");
 
   rewrite_config(kStingyChat);  // message_burst 2 in the file: the variable still says 7

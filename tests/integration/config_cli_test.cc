@@ -1,6 +1,5 @@
 // Command line and config file: --print-config, --version, and bad configs
 // stopping start-up with exit code 2 and the offending key named on stderr.
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -64,19 +63,6 @@ TEST(ConfigCli, PrintConfigAppliesCommandLineOverFile) {
   EXPECT_NE(r.stdout_text.find("threads: 3"), std::string::npos) << r.stdout_text;
   EXPECT_NE(r.stdout_text.find("level: warn"), std::string::npos) << r.stdout_text;
 }
-
-// Sets an environment variable for the servers this test starts (they
-// inherit it); restores the test's environment after.
-class ScopedVariable {
- public:
-  ScopedVariable(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~ScopedVariable() { ::unsetenv(name_); }
-  ScopedVariable(const ScopedVariable&) = delete;
-  ScopedVariable& operator=(const ScopedVariable&) = delete;
-
- private:
-  const char* name_;
-};
 
 TEST(ConfigCli, EnvironmentVariablesOverrideTheFileAndFlagsOverrideBoth) {
   TempFile config("server:\n  port: 1111\nlimits:\n  idle_timeout_ms: 1234\n");
