@@ -10,7 +10,7 @@
 namespace citadel::app {
 namespace {
 
-std::string quoted(std::string_view text) {
+std::string json_quoted(std::string_view text) {
   std::string out;
   ops::append_json_quoted(out, text);
   return out;
@@ -20,8 +20,8 @@ std::string keys_json(const std::vector<ops::ChangedKey>& keys) {
   std::string out = "[";
   for (const ops::ChangedKey& k : keys) {
     if (out.size() > 1) out += ",";
-    out += fmt::format(R"({{"key":{},"was":{},"now":{}}})", quoted(k.path), quoted(k.was),
-                       quoted(k.now));
+    out += fmt::format(R"({{"key":{},"was":{},"now":{}}})", json_quoted(k.path), json_quoted(k.was),
+                       json_quoted(k.now));
   }
   return out + "]";
 }
@@ -82,7 +82,7 @@ ConfigReloader::Outcome ConfigReloader::reload(std::string_view trigger) {
 
 std::string ConfigReloader::outcome_json(const Outcome& o) {
   return fmt::format(R"({{"ok":{},"version":{},"error":{},"applied":{},"needs_restart":{}}})", o.ok,
-                     o.version, quoted(o.error), keys_json(o.applied), keys_json(o.restart)) +
+                     o.version, json_quoted(o.error), keys_json(o.applied), keys_json(o.restart)) +
          "\n";
 }
 
@@ -93,22 +93,23 @@ std::string ConfigReloader::status_json() const {
   std::string values = "{";
   for (const auto& k : table.keys()) {
     if (values.size() > 1) values += ",";
-    values += quoted(k.path) + ":" +
-              quoted(k.tree_text ? k.tree_text(running) : table.shown(k, k.at(running)));
+    values += json_quoted(k.path) + ":" +
+              json_quoted(k.tree_text ? k.tree_text(running) : table.shown(k, k.at(running)));
   }
   values += "}";
   std::string restart = "[";
   for (const std::string& k : last_restart_keys_) {
     if (restart.size() > 1) restart += ",";
-    restart += quoted(k);
+    restart += json_quoted(k);
   }
   restart += "]";
   return fmt::format(
              R"({{"version":{},"source":{},"loaded_at":{},"reloads":{},"reload_failures":{},)"
              R"("last_error":{},"needs_restart":{},"values":{}}})",
-             version_, quoted(sources_.file.empty() ? "defaults" : sources_.file),
-             quoted(fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(loaded_at_))),
-             reloads_, failures_, quoted(last_error_), restart, values) +
+             version_, json_quoted(sources_.file.empty() ? "defaults" : sources_.file),
+             json_quoted(
+                 fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(loaded_at_))),
+             reloads_, failures_, json_quoted(last_error_), restart, values) +
          "\n";
 }
 

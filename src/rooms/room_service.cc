@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "protocol/commands.h"
+#include "protocol/flatbuffers_text.h"
 #include "protocol/verified_payload.h"
 #include "server/server.h"
 #include "server/verified_handler.h"
@@ -14,10 +15,6 @@
 namespace citadel::rooms {
 
 namespace {
-
-std::string_view view(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
-}
 
 // Logic threads are event loops without sockets; their indices stay clear
 // of the I/O loops' (which name connections).
@@ -101,27 +98,27 @@ void RoomService::register_handlers(server::Router& router) {
   auto request = [](net::Responder& p, uint32_t request_id) {
     return Request{p.connection_id(), p.user_id(), request_id};
   };
-  router.add(protocol::cmd::kRoomJoin,
-             verified<msg::RoomJoin>([this, request](auto& p, const auto& m) {
-               service_loop_.post(
-                   [this, req = request(p, m.request_id()), type = std::string(view(m.room_type())),
-                    id = m.room_id(), create = m.create(),
-                    last = m.last_frame()] { join_in_loop(req, type, id, create, last); });
-             }),
-             Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kRoomJoin, verified<msg::RoomJoin>([this, request](auto& p, const auto& m) {
+        service_loop_.post([this, req = request(p, m.request_id()),
+                            type = std::string(protocol::text_of(m.room_type())), id = m.room_id(),
+                            create = m.create(),
+                            last = m.last_frame()] { join_in_loop(req, type, id, create, last); });
+      }),
+      Access::kLoggedIn);
   router.add(protocol::cmd::kRoomLeave,
              verified<msg::RoomLeave>([this, request](auto& p, const auto& m) {
                service_loop_.post([this, req = request(p, m.request_id())] { leave_in_loop(req); });
              }),
              Access::kLoggedIn);
-  router.add(protocol::cmd::kMatchFind,
-             verified<msg::MatchFind>([this, request](auto& p, const auto& m) {
-               service_loop_.post(
-                   [this, req = request(p, m.request_id()), type = std::string(view(m.room_type())),
-                    mode = std::string(view(m.mode())),
-                    skill = m.skill()] { match_find_in_loop(req, type, mode, skill); });
-             }),
-             Access::kLoggedIn);
+  router.add(
+      protocol::cmd::kMatchFind, verified<msg::MatchFind>([this, request](auto& p, const auto& m) {
+        service_loop_.post([this, req = request(p, m.request_id()),
+                            type = std::string(protocol::text_of(m.room_type())),
+                            mode = std::string(protocol::text_of(m.mode())),
+                            skill = m.skill()] { match_find_in_loop(req, type, mode, skill); });
+      }),
+      Access::kLoggedIn);
   router.add(
       protocol::cmd::kMatchCancel,
       verified<msg::MatchCancel>([this, request](auto& p, const auto& m) {

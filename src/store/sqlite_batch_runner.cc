@@ -18,11 +18,6 @@ int64_t unix_ms_now() {
       .count();
 }
 
-// SQLITE_DONE from step() is success for a statement that returns no row.
-int done_or_error(int rc) {
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 }  // namespace
 
 BatchRunner::BatchRunner(sqlite3* db, uint32_t history_per_channel)

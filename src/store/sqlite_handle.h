@@ -36,6 +36,11 @@ struct SqliteFinalizer {
   void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
 };
 
+// SQLITE_DONE from step() is success for a statement that returns no row.
+inline int done_or_error(int rc) {
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 // Runs SQL without results (PRAGMA, DDL, BEGIN/COMMIT). Throws SqliteError.
 void exec_sql(sqlite3* db, const char* sql);
 

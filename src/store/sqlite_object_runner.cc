@@ -1,17 +1,10 @@
 #include "store/sqlite_object_runner.h"
 
 namespace citadel::store::sqlite {
-namespace {
 
 #define CITADEL_OBJECT_COLUMNS                                                               \
   "SELECT collection, key, owner_id, value, version, read_perm, write_perm, created_at_ms, " \
   "updated_at_ms FROM storage_objects "
-
-int done_or_error(int rc) {
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-}  // namespace
 
 ObjectRunner::ObjectRunner(sqlite3* db)
     : db_(db),

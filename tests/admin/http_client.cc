@@ -1,4 +1,5 @@
 #include "http_client.h"
+#include "support/deadline.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -17,11 +18,6 @@ namespace citadel::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::max<int64_t>(0, left.count()));
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -9,6 +9,7 @@
 
 #include "admin_process.h"
 #include "fixture.h"
+#include "frame_helpers.h"
 #include "http_client.h"
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
@@ -20,25 +21,13 @@ namespace {
 
 namespace cmd = protocol::cmd;
 
-Bytes finish(flatbuffers::FlatBufferBuilder& fbb) {
-  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
-}
-
-// The next frame of type `want` (pushes and others skipped).
-Frame next_of(TestClient& c, uint16_t want) {
-  const auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline) {
-    const ReadResult r = c.read_frame(10s);
-    if (r.status != ReadStatus::kFrame) break;
-    if (r.frame.cmd == want) return r.frame;
-  }
-  ADD_FAILURE() << "no frame " << want;
-  return {};
-}
-
 msg::LeaderboardResult result_of(TestClient& c) {
-  const Frame f = next_of(c, cmd::kLeaderboardReply);
-  const auto* m = protocol::verified_root<msg::LeaderboardReply>(f.payload);
+  const auto f = next_of(c, cmd::kLeaderboardReply, 10s);
+  if (!f) {
+    ADD_FAILURE() << "no LeaderboardReply";
+    return msg::LeaderboardResult::InternalError;
+  }
+  const auto* m = protocol::verified_root<msg::LeaderboardReply>(f->payload);
   return m != nullptr ? m->result() : msg::LeaderboardResult::InternalError;
 }
 
@@ -62,14 +51,15 @@ TEST(LeaderboardAdminBinary, DeleteARecordOverTheAdminApi) {
   ASSERT_TRUE(player.connect(proc.server->port()));
   flatbuffers::FlatBufferBuilder login;
   login.Finish(msg::CreateGuestLogin(login, 1, login.CreateString("lb-admin-binary")));
-  ASSERT_TRUE(player.send_frame(cmd::kGuestLogin, finish(login)));
-  const Frame auth = next_of(player, cmd::kAuthReply);
-  const auto* reply = protocol::verified_root<msg::AuthReply>(auth.payload);
+  ASSERT_TRUE(player.send_frame(cmd::kGuestLogin, bytes_of(login)));
+  const auto auth = next_of(player, cmd::kAuthReply, 10s);
+  ASSERT_TRUE(auth) << "no AuthReply";
+  const auto* reply = protocol::verified_root<msg::AuthReply>(auth->payload);
   ASSERT_TRUE(reply != nullptr && reply->result() == msg::AuthResult::Ok);
   const std::string user = std::to_string(reply->user_id());
   flatbuffers::FlatBufferBuilder submit;
   submit.Finish(msg::CreateLeaderboardSubmit(submit, 2, submit.CreateString("season/1"), 42, 0));
-  ASSERT_TRUE(player.send_frame(cmd::kLeaderboardSubmit, finish(submit)));
+  ASSERT_TRUE(player.send_frame(cmd::kLeaderboardSubmit, bytes_of(submit)));
   ASSERT_EQ(result_of(player), msg::LeaderboardResult::Ok);
 
   // The board id holds a '/': percent-encoded in the path.
@@ -87,7 +77,7 @@ TEST(LeaderboardAdminBinary, DeleteARecordOverTheAdminApi) {
 
   flatbuffers::FlatBufferBuilder mine;
   mine.Finish(msg::CreateLeaderboardMine(mine, 3, mine.CreateString("season/1")));
-  ASSERT_TRUE(player.send_frame(cmd::kLeaderboardMine, finish(mine)));
+  ASSERT_TRUE(player.send_frame(cmd::kLeaderboardMine, bytes_of(mine)));
   EXPECT_EQ(result_of(player), msg::LeaderboardResult::NotRanked);
 }
 

@@ -33,14 +33,13 @@ using test::bytes;
 using test::bytes_of;
 using test::events;
 using test::has_string;
+using test::kCli;
 using test::lines;
 using test::number_field;
 using test::ProgramResult;
 using test::Recorder;
 using test::run_program;
 using test::run_until;
-
-const std::string kCli = CITADEL_CLI_BIN;
 
 class CliAppTest : public ::testing::Test {
  protected:

@@ -9,6 +9,9 @@
 
 namespace citadel::client::test {
 
+// The citadel-cli binary under test (its path comes from CMake).
+inline const std::string kCli = CITADEL_CLI_BIN;
+
 inline std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);

@@ -15,11 +15,10 @@ namespace {
 using namespace std::chrono_literals;
 using citadel::test::ServerProcess;
 using test::events;
+using test::kCli;
 using test::lines;
 using test::number_field;
 using test::run_program;
-
-const std::string kCli = CITADEL_CLI_BIN;
 
 class CliTest : public ::testing::Test {
  protected:

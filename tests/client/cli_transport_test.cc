@@ -21,9 +21,8 @@ using citadel::test::ServerOptions;
 using citadel::test::ServerProcess;
 using citadel::test::TempFile;
 using test::events;
+using test::kCli;
 using test::run_program;
-
-const std::string kCli = CITADEL_CLI_BIN;
 
 class CliTransportTest : public ::testing::TestWithParam<std::string> {
  protected:

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "client_test_helpers.h"
 #include "fake_server.h"
 #include "protocol/commands.h"
 #include "protocol/leaderboard_generated.h"
@@ -30,21 +31,16 @@ using test::FakePeer;
 using test::FakeServer;
 using test::Frame;
 using test::payload_of;
+using test::quiet_options;
 using test::run_until;
+using test::table_of;
 
-ClientOptions quiet_options() {
-  ClientOptions o;
-  o.heartbeat_interval = 0ms;
-  o.dead_after = 0ms;
-  o.connect_timeout = 2s;
-  o.request_timeout = 2s;
+// One connection attempt and no retry: what the callback gets is the test's
+// subject, not the client's reconnecting.
+ClientOptions one_try_options() {
+  ClientOptions o = quiet_options();
   o.backoff.max_tries = 1;
   return o;
-}
-
-template <class Table>
-const Table* table_of(const Frame& f) {
-  return proto::verified_root<Table>(bytes(f.payload));
 }
 
 std::string with_id(uint32_t request_id, std::string_view rest) {
@@ -53,7 +49,7 @@ std::string with_id(uint32_t request_id, std::string_view rest) {
 }
 
 struct Connected {
-  explicit Connected(asio::io_context& io, ClientOptions options = quiet_options())
+  explicit Connected(asio::io_context& io, ClientOptions options = one_try_options())
       : server(io), client(io, std::move(options)) {
     client.connect("127.0.0.1", server.port());
     ok = run_until(
@@ -173,7 +169,7 @@ TEST(ClientDataCalls, StorageReadAndListGiveTheObjectsAndTheCursor) {
 
 TEST(ClientDataCalls, AServerErrorATimeoutAndNoConnectionAreTypedErrors) {
   asio::io_context io;
-  ClientOptions options = quiet_options();
+  ClientOptions options = one_try_options();
   options.request_timeout = 200ms;
   Connected c(io, options);
   ASSERT_TRUE(c.ok);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "client_test_helpers.h"
 #include "fake_server.h"
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
@@ -28,24 +29,10 @@ using test::FakePeer;
 using test::FakeServer;
 using test::Frame;
 using test::payload_of;
+using test::quiet_options;
 using test::Recorder;
 using test::run_until;
-
-ClientOptions quiet_options() {
-  ClientOptions o;
-  o.heartbeat_interval = 0ms;
-  o.dead_after = 0ms;
-  o.connect_timeout = 2s;
-  o.request_timeout = 2s;
-  o.backoff.base = 20ms;
-  o.backoff.cap = 100ms;
-  return o;
-}
-
-template <class Table>
-const Table* table_of(const Frame& f) {
-  return proto::verified_root<Table>(bytes(f.payload));
-}
+using test::table_of;
 
 std::string auth_reply(uint32_t request_id, std::string_view rest) {
   return payload_of(cmd::kAuthReply, "{\"request_id\": " + std::to_string(request_id) + ", " +

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "client_test_helpers.h"
 #include "fake_server.h"
 #include "protocol/wire.h"
 #include "recorder.h"
@@ -30,6 +31,7 @@ using test::bytes;
 using test::FakePeer;
 using test::FakeServer;
 using test::Frame;
+using test::quiet_options;
 using test::Recorder;
 using test::run_until;
 
@@ -44,17 +46,6 @@ struct OwnedFd {
   int fd;
 };
 
-ClientOptions quiet_options() {
-  ClientOptions o;
-  o.heartbeat_interval = 0ms;  // tests that want a heartbeat turn it on
-  o.dead_after = 0ms;
-  o.connect_timeout = 2s;
-  o.request_timeout = 5s;
-  o.backoff.base = 20ms;
-  o.backoff.cap = 100ms;
-  return o;
-}
-
 TEST(Client, PushesGoToThePushCallbackAndRepliesToTheirRequests) {
   asio::io_context io;
   FakeServer server(io);
@@ -64,7 +55,7 @@ TEST(Client, PushesGoToThePushCallbackAndRepliesToTheirRequests) {
     p.send(0x0211, "before " + f.payload);
     test::answer_like_the_server(p, f);
   };
-  Client client(io, quiet_options());
+  Client client(io, quiet_options(5s));
   Recorder rec;
   rec.attach(client);
   client.connect("127.0.0.1", server.port());
@@ -101,7 +92,7 @@ TEST(Client, ARequestScopedErrorFailsOnlyItsRequest) {
       test::answer_like_the_server(p, f);
     }
   };
-  Client client(io, quiet_options());
+  Client client(io, quiet_options(5s));
   Recorder rec;
   rec.attach(client);
   client.connect("127.0.0.1", server.port());
@@ -122,7 +113,7 @@ TEST(Client, AnswersTheServersPingWithoutTakingItAsAReply) {
   asio::io_context io;
   FakeServer server(io);
   server.on_accept = [](FakePeer& p) { p.send(proto::cmd::kPing, "from server"); };
-  Client client(io, quiet_options());
+  Client client(io, quiet_options(5s));
   Recorder rec;
   rec.attach(client);
   client.connect("127.0.0.1", server.port());
@@ -145,7 +136,7 @@ TEST(Client, ATimedOutRequestKeepsItsSlotSoTheNextReplyIsNotMisdelivered) {
       p.send(proto::cmd::kPong, p.received()[1].payload);
     }
   };
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.request_timeout = 100ms;
   Client client(io, o);
   Recorder rec;
@@ -171,7 +162,7 @@ TEST(Client, ATimedOutRequestKeepsItsSlotSoTheNextReplyIsNotMisdelivered) {
 TEST(Client, ASilentPeerIsDeclaredDeadAndTheClientReconnects) {
   asio::io_context io;
   FakeServer server(io);  // accepts, reads, never answers
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.heartbeat_interval = 50ms;
   o.dead_after = 200ms;
   Client client(io, o);
@@ -201,7 +192,7 @@ TEST(Client, HeartbeatRoundTripIsMeasuredAndKeepsALiveLinkUp) {
   asio::io_context io;
   FakeServer server(io);
   server.on_frame = test::answer_like_the_server;
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.heartbeat_interval = 20ms;
   o.dead_after = 100ms;
   Client client(io, o);
@@ -218,7 +209,7 @@ TEST(Client, HeartbeatRoundTripIsMeasuredAndKeepsALiveLinkUp) {
 
 TEST(Client, RequestsWithoutAConnectionFailAfterTheCallReturns) {
   asio::io_context io;
-  Client client(io, quiet_options());
+  Client client(io, quiet_options(5s));
   Recorder rec;
   const RequestId id = client.ping(bytes("x"), rec.record());
   EXPECT_TRUE(rec.replies.empty());  // never called back from inside request()
@@ -231,7 +222,7 @@ TEST(Client, RequestsWithoutAConnectionFailAfterTheCallReturns) {
 TEST(Client, BoundsOnPendingRequestsAndQueuedBytes) {
   asio::io_context io;
   FakeServer server(io);  // never answers
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.max_pending_requests = 2;
   o.max_output_bytes = 64;
   Client client(io, o);
@@ -254,7 +245,7 @@ TEST(Client, BoundsOnPendingRequestsAndQueuedBytes) {
 TEST(Client, OneWayMessagesTakeNoSlotAndSayWhyTheyCannotGo) {
   asio::io_context io;
   FakeServer server(io);  // never answers
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.max_output_bytes = 64;
   Client client(io, o);
   EXPECT_EQ(client.send(0x0310, bytes("early")), RequestError::kNotConnected);
@@ -274,7 +265,7 @@ TEST(Client, OneWayMessagesTakeNoSlotAndSayWhyTheyCannotGo) {
 TEST(Client, CloseFailsWaitingRequestsAndDoesNotReconnect) {
   asio::io_context io;
   FakeServer server(io);  // never answers
-  Client client(io, quiet_options());
+  Client client(io, quiet_options(5s));
   Recorder rec;
   rec.attach(client);
   client.connect("127.0.0.1", server.port());
@@ -297,7 +288,7 @@ TEST(Client, GarbageFromTheServerClosesTheLinkWithAReason) {
   asio::io_context io;
   FakeServer server(io);
   server.on_accept = [](FakePeer& p) { p.send_raw("HTTP/1.1 400 Bad Request\r\n\r\n"); };
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.auto_reconnect = false;
   Client client(io, o);
   Recorder rec;
@@ -317,7 +308,7 @@ TEST(Client, GivesUpAfterMaxTriesAgainstAClosedPort) {
     port = server.port();
     server.close_all();
   }
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.backoff.max_tries = 2;
   Client client(io, o);
   Recorder rec;
@@ -352,7 +343,7 @@ TEST(Client, ConnectTimesOutWhenTheServerNeverCompletesTheHandshake) {
     ASSERT_GE(fillers.back().fd, 0);
     ::connect(fillers.back().fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   }
-  ClientOptions o = quiet_options();
+  ClientOptions o = quiet_options(5s);
   o.connect_timeout = 200ms;
   o.auto_reconnect = false;
   Client client(io, o);

@@ -15,32 +15,16 @@
 
 #include "protocol/leaderboard_generated.h"
 #include "protocol/verified_payload.h"
+#include "read_back.h"
 
 namespace citadel::client {
 namespace {
 
 namespace proto = citadel::protocol;
 
-// A payload read back with the generated code, as the server reads it; the
-// payload lives as long as the table read from it.
-template <class Table>
-struct ReadBack {
-  explicit ReadBack(std::vector<uint8_t> bytes)
-      : payload(std::move(bytes)), table(proto::verified_root<Table>(payload)) {}
-  const Table* operator->() const { return table; }
-  bool ok() const { return table != nullptr; }
-
-  std::vector<uint8_t> payload;
-  const Table* table;
-};
-
-std::string str(const flatbuffers::String* s) {
-  return s == nullptr ? "<absent>" : std::string(s->string_view());
-}
-
-std::vector<uint8_t> finish(flatbuffers::FlatBufferBuilder& b) {
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
+using test::field_text;
+using test::finished_bytes;
+using test::ReadBack;
 
 // A LeaderboardReply as the server writes it for a page of the previous
 // period: two records and both cursors.
@@ -54,7 +38,7 @@ std::vector<uint8_t> page_reply() {
   b.Finish(msg::CreateLeaderboardReplyDirect(
       b, 9, msg::LeaderboardResult::Ok, "ok", "weekly-points", &records, "next.c", "prev.c", 310,
       msg::LeaderboardPeriod::Previous, 1794873600000, 1795478400000, true));
-  return finish(b);
+  return finished_bytes(b);
 }
 
 TEST(LeaderboardMessages, SubmitWithAndWithoutMetadata) {
@@ -62,10 +46,10 @@ TEST(LeaderboardMessages, SubmitWithAndWithoutMetadata) {
   const ReadBack<msg::LeaderboardSubmit> m(encode_leaderboard_submit(7, r));
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->request_id(), 7u);
-  EXPECT_EQ(str(m->board_id()), "weekly-points");
+  EXPECT_EQ(field_text(m->board_id()), "weekly-points");
   EXPECT_EQ(m->score(), 1200);
   EXPECT_EQ(m->subscore(), 3);
-  EXPECT_EQ(str(m->metadata()), R"({"car":"red"})");
+  EXPECT_EQ(field_text(m->metadata()), R"({"car":"red"})");
 
   // Absent keeps the record's metadata; "" replaces it: the two differ on the wire.
   r.metadata.reset();
@@ -78,7 +62,7 @@ TEST(LeaderboardMessages, SubmitWithAndWithoutMetadata) {
   const ReadBack<msg::LeaderboardSubmit> clear(encode_leaderboard_submit(9, r));
   ASSERT_TRUE(clear.ok());
   ASSERT_NE(clear->metadata(), nullptr);
-  EXPECT_EQ(str(clear->metadata()), "");
+  EXPECT_EQ(field_text(clear->metadata()), "");
 }
 
 TEST(LeaderboardMessages, ReadsCarryLimitCursorAndPeriod) {
@@ -92,14 +76,14 @@ TEST(LeaderboardMessages, ReadsCarryLimitCursorAndPeriod) {
   top.period = LeaderboardPeriod::kPrevious;
   const ReadBack<msg::LeaderboardTop> t2(encode_leaderboard_top(2, top));
   ASSERT_TRUE(t2.ok());
-  EXPECT_EQ(str(t2->cursor()), "AQBg");
+  EXPECT_EQ(field_text(t2->cursor()), "AQBg");
   EXPECT_EQ(t2->period(), msg::LeaderboardPeriod::Previous);
 
   const ReadBack<msg::LeaderboardAround> a(
       encode_leaderboard_around(3, {"b", 5, LeaderboardPeriod::kPrevious}));
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->request_id(), 3u);
-  EXPECT_EQ(str(a->board_id()), "b");
+  EXPECT_EQ(field_text(a->board_id()), "b");
   EXPECT_EQ(a->limit(), 5u);
   EXPECT_EQ(a->period(), msg::LeaderboardPeriod::Previous);
 
@@ -118,7 +102,7 @@ TEST(LeaderboardMessages, ReadsCarryLimitCursorAndPeriod) {
   const ReadBack<msg::LeaderboardDelete> d(encode_leaderboard_delete(6, "season/1"));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->request_id(), 6u);
-  EXPECT_EQ(str(d->board_id()), "season/1");
+  EXPECT_EQ(field_text(d->board_id()), "season/1");
 }
 
 TEST(LeaderboardMessages, ReplyDecodesFieldForField) {
@@ -148,7 +132,7 @@ TEST(LeaderboardMessages, RefusalWithoutRecordsOrCursors) {
   flatbuffers::FlatBufferBuilder b;
   b.Finish(msg::CreateLeaderboardReplyDirect(b, 14, msg::LeaderboardResult::NotRanked, "no record",
                                              "b"));
-  const auto reply = decode_leaderboard_reply(finish(b));
+  const auto reply = decode_leaderboard_reply(finished_bytes(b));
   ASSERT_TRUE(reply.has_value());
   EXPECT_FALSE(reply->ok());
   EXPECT_EQ(reply->result, leaderboard_result::kNotRanked);

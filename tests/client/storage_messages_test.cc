@@ -15,32 +15,16 @@
 
 #include "protocol/storage_generated.h"
 #include "protocol/verified_payload.h"
+#include "read_back.h"
 
 namespace citadel::client {
 namespace {
 
 namespace proto = citadel::protocol;
 
-// A payload read back with the generated code, as the server reads it; the
-// payload lives as long as the table read from it.
-template <class Table>
-struct ReadBack {
-  explicit ReadBack(std::vector<uint8_t> bytes)
-      : payload(std::move(bytes)), table(proto::verified_root<Table>(payload)) {}
-  const Table* operator->() const { return table; }
-  bool ok() const { return table != nullptr; }
-
-  std::vector<uint8_t> payload;
-  const Table* table;
-};
-
-std::string str(const flatbuffers::String* s) {
-  return s == nullptr ? "<absent>" : std::string(s->string_view());
-}
-
-std::vector<uint8_t> finish(flatbuffers::FlatBufferBuilder& b) {
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
+using test::field_text;
+using test::finished_bytes;
+using test::ReadBack;
 
 // A StorageReply as the server writes it: two objects, versions, a cursor.
 std::vector<uint8_t> full_reply() {
@@ -52,7 +36,7 @@ std::vector<uint8_t> full_reply() {
   const std::vector<uint64_t> versions = {1, 4};
   b.Finish(msg::CreateStorageReplyDirect(b, 77, msg::StorageResult::Ok, "ok", -1, &objects,
                                          &versions, "s1.cursor"));
-  return finish(b);
+  return finished_bytes(b);
 }
 
 TEST(StorageMessages, ReadIsReadBackAsTheServerReadsIt) {
@@ -62,10 +46,10 @@ TEST(StorageMessages, ReadIsReadBackAsTheServerReadsIt) {
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->request_id(), 4000000000u);
   ASSERT_EQ(m->objects()->size(), 2u);
-  EXPECT_EQ(str(m->objects()->Get(0)->collection()), "saves");
-  EXPECT_EQ(str(m->objects()->Get(0)->key()), "slot1");
+  EXPECT_EQ(field_text(m->objects()->Get(0)->collection()), "saves");
+  EXPECT_EQ(field_text(m->objects()->Get(0)->key()), "slot1");
   EXPECT_EQ(m->objects()->Get(0)->user_id(), 0u);
-  EXPECT_EQ(str(m->objects()->Get(1)->collection()), "profiles");
+  EXPECT_EQ(field_text(m->objects()->Get(1)->collection()), "profiles");
   EXPECT_EQ(m->objects()->Get(1)->user_id(), 99u);
 }
 
@@ -87,7 +71,7 @@ TEST(StorageMessages, WriteCarriesConditionsAndPermissions) {
   EXPECT_EQ(m->request_id(), 5u);
   ASSERT_EQ(m->objects()->size(), 3u);
   const auto* a = m->objects()->Get(0);
-  EXPECT_EQ(str(a->value()), R"({"level":4})");
+  EXPECT_EQ(field_text(a->value()), R"({"level":4})");
   EXPECT_EQ(a->version(), 7u);
   EXPECT_FALSE(a->if_absent());
   EXPECT_EQ(a->permission_read(), 2);
@@ -97,7 +81,7 @@ TEST(StorageMessages, WriteCarriesConditionsAndPermissions) {
   EXPECT_TRUE(b->if_absent());
   EXPECT_EQ(b->permission_write(), 0);
   const auto* c = m->objects()->Get(2);
-  EXPECT_EQ(str(c->value()), R"({"a":"\u00e9"})");
+  EXPECT_EQ(field_text(c->value()), R"({"a":"\u00e9"})");
   EXPECT_EQ(c->permission_read(), 1);
   EXPECT_EQ(c->permission_write(), 1);
 }
@@ -108,7 +92,7 @@ TEST(StorageMessages, DeleteAndList) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->request_id(), 6u);
   ASSERT_EQ(d->objects()->size(), 2u);
-  EXPECT_EQ(str(d->objects()->Get(0)->key()), "slot1");
+  EXPECT_EQ(field_text(d->objects()->Get(0)->key()), "slot1");
   EXPECT_EQ(d->objects()->Get(0)->version(), 3u);
   EXPECT_EQ(d->objects()->Get(1)->version(), 0u);
 
@@ -116,7 +100,7 @@ TEST(StorageMessages, DeleteAndList) {
   const ReadBack<msg::StorageList> l1(encode_storage_list(7, first));
   ASSERT_TRUE(l1.ok());
   EXPECT_EQ(l1->request_id(), 7u);
-  EXPECT_EQ(str(l1->collection()), "saves");
+  EXPECT_EQ(field_text(l1->collection()), "saves");
   EXPECT_EQ(l1->user_id(), 0u);
   EXPECT_EQ(l1->limit(), 2u);
   EXPECT_EQ(l1->cursor(), nullptr) << "the first page sends no cursor";
@@ -125,7 +109,7 @@ TEST(StorageMessages, DeleteAndList) {
   const ReadBack<msg::StorageList> l2(encode_storage_list(8, next));
   ASSERT_TRUE(l2.ok());
   EXPECT_EQ(l2->user_id(), 42u);
-  EXPECT_EQ(str(l2->cursor()), "s1.abc");
+  EXPECT_EQ(field_text(l2->cursor()), "s1.abc");
 }
 
 TEST(StorageMessages, ReplyDecodesFieldForField) {
@@ -150,7 +134,7 @@ TEST(StorageMessages, RefusalAndLastPage) {
   flatbuffers::FlatBufferBuilder b;
   b.Finish(msg::CreateStorageReplyDirect(b, 2, msg::StorageResult::VersionConflict,
                                          "a version or if_absent condition failed", 1));
-  const auto reply = decode_storage_reply(finish(b));
+  const auto reply = decode_storage_reply(finished_bytes(b));
   ASSERT_TRUE(reply.has_value());
   EXPECT_FALSE(reply->ok());
   EXPECT_EQ(reply->result, storage_result::kVersionConflict);

@@ -8,10 +8,6 @@
 namespace citadel::test {
 namespace {
 
-// An application cmd no handler is registered for (0x0100.. are taken by
-// login and chat; see src/protocol/commands.h).
-constexpr uint16_t kUnassignedCmd = 0x7F00;
-
 class BasicProtocol : public ServerTest {
  protected:
   void serve_eight_interleaved_clients();

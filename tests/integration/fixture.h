@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -18,6 +19,15 @@
 namespace citadel::test {
 
 namespace wire = citadel::protocol;
+
+// An application cmd no handler is registered for (0x0100.. are taken by
+// login and chat; see src/protocol/commands.h).
+inline constexpr uint16_t kUnassignedCmd = 0x7F00;
+
+inline long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+      .count();
+}
 
 // Sets an environment variable for the servers a test starts (they inherit
 // it) until the end of the scope.

@@ -10,10 +10,6 @@ namespace {
 
 using Lifecycle = ServerTest;
 
-long long ms_since(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
 // After shutdown began, a new connection must not be served: either it is
 // refused, or it never gets a PONG.
 testing::AssertionResult NotServed(uint16_t port) {

@@ -14,15 +14,7 @@
 namespace citadel::test {
 namespace {
 
-// An application cmd no handler is registered for (0x0100.. are taken by
-// login and chat; see src/protocol/commands.h).
-constexpr uint16_t kUnassignedCmd = 0x7F00;
-
 using Limits = ServerTest;
-
-long long ms_since(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
 
 TEST_F(Limits, IdleTimeout300msClosesIdleClientWithError6WhilePingingClientSurvives) {
   START_SERVER("limits:\n  idle_timeout_ms: 300\n");

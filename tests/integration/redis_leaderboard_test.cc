@@ -14,12 +14,12 @@
 #include "admin_process.h"
 #include "fixture.h"
 #include "http_client.h"
-#include "tool_checks.h"
 #include "protocol/auth_generated.h"
 #include "protocol/commands.h"
 #include "protocol/leaderboard_generated.h"
 #include "protocol/verified_payload.h"
 #include "redis/redis_server.h"
+#include "tool_checks.h"
 
 namespace citadel::test {
 namespace {

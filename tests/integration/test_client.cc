@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "protocol/wire.h"
+#include "support/deadline.h"
 
 namespace citadel::test {
 namespace {
@@ -23,11 +24,6 @@ namespace wire = citadel::protocol;
 
 // A reply larger than this is treated as garbage rather than allocated.
 constexpr uint32_t kClientMaxFrameBytes = 64 * 1024 * 1024;
-
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
 
 }  // namespace
 

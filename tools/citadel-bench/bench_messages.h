@@ -36,6 +36,8 @@ class MessageEncoder {
 // covers either, with the last slot for anything unknown.
 inline constexpr std::size_t kResultSlots = 16;
 
+inline constexpr uint16_t kAuthOk = 0;  // msg::AuthResult::Ok
+
 struct AuthReplyFields {
   uint32_t request_id = 0;
   uint16_t result = 0;  // msg::AuthResult

@@ -39,10 +39,6 @@ int64_t to_ns(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-Clock::duration seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
 // What every worker shares. The controller writes the plain fields before
 // the workers start, `expected` before go; the rest are atomics.
 struct ChatShared {
@@ -325,11 +321,6 @@ class ChatWorker final : public FrameEvents {
       live_rejected_{0}, live_receipts_{0};
   std::atomic<bool> sending_done_{false};
   FrameClient client_;  // last: its events reach the members above
-};
-
-struct StopOnExit {
-  RunControl& control;
-  ~StopOnExit() { control.stop.store(true, std::memory_order_relaxed); }
 };
 
 // Senders per worker: all on worker 0 for --rate 0 (one message at a time

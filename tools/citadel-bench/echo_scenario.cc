@@ -113,10 +113,7 @@ int run_echo(const EchoOptions& options, const sockaddr_in& server, std::FILE* c
     for (auto& w : echo_workers) threads.emplace_back([&w] { w->run_in_thread(); });
     // jthread joins on scope exit; make sure the workers are told to stop even
     // if the controller leaves this block early.
-    struct StopOnExit {
-      RunControl& control;
-      ~StopOnExit() { control.stop.store(true, std::memory_order_relaxed); }
-    } stop_on_exit{control};
+    StopOnExit stop_on_exit{control};
 
     const Clock::time_point start = controller.started();
     WaitResult waited = controller.wait(start + kConnectPhaseLimit + kConnectPhaseGrace, [&] {

@@ -12,22 +12,16 @@
 
 #include "client/transport/client_stream.h"
 #include "protocol/wire.h"
+#include "read_budgets.h"
 
 namespace citadel::bench {
 namespace {
 
 namespace proto = citadel::protocol;
 
-// One read buffer per thread; big enough that a turn rarely needs a second read.
-constexpr std::size_t kReadBufferBytes = 256 * 1024;
-// Reads per readiness event before moving on, so one busy connection cannot
-// starve the others in a turn (level-triggered: the rest waits for next turn).
-constexpr int kMaxReadsPerEvent = 4;
 // The shared request block holds at least this much, so one send can carry a
 // deep pipeline of small frames; larger than a socket send buffer is useless.
 constexpr std::size_t kTargetBlockBytes = 256 * 1024;
-// The client is lenient about reply sizes; the server enforces its own limit.
-constexpr uint32_t kMaxReplyPayloadBytes = 16 * 1024 * 1024;
 // PONGs owed to the server beyond this are dropped and counted.
 constexpr std::size_t kMaxControlBytes = 4096;
 // Decrypted records land here: several 16 KiB records per read.

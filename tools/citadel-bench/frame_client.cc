@@ -10,16 +10,13 @@
 #include <system_error>
 
 #include "protocol/wire.h"
+#include "read_budgets.h"
 
 namespace citadel::bench {
 namespace {
 
 namespace proto = citadel::protocol;
 
-// The same budgets as EpollClient (see epoll_client.cc for the reasons).
-constexpr std::size_t kReadBufferBytes = 256 * 1024;
-constexpr int kMaxReadsPerEvent = 4;
-constexpr uint32_t kMaxReplyPayloadBytes = 16 * 1024 * 1024;
 // An output buffer that grew past this (a burst of frames) is given back once
 // it has been sent, so 10,000 connections do not each keep their peak.
 constexpr std::size_t kRetainedOutputBytes = 1024;

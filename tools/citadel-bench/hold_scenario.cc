@@ -155,10 +155,7 @@ int run_hold(const HoldOptions& options, const sockaddr_in& server, std::FILE* c
   {
     std::vector<std::jthread> threads;
     for (auto& w : hold_workers) threads.emplace_back([&w] { w->run_in_thread(); });
-    struct StopOnExit {
-      RunControl& control;
-      ~StopOnExit() { control.stop.store(true, std::memory_order_relaxed); }
-    } stop_on_exit{control};
+    StopOnExit stop_on_exit{control};
 
     const Clock::time_point start = controller.started();
     WaitResult waited = controller.wait(start + kConnectPhaseLimit + kConnectPhaseGrace, [&] {

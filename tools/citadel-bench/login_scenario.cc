@@ -23,8 +23,6 @@ namespace {
 
 namespace proto = citadel::protocol;
 
-constexpr uint16_t kAuthOk = 0;  // msg::AuthResult::Ok
-
 // One thread's share of the connections. Each connection has at most one
 // login in flight (and, in the persistent mode, the Logout sent with it).
 class LoginWorker final : public FrameEvents {
@@ -211,15 +209,6 @@ class LoginWorker final : public FrameEvents {
   std::atomic<uint64_t> live_logged_in_{0};
   bool going_ = false;
   FrameClient client_;  // last: its events reach the members above
-};
-
-Clock::duration seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
-struct StopOnExit {
-  RunControl& control;
-  ~StopOnExit() { control.stop.store(true, std::memory_order_relaxed); }
 };
 
 }  // namespace

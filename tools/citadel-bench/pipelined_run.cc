@@ -10,20 +10,7 @@
 #include "system_info.h"
 
 namespace citadel::bench {
-namespace {
-
-Clock::duration seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
-// The workers leave their loops however the run ends (a throw included), so
-// the jthreads' joins return.
-struct StopOnExit {
-  RunControl& control;
-  ~StopOnExit() { control.stop.store(true, std::memory_order_relaxed); }
-};
-
-}  // namespace
+namespace {}  // namespace
 
 PipelinedResult run_pipelined(const CommonOptions& common, const sockaddr_in& server,
                               double warmup_s, int server_pid, const char* unit, std::FILE* csv,

@@ -9,9 +9,7 @@ namespace citadel::bench {
 
 namespace proto = citadel::protocol;
 
-namespace {
-constexpr uint16_t kAuthOk = 0;  // msg::AuthResult::Ok
-}  // namespace
+namespace {}  // namespace
 
 PipelinedWorker::PipelinedWorker(FrameClientConfig config, uint32_t depth, std::string_view prefix,
                                  uint32_t index, RunControl& control, StatsBoard& board,

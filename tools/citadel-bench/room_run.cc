@@ -18,18 +18,9 @@
 namespace citadel::bench {
 namespace {
 
-Clock::duration seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
-
-struct StopOnExit {
-  RunControl& control;
-  ~StopOnExit() { control.stop.store(true, std::memory_order_relaxed); }
-};
 
 void add(GameCounts& a, const GameCounts& b) {
   a.inputs_sent += b.inputs_sent;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 
 #include "send_time_ring.h"
 
@@ -22,5 +23,17 @@ struct RunControl {
     measure_end.store(end.time_since_epoch().count(), std::memory_order_relaxed);
   }
 };
+
+// Stops the run when the scope ends: the workers leave their loops however
+// the run ends (a throw included), so the jthreads' joins return.
+struct StopOnExit {
+  RunControl& control;
+  ~StopOnExit() { control.stop.store(true, std::memory_order_relaxed); }
+};
+
+// A duration given in (fractional) seconds, as the options hold them.
+inline Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
 
 }  // namespace citadel::bench

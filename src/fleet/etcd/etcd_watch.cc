@@ -17,15 +17,14 @@
 #include <algorithm>
 
 #include "fleet/etcd/etcd_json.h"
+#include "ops/asio_no_throw.h"
 
 namespace citadel::fleet::etcd {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-namespace {
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-}  // namespace
+using ops::kNoThrow;
 
 struct Watch::State {
   std::atomic<bool> cancelled{false};

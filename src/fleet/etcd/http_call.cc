@@ -12,14 +12,14 @@
 
 #include <algorithm>
 
+#include "ops/asio_no_throw.h"
+
 namespace citadel::fleet::etcd {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-namespace {
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-}  // namespace
+using ops::kNoThrow;
 
 Error socket_error(const Endpoint& endpoint, std::string_view what,
                    const boost::system::error_code& ec) {

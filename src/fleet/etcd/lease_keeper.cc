@@ -13,6 +13,7 @@
 
 #include "fleet/etcd/etcd_json.h"
 #include "fleet/etcd/http_call.h"
+#include "ops/asio_no_throw.h"
 
 namespace citadel::fleet::etcd {
 namespace asio = boost::asio;
@@ -28,8 +29,8 @@ struct LeaseKeeper::State {
 };
 
 namespace {
+using ops::kNoThrow;
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // After a failed renewal, try again this soon (or at TTL/3 if sooner).
 constexpr milliseconds kRetry{200};
 // A renewal is never given less time than this, even right at the deadline.

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ops/admin/http_session.h"
+#include "ops/asio_no_throw.h"
 
 namespace citadel::ops::admin {
 namespace asio = boost::asio;
@@ -18,7 +19,6 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // After accept() fails for lack of descriptors, wait before trying again
 // rather than spin on a listener that stays readable.
 constexpr auto kAcceptErrorPause = std::chrono::milliseconds(100);

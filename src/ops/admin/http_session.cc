@@ -16,6 +16,8 @@
 #include <chrono>
 #include <optional>
 
+#include "ops/asio_no_throw.h"
+
 namespace citadel::ops::admin {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -23,7 +25,6 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // After refusing a request, how long and how much of the rest of it we read
 // and discard before closing (see close_after_refusal).
 constexpr auto kRefusalLinger = std::chrono::seconds(1);

@@ -5,6 +5,7 @@
 
 #include "net/responder.h"
 #include "protocol/commands.h"
+#include "protocol/flatbuffers_text.h"
 #include "protocol/utf8.h"
 #include "server/verified_handler.h"
 
@@ -26,10 +27,6 @@ bool valid_username(std::string_view name) {
     if (!ok) return false;
   }
   return true;
-}
-
-std::string_view view(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
 }
 
 }  // namespace
@@ -105,7 +102,7 @@ void AuthService::on_guest_login(net::Responder& peer, const msg::GuestLogin& m)
   if (peer.user_id() != 0) {
     return reply_now(peer, m.request_id(), Result::AlreadyLoggedIn, "already logged in");
   }
-  const std::string_view device = view(m.device_id());
+  const std::string_view device = protocol::text_of(m.device_id());
   // UTF-8 without NUL: what every store backend can hold as text
   // (PostgreSQL refuses both NUL and malformed UTF-8).
   if (device.size() < kMinDeviceIdBytes || device.size() > kMaxDeviceIdBytes ||
@@ -132,8 +129,8 @@ void AuthService::on_register(net::Responder& peer, const msg::Register& m) {
   if (peer.user_id() != 0) {
     return reply_now(peer, m.request_id(), Result::AlreadyLoggedIn, "already logged in");
   }
-  const std::string username(view(m.username()));
-  const std::string_view password = view(m.password());
+  const std::string username(protocol::text_of(m.username()));
+  const std::string_view password = protocol::text_of(m.password());
   if (!valid_username(username)) {
     return reply_now(peer, m.request_id(), Result::InvalidUsername,
                      "username: 3 to 32 of A-Z a-z 0-9 _ - . (not starting guest-)");
@@ -170,8 +167,8 @@ void AuthService::on_login(net::Responder& peer, const msg::Login& m) {
   if (peer.user_id() != 0) {
     return reply_now(peer, m.request_id(), Result::AlreadyLoggedIn, "already logged in");
   }
-  const std::string_view username = view(m.username());
-  const std::string_view password = view(m.password());
+  const std::string_view username = protocol::text_of(m.username());
+  const std::string_view password = protocol::text_of(m.password());
   if (username.empty() || username.size() > kMaxUsernameChars || password.empty() ||
       password.size() > kMaxPasswordBytes) {
     return reply_now(peer, m.request_id(), Result::BadCredentials, "bad username or password");
@@ -188,7 +185,7 @@ void AuthService::on_resume(net::Responder& peer, const msg::Resume& m) {
     return reply_now(peer, m.request_id(), Result::AlreadyLoggedIn, "already logged in");
   }
   TokenClaims claims;
-  switch (signer_.verify(view(m.token()), unix_ms_now(), claims)) {
+  switch (signer_.verify(protocol::text_of(m.token()), unix_ms_now(), claims)) {
     case TokenError::kNone:
       break;
     case TokenError::kExpired:

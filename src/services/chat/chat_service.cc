@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "protocol/commands.h"
+#include "protocol/flatbuffers_text.h"
 #include "protocol/utf8.h"
 #include "server/verified_handler.h"
 
@@ -14,20 +15,12 @@ namespace {
 
 constexpr std::size_t kMaxChannelNameChars = 32;
 
-std::string_view view(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
-}
-
-flatbuffers::Offset<flatbuffers::String> str(flatbuffers::FlatBufferBuilder& fbb,
-                                             std::string_view s) {
-  return fbb.CreateString(s.data(), s.size());
-}
-
 net::SharedBytes encode_message(uint64_t push_id, std::string_view channel, uint64_t from_id,
                                 std::string_view from_name, std::string_view text, int64_t sent_ms,
                                 bool is_private) {
   flatbuffers::FlatBufferBuilder fbb(128 + text.size());
-  const auto c = str(fbb, channel), n = str(fbb, from_name), t = str(fbb, text);
+  const auto c = fbb.CreateString(channel), n = fbb.CreateString(from_name),
+             t = fbb.CreateString(text);
   fbb.Finish(msg::CreateChatMessage(fbb, push_id, c, from_id, n, t, static_cast<uint64_t>(sent_ms),
                                     is_private));
   return server::make_shared_frame(protocol::cmd::kChatMessage,
@@ -96,49 +89,57 @@ void ChatService::register_handlers(server::Router& router) {
   };
 
   for (const bool create : {true, false}) {
-    router.add(
-        create ? protocol::cmd::kChatCreate : protocol::cmd::kChatJoin,
-        create ? verified<msg::ChatCreate>([this, request, create](auto& p, const auto& m) {
-          loop_.post([this, req = request(p, m.request_id()), name = std::string(view(m.channel())),
-                      create] { create_or_join_in_loop(req, name, create); });
-        })
-               : verified<msg::ChatJoin>([this, request, create](auto& p, const auto& m) {
-                   loop_.post([this, req = request(p, m.request_id()),
-                               name = std::string(view(m.channel())),
-                               create] { create_or_join_in_loop(req, name, create); });
-                 }),
-        Access::kLoggedIn);
+    router.add(create ? protocol::cmd::kChatCreate : protocol::cmd::kChatJoin,
+               create ? verified<msg::ChatCreate>([this, request, create](auto& p, const auto& m) {
+                 loop_.post([this, req = request(p, m.request_id()),
+                             name = std::string(protocol::text_of(m.channel())),
+                             create] { create_or_join_in_loop(req, name, create); });
+               })
+                      : verified<msg::ChatJoin>([this, request, create](auto& p, const auto& m) {
+                          loop_.post([this, req = request(p, m.request_id()),
+                                      name = std::string(protocol::text_of(m.channel())),
+                                      create] { create_or_join_in_loop(req, name, create); });
+                        }),
+               Access::kLoggedIn);
   }
   router.add(protocol::cmd::kChatLeave,
              verified<msg::ChatLeave>([this, request](auto& p, const auto& m) {
                loop_.post([this, req = request(p, m.request_id()),
-                           name = std::string(view(m.channel()))] { leave_in_loop(req, name); });
+                           name = std::string(protocol::text_of(m.channel()))] {
+                 leave_in_loop(req, name);
+               });
              }),
              Access::kLoggedIn);
-  router.add(
-      protocol::cmd::kChatSend,
-      verified<msg::ChatSend>([this, request, text_problem, refuse](auto& p, const auto& m) {
-        const auto req = request(p, m.request_id());
-        if (auto problem = text_problem(view(m.text()))) {
-          return refuse(req, *problem, view(m.channel()));
-        }
-        loop_.post([this, req, channel = std::string(view(m.channel())),
-                    text = std::string(view(m.text()))] { send_in_loop(req, channel, text); });
-      }),
-      Access::kLoggedIn);
+  router.add(protocol::cmd::kChatSend,
+             verified<msg::ChatSend>([this, request, text_problem, refuse](auto& p, const auto& m) {
+               const auto req = request(p, m.request_id());
+               if (auto problem = text_problem(protocol::text_of(m.text()))) {
+                 return refuse(req, *problem, protocol::text_of(m.channel()));
+               }
+               loop_.post([this, req, channel = std::string(protocol::text_of(m.channel())),
+                           text = std::string(protocol::text_of(m.text()))] {
+                 send_in_loop(req, channel, text);
+               });
+             }),
+             Access::kLoggedIn);
   router.add(
       protocol::cmd::kChatPrivate,
       verified<msg::ChatPrivate>([this, request, text_problem, refuse](auto& p, const auto& m) {
         const auto req = request(p, m.request_id());
-        if (auto problem = text_problem(view(m.text()))) return refuse(req, *problem);
-        loop_.post([this, req, to = m.to_user_id(), name = std::string(view(m.to_username())),
-                    text = std::string(view(m.text()))] { private_in_loop(req, to, name, text); });
+        if (auto problem = text_problem(protocol::text_of(m.text()))) return refuse(req, *problem);
+        loop_.post([this, req, to = m.to_user_id(),
+                    name = std::string(protocol::text_of(m.to_username())),
+                    text = std::string(protocol::text_of(m.text()))] {
+          private_in_loop(req, to, name, text);
+        });
       }),
       Access::kLoggedIn);
   router.add(protocol::cmd::kChatMembers,
              verified<msg::ChatMembers>([this, request](auto& p, const auto& m) {
                loop_.post([this, req = request(p, m.request_id()),
-                           name = std::string(view(m.channel()))] { members_in_loop(req, name); });
+                           name = std::string(protocol::text_of(m.channel()))] {
+                 members_in_loop(req, name);
+               });
              }),
              Access::kLoggedIn);
   router.add(protocol::cmd::kChatOnlineCount,
@@ -248,7 +249,8 @@ void ChatService::create_or_join_in_loop(Request req, std::string name, bool cre
           flatbuffers::FlatBufferBuilder fbb(256);
           std::vector<flatbuffers::Offset<msg::ChatMessage>> history;
           for (const auto& m : r.value) {
-            const auto c = str(fbb, name), n = str(fbb, m.sender_name), t = str(fbb, m.text);
+            const auto c = fbb.CreateString(name), n = fbb.CreateString(m.sender_name),
+                       t = fbb.CreateString(m.text);
             history.push_back(msg::CreateChatMessage(fbb, 0, c, static_cast<uint64_t>(m.sender_id),
                                                      n, t,
                                                      static_cast<uint64_t>(m.sent_at_unix_ms)));
@@ -437,13 +439,14 @@ ChatService::MembersOffset ChatService::member_list_in_loop(flatbuffers::FlatBuf
   for (uint64_t user_id : channel.members) {
     const Session* s = sessions_.find_in_loop(user_id);
     if (s == nullptr) continue;
-    members.push_back(msg::CreateMember(fbb, user_id, str(fbb, s->username), s->attached()));
+    members.push_back(
+        msg::CreateMember(fbb, user_id, fbb.CreateString(s->username), s->attached()));
   }
   // Members on other nodes: their session lives there (whether it is
   // attached is that node's business), so they are listed online.
   for (const auto& m : fleet_.members(name)) {
     if (channel.members.contains(m.user_id)) continue;  // logged in here as well
-    members.push_back(msg::CreateMember(fbb, m.user_id, str(fbb, *m.username), true));
+    members.push_back(msg::CreateMember(fbb, m.user_id, fbb.CreateString(*m.username), true));
   }
   return fbb.CreateVector(members);
 }
@@ -472,7 +475,7 @@ void ChatService::presence_in_loop(const std::string& name, const Session& who, 
   if (others.empty()) return;
   const uint64_t push_id = sessions_.next_push_id_in_loop();
   flatbuffers::FlatBufferBuilder fbb(128);
-  const auto c = str(fbb, name), n = str(fbb, who.username);
+  const auto c = fbb.CreateString(name), n = fbb.CreateString(who.username);
   fbb.Finish(msg::CreatePresence(fbb, push_id, c, who.user_id, n, online));
   sessions_.push_in_loop(
       others, push_id,
@@ -602,7 +605,7 @@ std::size_t ChatService::remote_presence_in_loop(const std::string& name, uint64
   if (members.empty()) return 0;
   const uint64_t push_id = sessions_.next_push_id_in_loop();
   flatbuffers::FlatBufferBuilder fbb(128);
-  const auto c = str(fbb, name), n = str(fbb, username);
+  const auto c = fbb.CreateString(name), n = fbb.CreateString(username);
   fbb.Finish(msg::CreatePresence(fbb, push_id, c, user_id, n, online));
   sessions_.push_in_loop(
       members, push_id,
@@ -679,7 +682,7 @@ net::SharedBytes ChatService::encode_reply(const Request& req, flatbuffers::Flat
                                            Result result, std::string_view message,
                                            std::string_view channel, MembersOffset members,
                                            uint64_t online_count, HistoryOffset history) {
-  const auto m = str(fbb, message), c = str(fbb, channel);
+  const auto m = fbb.CreateString(message), c = fbb.CreateString(channel);
   fbb.Finish(
       msg::CreateChatReply(fbb, req.request_id, result, m, c, members, online_count, history));
   return server::make_shared_frame(protocol::cmd::kChatReply,

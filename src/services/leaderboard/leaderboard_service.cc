@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "protocol/commands.h"
+#include "protocol/flatbuffers_text.h"
 #include "protocol/utf8.h"
 #include "redis/redis_client.h"
 #include "server/verified_handler.h"
@@ -20,15 +21,6 @@ namespace {
 
 using leaderboard::LeaderboardError;
 using leaderboard::Period;
-
-std::string_view view(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
-}
-
-flatbuffers::Offset<flatbuffers::String> str(flatbuffers::FlatBufferBuilder& fbb,
-                                             std::string_view s) {
-  return fbb.CreateString(s.data(), s.size());
-}
 
 Period period_of(msg::LeaderboardPeriod p) {
   return p == msg::LeaderboardPeriod::Previous ? Period::kPrevious : Period::kCurrent;
@@ -290,9 +282,9 @@ void LeaderboardService::register_handlers(server::Router& router) {
   router.add(protocol::cmd::kLeaderboardSubmit,
              verified<msg::LeaderboardSubmit>([this, request](auto& p, const auto& m) {
                std::optional<std::string> metadata;
-               if (m.metadata() != nullptr) metadata = std::string(view(m.metadata()));
+               if (m.metadata() != nullptr) metadata = std::string(protocol::text_of(m.metadata()));
                loop_.post([this, req = request(p, m.request_id()),
-                           board = std::string(view(m.board_id())), score = m.score(),
+                           board = std::string(protocol::text_of(m.board_id())), score = m.score(),
                            subscore = m.subscore(), metadata = std::move(metadata)]() mutable {
                  submit_in_loop(req, std::move(board), score, subscore, std::move(metadata));
                });
@@ -301,8 +293,9 @@ void LeaderboardService::register_handlers(server::Router& router) {
   router.add(protocol::cmd::kLeaderboardTop,
              verified<msg::LeaderboardTop>([this, request](auto& p, const auto& m) {
                loop_.post([this, req = request(p, m.request_id()),
-                           board = std::string(view(m.board_id())), limit = m.limit(),
-                           cursor = std::string(view(m.cursor())), period = period_of(m.period())] {
+                           board = std::string(protocol::text_of(m.board_id())), limit = m.limit(),
+                           cursor = std::string(protocol::text_of(m.cursor())),
+                           period = period_of(m.period())] {
                  top_in_loop(req, board, limit, cursor, period);
                });
              }),
@@ -310,36 +303,36 @@ void LeaderboardService::register_handlers(server::Router& router) {
   router.add(
       protocol::cmd::kLeaderboardAround,
       verified<msg::LeaderboardAround>([this, request](auto& p, const auto& m) {
-        loop_.post([this, req = request(p, m.request_id()), board = std::string(view(m.board_id())),
-                    limit = m.limit(),
+        loop_.post([this, req = request(p, m.request_id()),
+                    board = std::string(protocol::text_of(m.board_id())), limit = m.limit(),
                     period = period_of(m.period())] { around_in_loop(req, board, limit, period); });
       }),
       Access::kLoggedIn);
-  router.add(
-      protocol::cmd::kLeaderboardRecords,
-      verified<msg::LeaderboardRecords>([this, request](auto& p, const auto& m) {
-        // Copied only up to one past the cap: enough to refuse a longer list.
-        std::vector<uint64_t> ids;
-        if (const auto* list = m.user_ids()) {
-          ids = protocol::copy_scalars(*list, kLeaderboardMaxIds + 1);
-        }
-        loop_.post([this, req = request(p, m.request_id()), board = std::string(view(m.board_id())),
-                    ids = std::move(ids), period = period_of(m.period())]() mutable {
-          records_in_loop(req, board, std::move(ids), period);
-        });
-      }),
-      Access::kLoggedIn);
-  router.add(
-      protocol::cmd::kLeaderboardMine,
-      verified<msg::LeaderboardMine>([this, request](auto& p, const auto& m) {
-        loop_.post([this, req = request(p, m.request_id()), board = std::string(view(m.board_id())),
-                    period = period_of(m.period())] { mine_in_loop(req, board, period); });
-      }),
-      Access::kLoggedIn);
+  router.add(protocol::cmd::kLeaderboardRecords,
+             verified<msg::LeaderboardRecords>([this, request](auto& p, const auto& m) {
+               // Copied only up to one past the cap: enough to refuse a longer list.
+               std::vector<uint64_t> ids;
+               if (const auto* list = m.user_ids()) {
+                 ids = protocol::copy_scalars(*list, kLeaderboardMaxIds + 1);
+               }
+               loop_.post([this, req = request(p, m.request_id()),
+                           board = std::string(protocol::text_of(m.board_id())),
+                           ids = std::move(ids), period = period_of(m.period())]() mutable {
+                 records_in_loop(req, board, std::move(ids), period);
+               });
+             }),
+             Access::kLoggedIn);
+  router.add(protocol::cmd::kLeaderboardMine,
+             verified<msg::LeaderboardMine>([this, request](auto& p, const auto& m) {
+               loop_.post([this, req = request(p, m.request_id()),
+                           board = std::string(protocol::text_of(m.board_id())),
+                           period = period_of(m.period())] { mine_in_loop(req, board, period); });
+             }),
+             Access::kLoggedIn);
   router.add(protocol::cmd::kLeaderboardDelete,
              verified<msg::LeaderboardDelete>([this, request](auto& p, const auto& m) {
                loop_.post([this, req = request(p, m.request_id()),
-                           board = std::string(view(m.board_id()))]() mutable {
+                           board = std::string(protocol::text_of(m.board_id()))]() mutable {
                  delete_in_loop(req, std::move(board));
                });
              }),
@@ -733,17 +726,17 @@ net::SharedBytes LeaderboardService::encode(const Request& req, Result result,
     std::vector<flatbuffers::Offset<msg::LeaderboardRecord>> list;
     list.reserve(body.records->size());
     for (const leaderboard::Record& r : *body.records) {
-      const auto name = str(fbb, r.username);
-      const auto metadata = r.metadata.empty() ? 0 : str(fbb, r.metadata);
+      const auto name = fbb.CreateString(r.username);
+      const auto metadata = r.metadata.empty() ? 0 : fbb.CreateString(r.metadata);
       list.push_back(msg::CreateLeaderboardRecord(fbb, r.rank, r.user_id, name, r.score, r.subscore,
                                                   r.num_submissions, metadata,
                                                   r.create_time_unix_ms, r.update_time_unix_ms));
     }
     records = fbb.CreateVector(list);
   }
-  const auto m = str(fbb, message), b = str(fbb, body.board_id);
-  const auto next = body.next_cursor.empty() ? 0 : str(fbb, body.next_cursor);
-  const auto prev = body.prev_cursor.empty() ? 0 : str(fbb, body.prev_cursor);
+  const auto m = fbb.CreateString(message), b = fbb.CreateString(body.board_id);
+  const auto next = body.next_cursor.empty() ? 0 : fbb.CreateString(body.next_cursor);
+  const auto prev = body.prev_cursor.empty() ? 0 : fbb.CreateString(body.prev_cursor);
   const int64_t start = body.info ? body.info->start_unix_ms : 0;
   const int64_t end =
       body.info && body.info->end_unix_ms != leaderboard::kNoEnd ? body.info->end_unix_ms : 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocol/commands.h"
+#include "protocol/flatbuffers_text.h"
 #include "server/verified_handler.h"
 #include "store/object_validation.h"
 
@@ -16,15 +17,6 @@ namespace citadel::services {
 namespace {
 
 using Result = msg::StorageResult;
-
-std::string_view view(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
-}
-
-flatbuffers::Offset<flatbuffers::String> str(flatbuffers::FlatBufferBuilder& fbb,
-                                             const std::string& s) {
-  return fbb.CreateString(s.data(), s.size());
-}
 
 // What is wrong with an item's names, if anything.
 std::optional<std::pair<Result, std::string>> name_problem(std::string_view collection,
@@ -83,8 +75,8 @@ net::SharedBytes encode(uint32_t request_id, const Reply& r, uint64_t reader) {
     for (const store::StorageObject& o : *r.objects) {
       if (!readable_by(o, reader)) continue;
       // Sized strings: a value is stored byte for byte, so never cut at a NUL.
-      const auto collection = str(fbb, o.collection), key = str(fbb, o.key),
-                 value = str(fbb, o.value);
+      const auto collection = fbb.CreateString(o.collection), key = fbb.CreateString(o.key),
+                 value = fbb.CreateString(o.value);
       list.push_back(msg::CreateStorageObject(fbb, collection, key,
                                               static_cast<uint64_t>(o.owner_id), value,
                                               static_cast<uint64_t>(o.version), o.read, o.write,
@@ -193,7 +185,8 @@ void StorageService::read(const Request& req, const msg::StorageRead& m) {
   ids.reserve(items->size());
   for (uint32_t i = 0; i < items->size(); ++i) {
     const auto* item = items->Get(i);
-    const auto collection = view(item->collection()), key = view(item->key());
+    const auto collection = protocol::text_of(item->collection()),
+               key = protocol::text_of(item->key());
     if (auto problem = name_problem(collection, key)) {
       return refuse(req, problem->first, problem->second, static_cast<int32_t>(i));
     }
@@ -230,8 +223,8 @@ void StorageService::write(const Request& req, const msg::StorageWrite& m) {
   for (uint32_t i = 0; i < items->size(); ++i) {
     const auto* item = items->Get(i);
     const auto index = static_cast<int32_t>(i);
-    const auto collection = view(item->collection()), key = view(item->key()),
-               value = view(item->value());
+    const auto collection = protocol::text_of(item->collection()),
+               key = protocol::text_of(item->key()), value = protocol::text_of(item->value());
     if (auto problem = name_problem(collection, key)) {
       return refuse(req, problem->first, problem->second, index);
     }
@@ -296,7 +289,8 @@ void StorageService::erase(const Request& req, const msg::StorageDelete& m) {
   deletes.reserve(items->size());
   for (uint32_t i = 0; i < items->size(); ++i) {
     const auto* item = items->Get(i);
-    const auto collection = view(item->collection()), key = view(item->key());
+    const auto collection = protocol::text_of(item->collection()),
+               key = protocol::text_of(item->key());
     if (auto problem = name_problem(collection, key)) {
       return refuse(req, problem->first, problem->second, static_cast<int32_t>(i));
     }
@@ -330,7 +324,7 @@ void StorageService::erase(const Request& req, const msg::StorageDelete& m) {
 }
 
 void StorageService::list(const Request& req, const msg::StorageList& m) {
-  const auto collection = view(m.collection());
+  const auto collection = protocol::text_of(m.collection());
   if (!store::valid_object_name(collection)) {
     return refuse(req, Result::InvalidCollection,
                   "collection must be 1 to 128 of A-Z a-z 0-9 _ - . :");
@@ -346,7 +340,7 @@ void StorageService::list(const Request& req, const msg::StorageList& m) {
   query.limit = limit;
   // Your own: everything but server-only objects; someone else's: public only.
   query.min_read = owner == req.user_id ? store::kReadOwner : store::kReadPublic;
-  if (const auto cursor = view(m.cursor()); !cursor.empty()) {
+  if (const auto cursor = protocol::text_of(m.cursor()); !cursor.empty()) {
     auto after = cursor_.decode(cursor, owner, collection);
     if (!after) {
       return refuse(req, Result::BadCursor, "cursor was not issued for this list");

@@ -64,12 +64,6 @@ const std::string kAppliedSql =
     "SELECT coalesce(max(last_seq), 0) FROM citadel_write_behind_offsets "
     "WHERE log_id = $1 AND shard = $2";
 
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 void create_write_behind_tables(const PostgresConfig& config) {
