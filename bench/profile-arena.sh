@@ -3,7 +3,9 @@
 # Citadel's CPU goes"): one fresh citadel (one I/O thread, rooms on the loop,
 # the rooms benches' config; WAKE_COALESCE_US and NICE as in lib-rooms.sh)
 # under citadel-bench arena --players PLAYERS over TRANSPORT (tcp or ws), 8 s
-# warm-up and 20 s measured; 2 s into the window, for 10 s, MODE attaches:
+# warm-up and 20 s measured, its inputs paced as in run-colyseus-arena.sh
+# (INPUT_STEP_US, default 1000; NICE applies to it too); 2 s into the window,
+# for 10 s, MODE attaches:
 #   cpu     nothing (the bench's JSON line has the server's CPU)
 #   strace  strace -c -f on the server
 #   perf    perf record -F 999 -g on the server (perf report -i OUT.perf.data);
@@ -24,6 +26,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
 source bench/lib-rooms.sh
 T=$1 MODE=$2 P=${3:-1000}
+INPUT_STEP_US=${INPUT_STEP_US:-1000}
+[[ $INPUT_STEP_US =~ ^[0-9]+$ ]] || die "INPUT_STEP_US must be a non-negative integer (microseconds)"
 OUT=${OUT_DIR:-bench/results}/profile-$T-$MODE-$(date +%H%M%S)
 bench_init
 mkdir -p "${OUT_DIR:-bench/results}"
@@ -33,8 +37,9 @@ write_rooms_config "$cfg"
 start_rooms_server "$(pick_port 0)" "$cfg"
 pid=$SERVER_PID
 rm -f $OUT.window
-taskset -c "$BENCH_CPU" build/bin/citadel-bench arena --host 127.0.0.1 --port "$SERVER_PORT" --transport "$T" \
-  --players "$P" --duration 20 --warmup 8 --connect-rate 500 --threads 1 --server-pid "$pid" --quiet \
+taskset -c "$BENCH_CPU" "${PRIO[@]}" build/bin/citadel-bench arena --host 127.0.0.1 --port "$SERVER_PORT" \
+  --transport "$T" --players "$P" --duration 20 --warmup 8 --connect-rate 500 --threads 1 \
+  --input-step-us "$INPUT_STEP_US" --server-pid "$pid" --quiet \
   --window-file $OUT.window > $OUT.json 2>$OUT.err &
 bpid=$!
 BENCH_PIDS+=("$bpid")
