@@ -147,20 +147,21 @@ later_builds='
     echo "=== (background) libFuzzer build: the fuzz targets only"
     CITADEL_BUILD_TARGET="$CITADEL_FUZZ_TARGETS" scripts/build.sh fuzz
   fi'
+build_later_in_background() { build_in_background bash -c "set -euo pipefail; $later_builds"; }
 
 stage "release build + tests"
 scripts/build.sh release
 if [[ -z "${CITADEL_SKIP_SANITIZE:-}" ]]; then
   build_in_background scripts/build.sh asan
 else
-  build_in_background bash -c "set -euo pipefail; $later_builds"
+  build_later_in_background
 fi
 ctest --test-dir build --output-on-failure -j 2 --timeout 300
 
 if [[ -z "${CITADEL_SKIP_SANITIZE:-}" ]]; then
   stage "ASan + UBSan build (run beside the release tests) + tests"
   wait_for_background_build
-  build_in_background bash -c "set -euo pipefail; $later_builds"
+  build_later_in_background
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j 2 --timeout 600
 fi
