@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "store/unix_ms.h"
+
 namespace citadel::store::sqlite {
 namespace {
 
@@ -11,12 +13,6 @@ constexpr auto kFailureLogInterval = std::chrono::seconds(1);
 
 constexpr std::string_view kAccountColumns =
     "SELECT id, username, password_hash, device_id, created_at_ms FROM accounts ";
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

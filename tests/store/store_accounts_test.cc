@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/unix_ms.h"
 #include "store_test_support.h"
 #include "test_database.h"
 
@@ -17,12 +18,6 @@ namespace citadel::store::test {
 namespace {
 
 class StoreAccounts : public StoreTest {};
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 TEST_F(StoreAccounts, CreatedAccountIsFoundByNameAndById) {
   Store& store = open();

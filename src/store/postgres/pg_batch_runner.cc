@@ -11,17 +11,12 @@
 #include "store/postgres/pg_io.h"
 #include "store/postgres/pg_object_statements.h"
 #include "store/postgres/pg_statements.h"
+#include "store/unix_ms.h"
 
 namespace citadel::store::pg {
 namespace {
 
 constexpr auto kFailureLogInterval = std::chrono::seconds(1);
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One binary parameter: its bytes stay owned by the caller until the send
 // returns (libpq copies them into its output buffer).

@@ -10,6 +10,7 @@
 #include "store/sqlite_database.h"
 #include "store/store_open_error.h"
 #include "store/store_requests.h"
+#include "store/unix_ms.h"
 #include "store/write_behind/local_db.h"
 
 namespace citadel::store::wb {

@@ -14,14 +14,6 @@
 
 namespace citadel::store::wb {
 
-// Wall-clock milliseconds since the epoch: the time an entry is stamped with
-// in the local log and in PostgreSQL.
-inline int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 enum class OutboxOp : uint8_t { kUpsert = 1, kDelete = 2 };
 
 struct OutboxEntry {

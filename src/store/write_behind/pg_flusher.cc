@@ -10,6 +10,7 @@
 
 #include "store/postgres/pg_session.h"
 #include "store/store_open_error.h"
+#include "store/unix_ms.h"
 #include "store/write_behind/pg_statement.h"
 
 namespace citadel::store::wb {
