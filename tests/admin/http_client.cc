@@ -196,6 +196,20 @@ bool HttpClient::wait_closed(std::chrono::milliseconds timeout) {
   }
 }
 
+double metric(std::string_view metrics_text, std::string_view sample) {
+  std::string needle = "\n";
+  needle.append(sample).append(" ");
+  const auto at = metrics_text.find(needle);
+  if (at == std::string_view::npos) return -1;
+  const auto value = metrics_text.substr(at + needle.size());
+  return std::stod(std::string(value.substr(0, value.find('\n'))));
+}
+
+double metric(uint16_t admin_port, std::string_view sample) {
+  const auto r = http_get(admin_port, "/metrics", {}, 2s);
+  return r ? metric(r->body, sample) : -1;
+}
+
 std::string request_text(std::string_view method, std::string_view target,
                          const std::vector<std::string>& headers, bool keep_alive) {
   std::string s = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n";

@@ -70,6 +70,14 @@ std::optional<HttpResponse> http_post(uint16_t port, std::string_view target, st
                                       std::chrono::milliseconds timeout = 5s,
                                       std::string* error = nullptr);
 
+// The value of one sample of a /metrics text: `sample` is the metric's name,
+// with its labels where it has them ("citadel_x_total" or
+// "citadel_x_total{by=\"login\"}"); -1 when the text has no such line.
+double metric(std::string_view metrics_text, std::string_view sample);
+// The same, read from the /metrics of the admin server on `admin_port`
+// (2 s timeout); -1 also when it does not answer.
+double metric(uint16_t admin_port, std::string_view sample);
+
 // A request as raw text: "GET /x HTTP/1.1\r\nHost: t\r\n..." + extra + "\r\n".
 std::string request_text(std::string_view method, std::string_view target,
                          const std::vector<std::string>& headers = {}, bool keep_alive = false);

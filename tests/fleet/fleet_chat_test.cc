@@ -46,16 +46,6 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
   return done();
 }
 
-// An unlabelled counter or gauge from a node's /metrics; -1 if absent.
-double metric(uint16_t admin_port, const std::string& name) {
-  const auto r = http_get(admin_port, "/metrics", {}, 2s);
-  if (!r) return -1;
-  const std::string needle = "\n" + name + " ";
-  const auto at = r->body.find(needle);
-  if (at == std::string::npos) return -1;
-  return std::stod(r->body.substr(at + needle.size()));
-}
-
 // A client on one node. Pushes read while waiting for a reply are kept for
 // the next_* helpers, so none is lost to a reply that came after it.
 struct User {

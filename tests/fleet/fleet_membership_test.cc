@@ -64,16 +64,6 @@ int health_status(uint16_t admin_port) {
   return r ? r->status : 0;
 }
 
-// The value of an unlabelled metric line "name value", or -1.
-double metric(uint16_t admin_port, const std::string& name) {
-  const auto r = http_get(admin_port, "/metrics", {}, 2s);
-  if (!r) return -1;
-  const std::string needle = "\n" + name + " ";
-  const auto at = r->body.find(needle);
-  if (at == std::string::npos) return -1;
-  return std::stod(r->body.substr(at + needle.size()));
-}
-
 class FleetMembership : public ::testing::Test {
  protected:
   AdminServerProcess start_node(const std::string& id, uint32_t ttl_ms,

@@ -30,16 +30,6 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
   return done();
 }
 
-// The value of an unlabelled metric line "name value", or -1.
-double metric(uint16_t admin_port, const std::string& name) {
-  const auto r = http_get(admin_port, "/metrics", {}, 2s);
-  if (!r) return -1;
-  const std::string needle = "\n" + name + " ";
-  const auto at = r->body.find(needle);
-  if (at == std::string::npos) return -1;
-  return std::stod(r->body.substr(at + needle.size()));
-}
-
 // The next frame of type `want`; frames of other types are skipped (and
 // kept in `skipped` when given).
 std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::milliseconds limit,

@@ -25,8 +25,6 @@ namespace citadel::test {
 Bytes finish(flatbuffers::FlatBufferBuilder& fbb);
 // Polls `done` every 20 ms until it holds or `limit` passes.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit);
-// The value of an unlabelled metric line "name value" on the admin port, or -1.
-double metric(uint16_t admin_port, const std::string& name);
 // The next frame of type `want`; frames of other types are skipped (and
 // kept in `skipped` when given).
 std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::milliseconds limit = 10s,

@@ -104,16 +104,6 @@ bool kicked(TestClient& c, std::string* seen = nullptr) {
   return false;
 }
 
-// A sample of /metrics, labels included in `name` ("x{by=\"login\"}"); -1 if absent.
-double metric(uint16_t admin_port, const std::string& name) {
-  const auto r = http_get(admin_port, "/metrics", {}, 2s);
-  if (!r) return -1;
-  const std::string needle = "\n" + name + " ";
-  const auto at = r->body.find(needle);
-  if (at == std::string::npos) return -1;
-  return std::stod(r->body.substr(at + needle.size()));
-}
-
 const std::string kByLogin = "citadel_fleet_session_takeovers_total{by=\"login\"}";
 const std::string kByResume = "citadel_fleet_session_takeovers_total{by=\"resume\"}";
 const std::string kLocal = "citadel_fleet_session_local_users";

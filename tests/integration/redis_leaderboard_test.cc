@@ -142,14 +142,6 @@ TEST(RedisLeaderboardWireTest, SubmitAndReadThroughRedisAndSurviveAnOutage) {
   EXPECT_EQ(top(b).records.size(), 2u);
 }
 
-// The value of an unlabelled sample in a /metrics text, -1 when absent.
-double metric(const std::string& text, const std::string& name) {
-  const std::string key = "\n" + name + " ";
-  const auto at = text.find(key);
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + key.size()));
-}
-
 std::string config_with_password(const RedisServer& redis, std::string_view password) {
   return "redis:\n  url: redis://:" + std::string(password) +
          "@127.0.0.1:" + std::to_string(redis.port()) +
