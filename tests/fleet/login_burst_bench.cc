@@ -179,10 +179,10 @@ int main(int argc, char** argv) {
       percentile(login_ms, 0.99), percentile(login_ms, 1.0),
       static_cast<unsigned long long>(stats.records_written.load()),
       static_cast<unsigned long long>(stats.write_failures.load()),
-      static_cast<unsigned long long>(stats.fresh_batches.load()),
-      renewal_ms.size(), percentile(renewal_ms, 0.5), percentile(renewal_ms, 0.99),
-      percentile(renewal_ms, 1.0), probe_failures,
-      static_cast<unsigned long long>(keeper->renewal_failures()), lost ? "true" : "false");
+      static_cast<unsigned long long>(stats.fresh_batches.load()), renewal_ms.size(),
+      percentile(renewal_ms, 0.5), percentile(renewal_ms, 0.99), percentile(renewal_ms, 1.0),
+      probe_failures, static_cast<unsigned long long>(keeper->renewal_failures()),
+      lost ? "true" : "false");
   if (lost) std::fprintf(stderr, "lease lost: %s\n", lost->c_str());
   std::fflush(stdout);
   // Destroyed here, on the executor's thread, before their clients.
