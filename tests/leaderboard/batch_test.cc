@@ -27,9 +27,8 @@ TEST(SubmitBatch, SameResultsAndBoardAsOneByOne) {
   for (SortOrder order : {SortOrder::kDescending, SortOrder::kAscending}) {
     for (ScoreOperator op : {ScoreOperator::kBest, ScoreOperator::kSet, ScoreOperator::kIncrement,
                              ScoreOperator::kDecrement}) {
-      BoardConfig config = board_config(std::string(to_string(order)) + "-" +
-                                            std::string(to_string(op)),
-                                        order, op, "0 * * * *");
+      BoardConfig config = board_config(
+          std::string(to_string(order)) + "-" + std::string(to_string(op)), order, op, "0 * * * *");
       config.max_records = 400;
       config.max_metadata_bytes = 8;
       ASSERT_EQ(single.create_board(config, testing::kT0), LeaderboardError::kOk);

@@ -22,7 +22,8 @@ TEST(RedisUrlTest, ParsesAndRefuses) {
   auto url = parse_redis_url("redis://127.0.0.1:7000/3");
   ASSERT_TRUE(url);
   EXPECT_EQ(*url, (RedisUrl{"127.0.0.1", 7000, 3, "", ""}));
-  EXPECT_EQ(*parse_redis_url("redis://cache.internal"), (RedisUrl{"cache.internal", 6379, 0, "", ""}));
+  EXPECT_EQ(*parse_redis_url("redis://cache.internal"),
+            (RedisUrl{"cache.internal", 6379, 0, "", ""}));
   EXPECT_EQ(*parse_redis_url("redis://h:1/"), (RedisUrl{"h", 1, 0, "", ""}));
   std::string why;
   for (const char* bad :
