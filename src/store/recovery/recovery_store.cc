@@ -212,55 +212,48 @@ void RecoveryStore::shutdown() {
   if (writer_.joinable()) writer_.join();
 }
 
-// Each hand-over below wakes the writer only when it brings the first
-// record of a batch: the writer then waits out its gather window for
-// stopping_ alone, so waking it for every later record (a room snapshot per
-// room per second) would only make it run, find nothing to do and sleep
-// again, on the CPU of the loop thread that woke it.
-void RecoveryStore::write_sessions(std::vector<SessionRecord> put, std::vector<uint64_t> erased) {
+// A hand-over wakes the writer only when it brings the first record of a
+// batch: the writer then waits out its gather window for stopping_ alone, so
+// waking it for every later record (a room snapshot per room per second)
+// would only make it run, find nothing to do and sleep again, on the CPU of
+// the loop thread that woke it.
+template <class Add>
+void RecoveryStore::hand_over(Add&& add) {
   bool first;
   {
     std::lock_guard lock(mutex_);
     first = pending_.empty();
-    for (auto& s : put) {
-      const uint64_t id = s.user_id;
-      pending_.sessions[id] = std::move(s);
-    }
-    for (uint64_t id : erased) pending_.sessions[id] = std::nullopt;
+    add(pending_);
   }
   if (first) wake_.notify_one();
+}
+
+void RecoveryStore::write_sessions(std::vector<SessionRecord> put, std::vector<uint64_t> erased) {
+  hand_over([&](Pending& pending) {
+    for (auto& s : put) {
+      const uint64_t id = s.user_id;
+      pending.sessions[id] = std::move(s);
+    }
+    for (uint64_t id : erased) pending.sessions[id] = std::nullopt;
+  });
 }
 
 void RecoveryStore::put_room(RoomRecord room) {
-  bool first;
-  {
-    std::lock_guard lock(mutex_);
-    first = pending_.empty();
+  hand_over([&](Pending& pending) {
     const uint64_t id = room.room_id;
-    pending_.rooms[id] = std::move(room);
-  }
-  if (first) wake_.notify_one();
+    pending.rooms[id] = std::move(room);
+  });
 }
 
 void RecoveryStore::erase_room(uint64_t room_id) {
-  bool first;
-  {
-    std::lock_guard lock(mutex_);
-    first = pending_.empty();
-    pending_.rooms[room_id] = std::nullopt;
-  }
-  if (first) wake_.notify_one();
+  hand_over([&](Pending& pending) { pending.rooms[room_id] = std::nullopt; });
 }
 
 void RecoveryStore::raise_floor(std::string_view name, uint64_t value) {
-  bool first;
-  {
-    std::lock_guard lock(mutex_);
-    first = pending_.empty();
-    auto [it, inserted] = pending_.floors.try_emplace(std::string(name), value);
+  hand_over([&](Pending& pending) {
+    auto [it, inserted] = pending.floors.try_emplace(std::string(name), value);
     if (!inserted && it->second < value) it->second = value;
-  }
-  if (first) wake_.notify_one();
+  });
 }
 
 RecoveryStats RecoveryStore::stats() const {

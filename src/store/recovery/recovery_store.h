@@ -90,6 +90,10 @@ class RecoveryStore final : public RecoveryLog {
   };
   class Db;
 
+  // Runs add(pending_) under the lock, then wakes the writer if that was
+  // the first record of a batch. On the callers' threads.
+  template <class Add>
+  void hand_over(Add&& add);
   void run();  // the writer thread
   void commit(const Pending& batch);
 
