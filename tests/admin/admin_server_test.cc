@@ -14,6 +14,7 @@
 #include "http_client.h"
 #include "ops/admin/cpu_profiler.h"
 #include "ops/admin/metrics_writer.h"
+#include "support/deadline.h"
 #include "tool_checks.h"
 
 namespace citadel::ops::admin {
@@ -33,16 +34,7 @@ bool profiler_running() {
   return state.enabled != 0;
 }
 
-// Polls `condition` every 5 ms until it holds or `timeout` passes.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-}
+using citadel::test::eventually;
 
 long long ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();

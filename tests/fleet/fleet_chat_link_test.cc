@@ -16,6 +16,7 @@
 #include "fleet/chat/fleet_chat_link.h"
 #include "net/event_loop.h"
 #include "redis/redis_server.h"
+#include "support/deadline.h"
 
 namespace citadel::fleet::chat {
 namespace {
@@ -23,14 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using services::ChatFleetEvent;
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);  // polling a counter, bounded by the deadline
-  }
-  return done();
-}
+using citadel::test::eventually;
 
 class FleetChatLinkTest : public ::testing::Test {
  protected:

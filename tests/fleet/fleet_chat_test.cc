@@ -28,6 +28,7 @@
 #include "protocol/commands.h"
 #include "redis/redis_server.h"
 #include "server_process.h"
+#include "support/deadline.h"
 
 namespace citadel::test {
 namespace {
@@ -37,15 +38,6 @@ namespace cmd = citadel::protocol::cmd;
 using Clock = std::chrono::steady_clock;
 
 // Polls `done` every 20 ms until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);  // polling an event, bounded by the deadline
-  }
-  return done();
-}
-
 // A client on one node. Pushes read while waiting for a reply are kept for
 // the next_* helpers, so none is lost to a reply that came after it.
 struct User {

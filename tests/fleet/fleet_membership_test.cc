@@ -16,6 +16,7 @@
 #include "etcd/etcd_server.h"
 #include "http_client.h"
 #include "server_process.h"
+#include "support/deadline.h"
 #include "tool_checks.h"
 
 namespace citadel::test {
@@ -46,15 +47,6 @@ std::optional<std::set<std::string>> node_ids(uint16_t admin_port) {
 }
 
 // Polls `done` every 20 ms until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 bool sees(uint16_t admin_port, const std::set<std::string>& ids) {
   return node_ids(admin_port) == ids;
 }

@@ -21,15 +21,6 @@ Bytes finish(flatbuffers::FlatBufferBuilder& fbb) {
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 // The next frame of type `want`; frames of other types are skipped (and
 // kept in `skipped` when given).
 std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::milliseconds limit,

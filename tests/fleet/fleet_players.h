@@ -18,13 +18,12 @@
 #include "admin_process.h"
 #include "etcd/etcd_server.h"
 #include "protocol/rooms_generated.h"
+#include "support/deadline.h"
 #include "test_client.h"
 
 namespace citadel::test {
 
 Bytes finish(flatbuffers::FlatBufferBuilder& fbb);
-// Polls `done` every 20 ms until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit);
 // The next frame of type `want`; frames of other types are skipped (and
 // kept in `skipped` when given).
 std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::milliseconds limit = 10s,

@@ -25,6 +25,7 @@
 #include "protocol/commands.h"
 #include "protocol/wire.h"
 #include "server_process.h"
+#include "support/deadline.h"
 
 namespace citadel::test {
 namespace {
@@ -44,15 +45,6 @@ std::optional<Frame> next_of(TestClient& c, uint16_t want, std::chrono::millisec
     if (r.frame.cmd == want) return r.frame;
   }
   return std::nullopt;
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);  // polling an event, bounded by the deadline
-  }
-  return done();
 }
 
 struct Reply {

@@ -17,20 +17,14 @@
 #include "fleet/etcd/etcd_client.h"
 #include "fleet/membership/membership.h"
 #include "net/event_loop.h"
+#include "support/deadline.h"
 
 namespace citadel::fleet {
 namespace {
 
 using namespace std::chrono_literals;
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
+using citadel::test::eventually;
 
 class MembershipTest : public ::testing::Test {
  protected:

@@ -4,13 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "store/store_open_error.h"
 #include "store_test_support.h"
+#include "support/deadline.h"
 
 namespace citadel::store {
 namespace {
@@ -152,28 +151,17 @@ TEST_F(RecoveryStoreTest, ARunningWriterCommitsEachBatchWithoutBeingStopped) {
   {
     RecoveryStore store(path());
     store.start();
-    const auto wait_for_snapshots = [&](uint64_t n) {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (store.stats().room_snapshots_written < n &&
-             std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
-      return store.stats().room_snapshots_written;
-    };
+    const auto snapshots = [&] { return store.stats().room_snapshots_written; };
     store.put_room(room(1, 1, {1}));  // a batch of one
-    EXPECT_EQ(wait_for_snapshots(1), 1u);
+    ASSERT_TRUE(citadel::test::eventually([&] { return snapshots() == 1; }));
     store.put_room(room(2, 1, {2}));  // a batch of three
     store.put_room(room(3, 1, {3}));
     store.put_room(room(1, 2, {4}));
-    EXPECT_EQ(wait_for_snapshots(4), 4u);
+    ASSERT_TRUE(citadel::test::eventually([&] { return snapshots() == 4; }));
     const uint64_t commits = store.stats().commits;
     EXPECT_GE(commits, 2u);
     store.erase_room(2);  // and one more, after a commit
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (store.stats().rooms_erased < 1 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    EXPECT_EQ(store.stats().rooms_erased, 1u);
+    ASSERT_TRUE(citadel::test::eventually([&] { return store.stats().rooms_erased == 1; }));
     EXPECT_GT(store.stats().commits, commits);
   }
   const RecoveredState s = read_back();

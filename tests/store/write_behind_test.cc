@@ -21,6 +21,7 @@
 #include "store/write_behind/conflict_admin.h"
 #include "store/write_behind/write_behind_store.h"
 #include "store_test_support.h"
+#include "support/deadline.h"
 
 namespace citadel::store::test {
 namespace {
@@ -31,14 +32,7 @@ using citadel::test::PostgresServer;
 using Clock = std::chrono::steady_clock;
 
 // Polls `condition` (bounded): the flush runs on its own schedule.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using citadel::test::eventually;
 
 ObjectWrite write_of(const std::string& key, const std::string& value, int64_t owner = 7) {
   ObjectWrite w;
