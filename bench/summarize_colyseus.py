@@ -109,21 +109,24 @@ def capacity_table(runs):
         print(f"### {server} ({transport})\n")
         print("| round | players | joined | rooms | room Hz min (clients) | states / player / s | p50 ms | p99 ms "
               "| max ms | disconnects | skipped ticks (server) | server: % of a core per 1,000 players "
-              "| load CPU % | verdict |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+              "| load CPU % | load: inputs late, p99 ms | verdict |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in steps:
             b = r.get("bench")
             why = failures(r)
             rnd = r.get("round", "1")
             if not b:
-                print(f"| {rnd} | {r['players']:,} | – | – | – | – | – | – | – | – | – | – | – | FAIL: {why[0]} |")
+                print(f"| {rnd} | {r['players']:,} | – | – | – | – | – | – | – | – | – | – | – | – | FAIL: {why[0]} |")
                 continue
             skipped = rooms.skipped_ticks(r)
             print(f"| {rnd} | {r['players']:,} | {b['joined']:,} | {b['rooms']} | {b['room_hz_min']:.2f} "
                   f"| {fmt(b.get('states_per_player_s'), '.2f')} | {fmt(ms(b['p50_us']), '.2f')} "
                   f"| {fmt(ms(b['p99_us']), '.2f')} | {fmt(ms(b['max_us']), '.1f')} | {b['disconnects']} "
                   f"| {fmt(skipped, '.0f')} | {fmt(rooms.server_pct_per_1000(b))} | {fmt(rooms.bench_pct(b), '.0f')} "
+                  f"| {fmt(ms(b.get('input_lag_p99_us')), '.1f')} "
                   f"| {'PASS' if not why else 'FAIL: ' + '; '.join(why)} |")
+        print("\n\"Inputs late\" is how late the load generator sent its inputs against their due "
+              "times (p99): the delay of its own loop.")
         by_round = capacity_by_round(runs, server)
         print(f"\nCapacity: **{capacity_of(runs, server):,.0f}** players (the largest step before the "
               f"first failing one; median of {len(by_round)} round(s): "

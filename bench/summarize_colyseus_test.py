@@ -58,6 +58,20 @@ class CapacityTest(unittest.TestCase):
         self.assertEqual(sc.failures(r), ["p99 61.0 ms"])
 
 
+    def test_the_table_shows_how_late_the_load_generator_sent(self):
+        late = run("capacity", "citadel", 4500, p99_ms=94.9)
+        late["bench"]["input_lag_p99_us"] = 5668.9
+        on_time = run("capacity", "citadel", 4000)
+        on_time["bench"]["input_lag_p99_us"] = 1237.0
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            sc.capacity_table([on_time, late])
+        rows = [line for line in out.getvalue().splitlines() if line.startswith("| 1 |")]
+        self.assertEqual(len(rows), 2)
+        self.assertTrue(rows[0].endswith("| 1.2 | PASS |"), rows[0])
+        self.assertTrue(rows[1].endswith("| 5.7 | FAIL: p99 94.9 ms |"), rows[1])
+
+
 class RatioTest(unittest.TestCase):
     def test_cpu_ratio_is_the_median_of_per_round_ratios(self):
         # Per round citadel / colyseus: 10/50 = 0.2, 30/60 = 0.5, 12/40 = 0.3 -> median 0.3.
