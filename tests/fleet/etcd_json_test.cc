@@ -28,6 +28,16 @@ TEST(EtcdPrefixEnd, IncrementsTheLastByteThatCan) {
   EXPECT_EQ(prefix_end(""), std::string(1, '\0'));
 }
 
+TEST(EtcdDecimalIdAfter, ReadsOneSpellingOfAnIdAfterThePrefix) {
+  EXPECT_EQ(decimal_id_after("/c/rooms/42", "/c/rooms/"), 42u);
+  EXPECT_EQ(decimal_id_after("/c/rooms/18446744073709551615", "/c/rooms/"), UINT64_MAX);
+  for (const char* other :
+       {"/c/rooms/", "/c/rooms/042", "/c/rooms/0", "/c/rooms/4x", "/c/rooms/+4", "/c/rooms/-4",
+        "/c/rooms/18446744073709551616", "/c/room/42", "/d/rooms/42", ""}) {
+    EXPECT_FALSE(decimal_id_after(other, "/c/rooms/")) << other;
+  }
+}
+
 TEST(EtcdJson, ParsesARange) {
   const auto r = json::parse_range(
       R"({"header":{"cluster_id":"1","member_id":"2","revision":"7","raft_term":"2"},)"

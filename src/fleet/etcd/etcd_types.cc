@@ -1,5 +1,7 @@
 #include "fleet/etcd/etcd_types.h"
 
+#include <charconv>
+
 namespace citadel::fleet::etcd {
 
 std::string_view kind_name(Error::Kind kind) {
@@ -42,6 +44,16 @@ std::string prefix_end(std::string_view prefix) {
     end.pop_back();  // 0xff cannot be incremented: carry into the byte before
   }
   return std::string(1, '\0');  // every key
+}
+
+std::optional<uint64_t> decimal_id_after(std::string_view key, std::string_view prefix) {
+  if (key.size() <= prefix.size() || !key.starts_with(prefix)) return std::nullopt;
+  const std::string_view digits = key.substr(prefix.size());
+  if (digits.front() == '0') return std::nullopt;  // one spelling per id
+  uint64_t id = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return id;
 }
 
 }  // namespace citadel::fleet::etcd

@@ -182,4 +182,10 @@ struct WatchBatch {
 // range_end for a prefix); "\0" for the empty prefix (every key).
 std::string prefix_end(std::string_view prefix);
 
+// The id a key of `prefix` names: the key is `prefix` and then a decimal
+// uint64 of one spelling (no sign, no leading zero, nothing after it).
+// nullopt for any other key. How the fleet's records of rooms and sessions
+// ("/<cluster>/rooms/42") map keys to ids.
+std::optional<uint64_t> decimal_id_after(std::string_view key, std::string_view prefix);
+
 }  // namespace citadel::fleet::etcd

@@ -1,8 +1,8 @@
 #include "fleet/sessions/session_record.h"
 
-#include <charconv>
-
 #include <nlohmann/json.hpp>
+
+#include "fleet/etcd/etcd_types.h"
 
 namespace citadel::fleet::sessions {
 
@@ -53,14 +53,7 @@ std::string session_key(std::string_view cluster, uint64_t user_id) {
 }
 
 std::optional<uint64_t> user_id_of_key(std::string_view cluster, std::string_view key) {
-  const std::string prefix = sessions_prefix(cluster);
-  if (key.size() <= prefix.size() || key.substr(0, prefix.size()) != prefix) return std::nullopt;
-  std::string_view digits = key.substr(prefix.size());
-  if (digits.front() == '0') return std::nullopt;  // one spelling per id
-  uint64_t id = 0;
-  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  return id;
+  return etcd::decimal_id_after(key, sessions_prefix(cluster));
 }
 
 Judgement judge(const Observed& seen, std::string_view self_node, uint64_t local_session,
