@@ -171,6 +171,17 @@ start_server() {
   return 0
 }
 
+# colyseus_ready PORT: waits until the Colyseus peer (bench/colyseus/server.js)
+# on PORT serves: its matchmaker answers a CORS preflight (204). Fails
+# (return 1) after 5 s.
+colyseus_ready() {
+  local tries=0
+  until curl -s -o /dev/null --max-time 1 -X OPTIONS "http://127.0.0.1:$1/matchmake/"; do
+    ((++tries < 50)) || return 1
+    sleep 0.1
+  done
+}
+
 # stop_server PID: SIGTERM, up to 10 s to exit, then SIGKILL.
 stop_server() {
   local pid=$1

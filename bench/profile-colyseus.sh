@@ -27,7 +27,7 @@ mkdir -p "${OUT_DIR:-bench/results}"
 start_server colyseus "$BENCH_TMP/server.log" - "${PRIO[@]}" "$NODE" "$COLYSEUS_DIR/server.js" \
   --port 0 --patch after-tick || die "server.js did not start"
 pid=$SERVER_PID
-until curl -s -o /dev/null --max-time 1 -X OPTIONS "http://127.0.0.1:$SERVER_PORT/matchmake/"; do sleep 0.1; done
+colyseus_ready "$SERVER_PORT" || { stop_server "$pid"; die "server.js did not answer HTTP on port $SERVER_PORT"; }
 taskset -c "$BENCH_CPU" "${PRIO[@]}" "$NODE" "$COLYSEUS_DIR/bots.js" --host 127.0.0.1 --port "$SERVER_PORT" \
   --players "$P" --procs 1 --client raw --connect-rate 500 --warmup 20 --duration 20 \
   --server-pid "$pid" --quiet >$OUT.json 2>$OUT.err &

@@ -171,17 +171,12 @@ colyseus_run() {
   fi
   local pid=$SERVER_PID
   common="$common,\"port\":$SERVER_PORT"
-  # Listening: the matchmaker answers a CORS preflight (204) within 5 s.
-  local tries=0
-  until curl -s -o /dev/null --max-time 1 -X OPTIONS "http://127.0.0.1:$SERVER_PORT/matchmake/"; do
-    if ((++tries >= 50)); then
-      stop_server "$pid"
-      record "$part" "$tag" colyseus "$round" false "server did not answer HTTP on port $SERVER_PORT" "$common" null
-      keep_logs "$tag"
-      return 0
-    fi
-    sleep 0.1
-  done
+  if ! colyseus_ready "$SERVER_PORT"; then
+    stop_server "$pid"
+    record "$part" "$tag" colyseus "$round" false "server did not answer HTTP on port $SERVER_PORT" "$common" null
+    keep_logs "$tag"
+    return 0
+  fi
   limit=$((duration + WARMUP + players / CONNECT_RATE + 120))
   started=$(date +%s.%N)
   if run_pinned "$BENCH_TMP/bench.out" "$BENCH_TMP/bench.err" "$limit" \

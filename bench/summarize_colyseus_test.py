@@ -57,7 +57,6 @@ class CapacityTest(unittest.TestCase):
         r["bench"]["p99_us"] = 61000
         self.assertEqual(sc.failures(r), ["p99 61.0 ms"])
 
-
     def test_the_table_shows_how_late_the_load_generator_sent(self):
         late = run("capacity", "citadel", 4500, p99_ms=94.9)
         late["bench"]["input_lag_p99_us"] = 5668.9
